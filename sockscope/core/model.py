@@ -1,0 +1,376 @@
+"""The data of one conversation: where to, what to send, how to read, what happened.
+
+Pure data with a lossless JSON round-trip. The bytes are the truth: every view
+(hex, repr, decoded text, parsed headers) is derived from them elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+FORMAT_VERSION = 1
+
+
+class Transport(StrEnum):
+    TCP = "tcp"
+    UDP = "udp"
+    TLS = "tls"
+    UNIX = "unix"  # Unix stream socket
+    UNIX_DGRAM = "unix-dgram"
+
+    @property
+    def is_datagram(self) -> bool:
+        return self in (Transport.UDP, Transport.UNIX_DGRAM)
+
+    @property
+    def is_unix(self) -> bool:
+        return self in (Transport.UNIX, Transport.UNIX_DGRAM)
+
+
+class EventType(StrEnum):
+    RESOLVE = "resolve"
+    CONNECT = "connect"
+    TLS = "tls"
+    SEND = "send"
+    RECV = "recv"
+    SHUTDOWN = "shutdown"
+    CLOSE = "close"
+    ERROR = "error"
+    INFO = "info"  # a note from the engine: a failed address tried, a limit reached
+
+
+class StopReason(StrEnum):
+    PEER_CLOSED = "peer-closed"
+    IDLE = "idle-timeout"
+    DEADLINE = "deadline"
+    DELIMITER = "delimiter"
+    BYTE_COUNT = "byte-count"
+    DATAGRAM = "datagram"  # UDP: the first datagram arrived
+    CAPTURE_LIMIT = "capture-limit"
+    CANCELLED = "cancelled"
+    RESET = "reset"
+    ERROR = "error"
+
+
+class ErrorKind(StrEnum):
+    NAME_NOT_FOUND = "name-not-found"
+    DNS_TEMPORARY = "dns-temporary"
+    REFUSED = "refused"
+    CONNECT_TIMEOUT = "connect-timeout"
+    UNREACHABLE = "unreachable"
+    RESET = "reset"
+    TLS_VERIFY = "tls-verify"
+    TLS_WRONG_VERSION = "tls-wrong-version"
+    TLS_HANDSHAKE = "tls-handshake"
+    TLS_TIMEOUT = "tls-timeout"
+    PERMISSION = "permission"
+    UNIX_PATH = "unix-path"
+    OS = "os"  # any other OSError, with its errno name in the message
+
+
+@dataclass(frozen=True)
+class TlsOptions:
+    verify: bool = True
+    server_name: str | None = None  # SNI and the name checked; default: the host
+    alpn: tuple[str, ...] = ()
+    ca_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to talk to. For Unix transports `host` is the socket path, `port` is None."""
+
+    host: str
+    port: int | None
+    transport: Transport = Transport.TCP
+    family: int = 0  # 0 = auto, 4 = IPv4 only, 6 = IPv6 only
+    tls: TlsOptions = field(default_factory=TlsOptions)
+
+    @property
+    def label(self) -> str:
+        """`host:port` (IPv6 literals bracketed) or the Unix path."""
+        if self.transport.is_unix or self.port is None:
+            return self.host
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+class Overflow(StrEnum):
+    """What to do once `capture_limit` bytes are retained."""
+
+    STOP = "stop"  # stop reading, stop reason CAPTURE_LIMIT
+    COUNT = "count"  # keep reading and counting (and writing to a sink), retain no more
+
+
+@dataclass(frozen=True)
+class ReadPolicy:
+    """When to stop reading. Whichever condition comes first wins; peer close always ends it."""
+
+    connect_timeout: float = 10.0
+    idle_timeout: float | None = 2.0  # seconds with no data after the last send/recv
+    deadline: float | None = 30.0  # seconds since start, for the whole exchange
+    delimiter: bytes | None = None  # stop once the received bytes contain this
+    max_bytes: int | None = None  # stop after this many bytes received
+    first_datagram: bool = True  # datagram transports: stop after the first datagram
+    half_close: bool = False  # shutdown(SHUT_WR) after sending
+    capture_limit: int = 8 * 1024 * 1024  # bytes retained in the Exchange
+    overflow: Overflow = Overflow.STOP
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened, `t` seconds after the exchange started.
+
+    A RECV event may stand for several coalesced `recv()` calls (`calls`); `size`
+    counts every byte received while `data` holds only the bytes retained (less than
+    `size` once the capture limit is passed). `detail` holds JSON-safe facts such as
+    addresses, TLS parameters or the certificate.
+    """
+
+    type: EventType
+    t: float
+    data: bytes = b""
+    size: int = 0
+    calls: int = 1
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type.value, "t": self.t}
+        if self.type in (EventType.SEND, EventType.RECV):
+            out["size"] = self.size
+            out["data_b64"] = _b64(self.data)
+            out["calls"] = self.calls
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Event:
+        data = _unb64(d.get("data_b64", ""))
+        return cls(
+            type=EventType(d["type"]),
+            t=float(d["t"]),
+            data=data,
+            size=int(d.get("size", len(data))),
+            calls=int(d.get("calls", 1)),
+            detail=dict(d.get("detail", {})),
+        )
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """A classified failure: a kind, a plain sentence, and optionally what to try."""
+
+    kind: ErrorKind
+    message: str
+    hint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "message": self.message, "hint": self.hint}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ErrorInfo:
+        return cls(ErrorKind(d["kind"]), str(d["message"]), d.get("hint"))
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Durations in seconds, None where the step did not happen."""
+
+    resolve: float | None = None
+    connect: float | None = None
+    tls: float | None = None
+    first_byte: float | None = None
+    total: float | None = None
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {
+            "resolve": self.resolve,
+            "connect": self.connect,
+            "tls": self.tls,
+            "first_byte": self.first_byte,
+            "total": self.total,
+        }
+
+
+@dataclass
+class Exchange:
+    """One conversation: target, request, every event, and why it ended.
+
+    `stop_message` is the plain sentence shown to users ("server finished sending
+    (EOF) after 1,024 bytes"); `stop` is the machine-readable reason.
+    """
+
+    target: Target
+    request: bytes
+    policy: ReadPolicy = field(default_factory=ReadPolicy)
+    events: list[Event] = field(default_factory=list)
+    stop: StopReason | None = None
+    stop_message: str = ""
+    error: ErrorInfo | None = None
+    started_at: float = 0.0  # wall clock (epoch seconds) at the start
+    template: str | None = None
+
+    # ---- derived views of the events -------------------------------------------------
+
+    def of_type(self, *types: EventType) -> Iterable[Event]:
+        return (e for e in self.events if e.type in types)
+
+    @property
+    def received(self) -> bytes:
+        """The retained received bytes, in order."""
+        return b"".join(e.data for e in self.of_type(EventType.RECV))
+
+    @property
+    def sent(self) -> bytes:
+        return b"".join(e.data for e in self.of_type(EventType.SEND))
+
+    @property
+    def bytes_in(self) -> int:
+        """Every byte received, retained or not."""
+        return sum(e.size for e in self.of_type(EventType.RECV))
+
+    @property
+    def bytes_out(self) -> int:
+        return sum(e.size for e in self.of_type(EventType.SEND))
+
+    @property
+    def truncated(self) -> bool:
+        """True when more bytes were received than retained."""
+        return self.bytes_in > len(self.received)
+
+    @property
+    def finished(self) -> bool:
+        return self.stop is not None
+
+    def timings(self) -> Timings:
+        """Step durations from the event times (each step measured from the one before)."""
+        marks = {e.type: e.t for e in reversed(self.events)}  # first occurrence wins
+        resolve = marks.get(EventType.RESOLVE)
+        connect = marks.get(EventType.CONNECT)
+        tls = marks.get(EventType.TLS)
+        first_recv = marks.get(EventType.RECV)
+        last_send = None
+        for e in self.events:
+            if e.type is EventType.RECV:
+                break
+            if e.type is EventType.SEND:
+                last_send = e.t
+        end = self.events[-1].t if self.events and self.finished else None
+        return Timings(
+            resolve=resolve,
+            connect=None if connect is None else connect - (resolve or 0.0),
+            tls=None if tls is None or connect is None else tls - connect,
+            first_byte=None
+            if first_recv is None
+            else first_recv - (last_send if last_send is not None else (tls or connect or 0.0)),
+            total=end,
+        )
+
+    # ---- JSON ------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The lossless transcript, plus derived fields (`received_b64`, `timings`)
+        that `from_dict` ignores."""
+        t = self.target
+        p = self.policy
+        return {
+            "sockscope": FORMAT_VERSION,
+            "target": {
+                "host": t.host,
+                "port": t.port,
+                "transport": t.transport.value,
+                "family": t.family,
+                "tls": {
+                    "verify": t.tls.verify,
+                    "server_name": t.tls.server_name,
+                    "alpn": list(t.tls.alpn),
+                    "ca_file": t.tls.ca_file,
+                },
+            },
+            "template": self.template,
+            "started_at": self.started_at,
+            "policy": {
+                "connect_timeout": p.connect_timeout,
+                "idle_timeout": p.idle_timeout,
+                "deadline": p.deadline,
+                "delimiter_b64": None if p.delimiter is None else _b64(p.delimiter),
+                "max_bytes": p.max_bytes,
+                "first_datagram": p.first_datagram,
+                "half_close": p.half_close,
+                "capture_limit": p.capture_limit,
+                "overflow": p.overflow.value,
+            },
+            "request_b64": _b64(self.request),
+            "events": [e.to_dict() for e in self.events],
+            "received_b64": _b64(self.received),
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+            "stop_reason": None if self.stop is None else self.stop.value,
+            "stop_message": self.stop_message,
+            "error": None if self.error is None else self.error.to_dict(),
+            "timings": self.timings().to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Exchange:
+        """Rebuild an Exchange; raises ValueError/KeyError/TypeError on a malformed dict."""
+        td = d["target"]
+        tls = td.get("tls") or {}
+        target = Target(
+            host=str(td["host"]),
+            port=None if td.get("port") is None else int(td["port"]),
+            transport=Transport(td.get("transport", "tcp")),
+            family=int(td.get("family", 0)),
+            tls=TlsOptions(
+                verify=bool(tls.get("verify", True)),
+                server_name=tls.get("server_name"),
+                alpn=tuple(tls.get("alpn", ())),
+                ca_file=tls.get("ca_file"),
+            ),
+        )
+        pd = d.get("policy") or {}
+        defaults = ReadPolicy()
+        delim = pd.get("delimiter_b64")
+        policy = replace(
+            defaults,
+            **{k: pd[k] for k in _POLICY_PLAIN_FIELDS if k in pd},
+            delimiter=None if delim is None else _unb64(delim),
+            overflow=Overflow(pd.get("overflow", defaults.overflow.value)),
+        )
+        stop = d.get("stop_reason")
+        err = d.get("error")
+        return cls(
+            target=target,
+            request=_unb64(d.get("request_b64", "")),
+            policy=policy,
+            events=[Event.from_dict(e) for e in d.get("events", [])],
+            stop=None if stop is None else StopReason(stop),
+            stop_message=str(d.get("stop_message", "")),
+            error=None if err is None else ErrorInfo.from_dict(err),
+            started_at=float(d.get("started_at", 0.0)),
+            template=d.get("template"),
+        )
+
+
+_POLICY_PLAIN_FIELDS = (
+    "connect_timeout",
+    "idle_timeout",
+    "deadline",
+    "max_bytes",
+    "first_datagram",
+    "half_close",
+    "capture_limit",
+)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
