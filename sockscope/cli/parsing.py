@@ -1,0 +1,136 @@
+"""Argument parsers for each sub-command, with one-line errors instead of usage dumps."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from sockscope.core.model import Transport
+
+SUBCOMMANDS = ("send", "lab", "templates")
+TRANSPORTS = [t.value for t in Transport]
+
+
+class UsageError(Exception):
+    """Bad input: shown as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see --help)")
+
+
+def build_parser(command: str) -> argparse.ArgumentParser:
+    return {
+        "explore": _explore_parser,
+        "send": _send_parser,
+        "lab": _lab_parser,
+        "templates": _templates_parser,
+    }[command]()
+
+
+def _explore_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sockscope",
+        description=(
+            "A terminal packet-conversation explorer. With no HOST it starts its own "
+            "loopback lab servers and opens on the lab's HTTP service. "
+            "Sub-commands: send, lab, templates (sockscope send --help)."
+        ),
+    )
+    p.add_argument("host", nargs="?", help="host name, address, or Unix socket path")
+    p.add_argument("port", nargs="?", help="port, 1-65535 (default: the template's)")
+    p.add_argument("-T", "--template", help="request template (see `sockscope templates`)")
+    p.add_argument("-t", "--transport", choices=TRANSPORTS)
+    return p
+
+
+def _send_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sockscope send",
+        description=(
+            "Send exact bytes, read the reply, and print the sent bytes, the received "
+            "repr, the decoded text, the parsed headers and the timeline."
+        ),
+        epilog=(
+            "Payload syntax: \\r \\n \\t \\0 \\\\ \\xNN escapes; a literal newline is LF. "
+            "Exit status: 0 the exchange ran (whatever stopped it), 1 a network error "
+            "ended it, 2 bad input."
+        ),
+    )
+    p.add_argument("host", nargs="?", help="host name or address (or use --unix PATH)")
+    p.add_argument("port", nargs="?", help="port, 1-65535 (default: the template's)")
+    what = p.add_argument_group("what to send")
+    what.add_argument("-T", "--template", help="request template (see `sockscope templates`)")
+    data = what.add_mutually_exclusive_group()
+    data.add_argument("-d", "--data", help="the payload, with escapes such as \\r\\n")
+    data.add_argument("-x", "--hex", help="the payload as hex: '48 65 6c', '48:65', '0x48,0x65'")
+    data.add_argument("--data-file", metavar="FILE", help="send this file's bytes (- for stdin)")
+    what.add_argument("--crlf", action="store_true", help="turn bare LF into CRLF before sending")
+    what.add_argument("--path", help="the {path} of HTTP and Gopher templates (default /)")
+    what.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="fill the template placeholder {NAME}",
+    )
+    where = p.add_argument_group("where to")
+    where.add_argument("-t", "--transport", choices=TRANSPORTS)
+    where.add_argument("--unix", metavar="PATH", help="a Unix socket path (transport unix)")
+    family = where.add_mutually_exclusive_group()
+    family.add_argument("-4", dest="family", action="store_const", const=4, help="IPv4 only")
+    family.add_argument("-6", dest="family", action="store_const", const=6, help="IPv6 only")
+    tls = p.add_argument_group("TLS")
+    tls.add_argument("-k", "--insecure", action="store_true", help="do not verify the certificate")
+    tls.add_argument("--ca-file", metavar="PEM", help="trust the CA certificates in this file")
+    tls.add_argument("--sni", metavar="NAME", help="server name to send and verify")
+    tls.add_argument("--alpn", metavar="LIST", help="ALPN protocols, comma-separated (h2,http/1.1)")
+    read = p.add_argument_group("when to stop reading (whichever comes first)")
+    read.add_argument("--timeout", metavar="S", help="connect timeout in seconds (default 10)")
+    read.add_argument("--idle", metavar="S", help="stop after S seconds with no data (default 2)")
+    read.add_argument("--deadline", metavar="S", help="stop S seconds after the start (default 30)")
+    read.add_argument("--until", metavar="TEXT", help="stop once this text (escapes ok) arrives")
+    read.add_argument("--max-bytes", metavar="N", help="stop after N bytes (4096, 64k, 8M)")
+    read.add_argument(
+        "--capture-limit", metavar="N", help="bytes kept for display (default 8M; 16k, 1G...)"
+    )
+    read.add_argument("--half-close", action="store_true", help="shutdown(SHUT_WR) after sending")
+    out = p.add_argument_group("output")
+    out.add_argument("-e", "--encoding", default="utf-8", help="decoding for the text view")
+    out.add_argument("--json", action="store_true", help="print one JSON object")
+    out.add_argument(
+        "-o", "--output", metavar="FILE", help="write the received bytes raw to FILE (any size)"
+    )
+    out.add_argument("--full", action="store_true", help="print whole views, however long")
+    return p
+
+
+def _lab_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sockscope lab",
+        description="Serve the lab's classic services on loopback until Ctrl-C.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument(
+        "--port-base",
+        type=_port_base,
+        default=None,
+        help="serve at fixed ports from this base (echo at BASE+7, http at BASE+80...); "
+        "default: ports the OS picks",
+    )
+    p.add_argument("--json", action="store_true", help="first line: {service: {transport: port}}")
+    return p
+
+
+def _templates_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="sockscope templates", description="List the request templates.")
+    p.add_argument("--json", action="store_true", help="print them as JSON")
+    p.add_argument("--show", metavar="NAME", help="print one template's request bytes")
+    return p
+
+
+def _port_base(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535 - 1000:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number from 1 to 64535")
+    return int(text)

@@ -1,0 +1,138 @@
+"""The human-readable report of `sockscope send`: readable in a terminal and in a pipe.
+
+Every piece of server text goes through the display sanitiser into `rich.text.Text`
+(never markup); Rich drops the styles when the output is not a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rich.console import Console
+from rich.text import Text
+
+from sockscope.core.analysis import Analysis
+from sockscope.core.model import Exchange
+from sockscope.core.sanitize import Segment, display_segments
+from sockscope.core.timeline import timeline_rows, timings_summary
+from sockscope.core.views import decoded_lines, hexdump_lines, human_bytes, repr_lines
+
+MAX_VIEW_BYTES = 8192  # per view, unless --full: `less` wants everything, a glance does not
+TOKEN_STYLE = "reverse"
+HEADING_STYLE = "bold cyan"
+PROBLEM_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
+
+
+def safe(text: str, style: str = "") -> Text:
+    """Server (or any untrusted) text as Text, control characters made visible."""
+    return segments_text(display_segments(text), style)
+
+
+def segments_text(segments: Iterable[Segment], style: str = "") -> Text:
+    out = Text(style=style, no_wrap=True)
+    for chunk, is_token in segments:
+        out.append(chunk, TOKEN_STYLE if is_token else None)
+    return out
+
+
+def print_report(
+    exchange: Exchange,
+    analysis: Analysis,
+    encoding: str,
+    *,
+    output: str | None = None,
+    full: bool = False,
+    console: Console | None = None,
+) -> None:
+    console = console or Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
+    limit = None if full else MAX_VIEW_BYTES
+    target = exchange.target
+    title = Text(f"{target.label} over {target.transport.value}", style="bold")
+    if exchange.template:
+        title.append(f"  template {exchange.template}", style="dim")
+    console.print(title)
+
+    _heading(console, "Timeline")
+    for row in timeline_rows(exchange):
+        line = Text(f"  {row.t:>10}  {row.delta:>10}  {row.event:<9}{row.size:>10}  ")
+        line.append_text(safe(row.detail))
+        console.print(line)
+
+    sent = exchange.sent
+    _heading(console, "Sent", human_bytes(len(sent)))
+    _view(console, sent, limit, lambda data: [Text(line) for line in hexdump_lines(data)])
+
+    received = exchange.received
+    if output:
+        _heading(console, "Received", f"{human_bytes(exchange.bytes_in)} written to {output}")
+    else:
+        note = human_bytes(exchange.bytes_in)
+        if exchange.truncated:
+            note += f", {human_bytes(len(received))} kept"
+        _heading(console, "Received (repr)", note)
+        _view(console, received, limit, lambda data: [Text(line) for line in repr_lines(data)])
+        _heading(console, "Decoded", encoding)
+        _view(
+            console,
+            received,
+            limit,
+            lambda data: [segments_text(line) for line in decoded_lines(data, encoding)],
+        )
+
+    _print_analysis(console, analysis)
+
+    _heading(console, "Stopped")
+    console.print(Text("  ").append_text(safe(exchange.stop_message or "-")))
+    if exchange.error is not None:
+        err = Text("  error: ", style="bold red").append_text(safe(exchange.error.message))
+        console.print(err)
+        if exchange.error.hint:
+            console.print(Text("  hint: ", style="dim").append_text(safe(exchange.error.hint)))
+    console.print(Text("  ") + Text(timings_summary(exchange.timings()) or "-"))
+
+
+def _print_analysis(console: Console, analysis: Analysis) -> None:
+    if analysis.http is not None:
+        http = analysis.http
+        status = "" if http.status is None else str(http.status)
+        _heading(
+            console, "HTTP", f"{http.framing}, {'complete' if http.complete else 'incomplete'}"
+        )
+        console.print(
+            Text("  ").append_text(safe(f"{http.version} {status} {http.reason}", "bold"))
+        )
+        for name, value in http.headers:
+            console.print(
+                Text("  ").append_text(safe(name, "cyan")).append(": ").append_text(safe(value))
+            )
+        for problem in http.problems:
+            style = PROBLEM_STYLE.get(problem.severity, "")
+            line = Text(f"  {problem.severity}: ", style=style).append_text(safe(problem.message))
+            console.print(line)
+    elif analysis.replies:
+        _heading(console, f"{analysis.protocol} replies", f"{len(analysis.replies)}")
+        for reply in analysis.replies:
+            code = reply.code or "?"
+            for i, line in enumerate(reply.lines):
+                lead = safe(f"{code:>6} " if i == 0 else " " * 7, "bold")
+                console.print(Text("  ").append_text(lead).append_text(safe(line)))
+
+
+def _heading(console: Console, name: str, note: str = "") -> None:
+    text = Text(name, style=HEADING_STYLE)
+    if note:
+        text.append("  ").append_text(safe(note, "dim"))
+    console.print(text)
+
+
+def _view(
+    console: Console, data: bytes, limit: int | None, render: Callable[[bytes], list[Text]]
+) -> None:
+    shown = data if limit is None else data[:limit]
+    for line in render(shown):
+        console.print(Text("  ") + line)
+    if len(shown) < len(data):
+        rest = human_bytes(len(data) - len(shown))
+        console.print(
+            Text(f"  ... {rest} more (--full shows all, -o FILE saves them)", style="dim")
+        )

@@ -1,0 +1,236 @@
+"""`sockscope send`: one exchange from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import BinaryIO
+
+from sockscope.cli.parsing import UsageError
+from sockscope.core.analysis import analyse, http_to_dict, replies_to_list
+from sockscope.core.fields import (
+    FieldError,
+    check_host,
+    check_unix_path,
+    parse_port,
+    parse_seconds,
+    parse_size,
+)
+from sockscope.core.model import Exchange, Overflow, ReadPolicy, Target, TlsOptions, Transport
+from sockscope.core.payload import PayloadError, parse_hex, parse_text, to_crlf
+from sockscope.core.templates import Template, TemplateError, load_templates
+from sockscope.core.views import check_encoding
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """Everything `send` needs, validated before any socket is opened."""
+
+    target: Target
+    request: bytes
+    policy: ReadPolicy
+    template: Template | None
+    encoding: str
+
+
+def run_send(args: argparse.Namespace) -> int:
+    plan = plan_send(args)
+    output: BinaryIO | None = None
+    if args.output:
+        try:
+            output = open(args.output, "wb")  # noqa: SIM115 - closed below, after the run
+        except OSError as exc:
+            raise UsageError(f"--output: cannot write {args.output}: {exc.strerror}") from None
+    try:
+        exchange = _run_interruptible(plan, output)
+    finally:
+        if output is not None:
+            output.close()
+    analysis = analyse(exchange, plan.template.parser if plan.template else None)
+    if args.json:
+        print(json.dumps(exchange_json(exchange, analysis)))
+    else:
+        from sockscope.cli.report import print_report
+
+        print_report(exchange, analysis, plan.encoding, output=args.output, full=args.full)
+    return 1 if exchange.error is not None else 0
+
+
+def exchange_json(exchange: Exchange, analysis) -> dict:  # type: ignore[no-untyped-def]
+    out = exchange.to_dict()
+    out["protocol"] = analysis.protocol
+    out["http"] = http_to_dict(analysis.http)
+    out["replies"] = replies_to_list(analysis.replies)
+    return out
+
+
+def _run_interruptible(plan: SendPlan, output: BinaryIO | None) -> Exchange:
+    """Run the exchange in a thread so Ctrl-C cancels it and still prints what came."""
+    from sockscope.engine import run_exchange
+
+    cancel = threading.Event()
+    result: list[Exchange] = []
+    worker = threading.Thread(
+        target=lambda: result.append(
+            run_exchange(
+                plan.target,
+                plan.request,
+                plan.policy,
+                cancel=cancel,
+                sink=output.write if output is not None else None,
+                template=plan.template.name if plan.template else None,
+            )
+        ),
+        name="sockscope-send",
+        daemon=True,
+    )
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        cancel.set()
+        worker.join()
+    return result[0]
+
+
+def plan_send(args: argparse.Namespace) -> SendPlan:
+    """Validate every field; a problem raises UsageError naming the field and the fix."""
+    try:
+        return _plan(args)
+    except (FieldError, PayloadError, TemplateError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _plan(args: argparse.Namespace) -> SendPlan:
+    template = _template(args.template)
+    transport = Transport(args.transport) if args.transport else None
+    if args.unix:
+        transport = transport if transport and transport.is_unix else Transport.UNIX
+    elif transport is None:
+        transport = template.transport if template else Transport.TCP
+
+    if transport.is_unix:
+        path = args.unix or args.host
+        if not path:
+            raise FieldError("--unix", "give the socket path, e.g. --unix /run/app.sock")
+        host, port = check_unix_path(path, "--unix"), None
+    else:
+        if not args.host:
+            raise FieldError("HOST", "missing; e.g. sockscope send example.com 80")
+        host = check_host(args.host, "HOST")
+        port = _port(args.port, template)
+
+    tls = TlsOptions(
+        verify=not args.insecure,
+        server_name=args.sni,
+        alpn=tuple(a.strip() for a in args.alpn.split(",") if a.strip()) if args.alpn else (),
+        ca_file=args.ca_file,
+    )
+    if args.ca_file and not Path(args.ca_file).is_file():
+        raise FieldError("--ca-file", f"{args.ca_file} is not a readable file")
+    target = Target(host, port, transport, args.family or 0, tls)
+
+    request = _request(args, template, host, port)
+    if args.crlf:
+        request = to_crlf(request)
+    return SendPlan(
+        target=target,
+        request=request,
+        policy=_policy(args, template, bool(args.output)),
+        template=template,
+        encoding=_encoding(args.encoding),
+    )
+
+
+def _template(name: str | None) -> Template | None:
+    if name is None:
+        return None
+    templates, _problems = load_templates()
+    if name not in templates:
+        raise FieldError("--template", f"unknown template {name!r}; one of: {', '.join(templates)}")
+    return templates[name]
+
+
+def _port(text: str | None, template: Template | None) -> int:
+    if text is not None:
+        return parse_port(text, "PORT")
+    if template and template.port:
+        return template.port
+    raise FieldError("PORT", "missing; give a port (1-65535) or a --template with a default port")
+
+
+def _request(
+    args: argparse.Namespace, template: Template | None, host: str, port: int | None
+) -> bytes:
+    if args.data is not None:
+        return parse_text(args.data)
+    if args.hex is not None:
+        return parse_hex(args.hex)
+    if args.data_file is not None:
+        return _read_data_file(args.data_file)
+    if template is None:
+        return b""  # read what the server says first, like the banner template
+    values = dict(_placeholders(args.set))
+    if args.path is not None:
+        values["path"] = args.path
+    return template.render(host, port, **values)
+
+
+def _read_data_file(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise FieldError("--data-file", f"cannot read {name}: {exc.strerror}") from None
+
+
+def _placeholders(pairs: list[str]) -> list[tuple[str, str]]:
+    out = []
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise FieldError("--set", f"{pair!r} is not NAME=VALUE, e.g. --set path=/index.html")
+        out.append((name, value))
+    return out
+
+
+def _policy(args: argparse.Namespace, template: Template | None, to_file: bool) -> ReadPolicy:
+    policy = template.read_policy(ReadPolicy()) if template else ReadPolicy()
+    changes: dict[str, object] = {}
+    if args.timeout is not None:
+        changes["connect_timeout"] = parse_seconds(args.timeout, "--timeout")
+    if args.idle is not None:
+        changes["idle_timeout"] = parse_seconds(args.idle, "--idle")
+    if args.deadline is not None:
+        changes["deadline"] = parse_seconds(args.deadline, "--deadline")
+    if args.until is not None:
+        delimiter = parse_text(args.until)
+        if not delimiter:
+            raise FieldError("--until", "is empty; give the text that ends the reply")
+        changes["delimiter"] = delimiter
+    if args.max_bytes is not None:
+        changes["max_bytes"] = parse_size(args.max_bytes, "--max-bytes")
+    if args.capture_limit is not None:
+        changes["capture_limit"] = parse_size(args.capture_limit, "--capture-limit")
+    if args.half_close:
+        changes["half_close"] = True
+    if to_file:
+        # The file gets every byte; memory keeps only what the summary needs.
+        # A download may take long: like curl -o, no total deadline unless asked for.
+        changes["overflow"] = Overflow.COUNT
+        changes.setdefault("capture_limit", min(policy.capture_limit, 1024 * 1024))
+        changes.setdefault("deadline", None)
+    return replace(policy, **changes)
+
+
+def _encoding(name: str) -> str:
+    try:
+        return check_encoding(name)
+    except ValueError as exc:
+        raise FieldError("--encoding", str(exc)) from None

@@ -1,0 +1,81 @@
+"""What an exchange means: which parser applies to the received bytes, and its result.
+
+One place decides this for the CLI printer, the JSON output and the TUI panes, so
+they never disagree about whether a reply is HTTP or an SMTP dialogue.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sockscope.core.http import HttpResponse, looks_like_http, parse_response
+from sockscope.core.model import Exchange, StopReason
+from sockscope.core.replies import Reply, parse_replies
+
+REPLY_PROTOCOLS = ("smtp", "ftp", "pop3", "imap", "nntp", "redis")
+
+# An HTTP/1.x request line: the method decides whether a reply may carry a body.
+_REQUEST_LINE = re.compile(rb"\A([A-Z][A-Z0-9_-]{0,31}) [^ \r\n]+ HTTP/1\.[01]\r?\n")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    protocol: str | None  # "http", one of REPLY_PROTOCOLS, or None (raw bytes only)
+    http: HttpResponse | None = None
+    replies: list[Reply] = field(default_factory=list)
+
+
+def request_method(request: bytes) -> str | None:
+    """The method of an HTTP/1.x request line at the start of `request`, if any."""
+    match = _REQUEST_LINE.match(request)
+    return match.group(1).decode("ascii") if match else None
+
+
+def choose_protocol(parser: str | None, request: bytes, received: bytes) -> str | None:
+    """The template's parser if it names one, else HTTP when either side looks like it."""
+    if parser:
+        return parser
+    if request_method(request) or looks_like_http(received):
+        return "http"
+    return None
+
+
+def analyse(exchange: Exchange, parser: str | None = None) -> Analysis:
+    received = exchange.received
+    protocol = choose_protocol(parser, exchange.request, received)
+    if protocol == "http":
+        eof = exchange.stop is StopReason.PEER_CLOSED
+        method = request_method(exchange.request) or "GET"
+        return Analysis("http", http=parse_response(received, eof=eof, method=method))
+    if protocol in REPLY_PROTOCOLS:
+        return Analysis(protocol, replies=parse_replies(received, protocol))
+    return Analysis(None)
+
+
+def http_to_dict(response: HttpResponse | None) -> dict[str, Any] | None:
+    """The `http` object of `sockscope send --json`."""
+    if response is None:
+        return None
+    return {
+        "version": response.version,
+        "status": response.status,
+        "reason": response.reason,
+        "headers": [[name, value] for name, value in response.headers],
+        "body_b64": base64.b64encode(response.body).decode("ascii"),
+        "framing": response.framing,
+        "complete": response.complete,
+        "problems": [
+            {"code": p.code, "message": p.message, "line": p.line, "severity": p.severity}
+            for p in response.problems
+        ],
+    }
+
+
+def replies_to_list(replies: list[Reply]) -> list[dict[str, Any]]:
+    return [
+        {"code": r.code, "lines": r.lines, "multiline": r.multiline, "complete": r.complete}
+        for r in replies
+    ]

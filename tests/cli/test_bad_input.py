@@ -1,0 +1,63 @@
+"""Bad input to `sockscope send`: one line naming the field and the fix, exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "fix"),
+    [
+        (["send", "localhost", "70000"], "PORT", "1-65535"),
+        (["send", "localhost", "http"], "PORT", "not a number"),
+        (["send", "localhost"], "PORT", "--template"),
+        (["send", "", "80"], "HOST", "empty"),
+        (["send", "localhost", "80", "--template", "nope"], "--template", "http-get"),
+        (["send", "localhost", "80", "--hex", "41 4g"], "column", "hex"),
+        (["send", "localhost", "80", "--data", "a\\qb"], "column 2", "\\"),
+        (["send", "localhost", "80", "--idle", "-1"], "--idle", "positive"),
+        (["send", "localhost", "80", "--timeout", "soon"], "--timeout", "seconds"),
+        (["send", "localhost", "80", "--max-bytes", "lots"], "--max-bytes", "64k"),
+        (["send", "localhost", "80", "--encoding", "klingon"], "--encoding", "utf-8"),
+        (["send", "--unix", "/tmp/" + "x" * 120], "--unix", "107"),
+        (["send", "localhost", "80", "--set", "path"], "--set", "NAME=VALUE"),
+        (["send", "localhost", "80", "--transport", "carrier-pigeon"], "transport", "tcp"),
+    ],
+)
+def test_bad_field_is_named_with_its_fix_and_exits_2(cli, args, field, fix) -> None:
+    result = cli(*args)
+    assert result.code == 2
+    assert result.out == ""
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert field in lines[0] and fix in lines[0]
+    assert "Traceback" not in result.err
+
+
+def test_bad_input_from_a_real_shell_has_no_traceback() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "sockscope", "send", "localhost", "99999"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "sockscope send: error: PORT: 99999 is outside 1-65535"
+
+
+def test_unknown_template_for_the_explorer_is_refused_before_the_screen_opens(cli) -> None:
+    result = cli("localhost", "80", "--template", "nope")
+    assert result.code == 2
+    assert "--template" in result.err
+
+
+def test_templates_lists_every_built_in_with_port_and_transport(cli) -> None:
+    result = cli("templates")
+    assert result.code == 0
+    for name, port in [("http-get", "80"), ("smtp", "25"), ("qotd-udp", "17"), ("echo", "7")]:
+        line = next(line for line in result.out.splitlines() if line.startswith(name + " "))
+        assert port in line
+    assert "sockscope/templates" in result.out
