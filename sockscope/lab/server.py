@@ -1,0 +1,250 @@
+"""Lab runs every service on one asyncio loop; LabThread runs a Lab beside blocking code."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import suppress
+from types import TracebackType
+
+from sockscope.lab.catalog import MAX_OFFSET, SERVICES
+from sockscope.lab.certs import LabCertificates
+from sockscope.lab.http import MAX_HEAD, serve_http
+from sockscope.lab.services import (
+    LINE_LIMIT,
+    Handler,
+    Quotes,
+    UdpService,
+    chargen,
+    chargen_datagram,
+    daytime,
+    daytime_line,
+    discard,
+    echo,
+    greeter,
+    qotd,
+    trickle,
+)
+from sockscope.lab.smtp import serve_smtp
+
+logger = logging.getLogger(__name__)
+
+TLS_HANDSHAKE_TIMEOUT = 10.0
+
+
+class LabError(OSError):
+    """A service could not listen; the message names the service and the address."""
+
+
+class Lab:
+    """The lab's services on `host`: at OS-chosen ports, or at `port_base` + each offset."""
+
+    def __init__(self, host: str = "127.0.0.1", port_base: int | None = None) -> None:
+        if port_base is not None and not 0 <= port_base <= 65535 - MAX_OFFSET:
+            raise ValueError(f"port base must be from 0 to {65535 - MAX_OFFSET}")
+        self.host = host
+        self.port_base = port_base
+        self.ports: dict[str, dict[str, int]] = {}
+        self._certificates: LabCertificates | None = None
+        self._servers: list[asyncio.Server] = []
+        self._datagrams: list[asyncio.BaseTransport] = []
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        quotes = Quotes()
+        self._tcp: dict[str, Handler] = {
+            "greeter": greeter,
+            "trickle": trickle,
+            "echo": echo,
+            "discard": discard,
+            "daytime": daytime,
+            "qotd": qotd(quotes),
+            "chargen": chargen,
+            "smtp": serve_smtp,
+            "http": serve_http,
+            "https": serve_http,
+        }
+        self._udp: dict[str, Callable[[bytes], bytes | None]] = {
+            "echo": lambda data: data,
+            "discard": lambda data: None,
+            "daytime": lambda data: daytime_line(),
+            "qotd": lambda data: quotes.next(),
+            "chargen": lambda data: chargen_datagram(),
+        }
+
+    @property
+    def ca_file(self) -> str:
+        """The PEM file of the CA that signed the https certificate."""
+        if self._certificates is None:
+            raise RuntimeError("the lab is not running")
+        return str(self._certificates.ca_file)
+
+    async def start(self) -> None:
+        self._certificates = LabCertificates()
+        try:
+            for service in SERVICES:
+                port = 0 if self.port_base is None else self.port_base + service.offset
+                ports = self.ports[service.name] = {}
+                for transport in service.transports:
+                    if transport == "udp":
+                        ports["udp"] = await self._listen_udp(service.name, ports["tcp"])
+                    else:
+                        ports[transport] = await self._listen_tcp(service.name, port, transport)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        for server in self._servers:
+            server.close()
+        for transport in self._datagrams:
+            transport.close()
+        # Abort rather than close: a client that stopped reading would hold a close forever.
+        for task, writer in self._connections.items():
+            writer.transport.abort()
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+        self._datagrams.clear()
+        self.ports = {}
+        if self._certificates is not None:
+            self._certificates.remove()
+            self._certificates = None
+
+    async def _listen_tcp(self, name: str, port: int, transport: str) -> int:
+        try:
+            server = await asyncio.start_server(
+                self._guarded(name, self._tcp[name]),
+                self.host,
+                port,
+                limit=MAX_HEAD if name in ("http", "https") else LINE_LIMIT,
+                ssl=self._certificates.server_context if transport == "tls" else None,
+                ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if transport == "tls" else None,
+            )
+        except OSError as exc:
+            raise LabError(_cannot_listen(name, transport, self.host, port, exc)) from exc
+        self._servers.append(server)
+        return server.sockets[0].getsockname()[1]
+
+    async def _listen_udp(self, name: str, port: int) -> int:
+        loop = asyncio.get_running_loop()
+        reply = self._udp[name]
+        try:
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: UdpService(reply), local_addr=(self.host, port)
+            )
+        except OSError as exc:
+            if self.port_base is not None:
+                raise LabError(_cannot_listen(name, "udp", self.host, port, exc)) from exc
+            # The OS gave TCP a port whose UDP twin is taken: any UDP port will do.
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: UdpService(reply), local_addr=(self.host, 0)
+            )
+        self._datagrams.append(transport)
+        return transport.get_extra_info("sockname")[1]
+
+    def _guarded(self, name: str, handler: Handler) -> Handler:
+        async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._connections[task] = writer
+            task.add_done_callback(self._connections.pop)
+            try:
+                await handler(reader, writer)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                pass  # the client reset, vanished or broke TLS: only its connection ends
+            except Exception:
+                logger.exception("the lab's %s service failed", name)
+            finally:
+                writer.close()
+                with suppress(OSError):
+                    await writer.wait_closed()
+
+        return run
+
+
+def _cannot_listen(name: str, transport: str, host: str, port: int, exc: OSError) -> str:
+    return f"{name} ({transport}) cannot listen on {host} port {port}: {exc.strerror or exc}"
+
+
+class LabThread:
+    """A Lab on its own event loop in a daemon thread; `with LabThread() as lab: ...`."""
+
+    def __init__(self, host: str = "127.0.0.1", port_base: int | None = None) -> None:
+        self.lab = Lab(host, port_base)
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def host(self) -> str:
+        return self.lab.host
+
+    @property
+    def ports(self) -> dict[str, dict[str, int]]:
+        return self.lab.ports
+
+    @property
+    def ca_file(self) -> str:
+        return self.lab.ca_file
+
+    def port(self, service: str, transport: str | None = None) -> int:
+        """The port of `service` over `transport` (default: tcp, or the only one it has)."""
+        transports = self.lab.ports.get(service)
+        if transports is None:
+            raise KeyError(f"no lab service {service!r}; there are {', '.join(self.lab.ports)}")
+        if transport is None:
+            transport = "tcp" if "tcp" in transports else next(iter(transports))
+        if transport not in transports:
+            raise KeyError(f"{service} has no {transport}; it has {', '.join(transports)}")
+        return transports[transport]
+
+    def start(self) -> LabThread:
+        """Start the lab; returns once every service listens, or raises why one cannot."""
+        self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True)
+        self._thread.name = "sockscope-lab"
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            self._thread.join()
+            self._thread = None
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        assert self._loop is not None and self._stopping is not None
+        self._loop.call_soon_threadsafe(self._stopping.set)
+        self._thread.join()
+        self._thread = None
+
+    def __enter__(self) -> LabThread:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        try:
+            await self.lab.start()
+        except BaseException as exc:
+            self._error = exc
+            return
+        finally:
+            self._ready.set()
+        try:
+            await self._stopping.wait()
+        finally:
+            await self.lab.stop()
