@@ -26,11 +26,14 @@ class _Tokens(dict[int, str]):
 
 
 # C0 controls become their control pictures (U+2400 + code), DEL its picture, C1 the
-# `\x9b` form people know from byte dumps. Everything else falls to `__missing__`.
+# `\x9b` form people know from byte dumps. Lone surrogates U+DC80-U+DCFF are how Python
+# carries undecodable bytes ("surrogateescape", PEP 383), so they show as the byte they
+# stand for. Everything else falls to `__missing__`.
 _TOKENS = _Tokens(
     {code: chr(0x2400 + code) for code in range(0x20)}
     | {0x7F: "\u2421"}
     | {code: f"\\x{code:02x}" for code in range(0x80, 0xA0)}
+    | {code: f"\\x{code - 0xDC00:02x}" for code in range(0xDC80, 0xDD00)}
 )
 
 

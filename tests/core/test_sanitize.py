@@ -124,3 +124,9 @@ def test_no_unsafe_character_survives_and_real_text_is_untouched(text: str) -> N
 def test_sanitising_twice_changes_nothing_more(text: str) -> None:
     once = sanitize(text)
     assert sanitize(once) == once
+
+
+def test_bytes_carried_as_surrogateescape_show_as_the_byte() -> None:
+    # Python keeps undecodable bytes as U+DC80-U+DCFF (PEP 383), e.g. in file names.
+    text = b"name-\xff.txt".decode("utf-8", "surrogateescape")
+    assert display_segments(text) == [("name-", False), ("\\xff", True), (".txt", False)]
