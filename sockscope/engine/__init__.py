@@ -1,0 +1,10 @@
+"""The engine: blocking stdlib sockets that turn a Target and a request into an Exchange.
+
+No Textual, no Rich: the CLI, the app's worker threads and the tests all call it alike.
+"""
+
+from sockscope.engine.connection import Connection, ReadOutcome, Recorder
+from sockscope.engine.errors import classify
+from sockscope.engine.run import run_exchange
+
+__all__ = ["Connection", "ReadOutcome", "Recorder", "classify", "run_exchange"]

@@ -1,0 +1,776 @@
+"""One socket, step by step: resolve, connect, TLS, send, read, half-close, close.
+
+Everything blocks for at most POLL seconds at a time, so the `cancel` event is seen
+within 100 ms whatever the socket is doing. A Connection can send and read several
+times (persistent sessions); `run_exchange` is the one-shot use of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import selectors
+import socket
+import ssl
+import stat
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sockscope.core.fields import UNIX_PATH_MAX
+from sockscope.core.model import (
+    ErrorInfo,
+    Event,
+    EventType,
+    Overflow,
+    ReadPolicy,
+    StopReason,
+    Target,
+    Transport,
+)
+from sockscope.engine import tlsinfo
+from sockscope.engine.errors import (
+    CaFileError,
+    CallbackError,
+    Cancelled,
+    ConnectTimeout,
+    NoAddress,
+    SendStalled,
+    TlsClosed,
+    TlsTimeout,
+    TlsVerifyFailed,
+    UnixPathError,
+    amount,
+    classify,
+    seconds,
+    short_reason,
+)
+
+# The longest the engine blocks in one call before it looks at `cancel` again.
+POLL = 0.05
+# RECV coalescing: one event per this much time or this many bytes while data floods in.
+COALESCE_SECONDS = 0.05
+COALESCE_BYTES = 64 * 1024
+STREAM_BUFFER = 256 * 1024
+# One byte more than the largest datagram shown, so a cut datagram is noticed even where
+# recv() cannot report the real length (MSG_TRUNC as an input flag is Linux only).
+DATAGRAM_SHOWN = 65_536
+DATAGRAM_BUFFER = DATAGRAM_SHOWN + 1
+_TRUNC_FLAG = socket.MSG_TRUNC if sys.platform == "linux" else 0
+
+_FAMILIES = {0: socket.AF_UNSPEC, 4: socket.AF_INET, 6: socket.AF_INET6}
+_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+T = TypeVar("T")
+
+
+class Recorder:
+    """Collects events with times relative to its creation and passes each to `on_event`."""
+
+    def __init__(self, on_event: Callable[[Event], None] | None = None) -> None:
+        self.events: list[Event] = []
+        self.on_event = on_event
+        self.t0 = time.monotonic()
+
+    def now(self) -> float:
+        return time.monotonic() - self.t0
+
+    def emit(
+        self,
+        type: EventType,
+        *,
+        data: bytes = b"",
+        size: int | None = None,
+        calls: int = 1,
+        detail: dict[str, Any] | None = None,
+        at: float | None = None,
+    ) -> Event:
+        """Append an event; `at` is a monotonic time (default now)."""
+        t = self.now() if at is None else at - self.t0
+        event = Event(type, t, data, len(data) if size is None else size, calls, detail or {})
+        self.events.append(event)
+        callback = self.on_event
+        if callback is not None:
+            try:
+                callback(event)
+            except Exception as exc:
+                self.on_event = None  # the failing callback is not called again
+                raise CallbackError("event callback", exc) from exc
+        return event
+
+    def info(self, message: str, **facts: Any) -> None:
+        self.emit(EventType.INFO, detail={"message": message, **facts})
+
+
+@dataclass
+class ReadOutcome:
+    """Why a read ended, in words; `error` is set when the ending was a failure."""
+
+    stop: StopReason
+    message: str
+    error: ErrorInfo | None = None
+    received: int = 0
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class Connection:
+    def __init__(
+        self, target: Target, recorder: Recorder, cancel: threading.Event | None = None
+    ) -> None:
+        self.target = target
+        self.recorder = recorder
+        self.cancel = cancel if cancel is not None else threading.Event()
+        self.sock: socket.socket | None = None
+        self.peer_closed = False
+        self._sockaddr: Any = None
+        self._family = socket.AF_UNSPEC
+        self._selector: selectors.BaseSelector | None = None
+        self._buffer = bytearray(DATAGRAM_BUFFER if target.transport.is_datagram else STREAM_BUFFER)
+
+    # ---- opening -------------------------------------------------------------------
+
+    def open(self, connect_timeout: float) -> None:
+        """Resolve, connect and (for TLS) handshake; raises what `classify` understands."""
+        if self.target.transport.is_unix:
+            self._connect_unix(connect_timeout)
+            return
+        infos = self._resolve()
+        self._connect_inet(infos, connect_timeout)
+        if self.target.transport is Transport.TLS:
+            self._handshake(connect_timeout)
+
+    def _check_cancel(self, phase: str) -> None:
+        if self.cancel.is_set():
+            raise Cancelled(phase)
+
+    def _in_thread(self, work: Callable[[], T], phase: str) -> T:
+        """Run a call that cannot be interrupted (getaddrinfo) where cancel can still win."""
+        box: list[Any] = []
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box.append((True, work()))
+            except BaseException as exc:
+                box.append((False, exc))
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="sockscope-resolve", daemon=True).start()
+        while not done.wait(POLL):
+            self._check_cancel(phase)
+        ok, value = box[0]
+        if not ok:
+            raise value
+        return value
+
+    def _resolve(self) -> list[tuple[Any, ...]]:
+        target = self.target
+        host = target.host
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        if target.port is None:
+            raise ValueError("no port given")
+        family = _FAMILIES[target.family]
+        kind = socket.SOCK_DGRAM if target.transport.is_datagram else socket.SOCK_STREAM
+        infos = self._in_thread(
+            lambda: socket.getaddrinfo(host, target.port, family, kind),
+            f"while resolving {host}",
+        )
+        unique: list[tuple[Any, ...]] = []
+        for info in infos:
+            if all(info[4] != seen[4] for seen in unique):
+                unique.append(info)
+        if not unique:
+            raise NoAddress(target.family)
+        self.recorder.emit(EventType.RESOLVE, detail={"addresses": [info[4][0] for info in unique]})
+        return unique
+
+    def _connect_inet(self, infos: list[tuple[Any, ...]], timeout: float) -> None:
+        last: OSError | None = None
+        for index, (family, kind, proto, _name, sockaddr) in enumerate(infos):
+            label = _address(sockaddr)
+            sock = socket.socket(family, kind, proto)
+            try:
+                self._connect_socket(sock, sockaddr, timeout, label)
+            except OSError as exc:
+                sock.close()
+                last = exc
+                if index + 1 < len(infos):
+                    self.recorder.info(
+                        f"{label} {short_reason(exc, self.target)}, trying next", address=label
+                    )
+                continue
+            except BaseException:
+                sock.close()
+                raise
+            self._attach(sock, sockaddr, family)
+            return
+        assert last is not None
+        raise last
+
+    def _connect_unix(self, timeout: float) -> None:
+        path = self.target.host
+        if len(os.fsencode(path)) > UNIX_PATH_MAX:
+            raise UnixPathError("too-long", path)
+        mode = os.stat(path).st_mode
+        if not stat.S_ISSOCK(mode):
+            raise UnixPathError("not-socket", path, _file_kind(mode))
+        datagram = self.target.transport is Transport.UNIX_DGRAM
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM if datagram else socket.SOCK_STREAM)
+        try:
+            if datagram:
+                # An unbound datagram socket has no address for the server to reply to;
+                # binding to "" asks Linux for an abstract address of its own.
+                sock.bind("")
+            self._connect_socket(sock, path, timeout, path)
+        except ConnectionRefusedError:
+            sock.close()
+            raise UnixPathError("stale", path) from None
+        except BaseException:
+            sock.close()
+            raise
+        self._attach(sock, path, socket.AF_UNIX)
+
+    def _connect_socket(
+        self, sock: socket.socket, sockaddr: Any, timeout: float, label: str
+    ) -> None:
+        sock.setblocking(False)
+        code = sock.connect_ex(sockaddr)
+        if code == 0:
+            return
+        if code not in (errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
+            raise OSError(code, os.strerror(code))
+        until = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_WRITE)
+            while True:
+                self._check_cancel(f"while connecting to {label}")
+                left = until - time.monotonic()
+                if left <= 0:
+                    raise ConnectTimeout(label, timeout)
+                if selector.select(min(POLL, left)):
+                    break
+        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if code:
+            raise OSError(code, os.strerror(code))
+
+    def _attach(self, sock: socket.socket, sockaddr: Any, family: int) -> None:
+        self.sock = sock
+        self._sockaddr = sockaddr
+        self._family = family
+        self._register(sock)
+        local = sock.getsockname()
+        self.recorder.emit(
+            EventType.CONNECT,
+            detail={
+                "peer": _address(sockaddr) if family != socket.AF_UNIX else sockaddr,
+                "local": _address(local) if family != socket.AF_UNIX else _unix_name(local),
+            },
+        )
+
+    def _register(self, sock: socket.socket) -> None:
+        if self._selector is not None:
+            self._selector.close()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(sock, selectors.EVENT_READ)
+
+    def _wait(self, want: int, until: float | None, phase: str) -> bool:
+        """Wait until the socket is readable/writable; False once `until` passes."""
+        assert self._selector is not None and self.sock is not None
+        self._selector.modify(self.sock, want)
+        try:
+            while True:
+                self._check_cancel(phase)
+                left = None if until is None else until - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                if self._selector.select(POLL if left is None else min(POLL, left)):
+                    return True
+        finally:
+            self._selector.modify(self.sock, selectors.EVENT_READ)
+
+    # ---- TLS -----------------------------------------------------------------------
+
+    def _server_name(self) -> str:
+        return self.target.tls.server_name or self.target.host.strip("[]")
+
+    def _context(self, verify: bool | None = None) -> ssl.SSLContext:
+        try:
+            return tlsinfo.make_context(self.target.tls, verify=verify)
+        except (OSError, ssl.SSLError) as exc:
+            if self.target.tls.ca_file:
+                raise CaFileError(self.target.tls.ca_file, exc) from exc
+            raise
+
+    def _handshake(self, timeout: float) -> None:
+        assert self.sock is not None
+        server_name = self._server_name()
+        context = self._context()
+        tls_sock = context.wrap_socket(
+            self.sock,
+            server_hostname=server_name,
+            do_handshake_on_connect=False,
+            suppress_ragged_eofs=False,  # a close without close_notify must be noticed
+        )
+        self.sock = tls_sock
+        self._register(tls_sock)
+        try:
+            self._drive_handshake(tls_sock, timeout)
+        except ssl.SSLCertVerificationError as exc:
+            certificate = self._fetch_rejected_certificate(timeout)
+            raise TlsVerifyFailed(exc, server_name, certificate) from exc
+        facts = tlsinfo.handshake_facts(tls_sock, server_name, self.target.tls.verify)
+        self.recorder.emit(EventType.TLS, detail=facts)
+
+    def _drive_handshake(self, tls_sock: ssl.SSLSocket, timeout: float) -> None:
+        until = time.monotonic() + timeout
+        while True:
+            try:
+                tls_sock.do_handshake()
+                return
+            except ssl.SSLWantReadError:
+                want = selectors.EVENT_READ
+            except ssl.SSLWantWriteError:
+                want = selectors.EVENT_WRITE
+            except (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError) as exc:
+                raise TlsClosed(exc) from exc
+            if not self._wait(want, until, "during the TLS handshake"):
+                raise TlsTimeout(timeout)
+
+    def _fetch_rejected_certificate(self, timeout: float) -> dict[str, Any] | None:
+        """Handshake again without verification, only to show what was rejected."""
+        self.recorder.info(
+            "certificate rejected; fetching it again without verification to show it"
+        )
+        sock = socket.socket(self._family, socket.SOCK_STREAM)
+        try:
+            self._connect_socket(sock, self._sockaddr, timeout, _address(self._sockaddr))
+            context = self._context(verify=False)
+            with context.wrap_socket(
+                sock, server_hostname=self._server_name(), do_handshake_on_connect=False
+            ) as probe:
+                sock = probe
+                until = time.monotonic() + timeout
+                with selectors.DefaultSelector() as selector:
+                    selector.register(probe, selectors.EVENT_READ | selectors.EVENT_WRITE)
+                    while True:
+                        try:
+                            probe.do_handshake()
+                            break
+                        except _WOULD_BLOCK:
+                            self._check_cancel("during the TLS handshake")
+                            if time.monotonic() > until:
+                                return None
+                            selector.select(POLL)
+                der = probe.getpeercert(binary_form=True)
+                return tlsinfo.certificate_facts(der) if der else None
+        except (OSError, ssl.SSLError):
+            return None
+        finally:
+            sock.close()
+
+    # ---- sending -------------------------------------------------------------------
+
+    def send(self, data: bytes, stall_timeout: float | None = None) -> None:
+        """Send all of `data` (one datagram on datagram transports, even an empty one).
+
+        Raises SendStalled when the peer stops reading for `stall_timeout` seconds.
+        """
+        sock = self.sock
+        assert sock is not None
+        if self.target.transport.is_datagram:
+            while True:
+                try:
+                    sock.send(data)
+                    break
+                except _WOULD_BLOCK:
+                    self._wait(selectors.EVENT_WRITE, None, "while sending")
+            self.recorder.emit(EventType.SEND, data=data)
+            return
+        if not data:
+            return
+        view = memoryview(data)
+        sent = calls = 0
+        started = time.monotonic()
+        try:
+            while sent < len(data):
+                try:
+                    sent += sock.send(view[sent:])
+                    calls += 1
+                    continue
+                except ssl.SSLWantReadError:
+                    want = selectors.EVENT_READ
+                except _WOULD_BLOCK:
+                    want = selectors.EVENT_WRITE
+                until = None if stall_timeout is None else time.monotonic() + stall_timeout
+                if not self._wait(want, until, "while sending"):
+                    raise SendStalled(sent, len(data), stall_timeout or 0.0)
+        finally:
+            if sent:
+                self.recorder.emit(
+                    EventType.SEND,
+                    data=bytes(view[:sent]),
+                    calls=max(calls, 1),
+                    at=started,
+                )
+
+    def shutdown_write(self) -> None:
+        """Half-close: tell the server nothing more is coming, keep reading."""
+        assert self.sock is not None
+        if isinstance(self.sock, ssl.SSLSocket):
+            # SSLSocket.shutdown drops the TLS layer, and TLS has no half-close of its own.
+            self.recorder.info("half-close skipped: TLS cannot close one direction only")
+            return
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError as exc:
+            self.recorder.info(f"half-close failed: {classify(exc, self.target).message}")
+            return
+        self.recorder.emit(EventType.SHUTDOWN)
+
+    # ---- reading -------------------------------------------------------------------
+
+    def read(
+        self,
+        policy: ReadPolicy,
+        *,
+        sink: Callable[[bytes], object] | None = None,
+        started: float | None = None,
+    ) -> ReadOutcome:
+        """Read until a condition of `policy` ends it; never raises for network trouble.
+
+        `started` is the monotonic time the policy's deadline counts from (default now).
+        """
+        assert self.sock is not None
+        reader = _Reader(self, policy, sink, time.monotonic() if started is None else started)
+        try:
+            if self.target.transport.is_datagram:
+                return reader.read_datagrams()
+            return reader.read_stream()
+        except BaseException:
+            with contextlib.suppress(CallbackError):
+                reader.flush()  # whatever went wrong, the bytes already read are kept
+            raise
+
+    # ---- closing -------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._selector is not None:
+            self._selector.close()
+            self._selector = None
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+            self.recorder.emit(EventType.CLOSE)
+
+
+class _Reader:
+    """The state of one read: counters, the pending coalesced RECV event, the limits."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        policy: ReadPolicy,
+        sink: Callable[[bytes], object] | None,
+        started: float,
+    ) -> None:
+        self.conn = conn
+        self.policy = policy
+        self.sink = sink
+        self.deadline = None if policy.deadline is None else started + policy.deadline
+        self.total = 0  # every byte received in this read
+        self.kept = 0  # bytes retained in events
+        self.datagrams = 0
+        self.overflowed = False
+        self.tail = b""  # the end of the data so far, for a delimiter split across reads
+        self.pending: list[bytes] = []
+        self.pending_size = 0
+        self.pending_calls = 0
+        self.pending_since = 0.0
+
+    # ---- shared pieces -----------------------------------------------------------
+
+    def flush(self) -> None:
+        if self.pending_calls:
+            data, size, calls = b"".join(self.pending), self.pending_size, self.pending_calls
+            self.pending = []
+            self.pending_size = self.pending_calls = 0
+            self.conn.recorder.emit(
+                EventType.RECV, data=data, size=size, calls=calls, at=self.pending_since
+            )
+
+    def _take(self, chunk: memoryview, now: float) -> bool:
+        """Account for received bytes; True when the capture limit says stop."""
+        n = len(chunk)
+        if self.sink is not None:
+            try:
+                self.sink(bytes(chunk))
+            except Exception as exc:
+                raise CallbackError("output sink", exc) from exc
+        self.total += n
+        room = self.policy.capture_limit - self.kept
+        keep = n if n <= room else max(room, 0)
+        if not self.pending_calls:
+            self.pending_since = now
+        if keep:
+            self.pending.append(bytes(chunk[:keep]))
+            self.kept += keep
+        self.pending_size += n
+        self.pending_calls += 1
+        if keep == n:
+            return False
+        if self.policy.overflow is Overflow.STOP:
+            return True
+        if not self.overflowed:
+            self.overflowed = True
+            self.flush()
+            self.conn.recorder.info(
+                f"capture limit of {amount(self.policy.capture_limit)} reached: "
+                "counting the rest without keeping it"
+            )
+        return False
+
+    def _delimited(self, chunk: memoryview) -> bool:
+        delimiter = self.policy.delimiter
+        if not delimiter:
+            return False
+        window = self.tail + chunk
+        if delimiter in window:
+            return True
+        self.tail = window[-(len(delimiter) - 1) :] if len(delimiter) > 1 else b""
+        return False
+
+    def _kept_note(self) -> str:
+        return f" ({amount(self.kept)} kept)" if self.kept < self.total else ""
+
+    def _idle_until(self, last: float) -> float | None:
+        idle = self.policy.idle_timeout
+        return None if idle is None else last + idle
+
+    def _outcome(
+        self, stop: StopReason, message: str, error: ErrorInfo | None = None
+    ) -> ReadOutcome:
+        self.flush()
+        return ReadOutcome(stop, message, error, self.total)
+
+    def _failed(self, exc: OSError) -> ReadOutcome:
+        info = classify(exc, self.conn.target)
+        if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+            message = f"connection reset by peer after {amount(self.total)}{self._kept_note()}"
+            return self._outcome(StopReason.RESET, message, ErrorInfo(info.kind, message))
+        return self._outcome(StopReason.ERROR, info.message, info)
+
+    # ---- streams ---------------------------------------------------------------------
+
+    def read_stream(self) -> ReadOutcome:
+        conn, policy = self.conn, self.policy
+        sock = conn.sock
+        selector = conn._selector
+        assert sock is not None and selector is not None
+        view = memoryview(conn._buffer)
+        cancel = conn.cancel
+        max_bytes = policy.max_bytes
+        last = time.monotonic()  # the last data, or the start: the idle clock
+        if max_bytes is not None and max_bytes <= 0:
+            return self._outcome(StopReason.BYTE_COUNT, "stopped at once: the byte limit is 0")
+        while True:
+            if cancel.is_set():
+                return self._outcome(
+                    StopReason.CANCELLED, f"cancelled after {amount(self.total)}{self._kept_note()}"
+                )
+            want = len(view) if max_bytes is None else min(len(view), max_bytes - self.total)
+            try:
+                n = sock.recv_into(view, want)
+            except _WOULD_BLOCK:
+                stop = self._quiet(selector, last)
+                if stop is not None:
+                    return stop
+                continue
+            except ssl.SSLEOFError:
+                conn.peer_closed = True
+                return self._outcome(
+                    StopReason.PEER_CLOSED,
+                    "TLS stream truncated: data may be incomplete (the server closed without "
+                    f"a TLS close_notify after {amount(self.total)}){self._kept_note()}",
+                )
+            except ssl.SSLZeroReturnError:
+                n = 0
+            except OSError as exc:
+                return self._failed(exc)
+            now = time.monotonic()
+            if n == 0:
+                conn.peer_closed = True
+                return self._outcome(StopReason.PEER_CLOSED, self._eof_message())
+            if self.pending_calls and now - last >= COALESCE_SECONDS:
+                self.flush()  # a read after a quiet gap is an event of its own
+            last = now
+            chunk = view[:n]
+            if self._take(chunk, now):
+                return self._outcome(
+                    StopReason.CAPTURE_LIMIT,
+                    f"stopped at the capture limit ({amount(self.kept)} kept)",
+                )
+            if self._delimited(chunk):
+                return self._outcome(
+                    StopReason.DELIMITER, f"delimiter found after {amount(self.total)}"
+                )
+            if max_bytes is not None and self.total >= max_bytes:
+                return self._outcome(
+                    StopReason.BYTE_COUNT,
+                    f"stopped after {amount(self.total)} (the byte limit){self._kept_note()}",
+                )
+            if self.deadline is not None and now >= self.deadline:
+                return self._deadline()
+            if self.pending_size >= COALESCE_BYTES or now - self.pending_since >= COALESCE_SECONDS:
+                self.flush()
+
+    def _quiet(self, selector: selectors.BaseSelector, last: float) -> ReadOutcome | None:
+        """Nothing to read now: wait a little, flush a finished burst, check the clocks."""
+        now = time.monotonic()
+        idle_until = self._idle_until(last)
+        if idle_until is not None and now >= idle_until:
+            return self._idle()
+        if self.deadline is not None and now >= self.deadline:
+            return self._deadline()
+        wait = POLL
+        for until in (idle_until, self.deadline):
+            if until is not None:
+                wait = min(wait, until - now)
+        if self.pending_calls:
+            wait = min(wait, self.pending_since + COALESCE_SECONDS - now)
+        if not selector.select(max(wait, 0.0)):
+            self.flush()
+        return None
+
+    def _eof_message(self) -> str:
+        if self.total == 0:
+            return "closed by server, 0 bytes received"
+        return f"server finished sending (EOF) after {amount(self.total)}{self._kept_note()}"
+
+    def _idle(self) -> ReadOutcome:
+        idle = seconds(self.policy.idle_timeout or 0.0)
+        if self.conn.target.transport.is_datagram:
+            if not self.datagrams:
+                return self._outcome(StopReason.IDLE, self._silence(idle))
+            return self._outcome(
+                StopReason.IDLE,
+                f"idle: no datagram for {idle} ({self._datagram_count()}, "
+                f"{amount(self.total)} received){self._kept_note()}",
+            )
+        return self._outcome(
+            StopReason.IDLE,
+            f"idle: no data for {idle} ({amount(self.total)} received){self._kept_note()}",
+        )
+
+    def _deadline(self) -> ReadOutcome:
+        limit = seconds(self.policy.deadline or 0.0)
+        if self.conn.target.transport.is_datagram and not self.datagrams:
+            return self._outcome(StopReason.DEADLINE, self._silence(limit))
+        return self._outcome(
+            StopReason.DEADLINE,
+            f"deadline of {limit} reached after {amount(self.total)}{self._kept_note()}",
+        )
+
+    # ---- datagrams -------------------------------------------------------------------
+
+    def _silence(self, duration: str) -> str:
+        kind = "UDP" if self.conn.target.transport is Transport.UDP else "a datagram socket"
+        return f"no reply in {duration} ({kind} has no connection: silence is not an error)"
+
+    def _datagram_count(self) -> str:
+        return "1 datagram" if self.datagrams == 1 else f"{self.datagrams:,} datagrams"
+
+    def read_datagrams(self) -> ReadOutcome:
+        conn, policy = self.conn, self.policy
+        sock = conn.sock
+        selector = conn._selector
+        assert sock is not None and selector is not None
+        view = memoryview(conn._buffer)
+        last = time.monotonic()
+        while True:
+            if conn.cancel.is_set():
+                return self._outcome(
+                    StopReason.CANCELLED,
+                    f"cancelled after {self._datagram_count()} ({amount(self.total)})",
+                )
+            try:
+                length = sock.recv_into(view, len(view), _TRUNC_FLAG)
+            except _WOULD_BLOCK:
+                stop = self._quiet(selector, last)
+                if stop is not None:
+                    return stop
+                continue
+            except OSError as exc:
+                return self._failed(exc)
+            now = last = time.monotonic()
+            self.datagrams += 1
+            # Linux reports the real length with MSG_TRUNC; elsewhere a full buffer
+            # (the one spare byte used) is all that says the datagram was longer.
+            exact = bool(_TRUNC_FLAG)
+            cut = length > DATAGRAM_SHOWN
+            shown = min(length, DATAGRAM_SHOWN)
+            capped = self._take(view[:shown], now)
+            self.flush()  # every datagram is an event of its own: boundaries matter
+            cut_note = ""
+            if cut:
+                of = f"{length:,}" if exact else f"at least {DATAGRAM_BUFFER:,}"
+                cut_note = f"showing {shown:,} of {of} bytes"
+                conn.recorder.info(
+                    f"datagram {self.datagrams} cut: {cut_note}",
+                    length=length if exact else None,
+                )
+            if capped:
+                return self._outcome(
+                    StopReason.CAPTURE_LIMIT,
+                    f"stopped at the capture limit ({amount(self.kept)} kept)",
+                )
+            if policy.first_datagram:
+                if cut:
+                    message = f"one datagram, {cut_note}"
+                elif shown == 0:
+                    message = "a 0-byte datagram (an empty reply)"
+                else:
+                    message = f"one datagram of {amount(shown)}"
+                return self._outcome(StopReason.DATAGRAM, message)
+            if self._delimited(view[:shown]):
+                return self._outcome(
+                    StopReason.DELIMITER,
+                    f"delimiter found after {self._datagram_count()} ({amount(self.total)})",
+                )
+            if policy.max_bytes is not None and self.total >= policy.max_bytes:
+                return self._outcome(
+                    StopReason.BYTE_COUNT,
+                    f"stopped after {amount(self.total)} (the byte limit), "
+                    f"{self._datagram_count()}",
+                )
+            if self.deadline is not None and now >= self.deadline:
+                return self._deadline()
+
+
+def _address(sockaddr: Any) -> str:
+    """`127.0.0.1:80`, `[::1]:80`."""
+    host, port = sockaddr[0], sockaddr[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _unix_name(name: str | bytes) -> str:
+    if isinstance(name, bytes):  # an abstract address: it starts with a NUL byte
+        return "@" + name[1:].decode("utf-8", "replace") if name else ""
+    return name
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a socket"

@@ -1,0 +1,83 @@
+"""One whole conversation: open, send, read, close, and a plain sentence saying why it ended."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+
+from sockscope.core.model import (
+    Event,
+    EventType,
+    Exchange,
+    ReadPolicy,
+    StopReason,
+    Target,
+)
+from sockscope.engine.connection import Connection, ReadOutcome, Recorder
+from sockscope.engine.errors import CallbackError, Cancelled, TlsVerifyFailed, classify
+
+
+def run_exchange(
+    target: Target,
+    request: bytes,
+    policy: ReadPolicy = ReadPolicy(),  # noqa: B008 (frozen, so sharing it is safe)
+    *,
+    on_event: Callable[[Event], None] | None = None,
+    cancel: threading.Event | None = None,
+    sink: Callable[[bytes], object] | None = None,
+    template: str | None = None,
+) -> Exchange:
+    """Connect, send `request`, read as `policy` says, close. Never raises for network
+    trouble: the Exchange's `stop`, `stop_message` and `error` say what happened."""
+    recorder = Recorder(on_event)
+    exchange = Exchange(
+        target=target,
+        request=request,
+        policy=policy,
+        events=recorder.events,
+        started_at=time.time(),
+        template=template,
+    )
+    connection = Connection(target, recorder, cancel)
+    try:
+        outcome = _converse(connection, request, policy, sink, recorder.t0)
+    except Cancelled as exc:
+        outcome = ReadOutcome(StopReason.CANCELLED, f"cancelled {exc.phase}")
+    except Exception as exc:  # every failure becomes words; none escapes to the caller
+        error = classify(exc, target)
+        detail = {}
+        if isinstance(exc, TlsVerifyFailed) and exc.certificate:
+            detail["certificate"] = exc.certificate
+        outcome = ReadOutcome(StopReason.ERROR, error.message, error, detail=detail)
+    _finish(exchange, connection, recorder, outcome)
+    return exchange
+
+
+def _converse(
+    connection: Connection,
+    request: bytes,
+    policy: ReadPolicy,
+    sink: Callable[[bytes], object] | None,
+    started: float,
+) -> ReadOutcome:
+    connection.open(policy.connect_timeout)
+    connection.send(request, stall_timeout=policy.idle_timeout)
+    if policy.half_close and not connection.target.transport.is_datagram:
+        connection.shutdown_write()
+    return connection.read(policy, sink=sink, started=started)
+
+
+def _finish(
+    exchange: Exchange, connection: Connection, recorder: Recorder, outcome: ReadOutcome
+) -> None:
+    exchange.stop = outcome.stop
+    exchange.stop_message = outcome.message
+    exchange.error = outcome.error
+    # A failing callback is dropped by the recorder; the events still land in the list.
+    if outcome.error is not None:
+        with contextlib.suppress(CallbackError):
+            recorder.emit(EventType.ERROR, detail={**outcome.error.to_dict(), **outcome.detail})
+    with contextlib.suppress(CallbackError):
+        connection.close()
