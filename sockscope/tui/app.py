@@ -1,0 +1,432 @@
+"""The explorer: compose the bar, the request editor and the views; run exchanges.
+
+`SockscopeApp(exchange=...)` opens showing a saved Exchange (snapshots, transcripts);
+`SockscopeApp(host=..., lab=...)` opens prefilled. The engine runs in a thread worker
+and reports through worker.Bridge; the panes redraw at most ~20 times a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.timer import Timer
+from textual.widgets import Footer, Input, OptionList, Select, Tab, Tabs
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from sockscope.core.analysis import analyse
+from sockscope.core.fields import FieldError, check_host, check_unix_path, parse_port
+from sockscope.core.model import (
+    EventType,
+    Exchange,
+    ReadPolicy,
+    StopReason,
+    Target,
+    TlsOptions,
+    Transport,
+)
+from sockscope.core.payload import PayloadError
+from sockscope.core.templates import Template, TemplateError, load_templates
+from sockscope.tui.commands import SockscopeCommands
+from sockscope.tui.lab_info import HINT_SERVICES, LabInfo
+from sockscope.tui.screens.help import HelpScreen
+from sockscope.tui.widgets.history import History
+from sockscope.tui.widgets.panes import (
+    DecodedPane,
+    HeadersPane,
+    Pane,
+    ReceivedPane,
+    SentPane,
+)
+from sockscope.tui.widgets.request_editor import RequestEditor
+from sockscope.tui.widgets.status import State, StatusLine
+from sockscope.tui.widgets.target_bar import TargetBar
+from sockscope.tui.widgets.timeline import Timeline
+from sockscope.tui.worker import Bridge, ConversationDone, ConversationUpdate
+
+# At most this many redraws a second while an exchange streams in.
+REDRAW_INTERVAL = 0.05
+
+# The views, in tab order for the narrow layout: (pane id, tab label).
+VIEWS: tuple[tuple[str, str], ...] = (
+    ("sent", "Sent"),
+    ("received", "Received"),
+    ("decoded", "Decoded"),
+    ("headers", "Headers"),
+    ("timeline-pane", "Timeline"),
+    ("history-pane", "History"),
+)
+
+
+class SockscopeApp(App[int]):
+    TITLE = "sockscope"
+    CSS_PATH = "sockscope.tcss"
+    COMMANDS = App.COMMANDS | {SockscopeCommands}
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "send", "Send", id="send", priority=True),
+        Binding("escape", "cancel", "Cancel", id="cancel"),
+        Binding("ctrl+t", "toggle_hex", "Text/Hex", id="toggle-hex"),
+        Binding("ctrl+r", "crlf", "CRLF", id="crlf", show=False),
+        Binding("f2", "zoom", "Zoom", id="zoom"),
+        Binding("f1", "help", "Help", id="help"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        template: str | None = None,
+        transport: str | None = None,
+        lab: LabInfo | None = None,
+        exchange: Exchange | None = None,
+        templates: Mapping[str, Template] | None = None,
+        template_dir: Path | None = None,
+        cursor_blink: bool = True,
+    ) -> None:
+        super().__init__()
+        problems: list[str] = []
+        if templates is None:
+            templates, problems = load_templates(template_dir)
+        self.templates = dict(templates)
+        self.template_problems = problems
+        self.lab = lab
+        self._cursor_blink = cursor_blink
+        self._preloaded = exchange
+        self._initial = self._initial_target(host, port, template, transport, exchange)
+        self._run = 0
+        self._bridge: Bridge | None = None
+        self._live: Exchange | None = None
+        self._shown: Exchange | None = None
+        self._state = State.READY
+        self._settled = asyncio.Event()
+        self._settled.set()
+        self._redraw_timer: Timer | None = None
+        self._last_redraw = 0.0
+        # The request text as a template last rendered it: while the editor still
+        # holds exactly that, a new host or port renders the template again.
+        self._rendered_text: str | None = None
+
+    def _initial_target(
+        self,
+        host: str | None,
+        port: int | None,
+        template: str | None,
+        transport: str | None,
+        exchange: Exchange | None,
+    ) -> tuple[str, int | None, Transport, str | None]:
+        if exchange is not None:
+            t = exchange.target
+            return t.host, t.port, t.transport, exchange.template
+        chosen = self.templates.get(template) if template else None
+        if host is None and self.lab is not None:
+            host = self.lab.host
+            chosen = chosen or self.templates.get("http-get")
+        kind = Transport(transport) if transport else (chosen.transport if chosen else None)
+        kind = kind or Transport.TCP
+        if port is None and chosen is not None:
+            if self.lab is not None and host == self.lab.host:
+                port = self.lab.port_for_template(chosen.name, kind)
+            port = port or chosen.port
+        return host or "", port, kind, chosen.name if chosen else None
+
+    # ---- layout -------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        host, port, transport, template = self._initial
+        yield TargetBar(
+            self.templates,
+            self.lab,
+            host=host,
+            port=port,
+            transport=transport,
+            template=template,
+            id="target-bar",
+        )
+        yield RequestEditor(cursor_blink=self._cursor_blink, id="request")
+        yield Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in VIEWS), id="view-tabs")
+        with Container(id="views"):
+            yield SentPane("Sent", id="sent")
+            yield ReceivedPane("Received", id="received")
+            yield DecodedPane("Decoded", id="decoded")
+            yield HeadersPane("Headers", id="headers")
+            with Pane("Timeline", id="timeline-pane"):
+                yield Timeline(id="timeline")
+            with Pane("History", id="history-pane"):
+                yield History(id="history")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#sent").add_class("-active")
+        bar = self.query_one(TargetBar)
+        bar.set_notes(self.template_problems)
+        editor = self.query_one(RequestEditor)
+        if self._preloaded is not None:
+            exchange = self._preloaded
+            template = self.templates.get(exchange.template or "")
+            editor.line_protocol = bool(template and template.line_protocol)
+            editor.set_bytes(exchange.request)
+            self.query_one(History).add(exchange)
+            self._show(exchange, final_state(exchange))
+        else:
+            template = bar.template
+            if template is not None:
+                self._fill_request(template)
+            self._show(None, State.READY)
+        self.query_one("#host", Input).focus()
+
+    # ---- templates ----------------------------------------------------------------
+
+    def _fill_request(self, template: Template) -> None:
+        """Render `template` for the bar's host and port into the editor."""
+        bar = self.query_one(TargetBar)
+        editor = self.query_one(RequestEditor)
+        editor.line_protocol = template.line_protocol
+        try:
+            port = parse_port(bar.port_text)
+        except FieldError:
+            port = template.port
+        host = bar.host_text.strip() or "localhost"
+        try:
+            data = template.render(host, port)
+        except TemplateError as exc:
+            self.notify(str(exc), title="template", severity="error", markup=False)
+            return
+        if template.is_hex != editor.is_hex:
+            editor.toggle_mode()
+        editor.set_bytes(data)
+        self._rendered_text = editor.text
+
+    @on(TargetBar.TemplateChosen)
+    def _template_chosen(self, event: TargetBar.TemplateChosen) -> None:
+        self._fill_request(event.template)
+
+    @on(Input.Changed, "#host, #port")
+    def _target_changed(self) -> None:
+        template = self.query_one(TargetBar).template
+        editor = self.query_one(RequestEditor)
+        if template is not None and editor.text == self._rendered_text:
+            self._fill_request(template)
+
+    def choose_template(self, name: str) -> None:
+        self.query_one("#template", Select).value = name
+
+    def lab_services(self) -> Iterator[tuple[str, str]]:
+        lab = self.lab
+        for service, template in HINT_SERVICES:
+            if lab is not None and lab.port(service, Transport.TCP) is not None:
+                yield service, template
+
+    def open_lab_service(self, service: str, template: str) -> None:
+        """Point the bar at a lab service and pick the template that talks to it."""
+        lab = self.lab
+        if lab is None:
+            return
+        bar = self.query_one(TargetBar)
+        bar.set_target(lab.host, lab.port(service, Transport.TCP), Transport.TCP)
+        self.choose_template(template)
+        # The template fills its own lab port; a service without one of its own
+        # (trickle shares the banner template) keeps the port just set.
+        self.call_after_refresh(
+            bar.set_target, lab.host, lab.port(service, Transport.TCP), Transport.TCP
+        )
+
+    # ---- sending ------------------------------------------------------------------
+
+    @on(TargetBar.SendRequested)
+    def _send_requested(self) -> None:
+        self.action_send()
+
+    def action_send(self) -> None:
+        bar = self.query_one(TargetBar)
+        editor = self.query_one(RequestEditor)
+        if bar.revalidate():
+            self.bell()
+            return
+        try:
+            request = editor.request_bytes()
+        except PayloadError:
+            editor.refresh_info()
+            editor.query_one("TextArea").focus()
+            self.bell()
+            return
+        transport = bar.transport
+        template = bar.template
+        if transport.is_unix:
+            target = Target(check_unix_path(bar.host_text), None, transport)
+        else:
+            host = check_host(bar.host_text)
+            target = Target(host, parse_port(bar.port_text), transport, tls=self._tls_for(host))
+        policy = template.read_policy(ReadPolicy()) if template else ReadPolicy()
+        self._start(target, request, policy, template.name if template else None)
+
+    def _tls_for(self, host: str) -> TlsOptions:
+        # The lab's https certificate is signed by its own CA: trust it for the lab only.
+        if self.lab is not None and host == self.lab.host and self.lab.ca_file:
+            return TlsOptions(ca_file=self.lab.ca_file)
+        return TlsOptions()
+
+    def _start(
+        self, target: Target, request: bytes, policy: ReadPolicy, template: str | None
+    ) -> None:
+        self._run += 1
+        self._bridge = Bridge(self, self._run)
+        self._live = Exchange(target, request, policy, template=template, started_at=time.time())
+        self._settled.clear()
+        self._show(self._live, State.CONNECTING, live=True)
+        # exclusive=True cancels the previous run's worker: its engine sees the event.
+        self._converse(self._bridge, target, request, policy, template)
+
+    @work(thread=True, exclusive=True, group="conversation", exit_on_error=False)
+    def _converse(
+        self,
+        bridge: Bridge,
+        target: Target,
+        request: bytes,
+        policy: ReadPolicy,
+        template: str | None,
+    ) -> Exchange:
+        cancel = get_current_worker().cancelled_event
+        return bridge.converse(target, request, policy, cancel, template)
+
+    def action_cancel(self) -> None:
+        if self._live is None:
+            return
+        self.workers.cancel_group(self, "conversation")
+        # Say so at once; the engine stops within 100 ms and reports the final bytes.
+        self._show(self._live, State.CANCELLED, live=True)
+
+    async def wait_for_conversation(self) -> None:
+        """Until the latest exchange has finished and been shown (for tests)."""
+        await self._settled.wait()
+
+    @on(ConversationUpdate)
+    def _update(self, message: ConversationUpdate) -> None:
+        events = message.bridge.drain()
+        live = self._live
+        if live is None or message.bridge is not self._bridge:
+            return
+        live.events.extend(events)
+        delay = REDRAW_INTERVAL - (time.monotonic() - self._last_redraw)
+        if delay <= 0:
+            self._redraw_live()
+        elif self._redraw_timer is None:
+            self._redraw_timer = self.set_timer(delay, self._redraw_live)
+
+    def _redraw_live(self) -> None:
+        self._redraw_timer = None
+        live = self._live
+        if live is None:
+            return
+        state = self._state
+        if state is State.CONNECTING and any(
+            e.type in (EventType.CONNECT, EventType.SEND, EventType.RECV) for e in live.events
+        ):
+            state = State.RECEIVING
+        self._show(live, state, live=True)
+
+    @on(ConversationDone)
+    def _done(self, message: ConversationDone) -> None:
+        self.query_one(History).add(message.exchange)
+        if message.run != self._run:
+            return  # an older, cancelled run: kept in the history, not shown over this one
+        if self._redraw_timer is not None:
+            self._redraw_timer.stop()
+            self._redraw_timer = None
+        self._live = None
+        self._show(message.exchange, final_state(message.exchange))
+        self._settled.set()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if (
+            worker.group == "conversation"
+            and worker.state is WorkerState.ERROR
+            and self._live is not None
+        ):
+            # An engine bug, not a network problem: say so in one sanitised line.
+            live = replace(self._live, stop=StopReason.ERROR)
+            self._live = None
+            self._show(live, State.FAILED, note=f"internal error: {worker.error!r}")
+            self._settled.set()
+
+    # ---- showing ------------------------------------------------------------------
+
+    def _show(
+        self, exchange: Exchange | None, state: State, *, live: bool = False, note: str = ""
+    ) -> None:
+        self._state = state
+        self._shown = exchange
+        self._last_redraw = time.monotonic()
+        self.query_one(SentPane).show(exchange)
+        self.query_one(ReceivedPane).show(exchange, live=live)
+        self.query_one(DecodedPane).show(exchange, live=live)
+        template = self.templates.get(exchange.template or "") if exchange else None
+        analysis = (
+            analyse(exchange, template.parser if template else None)
+            if exchange is not None and (exchange.received or exchange.finished)
+            else None
+        )
+        self.query_one(HeadersPane).show(analysis)
+        self.query_one(Timeline).show(exchange)
+        self.query_one(StatusLine).show(state, exchange, note)
+
+    @on(OptionList.OptionSelected, "#history")
+    def _recall(self, event: OptionList.OptionSelected) -> None:
+        history = self.query_one(History)
+        index = int(event.option.id or 0)
+        exchange = history.exchanges[index]
+        self._show(exchange, final_state(exchange))
+
+    # ---- narrow layout: one view at a time ------------------------------------------
+
+    @on(Tabs.TabActivated, "#view-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        chosen = (event.tab.id or "").removeprefix("tab-")
+        for pane in self.query(".pane"):
+            pane.set_class(pane.id == chosen, "-active")
+
+    # ---- other actions ------------------------------------------------------------
+
+    def action_toggle_hex(self) -> None:
+        editor = self.query_one(RequestEditor)
+        if not editor.toggle_mode():
+            self.bell()
+
+    def action_crlf(self) -> None:
+        self.query_one(RequestEditor).to_crlf()
+
+    def action_zoom(self) -> None:
+        """Give the focused view the whole screen, or put it back."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+        elif (focused := screen.focused) is not None and any(
+            isinstance(node, Pane) for node in focused.ancestors
+        ):
+            screen.maximize(focused)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+
+def final_state(exchange: Exchange) -> State:
+    if exchange.stop is StopReason.CANCELLED:
+        return State.CANCELLED
+    if exchange.error is not None or exchange.stop is StopReason.ERROR:
+        return State.FAILED
+    return State.DONE

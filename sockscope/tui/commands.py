@@ -1,0 +1,58 @@
+"""The command palette: the main actions, every template, and the lab's services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+if TYPE_CHECKING:
+    from sockscope.tui.app import SockscopeApp
+
+
+class SockscopeCommands(Provider):
+    def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+        """(text, help, callback) for everything the palette offers."""
+        app: SockscopeApp = self.app  # type: ignore[assignment]
+        yield "Send", "send the request (ctrl+s)", app.action_send
+        yield "Cancel", "stop the running exchange (escape)", app.action_cancel
+        yield (
+            "Switch text / hex",
+            "edit the request as text or as hex (ctrl+t)",
+            (app.action_toggle_hex),
+        )
+        yield (
+            "Convert bare LF to CRLF",
+            "fix line endings of the request (ctrl+r)",
+            (app.action_crlf),
+        )
+        yield "Help", "keys, panes and stop reasons (f1)", app.action_help
+        for name, template in app.templates.items():
+            # Help text is parsed as markup: only our own words and numbers go there;
+            # the title (from a user's TOML file) goes in the Content display text.
+            yield (
+                f"Template: {name} · {template.title}",
+                f"{template.transport.value}" + (f" port {template.port}" if template.port else ""),
+                partial(app.choose_template, name),
+            )
+        if app.lab is not None:
+            for service, template_name in app.lab_services():
+                yield (
+                    f"Lab: {service}",
+                    f"{app.lab.host} with template {template_name}",
+                    partial(app.open_lab_service, service, template_name),
+                )
+
+    async def discover(self) -> Hits:
+        for text, help_text, callback in self._commands():
+            yield DiscoveryHit(Content(text), callback, text=text, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, help_text, callback in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, text=text, help=help_text)

@@ -1,0 +1,22 @@
+"""`sockscope [HOST [PORT]]`: open the explorer; with no host, on an in-process lab."""
+
+from __future__ import annotations
+
+from sockscope.lab import LabThread
+from sockscope.tui.app import SockscopeApp
+from sockscope.tui.lab_info import LabInfo
+
+
+def launch(host: str | None, port: int | None, template: str | None, transport: str | None) -> int:
+    """Run the app until quit; returns its exit code.
+
+    With no host the lab starts on loopback (OS-chosen ports) so the first Send shows a
+    real exchange without touching the network; it stops when the app quits.
+    """
+    if host is not None:
+        app = SockscopeApp(host=host, port=port, template=template, transport=transport)
+        return app.run() or 0
+    with LabThread() as lab:
+        info = LabInfo(lab.host, lab.ports, lab.ca_file)
+        app = SockscopeApp(port=port, template=template, transport=transport, lab=info)
+        return app.run() or 0

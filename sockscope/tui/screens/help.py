@@ -1,0 +1,85 @@
+"""F1: the keys, what each pane shows, and what each stop reason means."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from sockscope.core.model import StopReason
+from sockscope.tui.content import DIM_STYLE, KEY_STYLE, plain
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("ctrl+s / enter", "send (enter in the host or port field)"),
+    ("escape", "cancel the running exchange; bytes received so far are kept"),
+    ("ctrl+t", "edit the request as text or as hex"),
+    ("ctrl+r", "convert bare LF line endings in the request to CRLF"),
+    ("ctrl+p", "command palette: actions, templates, lab services"),
+    ("tab / shift+tab", "move between fields and panes"),
+    ("f1", "this help"),
+    ("ctrl+q", "quit"),
+)
+
+PANES: tuple[tuple[str, str], ...] = (
+    ("Request", "the exact bytes to send: a newline is LF, \\r is CR, \\xNN any byte"),
+    ("Sent", "hex dump and Python repr of the bytes that went out"),
+    ("Received", "Python repr of the bytes that came back, one row per line"),
+    ("Decoded", "the bytes as text in the chosen encoding; controls shown as ␛ ␀ \\x9b"),
+    ("Headers", "HTTP status, headers and framing problems, or mail/news reply codes"),
+    ("Timeline", "each step with its time, the delta since the previous one, and size"),
+    ("History", "every exchange of this session; select one to see it again"),
+)
+
+STOP_REASONS: dict[StopReason, str] = {
+    StopReason.PEER_CLOSED: "the server closed its side (EOF): it finished sending",
+    StopReason.IDLE: "no data arrived for the idle timeout after the last send or recv",
+    StopReason.DEADLINE: "the whole exchange reached its time limit",
+    StopReason.DELIMITER: "the reply contained the delimiter being waited for",
+    StopReason.BYTE_COUNT: "the byte count asked for arrived",
+    StopReason.DATAGRAM: "UDP: the first datagram arrived (one request, one reply)",
+    StopReason.CAPTURE_LIMIT: "the capture limit was reached; later bytes were not kept",
+    StopReason.CANCELLED: "you cancelled (escape); what arrived before is kept",
+    StopReason.RESET: "the server reset the connection (RST)",
+    StopReason.ERROR: "a network error; the status line names it",
+}
+
+
+def _table(title: str, rows: tuple[tuple[str, str], ...], width: int) -> Content:
+    lines = [plain(title, "bold $text-primary")]
+    lines += [
+        Content.assemble(plain(f"  {key:<{width}}", KEY_STYLE), plain(text)) for key, text in rows
+    ]
+    return Content("\n").join(lines)
+
+
+def help_content() -> Content:
+    stops = tuple((reason.value, text) for reason, text in STOP_REASONS.items())
+    return Content("\n\n").join(
+        [
+            _table("Keys", KEYS, 18),
+            _table("Panes", PANES, 10),
+            _table("Why reading stopped", stops, 15),
+            plain(
+                "Server bytes are never interpreted: controls and invisible characters are "
+                "shown as styled tokens.",
+                DIM_STYLE,
+            ),
+        ]
+    )
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,q", "dismiss", "Close help", id="help.close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body") as body:
+            body.border_title = "sockscope help"
+            body.border_subtitle = "escape closes"
+            yield Static(help_content(), id="help-text")

@@ -1,0 +1,37 @@
+"""Every exchange of the session; selecting one shows it again in the panes."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from sockscope.core.model import Exchange
+from sockscope.core.views import human_bytes
+from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, plain, safe
+
+
+def history_label(number: int, exchange: Exchange) -> Content:
+    """`#2 http-get 127.0.0.1:8080 tcp · 1,024 bytes · peer-closed`."""
+    stop = exchange.stop.value if exchange.stop is not None else "running"
+    return Content.assemble(
+        plain(f"#{number} ", KEY_STYLE),
+        plain(f"{exchange.template or 'raw'} "),
+        # The host was typed by the user, but it may have come from a saved transcript.
+        safe(exchange.target.label, one_line=True, limit=80),
+        plain(f" {exchange.target.transport.value}", DIM_STYLE),
+        plain(f" · {human_bytes(exchange.bytes_in)} · "),
+        plain(stop, ERROR_STYLE if exchange.error is not None else DIM_STYLE),
+    )
+
+
+class History(OptionList):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.exchanges: list[Exchange] = []
+
+    def add(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+        number = len(self.exchanges)
+        self.add_option(Option(history_label(number, exchange), id=str(number - 1)))
+        self.highlighted = number - 1

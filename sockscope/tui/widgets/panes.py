@@ -1,0 +1,204 @@
+"""The four views of one exchange: Sent, Received, Decoded and Headers.
+
+Each pane derives its rows from the Exchange's bytes through core functions and shows
+them in a LineView; the border subtitle is the size badge.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Select
+
+from sockscope.core.analysis import Analysis
+from sockscope.core.http import HttpResponse
+from sockscope.core.model import Exchange
+from sockscope.core.replies import Reply
+from sockscope.core.views import ENCODINGS, human_bytes
+from sockscope.tui.content import (
+    DIM_STYLE,
+    ERROR_STYLE,
+    KEY_STYLE,
+    OK_STYLE,
+    WARNING_STYLE,
+    plain,
+    safe,
+)
+from sockscope.tui.widgets.byte_view import (
+    ContentLines,
+    DecodedLines,
+    HexLines,
+    LineView,
+    NoLines,
+    ReprLines,
+    Stacked,
+)
+
+
+def size_badge(kept: int, total: int) -> str:
+    """`1,024 bytes`, or `kept 8.0 MiB of 12.5 MiB (truncated)` past the capture limit."""
+    if total > kept:
+        return f"kept {human_bytes(kept)} of {human_bytes(total)} (truncated)"
+    return human_bytes(total)
+
+
+class Pane(Vertical, can_focus=False):
+    """A titled box; the narrow layout shows one pane at a time (class `-active`)."""
+
+    ALLOW_MAXIMIZE = True  # f2 zooms the pane holding the focus
+
+    def __init__(self, title: str, *, id: str) -> None:
+        super().__init__(id=id, classes="pane")
+        self.border_title = title
+
+
+class SentPane(Pane):
+    def compose(self) -> ComposeResult:
+        yield LineView(id="sent-view")
+
+    def show(self, exchange: Exchange | None) -> None:
+        view = self.query_one(LineView)
+        data = b"" if exchange is None else exchange.sent
+        if not data:
+            view.show(NoLines("nothing sent yet" if exchange is None else "nothing was sent"))
+        else:
+            view.show(Stacked(("hex", HexLines(data)), ("repr", ReprLines(data))))
+        self.border_subtitle = "" if exchange is None else human_bytes(exchange.bytes_out)
+
+
+class ReceivedPane(Pane):
+    def compose(self) -> ComposeResult:
+        yield LineView(id="received-view")
+
+    def show(self, exchange: Exchange | None, *, live: bool = False) -> None:
+        view = self.query_one(LineView)
+        data = b"" if exchange is None else exchange.received
+        if not data:
+            view.show(NoLines("" if exchange is None else "nothing received"))
+        else:
+            previous = view.lines if live and isinstance(view.lines, ReprLines) else None
+            view.show(ReprLines(data, previous), follow=live)
+        self.border_subtitle = "" if exchange is None else size_badge(len(data), exchange.bytes_in)
+
+
+class DecodedPane(Pane):
+    def __init__(self, title: str, *, id: str) -> None:
+        super().__init__(title, id=id)
+        self._data = b""
+
+    def compose(self) -> ComposeResult:
+        yield Select(
+            [(name, name) for name in ENCODINGS],
+            value=ENCODINGS[0],
+            allow_blank=False,
+            id="encoding",
+            compact=True,
+        )
+        yield LineView(id="decoded-view")
+
+    @property
+    def encoding(self) -> str:
+        value = self.query_one("#encoding", Select).value
+        return value if isinstance(value, str) else ENCODINGS[0]
+
+    def show(self, exchange: Exchange | None, *, live: bool = False) -> None:
+        self._data = b"" if exchange is None else exchange.received
+        self._render_data(live)
+
+    def _render_data(self, live: bool = False) -> None:
+        view = self.query_one(LineView)
+        if not self._data:
+            view.show(NoLines())
+        else:
+            view.show(DecodedLines(self._data, self.encoding), follow=live)
+        self.border_subtitle = f"{self.encoding}"
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._render_data()
+
+
+class HeadersPane(Pane):
+    def compose(self) -> ComposeResult:
+        yield LineView(id="headers-view")
+
+    def show(self, analysis: Analysis | None) -> None:
+        view = self.query_one(LineView)
+        if analysis is None:
+            view.show(NoLines())
+            self.border_subtitle = ""
+            return
+        if analysis.http is not None:
+            rows = http_rows(analysis.http)
+            self.border_subtitle = "http"
+        elif analysis.protocol is not None:
+            rows = reply_rows(analysis.replies)
+            self.border_subtitle = analysis.protocol
+        else:
+            rows = [plain("no parser for these bytes: see Received and Decoded", DIM_STYLE)]
+            self.border_subtitle = "raw"
+        view.show(ContentLines(rows))
+
+
+_SEVERITY_STYLE = {"error": ERROR_STYLE, "warning": WARNING_STYLE, "info": DIM_STYLE}
+_SEVERITY_MARK = {"error": "✗ ", "warning": "! ", "info": "· "}
+
+
+def _status_style(status: int | None) -> str:
+    if status is None or status >= 400:
+        return f"bold {ERROR_STYLE}"
+    if status >= 300:
+        return f"bold {WARNING_STYLE}"
+    return f"bold {OK_STYLE}"
+
+
+def http_rows(response: HttpResponse) -> list[Content]:
+    """Status line, one row per header, the framing verdict, then each problem."""
+    status = "" if response.status is None else str(response.status)
+    rows = [
+        Content.assemble(
+            safe(response.version, "bold", one_line=True),
+            " ",
+            plain(status, _status_style(response.status)),
+            " ",
+            safe(response.reason, _status_style(response.status), one_line=True),
+        )
+    ]
+    for name, value in response.headers:
+        rows.append(
+            Content.assemble(safe(name, KEY_STYLE, one_line=True), ": ", safe(value, one_line=True))
+        )
+    rows.append(Content(""))
+    state = "complete" if response.complete else "incomplete"
+    rows.append(
+        plain(
+            f"framing {response.framing} · {state} · body {human_bytes(len(response.body))}",
+            DIM_STYLE,
+        )
+    )
+    for problem in response.problems:
+        style = _SEVERITY_STYLE.get(problem.severity, ERROR_STYLE)
+        where = "" if problem.line is None else f" (line {problem.line})"
+        rows.append(
+            Content.assemble(
+                plain(_SEVERITY_MARK.get(problem.severity, "✗ "), style),
+                safe(problem.message + where, style, one_line=True),
+            )
+        )
+    return rows
+
+
+def reply_rows(replies: list[Reply]) -> list[Content]:
+    """Each reply code, then its lines (SMTP/FTP/POP3/IMAP/NNTP dialogues)."""
+    if not replies:
+        return [plain("no complete reply yet", DIM_STYLE)]
+    rows: list[Content] = []
+    for reply in replies:
+        code = safe(f"{reply.code or '···':<5}", KEY_STYLE, one_line=True)
+        for index, line in enumerate(reply.lines or [""]):
+            prefix = code if index == 0 else plain(" " * 5)
+            rows.append(Content.assemble(prefix, safe(line, one_line=True)))
+        if not reply.complete:
+            rows.append(plain("      (incomplete)", WARNING_STYLE))
+    return rows

@@ -1,0 +1,217 @@
+"""Where to send: host, port, transport, template, Send; with a message line under it.
+
+Every field is checked as it is typed by the same functions the CLI uses
+(core.fields); a problem is named on the line under the bar and the field keeps what
+was typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Button, Input, Label, Select, Static
+
+from sockscope.core.fields import FieldError, check_host, check_unix_path, parse_port
+from sockscope.core.model import Transport
+from sockscope.core.templates import Template
+from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, plain, safe
+from sockscope.tui.lab_info import LabInfo
+
+
+class FieldCheck(Validator):
+    """A core.fields check as a Textual validator; its FieldError text is the failure."""
+
+    def __init__(self, check: Callable[[str], object]) -> None:
+        super().__init__()
+        self._check = check
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            self._check(value)
+        except FieldError as exc:
+            return self.failure(str(exc))
+        return self.success()
+
+
+class TargetBar(Vertical):
+    """Host, port, transport, template and Send on one row, a message line below."""
+
+    class TemplateChosen(Message):
+        """A template was picked: port and transport are filled; the request is next."""
+
+        def __init__(self, template: Template) -> None:
+            super().__init__()
+            self.template = template
+
+    class SendRequested(Message):
+        """Enter in a field or the Send button."""
+
+    def __init__(
+        self,
+        templates: Mapping[str, Template],
+        lab: LabInfo | None,
+        *,
+        host: str = "",
+        port: int | None = None,
+        transport: Transport = Transport.TCP,
+        template: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self._templates = templates
+        self._lab = lab
+        self._initial = (host, port, transport, template)
+        self._transport = transport
+        self._notes: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        host, port, transport, template = self._initial
+        with Horizontal(id="target-row"):
+            yield Label("host", classes="field-label")
+            yield Input(
+                host,
+                placeholder="host name, address or unix path",
+                id="host",
+                compact=True,
+                validators=[FieldCheck(self._check_host)],
+                select_on_focus=False,
+            )
+            yield Label("port", classes="field-label")
+            yield Input(
+                "" if port is None else str(port),
+                placeholder="1-65535",
+                id="port",
+                compact=True,
+                validators=[FieldCheck(self._check_port)],
+                select_on_focus=False,
+            )
+            yield Select(
+                [(t.value, t) for t in Transport],
+                value=transport,
+                allow_blank=False,
+                id="transport",
+                compact=True,
+            )
+            yield Select(
+                [(name, name) for name in self._templates],
+                value=template if template in self._templates else Select.NULL,
+                prompt="template",
+                id="template",
+                compact=True,
+            )
+            yield Button("Send", id="send", variant="primary", compact=True)
+        yield Static(id="target-message")
+
+    def on_mount(self) -> None:
+        self.revalidate()
+
+    # ---- values -------------------------------------------------------------------
+
+    @property
+    def transport(self) -> Transport:
+        # Kept apart from the Select: the inputs validate before the Select is mounted.
+        return self._transport
+
+    @property
+    def template(self) -> Template | None:
+        value = self.query_one("#template", Select).value
+        return self._templates.get(value) if isinstance(value, str) else None
+
+    @property
+    def host_text(self) -> str:
+        return self.query_one("#host", Input).value
+
+    @property
+    def port_text(self) -> str:
+        return self.query_one("#port", Input).value
+
+    def set_target(self, host: str, port: int | None, transport: Transport) -> None:
+        self.query_one("#host", Input).value = host
+        self.query_one("#port", Input).value = "" if port is None else str(port)
+        self.query_one("#transport", Select).value = transport
+        self._transport = transport
+
+    def set_notes(self, notes: list[str]) -> None:
+        """Extra plain sentences for the message line (template file problems)."""
+        self._notes = notes
+        self.revalidate()
+
+    # ---- validation ---------------------------------------------------------------
+
+    def _check_host(self, text: str) -> object:
+        if self.transport.is_unix:
+            return check_unix_path(text, "unix path")
+        return check_host(text)
+
+    def _check_port(self, text: str) -> object:
+        if self.transport.is_unix:
+            return None  # a Unix socket has no port; whatever is typed stays for later
+        return parse_port(text)
+
+    def problems(self) -> list[str]:
+        """One sentence per invalid field, in the order of the bar."""
+        out = []
+        for input_id in ("host", "port"):
+            result = self.query_one(f"#{input_id}", Input).validate(
+                self.query_one(f"#{input_id}", Input).value
+            )
+            if result is not None and not result.is_valid:
+                out.extend(result.failure_descriptions)
+        return out
+
+    def revalidate(self) -> list[str]:
+        problems = self.problems()
+        message = self.query_one("#target-message", Static)
+        if problems:
+            message.update(safe(" · ".join(problems), ERROR_STYLE, one_line=True))
+        elif self._notes:
+            message.update(safe(" · ".join(self._notes), DIM_STYLE, one_line=True))
+        elif self._lab is not None:
+            message.update(plain(self._lab.hint(), DIM_STYLE))
+        else:
+            message.update("")
+        return problems
+
+    # ---- events -------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.revalidate()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.SendRequested())
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.SendRequested())
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.select.id == "transport" and isinstance(event.value, Transport):
+            self._transport = event.value
+            self._fill_lab_port()
+            self.revalidate()
+        elif event.select.id == "template" and (template := self.template) is not None:
+            self.query_one("#transport", Select).value = template.transport
+            self._transport = template.transport
+            port = self._lab_port(template, template.transport) or template.port
+            if port is not None and not template.transport.is_unix:
+                self.query_one("#port", Input).value = str(port)
+            self.post_message(self.TemplateChosen(template))
+
+    def _lab_port(self, template: Template, transport: Transport) -> int | None:
+        lab = self._lab
+        if lab is None or self.host_text.strip() != lab.host:
+            return None
+        return lab.port_for_template(template.name, transport)
+
+    def _fill_lab_port(self) -> None:
+        """On the lab host, switching e.g. http to tls moves to the https service."""
+        template = self.template
+        if template is not None and (port := self._lab_port(template, self.transport)):
+            self.query_one("#port", Input).value = str(port)

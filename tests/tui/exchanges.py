@@ -1,0 +1,202 @@
+"""Saved exchanges for snapshots: fixed times, host and port; no network, no clock."""
+
+from __future__ import annotations
+
+from sockscope.core.model import (
+    ErrorInfo,
+    ErrorKind,
+    Event,
+    EventType,
+    Exchange,
+    ReadPolicy,
+    StopReason,
+    Target,
+    Transport,
+)
+from sockscope.tui.lab_info import LabInfo
+
+HOST = "127.0.0.1"
+PORT = 8080
+STARTED = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+# The lab as a snapshot sees it: fixed ports, nothing listening.
+LAB = LabInfo(
+    HOST,
+    {
+        "echo": {"tcp": 40007, "udp": 40007},
+        "discard": {"tcp": 40009},
+        "daytime": {"tcp": 40013, "udp": 40013},
+        "qotd": {"tcp": 40017, "udp": 40017},
+        "chargen": {"tcp": 40019},
+        "greeter": {"tcp": 40020},
+        "trickle": {"tcp": 40021},
+        "http": {"tcp": PORT},
+        "https": {"tls": 8443},
+        "smtp": {"tcp": 40025},
+    },
+)
+
+HTTP_BODY = b"<!doctype html>\n<title>sockscope lab</title>\n<p>Hello from the lab.</p>\n"
+HTTP_HEAD = (
+    b"HTTP/1.1 200 OK\r\n"
+    b"Server: sockscope-lab\r\n"
+    b"Content-Type: text/html; charset=utf-8\r\n"
+    b"Content-Length: " + str(len(HTTP_BODY)).encode() + b"\r\n"
+    b"Connection: close\r\n"
+    b"\r\n"
+)
+
+
+def _request(method: str) -> bytes:
+    return (
+        f"{method} / HTTP/1.1\r\nHost: {HOST}:{PORT}\r\nUser-Agent: sockscope\r\n"
+        "Accept: */*\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+
+def _tcp_events(request: bytes, *replies: bytes) -> list[Event]:
+    events = [
+        Event(EventType.RESOLVE, 0.00012, detail={"addresses": [HOST]}),
+        Event(
+            EventType.CONNECT,
+            0.00041,
+            detail={"peer": f"{HOST}:{PORT}", "local": f"{HOST}:51000"},
+        ),
+        Event(EventType.SEND, 0.00058, request, len(request)),
+    ]
+    t = 0.0021
+    for reply in replies:
+        events.append(Event(EventType.RECV, t, reply, len(reply)))
+        t += 0.0004
+    events.append(Event(EventType.CLOSE, t))
+    return events
+
+
+def _received(events: list[Event]) -> int:
+    return sum(e.size for e in events if e.type is EventType.RECV)
+
+
+def http_exchange(method: str = "GET", template: str = "http-get") -> Exchange:
+    request = _request(method)
+    reply = HTTP_HEAD + (HTTP_BODY if method == "GET" else b"")
+    events = _tcp_events(request, reply)
+    return Exchange(
+        target=Target(HOST, PORT, Transport.TCP),
+        request=request,
+        events=events,
+        stop=StopReason.PEER_CLOSED,
+        stop_message=f"server finished sending (EOF) after {_received(events)} bytes",
+        started_at=STARTED,
+        template=template,
+    )
+
+
+def qotd_udp_exchange() -> Exchange:
+    quote = (
+        b"A protocol like HTTP uses a socket for only one transfer.\r\n"
+        b"    -- Python Socket Programming HOWTO\r\n"
+    )
+    events = [
+        Event(EventType.RESOLVE, 0.0001, detail={"addresses": [HOST]}),
+        Event(EventType.CONNECT, 0.0002, detail={"peer": f"{HOST}:17", "local": f"{HOST}:51001"}),
+        Event(EventType.SEND, 0.0003, b"\r\n", 2),
+        Event(EventType.RECV, 0.0011, quote, len(quote)),
+        Event(EventType.CLOSE, 0.0012),
+    ]
+    return Exchange(
+        target=Target(HOST, 17, Transport.UDP),
+        request=b"\r\n",
+        policy=ReadPolicy(first_datagram=True),
+        events=events,
+        stop=StopReason.DATAGRAM,
+        stop_message=f"one datagram of {len(quote)} bytes",
+        started_at=STARTED,
+        template="qotd-udp",
+    )
+
+
+def refused_exchange() -> Exchange:
+    error = ErrorInfo(
+        ErrorKind.REFUSED,
+        f"connection refused by {HOST}:9",
+        "nothing is listening on that port (or a firewall rejects the connection)",
+    )
+    return Exchange(
+        target=Target(HOST, 9, Transport.TCP),
+        request=b"hello\r\n",
+        events=[
+            Event(EventType.RESOLVE, 0.0001, detail={"addresses": [HOST]}),
+            Event(EventType.ERROR, 0.0004, detail=error.to_dict()),
+        ],
+        stop=StopReason.ERROR,
+        stop_message=error.message,
+        error=error,
+        started_at=STARTED,
+        template="echo",
+    )
+
+
+BINARY = bytes(range(256)) * 3
+
+
+def binary_exchange() -> Exchange:
+    request = b"\x00\x01\x02\x03"
+    events = _tcp_events(request, BINARY[:512], BINARY[512:])
+    return Exchange(
+        target=Target(HOST, PORT, Transport.TCP),
+        request=request,
+        events=events,
+        stop=StopReason.PEER_CLOSED,
+        stop_message=f"server finished sending (EOF) after {len(BINARY)} bytes",
+        started_at=STARTED,
+        template="hex",
+    )
+
+
+# The display-attack table of hostile-servers.md, one payload per row.
+DISPLAY_ATTACKS: dict[str, bytes] = {
+    "clipboard write": b"\x1b]52;c;cHduZWQ=\x1b\\",
+    "title": b"\x1b]0;pwned\x07",
+    "cursor up": b"\x1b[2A",
+    "clear": b"\x1b[2J\x1b[H",
+    "hidden": b"\x1b[8m",
+    "hyperlink": b"\x1b]8;;https://evil.example/\x1b\\click me\x1b]8;;\x1b\\",
+    "link markup": b"[link=https://evil.example/]x[/link]",
+    "c1 character": "\u009b31m".encode(),
+    "c1 raw byte": b"\x9b31m",
+    "reset": b"\x1bc",
+    "action markup": b"[@click=app.quit]x[/]",
+    "spaced action markup": b"[ @click=app.quit]x[/]",
+    "crash markup": b"x [/",
+    "closing tag": b"[/b]",
+    "bidi override": "\u202egnp.exe".encode(),
+    "dcs": b"\x1bP1$r\x1b\\",
+}
+
+HOSTILE_BODY = b"\r\n".join(DISPLAY_ATTACKS.values()) + b"\r\n"
+
+
+def hostile_exchange() -> Exchange:
+    """Every display attack in the body, a header name and value, and the error text."""
+    head = (
+        b"HTTP/1.1 200 \x1b]0;pwned\x07OK [@click=app.quit]x[/]\r\n"
+        b"X-\x1b[2J: \x1b]52;c;cHduZWQ=\x1b\\ [ @click=app.quit]y[/]\r\n"
+        b"Content-Length: " + str(len(HOSTILE_BODY)).encode() + b"\r\n"
+        b"\r\n"
+    )
+    reply = head + HOSTILE_BODY
+    request = _request("GET")
+    events = _tcp_events(request, reply)
+    attack = b" ".join(DISPLAY_ATTACKS.values()).decode("utf-8", "surrogateescape")
+    error = ErrorInfo(ErrorKind.RESET, f"connection reset by peer {attack}", f"hint {attack}")
+    events.insert(-1, Event(EventType.ERROR, 0.003, detail=error.to_dict()))
+    return Exchange(
+        target=Target(HOST, PORT, Transport.TCP),
+        request=request,
+        events=events,
+        stop=StopReason.RESET,
+        stop_message=f"connection reset by peer after {len(reply)} bytes {attack}",
+        error=error,
+        started_at=STARTED,
+        template="http-get",
+    )
