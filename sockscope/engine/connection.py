@@ -32,6 +32,7 @@ from sockscope.core.model import (
     Target,
     Transport,
 )
+from sockscope.core.views import human_bytes
 from sockscope.engine import tlsinfo
 from sockscope.engine.errors import (
     CaFileError,
@@ -44,7 +45,6 @@ from sockscope.engine.errors import (
     TlsTimeout,
     TlsVerifyFailed,
     UnixPathError,
-    amount,
     classify,
     seconds,
     short_reason,
@@ -126,6 +126,7 @@ class Connection:
         self.cancel = cancel if cancel is not None else threading.Event()
         self.sock: socket.socket | None = None
         self.peer_closed = False
+        self._late_error: OSError | None = None
         self._sockaddr: Any = None
         self._family = socket.AF_UNSPEC
         self._selector: selectors.BaseSelector | None = None
@@ -256,7 +257,12 @@ class Connection:
                 if selector.select(min(POLL, left)):
                     break
         code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if code:
+        if code == errno.ECONNRESET:
+            # Only an established connection can be reset (a refused SYN reads ECONNREFUSED):
+            # the server accepted, sent and reset before we looked. Reading SO_ERROR cleared
+            # the error, so the reader reports it once the data before it is read.
+            self._late_error = OSError(code, os.strerror(code))
+        elif code:
             raise OSError(code, os.strerror(code))
 
     def _attach(self, sock: socket.socket, sockaddr: Any, family: int) -> None:
@@ -397,6 +403,7 @@ class Connection:
         view = memoryview(data)
         sent = calls = 0
         started = time.monotonic()
+        reset: OSError | None = None
         try:
             while sent < len(data):
                 try:
@@ -410,6 +417,10 @@ class Connection:
                 until = None if stall_timeout is None else time.monotonic() + stall_timeout
                 if not self._wait(want, until, "while sending"):
                     raise SendStalled(sent, len(data), stall_timeout or 0.0)
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            # The server may have answered before it reset (an error page, say): read
+            # that first; the reader reports the reset once the data before it is in.
+            self._late_error = reset = exc
         finally:
             if sent:
                 self.recorder.emit(
@@ -418,6 +429,11 @@ class Connection:
                     calls=max(calls, 1),
                     at=started,
                 )
+        if reset is not None:
+            self.recorder.info(
+                f"sending stopped after {human_bytes(sent)} of {human_bytes(len(data))}: "
+                "connection reset by peer"
+            )
 
     def shutdown_write(self) -> None:
         """Half-close: tell the server nothing more is coming, keep reading."""
@@ -530,7 +546,7 @@ class _Reader:
             self.overflowed = True
             self.flush()
             self.conn.recorder.info(
-                f"capture limit of {amount(self.policy.capture_limit)} reached: "
+                f"capture limit of {human_bytes(self.policy.capture_limit)} reached: "
                 "counting the rest without keeping it"
             )
         return False
@@ -546,7 +562,7 @@ class _Reader:
         return False
 
     def _kept_note(self) -> str:
-        return f" ({amount(self.kept)} kept)" if self.kept < self.total else ""
+        return f" ({human_bytes(self.kept)} kept)" if self.kept < self.total else ""
 
     def _idle_until(self, last: float) -> float | None:
         idle = self.policy.idle_timeout
@@ -561,7 +577,7 @@ class _Reader:
     def _failed(self, exc: OSError) -> ReadOutcome:
         info = classify(exc, self.conn.target)
         if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
-            message = f"connection reset by peer after {amount(self.total)}{self._kept_note()}"
+            message = f"connection reset by peer after {human_bytes(self.total)}{self._kept_note()}"
             return self._outcome(StopReason.RESET, message, ErrorInfo(info.kind, message))
         return self._outcome(StopReason.ERROR, info.message, info)
 
@@ -581,7 +597,8 @@ class _Reader:
         while True:
             if cancel.is_set():
                 return self._outcome(
-                    StopReason.CANCELLED, f"cancelled after {amount(self.total)}{self._kept_note()}"
+                    StopReason.CANCELLED,
+                    f"cancelled after {human_bytes(self.total)}{self._kept_note()}",
                 )
             want = len(view) if max_bytes is None else min(len(view), max_bytes - self.total)
             try:
@@ -596,7 +613,7 @@ class _Reader:
                 return self._outcome(
                     StopReason.PEER_CLOSED,
                     "TLS stream truncated: data may be incomplete (the server closed without "
-                    f"a TLS close_notify after {amount(self.total)}){self._kept_note()}",
+                    f"a TLS close_notify after {human_bytes(self.total)}){self._kept_note()}",
                 )
             except ssl.SSLZeroReturnError:
                 n = 0
@@ -605,6 +622,8 @@ class _Reader:
             now = time.monotonic()
             if n == 0:
                 conn.peer_closed = True
+                if conn._late_error is not None:
+                    return self._failed(conn._late_error)
                 return self._outcome(StopReason.PEER_CLOSED, self._eof_message())
             if self.pending_calls and now - last >= COALESCE_SECONDS:
                 self.flush()  # a read after a quiet gap is an event of its own
@@ -613,16 +632,16 @@ class _Reader:
             if self._take(chunk, now):
                 return self._outcome(
                     StopReason.CAPTURE_LIMIT,
-                    f"stopped at the capture limit ({amount(self.kept)} kept)",
+                    f"stopped at the capture limit ({human_bytes(self.kept)} kept)",
                 )
             if self._delimited(chunk):
                 return self._outcome(
-                    StopReason.DELIMITER, f"delimiter found after {amount(self.total)}"
+                    StopReason.DELIMITER, f"delimiter found after {human_bytes(self.total)}"
                 )
             if max_bytes is not None and self.total >= max_bytes:
                 return self._outcome(
                     StopReason.BYTE_COUNT,
-                    f"stopped after {amount(self.total)} (the byte limit){self._kept_note()}",
+                    f"stopped after {human_bytes(self.total)} (the byte limit){self._kept_note()}",
                 )
             if self.deadline is not None and now >= self.deadline:
                 return self._deadline()
@@ -650,7 +669,7 @@ class _Reader:
     def _eof_message(self) -> str:
         if self.total == 0:
             return "closed by server, 0 bytes received"
-        return f"server finished sending (EOF) after {amount(self.total)}{self._kept_note()}"
+        return f"server finished sending (EOF) after {human_bytes(self.total)}{self._kept_note()}"
 
     def _idle(self) -> ReadOutcome:
         idle = seconds(self.policy.idle_timeout or 0.0)
@@ -660,11 +679,11 @@ class _Reader:
             return self._outcome(
                 StopReason.IDLE,
                 f"idle: no datagram for {idle} ({self._datagram_count()}, "
-                f"{amount(self.total)} received){self._kept_note()}",
+                f"{human_bytes(self.total)} received){self._kept_note()}",
             )
         return self._outcome(
             StopReason.IDLE,
-            f"idle: no data for {idle} ({amount(self.total)} received){self._kept_note()}",
+            f"idle: no data for {idle} ({human_bytes(self.total)} received){self._kept_note()}",
         )
 
     def _deadline(self) -> ReadOutcome:
@@ -673,7 +692,7 @@ class _Reader:
             return self._outcome(StopReason.DEADLINE, self._silence(limit))
         return self._outcome(
             StopReason.DEADLINE,
-            f"deadline of {limit} reached after {amount(self.total)}{self._kept_note()}",
+            f"deadline of {limit} reached after {human_bytes(self.total)}{self._kept_note()}",
         )
 
     # ---- datagrams -------------------------------------------------------------------
@@ -696,7 +715,7 @@ class _Reader:
             if conn.cancel.is_set():
                 return self._outcome(
                     StopReason.CANCELLED,
-                    f"cancelled after {self._datagram_count()} ({amount(self.total)})",
+                    f"cancelled after {self._datagram_count()} ({human_bytes(self.total)})",
                 )
             try:
                 length = sock.recv_into(view, len(view), _TRUNC_FLAG)
@@ -727,7 +746,7 @@ class _Reader:
             if capped:
                 return self._outcome(
                     StopReason.CAPTURE_LIMIT,
-                    f"stopped at the capture limit ({amount(self.kept)} kept)",
+                    f"stopped at the capture limit ({human_bytes(self.kept)} kept)",
                 )
             if policy.first_datagram:
                 if cut:
@@ -735,17 +754,17 @@ class _Reader:
                 elif shown == 0:
                     message = "a 0-byte datagram (an empty reply)"
                 else:
-                    message = f"one datagram of {amount(shown)}"
+                    message = f"one datagram of {human_bytes(shown)}"
                 return self._outcome(StopReason.DATAGRAM, message)
             if self._delimited(view[:shown]):
                 return self._outcome(
                     StopReason.DELIMITER,
-                    f"delimiter found after {self._datagram_count()} ({amount(self.total)})",
+                    f"delimiter found after {self._datagram_count()} ({human_bytes(self.total)})",
                 )
             if policy.max_bytes is not None and self.total >= policy.max_bytes:
                 return self._outcome(
                     StopReason.BYTE_COUNT,
-                    f"stopped after {amount(self.total)} (the byte limit), "
+                    f"stopped after {human_bytes(self.total)} (the byte limit), "
                     f"{self._datagram_count()}",
                 )
             if self.deadline is not None and now >= self.deadline:

@@ -16,16 +16,12 @@ from typing import Any
 from sockscope.core.fields import UNIX_PATH_MAX
 from sockscope.core.model import ErrorInfo, ErrorKind, Target, Transport
 from sockscope.core.sanitize import sanitize
+from sockscope.core.views import human_bytes
 
 # Longest message kept from an exception we did not expect (its text may quote anything).
 _SHORT = 160
 
 INSECURE_HINT = "to connect anyway, turn certificate verification off (--insecure)"
-
-
-def amount(n: int) -> str:
-    """A byte count for messages."""
-    return f"{n:,} bytes"
 
 
 def seconds(value: float) -> str:
@@ -184,7 +180,7 @@ def _classify(exc: BaseException, target: Target) -> ErrorInfo:
         return ErrorInfo(
             ErrorKind.OS,
             f"sending stalled for {seconds(exc.timeout)}: the server stopped reading after "
-            f"{amount(exc.sent)} of {amount(exc.total)}",
+            f"{human_bytes(exc.sent)} of {human_bytes(exc.total)}",
         )
     if isinstance(exc, CallbackError):
         return ErrorInfo(
