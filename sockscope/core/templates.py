@@ -1,0 +1,456 @@
+"""Request templates: what to send for a well-known protocol, and how to read the reply.
+
+A template's payload is in payload syntax (or hex when `is_hex`), with `{name}`
+placeholders filled in by `render`. User templates are TOML files, one per template, in
+`user_template_dir()`; a bad file never stops the others from loading.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sockscope.core.fields import (
+    FieldError,
+    parse_port,
+    parse_seconds,
+    parse_size,
+    parse_transport,
+)
+from sockscope.core.model import ReadPolicy, Transport
+from sockscope.core.payload import PayloadError, parse_hex, parse_text
+from sockscope.core.sanitize import sanitize
+
+PARSERS = ("http", "smtp", "ftp", "pop3", "imap", "nntp", "redis")
+
+# `{name}` with a lowercase name is a placeholder; other braces (JSON) are plain text.
+# A literal "{path}" can be sent as `\x7bpath}`.
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_METHOD = re.compile(r"[A-Za-z]{1,32}")
+
+# Values every render supplies; anything else comes from `defaults` or the caller.
+_TARGET_PLACEHOLDERS = ("host", "hostname", "port")
+
+# The usual port of each protocol's implicit-TLS twin: a Host header leaves out the port
+# when it is the scheme's default, and that default is 443 when HTTP runs over TLS.
+_TLS_PORTS = {80: 443, 21: 990, 25: 465, 110: 995, 119: 563, 143: 993}
+
+
+class TemplateError(ValueError):
+    """A template that cannot be rendered or loaded; `str()` is one plain sentence."""
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    title: str
+    transport: Transport
+    port: int | None
+    payload: str
+    is_hex: bool = False
+    line_protocol: bool = False  # CRLF line endings expected
+    method: str | None = None  # "GET"/"HEAD": tells the HTTP parser whether a body follows
+    parser: str | None = None  # one of PARSERS
+    defaults: Mapping[str, str] = field(default_factory=dict, hash=False)
+    policy: Mapping[str, object] = field(default_factory=dict, hash=False)
+    source: str = "built-in"
+
+    def render(self, host: str, port: int | None, **values: str) -> bytes:
+        """The request bytes for `host` and `port`.
+
+        `{host}` is the host as a Host header wants it: an IPv6 literal in brackets, and
+        `:port` added unless the port is the template's own (or its TLS twin, 443 for
+        80); for a Unix socket (`port` None) it is `localhost`. `{hostname}` is `host`
+        as given, `{port}` the number. `values` fill or override other placeholders;
+        they are sent as UTF-8 text, escapes and all, never parsed as payload syntax.
+        """
+        if self.is_hex:
+            return parse_hex(self.payload)
+        filled = {
+            "host": self._authority(host, port),
+            "hostname": host,
+            "port": "" if port is None else str(port),
+            **self.defaults,
+            **values,
+        }
+        out = bytearray()
+        for part in _compile(self.payload):
+            if isinstance(part, bytes):
+                out += part
+            elif part in filled:
+                # surrogateescape: a value from the command line may carry raw bytes.
+                out += filled[part].encode("utf-8", "surrogateescape")
+            else:
+                raise TemplateError(
+                    f'template "{self.name}" needs a value for {{{part}}} (give {part}=VALUE)'
+                )
+        return bytes(out)
+
+    def read_policy(self, base: ReadPolicy) -> ReadPolicy:
+        """`base` with this template's read-policy overrides applied."""
+        return replace(base, **self.policy)
+
+    def _authority(self, host: str, port: int | None) -> str:
+        if port is None:
+            return "localhost"  # a Unix socket path is no host name; curl says the same
+        shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        if self.port is not None and port in (self.port, _TLS_PORTS.get(self.port)):
+            return shown
+        return f"{shown}:{port}"
+
+
+def _compile(payload: str) -> list[bytes | str]:
+    """The payload as parsed bytes between placeholder names, in order.
+
+    Each piece is parsed on its own so that a value is never read as payload syntax;
+    an error still names its column in the whole payload.
+    """
+    parts: list[bytes | str] = []
+    pos = 0
+    for match in [*_PLACEHOLDER.finditer(payload), None]:
+        end = len(payload) if match is None else match.start()
+        try:
+            parts.append(parse_text(payload[pos:end]))
+        except PayloadError as exc:
+            raise PayloadError(payload, pos + exc.offset, exc.problem) from None
+        if match is not None:
+            parts.append(match.group(1))
+            pos = match.end()
+    return parts
+
+
+# ---- built-ins ---------------------------------------------------------------------------
+
+
+def _crlf(*lines: str) -> str:
+    """Payload text of `lines`, each ending in CRLF (a visible \\r, then a line break)."""
+    return "".join(f"{line}\\r\n" for line in lines)
+
+
+def _http(name: str, title: str, method: str, version: str) -> Template:
+    # HTTP/1.1 keeps the connection open unless asked not to; HTTP/1.0 closes by default.
+    # Either way the server's close marks the end of the reply for the reader.
+    persistence = ["Connection: close"] if version == "1.1" else []
+    return Template(
+        name=name,
+        title=title,
+        transport=Transport.TCP,
+        port=80,
+        payload=_crlf(
+            f"{method} {{path}} HTTP/{version}",
+            "Host: {host}",
+            "User-Agent: sockscope/0.1",
+            "Accept: */*",
+            *persistence,
+            "",
+        ),
+        line_protocol=True,
+        method=method,
+        parser="http",
+        defaults={"path": "/"},
+    )
+
+
+def _dialogue(name: str, title: str, port: int, *commands: str) -> Template:
+    return Template(
+        name=name,
+        title=title,
+        transport=Transport.TCP,
+        port=port,
+        payload=_crlf(*commands),
+        line_protocol=True,
+        parser=name,
+    )
+
+
+def builtin_templates() -> dict[str, Template]:
+    until_close = {"idle_timeout": None}  # the server ends it; the deadline still applies
+    templates = [
+        _http("http-get", "HTTP/1.1 GET of a path (default /), then close", "GET", "1.1"),
+        _http("http-head", "HTTP/1.1 HEAD: the headers of a path, no body", "HEAD", "1.1"),
+        _http("http10-get", "HTTP/1.0 GET: the older, simpler request", "GET", "1.0"),
+        Template(
+            "echo",
+            "Echo (RFC 862): send a line, the server sends it back",
+            Transport.TCP,
+            7,
+            _crlf("hello from sockscope"),
+            policy={"idle_timeout": 1.0},
+        ),
+        Template(
+            "daytime",
+            "Daytime (RFC 867): send nothing, the server tells the time and closes",
+            Transport.TCP,
+            13,
+            "",
+            policy=until_close,
+        ),
+        Template(
+            "qotd",
+            "Quote of the Day (RFC 865): send nothing, the server sends a quote and closes",
+            Transport.TCP,
+            17,
+            "",
+            policy=until_close,
+        ),
+        Template(
+            "qotd-udp",
+            "Quote of the Day over UDP: any datagram asks for one quote",
+            Transport.UDP,
+            17,
+            _crlf(""),
+            policy={"first_datagram": True},
+        ),
+        Template(
+            "banner",
+            "Send nothing; show what the server says first (SSH, SMTP, FTP greetings)",
+            Transport.TCP,
+            None,
+            "",
+            policy={"idle_timeout": 1.0},
+        ),
+        _dialogue(
+            "smtp", "SMTP: the greeting, EHLO, then QUIT", 25, "EHLO sockscope.local", "QUIT"
+        ),
+        _dialogue("pop3", "POP3: the greeting, then QUIT", 110, "QUIT"),
+        _dialogue(
+            "imap", "IMAP: the greeting, CAPABILITY, then LOGOUT", 143, "a1 CAPABILITY", "a2 LOGOUT"
+        ),
+        _dialogue("ftp", "FTP: the greeting, SYST, then QUIT", 21, "SYST", "QUIT"),
+        _dialogue(
+            "nntp", "NNTP: the greeting, CAPABILITIES, then QUIT", 119, "CAPABILITIES", "QUIT"
+        ),
+        Template(
+            "gopher",
+            "Gopher (RFC 1436): the menu or document at a selector (path)",
+            Transport.TCP,
+            70,
+            _crlf("{path}"),
+            line_protocol=True,
+            defaults={"path": ""},
+            policy=until_close,
+        ),
+        Template(
+            "redis-ping",
+            "Redis: PING, which answers +PONG (or an error naming what is wrong)",
+            Transport.TCP,
+            6379,
+            _crlf("PING"),
+            line_protocol=True,
+            parser="redis",
+            policy={"delimiter": b"\r\n"},  # Redis keeps the connection open: stop at the reply
+        ),
+        Template("raw", "A line of text to edit and send", Transport.TCP, None, "hello\n"),
+        Template(
+            "hex",
+            "Bytes written as hex, to edit and send",
+            Transport.TCP,
+            None,
+            "48 65 6c 6c 6f 0a",
+            is_hex=True,
+        ),
+    ]
+    return {template.name: template for template in templates}
+
+
+# ---- user templates ----------------------------------------------------------------------
+
+
+def user_template_dir() -> Path:
+    """$XDG_CONFIG_HOME/sockscope/templates, or ~/.config/sockscope/templates."""
+    config = os.environ.get("XDG_CONFIG_HOME", "")
+    base = Path(config) if os.path.isabs(config) else Path.home() / ".config"
+    return base / "sockscope" / "templates"
+
+
+def load_templates(user_dir: Path | None = None) -> tuple[dict[str, Template], list[str]]:
+    """The built-ins, then every `*.toml` in `user_dir` (a user template may replace a
+    built-in of the same name), and one plain message per file that could not be used."""
+    templates = builtin_templates()
+    problems: list[str] = []
+    loaded_from: dict[str, str] = {}
+    directory = user_template_dir() if user_dir is None else user_dir
+    for path in sorted(directory.glob("*.toml")):
+        shown = _shown_path(path)
+        try:
+            template = _load_file(path, shown)
+        except TemplateError as exc:
+            problems.append(sanitize(f"{shown}: {exc}"))
+            continue
+        if template.name in loaded_from:
+            earlier = loaded_from[template.name]
+            problems.append(
+                sanitize(f'{shown}: name "{template.name}" is already used by {earlier}')
+            )
+            continue
+        loaded_from[template.name] = shown
+        templates[template.name] = template
+    return templates, problems
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return f"~/{path.relative_to(Path.home())}"
+    except (ValueError, RuntimeError):  # not under home, or no home at all
+        return str(path)
+
+
+_FIELDS = (
+    "name",
+    "title",
+    "transport",
+    "port",
+    "payload",
+    "hex",
+    "line_protocol",
+    "parser",
+    "method",
+    "defaults",
+    # ReadPolicy overrides
+    "idle_timeout",
+    "deadline",
+    "delimiter",
+    "max_bytes",
+    "half_close",
+)
+
+
+def _load_file(path: Path, shown: str) -> Template:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"cannot read it ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise TemplateError("is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(f"is not valid TOML: {exc}") from None
+    unknown = [key for key in data if key not in _FIELDS]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], _FIELDS, n=1)
+        hint = f'did you mean "{close[0]}"? ' if close else ""
+        raise TemplateError(f'unknown field "{unknown[0]}" ({hint}allowed: {", ".join(_FIELDS)})')
+    try:
+        return _template(data, path.stem, shown)
+    except FieldError as exc:
+        raise TemplateError(str(exc)) from None
+
+
+def _template(data: Mapping[str, object], stem: str, shown: str) -> Template:
+    name = _string(data, "name", stem)
+    if not _NAME.fullmatch(name):
+        raise FieldError(
+            "name", f'"{name[:40]}" must be letters, digits, ".", "-" or "_" (at most 64)'
+        )
+    if "payload" in data and "hex" in data:
+        raise FieldError("payload", "give either payload or hex, not both")
+    is_hex = "hex" in data
+    payload = _string(data, "hex", "") if is_hex else _string(data, "payload", "")
+    try:
+        parts = [parse_hex(payload)] if is_hex else _compile(payload)
+    except PayloadError as exc:
+        raise FieldError("hex" if is_hex else "payload", str(exc)) from None
+    defaults = _defaults(data.get("defaults", {}))
+    for key in parts:
+        if isinstance(key, str) and key not in defaults and key not in _TARGET_PLACEHOLDERS:
+            raise FieldError(
+                "payload",
+                f'uses {{{key}}}, which has no value; add it under [defaults], e.g. {key} = "..."',
+            )
+    parser = data.get("parser")
+    if parser is not None and parser not in PARSERS:
+        raise FieldError("parser", f"must be one of {', '.join(PARSERS)}, got {_got(parser)}")
+    method = data.get("method")
+    if method is not None and not (isinstance(method, str) and _METHOD.fullmatch(method)):
+        raise FieldError(
+            "method", f"must be an HTTP method such as GET or HEAD, got {_got(method)}"
+        )
+    port = data.get("port")
+    return Template(
+        name=name,
+        title=_string(data, "title", f"user template from {stem}.toml"),
+        transport=parse_transport(_string(data, "transport", "tcp")),
+        port=None if port is None else parse_port(_text(port, "port"), "port"),
+        payload=payload,
+        is_hex=is_hex,
+        line_protocol=_bool(data, "line_protocol"),
+        method=None if method is None else method.upper(),
+        parser=parser,
+        defaults=defaults,
+        policy=_policy(data),
+        source=shown,
+    )
+
+
+def _policy(data: Mapping[str, object]) -> dict[str, object]:
+    policy: dict[str, object] = {}
+    for key in ("idle_timeout", "deadline"):
+        if key in data:
+            value = data[key]
+            if value is False:
+                policy[key] = None
+            elif isinstance(value, bool):
+                raise FieldError(key, "must be a number of seconds, or false for none, got true")
+            else:
+                policy[key] = parse_seconds(_text(value, key), key)
+    if "delimiter" in data:
+        try:
+            delimiter = parse_text(_string(data, "delimiter", ""))
+        except PayloadError as exc:
+            raise FieldError("delimiter", str(exc)) from None
+        if not delimiter:
+            raise FieldError(
+                "delimiter", 'is empty; give the text that ends a reply, e.g. "\\r\\n"'
+            )
+        policy["delimiter"] = delimiter
+    if "max_bytes" in data:
+        policy["max_bytes"] = parse_size(_text(data["max_bytes"], "max_bytes"), "max_bytes")
+    if "half_close" in data:
+        policy["half_close"] = _bool(data, "half_close")
+    return policy
+
+
+def _defaults(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise FieldError(
+            "defaults", f'must be a table such as [defaults] path = "/", got {_got(value)}'
+        )
+    for key, text in value.items():
+        if not _PLACEHOLDER.fullmatch(f"{{{key}}}"):
+            raise FieldError("defaults", f'"{key[:40]}" is not a placeholder name (a-z and _ only)')
+        if not isinstance(text, str):
+            raise FieldError(f"defaults.{key}", f"must be a string, got {_got(text)}")
+    return dict(value)
+
+
+def _string(data: Mapping[str, object], key: str, default: str) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise FieldError(key, f"must be a string, got {_got(value)}")
+    return value
+
+
+def _bool(data: Mapping[str, object], key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise FieldError(key, f"must be true or false, got {_got(value)}")
+    return value
+
+
+def _text(value: object, key: str) -> str:
+    """A TOML number or string as text for the shared field checks; anything else refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise FieldError(key, f"must be a number, got {_got(value)}")
+    return str(value)
+
+
+def _got(value: object) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
