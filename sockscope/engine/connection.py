@@ -754,7 +754,7 @@ class _Reader:
                 elif shown == 0:
                     message = "a 0-byte datagram (an empty reply)"
                 else:
-                    message = f"one datagram of {human_bytes(shown)}"
+                    message = f"one datagram of {shown:,} bytes"  # exact: sizes matter here
                 return self._outcome(StopReason.DATAGRAM, message)
             if self._delimited(view[:shown]):
                 return self._outcome(

@@ -36,24 +36,31 @@ class Servers:
     def _serve_stream(self, listener: socket.socket, handler: Handler) -> None:
         self._sockets.append(listener)
 
+        def serve(conn: socket.socket) -> Callable[[], None]:
+            def run() -> None:
+                with conn, contextlib.suppress(OSError):
+                    handler(conn, self.release)
+
+            return run
+
         def work() -> None:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn, contextlib.suppress(OSError):
-                handler(conn, self.release)
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                self._run(serve(conn))
 
         self._run(work)
 
     def tcp(self, handler: Handler) -> int:
-        """A TCP server for one connection; returns its port."""
+        """A TCP server running `handler` for each connection; returns its port."""
         listener = socket.create_server(("127.0.0.1", 0))
         self._serve_stream(listener, handler)
         return listener.getsockname()[1]
 
     def tls(self, context: ssl.SSLContext, handler: Handler) -> int:
-        """A TLS server for one connection (the handshake done before `handler`)."""
+        """A TLS server (the handshake done before `handler`)."""
 
         def wrapped(conn: socket.socket, release: threading.Event) -> None:
             with context.wrap_socket(conn, server_side=True) as tls_conn:
@@ -104,7 +111,7 @@ class Servers:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in accept()
             sock.close()
-        for thread in self._threads:
+        for thread in list(self._threads):
             thread.join(5)
 
 

@@ -1,0 +1,183 @@
+"""TLS: what the handshake shows, and every way it fails, in words a user can act on."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+from dataclasses import replace
+from typing import Any
+
+from sockscope.core.model import (
+    ErrorKind,
+    EventType,
+    Exchange,
+    ReadPolicy,
+    StopReason,
+    Target,
+    TlsOptions,
+    Transport,
+)
+from sockscope.engine import run_exchange
+from sockscope.engine.tlsinfo import certificate_facts, fingerprint
+
+from .conftest import Servers
+
+POLICY = ReadPolicy(connect_timeout=5.0, idle_timeout=5.0, deadline=20.0)
+HTTP_GET = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+
+
+def tls_target(port: int, **options: object) -> Target:
+    return Target("127.0.0.1", port, Transport.TLS, tls=TlsOptions(**options))  # type: ignore[arg-type]
+
+
+def error_event(exchange: Exchange) -> dict[str, Any]:
+    return next(exchange.of_type(EventType.ERROR)).detail
+
+
+def test_https_with_the_lab_ca_verifies_and_shows_the_certificate(lab) -> None:
+    exchange = run_exchange(tls_target(lab.port("https"), ca_file=lab.ca_file), HTTP_GET, POLICY)
+
+    assert exchange.error is None
+    assert exchange.received.startswith(b"HTTP/1.1 200")
+    tls = next(exchange.of_type(EventType.TLS)).detail
+    assert tls["verified"] is True
+    assert tls["version"].startswith("TLSv1.")
+    assert tls["cipher"]
+    certificate = tls["certificate"]
+    assert {"DNS:localhost", "IP:127.0.0.1"} <= set(certificate["san"])
+    assert "sockscope lab" in certificate["issuer"]
+    assert len(certificate["sha256"]) == 95  # 32 bytes as colon-separated hex
+    assert certificate["not_before"] < certificate["not_after"]
+
+
+def test_https_offers_alpn_and_sends_the_server_name_given(lab) -> None:
+    target = tls_target(
+        lab.port("https"), ca_file=lab.ca_file, server_name="localhost", alpn=("http/1.1",)
+    )
+    exchange = run_exchange(target, HTTP_GET, POLICY)
+
+    tls = next(exchange.of_type(EventType.TLS)).detail
+    assert tls["server_name"] == "localhost"
+    assert tls["alpn"] in ("http/1.1", None)  # None when the server ignores ALPN
+    assert exchange.error is None
+
+
+def test_without_the_ca_verification_fails_with_the_fingerprint_and_a_way_on(lab) -> None:
+    exchange = run_exchange(tls_target(lab.port("https")), HTTP_GET, POLICY)
+
+    assert exchange.error is not None
+    assert exchange.error.kind is ErrorKind.TLS_VERIFY
+    assert exchange.stop_message.startswith(
+        "certificate verify failed: unable to get local issuer certificate"
+    )
+    assert "SHA-256 fingerprint " in exchange.stop_message
+    assert exchange.error.hint is not None and "--insecure" in exchange.error.hint
+    rejected = error_event(exchange)["certificate"]
+    assert rejected["sha256"] in exchange.stop_message
+    assert exchange.received == b""
+
+
+def test_verification_off_connects_and_says_it_did_not_verify(lab) -> None:
+    exchange = run_exchange(tls_target(lab.port("https"), verify=False), HTTP_GET, POLICY)
+
+    assert exchange.error is None
+    assert exchange.received.startswith(b"HTTP/1.1 200")
+    tls = next(exchange.of_type(EventType.TLS)).detail
+    assert tls["verified"] is False
+    assert tls["certificate"]["san"]  # the certificate is shown even when not verified
+
+
+def serve_page(conn: socket.socket, release: threading.Event) -> None:
+    conn.recv(65536)
+    conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nhello")
+
+
+def test_a_self_signed_certificate_is_named_with_its_fingerprint(
+    servers: Servers, self_signed_context: ssl.SSLContext, ca
+) -> None:
+    port = servers.tls(self_signed_context, serve_page)
+    exchange = run_exchange(tls_target(port, server_name="localhost"), HTTP_GET, POLICY)
+
+    assert exchange.error is not None
+    assert exchange.error.kind is ErrorKind.TLS_VERIFY
+    expected = fingerprint(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode()))
+    assert exchange.stop_message == (
+        f"certificate verify failed: self-signed certificate (SHA-256 fingerprint {expected})"
+    )
+    assert error_event(exchange)["certificate"]["self_signed"] is True
+
+
+def test_a_wrong_host_lists_the_names_the_certificate_carries(
+    servers: Servers, wrong_host_context: ssl.SSLContext, ca_file: str
+) -> None:
+    port = servers.tls(wrong_host_context, serve_page)
+    target = tls_target(port, server_name="localhost", ca_file=ca_file)
+    exchange = run_exchange(target, HTTP_GET, POLICY)
+
+    assert exchange.error is not None
+    assert exchange.error.kind is ErrorKind.TLS_VERIFY
+    assert exchange.stop_message.startswith(
+        "certificate verify failed: hostname mismatch: the certificate is for "
+        "other.example, *.other.example, not localhost"
+    )
+
+
+def test_tls_to_a_plain_text_server_hints_that_it_may_not_speak_tls(lab) -> None:
+    exchange = run_exchange(tls_target(lab.port("greeter")), b"", POLICY)
+
+    assert exchange.error is not None
+    assert exchange.error.kind is ErrorKind.TLS_WRONG_VERSION
+    assert "wrong version number" in exchange.stop_message
+    assert exchange.error.hint == "the server may not speak TLS; try transport tcp"
+
+
+def test_a_server_that_hangs_up_during_the_handshake_is_named(servers: Servers) -> None:
+    def hang_up(conn: socket.socket, release: threading.Event) -> None:
+        conn.recv(1)  # the client hello has begun; leave without a word
+
+    port = servers.tcp(hang_up)
+    exchange = run_exchange(tls_target(port), b"", POLICY)
+
+    assert exchange.error is not None
+    assert exchange.error.kind is ErrorKind.TLS_HANDSHAKE
+    assert "during the handshake" in exchange.stop_message
+
+
+def test_a_server_silent_after_the_hello_times_out_the_handshake(servers: Servers) -> None:
+    def silent(conn: socket.socket, release: threading.Event) -> None:
+        release.wait()
+
+    port = servers.tcp(silent)
+    exchange = run_exchange(tls_target(port), b"", replace(POLICY, connect_timeout=0.2))
+
+    assert exchange.error is not None
+    assert exchange.error.kind is ErrorKind.TLS_TIMEOUT
+    assert exchange.stop_message == "TLS handshake timed out after 0.2 s"
+
+
+def test_a_close_without_close_notify_keeps_the_data_and_warns_of_truncation(
+    servers: Servers, wrong_host_context: ssl.SSLContext
+) -> None:
+    # Python's SSLSocket.close() never sends close_notify: a truncating server.
+    port = servers.tls(wrong_host_context, serve_page)
+    exchange = run_exchange(tls_target(port, verify=False), HTTP_GET, POLICY)
+
+    assert exchange.received == b"HTTP/1.0 200 OK\r\n\r\nhello"
+    assert exchange.stop is StopReason.PEER_CLOSED
+    assert exchange.stop_message.startswith("TLS stream truncated: data may be incomplete")
+
+
+def test_a_missing_ca_file_is_named(lab, tmp_path) -> None:
+    missing = str(tmp_path / "no-such-ca.pem")
+    exchange = run_exchange(tls_target(lab.port("https"), ca_file=missing), b"", POLICY)
+
+    assert exchange.error is not None
+    assert exchange.stop_message.startswith(f"could not load the CA file {missing}: ")
+
+
+def test_a_malformed_certificate_yields_its_fingerprint_and_a_parse_note() -> None:
+    facts = certificate_facts(b"\x30\x82\xff\xff garbage")
+
+    assert facts["sha256"] == fingerprint(b"\x30\x82\xff\xff garbage")
+    assert facts["parse_error"].startswith("malformed certificate: ")
