@@ -120,7 +120,7 @@ def _plan(args: argparse.Namespace) -> SendPlan:
             raise FieldError("--unix", "give the socket path, e.g. --unix /run/app.sock")
         host, port = check_unix_path(path, "--unix"), None
     else:
-        if not args.host:
+        if args.host is None:
             raise FieldError("HOST", "missing; e.g. sockscope send example.com 80")
         host = check_host(args.host, "HOST")
         port = _port(args.port, template)
@@ -167,6 +167,11 @@ def _port(text: str | None, template: Template | None) -> int:
 def _request(
     args: argparse.Namespace, template: Template | None, host: str, port: int | None
 ) -> bytes:
+    values = dict(_placeholders(args.set))
+    if args.path is not None:
+        values["path"] = args.path
+    if values and template is None:
+        raise FieldError("--set", "placeholders need a --template, e.g. -T http-get --path /x")
     if args.data is not None:
         return parse_text(args.data)
     if args.hex is not None:
@@ -175,9 +180,6 @@ def _request(
         return _read_data_file(args.data_file)
     if template is None:
         return b""  # read what the server says first, like the banner template
-    values = dict(_placeholders(args.set))
-    if args.path is not None:
-        values["path"] = args.path
     return template.render(host, port, **values)
 
 

@@ -1,0 +1,53 @@
+"""The layers stay apart: a pure core, an engine without Textual, arrows pointing down."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "sockscope"
+IO_MODULES = {"socket", "ssl", "selectors", "asyncio", "threading", "subprocess", "textual", "rich"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _roots(names: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in names}
+
+
+def test_core_does_no_io_and_knows_no_ui() -> None:
+    for path in (PACKAGE / "core").glob("*.py"):
+        imported = _imports(path)
+        assert not (_roots(imported) & IO_MODULES), path.name
+        assert not any(
+            n.startswith("sockscope.") and not n.startswith("sockscope.core") for n in imported
+        ), path.name
+
+
+def test_engine_and_lab_never_import_the_ui() -> None:
+    for layer in ("engine", "lab"):
+        for path in (PACKAGE / layer).rglob("*.py"):
+            imported = _imports(path)
+            assert not (_roots(imported) & {"textual", "rich"}), path
+            assert not any(n.startswith(("sockscope.tui", "sockscope.cli")) for n in imported), path
+
+
+def test_importing_the_engine_loads_neither_textual_nor_rich() -> None:
+    code = (
+        "import sys, sockscope.engine, sockscope.core.analysis;"
+        "bad = [m for m in ('textual', 'rich') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
