@@ -155,7 +155,7 @@ class SockscopeApp(App[int]):
             template=template,
             id="target-bar",
         )
-        yield RequestEditor(cursor_blink=self._cursor_blink, id="request")
+        yield RequestEditor(id="request")
         yield Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in VIEWS), id="view-tabs")
         with Container(id="views"):
             yield SentPane("Sent", id="sent")
@@ -170,6 +170,9 @@ class SockscopeApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if not self._cursor_blink:
+            for field in self.query("Input, TextArea"):
+                field.cursor_blink = False  # type: ignore[attr-defined]
         self.query_one("#sent").add_class("-active")
         bar = self.query_one(TargetBar)
         bar.set_notes(self.template_problems)
@@ -178,6 +181,8 @@ class SockscopeApp(App[int]):
             exchange = self._preloaded
             template = self.templates.get(exchange.template or "")
             editor.line_protocol = bool(template and template.line_protocol)
+            if template is not None and template.is_hex:
+                editor.toggle_mode()
             editor.set_bytes(exchange.request)
             self.query_one(History).add(exchange)
             self._show(exchange, final_state(exchange))
@@ -222,7 +227,12 @@ class SockscopeApp(App[int]):
             self._fill_request(template)
 
     def choose_template(self, name: str) -> None:
-        self.query_one("#template", Select).value = name
+        bar = self.query_one(TargetBar)
+        current = bar.template
+        if current is not None and current.name == name:
+            bar.choose(current)  # choosing it again starts its request afresh
+        else:
+            self.query_one("#template", Select).value = name
 
     def lab_services(self) -> Iterator[tuple[str, str]]:
         lab = self.lab
@@ -381,7 +391,7 @@ class SockscopeApp(App[int]):
             else None
         )
         self.query_one(HeadersPane).show(analysis)
-        self.query_one(Timeline).show(exchange)
+        self.query_one(Timeline).show(exchange, live=live)
         self.query_one(StatusLine).show(state, exchange, note)
 
     @on(OptionList.OptionSelected, "#history")

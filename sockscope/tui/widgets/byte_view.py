@@ -158,6 +158,7 @@ class LineView(ScrollView, can_focus=True):
     LineView {
         height: 1fr;
         background: $surface;
+        scrollbar-size-vertical: 1;
         &:focus { background-tint: $foreground 5%; }
     }
     """

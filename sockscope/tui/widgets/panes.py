@@ -75,7 +75,15 @@ class ReceivedPane(Pane):
         view = self.query_one(LineView)
         data = b"" if exchange is None else exchange.received
         if not data:
-            view.show(NoLines("" if exchange is None else "nothing received"))
+            view.show(
+                NoLines(
+                    "ctrl+s sends the request; the reply shows here"
+                    if exchange is None
+                    else "waiting for the server…"
+                    if live
+                    else "nothing received"
+                )
+            )
         else:
             previous = view.lines if live and isinstance(view.lines, ReprLines) else None
             view.show(ReprLines(data, previous), follow=live)
@@ -126,7 +134,7 @@ class HeadersPane(Pane):
     def show(self, analysis: Analysis | None) -> None:
         view = self.query_one(LineView)
         if analysis is None:
-            view.show(NoLines())
+            view.show(NoLines("HTTP status and headers, or reply codes, show here"))
             self.border_subtitle = ""
             return
         if analysis.http is not None:

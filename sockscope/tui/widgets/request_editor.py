@@ -27,21 +27,18 @@ from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, WARNING_STYLE, plain, 
 class RequestEditor(Vertical):
     """A TextArea for the request and one line of facts about it."""
 
-    def __init__(self, *, cursor_blink: bool = True, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._hex = False
-        self._cursor_blink = cursor_blink
         self.line_protocol = False
 
     def compose(self) -> ComposeResult:
-        editor = TextArea(
+        yield TextArea(
             id="request-text",
             soft_wrap=False,
             show_line_numbers=True,
             tab_behavior="focus",
         )
-        editor.cursor_blink = self._cursor_blink
-        yield editor
         yield Static(id="request-info")
 
     def on_mount(self) -> None:
@@ -106,11 +103,10 @@ class RequestEditor(Vertical):
         bare = bare_lf_lines(data) if self.line_protocol else []
         if bare:
             lines = ", ".join(str(n) for n in bare[:5]) + (" …" if len(bare) > 5 else "")
-            noun = "line" if len(bare) == 1 else "lines"
+            which = f"line {lines} ends" if len(bare) == 1 else f"lines {lines} end"
             parts.append(
                 plain(
-                    f"  {noun} {lines} end in a bare LF; this protocol expects CRLF "
-                    "(ctrl+r converts)",
+                    f"  {which} in a bare LF; this protocol expects CRLF (ctrl+r converts)",
                     WARNING_STYLE,
                 )
             )

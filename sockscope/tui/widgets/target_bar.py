@@ -66,6 +66,7 @@ class TargetBar(Vertical):
         self._lab = lab
         self._initial = (host, port, transport, template)
         self._transport = transport
+        self._template_name = template
         self._notes: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -191,18 +192,27 @@ class TargetBar(Vertical):
         self.post_message(self.SendRequested())
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        # A Select also reports the value it was built with, and a value set from
+        # code; only a real change may refill the port or the request.
         event.stop()
         if event.select.id == "transport" and isinstance(event.value, Transport):
-            self._transport = event.value
-            self._fill_lab_port()
+            if event.value is not self._transport:
+                self._transport = event.value
+                self._fill_lab_port()
             self.revalidate()
-        elif event.select.id == "template" and (template := self.template) is not None:
-            self.query_one("#transport", Select).value = template.transport
-            self._transport = template.transport
-            port = self._lab_port(template, template.transport) or template.port
-            if port is not None and not template.transport.is_unix:
-                self.query_one("#port", Input).value = str(port)
-            self.post_message(self.TemplateChosen(template))
+        elif event.select.id == "template" and event.value != self._template_name:
+            self._template_name = event.value if isinstance(event.value, str) else None
+            if (template := self.template) is not None:
+                self.choose(template)
+
+    def choose(self, template: Template) -> None:
+        """Fill transport and port for `template` and ask for its request."""
+        self._transport = template.transport
+        self.query_one("#transport", Select).value = template.transport
+        port = self._lab_port(template, template.transport) or template.port
+        if port is not None and not template.transport.is_unix:
+            self.query_one("#port", Input).value = str(port)
+        self.post_message(self.TemplateChosen(template))
 
     def _lab_port(self, template: Template, transport: Transport) -> int | None:
         lab = self._lab

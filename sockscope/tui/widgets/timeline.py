@@ -22,7 +22,7 @@ class Timeline(DataTable[object]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
 
-    def show(self, exchange: Exchange | None) -> None:
+    def show(self, exchange: Exchange | None, *, live: bool = False) -> None:
         rows: list[tuple[Content, ...]] = []
         if exchange is not None:
             for row in timeline_rows(exchange):
@@ -59,4 +59,5 @@ class Timeline(DataTable[object]):
         ):
             self.add_column(plain(label), key=key, width=width)
         self.add_rows(rows)
-        self.move_cursor(row=self.row_count - 1, animate=False)
+        if live:  # follow the newest event while the exchange runs
+            self.move_cursor(row=self.row_count - 1, animate=False)

@@ -1,0 +1,41 @@
+"""Building the app for tests, and reading what it shows."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from sockscope.core.model import Exchange
+from sockscope.core.templates import builtin_templates
+from sockscope.tui.app import SockscopeApp
+from sockscope.tui.lab_info import LabInfo
+from sockscope.tui.widgets.byte_view import LineView
+
+
+def make_app(exchange: Exchange | None = None, lab: LabInfo | None = None) -> SockscopeApp:
+    """The app as a test wants it: built-in templates only (no user files), no cursor
+    blink, no animation."""
+    app = SockscopeApp(
+        exchange=exchange, lab=lab, templates=builtin_templates(), cursor_blink=False
+    )
+    app.animation_level = "none"
+    return app
+
+
+def view_text(app: SockscopeApp, view_id: str) -> str:
+    """Every row of a line view as plain text (not only the rows on screen)."""
+    lines = app.query_one(f"#{view_id}", LineView).lines
+    return "\n".join(lines.line(y).plain for y in range(len(lines)))
+
+
+def pilot_test(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async pilot test on its own event loop (no asyncio plugin is installed);
+    pytest still sees the test's own signature, so fixtures work."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run

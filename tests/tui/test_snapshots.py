@@ -1,0 +1,55 @@
+"""Pictures of the app at fixed sizes, built from saved exchanges (no network, no clock).
+
+Review every changed SVG before `--snapshot-update`: the report shows the difference.
+"""
+
+from __future__ import annotations
+
+from .exchanges import (
+    LAB,
+    binary_exchange,
+    hostile_exchange,
+    http_exchange,
+    qotd_udp_exchange,
+    refused_exchange,
+)
+from .helpers import make_app
+
+WIDE = (120, 36)
+NARROW = (80, 24)
+
+
+def test_start_screen_is_prefilled_for_the_lab_http_service(snap_compare) -> None:
+    assert snap_compare(make_app(lab=LAB), terminal_size=WIDE)
+
+
+def test_http_get_exchange_fills_every_pane(snap_compare) -> None:
+    assert snap_compare(make_app(http_exchange()), terminal_size=WIDE)
+
+
+def test_http_head_exchange_has_headers_and_no_body(snap_compare) -> None:
+    assert snap_compare(make_app(http_exchange("HEAD", "http-head")), terminal_size=WIDE)
+
+
+def test_udp_qotd_exchange_shows_one_datagram(snap_compare) -> None:
+    assert snap_compare(make_app(qotd_udp_exchange()), terminal_size=WIDE)
+
+
+def test_refused_connection_is_named_in_the_status_line(snap_compare) -> None:
+    assert snap_compare(make_app(refused_exchange()), terminal_size=WIDE)
+
+
+def test_binary_response_shows_hex_and_byte_tokens(snap_compare) -> None:
+    assert snap_compare(make_app(binary_exchange()), terminal_size=WIDE)
+
+
+def test_escape_sequences_and_markup_are_shown_as_text(snap_compare) -> None:
+    assert snap_compare(make_app(hostile_exchange()), terminal_size=WIDE)
+
+
+def test_80x24_shows_one_view_under_tabs(snap_compare) -> None:
+    assert snap_compare(make_app(http_exchange()), terminal_size=NARROW)
+
+
+def test_help_screen_lists_keys_panes_and_stop_reasons(snap_compare) -> None:
+    assert snap_compare(make_app(http_exchange()), terminal_size=WIDE, press=["f1"])
