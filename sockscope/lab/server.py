@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Callable
-from contextlib import suppress
 from types import TracebackType
 
 from sockscope.lab.catalog import MAX_OFFSET, SERVICES
@@ -99,6 +99,8 @@ class Lab:
             server.close()
         for transport in self._datagrams:
             transport.close()
+        # Let handlers of connections accepted just before the close register themselves.
+        await asyncio.sleep(0)
         # Abort rather than close: a client that stopped reading would hold a close forever.
         for task, writer in self._connections.items():
             writer.transport.abort()
@@ -153,20 +155,26 @@ class Lab:
             task.add_done_callback(self._connections.pop)
             try:
                 await handler(reader, writer)
+                writer.close()
+                await writer.wait_closed()
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                 pass  # the client reset, vanished or broke TLS: only its connection ends
+            except asyncio.CancelledError:
+                # stop() ended it. Python 3.11's start_server logs a cancelled handler task
+                # as an error, so it ends normally instead.
+                pass
             except Exception:
                 logger.exception("the lab's %s service failed", name)
             finally:
                 writer.close()
-                with suppress(OSError):
-                    await writer.wait_closed()
 
         return run
 
 
 def _cannot_listen(name: str, transport: str, host: str, port: int, exc: OSError) -> str:
-    return f"{name} ({transport}) cannot listen on {host} port {port}: {exc.strerror or exc}"
+    # asyncio's own strerror repeats the address; the plain one for the errno reads better.
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return f"{name} ({transport}) cannot listen on {host} port {port}: {reason}"
 
 
 class LabThread:
@@ -205,6 +213,10 @@ class LabThread:
 
     def start(self) -> LabThread:
         """Start the lab; returns once every service listens, or raises why one cannot."""
+        if self._thread is not None:
+            raise RuntimeError("the lab is already running")
+        self._ready.clear()
+        self._error = None
         self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True)
         self._thread.name = "sockscope-lab"
         self._thread.start()
