@@ -523,9 +523,11 @@ class _Reader:
     def _take(self, chunk: memoryview, now: float) -> bool:
         """Account for received bytes; True when the capture limit says stop."""
         n = len(chunk)
+        data: bytes | memoryview = chunk  # copied at most once, and only if needed
         if self.sink is not None:
+            data = bytes(chunk)
             try:
-                self.sink(bytes(chunk))
+                self.sink(data)
             except Exception as exc:
                 raise CallbackError("output sink", exc) from exc
         self.total += n
@@ -534,7 +536,8 @@ class _Reader:
         if not self.pending_calls:
             self.pending_since = now
         if keep:
-            self.pending.append(bytes(chunk[:keep]))
+            whole = keep == n and isinstance(data, bytes)
+            self.pending.append(data if whole else bytes(data[:keep]))
             self.kept += keep
         self.pending_size += n
         self.pending_calls += 1
