@@ -10,14 +10,16 @@ from pathlib import Path
 import trustme
 
 NAMES = ("localhost", "127.0.0.1", "::1")
+# What a client shows as the certificate's owner, so the lab is easy to recognise.
+ORGANIZATION = "sockscope lab"
 
 
 class LabCertificates:
     """A server context for the https service and the CA's PEM file for clients to trust."""
 
     def __init__(self) -> None:
-        ca = trustme.CA(organization_name="sockscope lab")
-        leaf = ca.issue_cert(*NAMES)
+        ca = trustme.CA(organization_name=ORGANIZATION)
+        leaf = ca.issue_cert(*NAMES, organization_name=ORGANIZATION, common_name=NAMES[0])
         self.server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         leaf.configure_cert(self.server_context)
         self._directory = Path(tempfile.mkdtemp(prefix="sockscope-lab-"))

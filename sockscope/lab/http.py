@@ -107,8 +107,7 @@ def _index() -> Page:
 
 
 def _bytes(query: str) -> Page:
-    values = parse_qs(query).get("n", [str(DEFAULT_BYTES)])
-    n = values[0]
+    n = parse_qs(query).get("n", [str(DEFAULT_BYTES)])[0]
     if not (n.isascii() and n.isdigit() and len(n) <= 10 and int(n) <= MAX_BYTES):
         return text_page(
             HTTPStatus.BAD_REQUEST, f"n must be a whole number from 0 to {MAX_BYTES}\n"
@@ -174,7 +173,7 @@ def _parse_head(lines: list[bytes]) -> tuple[str, str, str, list[tuple[str, str]
 
 
 async def _read_head(reader: asyncio.StreamReader) -> list[bytes] | None:
-    """The head's lines without the blank line that ends it; None at EOF before a request."""
+    """The head's lines without the blank line that ends it; None if the client leaves."""
     lines: list[bytes] = []
     size = 0
     while True:
@@ -238,8 +237,7 @@ async def read_request(
 
 async def respond(writer: asyncio.StreamWriter, page: Page, request: Request | None) -> bool:
     """Send `page`; True when the connection stays open for another request."""
-    http11 = request is not None and request.version == "HTTP/1.1"
-    chunked = page.length is None and http11
+    chunked = page.length is None and request is not None and request.version == "HTTP/1.1"
     keep_alive = request is not None and request.keep_alive and (page.length is not None or chunked)
     headers = [
         ("Date", formatdate(usegmt=True)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import ssl
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -80,7 +81,7 @@ class Lab:
         return str(self._certificates.ca_file)
 
     async def start(self) -> None:
-        self._certificates = LabCertificates()
+        certificates = self._certificates = LabCertificates()
         try:
             for service in SERVICES:
                 port = 0 if self.port_base is None else self.port_base + service.offset
@@ -89,7 +90,8 @@ class Lab:
                     if transport == "udp":
                         ports["udp"] = await self._listen_udp(service.name, ports["tcp"])
                     else:
-                        ports[transport] = await self._listen_tcp(service.name, port, transport)
+                        tls = certificates.server_context if transport == "tls" else None
+                        ports[transport] = await self._listen_tcp(service.name, port, tls)
         except BaseException:
             await self.stop()
             raise
@@ -115,17 +117,18 @@ class Lab:
             self._certificates.remove()
             self._certificates = None
 
-    async def _listen_tcp(self, name: str, port: int, transport: str) -> int:
+    async def _listen_tcp(self, name: str, port: int, tls: ssl.SSLContext | None) -> int:
         try:
             server = await asyncio.start_server(
                 self._guarded(name, self._tcp[name]),
                 self.host,
                 port,
                 limit=MAX_HEAD if name in ("http", "https") else LINE_LIMIT,
-                ssl=self._certificates.server_context if transport == "tls" else None,
-                ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if transport == "tls" else None,
+                ssl=tls,
+                ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if tls else None,
             )
         except OSError as exc:
+            transport = "tls" if tls else "tcp"
             raise LabError(_cannot_listen(name, transport, self.host, port, exc)) from exc
         self._servers.append(server)
         return server.sockets[0].getsockname()[1]
