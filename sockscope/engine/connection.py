@@ -52,7 +52,8 @@ from sockscope.engine.errors import (
 
 # The longest the engine blocks in one call before it looks at `cancel` again.
 POLL = 0.05
-# RECV coalescing: one event per this much time or this many bytes while data floods in.
+# RECV coalescing: one event per this much time or this many retained bytes while data
+# floods in (bytes past the capture limit are only counted, so they close no event early).
 COALESCE_SECONDS = 0.05
 COALESCE_BYTES = 64 * 1024
 STREAM_BUFFER = 256 * 1024
@@ -241,12 +242,19 @@ class Connection:
         self, sock: socket.socket, sockaddr: Any, timeout: float, label: str
     ) -> None:
         sock.setblocking(False)
+        until = time.monotonic() + timeout
         code = sock.connect_ex(sockaddr)
+        while code == errno.EAGAIN and sock.family == socket.AF_UNIX:
+            # A Unix listener with a full backlog: nothing is in progress, ask again.
+            if self.cancel.wait(POLL):
+                raise Cancelled(f"while connecting to {label}")
+            if time.monotonic() >= until:
+                raise ConnectTimeout(label, timeout)
+            code = sock.connect_ex(sockaddr)
         if code == 0:
             return
         if code not in (errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
             raise OSError(code, os.strerror(code))
-        until = time.monotonic() + timeout
         with selectors.DefaultSelector() as selector:
             selector.register(sock, selectors.EVENT_WRITE)
             while True:
@@ -505,7 +513,8 @@ class _Reader:
         self.overflowed = False
         self.tail = b""  # the end of the data so far, for a delimiter split across reads
         self.pending: list[bytes] = []
-        self.pending_size = 0
+        self.pending_size = 0  # every byte the pending event stands for
+        self.pending_kept = 0  # the bytes it holds
         self.pending_calls = 0
         self.pending_since = 0.0
 
@@ -515,7 +524,7 @@ class _Reader:
         if self.pending_calls:
             data, size, calls = b"".join(self.pending), self.pending_size, self.pending_calls
             self.pending = []
-            self.pending_size = self.pending_calls = 0
+            self.pending_size = self.pending_kept = self.pending_calls = 0
             self.conn.recorder.emit(
                 EventType.RECV, data=data, size=size, calls=calls, at=self.pending_since
             )
@@ -539,6 +548,7 @@ class _Reader:
             whole = keep == n and isinstance(data, bytes)
             self.pending.append(data if whole else bytes(data[:keep]))
             self.kept += keep
+            self.pending_kept += keep
         self.pending_size += n
         self.pending_calls += 1
         if keep == n:
@@ -648,7 +658,7 @@ class _Reader:
                 )
             if self.deadline is not None and now >= self.deadline:
                 return self._deadline()
-            if self.pending_size >= COALESCE_BYTES or now - self.pending_since >= COALESCE_SECONDS:
+            if self.pending_kept >= COALESCE_BYTES or now - self.pending_since >= COALESCE_SECONDS:
                 self.flush()
 
     def _quiet(self, selector: selectors.BaseSelector, last: float) -> ReadOutcome | None:

@@ -418,6 +418,13 @@ def _os(exc: OSError, target: Target, where: str) -> ErrorInfo:
             f"{sanitize(target.host)} is a {other} socket",
             f"use transport {'unix-dgram' if other == 'datagram' else 'unix'}",
         )
+    if code == errno.EMSGSIZE:
+        return ErrorInfo(
+            ErrorKind.OS,
+            "the request is too large for one datagram (UDP over IPv4 carries at most "
+            "65,507 bytes)",
+            "send less, or use a stream transport",
+        )
     if code == errno.EAFNOSUPPORT:
         return ErrorInfo(
             ErrorKind.UNREACHABLE,

@@ -91,3 +91,11 @@ def test_unix_datagram_echo(servers: Servers, short_dir: Path) -> None:
 
     assert exchange.received == b"ping"
     assert exchange.stop is StopReason.DATAGRAM
+
+
+def test_a_request_too_large_for_one_datagram_is_named(servers: Servers) -> None:
+    port = servers.udp(lambda request: [])
+    exchange = run_exchange(Target("127.0.0.1", port, Transport.UDP), b"x" * 70_000, POLICY)
+
+    assert exchange.error is not None
+    assert exchange.stop_message.startswith("the request is too large for one datagram")
