@@ -119,6 +119,12 @@ class ReadOutcome:
 
 
 class Connection:
+    """One socket to `target`: `open`, then `send`/`read` as often as needed, then `close`.
+
+    Events go to `recorder` (swap it between turns to give each turn its own list).
+    `peer_closed` turns true once the peer finished sending: no further read can get data.
+    """
+
     def __init__(
         self, target: Target, recorder: Recorder, cancel: threading.Event | None = None
     ) -> None:
@@ -296,17 +302,27 @@ class Connection:
     def _wait(self, want: int, until: float | None, phase: str) -> bool:
         """Wait until the socket is readable/writable; False once `until` passes."""
         assert self._selector is not None and self.sock is not None
-        self._selector.modify(self.sock, want)
+        return self._wait_on(self._selector, self.sock, want, until, phase)
+
+    def _wait_on(
+        self,
+        selector: selectors.BaseSelector,
+        sock: socket.socket,
+        want: int,
+        until: float | None,
+        phase: str,
+    ) -> bool:
+        selector.modify(sock, want)
         try:
             while True:
                 self._check_cancel(phase)
                 left = None if until is None else until - time.monotonic()
                 if left is not None and left <= 0:
                     return False
-                if self._selector.select(POLL if left is None else min(POLL, left)):
+                if selector.select(POLL if left is None else min(POLL, left)):
                     return True
         finally:
-            self._selector.modify(self.sock, selectors.EVENT_READ)
+            selector.modify(sock, selectors.EVENT_READ)
 
     # ---- TLS -----------------------------------------------------------------------
 
@@ -332,7 +348,7 @@ class Connection:
             suppress_ragged_eofs=False,  # a close without close_notify must be noticed
         )
         self.sock = tls_sock
-        self._register(tls_sock)
+        self._register(tls_sock)  # the TLS socket replaces the plain one
         try:
             self._drive_handshake(tls_sock, timeout)
         except ssl.SSLCertVerificationError as exc:
@@ -343,18 +359,20 @@ class Connection:
 
     def _drive_handshake(self, tls_sock: ssl.SSLSocket, timeout: float) -> None:
         until = time.monotonic() + timeout
-        while True:
-            try:
-                tls_sock.do_handshake()
-                return
-            except ssl.SSLWantReadError:
-                want = selectors.EVENT_READ
-            except ssl.SSLWantWriteError:
-                want = selectors.EVENT_WRITE
-            except (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError) as exc:
-                raise TlsClosed(exc) from exc
-            if not self._wait(want, until, "during the TLS handshake"):
-                raise TlsTimeout(timeout)
+        with selectors.DefaultSelector() as selector:
+            selector.register(tls_sock, selectors.EVENT_READ)
+            while True:
+                try:
+                    tls_sock.do_handshake()
+                    return
+                except ssl.SSLWantReadError:
+                    want = selectors.EVENT_READ
+                except ssl.SSLWantWriteError:
+                    want = selectors.EVENT_WRITE
+                except (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError) as exc:
+                    raise TlsClosed(exc) from exc
+                if not self._wait_on(selector, tls_sock, want, until, "during the TLS handshake"):
+                    raise TlsTimeout(timeout)
 
     def _fetch_rejected_certificate(self, timeout: float) -> dict[str, Any] | None:
         """Handshake again without verification, only to show what was rejected."""
@@ -365,25 +383,13 @@ class Connection:
         try:
             self._connect_socket(sock, self._sockaddr, timeout, _address(self._sockaddr))
             context = self._context(verify=False)
-            with context.wrap_socket(
+            sock = context.wrap_socket(
                 sock, server_hostname=self._server_name(), do_handshake_on_connect=False
-            ) as probe:
-                sock = probe
-                until = time.monotonic() + timeout
-                with selectors.DefaultSelector() as selector:
-                    selector.register(probe, selectors.EVENT_READ | selectors.EVENT_WRITE)
-                    while True:
-                        try:
-                            probe.do_handshake()
-                            break
-                        except _WOULD_BLOCK:
-                            self._check_cancel("during the TLS handshake")
-                            if time.monotonic() > until:
-                                return None
-                            selector.select(POLL)
-                der = probe.getpeercert(binary_form=True)
-                return tlsinfo.certificate_facts(der) if der else None
-        except (OSError, ssl.SSLError):
+            )
+            self._drive_handshake(sock, timeout)
+            der = sock.getpeercert(binary_form=True)
+            return tlsinfo.certificate_facts(der) if der else None
+        except OSError:  # ssl errors, TlsClosed and TlsTimeout included: nothing to show
             return None
         finally:
             sock.close()
