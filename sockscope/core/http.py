@@ -39,6 +39,37 @@ ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 
+# Every Problem.code this module emits, with what it means.
+PROBLEM_CODES: dict[str, str] = {
+    "not-http": "the bytes do not start with an HTTP/1.x status line",
+    "unknown-version": "an HTTP/1.x version other than 1.0 and 1.1",
+    "bad-status": "the status code is missing or not three digits from 100",
+    "bad-status-line": "the status line is not spaced as 'HTTP/1.1 200 Reason'",
+    "bare-lf": "lines end in LF alone instead of CRLF",
+    "malformed-header": "a header line without a colon or a name",
+    "space-before-colon": "whitespace between a header name and its colon",
+    "bad-header-name": "a header name with characters a token may not have",
+    "ctl-in-value": "control characters (NUL, CR, ESC ...) in a header value or reason",
+    "obs-fold": "a header value continued on the next line (obsolete line folding)",
+    "header-line-too-long": "a head line over MAX_LINE bytes",
+    "too-many-headers": "more than MAX_HEADERS header (or trailer) lines",
+    "headers-too-large": "a head over MAX_HEAD bytes",
+    "headers-incomplete": "no blank line ends the head (yet)",
+    "no-final-response": "interim 1xx responses and no final one (yet)",
+    "bad-content-length": "Content-Length not a number, or several different ones",
+    "te-and-content-length": "both Transfer-Encoding and Content-Length are present",
+    "bad-transfer-encoding": "Transfer-Encoding that does not end in a single chunked",
+    "chunk-size": "a chunk size line that is not hexadecimal, or never ends",
+    "chunk-size-too-long": "a chunk size of more than MAX_CHUNK_DIGITS digits",
+    "chunk-missing-crlf": "chunk data not followed by CRLF, or no blank line after the last chunk",
+    "no-last-chunk": "the chunked body stops before its zero-size last chunk",
+    "incomplete-body": "fewer body bytes than the framing announced (or still arriving)",
+    "close-delimited": "the body has no length and ends when the server closes",
+    "extra-bytes": "bytes after the message end that are not another response",
+    "more-responses": "further responses follow the first (keep-alive or pipelining)",
+    "upgraded": "bytes after a 101 or CONNECT reply belong to another protocol",
+}
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -153,7 +184,7 @@ def _copy(buf: _Buffer, start: int, end: int | None = None) -> bytes:
 
 _VERSION = re.compile(rb"HTTP/1\.[0-9]")
 _HEAD_END = re.compile(rb"\n\r?\n")
-_STATUS_REST = re.compile(rb"([ \t]*)([^ \t]*)(?:([ \t]+)(.*))?", re.S)
+_STATUS_REST = re.compile(rb"([ \t]*)([^ \t]*)(?:([ \t])(.*))?", re.S)
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _CTL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _DIGITS = re.compile(r"[0-9]+")
@@ -308,17 +339,43 @@ def _parse_field(
     return True
 
 
-def _parse_head(buf: _Buffer, start: int, stop: int, first_line: int) -> _Head:
-    """Parse the head in buf[start:stop]: up to its blank line, or all of it if cut short."""
-    head = _Head()
-    numbers: list[int] = []  # the line of each header, for framing problems
-    bare: list[int] = []
-    bare_at = -1  # where the bare-LF problem goes among the others
-    pos = start
-    number = first_line
-    can_fold = False
-    while pos < stop:
-        newline = buf.find(b"\n", pos, stop)
+class _HeadParser:
+    """Parses a head line by line as its lines arrive, so a growing head is parsed once.
+
+    Past MAX_HEADERS lines are only counted and scanned for framing headers in bulk.
+    """
+
+    def __init__(self, start: int, first_line: int) -> None:
+        self.start = start
+        self.first_line = first_line  # lines before this head (interim responses)
+        self.pos = start  # the next unparsed line
+        self.number = first_line  # the last parsed line
+        self.head = _Head()
+        self.numbers: list[int] = []  # the line of each listed header
+        self.bare: list[int] = []
+        self.bare_at = -1  # where the bare-LF problem goes among the others
+        self.can_fold = False
+        self.ended = False  # the blank line was parsed
+        self.unlisted = 0  # header lines past MAX_HEADERS
+        self.unlisted_bare = 0
+        self.lazy: list[tuple[bytes, str]] = []  # framing headers among the unlisted
+
+    def feed(self, buf: _Buffer, stop: int, *, final: bool = False) -> None:
+        """Parse the lines that end before `stop`; with `final`, a last unended one too."""
+        while self.pos < stop and not self.ended:
+            if self.number - self.first_line > MAX_HEADERS and not self._blank_next(buf, stop):
+                self._bulk(buf, stop, final)
+                return
+            newline = buf.find(b"\n", self.pos, stop)
+            if newline == -1 and not final:
+                return
+            self._line(buf, newline, stop)
+
+    def _blank_next(self, buf: _Buffer, stop: int) -> bool:
+        return buf[self.pos : self.pos + 1] == b"\n" or buf[self.pos : self.pos + 2] == b"\r\n"
+
+    def _line(self, buf: _Buffer, newline: int, stop: int) -> None:
+        pos = self.pos
         if newline == -1:
             end = after = stop
             if end > pos and buf[end - 1] == 0x0D:
@@ -326,25 +383,21 @@ def _parse_head(buf: _Buffer, start: int, stop: int, first_line: int) -> _Head:
         else:
             after = newline + 1
             end = newline - 1 if newline > pos and buf[newline - 1] == 0x0D else newline
-        number += 1
+        self.number = number = self.number + 1
+        self.pos = after
         if newline != -1 and end == newline:
-            if bare_at < 0:
-                bare_at = len(head.problems)
-            bare.append(number)
+            if self.bare_at < 0:
+                self.bare_at = len(self.head.problems)
+            self.bare.append(number)
         length = end - pos
-        if length == 0 and number > first_line + 1:
-            pos = after
-            break
-        if number - first_line > MAX_HEADERS + 1:
-            if bare and bare[-1] == number:
-                bare.pop()
-            number += _scan_rest(buf, pos, stop, head) - 1
-            pos = stop
-            break
+        status_line = number == self.first_line + 1
+        if length == 0 and not status_line:
+            self.ended = True
+            return
         line = bytes(buf[pos : pos + min(length, MAX_LINE)])
-        where = f"header line {number}" if number > first_line + 1 else "the status line"
+        where = "the status line" if status_line else f"header line {number}"
         if length > MAX_LINE:
-            head.problems.append(
+            self.head.problems.append(
                 Problem(
                     "header-line-too-long",
                     f"{where} is {length:,} bytes, over the {MAX_LINE:,}-byte limit"
@@ -352,73 +405,84 @@ def _parse_head(buf: _Buffer, start: int, stop: int, first_line: int) -> _Head:
                     number,
                 )
             )
-        if number == first_line + 1:
-            _parse_status(line, number, head)
-        else:
-            known = len(head.headers)
-            can_fold = _parse_field(line, where, number, head.headers, head.problems, can_fold)
-            if len(head.headers) > known:
-                numbers.append(number)
-        pos = after
-    head.lines = number - first_line
-    if bare:
-        problem = Problem(
-            "bare-lf", f"non-CRLF line endings (bare LF) on {_line_list(bare)}", bare[0], WARNING
+        if status_line:
+            _parse_status(line, number, self.head)
+            return
+        headers = self.head.headers
+        known = len(headers)
+        self.can_fold = _parse_field(
+            line, where, number, headers, self.head.problems, self.can_fold
         )
-        head.problems.insert(bare_at, problem)
-    size = pos - start
-    if size > MAX_HEAD:
-        head.problems.append(
-            Problem(
-                "headers-too-large",
-                f"headers too large: {size:,} bytes (the limit is {MAX_HEAD:,})",
-                first_line + 1,
-            )
-        )
-    lazy = (head.lengths, head.codings)
-    head.lengths, head.codings = [], []
-    for (name, value), line_number in zip(head.headers, numbers, strict=True):
-        lowered = name.lower()
-        if lowered == "content-length":
-            head.lengths.append((value, line_number))
-        elif lowered == "transfer-encoding":
-            head.codings.append((value, line_number))
-    head.lengths += lazy[0]
-    head.codings += lazy[1]
-    return head
+        if len(headers) > known:
+            self.numbers.append(number)
 
+    def _bulk(self, buf: _Buffer, stop: int, final: bool) -> None:
+        """Count the header lines in buf[pos:stop] (and its blank line, if there)."""
+        end = stop if final else buf.rfind(b"\n", self.pos, stop) + 1
+        if end <= self.pos:
+            return
+        newlines = buf.count(b"\n", self.pos, end)
+        lines = newlines + (0 if buf[end - 1 : end] == b"\n" else 1)
+        self.unlisted_bare += newlines - buf.count(b"\r\n", self.pos, end)
+        blank = _HEAD_END.search(buf, max(self.pos - 1, self.start), end)
+        if blank is not None and blank.end() == end:
+            # The blank line is numbered like any parsed line, however the bytes arrived.
+            self.ended = True
+            lines -= 1
+            if buf[end - 2] == 0x0A:
+                self.unlisted_bare -= 1
+                self.bare.append(self.number + lines + 1)
+        for match in _LAZY_FRAMING.finditer(buf, self.pos, end):
+            value = match.group(2).rstrip(b" \t").decode("latin-1")
+            self.lazy.append((match.group(1).lower(), value))
+        self.unlisted += lines
+        self.number += lines + (1 if self.ended else 0)
+        self.pos = end
 
-def _scan_rest(buf: _Buffer, pos: int, stop: int, head: _Head) -> int:
-    """Past MAX_HEADERS: find framing headers and count lines, nothing more.
-
-    Returns the number of lines in buf[pos:stop], the blank line included.
-    """
-    newlines = buf.count(b"\n", pos, stop)
-    ends_with_blank = buf[stop - 1 : stop] == b"\n"
-    rest_lines = newlines + (0 if ends_with_blank else 1)
-    rest_fields = rest_lines - (1 if ends_with_blank else 0)
-    for match in _LAZY_FRAMING.finditer(buf, pos, stop):
-        value = match.group(2).rstrip(b" \t").decode("latin-1")
-        target = head.lengths if match.group(1).lower() == b"content-length" else head.codings
-        target.append((value, None))
-    bare = newlines - buf.count(b"\r\n", pos, stop)
-    if bare:
-        head.problems.append(
-            Problem(
+    def finish(self) -> _Head:
+        """The head as parsed so far; the parser can go on afterwards."""
+        parsed = self.head
+        head = _Head(parsed.version, parsed.status, parsed.reason, list(parsed.headers))
+        head.problems = list(parsed.problems)
+        if self.bare or self.unlisted_bare:
+            where = _line_list(self.bare) if self.bare else "lines"
+            if self.unlisted_bare:
+                where += f" and {self.unlisted_bare:,} unlisted ones"
+            problem = Problem(
                 "bare-lf",
-                f"non-CRLF line endings (bare LF) on {bare:,} of the unlisted header lines",
-                None,
+                f"non-CRLF line endings (bare LF) on {where}",
+                self.bare[0] if self.bare else None,
                 WARNING,
             )
-        )
-    head.problems.append(
-        Problem(
-            "too-many-headers",
-            f"too many headers: {MAX_HEADERS + rest_fields:,} (the limit is {MAX_HEADERS:,});"
-            f" only the first {MAX_HEADERS:,} are listed",
-        )
-    )
-    return rest_lines
+            head.problems.insert(max(self.bare_at, 0), problem)
+        if self.unlisted:
+            head.problems.append(
+                Problem(
+                    "too-many-headers",
+                    f"too many headers: {MAX_HEADERS + self.unlisted:,}"
+                    f" (the limit is {MAX_HEADERS:,}); only the first {MAX_HEADERS:,} are listed",
+                )
+            )
+        size = self.pos - self.start
+        if size > MAX_HEAD:
+            head.problems.append(
+                Problem(
+                    "headers-too-large",
+                    f"headers too large: {size:,} bytes (the limit is {MAX_HEAD:,})",
+                    self.first_line + 1,
+                )
+            )
+        for (name, value), number in zip(head.headers, self.numbers, strict=True):
+            lowered = name.lower()
+            if lowered == "content-length":
+                head.lengths.append((value, number))
+            elif lowered == "transfer-encoding":
+                head.codings.append((value, number))
+        for name, value in self.lazy:
+            target = head.lengths if name == b"content-length" else head.codings
+            target.append((value, None))
+        head.lines = self.number - self.first_line
+        return head
 
 
 # --- framing ---------------------------------------------------------------------------
@@ -725,6 +789,7 @@ class _Message:
         self.chunked: _Chunked | None = None
         self.end: int | None = None
         self.upgraded = False  # 101 or CONNECT: what follows is another protocol
+        self.head_parser = _HeadParser(start, 0)
         self._partial: tuple[int, bool, _Head] | None = None
 
     def advance(self, buf: _Buffer, method: str) -> None:
@@ -733,6 +798,7 @@ class _Message:
                 got = bytes(buf[self.head_start : self.head_start + 8])
                 if len(got) == 8:
                     self.state = _HEAD if _VERSION.fullmatch(got) else _NOT_HTTP
+                    self.head_parser = _HeadParser(self.head_start, self.first_line)
                 elif b"HTTP/1."[: len(got)] != got:
                     self.state = _NOT_HTTP
                 else:
@@ -740,9 +806,13 @@ class _Message:
             elif self.state == _HEAD:
                 match = _HEAD_END.search(buf, max(self.scan, self.head_start))
                 if match is None:
+                    # Only the new bytes can hold the LF that ends more lines.
+                    last = buf.rfind(b"\n", max(self.scan, self.head_parser.pos), len(buf))
+                    self.head_parser.feed(buf, last + 1)
                     self.scan = max(self.head_start, len(buf) - 2)
                     return
-                self._head_done(buf, match.end(), method)
+                self.head_parser.feed(buf, match.end())
+                self._head_done(match.end(), method)
             elif self.state == _BODY:
                 if self.chunked is not None:
                     self.chunked.advance(buf)
@@ -755,8 +825,8 @@ class _Message:
             else:
                 return
 
-    def _head_done(self, buf: _Buffer, head_end: int, method: str) -> None:
-        head = _parse_head(buf, self.head_start, head_end, self.first_line)
+    def _head_done(self, head_end: int, method: str) -> None:
+        head = self.head_parser.finish()
         self.problems += head.problems
         if head.status is not None and 100 <= head.status < 200 and head.status != 101:
             self.interim.append(Interim(head.version, head.status, head.reason, head.headers))
@@ -791,8 +861,12 @@ class _Message:
         """The head so far (cached): complete lines only while more may arrive."""
         if self._partial and self._partial[:2] == (len(buf), eof):
             return self._partial[2]
-        stop = len(buf) if eof else buf.rfind(b"\n", self.head_start) + 1
-        head = _parse_head(buf, self.head_start, max(stop, self.head_start), self.first_line)
+        if eof:
+            parser = _HeadParser(self.head_start, self.first_line)
+            parser.feed(buf, len(buf), final=True)
+            head = parser.finish()
+        else:
+            head = self.head_parser.finish()
         self._partial = (len(buf), eof, head)
         return head
 
