@@ -114,7 +114,6 @@ class ReadOutcome:
     stop: StopReason
     message: str
     error: ErrorInfo | None = None
-    received: int = 0
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -591,7 +590,7 @@ class _Reader:
         self, stop: StopReason, message: str, error: ErrorInfo | None = None
     ) -> ReadOutcome:
         self.flush()
-        return ReadOutcome(stop, message, error, self.total)
+        return ReadOutcome(stop, message, error)
 
     def _failed(self, exc: OSError) -> ReadOutcome:
         info = classify(exc, self.conn.target)
