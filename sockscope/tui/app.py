@@ -387,10 +387,10 @@ class SockscopeApp(App[int]):
         template = self.templates.get(exchange.template or "") if exchange else None
         analysis = (
             analyse(exchange, template.parser if template else None)
-            if exchange is not None and (exchange.received or exchange.finished)
+            if exchange is not None and exchange.received
             else None
         )
-        self.query_one(HeadersPane).show(analysis)
+        self.query_one(HeadersPane).show(exchange, analysis)
         self.query_one(Timeline).show(exchange, live=live)
         self.query_one(StatusLine).show(state, exchange, note)
 

@@ -19,6 +19,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("escape", "cancel the running exchange; bytes received so far are kept"),
     ("ctrl+t", "edit the request as text or as hex"),
     ("ctrl+r", "convert bare LF line endings in the request to CRLF"),
+    ("f2", "zoom: the focused view gets the whole screen (f2 again restores)"),
     ("ctrl+p", "command palette: actions, templates, lab services"),
     ("tab / shift+tab", "move between fields and panes"),
     ("f1", "this help"),

@@ -131,10 +131,16 @@ class HeadersPane(Pane):
     def compose(self) -> ComposeResult:
         yield LineView(id="headers-view")
 
-    def show(self, analysis: Analysis | None) -> None:
+    def show(self, exchange: Exchange | None, analysis: Analysis | None) -> None:
         view = self.query_one(LineView)
         if analysis is None:
-            view.show(NoLines("HTTP status and headers, or reply codes, show here"))
+            view.show(
+                NoLines(
+                    "HTTP status and headers, or reply codes, show here"
+                    if exchange is None
+                    else "nothing received"
+                )
+            )
             self.border_subtitle = ""
             return
         if analysis.http is not None:
@@ -144,7 +150,7 @@ class HeadersPane(Pane):
             rows = reply_rows(analysis.replies)
             self.border_subtitle = analysis.protocol
         else:
-            rows = [plain("no parser for these bytes: see Received and Decoded", DIM_STYLE)]
+            rows = [plain("raw bytes: no parser applies", DIM_STYLE)]
             self.border_subtitle = "raw"
         view.show(ContentLines(rows))
 

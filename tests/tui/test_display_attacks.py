@@ -1,0 +1,105 @@
+"""Every display attack of hostile-servers.md, through the running app, reaches the
+screen as visible text: no ESC, no C0/C1 control, no invisible format character, and
+no `@click` action that the app did not put there."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import replace
+
+import pytest
+from rich.segment import Segment
+from textual.widgets import Select
+
+from sockscope.core.model import ErrorInfo, ErrorKind, Event, EventType
+from sockscope.tui.app import SockscopeApp
+from sockscope.tui.widgets.byte_view import LineView
+
+from .exchanges import DISPLAY_ATTACKS, hostile_exchange, http_exchange
+from .helpers import make_app, pilot_test, view_text
+
+# Big enough that every pane, the timeline, the history and the status line are drawn.
+SIZE = (200, 60)
+
+
+def _exchange_carrying(payload: bytes):  # type: ignore[no-untyped-def]
+    """An HTTP exchange with `payload` in the reason, a header name and value, the
+    body, the stop sentence, the error and its hint, and a timeline detail."""
+    body = b"before " + payload + b" after\r\n"
+    reply = (
+        b"HTTP/1.1 200 OK " + payload + b"\r\n"
+        b"X-" + payload + b": v " + payload + b"\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    text = payload.decode("utf-8", "surrogateescape")
+    base = http_exchange()
+    error = ErrorInfo(ErrorKind.OS, f"server said {text}", f"hint {text}")
+    events = [e for e in base.events if e.type is not EventType.RECV]
+    events.insert(-1, Event(EventType.RECV, 0.002, reply, len(reply)))
+    events.insert(-1, Event(EventType.INFO, 0.0025, detail={"message": f"note {text}"}))
+    events.insert(-1, Event(EventType.ERROR, 0.003, detail=error.to_dict()))
+    return replace(base, events=events, error=error, stop_message=f"stopped {text}")
+
+
+def _bad_character(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return category in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
+
+
+def _assert_safe_segments(segments: list[Segment], where: str) -> None:
+    for segment in segments:
+        bad = [ch for ch in segment.text if _bad_character(ch)]
+        assert not bad, f"{where}: raw {bad!r} in {segment.text!r}"
+        meta = segment.style.meta if segment.style is not None else {}
+        # Textual's own scrollbars carry `@mouse.down`; injected markup would be `@click`.
+        clicks = {key: value for key, value in meta.items() if key == "@click"}
+        assert not clicks, f"{where}: action metadata {clicks!r} on {segment.text!r}"
+
+
+def _assert_screen_is_safe(app: SockscopeApp) -> None:
+    for y, strip in enumerate(app.screen._compositor.render_strips()):
+        _assert_safe_segments(list(strip), f"screen row {y}")
+    # Rows scrolled out of sight are formatted the same way when scrolled to: check
+    # every row of every line view, whole, not only the part on screen.
+    for view in app.query(LineView):
+        lines = view.lines
+        for y in range(len(lines)):
+            _assert_safe_segments(lines.line(y).render_segments(), f"{view.id} row {y}")
+    assert app.title == "sockscope"
+
+
+@pytest.mark.parametrize("name", list(DISPLAY_ATTACKS))
+@pilot_test
+async def test_display_attack_is_shown_as_text_everywhere(name: str) -> None:
+    payload = DISPLAY_ATTACKS[name]
+    app = make_app(_exchange_carrying(payload))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        _assert_screen_is_safe(app)
+        # In Latin-1 the raw byte 0x9B decodes to the C1 control U+009B.
+        app.query_one("#encoding", Select).value = "latin-1"
+        await pilot.pause()
+        _assert_screen_is_safe(app)
+        # The narrow layout draws the same views one at a time.
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        _assert_screen_is_safe(app)
+    assert app.return_code in (None, 0)
+
+
+@pilot_test
+async def test_markup_in_a_reply_stays_literal_and_clicking_it_does_nothing() -> None:
+    app = make_app(hostile_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        decoded = view_text(app, "decoded-view")
+        assert "[@click=app.quit]x[/]" in decoded
+        assert "␛]52;c;cHduZWQ=␛\\" in decoded
+        assert "␛]0;pwned␇" in decoded
+        headers = view_text(app, "headers-view")
+        assert "[@click=app.quit]x[/]" in headers
+        view = app.query_one("#decoded-view", LineView)
+        for y in range(view.size.height):
+            await pilot.click(view, offset=(2, y))
+        await pilot.pause()
+        assert app.is_running
