@@ -160,6 +160,7 @@ class HttpResponseParser:
             self._messages.append(_Message(last.end))
 
     def result(self, eof: bool) -> HttpResponse | None:
+        """The first response as far as it has arrived; None before any bytes."""
         if not self._buf:
             return None
         if self._cached and self._cached[:2] == (len(self._buf), eof):
@@ -186,7 +187,6 @@ _VERSION = re.compile(rb"HTTP/1\.[0-9]")
 _HEAD_END = re.compile(rb"\n\r?\n")
 _STATUS_REST = re.compile(rb"([ \t]*)([^ \t]*)(?:([ \t])(.*))?", re.S)
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_CTL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _DIGITS = re.compile(r"[0-9]+")
 _LAZY_FRAMING = re.compile(
     rb"^(content-length|transfer-encoding)[ \t]*:[ \t]*([^\r\n]*)", re.I | re.M
@@ -255,13 +255,13 @@ def _parse_status(line: bytes, number: int, head: _Head) -> None:
                 WARNING,
             )
         )
-    if reason and _CTL.search(reason.replace(b"\t", b" ")):
-        head.problems.append(
-            Problem("ctl-in-value", "control character in the reason phrase", number)
-        )
+    ctl = _ctl_problem(reason or b"", "the reason phrase", number)
+    if ctl:
+        head.problems.append(ctl)
 
 
-def _ctl_problem(value: bytes, name: str, where: str, number: int | None) -> Problem | None:
+def _ctl_problem(value: bytes, place: str, number: int | None) -> Problem | None:
+    """Name the control characters in `value`; CR, LF and NUL are errors, others warnings."""
     found: list[int] = []
     for byte in value:
         if (byte == 0x7F or (byte < 0x20 and byte != 0x09)) and byte not in found:
@@ -273,7 +273,7 @@ def _ctl_problem(value: bytes, name: str, where: str, number: int | None) -> Pro
     word = "character" if len(found) == 1 else "characters"
     return Problem(
         "ctl-in-value",
-        f"control {word} {names} in the value of {_quote(name)} on {where}",
+        f"control {word} {names} in {place}",
         number,
         ERROR if dangerous else WARNING,
     )
@@ -305,7 +305,7 @@ def _parse_field(
                 WARNING,
             )
         )
-        ctl = _ctl_problem(more, name, where, number)
+        ctl = _ctl_problem(more, f"the value of {_quote(name)} on {where}", number)
         if ctl:
             problems.append(ctl)
         return True
@@ -332,7 +332,7 @@ def _parse_field(
             Problem("bad-header-name", f"invalid header name {_quote(name)} on {where}", number)
         )
     value = line[colon + 1 :].strip(b" \t")
-    ctl = _ctl_problem(value, name, where, number)
+    ctl = _ctl_problem(value, f"the value of {_quote(name)} on {where}", number)
     if ctl:
         problems.append(ctl)
     fields.append((name, value.decode("latin-1")))
@@ -546,8 +546,8 @@ def _coding_framing(head: _Head, problems: list[Problem]) -> tuple[str, int, lis
         problems.append(
             Problem(
                 "te-and-content-length",
-                "both Transfer-Encoding and Content-Length are present"
-                " (Transfer-Encoding wins; proxies that disagree allow request smuggling)",
+                "both Transfer-Encoding and Content-Length are present (Transfer-Encoding"
+                " wins; a proxy that picks the other one reads a different body)",
                 first_line,
             )
         )
