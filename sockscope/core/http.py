@@ -15,6 +15,7 @@ end is `extra`. When those bytes start another `HTTP/1.x` status line they are f
 pipelined or keep-alive responses, reported as an info problem ("2 more responses
 follow", counted by framing each one in turn) and in `following`; anything else is an
 `extra-bytes` error. `parse_response(extra)` parses the next response in detail.
+Following responses are framed with the same request method (a HEAD pipeline stays HEAD).
 
 Limits (values as in curl and http.client) are reported, not enforced on the raw bytes:
 a header line over 64 KiB is cut to 64 KiB in the parsed view; headers past the
