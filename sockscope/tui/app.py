@@ -38,6 +38,7 @@ from sockscope.core.templates import Template, TemplateError, load_templates
 from sockscope.tui.commands import SockscopeCommands
 from sockscope.tui.lab_info import HINT_SERVICES, LabInfo
 from sockscope.tui.screens.help import HelpScreen
+from sockscope.tui.widgets.byte_view import ByteRows
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.panes import (
     DecodedPane,
@@ -109,7 +110,7 @@ class SockscopeApp(App[int]):
         self._run = 0
         self._bridge: Bridge | None = None
         self._live: Exchange | None = None
-        self._shown: Exchange | None = None
+        self._rows = ByteRows(b"", [])
         self._state = State.READY
         self._settled = asyncio.Event()
         self._settled.set()
@@ -379,11 +380,14 @@ class SockscopeApp(App[int]):
         self, exchange: Exchange | None, state: State, *, live: bool = False, note: str = ""
     ) -> None:
         self._state = state
-        self._shown = exchange
         self._last_redraw = time.monotonic()
         self.query_one(SentPane).show(exchange)
-        self.query_one(ReceivedPane).show(exchange, live=live)
-        self.query_one(DecodedPane).show(exchange, live=live)
+        received = b"" if exchange is None else exchange.received
+        # While one exchange streams in, its rows grow from the ones already split.
+        rows = ByteRows.of(received, self._rows if live else None)
+        self._rows = rows
+        self.query_one(ReceivedPane).show(exchange, rows, live=live)
+        self.query_one(DecodedPane).show(rows, live=live)
         template = self.templates.get(exchange.template or "") if exchange else None
         analysis = (
             analyse(exchange, template.parser if template else None)

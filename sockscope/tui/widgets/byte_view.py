@@ -87,46 +87,97 @@ class HexLines:
         )
 
 
-def _grow_spans(data: bytes, previous: Sequence[tuple[int, int]] | None) -> list[tuple[int, int]]:
-    """`views.line_spans(data)`, reusing the rows of a prefix of `data` already split.
+class ByteRows:
+    """`views.line_spans(data)`: rows ending after each LF or every MAX_LINE bytes.
 
-    Spans end after each LF or every MAX_LINE bytes, so splitting again from the start
-    of the last (possibly unfinished) span gives the same rows as splitting it all.
+    A received buffer only grows, so `grow` splits again only from the start of the
+    last (possibly unfinished) row: the rows before it cannot change.
     """
-    if not previous:
-        return views.line_spans(data, MAX_LINE)
-    start = previous[-1][0]
-    tail = views.line_spans(data[start:], MAX_LINE)
-    return [*previous[:-1], *((s + start, e + start) for s, e in tail)]
+
+    def __init__(self, data: bytes, spans: list[tuple[int, int]]) -> None:
+        self.data = data
+        self.spans = spans
+
+    @classmethod
+    def of(cls, data: bytes, previous: ByteRows | None = None) -> ByteRows:
+        if previous is None or not previous.spans or not data.startswith(previous.data):
+            return cls(data, views.line_spans(data, MAX_LINE))
+        start = previous.spans[-1][0]
+        tail = views.line_spans(data[start:], MAX_LINE)
+        return cls(data, [*previous.spans[:-1], *((s + start, e + start) for s, e in tail)])
+
+    @property
+    def widest(self) -> int:
+        return max((e - s for s, e in self.spans), default=0)
 
 
 class ReprLines:
-    def __init__(self, data: bytes, previous: ReprLines | None = None) -> None:
-        self._data = data
-        self.spans = _grow_spans(data, previous.spans if previous else None)
-        # repr() turns a byte into at most 4 characters, plus b'' around it.
-        self.width = 4 * max((e - s for s, e in self.spans), default=0) + 3
+    def __init__(self, rows: ByteRows) -> None:
+        self.rows = rows
+        # A guess for ASCII text (b'' and a few escapes); LineView widens on sight.
+        self.width = rows.widest + 8
 
     def __len__(self) -> int:
-        return len(self.spans)
+        return len(self.rows.spans)
 
     def line(self, y: int) -> Content:
-        start, end = self.spans[y]
-        return repr_content(views.repr_line(self._data[start:end]))
+        start, end = self.rows.spans[y]
+        return repr_content(views.repr_line(self.rows.data[start:end]))
+
+
+# Encodings in which byte 0x0A is always a line feed, so each row decodes on its own.
+_BYTEWISE = {"utf-8", "ascii", "latin-1", "cp1252"}
+
+
+def _is_continuation(byte: int) -> bool:
+    return 0x80 <= byte <= 0xBF
 
 
 class DecodedLines:
-    """The decoded text; rows come from `views.decoded_lines` (sanitised segments)."""
+    """The decoded text, one row per byte row, decoded and sanitised only when drawn.
 
-    def __init__(self, data: bytes, encoding: str) -> None:
-        self._rows: list[list[TextSegment]] = views.decoded_lines(data, encoding, MAX_LINE)
-        self.width = max((sum(len(t) for t, _ in row) for row in self._rows), default=0)
+    `views.decoded_lines` decodes and sanitises the whole buffer (seconds for 8 MiB),
+    so for byte-wise encodings each visible row is decoded on its own with
+    `views.decode_segments`; UTF-16, where 0x0A may be half a code unit, takes the
+    whole-buffer path.
+    """
+
+    def __init__(self, rows: ByteRows, encoding: str) -> None:
+        self.rows = rows
+        self.encoding = encoding
+        self._whole: list[list[TextSegment]] | None = None
+        if encoding not in _BYTEWISE:
+            self._whole = views.decoded_lines(rows.data, encoding, MAX_LINE)
+        self.width = rows.widest
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._whole) if self._whole is not None else len(self.rows.spans)
 
     def line(self, y: int) -> Content:
-        return segments(self._rows[y], one_line=True)
+        if self._whole is not None:
+            return segments(self._whole[y], one_line=True)
+        data = self.rows.data
+        start, end = self.rows.spans[y]
+        if self.encoding == "utf-8":
+            start, end = self._whole_characters(start, end)
+        chunk = data[start:end]
+        if chunk.endswith(b"\n"):
+            chunk = chunk[:-1]  # the row break itself, as views.decoded_lines drops it
+        return segments(views.decode_segments(chunk, self.encoding), one_line=True)
+
+    def _whole_characters(self, start: int, end: int) -> tuple[int, int]:
+        """Where a row was cut inside a UTF-8 character, the character's continuation
+        bytes (at most 3) go with the row that holds its first byte."""
+        data = self.rows.data
+        if start > 0 and data[start - 1] != 0x0A:
+            limit = min(start + 3, end)
+            while start < limit and _is_continuation(data[start]):
+                start += 1
+        if end < len(data) and data[end - 1] != 0x0A:
+            limit = min(end + 3, len(data))
+            while end < limit and _is_continuation(data[end]):
+                end += 1
+        return start, end
 
 
 class Stacked:
@@ -153,6 +204,8 @@ class Stacked:
 
 class LineView(ScrollView, can_focus=True):
     """Shows a `Lines` source; formats and caches only the rows that are drawn."""
+
+    ALLOW_MAXIMIZE = False  # f2 zooms the pane around it, with its title and badge
 
     DEFAULT_CSS = """
     LineView {
@@ -182,6 +235,10 @@ class LineView(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
 
+    def _widen(self, width: int) -> None:
+        if width > self.virtual_size.width:
+            self.virtual_size = Size(width, self.virtual_size.height)
+
     def notify_style_update(self) -> None:
         # Theme changed: the cached strips carry the old colours.
         super().notify_style_update()
@@ -204,4 +261,7 @@ class LineView(ScrollView, can_focus=True):
                 content.cell_length,
             )
             self._strips[row] = strip
+            if strip.cell_length > self.virtual_size.width:
+                # Sources guess their width; a wider row widens the scroll area.
+                self.call_later(self._widen, strip.cell_length)
         return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, row)

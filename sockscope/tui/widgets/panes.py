@@ -26,6 +26,7 @@ from sockscope.tui.content import (
     safe,
 )
 from sockscope.tui.widgets.byte_view import (
+    ByteRows,
     ContentLines,
     DecodedLines,
     HexLines,
@@ -63,7 +64,7 @@ class SentPane(Pane):
         if not data:
             view.show(NoLines("nothing sent yet" if exchange is None else "nothing was sent"))
         else:
-            view.show(Stacked(("hex", HexLines(data)), ("repr", ReprLines(data))))
+            view.show(Stacked(("hex", HexLines(data)), ("repr", ReprLines(ByteRows.of(data)))))
         self.border_subtitle = "" if exchange is None else human_bytes(exchange.bytes_out)
 
 
@@ -71,13 +72,12 @@ class ReceivedPane(Pane):
     def compose(self) -> ComposeResult:
         yield LineView(id="received-view")
 
-    def show(self, exchange: Exchange | None, *, live: bool = False) -> None:
+    def show(self, exchange: Exchange | None, rows: ByteRows, *, live: bool = False) -> None:
         view = self.query_one(LineView)
-        data = b"" if exchange is None else exchange.received
-        if not data:
+        if not rows.data:
             view.show(
                 NoLines(
-                    "ctrl+s sends the request; the reply shows here"
+                    "ctrl+s sends; replies go here"
                     if exchange is None
                     else "waiting for the server…"
                     if live
@@ -85,15 +85,16 @@ class ReceivedPane(Pane):
                 )
             )
         else:
-            previous = view.lines if live and isinstance(view.lines, ReprLines) else None
-            view.show(ReprLines(data, previous), follow=live)
-        self.border_subtitle = "" if exchange is None else size_badge(len(data), exchange.bytes_in)
+            view.show(ReprLines(rows), follow=live)
+        self.border_subtitle = (
+            "" if exchange is None else size_badge(len(rows.data), exchange.bytes_in)
+        )
 
 
 class DecodedPane(Pane):
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
-        self._data = b""
+        self._rows = ByteRows(b"", [])
 
     def compose(self) -> ComposeResult:
         yield Select(
@@ -110,21 +111,21 @@ class DecodedPane(Pane):
         value = self.query_one("#encoding", Select).value
         return value if isinstance(value, str) else ENCODINGS[0]
 
-    def show(self, exchange: Exchange | None, *, live: bool = False) -> None:
-        self._data = b"" if exchange is None else exchange.received
-        self._render_data(live)
+    def show(self, rows: ByteRows, *, live: bool = False) -> None:
+        self._rows = rows
+        self._render_rows(live)
 
-    def _render_data(self, live: bool = False) -> None:
+    def _render_rows(self, live: bool = False) -> None:
         view = self.query_one(LineView)
-        if not self._data:
+        if not self._rows.data:
             view.show(NoLines())
         else:
-            view.show(DecodedLines(self._data, self.encoding), follow=live)
-        self.border_subtitle = f"{self.encoding}"
+            view.show(DecodedLines(self._rows, self.encoding), follow=live)
+        self.border_subtitle = self.encoding
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        self._render_data()
+        self._render_rows()
 
 
 class HeadersPane(Pane):
@@ -135,11 +136,7 @@ class HeadersPane(Pane):
         view = self.query_one(LineView)
         if analysis is None:
             view.show(
-                NoLines(
-                    "HTTP status and headers, or reply codes, show here"
-                    if exchange is None
-                    else "nothing received"
-                )
+                NoLines("status and headers go here" if exchange is None else "nothing received")
             )
             self.border_subtitle = ""
             return
