@@ -166,7 +166,7 @@ def test_a_recorded_lab_exchange_round_trips_its_bytes(record, tmp_path: Path) -
 
 def test_an_exchange_that_never_connected_has_no_packets_to_write() -> None:
     refused = Exchange(Target("127.0.0.1", 1), b"x", events=[Event(EventType.ERROR, 0.001)])
-    with pytest.raises(ExportError, match="never connected.*use --format python or ncat"):
+    with pytest.raises(ExportError, match=r"never connected.*use --format python or ncat"):
         to_pcap(refused)
 
 
