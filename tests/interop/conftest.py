@@ -16,7 +16,7 @@ import signal
 import socket
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -78,10 +78,13 @@ def program(name: str, package: str) -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
+def free_ports(count: int = 1) -> list[int]:
+    """Ports the OS picks, all held open until each is chosen so that none repeats."""
+    with ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind((HOST, 0))
+        return [probe.getsockname()[1] for probe in probes]
 
 
 @contextmanager
@@ -145,9 +148,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _started and not _skipped:
         return
-    skipped = "; ".join(f"{name} ({why})" for name, why in _skipped.items()) or "none"
     ran = ", ".join(_started) or "none"
-    terminalreporter.write_line(f"interop servers: ran {ran}; skipped {skipped}")
+    skipped = "; ".join(_skipped.values()) or "none"
+    terminalreporter.write_line(
+        f"interop servers: ran {ran}; SKIPPED: {skipped}", yellow=bool(_skipped), bold=True
+    )
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,7 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     www.mkdir()
     (www / "index.html").write_bytes(INDEX_HTML)
     (www / "big.txt").write_bytes(BIG_TEXT)
-    port = free_port()
+    (port,) = free_ports()
     temp = "\n".join(
         f"    {kind}_temp_path {directory}/{kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -231,7 +236,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
     ca.cert_pem.write_to_path(str(directory / "ca.pem"))
     leaf.private_key_pem.write_to_path(str(directory / "key.pem"))
     leaf.cert_chain_pems[0].write_to_path(str(directory / "leaf.pem"))
-    port = free_port()
+    (port,) = free_ports()
     argv = [
         binary,
         "s_server",
@@ -257,7 +262,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsServer]:
 def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     binary = program("redis-server", "redis-server")
     directory = tmp_path_factory.mktemp("redis")
-    port = free_port()
+    (port,) = free_ports()
     argv = [
         binary,
         "--port",
@@ -281,7 +286,7 @@ def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def memcached(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     binary = program("memcached", "memcached")
     directory = tmp_path_factory.mktemp("memcached")
-    port = free_port()
+    (port,) = free_ports()
     # memcached refuses to run as root unless told whom to become.
     user = ["-u", "nobody"] if IS_ROOT else []
     argv = [binary, "-l", HOST, "-p", str(port), "-U", "0", *user]
@@ -295,7 +300,7 @@ def inetd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Inetd]:
     `type = INTERNAL UNLISTED` needs no /etc/services entry."""
     binary = program("xinetd", "xinetd")
     directory = tmp_path_factory.mktemp("xinetd")
-    ports = {"echo": free_port(), "daytime": free_port()}
+    ports = dict(zip(("echo", "daytime"), free_ports(2), strict=True))
     # xinetd insists on a user when it runs as root; otherwise it serves as itself.
     user = "user = root" if IS_ROOT else ""
     services = "".join(
