@@ -18,7 +18,8 @@ class LabCertificates:
     """A server context for the https service and the CA's PEM file for clients to trust."""
 
     def __init__(self) -> None:
-        ca = trustme.CA(organization_name=ORGANIZATION)
+        # Kept so the hostile lab can sign certificates that verify as a chain.
+        self.ca = ca = trustme.CA(organization_name=ORGANIZATION)
         leaf = ca.issue_cert(*NAMES, organization_name=ORGANIZATION, common_name=NAMES[0])
         self.server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         leaf.configure_cert(self.server_context)

@@ -10,6 +10,7 @@ import sys
 import threading
 
 from sockscope.lab.catalog import SERVICES
+from sockscope.lab.hostile import CASES
 from sockscope.lab.server import Lab, LabError
 
 
@@ -34,17 +35,41 @@ def table(lab: Lab) -> str:
         lines.append(left + what)
         if example:
             lines.append(" " * len(left) + example)
+    if lab.hostile:
+        lines += ["", *hostile_table(lab)]
     return "\n".join(lines)
 
 
-async def _serve(host: str, port_base: int | None, as_json: bool) -> int:
+def hostile_table(lab: Lab) -> list[str]:
+    """Each hostile case: where, what it does, what sockscope should show, how to try it."""
+    host = shlex.quote(lab.host)
+    name_width = max(len(case.name) for case in CASES)
+    lines = [
+        f"Hostile cases ({len(CASES)}): each misbehaves on purpose (hostile-servers.md).",
+        f"{'case':<{name_width}}  transport   port  what it does",
+    ]
+    for case in CASES:
+        (transport, port), *_ = lab.ports[case.name].items()
+        left = f"{case.name:<{name_width}}  {transport:<9}  {port:>5}  "
+        arguments = " ".join(
+            shlex.quote(argument.replace("{ca_file}", lab.ca_file)) for argument in case.client
+        )
+        lines += [
+            left + case.does,
+            " " * len(left) + f"shows: {case.shows}",
+            " " * len(left) + f"$ sockscope send {host} {port} {arguments}",
+        ]
+    return lines
+
+
+async def _serve(host: str, port_base: int | None, as_json: bool, hostile: bool) -> int:
     stopping = asyncio.Event()
     if threading.current_thread() is threading.main_thread():
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
     try:
-        lab = Lab(host, port_base)
+        lab = Lab(host, port_base, hostile)
         await lab.start()
     except (LabError, ValueError) as exc:
         print(f"sockscope lab: {exc}", file=sys.stderr)
@@ -57,10 +82,18 @@ async def _serve(host: str, port_base: int | None, as_json: bool) -> int:
     return 0
 
 
-def serve(host: str = "127.0.0.1", port_base: int | None = None, as_json: bool = False) -> int:
-    """Run the lab until SIGINT or SIGTERM; 0 on a clean stop, 1 if a service cannot listen."""
+def serve(
+    host: str = "127.0.0.1",
+    port_base: int | None = None,
+    as_json: bool = False,
+    hostile: bool = False,
+) -> int:
+    """Run the lab until SIGINT or SIGTERM; 0 on a clean stop, 1 if a service cannot listen.
+
+    `hostile` adds every case of sockscope.lab.hostile, each on its own port.
+    """
     try:
-        return asyncio.run(_serve(host, port_base, as_json))
+        return asyncio.run(_serve(host, port_base, as_json, hostile))
     except KeyboardInterrupt:
         # Ctrl-C before the signal handlers were in place: still a clean stop.
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import ssl
@@ -12,6 +13,14 @@ from types import TracebackType
 
 from sockscope.lab.catalog import MAX_OFFSET, SERVICES
 from sockscope.lab.certs import LabCertificates
+from sockscope.lab.hostile import (
+    CASES,
+    HOSTILE_OFFSET,
+    MAX_HOSTILE_OFFSET,
+    listen_datagrams,
+    play,
+    tls_identities,
+)
 from sockscope.lab.http import MAX_HEAD, serve_http
 from sockscope.lab.services import (
     LINE_LIMIT,
@@ -40,13 +49,20 @@ class LabError(OSError):
 
 
 class Lab:
-    """The lab's services on `host`: at OS-chosen ports, or at `port_base` + each offset."""
+    """The lab's services on `host`: at OS-chosen ports, or at `port_base` + each offset.
 
-    def __init__(self, host: str = "127.0.0.1", port_base: int | None = None) -> None:
-        if port_base is not None and not 0 <= port_base <= 65535 - MAX_OFFSET:
-            raise ValueError(f"port base must be from 0 to {65535 - MAX_OFFSET}")
+    With `hostile`, every case of sockscope.lab.hostile listens too, each on its own port.
+    """
+
+    def __init__(
+        self, host: str = "127.0.0.1", port_base: int | None = None, hostile: bool = False
+    ) -> None:
+        top = MAX_HOSTILE_OFFSET if hostile else MAX_OFFSET
+        if port_base is not None and not 0 <= port_base <= 65535 - top:
+            raise ValueError(f"port base must be from 0 to {65535 - top}")
         self.host = host
         self.port_base = port_base
+        self.hostile = hostile
         self.ports: dict[str, dict[str, int]] = {}
         self._certificates: LabCertificates | None = None
         self._servers: list[asyncio.Server] = []
@@ -92,6 +108,8 @@ class Lab:
                     else:
                         tls = certificates.server_context if transport == "tls" else None
                         ports[transport] = await self._listen_tcp(service.name, port, tls)
+            if self.hostile:
+                await self._start_hostile(certificates)
         except BaseException:
             await self.stop()
             raise
@@ -116,6 +134,22 @@ class Lab:
         if self._certificates is not None:
             self._certificates.remove()
             self._certificates = None
+
+    async def _start_hostile(self, certificates: LabCertificates) -> None:
+        identities = tls_identities(certificates.ca, certificates.server_context)
+        for index, case in enumerate(CASES):
+            port = 0 if self.port_base is None else self.port_base + HOSTILE_OFFSET + index
+            if case.transport == "udp":
+                try:
+                    datagrams = await listen_datagrams(self.host, port, case.datagram)
+                except OSError as exc:
+                    raise LabError(_cannot_listen(case.name, "udp", self.host, port, exc)) from exc
+                self._datagrams.append(datagrams)
+                self.ports[case.name] = {"udp": datagrams.get_extra_info("sockname")[1]}
+                continue
+            # The script does its own TLS, so the listener is plain TCP for every case.
+            self._tcp[case.name] = functools.partial(play, case.steps, identities=identities)
+            self.ports[case.name] = {case.transport: await self._listen_tcp(case.name, port, None)}
 
     async def _listen_tcp(self, name: str, port: int, tls: ssl.SSLContext | None) -> int:
         try:
@@ -183,8 +217,10 @@ def _cannot_listen(name: str, transport: str, host: str, port: int, exc: OSError
 class LabThread:
     """A Lab on its own event loop in a daemon thread; `with LabThread() as lab: ...`."""
 
-    def __init__(self, host: str = "127.0.0.1", port_base: int | None = None) -> None:
-        self.lab = Lab(host, port_base)
+    def __init__(
+        self, host: str = "127.0.0.1", port_base: int | None = None, hostile: bool = False
+    ) -> None:
+        self.lab = Lab(host, port_base, hostile)
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
