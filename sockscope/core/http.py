@@ -1,4 +1,4 @@
-"""A lenient HTTP/1.x response parser that names every anomaly instead of failing.
+"""Lenient HTTP/1.x response and request parsers that name every anomaly instead of failing.
 
 Strict parsers such as h11 stop at the first error and say nothing about the rest;
 sockscope's job is to show what a server really sent, so this parser keeps going,
@@ -17,6 +17,10 @@ follow", counted by framing each one in turn) and in `following`; anything else 
 `extra-bytes` error. `parse_response(extra)` parses the next response in detail.
 Following responses are framed with the same request method (a HEAD pipeline stays HEAD).
 
+Requests (`parse_request`, for what a client sent to `sockscope listen`) share the head
+parser, the problem codes and the chunked decoder; a request without Content-Length or
+Transfer-Encoding has no body, and unusable framing is a problem, never "until close".
+
 Limits (values as in curl and http.client) are reported, not enforced on the raw bytes:
 a header line over 64 KiB is cut to 64 KiB in the parsed view; headers past the
 5,000th are not listed (only scanned for framing headers, so 100,000 headers cost
@@ -26,7 +30,7 @@ little); a head over 300 KiB is flagged.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 MAX_LINE = 64 * 1024
@@ -42,7 +46,12 @@ INFO = "info"
 
 # Every Problem.code this module emits, with what it means.
 PROBLEM_CODES: dict[str, str] = {
-    "not-http": "the bytes do not start with an HTTP/1.x status line",
+    "not-http": "the bytes do not start with an HTTP/1.x status line (or request line)",
+    "bad-request-line": "the request line is not spaced as 'GET /path HTTP/1.1'",
+    "bad-method": "a request method with characters a token may not have",
+    "missing-host": "an HTTP/1.1 request without a Host header",
+    "repeated-host": "a request with more than one Host header",
+    "more-requests": "further requests follow the first (keep-alive or pipelining)",
     "unknown-version": "an HTTP/1.x version other than 1.0 and 1.1",
     "bad-status": "the status code is missing or not three digits from 100",
     "bad-status-line": "the status line is not spaced as 'HTTP/1.1 200 Reason'",
@@ -109,8 +118,31 @@ class HttpResponse:
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (any case), or None."""
-        wanted = name.lower()
-        return next((v for n, v in self.headers if n.lower() == wanted), None)
+        return _first_value(self.headers, name)
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str  # "" when the bytes are not an HTTP/1.x request
+    target: str  # the request target as sent: "/index.html", "*", "example.com:443"
+    version: str
+    headers: list[tuple[str, str]]
+    body: bytes  # chunked bodies decoded
+    framing: str  # "content-length" | "chunked" | "none" (no body)
+    complete: bool  # the message end was reached
+    problems: list[Problem]
+    head_size: int
+    extra: bytes  # bytes after the message end (a pipelined request, or junk)
+    trailers: list[tuple[str, str]] = field(default_factory=list)
+
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (any case), or None."""
+        return _first_value(self.headers, name)
+
+
+def _first_value(headers: list[tuple[str, str]], name: str) -> str | None:
+    wanted = name.lower()
+    return next((v for n, v in headers if n.lower() == wanted), None)
 
 
 def looks_like_http(data: bytes) -> bool:
@@ -223,6 +255,8 @@ class _Head:
     version: str = ""
     status: int | None = None
     reason: str = ""
+    method: str = ""  # requests only
+    target: str = ""  # requests only
     headers: list[tuple[str, str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     lengths: list[tuple[str, int | None]] = field(default_factory=list)  # Content-Length
@@ -346,9 +380,17 @@ class _HeadParser:
     Past MAX_HEADERS lines are only counted and scanned for framing headers in bulk.
     """
 
-    def __init__(self, start: int, first_line: int) -> None:
+    def __init__(
+        self,
+        start: int,
+        first_line: int,
+        parse_first: Callable[[bytes, int, _Head], None] = _parse_status,
+        first_name: str = "the status line",
+    ) -> None:
         self.start = start
         self.first_line = first_line  # lines before this head (interim responses)
+        self.parse_first = parse_first  # the status line, or a request line
+        self.first_name = first_name
         self.pos = start  # the next unparsed line
         self.number = first_line  # the last parsed line
         self.head = _Head()
@@ -396,7 +438,7 @@ class _HeadParser:
             self.ended = True
             return
         line = bytes(buf[pos : pos + min(length, MAX_LINE)])
-        where = "the status line" if status_line else f"header line {number}"
+        where = self.first_name if status_line else f"header line {number}"
         if length > MAX_LINE:
             self.head.problems.append(
                 Problem(
@@ -407,7 +449,7 @@ class _HeadParser:
                 )
             )
         if status_line:
-            _parse_status(line, number, self.head)
+            self.parse_first(line, number, self.head)
             return
         headers = self.head.headers
         known = len(headers)
@@ -443,7 +485,14 @@ class _HeadParser:
     def finish(self) -> _Head:
         """The head as parsed so far; the parser can go on afterwards."""
         parsed = self.head
-        head = _Head(parsed.version, parsed.status, parsed.reason, list(parsed.headers))
+        head = _Head(
+            parsed.version,
+            parsed.status,
+            parsed.reason,
+            parsed.method,
+            parsed.target,
+            list(parsed.headers),
+        )
         head.problems = list(parsed.problems)
         if self.bare or self.unlisted_bare:
             where = _line_list(self.bare) if self.bare else "lines"
@@ -489,6 +538,12 @@ class _HeadParser:
 # --- framing ---------------------------------------------------------------------------
 
 
+# How each kind of message ends when its framing headers are unusable: a response runs
+# until the server closes, a request cannot be read at all (RFC 9112 section 6.3).
+_CLOSE_NOTE = " (the body runs until the connection closes)"
+_UNFRAMED_NOTE = " (a server must answer 400: it cannot tell where the body ends)"
+
+
 def _framing(head: _Head, method: str) -> tuple[str, int, list[Problem]]:
     """RFC 9112 section 6.3: how the body ends, its length if known, and what is wrong."""
     status = head.status
@@ -496,11 +551,16 @@ def _framing(head: _Head, method: str) -> tuple[str, int, list[Problem]]:
         return "none", 0, []
     if method == "CONNECT" and status is not None and 200 <= status < 300:
         return "none", 0, []
-    problems: list[Problem] = []
     if head.codings:
-        return _coding_framing(head, problems)
+        return _coding_framing(head, "response", _CLOSE_NOTE)
     if not head.lengths:
-        return "close", 0, problems
+        return "close", 0, []
+    return _length_framing(head, _CLOSE_NOTE)
+
+
+def _length_framing(head: _Head, unusable: str) -> tuple[str, int, list[Problem]]:
+    """Framing by Content-Length; ("close", 0, problems) when the values are unusable."""
+    problems: list[Problem] = []
     values: list[str] = []
     for raw, number in head.lengths:
         for part in raw.split(","):
@@ -509,8 +569,7 @@ def _framing(head: _Head, method: str) -> tuple[str, int, list[Problem]]:
                 problems.append(
                     Problem(
                         "bad-content-length",
-                        f"invalid framing: Content-Length {_quote(raw)}"
-                        " (the body runs until the connection closes)",
+                        f"invalid framing: Content-Length {_quote(raw)}{unusable}",
                         number,
                     )
                 )
@@ -523,8 +582,7 @@ def _framing(head: _Head, method: str) -> tuple[str, int, list[Problem]]:
         problems.append(
             Problem(
                 "bad-content-length",
-                f"invalid framing: different Content-Length values {shown}"
-                " (the body runs until the connection closes)",
+                f"invalid framing: different Content-Length values {shown}{unusable}",
                 first_line,
             )
         )
@@ -541,7 +599,8 @@ def _framing(head: _Head, method: str) -> tuple[str, int, list[Problem]]:
     return "content-length", lengths[0], problems
 
 
-def _coding_framing(head: _Head, problems: list[Problem]) -> tuple[str, int, list[Problem]]:
+def _coding_framing(head: _Head, kind: str, unusable: str) -> tuple[str, int, list[Problem]]:
+    problems: list[Problem] = []
     first_line = head.codings[0][1]
     if head.lengths:
         problems.append(
@@ -556,7 +615,7 @@ def _coding_framing(head: _Head, problems: list[Problem]) -> tuple[str, int, lis
         problems.append(
             Problem(
                 "bad-transfer-encoding",
-                "Transfer-Encoding in an HTTP/1.0 response (HTTP/1.0 has no transfer codings)",
+                f"Transfer-Encoding in an HTTP/1.0 {kind} (HTTP/1.0 has no transfer codings)",
                 first_line,
                 WARNING,
             )
@@ -569,8 +628,7 @@ def _coding_framing(head: _Head, problems: list[Problem]) -> tuple[str, int, lis
         problems.append(
             Problem(
                 "bad-transfer-encoding",
-                f"Transfer-Encoding {shown} does not end with chunked"
-                " (the body runs until the connection closes)",
+                f"Transfer-Encoding {shown} does not end with chunked{unusable}",
                 first_line,
                 WARNING,
             )
@@ -996,3 +1054,155 @@ def _trailing_problems(
             Problem("extra-bytes", f"{count:,} extra {noun} after {where}", offset=junk_at)
         )
     return following
+
+
+# --- requests --------------------------------------------------------------------------
+
+_CTL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def looks_like_request(data: bytes) -> bool:
+    """Whether `data` starts with an HTTP request line (`GET /path HTTP/1.1`), spaced
+    loosely: a token, a target (perhaps with spaces in it) and an `HTTP/` version."""
+    newline = data.find(b"\n", 0, MAX_LINE)
+    words = data[: newline if newline != -1 else MAX_LINE].split()
+    return len(words) >= 3 and words[-1].startswith(b"HTTP/") and bool(_TOKEN.match(words[0]))
+
+
+def _parse_request_line(line: bytes, number: int, head: _Head) -> None:
+    words = line.split()
+    head.method = words[0].decode("latin-1") if words else ""
+    version = words[-1] if len(words) > 2 else b""
+    head.target = b" ".join(words[1:-1] if version else words[1:]).decode("latin-1")
+    head.version = version.decode("latin-1")
+    if words and not _TOKEN.fullmatch(words[0]):
+        head.problems.append(Problem("bad-method", f"invalid method {_quote(words[0])}", number))
+    if _VERSION.fullmatch(version):
+        if version[7:8] not in (b"0", b"1"):
+            head.problems.append(
+                Problem(
+                    "unknown-version", f"unknown HTTP version {_quote(version)}", number, WARNING
+                )
+            )
+    elif version.startswith(b"HTTP/"):
+        head.problems.append(
+            Problem(
+                "unknown-version",
+                f"HTTP version {_quote(version)} on an HTTP/1.x connection",
+                number,
+            )
+        )
+    if len(words) != 3 or line != b" ".join(words):
+        head.problems.append(
+            Problem(
+                "bad-request-line",
+                f"request line {_quote(line)} is not spaced as 'GET /path HTTP/1.1'"
+                + (" (a space inside the target?)" if len(words) > 3 else ""),
+                number,
+            )
+        )
+    ctl = _ctl_problem(head.target.encode("latin-1"), "the request target", number)
+    if ctl:
+        head.problems.append(ctl)
+
+
+def _request_framing(head: _Head) -> tuple[str, int, list[Problem]]:
+    """RFC 9112 section 6.3 for requests: chunked, Content-Length, or no body at all."""
+    if head.codings:
+        framing, length, problems = _coding_framing(head, "request", _UNFRAMED_NOTE)
+    elif head.lengths:
+        framing, length, problems = _length_framing(head, _UNFRAMED_NOTE)
+    else:
+        return "none", 0, []
+    return ("none" if framing == "close" else framing), length, problems
+
+
+def _host_problems(head: _Head) -> list[Problem]:
+    hosts = sum(1 for name, _ in head.headers if name.lower() == "host")
+    if hosts > 1:
+        return [Problem("repeated-host", f"{hosts} Host headers (a server must answer 400)")]
+    if hosts == 0 and head.version == "HTTP/1.1":
+        return [Problem("missing-host", "HTTP/1.1 request without a Host header", severity=WARNING)]
+    return []
+
+
+def parse_request(data: bytes, *, eof: bool) -> HttpRequest | None:
+    """Parse the first request in `data`; None only when `data` is empty.
+
+    `eof` says whether the client finished sending: it turns "waiting" into errors for
+    anything cut short. The same bytes give the same result however they arrived.
+    """
+    if not data:
+        return None
+    data = bytes(data)
+    newline = data.find(b"\n")
+    first = data[: newline if newline != -1 else len(data)]
+    decided = newline != -1 or eof or len(data) > MAX_LINE
+    if (decided and not looks_like_request(first)) or _CTL_BYTES.search(first[:MAX_LINE]):
+        start = first[: QUOTE_LIMIT + 1].rstrip(b"\r")
+        problem = Problem("not-http", f"not an HTTP/1.x request (it starts with {_quote(start)})")
+        return HttpRequest("", "", "", [], b"", "none", eof, [problem], 0, b"")
+    parser = _HeadParser(0, 0, _parse_request_line, "the request line")
+    match = _HEAD_END.search(data)
+    if match is None:
+        parser.feed(data, len(data), final=eof)
+        head = parser.finish()
+        waiting = Problem(
+            "headers-incomplete",
+            "headers incomplete: the connection closed before the blank line that ends them"
+            if eof
+            else "headers incomplete: waiting for the blank line that ends them",
+            severity=ERROR if eof else INFO,
+        )
+        return HttpRequest(
+            head.method, head.target, head.version, head.headers, b"", "none", False,
+            [*head.problems, waiting], len(data), b"",
+        )  # fmt: skip
+    parser.feed(data, match.end())
+    head = parser.finish()
+    start = match.end()
+    framing, length, framing_problems = _request_framing(head)
+    problems = [*head.problems, *_host_problems(head), *framing_problems]
+    trailers: list[tuple[str, str]] = []
+    end: int | None = start
+    body = b""
+    if framing == "content-length":
+        body = data[start : start + length]
+        end = start + length if len(body) == length else None
+        if end is None:
+            problems.append(
+                Problem("incomplete-body", f"incomplete body: {len(body):,} of {length:,} bytes")
+                if eof
+                else Problem(
+                    "incomplete-body",
+                    f"waiting for the body: {len(body):,} of {length:,} bytes so far",
+                    severity=INFO,
+                )
+            )
+    elif framing == "chunked":
+        chunked = _Chunked(start)
+        chunked.advance(data)
+        body, trailers, end = bytes(chunked.body), list(chunked.trailers), chunked.end
+        problems += chunked.problems
+        if chunked.state != _FAILED and end is None:
+            problems.append(chunked.cut_short(eof))
+    extra = b"" if end is None else data[end:]
+    if extra:
+        if looks_like_request(extra):
+            problems.append(
+                Problem("more-requests", "another request follows", severity=INFO, offset=end)
+            )
+        else:
+            noun = "byte" if len(extra) == 1 else "bytes"
+            problems.append(
+                Problem(
+                    "extra-bytes",
+                    f"{len(extra):,} extra {noun} after the request end"
+                    + (" (a body without Content-Length?)" if framing == "none" else ""),
+                    offset=end,
+                )
+            )
+    return HttpRequest(
+        head.method, head.target, head.version, head.headers, body, framing, end is not None,
+        problems, start, extra, trailers,
+    )  # fmt: skip
