@@ -39,7 +39,8 @@ def _dispatch(command: str, args: object) -> int:
     if command == "lab":
         from sockscope.lab import serve
 
-        return serve(args.host, args.port_base, args.json)  # type: ignore[attr-defined]
+        hostile = args.hostile  # type: ignore[attr-defined]
+        return serve(args.host, args.port_base, args.json, hostile)  # type: ignore[attr-defined]
     if command == "templates":
         from sockscope.cli.templates import list_templates
 

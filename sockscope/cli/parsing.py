@@ -120,6 +120,11 @@ def _lab_parser() -> argparse.ArgumentParser:
         "default: ports the OS picks",
     )
     p.add_argument("--json", action="store_true", help="first line: {service: {transport: port}}")
+    p.add_argument(
+        "--hostile",
+        action="store_true",
+        help="also serve every hostile case (servers that misbehave on purpose), one port each",
+    )
     return p
 
 
