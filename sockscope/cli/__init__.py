@@ -1,4 +1,4 @@
-"""The `sockscope` command: the explorer by default, `send`, `lab` and `templates`."""
+"""The `sockscope` command: the explorer by default, `send`, `lab`, `templates`, `export`."""
 
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ def _dispatch(command: str, args: object) -> int:
 
         hostile = args.hostile  # type: ignore[attr-defined]
         return serve(args.host, args.port_base, args.json, hostile)  # type: ignore[attr-defined]
+    if command == "export":
+        from sockscope.cli.export import run_export
+
+        return run_export(args)
     if command == "templates":
         from sockscope.cli.templates import list_templates
 

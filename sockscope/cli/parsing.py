@@ -7,7 +7,8 @@ from typing import NoReturn
 
 from sockscope.core.model import Transport
 
-SUBCOMMANDS = ("send", "lab", "templates")
+SUBCOMMANDS = ("send", "lab", "templates", "export")
+EXPORT_FORMATS = ("python", "json", "ncat", "socat", "curl", "pcap")
 TRANSPORTS = [t.value for t in Transport]
 
 
@@ -26,6 +27,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         "send": _send_parser,
         "lab": _lab_parser,
         "templates": _templates_parser,
+        "export": _export_parser,
     }[command]()
 
 
@@ -35,7 +37,7 @@ def _explore_parser() -> argparse.ArgumentParser:
         description=(
             "A terminal packet-conversation explorer. With no HOST it starts its own "
             "loopback lab servers and opens on the lab's HTTP service. "
-            "Sub-commands: send, lab, templates (sockscope send --help)."
+            "Sub-commands: send, lab, templates, export (sockscope send --help)."
         ),
     )
     p.add_argument("host", nargs="?", help="host name, address, or Unix socket path")
@@ -103,6 +105,11 @@ def _send_parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="FILE", help="write the received bytes raw to FILE (any size)"
     )
     out.add_argument("--full", action="store_true", help="print whole views, however long")
+    out.add_argument(
+        "--save",
+        metavar="FILE",
+        help="also write the exchange to FILE as a JSON transcript (see sockscope export)",
+    )
     return p
 
 
@@ -132,6 +139,25 @@ def _templates_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="sockscope templates", description="List the request templates.")
     p.add_argument("--json", action="store_true", help="print them as JSON")
     p.add_argument("--show", metavar="NAME", help="print one template's request bytes")
+    return p
+
+
+def _export_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sockscope export",
+        description=(
+            "Turn a saved exchange (sockscope send --save FILE, or --json output) into "
+            "something to run or open elsewhere."
+        ),
+        epilog=(
+            "Formats: python (a standard-library script that replays it), json (the "
+            "transcript), ncat, socat, curl (a shell command line; curl only for one plain "
+            "HTTP/1.x request), pcap (a capture file for Wireshark; needs -o or a redirect)."
+        ),
+    )
+    p.add_argument("file", metavar="FILE", help="a transcript written by sockscope send --save")
+    p.add_argument("-f", "--format", required=True, choices=EXPORT_FORMATS)
+    p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
     return p
 
 

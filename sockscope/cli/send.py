@@ -50,6 +50,7 @@ def run_send(args: argparse.Namespace) -> int:
     finally:
         if output is not None:
             output.close()
+    save_error = _save(exchange, args.save) if args.save else None
     analysis = analyse(exchange, plan.template.parser if plan.template else None)
     if args.json:
         print(json.dumps(exchange_json(exchange, analysis)))
@@ -57,7 +58,21 @@ def run_send(args: argparse.Namespace) -> int:
         from sockscope.cli.report import print_report
 
         print_report(exchange, analysis, plan.encoding, output=args.output, full=args.full)
+    if save_error is not None:
+        # The exchange happened and its report is out; only the transcript is missing.
+        raise UsageError(f"--save: {save_error}")
     return 1 if exchange.error is not None else 0
+
+
+def _save(exchange: Exchange, path: str) -> str | None:
+    """Write the transcript; the problem in words when that fails."""
+    from sockscope.export.transcript import TranscriptError, save_transcript
+
+    try:
+        save_transcript(exchange, path)
+    except TranscriptError as exc:
+        return str(exc)
+    return None
 
 
 def exchange_json(exchange: Exchange, analysis) -> dict:  # type: ignore[no-untyped-def]
