@@ -383,8 +383,9 @@ class SockscopeApp(App[int]):
         self._last_redraw = time.monotonic()
         self.query_one(SentPane).show(exchange)
         received = b"" if exchange is None else exchange.received
-        # While one exchange streams in, its rows grow from the ones already split.
-        rows = ByteRows.of(received, self._rows if live else None)
+        # While one exchange streams in (and when it ends) its rows grow from the ones
+        # already split; ByteRows.of starts afresh when the bytes are not a continuation.
+        rows = ByteRows.of(received, self._rows)
         self._rows = rows
         self.query_one(ReceivedPane).show(exchange, rows, live=live)
         self.query_one(DecodedPane).show(rows, live=live)
@@ -428,10 +429,10 @@ class SockscopeApp(App[int]):
         screen = self.screen
         if screen.maximized is not None:
             screen.minimize()
-        elif (focused := screen.focused) is not None and any(
-            isinstance(node, Pane) for node in focused.ancestors
-        ):
-            screen.maximize(focused)
+        elif screen.focused is not None:
+            pane = next((n for n in screen.focused.ancestors if isinstance(n, Pane)), None)
+            if pane is not None:
+                screen.maximize(pane, container=False)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -10,6 +10,7 @@ sources carry the rows already split over to the next, larger buffer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Protocol
 
 from rich.segment import Segment
@@ -106,7 +107,7 @@ class ByteRows:
         tail = views.line_spans(data[start:], MAX_LINE)
         return cls(data, [*previous.spans[:-1], *((s + start, e + start) for s, e in tail)])
 
-    @property
+    @cached_property
     def widest(self) -> int:
         return max((e - s for s, e in self.spans), default=0)
 

@@ -1,0 +1,68 @@
+"""The app without a network: layout, themes, zoom and the command palette."""
+
+from __future__ import annotations
+
+from textual.command import CommandPalette
+from textual.widgets import Tabs
+
+from sockscope.tui.commands import SockscopeCommands
+from sockscope.tui.widgets.byte_view import LineView
+
+from .exchanges import LAB, http_exchange
+from .helpers import make_app, pilot_test
+
+
+@pilot_test
+async def test_narrow_terminal_shows_one_view_chosen_by_tab() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.query_one("#sent").display
+        assert not app.query_one("#headers").display
+        app.query_one("#view-tabs", Tabs).active = "tab-headers"
+        await pilot.pause()
+        assert app.query_one("#headers").display
+        assert not app.query_one("#sent").display
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        assert all(app.query_one(f"#{pane}").display for pane in ("sent", "headers"))
+
+
+@pilot_test
+async def test_a_new_theme_recolours_the_byte_views() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        view = app.query_one("#received-view", LineView)
+        before = view.render_line(0)
+        app.theme = "textual-light"
+        await pilot.pause()
+        after = view.render_line(0)
+        assert before.text == after.text
+        assert [s.style for s in before] != [s.style for s in after]
+
+
+@pilot_test
+async def test_f2_zooms_the_focused_pane_and_back() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.query_one("#received-view", LineView).focus()
+        await pilot.press("f2")
+        assert app.screen.maximized is app.query_one("#received")
+        await pilot.press("f2")
+        assert app.screen.maximized is None
+
+
+@pilot_test
+async def test_palette_offers_actions_templates_and_lab_services() -> None:
+    app = make_app(lab=LAB)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("ctrl+p")
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        provider = SockscopeCommands(palette, None)
+        names = [hit.text async for hit in provider.discover()]
+        assert "Send" in names and "Cancel" in names
+        assert any(name.startswith("Template: qotd-udp") for name in names)
+        assert "Lab: trickle" in names
+        await pilot.press(*"Lab: smtp", "enter")
+        await pilot.pause()
+        assert app.query_one("#port").value == "40025"  # type: ignore[attr-defined]
