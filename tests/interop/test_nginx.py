@@ -70,6 +70,33 @@ def test_missing_file_is_a_complete_404_page(nginx: Server) -> None:
     assert serious(response) == []
 
 
+def test_not_modified_reply_has_no_body_and_no_problems(nginx: Server) -> None:
+    _, first = exchange(nginx, http_request(nginx, "/index.html"))
+    modified = first.header("Last-Modified")
+    assert modified is not None
+    request = http_request(nginx, "/index.html").replace(
+        b"\r\n\r\n", f"\r\nIf-Modified-Since: {modified}\r\n\r\n".encode()
+    )
+    done, response = exchange(nginx, request)
+
+    assert response.status == 304
+    assert response.body == b"" and response.complete and response.problems == []
+    assert done.received.endswith(b"\r\n\r\n")
+
+
+def test_http10_request_for_a_reply_without_length_reads_to_the_close(nginx: Server) -> None:
+    request = b"GET /chunked/index.html HTTP/1.0\r\n\r\n"
+    done, response = exchange(nginx, request)
+
+    # nginx may not send chunks to HTTP/1.0: no length, the close ends the body.
+    assert response.header("Transfer-Encoding") is None
+    assert response.header("Content-Length") is None
+    assert done.stop is StopReason.PEER_CLOSED
+    assert response.framing == "close" and response.complete
+    assert response.body == INDEX_HTML
+    assert [p.code for p in response.problems] == ["close-delimited"]
+
+
 def test_two_requests_in_one_send_get_two_responses_on_one_connection(nginx: Server) -> None:
     request = http_request(nginx, "/index.html", close=False) + http_request(nginx, "/big.txt")
     done, first = exchange(nginx, request)
