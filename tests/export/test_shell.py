@@ -8,7 +8,10 @@ prove what the pasted line would hand the tool.
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -231,3 +234,38 @@ def test_curl_explains_what_it_cannot_express_and_points_to_ncat(
 def test_an_unknown_tool_is_named_with_the_choices() -> None:
     with pytest.raises(ExportError, match="unknown tool 'nc'; one of: ncat, socat, curl"):
         to_shell(made_exchange([b"x"]), "nc")
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /x?y=1 HTTP/1.1\r\nHost: a\r\nX-Quote: it's\r\nConnection: close\r\n\r\n",
+        b"POST /p HTTP/1.0\r\nHost: a\r\nContent-Length: 5\r\n\r\na\x00b'c",
+    ],
+)
+def test_real_curl_sends_the_recorded_request_byte_for_byte(request_bytes: bytes) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        received: list[bytes] = []
+
+        def answer() -> None:
+            conn, _ = server.accept()
+            with conn:
+                data = b""
+                while len(data) < len(request_bytes):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                received.append(data)
+                conn.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        exchange = made_exchange([request_bytes], target=Target("127.0.0.1", port))
+        subprocess.run(
+            ["bash", "-c", to_shell(exchange, "curl")], capture_output=True, timeout=30, check=True
+        )
+        thread.join(timeout=30)
+    assert received == [request_bytes]
