@@ -135,6 +135,11 @@ class Lab:
             self._certificates.remove()
             self._certificates = None
 
+    async def idle(self) -> None:
+        """Return once every connection, those open now and any accepted meanwhile, ended."""
+        while self._connections:
+            await asyncio.wait(list(self._connections))
+
     async def _start_hostile(self, certificates: LabCertificates) -> None:
         identities = tls_identities(certificates.ca, certificates.server_context)
         for index, case in enumerate(CASES):
@@ -249,6 +254,13 @@ class LabThread:
         if transport not in transports:
             raise KeyError(f"{service} has no {transport}; it has {', '.join(transports)}")
         return transports[transport]
+
+    def wait_idle(self, timeout: float) -> None:
+        """Block until no connection is open (TimeoutError after `timeout` seconds): proof
+        that every server-side handler ended once its client went away."""
+        assert self._loop is not None, "the lab is not running"
+        waiting = asyncio.wait_for(self.lab.idle(), timeout)
+        asyncio.run_coroutine_threadsafe(waiting, self._loop).result()
 
     def start(self) -> LabThread:
         """Start the lab; returns once every service listens, or raises why one cannot."""

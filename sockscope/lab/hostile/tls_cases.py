@@ -40,6 +40,11 @@ _PAGE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\
     _BODY,
 )
 _CLOSE_DELIMITED = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + _BODY
+_PLAIN_BODY = b"this is plain HTTP, not TLS\n"
+_PLAIN_400 = (
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+    b"Connection: close\r\n\r\n%s" % (len(_PLAIN_BODY), _PLAIN_BODY)
+)
 _TLS = ("-t", "tls")
 
 
@@ -102,6 +107,15 @@ CASES = (
         steps=(ReadHello(), Hold()),
         client=(*HTTP_GET, *_TLS, "--timeout", "0.5"),
         endless=True,
+    ),
+    Case(
+        "tls-plaintext",
+        "tls",
+        "a plain HTTP server: answers the ClientHello with an HTTP 400, as nginx does",
+        '"wrong version number" and a hint that the server may not speak TLS',
+        Expect(StopReason.ERROR, "wrong version number", ErrorKind.TLS_WRONG_VERSION),
+        steps=(ReadHello(), Send(_PLAIN_400)),
+        client=(*HTTP_GET, *_TLS),
     ),
     Case(
         "tls-truncation",
