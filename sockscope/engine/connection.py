@@ -351,6 +351,10 @@ class Connection:
         try:
             self._drive_handshake(tls_sock, timeout)
         except ssl.SSLCertVerificationError as exc:
+            # Close the rejected connection first: a one-connection-at-a-time server
+            # (openssl s_server) would otherwise wait for it before taking the second.
+            # close() later still records the CLOSE event; closing twice is harmless.
+            tls_sock.close()
             certificate = self._fetch_rejected_certificate(timeout)
             raise TlsVerifyFailed(exc, server_name, certificate) from exc
         facts = tlsinfo.handshake_facts(tls_sock, server_name, self.target.tls.verify)
