@@ -12,6 +12,12 @@ from rich.console import Console
 from rich.text import Text
 
 from sockscope.core.analysis import Analysis
+from sockscope.core.certificate import (
+    certificate_rows,
+    peer_certificate,
+    session_summary,
+    tls_session,
+)
 from sockscope.core.model import Exchange
 from sockscope.core.sanitize import Segment, display_segments
 from sockscope.core.timeline import timeline_rows, timings_summary
@@ -58,6 +64,8 @@ def print_report(
         line.append_text(safe(row.detail))
         console.print(line)
 
+    _print_tls(console, exchange)
+
     sent = exchange.sent
     _heading(console, "Sent", human_bytes(len(sent)))
     _view(console, sent, limit, lambda data: [Text(line) for line in hexdump_lines(data)])
@@ -89,6 +97,16 @@ def print_report(
         if exchange.error.hint:
             console.print(Text("  hint: ", style="dim").append_text(safe(exchange.error.hint)))
     console.print(Text("  ") + Text(timings_summary(exchange.timings()) or "-"))
+
+
+def _print_tls(console: Console, exchange: Exchange) -> None:
+    certificate = peer_certificate(exchange)
+    session = tls_session(exchange)
+    if certificate is None and session is None:
+        return
+    _heading(console, "TLS", session_summary(session) if session else "handshake failed")
+    for label, value in certificate_rows(certificate or {}) if certificate else []:
+        console.print(Text(f"  {label:<8} ", style="dim").append_text(safe(value)))
 
 
 def _print_analysis(console: Console, analysis: Analysis) -> None:

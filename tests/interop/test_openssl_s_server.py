@@ -138,11 +138,6 @@ def test_human_report_names_the_certificate_subject(
     assert "HTTP/1.0 200 ok" in run.out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the `sockscope send` report shows only the certificate subject (in the TLS "
-    "timeline row); issuer, subjectAltNames and validity are in --json but not printed",
-)
 def test_human_report_shows_issuer_names_and_validity_of_the_certificate(
     sockscope: Callable[..., Run], tls_server: TlsServer
 ) -> None:
