@@ -34,6 +34,7 @@ from sockscope.core.model import (
     Transport,
 )
 from sockscope.core.payload import PayloadError
+from sockscope.core.sanitize import sanitize
 from sockscope.core.templates import Template, TemplateError, load_templates
 from sockscope.tui.commands import SockscopeCommands
 from sockscope.tui.lab_info import HINT_SERVICES, LabInfo
@@ -77,8 +78,8 @@ class SockscopeApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", id="send", priority=True),
         Binding("escape", "cancel", "Cancel", id="cancel"),
-        Binding("ctrl+t", "toggle_hex", "Text/Hex", id="toggle-hex"),
-        Binding("ctrl+r", "crlf", "CRLF", id="crlf", show=False),
+        Binding("ctrl+t", "toggle_hex", "Hex/Text", id="toggle-hex"),
+        Binding("ctrl+r", "crlf", "CRLF", id="crlf"),
         Binding("f2", "zoom", "Zoom", id="zoom"),
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
@@ -168,7 +169,7 @@ class SockscopeApp(App[int]):
             with Pane("History", id="history-pane"):
                 yield History(id="history")
         yield StatusLine(id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         if not self._cursor_blink:
@@ -209,7 +210,7 @@ class SockscopeApp(App[int]):
         try:
             data = template.render(host, port)
         except TemplateError as exc:
-            self.notify(str(exc), title="template", severity="error", markup=False)
+            self.notify(sanitize(str(exc)), title="template", severity="error", markup=False)
             return
         if template.is_hex != editor.is_hex:
             editor.toggle_mode()

@@ -203,3 +203,31 @@ async def test_a_bare_lf_in_a_line_protocol_is_flagged(lab: LabInfo) -> None:
         assert "line 1 ends in a bare LF" in str(app.query_one("#request-info").render())
         await pilot.press("ctrl+r")
         assert app.query_one(RequestEditor).request_bytes() == b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+@pilot_test
+async def test_tls_on_the_lab_uses_its_https_service_and_ca(lab: LabInfo) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#transport", Select).value = Transport.TLS
+        await pilot.pause()
+        assert app.query_one(TargetBar).port_text == str(lab.port("http", Transport.TLS))
+        await pilot.press("ctrl+s")
+        await app.wait_for_conversation()
+        assert _status(app) is State.DONE
+        assert view_text(app, "headers-view").startswith("HTTP/1.1 200")
+
+
+@pilot_test
+async def test_a_unix_path_longer_than_107_bytes_is_refused_in_place(lab: LabInfo) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#transport", Select).value = Transport.UNIX
+        await pilot.pause()
+        host = app.query_one("#host", Input)
+        host.value = "/tmp/" + "s" * 120
+        await pilot.pause()
+        message = str(app.query_one("#target-message").render())
+        assert "Unix socket paths are limited to 107" in message
+        assert app.query_one("#port", Input).disabled
+        assert host.value == "/tmp/" + "s" * 120

@@ -199,6 +199,8 @@ class TargetBar(Vertical):
             if event.value is not self._transport:
                 self._transport = event.value
                 self._fill_lab_port()
+            # A Unix socket has no port; what was typed there stays for later.
+            self.query_one("#port", Input).disabled = event.value.is_unix
             self.revalidate()
         elif event.select.id == "template" and event.value != self._template_name:
             self._template_name = event.value if isinstance(event.value, str) else None
