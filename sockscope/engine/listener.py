@@ -1,0 +1,738 @@
+"""Listen mode: be the server, accept clients, and record what each one really sends.
+
+One thread runs a selector over the listening socket and every client, so a session's
+`send()` and `close()` from any thread are handed to that thread (TLS sockets must not be
+read and written from two threads). Each accepted connection is its own conversation,
+recorded as an Exchange whose events are the usual ones seen from the server's side:
+CONNECT (the client arrived; `peer`), TLS (`sni`, `alpn`), RECV (the client's bytes),
+SEND (our replies), SHUTDOWN (we finished sending), CLOSE, ERROR, INFO.
+
+The Exchange's `target` is the client as seen from here: its address and port (for Unix
+sockets, which rarely have a client address, the listening path and no port), with the
+transport, and for TLS `tls.server_name` = the client's SNI and `tls.alpn` = what we offer.
+`request` is every byte we sent (replies are the "request" of a listening conversation).
+
+Limits: past `max_clients` open conversations a new connection is accepted and closed at
+once, with a note (the client sees the connection close; nothing waits unseen in the
+kernel backlog). Past `capture_limit` bytes from one client the rest is counted, not kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import os
+import queue
+import selectors
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sockscope.core.model import (
+    ErrorInfo,
+    ErrorKind,
+    Event,
+    EventType,
+    Exchange,
+    Overflow,
+    ReadPolicy,
+    StopReason,
+    Target,
+    TlsOptions,
+    Transport,
+)
+from sockscope.core.responders import Answer, Responder
+from sockscope.core.sanitize import sanitize
+from sockscope.core.views import human_bytes
+from sockscope.engine.binding import ListenError, bind_inet, bind_unix, remove_unix
+from sockscope.engine.connection import COALESCE_BYTES, COALESCE_SECONDS, POLL, Recorder
+from sockscope.engine.errors import CallbackError, seconds
+from sockscope.engine.server_tls import Identity, client_facts, server_context, throwaway_identity
+
+__all__ = ["ClientSession", "ListenAddress", "ListenConfig", "ListenError", "Listener"]
+
+READ_SIZE = 256 * 1024
+READS_PER_TURN = 4  # per readable client and loop turn, so one flood cannot starve the rest
+OUT_LIMIT = 4 * 1024 * 1024  # unsent reply bytes at which we stop reading that client
+ACCEPTS_PER_TURN = 32
+_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+_RESETS = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+
+
+@dataclass(frozen=True)
+class ListenConfig:
+    host: str = "127.0.0.1"  # the address to bind, or the Unix socket path
+    port: int | None = 0  # 0: the OS picks; None for Unix
+    transport: Transport = Transport.TCP  # TCP, TLS or UNIX
+    max_clients: int = 16
+    capture_limit: int = 1024 * 1024  # bytes kept per client
+    cert_file: str | None = None  # TLS: PEM chain (and key); None: made at start
+    key_file: str | None = None
+    alpn: tuple[str, ...] = ("http/1.1",)  # offered; we speak HTTP/1.1 whatever is chosen
+    handshake_timeout: float = 10.0
+    linger: float = 2.0  # after our last reply, how long the client may stay
+    idle_timeout: float | None = None  # close a client silent this long; None: never
+
+
+@dataclass(frozen=True)
+class ListenAddress:
+    host: str  # the bound address, or the Unix path
+    port: int | None
+    transport: Transport
+    ca_file: str | None = None  # for clients to trust, when the certificate was made here
+
+    @property
+    def label(self) -> str:
+        return Target(self.host, self.port, self.transport).label
+
+
+# Callback types; every callback runs on the listener's thread.
+ClientCallback = Callable[["ClientSession"], None]
+EventCallback = Callable[["ClientSession", Event], None]
+FinishedCallback = Callable[["ClientSession", Exchange], None]
+NoteCallback = Callable[[str, dict[str, Any]], None]
+ResponderFactory = Callable[[], Responder | None]
+
+
+class ClientSession:
+    """One client's conversation. `send` and `close` may be called from any thread."""
+
+    def __init__(self, listener: Listener, number: int, peer: str, exchange: Exchange) -> None:
+        self.number = number  # 1, 2, 3... in the order clients arrived
+        self.peer = peer  # "127.0.0.1:50312", or "pid 123 (uid 1000)" on a Unix socket
+        self.exchange = exchange  # live: events are appended by the listener thread
+        self._listener = listener
+
+    @property
+    def finished(self) -> bool:
+        return self.exchange.finished
+
+    def send(self, data: bytes) -> None:
+        """Queue `data` for this client; a SEND event follows once it is written."""
+        self._listener._post(self, Answer(data))
+
+    def close(self) -> None:
+        """Finish sending (queued bytes first), then close once the client goes or lingers."""
+        self._listener._post(self, Answer(close=True))
+
+
+class Listener:
+    """Bind with `start()`, serve on a thread until `stop()` (or `cancel` is set)."""
+
+    def __init__(
+        self,
+        config: ListenConfig = ListenConfig(),
+        *,
+        responder: ResponderFactory | None = None,
+        on_client: ClientCallback | None = None,
+        on_event: EventCallback | None = None,
+        on_finished: FinishedCallback | None = None,
+        on_note: NoteCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.config = config
+        self.cancel = cancel if cancel is not None else threading.Event()
+        self.address: ListenAddress | None = None
+        self.sessions: list[ClientSession] = []  # every client so far, in arrival order
+        self.turned_away = 0  # connections closed at once because of max_clients
+        self._responder = responder
+        self._on_client = on_client
+        self._on_event = on_event
+        self._on_finished = on_finished
+        self._on_note = on_note
+        self._selector = selectors.DefaultSelector()
+        self._server: socket.socket | None = None
+        self._context: ssl.SSLContext | None = None
+        self._identity: Identity | None = None
+        self._unix_inode: int | None = None
+        self._clients: dict[ClientSession, _Client] = {}
+        self._inbox: queue.SimpleQueue[tuple[ClientSession, Answer]] = queue.SimpleQueue()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._numbers = itertools.count(1)
+        self._thread: threading.Thread | None = None
+        self._sni: dict[int, str] = {}
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> ListenAddress:
+        """Bind and start serving; raises ListenError with a plain sentence."""
+        config = self.config
+        try:
+            if config.transport is Transport.UNIX:
+                self._server, note = bind_unix(config.host)
+                self._unix_inode = os.stat(config.host).st_ino
+                self.address = ListenAddress(config.host, None, Transport.UNIX)
+            elif config.transport in (Transport.TCP, Transport.TLS):
+                self._tls_setup()
+                self._server = bind_inet(config.host, config.port or 0)
+                host, port = self._server.getsockname()[:2]
+                ca = self._identity.ca_file if self._identity else None
+                self.address = ListenAddress(host, port, config.transport, ca)
+                note = None
+            else:
+                raise ListenError("--transport", f"cannot listen on {config.transport.value}")
+        except BaseException:
+            self._release()
+            raise
+        self._selector.register(self._server, selectors.EVENT_READ, self._accept)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, self._drain_wakeups)
+        self._wake_r.setblocking(False)
+        if note:
+            self._note(note)
+        self._thread = threading.Thread(target=self._serve, name="sockscope-listen", daemon=True)
+        self._thread.start()
+        return self.address
+
+    def _tls_setup(self) -> None:
+        config = self.config
+        if config.transport is not Transport.TLS:
+            return
+        if config.cert_file:
+            self._identity = Identity(config.cert_file, config.key_file)
+        else:
+            self._identity = throwaway_identity(config.host)
+        try:
+            self._context = server_context(self._identity, config.alpn)
+        except (OSError, ssl.SSLError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ListenError(
+                "--cert", f"cannot load the certificate and key: {sanitize(reason)}"
+            ) from None
+        self._context.sni_callback = self._remember_sni
+
+    def _remember_sni(self, sock: Any, name: str | None, _context: ssl.SSLContext) -> None:
+        if name is not None:
+            self._sni[id(sock)] = name
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop accepting, end every open conversation (CANCELLED), release the port."""
+        self.cancel.set()
+        self._wake()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the listener has stopped; False if `timeout` passed first."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def __enter__(self) -> Listener:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _release(self) -> None:
+        with contextlib.suppress(Exception):
+            self._selector.close()
+        for sock in (self._server, self._wake_r, self._wake_w):
+            if sock is not None:
+                sock.close()
+        if self._unix_inode is not None:
+            remove_unix(self.config.host, self._unix_inode)
+        if self._identity is not None:
+            self._identity.remove()
+
+    # ---- the loop --------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        try:
+            while not self.cancel.is_set():
+                for key, mask in self._selector.select(self._next_wait()):
+                    key.data(mask)
+                self._drain_inbox()
+                self._check_clocks()
+        finally:
+            for client in list(self._clients.values()):
+                client.finish(StopReason.CANCELLED, f"listener stopped{client.after()}")
+            self._release()
+
+    def _next_wait(self) -> float:
+        wait = POLL
+        now = time.monotonic()
+        for client in self._clients.values():
+            if client.pending_calls:
+                wait = min(wait, client.pending_since + COALESCE_SECONDS - now)
+            if client.deadline is not None:
+                wait = min(wait, client.deadline - now)
+        return max(wait, 0.0)
+
+    def _check_clocks(self) -> None:
+        now = time.monotonic()
+        for client in list(self._clients.values()):
+            if client.pending_calls and now - client.pending_since >= COALESCE_SECONDS:
+                client.flush()
+            if client.deadline is not None and now >= client.deadline:
+                client.timed_out()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
+
+    def _drain_wakeups(self, _mask: int) -> None:
+        with contextlib.suppress(OSError):
+            while self._wake_r.recv(4096):
+                pass
+
+    def _post(self, session: ClientSession, answer: Answer) -> None:
+        self._inbox.put((session, answer))
+        self._wake()
+
+    def _drain_inbox(self) -> None:
+        while True:
+            try:
+                session, answer = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            client = self._clients.get(session)
+            if client is not None:
+                client.answer(answer)
+
+    def _note(self, message: str, **facts: Any) -> None:
+        if self._on_note is not None:
+            with contextlib.suppress(Exception):
+                self._on_note(message, facts)
+
+    # ---- accepting ---------------------------------------------------------------------
+
+    def _accept(self, _mask: int) -> None:
+        assert self._server is not None
+        for _ in range(ACCEPTS_PER_TURN):
+            try:
+                sock, sockaddr = self._server.accept()
+            except _WOULD_BLOCK:
+                return
+            except OSError as exc:  # EMFILE and friends: say so, keep serving the others
+                self._note(f"accept failed: {sanitize(exc.strerror or str(exc))}")
+                return
+            peer, facts = self._peer(sock, sockaddr)
+            if len(self._clients) >= self.config.max_clients:
+                sock.close()
+                self.turned_away += 1
+                self._note(
+                    f"turned away {peer}: {self.config.max_clients} clients are connected "
+                    "(the max-clients limit); it was accepted and closed at once",
+                    peer=peer,
+                )
+                continue
+            self._admit(sock, sockaddr, peer, facts)
+
+    def _peer(self, sock: socket.socket, sockaddr: Any) -> tuple[str, dict[str, Any]]:
+        if sock.family != socket.AF_UNIX:
+            host, port = sockaddr[0], sockaddr[1]
+            label = Target(host, port).label
+            return label, {"peer": label}
+        facts: dict[str, Any] = {}
+        option = getattr(socket, "SO_PEERCRED", None)
+        if option is not None:
+            with contextlib.suppress(OSError):
+                raw = sock.getsockopt(socket.SOL_SOCKET, option, 12)
+                pid, uid, gid = (int.from_bytes(raw[i : i + 4], "little") for i in (0, 4, 8))
+                facts = {"pid": pid, "uid": uid, "gid": gid}
+        label = f"pid {facts['pid']} (uid {facts['uid']})" if facts else "a local client"
+        return label, {"peer": label, **facts}
+
+    def _admit(self, sock: socket.socket, sockaddr: Any, peer: str, facts: dict[str, Any]) -> None:
+        config = self.config
+        number = next(self._numbers)
+        if sock.family == socket.AF_UNIX:
+            target = Target(config.host, None, Transport.UNIX)
+        else:
+            target = Target(
+                sockaddr[0],
+                sockaddr[1],
+                config.transport,
+                tls=TlsOptions(verify=False, alpn=config.alpn)
+                if config.transport is Transport.TLS
+                else TlsOptions(),
+            )
+        policy = ReadPolicy(
+            connect_timeout=config.handshake_timeout,
+            idle_timeout=config.idle_timeout,
+            deadline=None,
+            capture_limit=config.capture_limit,
+            overflow=Overflow.COUNT,
+        )
+        recorder = Recorder()
+        exchange = Exchange(target, b"", policy, recorder.events, started_at=time.time())
+        session = ClientSession(self, number, peer, exchange)
+        if self._on_event is not None:
+            recorder.on_event = functools.partial(self._on_event, session)
+        self.sessions.append(session)
+        responder = self._responder() if self._responder is not None else None
+        client = _Client(self, session, sock, recorder, responder)
+        self._clients[session] = client
+        if self._on_client is not None:
+            with contextlib.suppress(Exception):
+                self._on_client(session)
+        assert self.address is not None
+        client.emit(EventType.CONNECT, detail={**facts, "listener": self.address.label})
+        sock.setblocking(False)
+        if self._context is not None:
+            try:
+                client.sock = self._context.wrap_socket(
+                    sock, server_side=True, do_handshake_on_connect=False
+                )
+            except (OSError, ssl.SSLError) as exc:
+                client.failed(exc)
+                return
+            client.deadline = time.monotonic() + config.handshake_timeout
+            self._selector.register(client.sock, selectors.EVENT_READ, client.ready)
+            return
+        self._selector.register(sock, selectors.EVENT_READ, client.ready)
+        client.opened()
+
+
+class _Client:
+    """The listener thread's state for one connection."""
+
+    def __init__(
+        self,
+        listener: Listener,
+        session: ClientSession,
+        sock: socket.socket,
+        recorder: Recorder,
+        responder: Responder | None,
+    ) -> None:
+        self.listener = listener
+        self.session = session
+        self.sock = sock
+        self.recorder = recorder
+        self.responder = responder
+        self.handshaking = listener._context is not None
+        self.out = bytearray()
+        self.close_after = False  # stop sending once `out` is empty
+        self.closing = False  # we are done sending; waiting for the client to go
+        self.client_done = False
+        self.deadline: float | None = None  # handshake, linger or idle clock
+        self.total = 0
+        self.kept = 0
+        self.overflowed = False
+        self.pending: list[bytes] = []
+        self.pending_size = 0
+        self.pending_kept = 0
+        self.pending_calls = 0
+        self.pending_since = 0.0
+        self._idle_reset()
+
+    # ---- events ----------------------------------------------------------------------
+
+    def emit(self, type: EventType, **kwargs: Any) -> None:
+        try:
+            self.recorder.emit(type, **kwargs)
+        except CallbackError as exc:  # the event is recorded; only the callback is dropped
+            self.listener._note(f"event callback failed and was dropped: {exc.cause!r}")
+
+    def flush(self) -> None:
+        if self.pending_calls:
+            data, size, calls = b"".join(self.pending), self.pending_size, self.pending_calls
+            self.pending = []
+            self.pending_size = self.pending_kept = self.pending_calls = 0
+            self.emit(EventType.RECV, data=data, size=size, calls=calls, at=self.pending_since)
+
+    def after(self) -> str:
+        """` after 1,024 bytes (512 bytes kept)` for stop messages."""
+        kept = f" ({human_bytes(self.kept)} kept)" if self.kept < self.total else ""
+        return f" after {human_bytes(self.total)}{kept}"
+
+    # ---- readiness ---------------------------------------------------------------------
+
+    def ready(self, mask: int) -> None:
+        if self.handshaking:
+            self._handshake()
+            return
+        if mask & selectors.EVENT_WRITE:
+            self._write()
+        if mask & selectors.EVENT_READ and self.session in self.listener._clients:
+            self._read()
+        self._interest()
+
+    def _interest(self) -> None:
+        if self.session not in self.listener._clients:
+            return
+        # A client that does not read our replies stops being read, so `out` stays bounded.
+        want = selectors.EVENT_WRITE if len(self.out) >= OUT_LIMIT else selectors.EVENT_READ
+        if self.out:
+            want |= selectors.EVENT_WRITE
+        self.listener._selector.modify(self.sock, want, self.ready)
+
+    def _handshake(self) -> None:
+        sock = self.sock
+        assert isinstance(sock, ssl.SSLSocket)
+        try:
+            sock.do_handshake()
+        except ssl.SSLWantReadError:
+            self.listener._selector.modify(sock, selectors.EVENT_READ, self.ready)
+            return
+        except ssl.SSLWantWriteError:
+            self.listener._selector.modify(sock, selectors.EVENT_WRITE, self.ready)
+            return
+        except (OSError, ssl.SSLError) as exc:
+            self.failed(exc)
+            return
+        self.handshaking = False
+        sni = self.listener._sni.pop(id(sock), None)
+        self.emit(EventType.TLS, detail=client_facts(sock, sni))
+        exchange = self.session.exchange
+        exchange.target = replace(
+            exchange.target, tls=replace(exchange.target.tls, server_name=sni)
+        )
+        self.opened()
+
+    def opened(self) -> None:
+        self.deadline = None
+        self._idle_reset()
+        if self.responder is not None:
+            self.answer(self.responder.opening())
+        if self.out:
+            self._write()
+        self._interest()
+
+    # ---- sending -----------------------------------------------------------------------
+
+    def answer(self, answer: Answer) -> None:
+        if self.closing:
+            return  # we already said goodbye
+        self.out += answer.data
+        self.close_after = self.close_after or answer.close
+        if self.handshaking:
+            return  # sent once the handshake is done
+        self._write()
+        self._interest()
+
+    def _write(self) -> None:
+        if not self.out:
+            self._maybe_close()
+            return
+        self.flush()  # what the client sent comes before our answer in the timeline
+        started = time.monotonic()
+        sent = calls = 0
+        view = memoryview(self.out)
+        try:
+            while sent < len(view):
+                try:
+                    sent += self.sock.send(view[sent:])
+                    calls += 1
+                except _WOULD_BLOCK:
+                    break
+        except OSError as exc:
+            view.release()
+            self._record_sent(sent, calls, started)
+            self.gone(exc)
+            return
+        view.release()
+        self._record_sent(sent, calls, started)
+        self._maybe_close()
+
+    def _record_sent(self, sent: int, calls: int, started: float) -> None:
+        if sent:
+            self.emit(EventType.SEND, data=bytes(self.out[:sent]), calls=calls, at=started)
+            del self.out[:sent]
+            self._idle_reset()
+
+    def _maybe_close(self) -> None:
+        if self.out or not self.close_after or self.closing:
+            return
+        if self.client_done:
+            self.finish(StopReason.PEER_CLOSED, self._client_closed_message())
+            return
+        self.closing = True
+        if not isinstance(self.sock, ssl.SSLSocket):  # TLS has no half-close of its own
+            try:
+                self.sock.shutdown(socket.SHUT_WR)
+            except OSError as exc:
+                self.gone(exc)
+                return
+            self.emit(EventType.SHUTDOWN)
+        self.deadline = time.monotonic() + self.listener.config.linger
+
+    # ---- reading -----------------------------------------------------------------------
+
+    def _read(self) -> None:
+        for _ in range(READS_PER_TURN):
+            try:
+                data = self.sock.recv(READ_SIZE)
+            except _WOULD_BLOCK:
+                self.flush()  # the burst is over: one RECV event for it
+                return
+            except ssl.SSLZeroReturnError:
+                data = b""
+            except ssl.SSLEOFError:
+                self._eof("the client closed without a TLS close_notify")
+                return
+            except OSError as exc:
+                self.gone(exc)
+                return
+            if not data:
+                self._eof(None)
+                return
+            self._take(data)
+            if self.session not in self.listener._clients:
+                return
+
+    def _take(self, data: bytes) -> None:
+        now = time.monotonic()
+        if self.pending_calls and now - self.pending_since >= COALESCE_SECONDS:
+            self.flush()
+        n = len(data)
+        self.total += n
+        room = max(self.listener.config.capture_limit - self.kept, 0)
+        keep = min(n, room)
+        if not self.pending_calls:
+            self.pending_since = now
+        if keep:
+            self.pending.append(data if keep == n else data[:keep])
+            self.kept += keep
+            self.pending_kept += keep
+        self.pending_size += n
+        self.pending_calls += 1
+        if keep < n and not self.overflowed:
+            self.overflowed = True
+            self.flush()
+            self.emit(
+                EventType.INFO,
+                detail={
+                    "message": f"capture limit of {human_bytes(self.listener.config.capture_limit)}"
+                    " reached: counting the rest without keeping it"
+                },
+            )
+        elif self.pending_kept >= COALESCE_BYTES:
+            self.flush()
+        self._idle_reset()
+        if self.responder is not None and not self.closing:
+            self.answer(self.responder.received(data))
+
+    def _eof(self, note: str | None) -> None:
+        self.flush()
+        if note:
+            self.emit(EventType.INFO, detail={"message": note})
+        self.client_done = True
+        if self.closing or self.responder is None:
+            self.finish(StopReason.PEER_CLOSED, self._client_closed_message())
+            return
+        self.answer(self.responder.client_done())
+        self.close_after = True
+        self._maybe_close()
+
+    def _client_closed_message(self) -> str:
+        if self.total == 0:
+            return "the client closed the connection without sending anything"
+        return f"the client finished sending (EOF){self.after()}"
+
+    # ---- clocks ------------------------------------------------------------------------
+
+    def _idle_reset(self) -> None:
+        idle = self.listener.config.idle_timeout
+        if not self.handshaking and not self.closing:
+            self.deadline = None if idle is None else time.monotonic() + idle
+
+    def timed_out(self) -> None:
+        config = self.listener.config
+        if self.handshaking:
+            self.finish(
+                StopReason.ERROR,
+                f"TLS handshake timed out after {seconds(config.handshake_timeout)}",
+                ErrorInfo(
+                    ErrorKind.TLS_TIMEOUT,
+                    f"TLS handshake timed out after {seconds(config.handshake_timeout)}",
+                    "the client connected but never sent a TLS hello; it may speak plain text "
+                    "(listen with --transport tcp to see it)",
+                ),
+            )
+        elif self.closing:
+            self.finish(
+                StopReason.IDLE,
+                f"we closed the connection: the client stayed {seconds(config.linger)} after "
+                f"our last reply{self.after()}",
+            )
+        else:
+            idle = seconds(config.idle_timeout or 0.0)
+            self.finish(StopReason.IDLE, f"idle: the client sent nothing for {idle}{self.after()}")
+
+    # ---- endings -----------------------------------------------------------------------
+
+    def gone(self, exc: OSError) -> None:
+        if isinstance(exc, _RESETS):
+            message = f"connection reset by the client{self.after()}"
+            self.finish(StopReason.RESET, message, ErrorInfo(ErrorKind.RESET, message))
+            return
+        self.failed(exc)
+
+    def failed(self, exc: BaseException) -> None:
+        error = _client_error(exc, self.handshaking)
+        self.finish(StopReason.ERROR, error.message, error)
+
+    def finish(self, stop: StopReason, message: str, error: ErrorInfo | None = None) -> None:
+        listener = self.listener
+        if listener._clients.pop(self.session, None) is None:
+            return
+        self.flush()
+        listener._sni.pop(id(self.sock), None)
+        if error is not None:
+            self.emit(EventType.ERROR, detail=error.to_dict())
+        with contextlib.suppress(KeyError, ValueError):
+            listener._selector.unregister(self.sock)
+        self.sock.close()
+        self.emit(EventType.CLOSE)
+        exchange = self.session.exchange
+        exchange.request = exchange.sent
+        exchange.stop = stop
+        exchange.stop_message = message
+        exchange.error = error
+        if listener._on_finished is not None:
+            with contextlib.suppress(Exception):
+                listener._on_finished(self.session, exchange)
+
+
+# OpenSSL reasons a client's handshake most often fails with, seen from the server.
+_CLIENT_TLS_REASONS = {
+    "TLSV1_ALERT_UNKNOWN_CA": (
+        "the client does not trust our certificate (unknown CA)",
+        "give the client the CA file printed at start (curl --cacert FILE), or use -k",
+    ),
+    "SSLV3_ALERT_BAD_CERTIFICATE": ("the client rejected our certificate", None),
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN": (
+        "the client rejected our certificate (certificate unknown)",
+        "the name it asked for may not be in the certificate, or it does not trust the CA",
+    ),
+    "NO_APPLICATION_PROTOCOL": (
+        "the client offered no ALPN protocol we offer",
+        "offer the protocol it wants (--alpn)",
+    ),
+    "HTTP_REQUEST": (
+        "the client sent plain HTTP to a TLS listener",
+        "use https:// in the client, or listen with --transport tcp",
+    ),
+    "WRONG_VERSION_NUMBER": (
+        "the client did not start a TLS handshake (wrong version number)",
+        "it may speak plain text: listen with --transport tcp to see it",
+    ),
+    "UNSUPPORTED_PROTOCOL": ("no TLS version both sides accept", None),
+    "NO_SHARED_CIPHER": ("no cipher in common with the client", None),
+}
+
+
+def _client_error(exc: BaseException, handshaking: bool) -> ErrorInfo:
+    if isinstance(exc, ssl.SSLError):
+        if isinstance(exc, ssl.SSLEOFError):
+            message, hint = "the client closed the connection during the TLS handshake", None
+        else:
+            reason = exc.reason or ""
+            message, hint = _CLIENT_TLS_REASONS.get(
+                reason, (sanitize(reason.replace("_", " ").lower() or str(exc)), None)
+            )
+        return ErrorInfo(ErrorKind.TLS_HANDSHAKE, f"TLS handshake failed: {message}", hint)
+    if isinstance(exc, _RESETS):
+        phase = "during the TLS handshake" if handshaking else ""
+        return ErrorInfo(ErrorKind.RESET, f"connection reset by the client {phase}".strip())
+    if isinstance(exc, OSError):
+        return ErrorInfo(ErrorKind.OS, sanitize(exc.strerror or str(exc)))
+    return ErrorInfo(ErrorKind.OS, f"internal error: {type(exc).__name__}")
