@@ -1,5 +1,8 @@
 """The human-readable report of `sockscope send`: readable in a terminal and in a pipe.
 
+Its pieces (headings, byte views, timeline, problems, the stop) are also the per-client
+report of `sockscope listen`.
+
 Every piece of server text goes through the display sanitiser into `rich.text.Text`
 (never markup); Rich drops the styles when the output is not a terminal.
 """
@@ -18,6 +21,7 @@ from sockscope.core.certificate import (
     session_summary,
     tls_session,
 )
+from sockscope.core.http import Problem
 from sockscope.core.model import Exchange
 from sockscope.core.sanitize import Segment, display_segments
 from sockscope.core.timeline import timeline_rows, timings_summary
@@ -50,7 +54,7 @@ def print_report(
     full: bool = False,
     console: Console | None = None,
 ) -> None:
-    console = console or Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
+    console = console or new_console()
     limit = None if full else MAX_VIEW_BYTES
     target = exchange.target
     title = Text(f"{target.label} over {target.transport.value}", style="bold")
@@ -58,38 +62,73 @@ def print_report(
         title.append(f"  template {exchange.template}", style="dim")
     console.print(title)
 
-    _heading(console, "Timeline")
+    print_timeline(console, exchange)
+
+    _print_tls(console, exchange)
+
+    print_hexview(console, "Sent", exchange.sent, limit)
+
+    received = exchange.received
+    if output:
+        heading(console, "Received", f"{human_bytes(exchange.bytes_in)} written to {output}")
+    else:
+        note = human_bytes(exchange.bytes_in)
+        if exchange.truncated:
+            note += f", {human_bytes(len(received))} kept"
+        print_text_views(console, "Received", received, note, encoding, limit)
+
+    _print_analysis(console, analysis)
+    print_stopped(console, exchange)
+
+
+def new_console() -> Console:
+    return Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+
+def print_timeline(console: Console, exchange: Exchange) -> None:
+    heading(console, "Timeline")
     for row in timeline_rows(exchange):
         line = Text(f"  {row.t:>10}  {row.delta:>10}  {row.event:<9}{row.size:>10}  ")
         line.append_text(safe(row.detail))
         console.print(line)
 
-    _print_tls(console, exchange)
 
-    sent = exchange.sent
-    _heading(console, "Sent", human_bytes(len(sent)))
-    _view(console, sent, limit, lambda data: [Text(line) for line in hexdump_lines(data)])
+def print_hexview(console: Console, name: str, data: bytes, limit: int | None) -> None:
+    heading(console, name, human_bytes(len(data)))
+    view(console, data, limit, lambda data: [Text(line) for line in hexdump_lines(data)])
 
-    received = exchange.received
-    if output:
-        _heading(console, "Received", f"{human_bytes(exchange.bytes_in)} written to {output}")
-    else:
-        note = human_bytes(exchange.bytes_in)
-        if exchange.truncated:
-            note += f", {human_bytes(len(received))} kept"
-        _heading(console, "Received (repr)", note)
-        _view(console, received, limit, lambda data: [Text(line) for line in repr_lines(data)])
-        _heading(console, "Decoded", encoding)
-        _view(
-            console,
-            received,
-            limit,
-            lambda data: [segments_text(line) for line in decoded_lines(data, encoding)],
+
+def print_text_views(
+    console: Console, name: str, data: bytes, note: str, encoding: str, limit: int | None
+) -> None:
+    """`NAME (repr)` and `Decoded`: the bytes as Python shows them, and as text."""
+    heading(console, f"{name} (repr)", note)
+    view(console, data, limit, lambda data: [Text(line) for line in repr_lines(data)])
+    heading(console, "Decoded", encoding)
+    view(
+        console,
+        data,
+        limit,
+        lambda data: [segments_text(line) for line in decoded_lines(data, encoding)],
+    )
+
+
+def print_problems(console: Console, problems: Iterable[Problem]) -> None:
+    for problem in problems:
+        style = PROBLEM_STYLE.get(problem.severity, "")
+        line = Text(f"  {problem.severity}: ", style=style).append_text(safe(problem.message))
+        console.print(line)
+
+
+def print_headers(console: Console, headers: Iterable[tuple[str, str]]) -> None:
+    for name, value in headers:
+        console.print(
+            Text("  ").append_text(safe(name, "cyan")).append(": ").append_text(safe(value))
         )
 
-    _print_analysis(console, analysis)
 
-    _heading(console, "Stopped")
+def print_stopped(console: Console, exchange: Exchange) -> None:
+    heading(console, "Stopped")
     console.print(Text("  ").append_text(safe(exchange.stop_message or "-")))
     if exchange.error is not None:
         err = Text("  error: ", style="bold red").append_text(safe(exchange.error.message))
@@ -104,7 +143,7 @@ def _print_tls(console: Console, exchange: Exchange) -> None:
     session = tls_session(exchange)
     if certificate is None and session is None:
         return
-    _heading(console, "TLS", session_summary(session) if session else "handshake failed")
+    heading(console, "TLS", session_summary(session) if session else "handshake failed")
     for label, value in certificate_rows(certificate or {}) if certificate else []:
         console.print(Text(f"  {label:<8} ", style="dim").append_text(safe(value)))
 
@@ -113,22 +152,14 @@ def _print_analysis(console: Console, analysis: Analysis) -> None:
     if analysis.http is not None:
         http = analysis.http
         status = "" if http.status is None else str(http.status)
-        _heading(
-            console, "HTTP", f"{http.framing}, {'complete' if http.complete else 'incomplete'}"
-        )
+        heading(console, "HTTP", f"{http.framing}, {'complete' if http.complete else 'incomplete'}")
         console.print(
             Text("  ").append_text(safe(f"{http.version} {status} {http.reason}", "bold"))
         )
-        for name, value in http.headers:
-            console.print(
-                Text("  ").append_text(safe(name, "cyan")).append(": ").append_text(safe(value))
-            )
-        for problem in http.problems:
-            style = PROBLEM_STYLE.get(problem.severity, "")
-            line = Text(f"  {problem.severity}: ", style=style).append_text(safe(problem.message))
-            console.print(line)
+        print_headers(console, http.headers)
+        print_problems(console, http.problems)
     elif analysis.replies:
-        _heading(console, f"{analysis.protocol} replies", f"{len(analysis.replies)}")
+        heading(console, f"{analysis.protocol} replies", f"{len(analysis.replies)}")
         for reply in analysis.replies:
             code = reply.code or "?"
             for i, line in enumerate(reply.lines):
@@ -136,14 +167,14 @@ def _print_analysis(console: Console, analysis: Analysis) -> None:
                 console.print(Text("  ").append_text(lead).append_text(safe(line)))
 
 
-def _heading(console: Console, name: str, note: str = "") -> None:
+def heading(console: Console, name: str, note: str = "") -> None:
     text = Text(name, style=HEADING_STYLE)
     if note:
         text.append("  ").append_text(safe(note, "dim"))
     console.print(text)
 
 
-def _view(
+def view(
     console: Console, data: bytes, limit: int | None, render: Callable[[bytes], list[Text]]
 ) -> None:
     shown = data if limit is None else data[:limit]
