@@ -45,6 +45,10 @@ def _dispatch(command: str, args: object) -> int:
         from sockscope.cli.export import run_export
 
         return run_export(args)
+    if command == "listen":
+        from sockscope.cli.listen import run_listen
+
+        return run_listen(args)
     if command == "templates":
         from sockscope.cli.templates import list_templates
 

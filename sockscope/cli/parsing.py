@@ -7,7 +7,7 @@ from typing import NoReturn
 
 from sockscope.core.model import Transport
 
-SUBCOMMANDS = ("send", "lab", "templates", "export")
+SUBCOMMANDS = ("send", "lab", "templates", "export", "listen")
 EXPORT_FORMATS = ("python", "json", "ncat", "socat", "curl", "pcap")
 TRANSPORTS = [t.value for t in Transport]
 
@@ -28,6 +28,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         "lab": _lab_parser,
         "templates": _templates_parser,
         "export": _export_parser,
+        "listen": _listen_parser,
     }[command]()
 
 
@@ -158,6 +159,47 @@ def _export_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="a transcript written by sockscope send --save")
     p.add_argument("-f", "--format", required=True, choices=EXPORT_FORMATS)
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
+    return p
+
+
+def _listen_parser() -> argparse.ArgumentParser:
+    from sockscope.core.responders import REPLY_TEMPLATES
+
+    templates = "; ".join(f"{name}: {title}" for name, (title, _) in REPLY_TEMPLATES.items())
+    p = _Parser(
+        prog="sockscope listen",
+        usage="sockscope listen [HOST] PORT | --transport unix PATH [options]",
+        description=(
+            "Be the server: accept clients and print what each one really sends (hex, "
+            "repr, decoded, the parsed request) and the timeline. HOST defaults to "
+            "127.0.0.1; any other address only when named. PORT 0 lets the OS pick."
+        ),
+        epilog=(
+            f"Reply templates: {templates}. A fixed reply is sent once the client's first "
+            "bytes arrive, then we close our side. Past --max-clients a new connection is "
+            "accepted and closed at once, with a note."
+        ),
+    )
+    p.add_argument("first", nargs="?", metavar="HOST", help="address to bind (default 127.0.0.1)")
+    p.add_argument("second", nargs="?", metavar="PORT", help="port, or 0; PATH for unix")
+    p.add_argument("-t", "--transport", choices=["tcp", "tls", "unix"])
+    reply = p.add_mutually_exclusive_group()
+    reply.add_argument("--reply-template", metavar="NAME", help="answer with a reply template")
+    reply.add_argument("--reply", metavar="TEXT", help="a fixed reply, with escapes such as \\r\\n")
+    reply.add_argument("--reply-hex", metavar="HEX", help="a fixed reply as hex")
+    p.add_argument("--max-clients", default="16", metavar="N", help="open conversations (16)")
+    p.add_argument("--capture-limit", default="1M", metavar="N", help="bytes kept per client (1M)")
+    p.add_argument("--count", type=int, metavar="N", help="stop after N conversations")
+    p.add_argument("--linger", default="2", metavar="S", help="after our last reply (2 s)")
+    p.add_argument("--idle", metavar="S", help="close a client silent for S seconds")
+    tls = p.add_argument_group("TLS (--transport tls)")
+    tls.add_argument("--cert", metavar="PEM", help="certificate chain (default: made at start)")
+    tls.add_argument("--key", metavar="PEM", help="private key, if not in the --cert file")
+    tls.add_argument("--alpn", default="http/1.1", metavar="LIST", help="offered (http/1.1)")
+    out = p.add_argument_group("output")
+    out.add_argument("-e", "--encoding", default="utf-8", help="decoding for the text view")
+    out.add_argument("--json", action="store_true", help="one JSON object per line")
+    out.add_argument("--full", action="store_true", help="print whole views, however long")
     return p
 
 

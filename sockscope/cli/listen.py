@@ -1,0 +1,320 @@
+"""`sockscope listen`: be the server, and print what each client really sends.
+
+The listener thread only queues what happened; this thread prints, so output from
+several clients never interleaves. Ctrl-C (or SIGTERM) stops: open conversations end
+as cancelled and are printed too, and the socket file and certificates are removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import queue
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from sockscope.cli.parsing import UsageError
+from sockscope.core.client_analysis import analyse_client, client_analysis_to_dict
+from sockscope.core.fields import (
+    FieldError,
+    check_host,
+    check_unix_path,
+    parse_port,
+    parse_seconds,
+    parse_size,
+)
+from sockscope.core.model import Exchange, StopReason, Transport
+from sockscope.core.payload import PayloadError, parse_hex, parse_text
+from sockscope.core.responders import Fixed, Responder, make_responder
+from sockscope.core.sanitize import sanitize
+from sockscope.core.views import check_encoding, human_bytes
+from sockscope.engine.listener import (
+    ClientSession,
+    ListenAddress,
+    ListenConfig,
+    Listener,
+    ListenError,
+)
+
+EXIT_OK, EXIT_NETWORK = 0, 1
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class ListenPlan:
+    config: ListenConfig
+    responder: Callable[[], Responder] | None
+    protocol: str | None  # the parser the reply template implies
+    reply: str  # how we answer, in words
+    encoding: str
+    warnings: tuple[str, ...] = ()
+
+
+def plan_listen(args: argparse.Namespace) -> ListenPlan:
+    """Validate every field; a problem raises UsageError naming the field and the fix."""
+    try:
+        return _plan(args)
+    except (FieldError, PayloadError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _plan(args: argparse.Namespace) -> ListenPlan:
+    transport = Transport(args.transport) if args.transport else None
+    if transport is None:
+        transport = Transport.TLS if args.cert else Transport.TCP
+    if transport is Transport.UNIX_DGRAM:
+        raise FieldError("--transport", "listening on unix-dgram is not supported; use unix")
+    if args.cert and transport is not Transport.TLS:
+        raise FieldError("--cert", "is for --transport tls")
+    warnings: list[str] = []
+    if transport is Transport.UNIX:
+        if args.second is not None:
+            raise FieldError("PATH", "give only the socket path with --transport unix")
+        if args.first is None:
+            raise FieldError("PATH", "missing; e.g. sockscope listen --transport unix /tmp/s.sock")
+        host, port = check_unix_path(args.first, "PATH"), None
+    else:
+        if args.first is None:
+            raise FieldError("PORT", "missing; give a port, or 0 to let the OS pick one")
+        host_text, port_text = (
+            (args.first, args.second) if args.second is not None else (LOOPBACK, args.first)
+        )
+        host = check_host(host_text, "HOST")
+        port = _port(port_text)
+        if not _is_loopback(host):
+            warnings.append(
+                f"{sanitize(host)} is not a loopback address: other machines can connect"
+            )
+    cert, key = _tls_files(args, transport)
+    responder, protocol, reply = _reply(args)
+    config = ListenConfig(
+        host=host,
+        port=port,
+        transport=transport,
+        max_clients=_positive(args.max_clients, "--max-clients"),
+        capture_limit=parse_size(args.capture_limit, "--capture-limit"),
+        cert_file=cert,
+        key_file=key,
+        alpn=_alpn(args.alpn),
+        linger=parse_seconds(args.linger, "--linger"),
+        idle_timeout=None if args.idle is None else parse_seconds(args.idle, "--idle"),
+    )
+    try:
+        encoding = check_encoding(args.encoding)
+    except ValueError as exc:
+        raise FieldError("--encoding", str(exc)) from None
+    return ListenPlan(config, responder, protocol, reply, encoding, tuple(warnings))
+
+
+def _port(text: str) -> int:
+    if text.strip() == "0":
+        return 0
+    return parse_port(text, "PORT")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: whatever it resolves to was named on purpose
+
+
+def _positive(text: str, field: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise FieldError(field, f"{sanitize(text)!r} is not a whole number from 1")
+    return int(text)
+
+
+def _alpn(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise FieldError("--alpn", "is empty; e.g. http/1.1 or h2,http/1.1")
+    return names
+
+
+def _tls_files(args: argparse.Namespace, transport: Transport) -> tuple[str | None, str | None]:
+    if args.key and not args.cert:
+        raise FieldError("--key", "needs --cert (the certificate chain it belongs to)")
+    for field, name in (("--cert", args.cert), ("--key", args.key)):
+        if name and not Path(name).is_file():
+            raise FieldError(field, f"{sanitize(name)} is not a readable file")
+    return args.cert, args.key
+
+
+def _reply(args: argparse.Namespace) -> tuple[Callable[[], Responder] | None, str | None, str]:
+    if args.reply is not None:
+        data = parse_text(args.reply)
+        return (lambda: Fixed(data)), None, f"fixed reply of {human_bytes(len(data))}"
+    if args.reply_hex is not None:
+        data = parse_hex(args.reply_hex)
+        return (lambda: Fixed(data)), None, f"fixed reply of {human_bytes(len(data))}"
+    if args.reply_template is not None:
+        name = args.reply_template
+        try:
+            protocol = make_responder(name).protocol
+        except ValueError as exc:
+            raise FieldError("--reply-template", str(exc)) from None
+        return (lambda: make_responder(name)), protocol, f"template {name}"
+    return None, None, "none (watching only)"
+
+
+# ---- running -------------------------------------------------------------------------
+
+
+def run_listen(args: argparse.Namespace) -> int:
+    plan = plan_listen(args)
+    events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+    listener = Listener(
+        plan.config,
+        responder=plan.responder,
+        on_client=lambda session: events.put(("client", session)),
+        on_finished=lambda session, exchange: events.put(("finished", (session, exchange))),
+        on_note=lambda message, facts: events.put(("note", (message, facts))),
+    )
+    try:
+        address = listener.start()
+    except ListenError as exc:
+        print(f"sockscope listen: error: {exc}", file=sys.stderr)
+        return EXIT_NETWORK
+    printer = _Printer(plan, args.json, args.full)
+    printer.listening(address, plan)
+    finished = 0
+    previous = _stop_on_sigterm()
+    try:
+        while args.count is None or finished < args.count:
+            try:
+                kind, item = events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            finished += printer.show(kind, item)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.stop()
+        signal.signal(signal.SIGTERM, previous)
+    while True:  # conversations the stop ended, and notes that came meanwhile
+        try:
+            kind, item = events.get_nowait()
+        except queue.Empty:
+            break
+        finished += printer.show(kind, item)
+    printer.summary(finished, listener.turned_away)
+    return EXIT_OK
+
+
+def _stop_on_sigterm() -> Any:
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        return signal.getsignal(signal.SIGTERM)
+    return signal.signal(signal.SIGTERM, stop)
+
+
+class _Printer:
+    def __init__(self, plan: ListenPlan, as_json: bool, full: bool) -> None:
+        self.plan = plan
+        self.as_json = as_json
+        self.full = full
+        self.console: Any = None
+        if not as_json:
+            from sockscope.cli.report import new_console
+
+            self.console = new_console()
+
+    def _line(self, obj: dict[str, Any]) -> None:
+        print(json.dumps(obj), flush=True)
+
+    def _say(self, text: str, style: str = "") -> None:
+        from sockscope.cli.report import safe
+
+        self.console.print(safe(text, style))
+        sys.stdout.flush()
+
+    def listening(self, address: ListenAddress, plan: ListenPlan) -> None:
+        config = plan.config
+        if self.as_json:
+            self._line(
+                {
+                    "listening": {
+                        "host": address.host,
+                        "port": address.port,
+                        "transport": address.transport.value,
+                        "ca_file": address.ca_file,
+                        "max_clients": config.max_clients,
+                        "capture_limit": config.capture_limit,
+                        "reply": plan.reply,
+                    }
+                }
+            )
+            for warning in plan.warnings:
+                self._line({"note": {"message": warning}})
+            return
+        self._say(f"listening on {address.label} ({address.transport.value}); Ctrl-C stops", "bold")
+        self._say(
+            f"  up to {config.max_clients} clients at once · "
+            f"{human_bytes(config.capture_limit)} kept per client · reply: {plan.reply}",
+            "dim",
+        )
+        if address.ca_file:
+            host = "localhost" if _is_loopback(address.host) else address.host
+            self._say(f"  CA certificate: {address.ca_file}")
+            self._say(f"  try: curl --cacert {address.ca_file} https://{host}:{address.port}/")
+        for warning in plan.warnings:
+            self._say(f"note: {warning}", "yellow")
+
+    def show(self, kind: str, item: Any) -> int:
+        """Print one queued happening; returns 1 for a finished conversation."""
+        if kind == "note":
+            message, facts = item
+            if self.as_json:
+                self._line({"note": {"message": message, **facts}})
+            else:
+                self._say(f"note: {message}", "yellow")
+            return 0
+        if kind == "client":
+            session: ClientSession = item
+            if not self.as_json:
+                self._say(f"client {session.number} connected: {session.peer}", "dim")
+            return 0
+        session, exchange = item
+        self._finished(session, exchange)
+        return 1
+
+    def _finished(self, session: ClientSession, exchange: Exchange) -> None:
+        eof = exchange.stop in (StopReason.PEER_CLOSED, StopReason.RESET)
+        analysis = analyse_client(exchange.received, eof=eof, protocol=self.plan.protocol)
+        if self.as_json:
+            out = {"client": session.number, "peer": session.peer, **exchange.to_dict()}
+            out["request"] = client_analysis_to_dict(analysis)
+            self._line(out)
+            return
+        from sockscope.cli.listen_report import print_client
+
+        print_client(
+            self.console,
+            session.number,
+            session.peer,
+            exchange,
+            analysis,
+            self.plan.encoding,
+            full=self.full,
+        )
+        sys.stdout.flush()
+
+    def summary(self, finished: int, turned_away: int) -> None:
+        if self.as_json:
+            self._line({"stopped": {"clients": finished, "turned_away": turned_away}})
+            return
+        away = f", {turned_away} turned away (max-clients)" if turned_away else ""
+        noun = "client" if finished == 1 else "clients"
+        self._say(f"stopped: {finished} {noun}{away}", "bold")

@@ -1,0 +1,94 @@
+"""The human-readable report of one client of `sockscope listen`, from report.py's pieces.
+
+Every string a client chose (bytes, headers, commands, SNI, ALPN) goes through the
+display sanitiser into `rich.text.Text`, never markup.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from sockscope.cli.report import (
+    MAX_VIEW_BYTES,
+    heading,
+    print_headers,
+    print_hex_view,
+    print_problems,
+    print_stopped,
+    print_text_views,
+    print_timeline,
+    safe,
+    view,
+)
+from sockscope.core.certificate import tls_session
+from sockscope.core.client_analysis import ClientAnalysis
+from sockscope.core.model import Exchange
+from sockscope.core.views import human_bytes, repr_lines
+
+
+def print_client(
+    console: Console,
+    number: int,
+    peer: str,
+    exchange: Exchange,
+    analysis: ClientAnalysis,
+    encoding: str,
+    *,
+    full: bool = False,
+) -> None:
+    limit = None if full else MAX_VIEW_BYTES
+    title = Text(f"client {number}  ", style="bold").append_text(safe(peer, "bold"))
+    title.append(f"  over {exchange.target.transport.value}", style="dim")
+    console.print(title)
+    session = tls_session(exchange)
+    if session is not None:
+        heading(console, "TLS", tls_summary(session))
+    print_timeline(console, exchange)
+
+    received = exchange.received
+    note = human_bytes(exchange.bytes_in)
+    if exchange.truncated:
+        note += f", {human_bytes(len(received))} kept (the capture limit)"
+    print_hex_view(console, "Received (hex)", received, limit)
+    print_text_views(console, "Received", received, note, encoding, limit)
+    _print_request(console, analysis)
+    if exchange.sent:
+        heading(console, "Replied (repr)", human_bytes(exchange.bytes_out))
+        view(console, exchange.sent, limit, lambda data: [Text(x) for x in repr_lines(data)])
+    print_stopped(console, exchange)
+
+
+def tls_summary(session: dict[str, object]) -> str:
+    """`TLSv1.3 · TLS_AES_256_GCM_SHA384 · ALPN http/1.1 · SNI localhost` (client-chosen
+    parts included: sanitise before display)."""
+    parts = [session.get("version"), session.get("cipher")]
+    parts.append(f"ALPN {session['alpn']}" if session.get("alpn") else "no ALPN")
+    parts.append(f"SNI {session['sni']}" if session.get("sni") else "no SNI")
+    return " · ".join(str(p) for p in parts if p)
+
+
+def _print_request(console: Console, analysis: ClientAnalysis) -> None:
+    request = analysis.http
+    if request is not None:
+        state = "complete" if request.complete else "incomplete"
+        heading(console, "HTTP request", f"{request.framing}, {state}")
+        if request.method:
+            line = f"{request.method} {request.target} {request.version}"
+            console.print(Text("  ").append_text(safe(line, "bold")))
+        print_headers(console, request.headers)
+        if request.body:
+            console.print(Text(f"  body: {human_bytes(len(request.body))}", style="dim"))
+        print_problems(console, request.problems)
+    elif analysis.commands:
+        heading(console, f"{analysis.protocol} commands", str(len(analysis.commands)))
+        for command in analysis.commands:
+            if command.verb:
+                line = Text("  ").append_text(safe(f"{command.verb:<6}", "bold"))
+                line.append(" ").append_text(safe(command.argument))
+            else:
+                size = human_bytes(command.size)
+                line = Text(f"  (message text, {size})", style="dim")
+            if not command.complete:
+                line.append("  (no line end yet)", style="dim")
+            console.print(line)
