@@ -105,6 +105,12 @@ def _send_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "-o", "--output", metavar="FILE", help="write the received bytes raw to FILE (any size)"
     )
+    out.add_argument(
+        "--capture-file",
+        metavar="FILE",
+        help="keep reading past --capture-limit and stream every received byte to FILE; "
+        "the report still shows the bytes kept",
+    )
     out.add_argument("--full", action="store_true", help="print whole views, however long")
     out.add_argument(
         "--save",
