@@ -66,7 +66,7 @@ def print_report(
 
     _print_tls(console, exchange)
 
-    print_hexview(console, "Sent", exchange.sent, limit)
+    print_hex_view(console, "Sent", exchange.sent, limit)
 
     received = exchange.received
     if output:
@@ -93,7 +93,7 @@ def print_timeline(console: Console, exchange: Exchange) -> None:
         console.print(line)
 
 
-def print_hexview(console: Console, name: str, data: bytes, limit: int | None) -> None:
+def print_hex_view(console: Console, name: str, data: bytes, limit: int | None) -> None:
     heading(console, name, human_bytes(len(data)))
     view(console, data, limit, lambda data: [Text(line) for line in hexdump_lines(data)])
 
