@@ -83,12 +83,11 @@ def _print_request(console: Console, analysis: ClientAnalysis) -> None:
     elif analysis.commands:
         heading(console, f"{analysis.protocol} commands", str(len(analysis.commands)))
         for command in analysis.commands:
-            if command.verb:
+            if command.message:
+                line = Text(f"  (message text, {human_bytes(command.size)})", style="dim")
+            else:
                 line = Text("  ").append_text(safe(f"{command.verb:<6}", "bold"))
                 line.append(" ").append_text(safe(command.argument))
-            else:
-                size = human_bytes(command.size)
-                line = Text(f"  (message text, {size})", style="dim")
             if not command.complete:
                 line.append("  (no line end yet)", style="dim")
             console.print(line)

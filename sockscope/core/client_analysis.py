@@ -22,13 +22,12 @@ class ClientAnalysis:
 
 
 def analyse_client(received: bytes, *, eof: bool, protocol: str | None = None) -> ClientAnalysis:
-    """`protocol` is the reply template's ("http", "smtp") when it has one; otherwise
-    HTTP when the bytes start with a request line, command lines when they start with one."""
-    if protocol is None:
-        if looks_like_request(received):
-            protocol = "http"
-        elif looks_like_commands(received):
-            protocol = "commands"
+    """HTTP when the bytes start with a request line, whatever was expected; else
+    `protocol` (the reply template's, "smtp"), else command lines when they start with one."""
+    if looks_like_request(received):
+        protocol = "http"
+    elif protocol is None and looks_like_commands(received):
+        protocol = "commands"
     if protocol == "http":
         return ClientAnalysis("http", http=parse_request(received, eof=eof))
     if protocol in ("smtp", "commands"):
@@ -55,7 +54,13 @@ def client_analysis_to_dict(analysis: ClientAnalysis) -> dict[str, Any]:
             ],
         }
     out["commands"] = [
-        {"verb": c.verb, "argument": c.argument, "complete": c.complete, "size": c.size}
+        {
+            "verb": c.verb,
+            "argument": c.argument,
+            "complete": c.complete,
+            "size": c.size,
+            "message": c.message,
+        }
         for c in analysis.commands
     ]
     return out

@@ -5,7 +5,7 @@ smtp-greeting reply template answers. Never raises, whatever the bytes. Text is 
 as UTF-8 with U+FFFD for undecodable bytes (the raw views keep the bytes).
 
 SMTP (`smtp=True`): after a DATA command, the message text up to the line holding a
-single dot is one Command with verb "" (dot-stuffing undone), as a server reads it.
+single dot is one Command with `message` set (dot-stuffing undone), as a server reads it.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ _COMMAND_LINE = re.compile(rb"[A-Za-z][A-Za-z0-9-]{1,15}(?:[ \t][^\r\n]*)?\r?\n"
 
 @dataclass(frozen=True)
 class Command:
-    verb: str  # as sent ("EHLO", "ehlo"); "" for SMTP message text after DATA
+    verb: str  # as sent ("EHLO", "ehlo"); "" for message text or an empty line
     argument: str  # the rest of the line, or the message text
     complete: bool  # the line end (for message text: the final dot line) arrived
     size: int  # bytes the command took, line end included
+    message: bool = False  # SMTP message text after DATA, not a command line
 
     @property
     def name(self) -> str:
@@ -84,7 +85,7 @@ class CommandReader:
         """The command still missing its end (a partial line or open message text)."""
         if self._in_data:
             text = self._block_text([*self._block, bytes(self._line)])
-            return Command("", text, False, self._block_size + self._line_size)
+            return Command("", text, False, self._block_size + self._line_size, message=True)
         if not self._line_size:
             return None
         verb, argument = _split(bytes(self._line).rstrip(b"\r"))
@@ -99,7 +100,7 @@ class CommandReader:
                 self._block = []
                 self._block_kept = 0
                 size, self._block_size = self._block_size, 0
-                return Command("", text, True, size)
+                return Command("", text, True, size, message=True)
             if line.startswith(b".."):
                 line = line[1:]
             if self._block_kept < MAX_BLOCK:

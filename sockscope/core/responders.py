@@ -175,9 +175,9 @@ class SmtpGreeting:
         "NOOP": b"250 2.0.0 OK\r\n",
         "VRFY": b"252 2.5.2 cannot verify, but will accept\r\n",
         "DATA": b"354 end data with <CR><LF>.<CR><LF>\r\n",
-        "": b"250 2.0.0 OK: message received (and not delivered)\r\n",
         "QUIT": b"221 2.0.0 bye\r\n",
     }
+    ACCEPTED = b"250 2.0.0 OK: message received (and not delivered)\r\n"
     UNKNOWN = b"502 5.5.2 command not recognised\r\n"
 
     def __init__(self) -> None:
@@ -192,6 +192,9 @@ class SmtpGreeting:
             return Answer()
         out = bytearray()
         for command in self.reader.feed(data):
+            if command.message:
+                out += self.ACCEPTED
+                continue
             out += self.ANSWERS.get(command.name, self.UNKNOWN)
             if command.name == "QUIT":
                 self.done = True
