@@ -23,7 +23,7 @@ from sockscope.core.fields import (
 from sockscope.core.model import Exchange, Overflow, ReadPolicy, Target, TlsOptions, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text, to_crlf
 from sockscope.core.templates import Template, TemplateError, load_templates
-from sockscope.core.views import check_encoding
+from sockscope.core.views import check_encoding, human_bytes
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,13 @@ class SendPlan:
 def run_send(args: argparse.Namespace) -> int:
     plan = plan_send(args)
     output: BinaryIO | None = None
-    if args.output:
+    # --output and --capture-file both take every received byte; plan_send allows one.
+    flag, path = ("--output", args.output) if args.output else ("--capture-file", args.capture_file)
+    if path:
         try:
-            output = open(args.output, "wb")  # noqa: SIM115 - closed below, after the run
+            output = open(path, "wb")  # noqa: SIM115 - closed below, after the run
         except OSError as exc:
-            raise UsageError(f"--output: cannot write {args.output}: {exc.strerror}") from None
+            raise UsageError(f"{flag}: cannot write {path}: {exc.strerror}") from None
     try:
         exchange = _run_interruptible(plan, output)
     finally:
@@ -53,15 +55,35 @@ def run_send(args: argparse.Namespace) -> int:
     save_error = _save(exchange, args.save) if args.save else None
     analysis = analyse(exchange, plan.template.parser if plan.template else None)
     if args.json:
-        print(json.dumps(exchange_json(exchange, analysis)))
+        out = exchange_json(exchange, analysis)
+        if args.capture_file:
+            out["capture_file"] = {"path": args.capture_file, "size": exchange.bytes_in}
+        print(json.dumps(out))
     else:
         from sockscope.cli.report import print_report
 
         print_report(exchange, analysis, plan.encoding, output=args.output, full=args.full)
+        if args.capture_file:
+            _print_capture_note(exchange, args.capture_file)
     if save_error is not None:
         # The exchange happened and its report is out; only the transcript is missing.
         raise UsageError(f"--save: {save_error}")
     return 1 if exchange.error is not None else 0
+
+
+def _print_capture_note(exchange: Exchange, path: str) -> None:
+    """Where the bytes the report does not hold are: all of them, in the capture file."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from sockscope.cli.report import HEADING_STYLE, safe
+
+    kept = len(exchange.received)
+    note = Text("Capture file", style=HEADING_STYLE).append("  ")
+    note.append_text(safe(f"all {human_bytes(exchange.bytes_in)} received are in {path}", "dim"))
+    if kept < exchange.bytes_in:
+        note.append_text(safe(f" (the report holds the first {human_bytes(kept)})", "dim"))
+    Console(highlight=False, markup=False, emoji=False, soft_wrap=True).print(note)
 
 
 def _save(exchange: Exchange, path: str) -> str | None:
@@ -149,6 +171,10 @@ def _plan(args: argparse.Namespace) -> SendPlan:
     if args.ca_file and not Path(args.ca_file).is_file():
         raise FieldError("--ca-file", f"{args.ca_file} is not a readable file")
     target = Target(host, port, transport, args.family or 0, tls)
+    if args.capture_file and args.output:
+        raise FieldError(
+            "--capture-file", "not with --output, which already writes every received byte"
+        )
 
     request = _request(args, template, host, port)
     if args.crlf:
@@ -156,7 +182,7 @@ def _plan(args: argparse.Namespace) -> SendPlan:
     return SendPlan(
         target=target,
         request=request,
-        policy=_policy(args, template, bool(args.output)),
+        policy=_policy(args, template),
         template=template,
         encoding=_encoding(args.encoding),
     )
@@ -217,7 +243,7 @@ def _placeholders(pairs: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _policy(args: argparse.Namespace, template: Template | None, to_file: bool) -> ReadPolicy:
+def _policy(args: argparse.Namespace, template: Template | None) -> ReadPolicy:
     policy = template.read_policy(ReadPolicy()) if template else ReadPolicy()
     changes: dict[str, object] = {}
     if args.timeout is not None:
@@ -237,7 +263,11 @@ def _policy(args: argparse.Namespace, template: Template | None, to_file: bool) 
         changes["capture_limit"] = parse_size(args.capture_limit, "--capture-limit")
     if args.half_close:
         changes["half_close"] = True
-    if to_file:
+    if args.capture_file:
+        # Past the capture limit the bytes go on to the file instead of stopping the read:
+        # the report shows what is kept, the file holds everything, memory stays flat.
+        changes["overflow"] = Overflow.COUNT
+    if args.output:
         # The file gets every byte; memory keeps only what the summary needs.
         # A download may take long: like curl -o, no total deadline unless asked for.
         changes["overflow"] = Overflow.COUNT
