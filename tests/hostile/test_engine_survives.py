@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from sockscope.core.analysis import analyse
-from sockscope.core.model import Event, EventType, StopReason
+from sockscope.core.model import Event, EventType, Overflow, StopReason
 from sockscope.core.sanitize import sanitize
 from sockscope.engine import run_exchange
 from sockscope.lab import LabThread
@@ -75,8 +75,15 @@ def test_cancel_from_another_thread_stops_an_endless_case_and_keeps_its_bytes(
     hostile_lab: LabThread, case: Case
 ) -> None:
     plan = send_plan(hostile_lab, case)
-    # Only Cancel may end it: no idle timeout, and the safety deadline far away.
-    policy = replace(plan.policy, connect_timeout=60, idle_timeout=None, deadline=60)
+    # Only Cancel may end it: no idle timeout, bytes past the capture limit only counted,
+    # and the safety deadline far away.
+    policy = replace(
+        plan.policy,
+        connect_timeout=60,
+        idle_timeout=None,
+        deadline=60,
+        overflow=Overflow.COUNT,
+    )
     speaks = case.sends is None or bool(case.sends)
     trigger = EventType.RECV if speaks else EventType.CONNECT
     arrived, cancel = threading.Event(), threading.Event()
