@@ -25,6 +25,7 @@ from sockscope.core.fields import (
 from sockscope.core.model import ReadPolicy, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text
 from sockscope.core.sanitize import sanitize
+from sockscope.core.steps import MAX_STEPS, Dialogue, Step, parse_expect, reply_protocol
 
 PARSERS = ("http", "smtp", "ftp", "pop3", "imap", "nntp", "redis")
 
@@ -60,6 +61,8 @@ class Template:
     defaults: Mapping[str, str] = field(default_factory=dict, hash=False)
     policy: Mapping[str, object] = field(default_factory=dict, hash=False)
     source: str = "built-in"
+    # A multi-step dialogue; `payload` then holds every step's `send`, joined.
+    steps: tuple[Step, ...] = ()
 
     def render(self, host: str, port: int | None, **values: str) -> bytes:
         """The request bytes for `host` and `port`.
@@ -72,6 +75,17 @@ class Template:
         """
         if self.is_hex:
             return parse_hex(self.payload)
+        return self._fill(self.payload, host, port, values)
+
+    def dialogue(self, host: str, port: int | None, **values: str) -> Dialogue:
+        """The steps with their `send` rendered as `render` does, ready for the engine."""
+        sends = tuple(
+            None if step.send is None else self._fill(step.send, host, port, values)
+            for step in self.steps
+        )
+        return Dialogue(self.steps, sends, reply_protocol(self.parser))
+
+    def _fill(self, payload: str, host: str, port: int | None, values: Mapping[str, str]) -> bytes:
         filled = {
             "host": self._authority(host, port),
             "hostname": host,
@@ -80,7 +94,7 @@ class Template:
             **values,
         }
         out = bytearray()
-        for part in _compile(self.payload):
+        for part in _compile(payload):
             if isinstance(part, bytes):
                 out += part
             elif part in filled:
@@ -169,6 +183,95 @@ def _dialogue(name: str, title: str, port: int, *commands: str) -> Template:
     )
 
 
+def _steps(
+    name: str,
+    title: str,
+    port: int,
+    parser: str,
+    *steps: Step,
+    defaults: Mapping[str, str] | None = None,
+) -> Template:
+    return Template(
+        name=name,
+        title=title,
+        transport=Transport.TCP,
+        port=port,
+        payload="".join(step.send or "" for step in steps),
+        line_protocol=True,
+        parser=parser,
+        defaults=defaults or {},
+        steps=steps,
+    )
+
+
+def _command(line: str, expect: str, until: bytes | None = None) -> Step:
+    """A step sending one command line (CRLF added), then expecting its reply."""
+    return Step(send=_crlf(line), expect=expect, until=until)
+
+
+def dialogue_templates() -> list[Template]:
+    """The multi-step built-ins: each checks every reply before the next command."""
+    return [
+        _steps(
+            "smtp-dialogue",
+            "SMTP step by step: greeting 220, EHLO 250, QUIT 221",
+            25,
+            "smtp",
+            Step(expect="220"),
+            _command("EHLO {helo}", "250"),
+            _command("QUIT", "221"),
+            defaults={"helo": "sockscope.local"},
+        ),
+        _steps(
+            "pop3-dialogue",
+            "POP3 step by step: greeting +OK, CAPA list, QUIT +OK",
+            110,
+            "pop3",
+            Step(expect="+OK"),
+            # Only the reply shows that CAPA's list runs to a lone dot: wait for it.
+            _command("CAPA", "+OK", until=b"\r\n.\r\n"),
+            _command("QUIT", "+OK"),
+        ),
+        _steps(
+            "imap-dialogue",
+            "IMAP step by step: greeting * OK, a1 CAPABILITY, a2 LOGOUT",
+            143,
+            "imap",
+            Step(expect="* OK|* PREAUTH"),
+            _command("a1 CAPABILITY", "a1 OK"),
+            _command("a2 LOGOUT", "a2 OK"),
+        ),
+        _steps(
+            "ftp-dialogue",
+            "FTP step by step (control channel): greeting 220, SYST 215, QUIT 221",
+            21,
+            "ftp",
+            Step(expect="220"),
+            _command("SYST", "215"),
+            _command("QUIT", "221"),
+        ),
+        _steps(
+            "nntp-dialogue",
+            "NNTP step by step: greeting 200/201, CAPABILITIES 101, QUIT 205",
+            119,
+            "nntp",
+            Step(expect="200|201"),
+            _command("CAPABILITIES", "101"),
+            _command("QUIT", "205"),
+        ),
+        _steps(
+            "redis-dialogue",
+            "Redis step by step: PING +PONG, ECHO a bulk string, QUIT +OK",
+            6379,
+            "redis",
+            _command("PING", "+PONG"),
+            _command("ECHO {message}", "$"),
+            _command("QUIT", "+OK"),
+            defaults={"message": "sockscope"},
+        ),
+    ]
+
+
 def builtin_templates() -> dict[str, Template]:
     until_close = {"idle_timeout": None}  # the server ends it; the deadline still applies
     templates = [
@@ -255,6 +358,7 @@ def builtin_templates() -> dict[str, Template]:
             "48 65 6c 6c 6f 0a",
             is_hex=True,
         ),
+        *dialogue_templates(),
     ]
     return {template.name: template for template in templates}
 
@@ -312,6 +416,7 @@ _FIELDS = (
     "parser",
     "method",
     "defaults",
+    "steps",
     # ReadPolicy overrides
     "idle_timeout",
     "deadline",
@@ -351,22 +456,24 @@ def _template(data: Mapping[str, object], stem: str, shown: str) -> Template:
         )
     if "payload" in data and "hex" in data:
         raise FieldError("payload", "give either payload or hex, not both")
+    if "steps" in data and ("payload" in data or "hex" in data):
+        raise FieldError("steps", "give either [[steps]] or a payload (or hex), not both")
     is_hex = "hex" in data
     payload = _string(data, "hex", "") if is_hex else _string(data, "payload", "")
-    try:
-        parts = [parse_hex(payload)] if is_hex else _compile(payload)
-    except PayloadError as exc:
-        raise FieldError("hex" if is_hex else "payload", str(exc)) from None
     defaults = _defaults(data.get("defaults", {}))
-    for key in parts:
-        if isinstance(key, str) and key not in defaults and key not in _TARGET_PLACEHOLDERS:
-            raise FieldError(
-                "payload",
-                f'uses {{{key}}}, which has no value; add it under [defaults], e.g. {key} = "..."',
-            )
+    if not is_hex:
+        _check_placeholders(payload, defaults, "payload")
+    else:
+        try:
+            parse_hex(payload)
+        except PayloadError as exc:
+            raise FieldError("hex", str(exc)) from None
     parser = data.get("parser")
     if parser is not None and parser not in PARSERS:
         raise FieldError("parser", f"must be one of {', '.join(PARSERS)}, got {_got(parser)}")
+    steps = _steps_field(data["steps"], defaults, parser) if "steps" in data else ()
+    if steps:
+        payload = "".join(step.send or "" for step in steps)
     method = data.get("method")
     if method is not None and not (isinstance(method, str) and _METHOD.fullmatch(method)):
         raise FieldError(
@@ -386,7 +493,102 @@ def _template(data: Mapping[str, object], stem: str, shown: str) -> Template:
         defaults=defaults,
         policy=_policy(data),
         source=shown,
+        steps=steps,
     )
+
+
+def _check_placeholders(payload: str, defaults: Mapping[str, str], name: str) -> None:
+    """Raise FieldError(`name`) for bad payload syntax or a placeholder with no value."""
+    try:
+        parts = _compile(payload)
+    except PayloadError as exc:
+        raise FieldError(name, str(exc)) from None
+    for key in parts:
+        if isinstance(key, str) and key not in defaults and key not in _TARGET_PLACEHOLDERS:
+            raise FieldError(
+                name,
+                f'uses {{{key}}}, which has no value; add it under [defaults], e.g. {key} = "..."',
+            )
+
+
+_STEP_FIELDS = ("send", "expect", "until", "silence", "timeout")
+
+
+def _steps_field(
+    value: object, defaults: Mapping[str, str], parser: str | None
+) -> tuple[Step, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise FieldError("steps", f"must be [[steps]] tables, got {_got(value)}")
+    if not value:
+        raise FieldError(
+            "steps", "is empty; add [[steps]] tables with send, expect, until or silence"
+        )
+    if len(value) > MAX_STEPS:
+        raise FieldError("steps", f"has {len(value)} steps; at most {MAX_STEPS} are allowed")
+    return tuple(_step(item, index, defaults, parser) for index, item in enumerate(value, 1))
+
+
+def _step(
+    data: Mapping[str, object], index: int, defaults: Mapping[str, str], parser: str | None
+) -> Step:
+    where = f"step {index}"
+    for key in data:
+        if key not in _STEP_FIELDS:
+            close = difflib.get_close_matches(key, _STEP_FIELDS, n=1)
+            hint = f'did you mean "{close[0]}"? ' if close else ""
+            raise FieldError(
+                where, f'unknown field "{key[:40]}" ({hint}allowed: {", ".join(_STEP_FIELDS)})'
+            )
+    send = expect = None
+    until = None
+    if "send" in data:
+        send = _string(data, "send", "")
+        _check_placeholders(send, defaults, f"{where}, send")
+    if "expect" in data:
+        expect = _string(data, "expect", "")
+        try:
+            parse_expect(expect, reply_protocol(parser))
+        except ValueError as exc:
+            raise FieldError(f"{where}, expect", _with_parser(str(exc), parser)) from None
+    if "until" in data:
+        try:
+            until = parse_text(_string(data, "until", ""))
+        except PayloadError as exc:
+            raise FieldError(f"{where}, until", str(exc)) from None
+        if not until:
+            raise FieldError(
+                f"{where}, until", 'is empty; give the text to wait for, e.g. "\\r\\n"'
+            )
+    silence = _seconds_field(data, "silence", where)
+    if silence is not None and (expect is not None or until is not None):
+        raise FieldError(f"{where}, silence", "cannot be combined with expect or until")
+    timeout = _seconds_field(data, "timeout", where)
+    step = Step(send=send, expect=expect, until=until, silence=silence, timeout=timeout)
+    if step.kind == "send" and send is None:
+        raise FieldError(
+            where, "waits for nothing and sends nothing; give send, expect, until or silence"
+        )
+    if timeout is not None and step.kind in ("send", "silence"):
+        raise FieldError(
+            f"{where}, timeout",
+            "needs expect or until (silence has its own seconds; a send alone waits for nothing)",
+        )
+    return step
+
+
+def _seconds_field(data: Mapping[str, object], key: str, where: str) -> float | None:
+    if key not in data:
+        return None
+    name = f"{where}, {key}"
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise FieldError(name, f"must be a number of seconds, got {_got(value)}")
+    return parse_seconds(str(value), name)
+
+
+def _with_parser(message: str, parser: str | None) -> str:
+    """Say which parser the pattern was read for; the right syntax depends on it."""
+    return f"{message} (patterns follow parser = {_got(parser)})" if parser else message
 
 
 def _policy(data: Mapping[str, object]) -> dict[str, object]:
