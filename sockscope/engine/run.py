@@ -31,6 +31,31 @@ def run_exchange(
 ) -> Exchange:
     """Connect, send `request`, read as `policy` says, close. Never raises for network
     trouble: the Exchange's `stop`, `stop_message` and `error` say what happened."""
+    return run_conversation(
+        target,
+        request,
+        policy,
+        lambda connection, started: _converse(connection, request, policy, sink, started),
+        on_event=on_event,
+        cancel=cancel,
+        template=template,
+    )
+
+
+def run_conversation(
+    target: Target,
+    request: bytes,
+    policy: ReadPolicy,
+    converse: Callable[[Connection, float], ReadOutcome],
+    *,
+    on_event: Callable[[Event], None] | None = None,
+    cancel: threading.Event | None = None,
+    template: str | None = None,
+) -> Exchange:
+    """Run `converse(connection, started)` on a fresh Connection and record it as an
+    Exchange: every failure, cancel included, becomes its stop message and error.
+    `started` is the monotonic time the exchange began (the policy's deadline counts
+    from it); `request` is what the conversation means to send, for the transcript."""
     recorder = Recorder(on_event)
     exchange = Exchange(
         target=target,
@@ -42,7 +67,7 @@ def run_exchange(
     )
     connection = Connection(target, recorder, cancel)
     try:
-        outcome = _converse(connection, request, policy, sink, recorder.t0)
+        outcome = converse(connection, recorder.t0)
     except Cancelled as exc:
         outcome = ReadOutcome(StopReason.CANCELLED, f"cancelled {exc.phase}")
     except Exception as exc:  # every failure becomes words; none escapes to the caller

@@ -1,0 +1,132 @@
+"""A multi-step dialogue on one connection: send, wait for what a step expects, go on.
+
+Each step's outcome is an INFO event (its `detail["step"]` a StepOutcome dict, so the
+JSON transcript keeps it); the first step that fails stops the dialogue, and its
+sentence becomes the exchange's stop message.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+
+from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, StopReason, Target
+from sockscope.core.steps import (
+    STEP_KEY,
+    Dialogue,
+    Step,
+    StepOutcome,
+    Verdict,
+    judge,
+    send_label,
+    step_outcome,
+)
+from sockscope.engine.connection import Connection, ReadOutcome, Recorder
+from sockscope.engine.run import run_conversation
+
+# Expectations are judged line by line: each read ends at a line's end, then the
+# reply parser says whether the reply is complete.
+_LINE_END = b"\n"
+
+
+def run_steps(
+    target: Target,
+    dialogue: Dialogue,
+    policy: ReadPolicy = ReadPolicy(),  # noqa: B008 (frozen, so sharing it is safe)
+    *,
+    on_event: Callable[[Event], None] | None = None,
+    cancel: threading.Event | None = None,
+    sink: Callable[[bytes], object] | None = None,
+    template: str | None = None,
+) -> Exchange:
+    """Connect, run `dialogue` step by step, close. Like `run_exchange` it never raises
+    for network trouble. `policy` is the base of every read: its deadline counts for
+    the whole dialogue, its idle timeout for each read unless a step sets its own."""
+    return run_conversation(
+        target,
+        dialogue.request,
+        policy,
+        lambda connection, started: _converse(connection, dialogue, policy, sink, started),
+        on_event=on_event,
+        cancel=cancel,
+        template=template,
+    )
+
+
+def _converse(
+    connection: Connection,
+    dialogue: Dialogue,
+    policy: ReadPolicy,
+    sink: Callable[[bytes], object] | None,
+    started: float,
+) -> ReadOutcome:
+    recorder = connection.recorder
+    connection.open(policy.connect_timeout)
+    count = len(dialogue.steps)
+    context = send_label(None)
+    last: ReadOutcome | None = None
+    for index, (step, data) in enumerate(zip(dialogue.steps, dialogue.sends, strict=True), 1):
+        if data is not None:
+            connection.send(data, stall_timeout=policy.idle_timeout)
+            context = send_label(data)
+        sent = len(data or b"")
+        if step.kind == "send":
+            _record(recorder, step_outcome(index, step, context, None, data=b"", sent=sent))
+            last = None
+            continue
+        last, verdict, received = _wait(connection, step, dialogue.protocol, policy, sink, started)
+        if last.stop is StopReason.CANCELLED:
+            return replace(last, message=f"cancelled in step {index} of {count}: {last.message}")
+        outcome = step_outcome(
+            index,
+            step,
+            context,
+            verdict,
+            data=received,
+            ended=last.message,
+            quiet=last.stop is StopReason.IDLE,
+            sent=sent,
+        )
+        _record(recorder, outcome)
+        if not outcome.ok:
+            return replace(last, message=outcome.line)
+    if last is None:
+        # The last step only sent: read its reply as the template's policy says.
+        last = connection.read(policy, sink=sink, started=started)
+        if last.stop is StopReason.CANCELLED:
+            return last
+    return replace(last, message=f"all {count} steps ok; the last read: {last.message}")
+
+
+def _wait(
+    connection: Connection,
+    step: Step,
+    protocol: str | None,
+    policy: ReadPolicy,
+    sink: Callable[[bytes], object] | None,
+    started: float,
+) -> tuple[ReadOutcome, Verdict | None, bytes]:
+    """Read until the turn's bytes decide the step, or the read ends without deciding."""
+    events = connection.recorder.events
+    mark = len(events)
+    turn_policy = _turn_policy(step, policy)
+    while True:
+        outcome = connection.read(turn_policy, sink=sink, started=started)
+        received = b"".join(e.data for e in events[mark:] if e.type is EventType.RECV)
+        verdict = judge(step, received, protocol)
+        if verdict is not None or outcome.stop is not StopReason.DELIMITER:
+            return outcome, verdict, received
+
+
+def _turn_policy(step: Step, policy: ReadPolicy) -> ReadPolicy:
+    if step.silence is not None:
+        return replace(policy, delimiter=_LINE_END, idle_timeout=step.silence)
+    idle = policy.idle_timeout if step.timeout is None else step.timeout
+    if step.expect is None and step.until is not None:
+        return replace(policy, delimiter=step.until, idle_timeout=idle)
+    return replace(policy, delimiter=_LINE_END, idle_timeout=idle)
+
+
+def _record(recorder: Recorder, outcome: StepOutcome) -> None:
+    recorder.info(outcome.line, **{STEP_KEY: outcome.to_dict()})
