@@ -252,7 +252,9 @@ class Listener:
                 self._check_clocks()
         finally:
             for client in list(self._clients.values()):
-                client.finish(StopReason.CANCELLED, f"listener stopped{client.after()}")
+                client.drain()
+                if client.session in self._clients:
+                    client.finish(StopReason.CANCELLED, f"listener stopped{client.after()}")
             self._release()
 
     def _next_wait(self) -> float:
@@ -545,13 +547,25 @@ class _Client:
             self.finish(StopReason.PEER_CLOSED, self._client_closed_message())
             return
         self.closing = True
-        if not isinstance(self.sock, ssl.SSLSocket):  # TLS has no half-close of its own
-            try:
+        try:
+            if isinstance(self.sock, ssl.SSLSocket):
+                # close_notify ends our direction only: the client may still send, and
+                # OpenSSL keeps reading until the client's own close_notify.
+                try:
+                    self.sock.unwrap()
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                    pass
+                else:  # the client had already said goodbye
+                    self.emit(EventType.SHUTDOWN, detail={"message": "TLS close_notify sent"})
+                    self.finish(StopReason.PEER_CLOSED, self._client_closed_message())
+                    return
+                self.emit(EventType.SHUTDOWN, detail={"message": "TLS close_notify sent"})
+            else:
                 self.sock.shutdown(socket.SHUT_WR)
-            except OSError as exc:
-                self.gone(exc)
-                return
-            self.emit(EventType.SHUTDOWN)
+                self.emit(EventType.SHUTDOWN)
+        except OSError as exc:
+            self.gone(exc)
+            return
         self.deadline = time.monotonic() + self.listener.config.linger
 
     # ---- reading -----------------------------------------------------------------------
@@ -577,6 +591,12 @@ class _Client:
             self._take(data)
             if self.session not in self.listener._clients:
                 return
+
+    def drain(self) -> None:
+        """Keep what already arrived before a stop; answer none of it."""
+        if not self.handshaking:
+            self.closing = True
+            self._read()
 
     def _take(self, data: bytes) -> None:
         now = time.monotonic()
