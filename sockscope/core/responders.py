@@ -111,7 +111,7 @@ class HttpOk:
         request = parse_request(bytes(self.buffer), eof=False)
         if request is None:
             return Answer()
-        if not request.method:
+        if any(problem.code == "not-http" for problem in request.problems):
             return self._answer(request, 400)
         if request.complete:
             return self._answer(request, 200)
