@@ -1,8 +1,9 @@
 """What the lab serves: each service's name, port offset, transports and a way to try it.
 
 With a port base P, a service listens at P + offset: the offsets echo the well-known
-ports (echo 7, discard 9, daytime 13, qotd 17, chargen 19, smtp 25, http 80, https 443),
-with the lab's own greeter and trickle at 1 and 2. UDP services share the TCP number.
+ports (echo 7, discard 9, daytime 13, qotd 17, chargen 19, ftp 21, smtp 25, http 80,
+pop3 110, nntp 119, imap 143, https 443), with the lab's own greeter and trickle at 1
+and 2, and redis at 379 (6379 cut to three digits). UDP services share the TCP number.
 """
 
 from __future__ import annotations
@@ -71,6 +72,13 @@ SERVICES = (
         {"tcp": "-T banner", "udp": r"-t udp -d '\n'"},
     ),
     Service(
+        "ftp",
+        21,
+        ("tcp",),
+        "an FTP control channel: any login, SYST, PWD, no data connections",
+        {"tcp": "-T ftp-dialogue"},
+    ),
+    Service(
         "smtp",
         25,
         ("tcp",),
@@ -83,6 +91,34 @@ SERVICES = (
         ("tcp",),
         "HTTP/1.1: / /hello /chunked /bytes?n=N /slow /headers",
         {"tcp": "-T http-get --path /chunked"},
+    ),
+    Service(
+        "pop3",
+        110,
+        ("tcp",),
+        "a POP3 dialogue over one in-memory message",
+        {"tcp": "-T pop3-dialogue"},
+    ),
+    Service(
+        "nntp",
+        119,
+        ("tcp",),
+        "an NNTP reader dialogue with one empty group",
+        {"tcp": "-T nntp-dialogue"},
+    ),
+    Service(
+        "imap",
+        143,
+        ("tcp",),
+        "an IMAP dialogue: CAPABILITY, LOGIN, LOGOUT, no mailboxes",
+        {"tcp": "-T imap-dialogue"},
+    ),
+    Service(
+        "redis",
+        379,
+        ("tcp",),
+        "speaks RESP: PING, ECHO, SET/GET in memory, QUIT",
+        {"tcp": "-T redis-dialogue"},
     ),
     Service(
         "https",

@@ -13,6 +13,7 @@ from types import TracebackType
 
 from sockscope.lab.catalog import MAX_OFFSET, SERVICES
 from sockscope.lab.certs import LabCertificates
+from sockscope.lab.ftp import serve_ftp
 from sockscope.lab.hostile import (
     CASES,
     HOSTILE_OFFSET,
@@ -22,6 +23,10 @@ from sockscope.lab.hostile import (
     tls_identities,
 )
 from sockscope.lab.http import MAX_HEAD, serve_http
+from sockscope.lab.imap import serve_imap
+from sockscope.lab.nntp import serve_nntp
+from sockscope.lab.pop3 import serve_pop3
+from sockscope.lab.redis import Store, serve_redis
 from sockscope.lab.services import (
     LINE_LIMIT,
     Handler,
@@ -78,6 +83,11 @@ class Lab:
             "qotd": qotd(quotes),
             "chargen": chargen,
             "smtp": serve_smtp,
+            "ftp": serve_ftp,
+            "pop3": serve_pop3,
+            "imap": serve_imap,
+            "nntp": serve_nntp,
+            "redis": serve_redis(Store()),
             "http": serve_http,
             "https": serve_http,
         }

@@ -1,0 +1,58 @@
+"""The loop shared by the lab's line-command servers (POP3, IMAP, FTP, NNTP).
+
+A greeting, then one reply per command line. A line longer than the protocol allows is
+read to its end and dropped, never kept, so a client can hold at most one StreamReader
+buffer (LINE_LIMIT) of the server's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sockscope.lab.services import read_line
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to send back: one or more lines (without CRLF), and whether to close after."""
+
+    lines: tuple[str, ...]
+    close: bool = False
+
+
+def answer(*lines: str, close: bool = False) -> Answer:
+    return Answer(lines, close)
+
+
+async def read_command(reader: asyncio.StreamReader, max_line: int) -> tuple[bytes, bool]:
+    """One line and whether it fitted in `max_line` bytes (CRLF included); b"" at EOF."""
+    line = await read_line(reader)
+    fits = len(line) <= max_line
+    while line and not line.endswith(b"\n"):
+        line = await read_line(reader)
+        fits = False
+    return line, fits
+
+
+async def serve_lines(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    greeting: Answer,
+    respond: Callable[[str], Answer],
+    *,
+    max_line: int,
+    too_long: Answer,
+) -> None:
+    """Send `greeting`, then `respond` to each command line until an answer closes."""
+    reply = greeting
+    while True:
+        writer.write("".join(f"{line}\r\n" for line in reply.lines).encode("utf-8"))
+        await writer.drain()
+        if reply.close:
+            return
+        line, fits = await read_command(reader, max_line)
+        if not line:
+            return
+        reply = respond(line.rstrip(b"\r\n").decode("latin-1")) if fits else too_long
