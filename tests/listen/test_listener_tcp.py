@@ -96,8 +96,8 @@ def test_fixed_reply_arrives_byte_for_byte_then_the_listener_closes(listen) -> N
     assert got == reply
     exchange = running.next_finished()
     types = [e.type for e in exchange.events]
-    assert types.index(EventType.RECV) < types.index(EventType.SEND) < types.index(
-        EventType.SHUTDOWN
+    assert (
+        types.index(EventType.RECV) < types.index(EventType.SEND) < types.index(EventType.SHUTDOWN)
     )
 
 
