@@ -58,7 +58,8 @@ def _send_parser() -> argparse.ArgumentParser:
         epilog=(
             "Payload syntax: \\r \\n \\t \\0 \\\\ \\xNN escapes; a literal newline is LF. "
             "Exit status: 0 the exchange ran (whatever stopped it), 1 a network error "
-            "ended it, 2 bad input."
+            "ended it, 2 bad input, 3 a step of a multi-step template (-T smtp-dialogue) "
+            "did not get the reply it expected."
         ),
     )
     p.add_argument("host", nargs="?", help="host name or address (or use --unix PATH)")

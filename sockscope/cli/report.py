@@ -24,6 +24,7 @@ from sockscope.core.certificate import (
 from sockscope.core.http import Problem
 from sockscope.core.model import Exchange
 from sockscope.core.sanitize import Segment, display_segments
+from sockscope.core.steps import step_outcomes
 from sockscope.core.timeline import timeline_rows, timings_summary
 from sockscope.core.views import decoded_lines, hexdump_lines, human_bytes, repr_lines
 
@@ -78,6 +79,7 @@ def print_report(
         print_text_views(console, "Received", received, note, encoding, limit)
 
     _print_analysis(console, analysis)
+    _print_steps(console, exchange)
     print_stopped(console, exchange)
 
 
@@ -125,6 +127,18 @@ def print_headers(console: Console, headers: Iterable[tuple[str, str]]) -> None:
         console.print(
             Text("  ").append_text(safe(name, "cyan")).append(": ").append_text(safe(value))
         )
+
+
+def _print_steps(console: Console, exchange: Exchange) -> None:
+    outcomes = step_outcomes(exchange)
+    if not outcomes:
+        return
+    failed = sum(not outcome.ok for outcome in outcomes)
+    heading(console, "Steps", f"{len(outcomes)} run, {failed} failed" if failed else "all ok")
+    for outcome in outcomes:
+        mark = Text("  ok     ", style="green") if outcome.ok else Text("  FAILED ", "bold red")
+        line = mark.append(f"{outcome.index:>3}  ").append_text(safe(outcome.message))
+        console.print(line)
 
 
 def print_stopped(console: Console, exchange: Exchange) -> None:

@@ -22,8 +22,13 @@ from sockscope.core.fields import (
 )
 from sockscope.core.model import Exchange, Overflow, ReadPolicy, Target, TlsOptions, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text, to_crlf
+from sockscope.core.steps import Dialogue, failed_step, step_outcomes
 from sockscope.core.templates import Template, TemplateError, load_templates
 from sockscope.core.views import check_encoding, human_bytes
+
+# The exit status when a step's expectation failed: the network worked, the server
+# answered, but not as the template expected (see --help's epilog).
+EXIT_STEP_FAILED = 3
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class SendPlan:
     policy: ReadPolicy
     template: Template | None
     encoding: str
+    dialogue: Dialogue | None = None  # a multi-step template's steps, run one by one
 
 
 def run_send(args: argparse.Namespace) -> int:
@@ -68,7 +74,10 @@ def run_send(args: argparse.Namespace) -> int:
     if save_error is not None:
         # The exchange happened and its report is out; only the transcript is missing.
         raise UsageError(f"--save: {save_error}")
-    return 1 if exchange.error is not None else 0
+    if exchange.error is not None:
+        return 1
+    # Not a network error: the server answered, just not as a step expected.
+    return EXIT_STEP_FAILED if failed_step(exchange) is not None else 0
 
 
 def _print_capture_note(exchange: Exchange, path: str) -> None:
@@ -102,26 +111,31 @@ def exchange_json(exchange: Exchange, analysis) -> dict:  # type: ignore[no-unty
     out["protocol"] = analysis.protocol
     out["http"] = http_to_dict(analysis.http)
     out["replies"] = replies_to_list(analysis.replies)
+    out["steps"] = [outcome.to_dict() for outcome in step_outcomes(exchange)]
     return out
 
 
 def _run_interruptible(plan: SendPlan, output: BinaryIO | None) -> Exchange:
     """Run the exchange in a thread so Ctrl-C cancels it and still prints what came."""
-    from sockscope.engine import run_exchange
+    from sockscope.engine import run_exchange, run_steps
 
     cancel = threading.Event()
     result: list[Exchange] = []
-    worker = threading.Thread(
-        target=lambda: result.append(
-            run_exchange(
-                plan.target,
-                plan.request,
-                plan.policy,
-                cancel=cancel,
-                sink=output.write if output is not None else None,
-                template=plan.template.name if plan.template else None,
+    sink = output.write if output is not None else None
+    name = plan.template.name if plan.template else None
+    dialogue = plan.dialogue
+
+    def run() -> Exchange:
+        if dialogue is not None:
+            return run_steps(
+                plan.target, dialogue, plan.policy, cancel=cancel, sink=sink, template=name
             )
-        ),
+        return run_exchange(
+            plan.target, plan.request, plan.policy, cancel=cancel, sink=sink, template=name
+        )
+
+    worker = threading.Thread(
+        target=lambda: result.append(run()),
         name="sockscope-send",
         daemon=True,
     )
@@ -179,13 +193,30 @@ def _plan(args: argparse.Namespace) -> SendPlan:
     request = _request(args, template, host, port)
     if args.crlf:
         request = to_crlf(request)
+    dialogue = _dialogue(args, template, host, port)
     return SendPlan(
         target=target,
-        request=request,
+        request=request if dialogue is None else dialogue.request,
         policy=_policy(args, template),
         template=template,
         encoding=_encoding(args.encoding),
+        dialogue=dialogue,
     )
+
+
+def _dialogue(
+    args: argparse.Namespace, template: Template | None, host: str, port: int | None
+) -> Dialogue | None:
+    """A multi-step template's dialogue, unless the command line gives the payload (which
+    is then sent at once, as for any template)."""
+    given = args.data is not None or args.hex is not None or args.data_file is not None
+    if template is None or not template.steps or given:
+        return None
+    dialogue = template.dialogue(host, port, **_values(args))
+    if args.crlf:
+        sends = tuple(None if data is None else to_crlf(data) for data in dialogue.sends)
+        dialogue = replace(dialogue, sends=sends)
+    return dialogue
 
 
 def _template(name: str | None) -> Template | None:
@@ -208,9 +239,7 @@ def _port(text: str | None, template: Template | None) -> int:
 def _request(
     args: argparse.Namespace, template: Template | None, host: str, port: int | None
 ) -> bytes:
-    values = dict(_placeholders(args.set))
-    if args.path is not None:
-        values["path"] = args.path
+    values = _values(args)
     if values and template is None:
         raise FieldError("--set", "placeholders need a --template, e.g. -T http-get --path /x")
     if args.data is not None:
@@ -222,6 +251,13 @@ def _request(
     if template is None:
         return b""  # read what the server says first, like the banner template
     return template.render(host, port, **values)
+
+
+def _values(args: argparse.Namespace) -> dict[str, str]:
+    values = dict(_placeholders(args.set))
+    if args.path is not None:
+        values["path"] = args.path
+    return values
 
 
 def _read_data_file(name: str) -> bytes:
