@@ -12,24 +12,45 @@ import re
 from sockscope.core.sanitize import Segment, display_segments, sanitize
 
 HEX_WIDTH = 16
-_HALF = HEX_WIDTH // 2
+# Row widths a view may choose from, widest first (narrow panes take fewer bytes a row).
+HEX_WIDTHS: tuple[int, ...] = (16, 8, 4)
 # Bytes 0x20-0x7E as themselves, everything else a dot, as `hexdump -C` does.
 _GUTTER = bytes(b if 0x20 <= b <= 0x7E else 0x2E for b in range(256))
 
 
-def hexdump_line(data: bytes, offset: int) -> str:
-    """The `hexdump -C` row for the HEX_WIDTH bytes at `offset` (a short last row is
-    padded so that its gutter lines up with the rows above)."""
-    chunk = data[offset : offset + HEX_WIDTH]
-    left = chunk[:_HALF].hex(" ")
-    right = chunk[_HALF:].hex(" ")
+def _check_hex_width(width: int) -> None:
+    if width not in HEX_WIDTHS:
+        raise ValueError(f"bytes per row must be one of {', '.join(map(str, HEX_WIDTHS))}")
+
+
+def hexdump_line(data: bytes, offset: int, width: int = HEX_WIDTH) -> str:
+    """The `hexdump -C` row for the `width` bytes at `offset` (16, 8 or 4): the offset,
+    two groups of hex, the gutter. A short last row is padded so that its gutter lines
+    up with the rows above."""
+    _check_hex_width(width)
+    half = width // 2
+    chunk = data[offset : offset + width]
+    left = chunk[:half].hex(" ")
+    right = chunk[half:].hex(" ")
     gutter = chunk.translate(_GUTTER).decode("ascii")
-    width = 3 * _HALF - 1
-    return f"{offset:08x}  {left:<{width}}  {right:<{width}}  |{gutter}|"
+    group = 3 * half - 1
+    return f"{offset:08x}  {left:<{group}}  {right:<{group}}  |{gutter}|"
 
 
-def hexdump_lines(data: bytes) -> list[str]:
-    return [hexdump_line(data, offset) for offset in range(0, len(data), HEX_WIDTH)]
+def hexdump_lines(data: bytes, width: int = HEX_WIDTH) -> list[str]:
+    _check_hex_width(width)
+    return [hexdump_line(data, offset, width) for offset in range(0, len(data), width)]
+
+
+def hexdump_row_length(width: int) -> int:
+    """Characters in a full row of `width` bytes (78 for 16, 46 for 8, 30 for 4)."""
+    _check_hex_width(width)
+    return 8 + 2 + 2 * (3 * (width // 2) - 1) + 2 + 2 + width + 2
+
+
+def hex_width_for(columns: int) -> int:
+    """The widest bytes-per-row whose rows fit in `columns`; the narrowest if none does."""
+    return next((w for w in HEX_WIDTHS if hexdump_row_length(w) <= columns), HEX_WIDTHS[-1])
 
 
 def line_spans(data: bytes, max_len: int = 256) -> list[tuple[int, int]]:
@@ -115,16 +136,28 @@ def _decode(data: bytes, encoding: str) -> str:
     return data.decode(encoding, "surrogateescape")
 
 
+# Enough units to tell the byte order of mostly-Latin text, and cheap on any capture, so
+# a row decoded on its own finds the same order as the whole buffer would.
+_ORDER_SAMPLE = 64 * 1024
+
+
 def _utf16_order(data: bytes) -> tuple[str, bytes]:
     """The byte order of UTF-16 `data`, and the data without its byte order mark."""
+    codec, mark = _utf16_layout(data)
+    return codec, data[mark:]
+
+
+def _utf16_layout(data: bytes) -> tuple[str, int]:
+    """The byte order of UTF-16 `data` and the length of its byte order mark (0 or 2)."""
     if data[:2] == codecs.BOM_UTF16_LE:
-        return "utf-16-le", data[2:]
+        return "utf-16-le", 2
     if data[:2] == codecs.BOM_UTF16_BE:
-        return "utf-16-be", data[2:]
+        return "utf-16-be", 2
     # No mark: mostly-Latin text has its zero bytes on the high side of each unit.
-    if data[1::2].count(0) > data[0::2].count(0):
-        return "utf-16-le", data
-    return "utf-16-be", data  # RFC 2781's default
+    sample = data[:_ORDER_SAMPLE]
+    if sample[1::2].count(0) > sample[0::2].count(0):
+        return "utf-16-le", 0
+    return "utf-16-be", 0  # RFC 2781's default
 
 
 def _segments(text: str) -> list[Segment]:
@@ -157,6 +190,115 @@ def decoded_lines(data: bytes, encoding: str, max_len: int = 256) -> list[list[S
         for line in lines
         for start in range(0, max(len(line), 1), max_len)
     ]
+
+
+# ---- decoded text, one row at a time ----------------------------------------------------
+# A pane draws only the rows on screen, so each row is decoded from its byte span on its
+# own: the spans end after an encoded LF (one byte, or one UTF-16 code unit) or every
+# `max_len` bytes, and a character cut by such a limit goes whole to the row holding its
+# first byte.
+
+
+def row_spans(
+    data: bytes, encoding: str, max_len: int = 256, start: int = 0
+) -> list[tuple[int, int]]:
+    """(start, end) byte spans of the decoded rows of `data` from offset `start` (the
+    start of a row: 0, or where an earlier call's last row began, for a growing buffer)."""
+    if max_len < 2:
+        raise ValueError(f"max_len must be at least 2, got {max_len}")
+    encoding = check_encoding(encoding)
+    if not encoding.startswith("utf-16"):
+        return [(s + start, e + start) for s, e in line_spans(data[start:], max_len)]
+    codec, mark = _utf16_codec(data, encoding)
+    newline = "\n".encode(codec)
+    step = max_len - max_len % 2
+    spans: list[tuple[int, int]] = []
+    size = len(data)
+    row = start
+    # The byte order mark belongs to the first row, which shows nothing of it.
+    scan = max(start, mark)
+    while scan < size:
+        end = min(scan + step, size)
+        found = data.find(newline, scan, end)
+        # Only a whole code unit counts: 0x0A 0x00 at an odd distance is two halves.
+        while found != -1 and (found - scan) % 2:
+            found = data.find(newline, found + 1, end)
+        if found != -1:
+            end = found + 2
+        spans.append((row, end))
+        row = scan = end
+    if row < size:
+        spans.append((row, size))  # nothing but the mark
+    return spans
+
+
+def decoded_row(data: bytes, start: int, end: int, encoding: str) -> list[Segment]:
+    """The row of `data[start:end]` (a `row_spans` span) decoded and sanitised, without
+    its line feed. A character cut at either end of the span belongs to the row that
+    holds its first byte, so every character is shown once and whole."""
+    encoding = check_encoding(encoding)
+    if encoding.startswith("utf-16"):
+        codec, mark = _utf16_codec(data, encoding)
+        start = max(start, mark)
+        start, end = _whole_utf16(data, start, end, codec)
+        chunk = data[start:end]
+        newline = "\n".encode(codec)
+        if chunk.endswith(newline) and len(chunk) % 2 == 0:
+            chunk = chunk[:-2]
+        return _segments(chunk.decode(codec, _UTF16_ERRORS))
+    if encoding == "utf-8":
+        start, end = _whole_utf8(data, start, end)
+    chunk = data[start:end]
+    if chunk.endswith(b"\n"):
+        chunk = chunk[:-1]
+    return _segments(chunk.decode(encoding, "surrogateescape"))
+
+
+def _utf16_codec(data: bytes, encoding: str) -> tuple[str, int]:
+    """The byte-order-specific codec for `encoding` and the mark length to skip."""
+    if encoding == "utf-16":
+        return _utf16_layout(data)
+    return encoding, 0
+
+
+def _is_continuation(byte: int) -> bool:
+    return 0x80 <= byte <= 0xBF
+
+
+def _whole_utf8(data: bytes, start: int, end: int) -> tuple[int, int]:
+    # A row cut inside a character: its continuation bytes (at most 3) follow its lead.
+    if start > 0 and data[start - 1] != 0x0A:
+        limit = min(start + 3, len(data))
+        while start < limit and _is_continuation(data[start]):
+            start += 1
+    if end < len(data) and data[end - 1] != 0x0A:
+        limit = min(end + 3, len(data))
+        while end < limit and _is_continuation(data[end]):
+            end += 1
+    return start, max(start, end)
+
+
+def _surrogate_at(data: bytes, at: int, codec: str, first: int) -> bool:
+    """Whether the code unit at `at` is a surrogate half starting with byte `first`
+    (0xD8 for high halves, 0xDC for low halves)."""
+    unit = data[at : at + 2]
+    if at < 0 or len(unit) < 2:
+        return False
+    high = unit[1] if codec == "utf-16-le" else unit[0]
+    return first <= high <= first + 3
+
+
+def _cuts_pair(data: bytes, at: int, codec: str) -> bool:
+    return _surrogate_at(data, at - 2, codec, 0xD8) and _surrogate_at(data, at, codec, 0xDC)
+
+
+def _whole_utf16(data: bytes, start: int, end: int, codec: str) -> tuple[int, int]:
+    # A surrogate pair cut in two: the low half goes with the high half's row.
+    if _cuts_pair(data, start, codec):
+        start += 2
+    if _cuts_pair(data, end, codec):
+        end += 2
+    return start, end
 
 
 def human_bytes(n: int) -> str:

@@ -111,7 +111,7 @@ class SockscopeApp(App[int]):
         self._run = 0
         self._bridge: Bridge | None = None
         self._live: Exchange | None = None
-        self._rows = ByteRows(b"", [])
+        self._rows = ByteRows.of(b"")
         self._state = State.READY
         self._settled = asyncio.Event()
         self._settled.set()
@@ -389,7 +389,7 @@ class SockscopeApp(App[int]):
         rows = ByteRows.of(received, self._rows)
         self._rows = rows
         self.query_one(ReceivedPane).show(exchange, rows, live=live)
-        self.query_one(DecodedPane).show(rows, live=live)
+        self.query_one(DecodedPane).show(received, live=live)
         template = self.templates.get(exchange.template or "") if exchange else None
         analysis = (
             analyse(exchange, template.parser if template else None)

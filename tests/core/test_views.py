@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import shutil
 import subprocess
 import unicodedata
@@ -17,12 +18,16 @@ from sockscope.core.views import (
     check_encoding,
     decode_segments,
     decoded_lines,
+    decoded_row,
+    hex_width_for,
     hexdump_line,
     hexdump_lines,
+    hexdump_row_length,
     human_bytes,
     line_spans,
     repr_line,
     repr_lines,
+    row_spans,
 )
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
@@ -77,6 +82,34 @@ def test_any_row_can_be_formatted_on_its_own() -> None:
 
 def test_no_bytes_make_no_rows() -> None:
     assert hexdump_lines(b"") == []
+
+
+def test_narrower_rows_keep_the_offset_the_two_groups_and_the_gutter() -> None:
+    assert hexdump_line(RESPONSE, 8, 8) == "00000008  20 32 30 30  20 4f 4b 0d  | 200 OK.|"
+    assert hexdump_line(RESPONSE, 4, 4) == "00000004  2f 31  2e 31  |/1.1|"
+    assert hexdump_lines(b"abcdef", 4) == [
+        "00000000  61 62  63 64  |abcd|",
+        "00000004  65 66         |ef|",
+    ]
+
+
+@pytest.mark.parametrize("width", [16, 8, 4])
+def test_every_full_row_has_the_announced_length(width: int) -> None:
+    rows = hexdump_lines(bytes(range(256)), width)
+    assert {len(row) for row in rows} == {hexdump_row_length(width)}
+    assert all(row.index("|") == rows[0].index("|") for row in hexdump_lines(b"abc", width))
+
+
+def test_other_row_widths_are_refused() -> None:
+    with pytest.raises(ValueError, match="16, 8, 4"):
+        hexdump_line(b"x", 0, 12)
+
+
+@pytest.mark.parametrize(
+    ("columns", "width"), [(200, 16), (78, 16), (77, 8), (46, 8), (45, 4), (30, 4), (10, 4)]
+)
+def test_the_widest_row_that_fits_is_chosen(columns: int, width: int) -> None:
+    assert hex_width_for(columns) == width
 
 
 @pytest.mark.skipif(shutil.which("hexdump") is None, reason="needs util-linux hexdump")
@@ -276,6 +309,90 @@ def test_a_huge_decoded_line_is_cut_into_bounded_pieces() -> None:
 def test_utf16_lines_split_on_the_decoded_newline() -> None:
     data = "one\ntwo\u010a".encode("utf-16-le")  # U+010A holds a 0x0a byte
     assert decoded_lines(data, "utf-16") == [[("one", False)], [("two\u010a", False)]]
+
+
+# ---- decoded rows ------------------------------------------------------------------------
+
+
+def _row_texts(data: bytes, encoding: str, max_len: int = 256) -> list[str]:
+    return [
+        _shown(decoded_row(data, s, e, encoding)) for s, e in row_spans(data, encoding, max_len)
+    ]
+
+
+def test_rows_of_a_bytewise_encoding_are_the_line_spans() -> None:
+    assert row_spans(RESPONSE, "latin-1") == line_spans(RESPONSE)
+    assert _row_texts(RESPONSE, "utf-8") == ["HTTP/1.1 200 OK␍", "Content-Length: 2␍", "␍", "hi"]
+
+
+def test_a_utf8_character_cut_by_the_row_limit_stays_whole() -> None:
+    data = "aé😀b".encode()
+    texts = _row_texts(data, "utf-8", max_len=2)
+    assert "".join(texts) == "aé😀b"
+    assert "aé" in texts and "😀" in texts
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_rows_split_at_an_encoded_lf_only(codec: str) -> None:
+    data = "one\ntwo\u010a\u0a05\nend".encode(codec)  # U+010A and U+0A05 hold 0x0a bytes
+    for encoding in (codec, "utf-16"):
+        assert _row_texts(data, encoding) == ["one", "two\u010a\u0a05", "end"]
+
+
+def test_a_utf16_byte_order_mark_is_not_shown() -> None:
+    data = codecs.BOM_UTF16_BE + "hi\nyo".encode("utf-16-be")
+    assert _row_texts(data, "utf-16") == ["hi", "yo"]
+
+
+def test_a_surrogate_pair_cut_by_the_row_limit_stays_whole() -> None:
+    data = "ab😀c".encode("utf-16-le")
+    texts = _row_texts(data, "utf-16-le", max_len=6)
+    assert "".join(texts) == "ab😀c"
+    assert "😀" in texts[0]
+
+
+def test_rows_of_a_growing_buffer_continue_from_the_last_row() -> None:
+    data = "one\ntwo\nthr".encode("utf-16-le")
+    first = row_spans(data, "utf-16")
+    more = data + "ee\n".encode("utf-16-le")
+    assert [*first[:-1], *row_spans(more, "utf-16", start=first[-1][0])] == row_spans(
+        more, "utf-16"
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(max_size=200),
+    st.sampled_from(["utf-8", "utf-16-le", "utf-16-be", "utf-16"]),
+    st.integers(min_value=2, max_value=40),
+)
+def test_rows_show_every_character_once(text: str, encoding: str, max_len: int) -> None:
+    codec = "utf-16-le" if encoding == "utf-16" else encoding
+    data = (codecs.BOM_UTF16_LE if encoding == "utf-16" else b"") + text.encode(
+        codec, "surrogatepass"
+    )
+    spans = row_spans(data, encoding, max_len)
+    assert b"".join(data[s:e] for s, e in spans) == data
+    nl = "\n".encode(codec)
+    shown = "".join(
+        _shown(decoded_row(data, s, e, encoding)) + ("\n" if data[s:e].endswith(nl) else "")
+        for s, e in spans
+    )
+    assert shown == _shown(decode_segments(data, encoding))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from(ENCODINGS), st.integers(min_value=2, max_value=40))
+def test_any_bytes_make_bounded_printable_rows(data: bytes, encoding: str, max_len: int) -> None:
+    spans = row_spans(data, encoding, max_len)
+    assert b"".join(data[s:e] for s, e in spans) == data
+    for start, end in spans:
+        assert end - start <= max_len + 2
+        shown = _shown(decoded_row(data, start, end, encoding))
+        assert all(
+            ch == "\t" or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+            for ch in shown
+        )
 
 
 # ---- sizes -------------------------------------------------------------------------------

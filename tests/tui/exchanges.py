@@ -139,8 +139,7 @@ def refused_exchange() -> Exchange:
 BINARY = bytes(range(256)) * 3
 
 
-def binary_exchange() -> Exchange:
-    request = b"\x00\x01\x02\x03"
+def binary_exchange(request: bytes = b"\x00\x01\x02\x03") -> Exchange:
     events = _tcp_events(request, BINARY[:512], BINARY[512:])
     return Exchange(
         target=Target(HOST, PORT, Transport.TCP),

@@ -21,7 +21,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from sockscope.core import views
-from sockscope.core.sanitize import Segment as TextSegment
 from sockscope.tui.content import DIM_STYLE, plain, repr_content, segments
 
 # views.line_spans cuts lines at this many bytes, so no row is unbounded.
@@ -65,47 +64,55 @@ class ContentLines:
         return self._rows[y]
 
 
-# `00000010  48 54 ...  |HTTP/1.1 200 OK.|`: offset, hex columns, ASCII gutter.
-_HEX_OFFSET = 8
-_HEX_GUTTER = 10 + 3 * views.HEX_WIDTH
-
-
 class HexLines:
-    width = _HEX_GUTTER + views.HEX_WIDTH + 2
+    """`hexdump -C` rows of `per_row` bytes (16, 8 or 4: what fits the pane)."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, per_row: int = views.HEX_WIDTH) -> None:
         self._data = data
+        self.per_row = per_row
+        self.width = views.hexdump_row_length(per_row)
+        # `00000010  48 54 ...  |HTTP/1.1 200 OK.|`: offset, hex columns, ASCII gutter.
+        self._gutter = self.width - per_row - 2
 
     def __len__(self) -> int:
-        return -(-len(self._data) // views.HEX_WIDTH)
+        return -(-len(self._data) // self.per_row)
 
     def line(self, y: int) -> Content:
-        text = views.hexdump_line(self._data, y * views.HEX_WIDTH)
+        text = views.hexdump_line(self._data, y * self.per_row, self.per_row)
         return Content.assemble(
-            (text[:_HEX_OFFSET], DIM_STYLE),
-            text[_HEX_OFFSET:_HEX_GUTTER],
-            (text[_HEX_GUTTER:], "$text-secondary"),
+            (text[:8], DIM_STYLE),
+            text[8 : self._gutter],
+            (text[self._gutter :], "$text-secondary"),
         )
 
 
 class ByteRows:
-    """`views.line_spans(data)`: rows ending after each LF or every MAX_LINE bytes.
+    """`views.row_spans(data, encoding)`: rows ending after each (encoded) LF or every
+    MAX_LINE bytes. The default, a one-byte encoding, gives the plain line spans.
 
-    A received buffer only grows, so `grow` splits again only from the start of the
+    A received buffer only grows, so `of` splits again only from the start of the
     last (possibly unfinished) row: the rows before it cannot change.
     """
 
-    def __init__(self, data: bytes, spans: list[tuple[int, int]]) -> None:
+    def __init__(self, data: bytes, spans: list[tuple[int, int]], encoding: str) -> None:
         self.data = data
         self.spans = spans
+        self.encoding = encoding
 
     @classmethod
-    def of(cls, data: bytes, previous: ByteRows | None = None) -> ByteRows:
-        if previous is None or not previous.spans or not data.startswith(previous.data):
-            return cls(data, views.line_spans(data, MAX_LINE))
+    def of(
+        cls, data: bytes, previous: ByteRows | None = None, encoding: str = "latin-1"
+    ) -> ByteRows:
+        if (
+            previous is None
+            or not previous.spans
+            or previous.encoding != encoding
+            or not data.startswith(previous.data)
+        ):
+            return cls(data, views.row_spans(data, encoding, MAX_LINE), encoding)
         start = previous.spans[-1][0]
-        tail = views.line_spans(data[start:], MAX_LINE)
-        return cls(data, [*previous.spans[:-1], *((s + start, e + start) for s, e in tail)])
+        tail = views.row_spans(data, encoding, MAX_LINE, start)
+        return cls(data, [*previous.spans[:-1], *tail], encoding)
 
     @cached_property
     def widest(self) -> int:
@@ -126,59 +133,21 @@ class ReprLines:
         return repr_content(views.repr_line(self.rows.data[start:end]))
 
 
-# Encodings in which byte 0x0A is always a line feed, so each row decodes on its own.
-_BYTEWISE = {"utf-8", "ascii", "latin-1", "cp1252"}
-
-
-def _is_continuation(byte: int) -> bool:
-    return 0x80 <= byte <= 0xBF
-
-
 class DecodedLines:
-    """The decoded text, one row per byte row, decoded and sanitised only when drawn.
+    """The decoded text, one row per span of `rows` (split for their encoding), each
+    decoded and sanitised by `views.decoded_row` only when it is drawn."""
 
-    `views.decoded_lines` decodes and sanitises the whole buffer (seconds for 8 MiB),
-    so for byte-wise encodings each visible row is decoded on its own with
-    `views.decode_segments`; UTF-16, where 0x0A may be half a code unit, takes the
-    whole-buffer path.
-    """
-
-    def __init__(self, rows: ByteRows, encoding: str) -> None:
+    def __init__(self, rows: ByteRows) -> None:
         self.rows = rows
-        self.encoding = encoding
-        self._whole: list[list[TextSegment]] | None = None
-        if encoding not in _BYTEWISE:
-            self._whole = views.decoded_lines(rows.data, encoding, MAX_LINE)
         self.width = rows.widest
 
     def __len__(self) -> int:
-        return len(self._whole) if self._whole is not None else len(self.rows.spans)
+        return len(self.rows.spans)
 
     def line(self, y: int) -> Content:
-        if self._whole is not None:
-            return segments(self._whole[y], one_line=True)
-        data = self.rows.data
         start, end = self.rows.spans[y]
-        if self.encoding == "utf-8":
-            start, end = self._whole_characters(start, end)
-        chunk = data[start:end]
-        if chunk.endswith(b"\n"):
-            chunk = chunk[:-1]  # the row break itself, as views.decoded_lines drops it
-        return segments(views.decode_segments(chunk, self.encoding), one_line=True)
-
-    def _whole_characters(self, start: int, end: int) -> tuple[int, int]:
-        """Where a row was cut inside a UTF-8 character, the character's continuation
-        bytes (at most 3) go with the row that holds its first byte."""
-        data = self.rows.data
-        if start > 0 and data[start - 1] != 0x0A:
-            limit = min(start + 3, end)
-            while start < limit and _is_continuation(data[start]):
-                start += 1
-        if end < len(data) and data[end - 1] != 0x0A:
-            limit = min(end + 3, len(data))
-            while end < limit and _is_continuation(data[end]):
-                end += 1
-        return start, end
+        row = views.decoded_row(self.rows.data, start, end, self.rows.encoding)
+        return segments(row, one_line=True)
 
 
 class Stacked:

@@ -15,7 +15,7 @@ from sockscope.core.analysis import Analysis
 from sockscope.core.http import HttpResponse
 from sockscope.core.model import Exchange
 from sockscope.core.replies import Reply
-from sockscope.core.views import ENCODINGS, human_bytes
+from sockscope.core.views import ENCODINGS, HEX_WIDTH, hex_width_for, human_bytes
 from sockscope.tui.content import (
     DIM_STYLE,
     ERROR_STYLE,
@@ -55,17 +55,40 @@ class Pane(Vertical, can_focus=False):
 
 
 class SentPane(Pane):
+    """The hex dump and repr of the bytes sent; hex rows of 16, 8 or 4 bytes, the widest
+    that fits the pane (chosen again whenever the pane is resized)."""
+
+    def __init__(self, title: str, *, id: str) -> None:
+        super().__init__(title, id=id)
+        self._exchange: Exchange | None = None
+        self.per_row = 0
+
     def compose(self) -> ComposeResult:
         yield LineView(id="sent-view")
 
     def show(self, exchange: Exchange | None) -> None:
+        self._exchange = exchange
         view = self.query_one(LineView)
         data = b"" if exchange is None else exchange.sent
         if not data:
             view.show(NoLines("nothing sent yet" if exchange is None else "nothing was sent"))
         else:
-            view.show(Stacked(("hex", HexLines(data)), ("repr", ReprLines(ByteRows.of(data)))))
+            hex_lines = HexLines(data, self._fitting_width())
+            self.per_row = hex_lines.per_row
+            view.show(Stacked(("hex", hex_lines), ("repr", ReprLines(ByteRows.of(data)))))
         self.border_subtitle = "" if exchange is None else human_bytes(exchange.bytes_out)
+
+    def _fitting_width(self) -> int:
+        view = self.query_one(LineView)
+        if not view.size.width:
+            return HEX_WIDTH  # not laid out yet; the first resize chooses again
+        # Room for the vertical scrollbar is kept whether it shows or not, so the choice
+        # cannot flip it on and off (narrower rows mean more of them).
+        return hex_width_for(view.size.width - view.styles.scrollbar_size_vertical)
+
+    def on_resize(self) -> None:
+        if self._exchange is not None and self._fitting_width() != self.per_row:
+            self.show(self._exchange)
 
 
 class ReceivedPane(Pane):
@@ -94,7 +117,7 @@ class ReceivedPane(Pane):
 class DecodedPane(Pane):
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
-        self._rows = ByteRows(b"", [])
+        self._rows = ByteRows.of(b"")
 
     def compose(self) -> ComposeResult:
         yield Select(
@@ -111,21 +134,20 @@ class DecodedPane(Pane):
         value = self.query_one("#encoding", Select).value
         return value if isinstance(value, str) else ENCODINGS[0]
 
-    def show(self, rows: ByteRows, *, live: bool = False) -> None:
-        self._rows = rows
-        self._render_rows(live)
-
-    def _render_rows(self, live: bool = False) -> None:
+    def show(self, data: bytes, *, live: bool = False) -> None:
+        # Rows are split for the encoding (UTF-16 ends a row at an encoded LF) and grow
+        # with a streaming reply like the Received pane's.
+        self._rows = ByteRows.of(data, self._rows, self.encoding)
         view = self.query_one(LineView)
-        if not self._rows.data:
+        if not data:
             view.show(NoLines())
         else:
-            view.show(DecodedLines(self._rows, self.encoding), follow=live)
+            view.show(DecodedLines(self._rows), follow=live)
         self.border_subtitle = self.encoding
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        self._render_rows()
+        self.show(self._rows.data)
 
 
 class HeadersPane(Pane):
