@@ -542,17 +542,17 @@ def _step(
     send = expect = None
     until = None
     if "send" in data:
-        send = _string(data, "send", "")
+        send = _step_string(data, "send", where)
         _check_placeholders(send, defaults, f"{where}, send")
     if "expect" in data:
-        expect = _string(data, "expect", "")
+        expect = _step_string(data, "expect", where)
         try:
             parse_expect(expect, reply_protocol(parser))
         except ValueError as exc:
             raise FieldError(f"{where}, expect", _with_parser(str(exc), parser)) from None
     if "until" in data:
         try:
-            until = parse_text(_string(data, "until", ""))
+            until = parse_text(_step_string(data, "until", where))
         except PayloadError as exc:
             raise FieldError(f"{where}, until", str(exc)) from None
         if not until:
@@ -574,6 +574,13 @@ def _step(
             "needs expect or until (silence has its own seconds; a send alone waits for nothing)",
         )
     return step
+
+
+def _step_string(data: Mapping[str, object], key: str, where: str) -> str:
+    value = data[key]
+    if not isinstance(value, str):
+        raise FieldError(f"{where}, {key}", f"must be a string, got {_got(value)}")
+    return value
 
 
 def _seconds_field(data: Mapping[str, object], key: str, where: str) -> float | None:
