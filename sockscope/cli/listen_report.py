@@ -26,6 +26,9 @@ from sockscope.core.client_analysis import ClientAnalysis
 from sockscope.core.model import Exchange
 from sockscope.core.views import human_bytes, repr_lines
 
+# listen keeps no byte file of its own: --json carries every byte kept.
+MORE_HINT = "--full shows all, --json has every byte kept"
+
 
 def print_client(
     console: Console,
@@ -50,12 +53,18 @@ def print_client(
     note = human_bytes(exchange.bytes_in)
     if exchange.truncated:
         note += f", {human_bytes(len(received))} kept (the capture limit)"
-    print_hex_view(console, "Received (hex)", received, limit)
-    print_text_views(console, "Received", received, note, encoding, limit)
+    print_hex_view(console, "Received (hex)", received, limit, more=MORE_HINT)
+    print_text_views(console, "Received", received, note, encoding, limit, more=MORE_HINT)
     _print_request(console, analysis)
     if exchange.sent:
         heading(console, "Replied (repr)", human_bytes(exchange.bytes_out))
-        view(console, exchange.sent, limit, lambda data: [Text(x) for x in repr_lines(data)])
+        view(
+            console,
+            exchange.sent,
+            limit,
+            lambda data: [Text(x) for x in repr_lines(data)],
+            MORE_HINT,
+        )
     print_stopped(console, exchange)
 
 

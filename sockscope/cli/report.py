@@ -29,6 +29,8 @@ from sockscope.core.timeline import timeline_rows, timings_summary
 from sockscope.core.views import decoded_lines, hexdump_lines, human_bytes, repr_lines
 
 MAX_VIEW_BYTES = 8192  # per view, unless --full: `less` wants everything, a glance does not
+# What a cut view's "... N more" line suggests; each command names only its own options.
+MORE_HINT = "--full shows all, -o FILE saves them"
 TOKEN_STYLE = "reverse"
 HEADING_STYLE = "bold cyan"
 PROBLEM_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
@@ -95,23 +97,33 @@ def print_timeline(console: Console, exchange: Exchange) -> None:
         console.print(line)
 
 
-def print_hex_view(console: Console, name: str, data: bytes, limit: int | None) -> None:
+def print_hex_view(
+    console: Console, name: str, data: bytes, limit: int | None, *, more: str = MORE_HINT
+) -> None:
     heading(console, name, human_bytes(len(data)))
-    view(console, data, limit, lambda data: [Text(line) for line in hexdump_lines(data)])
+    view(console, data, limit, lambda data: [Text(line) for line in hexdump_lines(data)], more)
 
 
 def print_text_views(
-    console: Console, name: str, data: bytes, note: str, encoding: str, limit: int | None
+    console: Console,
+    name: str,
+    data: bytes,
+    note: str,
+    encoding: str,
+    limit: int | None,
+    *,
+    more: str = MORE_HINT,
 ) -> None:
     """`NAME (repr)` and `Decoded`: the bytes as Python shows them, and as text."""
     heading(console, f"{name} (repr)", note)
-    view(console, data, limit, lambda data: [Text(line) for line in repr_lines(data)])
+    view(console, data, limit, lambda data: [Text(line) for line in repr_lines(data)], more)
     heading(console, "Decoded", encoding)
     view(
         console,
         data,
         limit,
         lambda data: [segments_text(line) for line in decoded_lines(data, encoding)],
+        more,
     )
 
 
@@ -189,13 +201,15 @@ def heading(console: Console, name: str, note: str = "") -> None:
 
 
 def view(
-    console: Console, data: bytes, limit: int | None, render: Callable[[bytes], list[Text]]
+    console: Console,
+    data: bytes,
+    limit: int | None,
+    render: Callable[[bytes], list[Text]],
+    more: str = MORE_HINT,
 ) -> None:
     shown = data if limit is None else data[:limit]
     for line in render(shown):
         console.print(Text("  ") + line)
     if len(shown) < len(data):
         rest = human_bytes(len(data) - len(shown))
-        console.print(
-            Text(f"  ... {rest} more (--full shows all, -o FILE saves them)", style="dim")
-        )
+        console.print(Text(f"  ... {rest} more ({more})", style="dim"))
