@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -38,7 +38,10 @@ from sockscope.core.sanitize import sanitize
 from sockscope.core.templates import Template, TemplateError, load_templates
 from sockscope.tui.commands import SockscopeCommands
 from sockscope.tui.lab_info import HINT_SERVICES, LabInfo
+from sockscope.tui.options import Options
+from sockscope.tui.options import summary as options_summary
 from sockscope.tui.screens.help import HelpScreen
+from sockscope.tui.screens.options import OptionsScreen
 from sockscope.tui.widgets.byte_view import ByteRows
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.panes import (
@@ -80,6 +83,7 @@ class SockscopeApp(App[int]):
         Binding("escape", "cancel", "Cancel", id="cancel"),
         Binding("ctrl+t", "toggle_hex", "Hex/Text", id="toggle-hex"),
         Binding("ctrl+r", "crlf", "CRLF", id="crlf"),
+        Binding("ctrl+o", "options", "Options", id="options"),
         Binding("f2", "zoom", "Zoom", id="zoom"),
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
@@ -120,6 +124,11 @@ class SockscopeApp(App[int]):
         # The request text as a template last rendered it: while the editor still
         # holds exactly that, a new host or port renders the template again.
         self._rendered_text: str | None = None
+        self.options = Options()
+        # Where each exchange's capture file is (the model does not record it): by run
+        # while it streams, then by the finished Exchange's identity.
+        self._capture_by_run: dict[int, str] = {}
+        self._captures: dict[int, str] = {}
 
     def _initial_target(
         self,
@@ -282,25 +291,48 @@ class SockscopeApp(App[int]):
         else:
             host = check_host(bar.host_text)
             target = Target(host, parse_port(bar.port_text), transport, tls=self._tls_for(host))
-        policy = template.read_policy(ReadPolicy()) if template else ReadPolicy()
-        self._start(target, request, policy, template.name if template else None)
+        policy = self.options.read_policy(self._template_policy(template))
+        self._start(
+            target, request, policy, template.name if template else None, self.options.capture_file
+        )
+
+    @staticmethod
+    def _template_policy(template: Template | None) -> ReadPolicy:
+        return template.read_policy(ReadPolicy()) if template else ReadPolicy()
 
     def _tls_for(self, host: str) -> TlsOptions:
+        tls = self.options.tls
         # The lab's https certificate is signed by its own CA: trust it for the lab only.
-        if self.lab is not None and host == self.lab.host and self.lab.ca_file:
-            return TlsOptions(ca_file=self.lab.ca_file)
-        return TlsOptions()
+        if tls.ca_file is None and self.lab is not None and host == self.lab.host:
+            return replace(tls, ca_file=self.lab.ca_file)
+        return tls
 
     def _start(
-        self, target: Target, request: bytes, policy: ReadPolicy, template: str | None
+        self,
+        target: Target,
+        request: bytes,
+        policy: ReadPolicy,
+        template: str | None,
+        capture_file: str | None = None,
     ) -> None:
+        capture: BinaryIO | None = None
+        if capture_file is not None:
+            try:
+                capture = open(capture_file, "wb")  # noqa: SIM115 - the worker closes it
+            except OSError as exc:
+                self.bell()
+                note = f"cannot write the capture file {capture_file}: {exc.strerror or exc}"
+                self.query_one(StatusLine).show(self._state, None, note)
+                return
         self._run += 1
+        if capture_file is not None:
+            self._capture_by_run[self._run] = capture_file
         self._bridge = Bridge(self, self._run)
         self._live = Exchange(target, request, policy, template=template, started_at=time.time())
         self._settled.clear()
         self._show(self._live, State.CONNECTING, live=True)
         # exclusive=True cancels the previous run's worker: its engine sees the event.
-        self._converse(self._bridge, target, request, policy, template)
+        self._converse(self._bridge, target, request, policy, template, capture)
 
     @work(thread=True, exclusive=True, group="conversation", exit_on_error=False)
     def _converse(
@@ -310,9 +342,10 @@ class SockscopeApp(App[int]):
         request: bytes,
         policy: ReadPolicy,
         template: str | None,
+        capture: BinaryIO | None,
     ) -> Exchange:
         cancel = get_current_worker().cancelled_event
-        return bridge.converse(target, request, policy, cancel, template)
+        return bridge.converse(target, request, policy, cancel, template, capture)
 
     def action_cancel(self) -> None:
         if self._live is None:
@@ -352,6 +385,9 @@ class SockscopeApp(App[int]):
 
     @on(ConversationDone)
     def _done(self, message: ConversationDone) -> None:
+        capture = self._capture_by_run.pop(message.run, None)
+        if capture is not None:
+            self._captures[id(message.exchange)] = capture
         self.query_one(History).add(message.exchange)
         if message.run != self._run:
             return  # an older, cancelled run: kept in the history, not shown over this one
@@ -398,7 +434,13 @@ class SockscopeApp(App[int]):
         )
         self.query_one(HeadersPane).show(exchange, analysis)
         self.query_one(Timeline).show(exchange, live=live)
-        self.query_one(StatusLine).show(state, exchange, note)
+        if exchange is not None:
+            capture = (
+                self._capture_by_run.get(self._run) if live else self._captures.get(id(exchange))
+            )
+        else:
+            capture = None
+        self.query_one(StatusLine).show(state, exchange, note, capture)
 
     @on(OptionList.OptionSelected, "#history")
     def _recall(self, event: OptionList.OptionSelected) -> None:
@@ -424,6 +466,22 @@ class SockscopeApp(App[int]):
 
     def action_crlf(self) -> None:
         self.query_one(RequestEditor).to_crlf()
+
+    def action_options(self) -> None:
+        if isinstance(self.screen, OptionsScreen):
+            return
+        base = self._template_policy(self.query_one(TargetBar).template)
+        self.push_screen(OptionsScreen(self.options, base), self._options_chosen)
+
+    def _options_chosen(self, options: Options | None) -> None:
+        if options is not None:
+            self.options = options
+            self._show_options()
+
+    def _show_options(self) -> None:
+        self.query_one(TargetBar).set_options_summary(
+            not self.options.tls.verify, options_summary(self.options)
+        )
 
     def action_zoom(self) -> None:
         """Give the focused view the whole screen, or put it back."""

@@ -9,6 +9,7 @@ is waiting at a time; the app then redraws at most ~20 times a second.
 from __future__ import annotations
 
 import threading
+from typing import BinaryIO
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -65,11 +66,23 @@ class Bridge:
         policy: ReadPolicy,
         cancel: threading.Event,
         template: str | None,
+        capture: BinaryIO | None = None,
     ) -> Exchange:
         """Worker thread: run the exchange and post the result, even when cancelled
-        (a cancelled Textual worker no longer delivers its return value)."""
-        exchange = run_exchange(
-            target, request, policy, on_event=self.on_event, cancel=cancel, template=template
-        )
+        (a cancelled Textual worker no longer delivers its return value). Every received
+        byte goes to `capture` too, which is closed at the end."""
+        try:
+            exchange = run_exchange(
+                target,
+                request,
+                policy,
+                on_event=self.on_event,
+                cancel=cancel,
+                sink=capture.write if capture is not None else None,
+                template=template,
+            )
+        finally:
+            if capture is not None:
+                capture.close()
         self._target.post_message(ConversationDone(self.run, exchange))
         return exchange

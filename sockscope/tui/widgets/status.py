@@ -37,7 +37,10 @@ class StatusLine(Static):
         super().__init__(id=id, markup=False)
         self.state = State.READY
 
-    def show(self, state: State, exchange: Exchange | None, note: str = "") -> None:
+    def show(
+        self, state: State, exchange: Exchange | None, note: str = "", capture: str | None = None
+    ) -> None:
+        """`capture` is the file that received every byte of `exchange`, if any."""
         self.state = state
         self.set_class(state is State.FAILED, "-failed")
         parts: list[Content] = [plain(f" {state.value} ", f"reverse {_STATE_STYLE[state]}")]
@@ -52,6 +55,10 @@ class StatusLine(Static):
             parts.append(
                 plain(f" · ↑ {human_bytes(exchange.bytes_out)} ↓ {human_bytes(exchange.bytes_in)}")
             )
+            if capture is not None:
+                held = len(exchange.received)
+                parts.append(plain(f" · holding {human_bytes(held)}; all in ", WARNING_STYLE))
+                parts.append(safe(capture, WARNING_STYLE, 200, True))
             timings = timings_summary(exchange.timings())
             if timings:
                 parts.append(plain(f" · {timings}", DIM_STYLE))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
@@ -18,7 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from sockscope.core.fields import FieldError, check_host, check_unix_path, parse_port
 from sockscope.core.model import Transport
 from sockscope.core.templates import Template
-from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, plain, safe
+from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, WARNING_STYLE, plain, safe
 from sockscope.tui.lab_info import LabInfo
 
 
@@ -105,9 +106,12 @@ class TargetBar(Vertical):
                 compact=True,
             )
             yield Button("Send", id="send", variant="primary", compact=True)
-        yield Static(id="target-message")
+        with Horizontal(id="target-info"):
+            yield Static(id="target-message")
+            yield Static(id="options-summary")
 
     def on_mount(self) -> None:
+        self.query_one("#options-summary").display = False
         self.revalidate()
 
     # ---- values -------------------------------------------------------------------
@@ -135,6 +139,18 @@ class TargetBar(Vertical):
         self.query_one("#port", Input).value = "" if port is None else str(port)
         self.query_one("#transport", Select).value = transport
         self._transport = transport
+
+    def set_options_summary(self, verify_off: bool, parts: list[str]) -> None:
+        """The options that are not the defaults, right of the message line; turning
+        verification off gets a warning badge of its own."""
+        shown: list[Content] = []
+        if verify_off:
+            shown.append(plain(" verify off ", f"reverse bold {WARNING_STYLE}"))
+        if parts:
+            shown.append(safe(" · ".join(parts), DIM_STYLE, limit=120, one_line=True))
+        summary = self.query_one("#options-summary", Static)
+        summary.update(Content(" ").join(shown))
+        summary.display = bool(shown)
 
     def set_notes(self, notes: list[str]) -> None:
         """Extra plain sentences for the message line (template file problems)."""
