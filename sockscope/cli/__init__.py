@@ -1,7 +1,9 @@
-"""The `sockscope` command: the explorer by default, `send`, `lab`, `templates`, `export`."""
+"""The `sockscope` command: the explorer by default, or a sub-command named first."""
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -31,28 +33,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-def _dispatch(command: str, args: object) -> int:
-    if command == "send":
-        from sockscope.cli.send import run_send
+# Each command's module is imported only when it runs: `sockscope send` never pays for
+# Textual, and the explorer starts without the export code.
+_RUNNERS = {
+    "explore": ("sockscope.cli.explore", "run_explorer"),
+    "send": ("sockscope.cli.send", "run_send"),
+    "lab": ("sockscope.cli.lab", "run_lab"),
+    "templates": ("sockscope.cli.templates", "list_templates"),
+    "export": ("sockscope.cli.export", "run_export"),
+    "listen": ("sockscope.cli.listen", "run_listen"),
+    "compare": ("sockscope.cli.compare", "run_compare"),
+}
 
-        return run_send(args)
-    if command == "lab":
-        from sockscope.lab import serve
 
-        hostile = args.hostile  # type: ignore[attr-defined]
-        return serve(args.host, args.port_base, args.json, hostile)  # type: ignore[attr-defined]
-    if command == "export":
-        from sockscope.cli.export import run_export
-
-        return run_export(args)
-    if command == "listen":
-        from sockscope.cli.listen import run_listen
-
-        return run_listen(args)
-    if command == "templates":
-        from sockscope.cli.templates import list_templates
-
-        return list_templates(args)
-    from sockscope.cli.explore import run_explorer
-
-    return run_explorer(args)
+def _dispatch(command: str, args: argparse.Namespace) -> int:
+    module, function = _RUNNERS[command]
+    return getattr(importlib.import_module(module), function)(args)

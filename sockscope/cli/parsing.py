@@ -7,7 +7,7 @@ from typing import NoReturn
 
 from sockscope.core.model import Transport
 
-SUBCOMMANDS = ("send", "lab", "templates", "export", "listen")
+SUBCOMMANDS = ("send", "lab", "templates", "export", "listen", "compare")
 EXPORT_FORMATS = ("python", "json", "ncat", "socat", "curl", "pcap")
 TRANSPORTS = [t.value for t in Transport]
 
@@ -29,6 +29,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         "templates": _templates_parser,
         "export": _export_parser,
         "listen": _listen_parser,
+        "compare": _compare_parser,
     }[command]()
 
 
@@ -207,6 +208,18 @@ def _listen_parser() -> argparse.ArgumentParser:
     out.add_argument("-e", "--encoding", default="utf-8", help="decoding for the text view")
     out.add_argument("--json", action="store_true", help="one JSON object per line")
     out.add_argument("--full", action="store_true", help="print whole views, however long")
+    return p
+
+
+def _compare_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sockscope compare",
+        description="Compare two saved exchanges: the bytes sent, the bytes received "
+        "and the HTTP headers, with the differences marked.",
+    )
+    p.add_argument("left", metavar="A.json", help="a transcript (send --save or --json)")
+    p.add_argument("right", metavar="B.json", help="another transcript")
+    p.add_argument("--all", action="store_true", help="show identical lines too")
     return p
 
 
