@@ -12,8 +12,14 @@ from textual.content import Content
 from textual.widgets import Select
 
 from sockscope.core.analysis import Analysis
+from sockscope.core.certificate import (
+    certificate_rows,
+    peer_certificate,
+    session_summary,
+    tls_session,
+)
 from sockscope.core.http import HttpResponse
-from sockscope.core.model import Exchange
+from sockscope.core.model import ErrorKind, Exchange
 from sockscope.core.replies import Reply
 from sockscope.core.views import ENCODINGS, HEX_WIDTH, hex_width_for, human_bytes
 from sockscope.tui.content import (
@@ -156,22 +162,65 @@ class HeadersPane(Pane):
 
     def show(self, exchange: Exchange | None, analysis: Analysis | None) -> None:
         view = self.query_one(LineView)
-        if analysis is None:
+        tls = tls_rows(exchange) if exchange is not None else []
+        if analysis is None and not tls:
             view.show(
                 NoLines("status and headers go here" if exchange is None else "nothing received")
             )
             self.border_subtitle = ""
             return
-        if analysis.http is not None:
+        if analysis is None:
+            rows = [plain("nothing received", DIM_STYLE)]
+            kind = ""
+        elif analysis.http is not None:
             rows = http_rows(analysis.http)
-            self.border_subtitle = "http"
+            kind = "http"
         elif analysis.protocol is not None:
             rows = reply_rows(analysis.replies)
-            self.border_subtitle = analysis.protocol
+            kind = analysis.protocol
         else:
             rows = [plain("raw bytes: no parser applies", DIM_STYLE)]
-            self.border_subtitle = "raw"
-        view.show(ContentLines(rows))
+            kind = "raw"
+        self.border_subtitle = " · ".join(part for part in ("tls" if tls else "", kind) if part)
+        view.show(ContentLines([*tls, *rows]))
+
+
+def tls_rows(exchange: Exchange) -> list[Content]:
+    """The TLS session and the peer certificate (also the one a failed verification
+    rejected, with the reason and the hint), then a blank row; nothing without TLS."""
+    session = tls_session(exchange)
+    certificate = peer_certificate(exchange)
+    if session is None and certificate is None:
+        return []
+    rows: list[Content] = []
+    if session is not None:
+        style = OK_STYLE if session.get("verified") else WARNING_STYLE
+        rows.append(
+            Content.assemble(
+                plain("TLS      ", KEY_STYLE), safe(session_summary(session), style, one_line=True)
+            )
+        )
+    error = exchange.error
+    if error is not None and error.kind is ErrorKind.TLS_VERIFY:
+        rows.append(
+            Content.assemble(
+                plain("✗ rejected ", f"bold {ERROR_STYLE}"),
+                safe(error.message, ERROR_STYLE, 400, one_line=True),
+            )
+        )
+        if error.hint:
+            rows.append(safe(f"  {error.hint}", DIM_STYLE, 400, one_line=True))
+    if certificate is not None:
+        rows.append(plain("certificate", "bold $text-primary"))
+        for label, value in certificate_rows(certificate):
+            style = WARNING_STYLE if label in ("note", "problem") else ""
+            rows.append(
+                Content.assemble(
+                    plain(f"  {label:<8} ", KEY_STYLE), safe(str(value), style, 400, one_line=True)
+                )
+            )
+    rows.append(Content(""))
+    return rows
 
 
 _SEVERITY_STYLE = {"error": ERROR_STYLE, "warning": WARNING_STYLE, "info": DIM_STYLE}
