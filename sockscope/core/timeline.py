@@ -44,6 +44,8 @@ def _detail(event: Event) -> str:
         parts = [d.get("version"), d.get("cipher")]
         if d.get("alpn"):
             parts.append(f"ALPN {d['alpn']}")
+        if "sni" in d:  # a listener's TLS event: the name the client asked for
+            parts.append(f"SNI {d['sni']}" if d["sni"] else "no SNI")
         cert = d.get("certificate") or {}
         if cert.get("subject"):
             parts.append(f"cert {cert['subject']}")

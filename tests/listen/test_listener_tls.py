@@ -12,6 +12,7 @@ import trustme
 
 from sockscope.core.model import ErrorKind, EventType, StopReason, Transport
 from sockscope.core.responders import HttpOk
+from sockscope.core.timeline import timeline_rows
 from sockscope.engine.listener import ListenError
 
 from .conftest import WAIT
@@ -41,6 +42,20 @@ def test_openssl_s_client_sni_and_alpn_are_shown(listen) -> None:
     assert facts["sni"] == "x" and facts["alpn"] == "http/1.1"
     assert exchange.target.tls.server_name == "x"
     assert exchange.received.startswith(b"GET /via-openssl HTTP/1.1\r\n")
+    tls_row = next(row for row in timeline_rows(exchange) if row.event == "tls")
+    assert "SNI x" in tls_row.detail and "ALPN http/1.1" in tls_row.detail
+
+
+def test_a_client_sending_no_sni_says_so_in_the_timeline(listen) -> None:
+    running = listen(transport=Transport.TLS)
+    context = ssl.create_default_context(cafile=running.address.ca_file)
+    context.check_hostname = False
+    raw = socket.create_connection(("127.0.0.1", running.port))
+    with context.wrap_socket(raw) as client:  # no server_hostname: no SNI
+        client.sendall(b"hi")
+    exchange = running.next_finished()
+    tls_row = next(row for row in timeline_rows(exchange) if row.event == "tls")
+    assert "no SNI" in tls_row.detail
 
 
 def test_curl_trusts_the_ca_made_at_start(listen) -> None:
