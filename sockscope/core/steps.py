@@ -214,7 +214,7 @@ def judge(step: Step, data: bytes, protocol: str | None) -> Verdict | None:
         if step.until not in data:
             return None
         if verdict is None:
-            return Verdict(True, f'"{format_text(step.until)}"', "")
+            return Verdict(True, f'"{_escaped(step.until)}"', "")
     return verdict
 
 
@@ -259,6 +259,11 @@ def _describe(reply: Reply, protocol: str) -> str:
 
 def _first_line(data: bytes) -> str:
     return _cut(_decode(data.split(b"\n", 1)[0].rstrip(b"\r")), SHOWN_TEXT)
+
+
+def _escaped(data: bytes) -> str:
+    """Bytes in payload syntax on one line: LF as `\\n` rather than a line break."""
+    return format_text(data).replace("\n", "\\n")
 
 
 def _decode(raw: bytes) -> str:
@@ -323,7 +328,7 @@ def _wanted(step: Step) -> str:
         return f"silence for {step.silence:g} s"
     if step.expect is not None:
         return step.expect
-    return f'"{format_text(step.until or b"")}"'
+    return f'"{_escaped(step.until or b"")}"'
 
 
 def step_outcomes(exchange: Exchange) -> list[StepOutcome]:
