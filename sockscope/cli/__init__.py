@@ -43,6 +43,7 @@ _RUNNERS = {
     "export": ("sockscope.cli.export", "run_export"),
     "listen": ("sockscope.cli.listen", "run_listen"),
     "compare": ("sockscope.cli.compare", "run_compare"),
+    "open": ("sockscope.cli.open", "run_open"),
 }
 
 

@@ -7,7 +7,7 @@ from typing import NoReturn
 
 from sockscope.core.model import Transport
 
-SUBCOMMANDS = ("send", "lab", "templates", "export", "listen", "compare")
+SUBCOMMANDS = ("send", "lab", "templates", "export", "listen", "compare", "open")
 EXPORT_FORMATS = ("python", "json", "ncat", "socat", "curl", "pcap")
 TRANSPORTS = [t.value for t in Transport]
 
@@ -30,6 +30,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         "export": _export_parser,
         "listen": _listen_parser,
         "compare": _compare_parser,
+        "open": _open_parser,
     }[command]()
 
 
@@ -227,3 +228,15 @@ def _port_base(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535 - 1000:
         raise argparse.ArgumentTypeError(f"{text!r} must be a number from 1 to 64535")
     return int(text)
+
+
+def _open_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sockscope open",
+        description=(
+            "Open the explorer on saved transcripts (sockscope send --save, or f3 in the "
+            "explorer), each in the history; the last one is shown."
+        ),
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="a transcript to open")
+    return p
