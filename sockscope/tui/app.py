@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, ClassVar
@@ -36,12 +36,16 @@ from sockscope.core.model import (
 from sockscope.core.payload import PayloadError
 from sockscope.core.sanitize import sanitize
 from sockscope.core.templates import Template, TemplateError, load_templates
+from sockscope.export import ExportError
+from sockscope.export.transcript import TranscriptError
 from sockscope.tui.commands import SockscopeCommands
+from sockscope.tui.export import EXPORT_SUFFIX, write_export
 from sockscope.tui.lab_info import HINT_SERVICES, LabInfo
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
 from sockscope.tui.screens.help import HelpScreen
 from sockscope.tui.screens.options import OptionsScreen
+from sockscope.tui.screens.path import PathScreen
 from sockscope.tui.widgets.byte_view import ByteRows
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.panes import (
@@ -80,11 +84,14 @@ class SockscopeApp(App[int]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", id="send", priority=True),
-        Binding("escape", "cancel", "Cancel", id="cancel"),
-        Binding("ctrl+t", "toggle_hex", "Hex/Text", id="toggle-hex"),
-        Binding("ctrl+r", "crlf", "CRLF", id="crlf"),
+        Binding("escape", "cancel", "Stop", id="cancel"),
+        Binding("ctrl+t", "toggle_hex", "Hex", id="toggle-hex"),
+        # The request editor names it when a bare LF needs it; the footer is full at 80.
+        Binding("ctrl+r", "crlf", "CRLF", id="crlf", show=False),
         Binding("ctrl+o", "options", "Options", id="options"),
-        Binding("f2", "zoom", "Zoom", id="zoom"),
+        Binding("f3", "save", "Save", id="save"),
+        Binding("f5", "replay", "Replay", id="replay"),
+        Binding("f2", "zoom", "Zoom", id="zoom", show=False),  # in the help and the palette
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
@@ -98,6 +105,7 @@ class SockscopeApp(App[int]):
         transport: str | None = None,
         lab: LabInfo | None = None,
         exchange: Exchange | None = None,
+        exchanges: Sequence[Exchange] = (),
         templates: Mapping[str, Template] | None = None,
         template_dir: Path | None = None,
         cursor_blink: bool = True,
@@ -110,8 +118,10 @@ class SockscopeApp(App[int]):
         self.template_problems = problems
         self.lab = lab
         self._cursor_blink = cursor_blink
-        self._preloaded = exchange
-        self._initial = self._initial_target(host, port, template, transport, exchange)
+        # Saved exchanges to open with, in history order; the last one is shown.
+        self._preloaded = [*exchanges, *([exchange] if exchange is not None else [])]
+        last = self._preloaded[-1] if self._preloaded else None
+        self._initial = self._initial_target(host, port, template, transport, last)
         self._run = 0
         self._bridge: Bridge | None = None
         self._live: Exchange | None = None
@@ -129,6 +139,8 @@ class SockscopeApp(App[int]):
         # while it streams, then by the finished Exchange's identity.
         self._capture_by_run: dict[int, str] = {}
         self._captures: dict[int, str] = {}
+        # The finished exchange the panes show: what Save, Export and Replay act on.
+        self.current: Exchange | None = None
 
     def _initial_target(
         self,
@@ -188,14 +200,15 @@ class SockscopeApp(App[int]):
         bar = self.query_one(TargetBar)
         bar.set_notes(self.template_problems)
         editor = self.query_one(RequestEditor)
-        if self._preloaded is not None:
-            exchange = self._preloaded
+        if self._preloaded:
+            exchange = self._preloaded[-1]
             template = self.templates.get(exchange.template or "")
             editor.line_protocol = bool(template and template.line_protocol)
             if template is not None and template.is_hex:
                 editor.toggle_mode()
             editor.set_bytes(exchange.request)
-            self.query_one(History).add(exchange)
+            for saved in self._preloaded:
+                self.query_one(History).add(saved)
             self._show(exchange, final_state(exchange))
         else:
             template = bar.template
@@ -418,6 +431,8 @@ class SockscopeApp(App[int]):
     ) -> None:
         self._state = state
         self._last_redraw = time.monotonic()
+        if not live:
+            self.current = exchange
         self.query_one(SentPane).show(exchange)
         received = b"" if exchange is None else exchange.received
         # While one exchange streams in (and when it ends) its rows grow from the ones
@@ -481,6 +496,63 @@ class SockscopeApp(App[int]):
     def _show_options(self) -> None:
         self.query_one(TargetBar).set_options_summary(
             not self.options.tls.verify, options_summary(self.options)
+        )
+
+    # ---- save, export, replay -------------------------------------------------------
+
+    def _chosen(self) -> tuple[int, Exchange] | None:
+        """The exchange shown and its history number; None (with a bell) if none is."""
+        exchange = self.current
+        history = self.query_one(History).exchanges
+        number = next((i + 1 for i, e in enumerate(history) if e is exchange), None)
+        if exchange is None or number is None:
+            self.bell()
+            self.notify("no finished exchange to use yet", severity="warning", markup=False)
+            return None
+        return number, exchange
+
+    def action_save(self) -> None:
+        chosen = self._chosen()
+        if chosen is not None:
+            self.export(chosen, "json", "Save transcript", "save-path")
+
+    def action_export(self, fmt: str) -> None:
+        chosen = self._chosen()
+        if chosen is not None:
+            self.export(chosen, fmt, f"Export as {fmt}", "export-path")
+
+    def export(self, chosen: tuple[int, Exchange], fmt: str, title: str, screen_id: str) -> None:
+        number, exchange = chosen
+
+        def write(path: str) -> str | None:
+            try:
+                write_export(exchange, fmt, Path(path))
+            except (ExportError, TranscriptError) as exc:
+                return str(exc)
+            except OSError as exc:
+                return f"cannot write {path}: {exc.strerror or exc}"
+            return None
+
+        def done(path: str | None) -> None:
+            if path is not None:
+                self.notify(sanitize(f"#{number} written to {path}"), title=title, markup=False)
+
+        default = f"sockscope-{number}{EXPORT_SUFFIX[fmt]}"
+        self.push_screen(PathScreen(title, default, write, id=screen_id), done)
+
+    def action_replay(self) -> None:
+        """The shown exchange's exact request bytes to its target again, with the same
+        TLS options and read policy, as a new history entry."""
+        chosen = self._chosen()
+        if chosen is None:
+            return
+        _number, exchange = chosen
+        self._start(
+            exchange.target,
+            exchange.request,
+            exchange.policy,
+            exchange.template,
+            self._captures.get(id(exchange)),
         )
 
     def action_zoom(self) -> None:

@@ -9,8 +9,20 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
+from sockscope.tui.export import EXPORT_FORMATS
+
 if TYPE_CHECKING:
     from sockscope.tui.app import SockscopeApp
+
+
+EXPORT_HELP = {
+    "json": "a JSON transcript",
+    "python": "a standard-library Python script that replays it",
+    "curl": "a curl command line (one plain HTTP/1.x request only)",
+    "ncat": "an ncat command line",
+    "socat": "a socat command line",
+    "pcap": "a pcap capture for Wireshark",
+}
 
 
 class SockscopeCommands(Provider):
@@ -29,6 +41,20 @@ class SockscopeCommands(Provider):
             "fix line endings of the request (ctrl+r)",
             (app.action_crlf),
         )
+        yield "Options", "TLS, when to stop reading, capture file (ctrl+o)", app.action_options
+        yield "Save transcript", "write the shown exchange as JSON (f3)", app.action_save
+        yield (
+            "Replay",
+            "send the shown exchange's request bytes again, same options (f5)",
+            app.action_replay,
+        )
+        for fmt in EXPORT_FORMATS:
+            yield (
+                f"Export: {fmt}",
+                f"write the shown exchange as {EXPORT_HELP[fmt]}",
+                partial(app.action_export, fmt),
+            )
+        yield "Zoom", "the focused view gets the whole screen, or back (f2)", app.action_zoom
         yield "Help", "keys, panes and stop reasons (f1)", app.action_help
         for name, template in app.templates.items():
             # Help text is parsed as markup: only our own words and numbers go there;

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sockscope.core.model import Exchange
 from sockscope.lab import LabThread
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.lab_info import LabInfo
 
 
-def launch(host: str | None, port: int | None, template: str | None, transport: str | None) -> int:
+def launch(
+    host: str | None,
+    port: int | None,
+    template: str | None,
+    transport: str | None,
+    exchanges: Sequence[Exchange] = (),
+) -> int:
     """Run the app until quit; returns its exit code.
 
-    With no host the lab starts on loopback (OS-chosen ports) so the first Send shows a
-    real exchange without touching the network; it stops when the app quits.
+    `exchanges` (saved transcripts) open in the history, the last one shown, with no
+    lab. Otherwise, with no host the lab starts on loopback (OS-chosen ports) so the
+    first Send shows a real exchange without touching the network; it stops when the
+    app quits.
     """
+    if exchanges:
+        return SockscopeApp(exchanges=exchanges).run() or 0
     if host is not None:
         app = SockscopeApp(host=host, port=port, template=template, transport=transport)
         return app.run() or 0

@@ -1,0 +1,54 @@
+"""A small modal that asks where to write a file, and writes it there.
+
+The writer runs when the path is confirmed; if it fails, its message is shown in place
+(sanitised: it may quote a transcript's text) and the typed path is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, plain, safe
+
+# Writes to the path; returns None when done, else one sentence saying what went wrong.
+Writer = Callable[[str], str | None]
+
+
+class PathScreen(ModalScreen[str | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel", id="path.cancel"),
+    ]
+
+    def __init__(self, title: str, path: str, write: Writer, *, id: str) -> None:
+        super().__init__(id=id)
+        self._title = title
+        self._path = path
+        self._write = write
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="path-body") as body:
+            body.border_title = self._title
+            body.border_subtitle = "enter writes · escape cancels"
+            yield Input(self._path, id="path-input", compact=True, select_on_focus=False)
+            yield Static(
+                plain("a path; relative to the current directory", DIM_STYLE), id="path-message"
+            )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        path = event.value.strip()
+        problem = "give a file name" if not path else self._write(path)
+        if problem is None:
+            self.dismiss(path)
+            return
+        self.app.bell()
+        self.query_one("#path-message", Static).update(
+            safe(problem, ERROR_STYLE, 400, one_line=True)
+        )
