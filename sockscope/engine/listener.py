@@ -48,10 +48,10 @@ from sockscope.core.model import (
 )
 from sockscope.core.responders import Answer, Responder
 from sockscope.core.sanitize import sanitize
-from sockscope.core.views import human_bytes
 from sockscope.engine.binding import ListenError, bind_inet, bind_unix, remove_unix
 from sockscope.engine.connection import COALESCE_BYTES, COALESCE_SECONDS, POLL, Recorder
-from sockscope.engine.errors import CallbackError, seconds
+from sockscope.engine.errors import seconds
+from sockscope.engine.listen_conversation import Conversation
 from sockscope.engine.server_tls import Identity, client_facts, server_context, throwaway_identity
 
 __all__ = ["ClientSession", "ListenAddress", "ListenConfig", "ListenError", "Listener"]
@@ -393,8 +393,8 @@ class Listener:
         client.opened()
 
 
-class _Client:
-    """The listener thread's state for one connection."""
+class _Client(Conversation):
+    """The listener thread's state for one stream connection (TCP, TLS, Unix)."""
 
     def __init__(
         self,
@@ -404,34 +404,18 @@ class _Client:
         recorder: Recorder,
         responder: Responder | None,
     ) -> None:
-        self.listener = listener
-        self.session = session
+        super().__init__(listener, session, recorder, responder)
         self.sock = sock
-        self.recorder = recorder
-        self.responder = responder
         self.handshaking = listener._context is not None
         self.out = bytearray()
         self.close_after = False  # stop sending once `out` is empty
-        self.closing = False  # we are done sending; waiting for the client to go
         self.client_done = False
-        self.deadline: float | None = None  # handshake, linger or idle clock
-        self.total = 0
-        self.kept = 0
-        self.overflowed = False
         self.pending: list[bytes] = []
         self.pending_size = 0
         self.pending_kept = 0
-        self.pending_calls = 0
-        self.pending_since = 0.0
         self._idle_reset()
 
     # ---- events ----------------------------------------------------------------------
-
-    def emit(self, type: EventType, **kwargs: Any) -> None:
-        try:
-            self.recorder.emit(type, **kwargs)
-        except CallbackError as exc:  # the event is recorded; only the callback is dropped
-            self.listener._note(f"event callback failed and was dropped: {exc.cause!r}")
 
     def flush(self) -> None:
         if self.pending_calls:
@@ -439,11 +423,6 @@ class _Client:
             self.pending = []
             self.pending_size = self.pending_kept = self.pending_calls = 0
             self.emit(EventType.RECV, data=data, size=size, calls=calls, at=self.pending_since)
-
-    def after(self) -> str:
-        """` after 1,024 bytes (512 bytes kept)` for stop messages."""
-        kept = f" ({human_bytes(self.kept)} kept)" if self.kept < self.total else ""
-        return f" after {human_bytes(self.total)}{kept}"
 
     # ---- readiness ---------------------------------------------------------------------
 
@@ -593,7 +572,6 @@ class _Client:
                 return
 
     def drain(self) -> None:
-        """Keep what already arrived before a stop; answer none of it."""
         if not self.handshaking:
             self.closing = True
             self._read()
@@ -603,27 +581,16 @@ class _Client:
         if self.pending_calls and now - self.pending_since >= COALESCE_SECONDS:
             self.flush()
         n = len(data)
-        self.total += n
-        room = max(self.listener.config.capture_limit - self.kept, 0)
-        keep = min(n, room)
+        keep = self.count(n)
         if not self.pending_calls:
             self.pending_since = now
         if keep:
             self.pending.append(data if keep == n else data[:keep])
-            self.kept += keep
             self.pending_kept += keep
         self.pending_size += n
         self.pending_calls += 1
         if keep < n and not self.overflowed:
-            self.overflowed = True
-            self.flush()
-            self.emit(
-                EventType.INFO,
-                detail={
-                    "message": f"capture limit of {human_bytes(self.listener.config.capture_limit)}"
-                    " reached: counting the rest without keeping it"
-                },
-            )
+            self.past_limit()
         elif self.pending_kept >= COALESCE_BYTES:
             self.flush()
         self._idle_reset()
@@ -690,26 +657,12 @@ class _Client:
         error = _client_error(exc, self.handshaking)
         self.finish(StopReason.ERROR, error.message, error)
 
-    def finish(self, stop: StopReason, message: str, error: ErrorInfo | None = None) -> None:
+    def release(self) -> None:
         listener = self.listener
-        if listener._clients.pop(self.session, None) is None:
-            return
-        self.flush()
         listener._sni.pop(id(self.sock), None)
-        if error is not None:
-            self.emit(EventType.ERROR, detail=error.to_dict())
         with contextlib.suppress(KeyError, ValueError):
             listener._selector.unregister(self.sock)
         self.sock.close()
-        self.emit(EventType.CLOSE)
-        exchange = self.session.exchange
-        exchange.request = exchange.sent
-        exchange.stop = stop
-        exchange.stop_message = message
-        exchange.error = error
-        if listener._on_finished is not None:
-            with contextlib.suppress(Exception):
-                listener._on_finished(self.session, exchange)
 
 
 # OpenSSL reasons a client's handshake most often fails with, seen from the server.
