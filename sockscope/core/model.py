@@ -51,6 +51,7 @@ class StopReason(StrEnum):
     BYTE_COUNT = "byte-count"
     DATAGRAM = "datagram"  # UDP: the first datagram arrived
     CAPTURE_LIMIT = "capture-limit"
+    EXPECTATION = "expectation"  # a dialogue step did not get the reply it expects
     CANCELLED = "cancelled"
     RESET = "reset"
     ERROR = "error"

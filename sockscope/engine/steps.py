@@ -90,7 +90,9 @@ def _converse(
         )
         _record(recorder, outcome)
         if not outcome.ok:
-            return replace(last, message=outcome.line)
+            # A reset or network error that ended the wait keeps its own reason.
+            stop = StopReason.EXPECTATION if last.error is None else last.stop
+            return replace(last, stop=stop, message=outcome.line)
     if last is None:
         # The last step only sent: read its reply as the template's policy says.
         last = connection.read(policy, sink=sink, started=started)

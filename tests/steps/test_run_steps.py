@@ -70,6 +70,7 @@ def test_a_failed_expectation_stops_the_dialogue_with_a_plain_message(lab) -> No
         "got 503 5.5.1 Need MAIL before RCPT"
     )
     assert exchange.stop_message == message
+    assert exchange.stop is StopReason.EXPECTATION
     assert [o.ok for o in step_outcomes(exchange)] == [True, True, False]
     assert b"QUIT" not in exchange.sent  # nothing after the failed step
     assert exchange.error is None  # the network was fine; the server said no
