@@ -33,6 +33,8 @@ class Answer:
 class Responder(Protocol):
     # The parser that fits what clients of this responder send ("http", "smtp"), or None.
     protocol: str | None
+    # Whether it can answer over UDP, where each datagram stands alone and no stream ends.
+    datagram: bool
 
     def opening(self) -> Answer:
         """Right after the connection (and any TLS handshake) is up."""
@@ -51,6 +53,7 @@ class Echo:
     """Sends every byte back as it arrives; closes once the client is done."""
 
     protocol: str | None = None
+    datagram = True
 
     def opening(self) -> Answer:
         return Answer()
@@ -66,6 +69,7 @@ class Fixed:
     """Sends `reply` once the client's first bytes arrive, then closes: a one-shot server."""
 
     protocol: str | None = None
+    datagram = True
 
     def __init__(self, reply: bytes) -> None:
         self.reply = reply
@@ -95,6 +99,7 @@ class HttpOk:
     """
 
     protocol: str | None = "http"
+    datagram = False
 
     def __init__(self, limit: int = HTTP_OK_LIMIT) -> None:
         self.limit = limit
@@ -165,6 +170,7 @@ class SmtpGreeting:
     """Greets with 220 and answers each command minimally; accepts mail but keeps none."""
 
     protocol: str | None = "smtp"
+    datagram = False
     GREETING = b"220 sockscope.listen ESMTP sockscope listen (nothing is delivered)\r\n"
     ANSWERS: ClassVar[dict[str, bytes]] = {
         "EHLO": b"250-sockscope.listen\r\n250-8BITMIME\r\n250 SIZE 1048576\r\n",
@@ -210,6 +216,13 @@ REPLY_TEMPLATES: dict[str, tuple[str, Callable[[], Responder]]] = {
     "smtp-greeting": ("220, then minimal answers to SMTP commands (nothing kept)", SmtpGreeting),
     "echo": ("send every byte back as it arrives", Echo),
 }
+
+
+def datagram_refusal(responder: Responder, name: str = "this reply template") -> str | None:
+    """Why `responder` cannot answer over UDP, in one sentence; None when it can."""
+    if responder.datagram:
+        return None
+    return f"{sanitize(name)} needs a stream (tcp, tls or unix); over udp use echo or a fixed reply"
 
 
 def make_responder(name: str) -> Responder:

@@ -28,19 +28,24 @@ class ListenError(Exception):
         self.message = message
 
 
-def bind_inet(host: str, port: int) -> socket.socket:
-    """A non-blocking stream socket listening on host:port (port 0: the OS picks)."""
+def bind_inet(host: str, port: int, *, datagram: bool = False) -> socket.socket:
+    """A non-blocking stream socket listening on host:port (port 0: the OS picks), or with
+    `datagram` a UDP socket bound there."""
+    kind = socket.SOCK_DGRAM if datagram else socket.SOCK_STREAM
     try:
-        infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(host, port, 0, kind, 0, socket.AI_PASSIVE)
     except socket.gaierror:
         raise ListenError("HOST", f"cannot resolve {sanitize(host)!r} to a local address") from None
     family, kind, proto, _name, sockaddr = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
-        # A restarted listener can take its port back while old connections wind down.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(sockaddr)
-        sock.listen(BACKLOG)
+        if datagram:
+            sock.bind(sockaddr)  # no SO_REUSEADDR: on UDP it would let two listeners share
+        else:
+            # A restarted listener can take its port back while old connections wind down.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(sockaddr)
+            sock.listen(BACKLOG)
     except OSError as exc:
         sock.close()
         raise _bind_error(exc, host, port) from None

@@ -7,6 +7,11 @@ recorded as an Exchange whose events are the usual ones seen from the server's s
 CONNECT (the client arrived; `peer`), TLS (`sni`, `alpn`), RECV (the client's bytes),
 SEND (our replies), SHUTDOWN (we finished sending), CLOSE, ERROR, INFO.
 
+UDP (see listen_udp.py): one conversation per client address, ended by its silence
+(`idle_timeout`, 5 s when None); every datagram is a RECV event of its own, every reply
+(`send()`, a responder's answer) one datagram to that address. Only responders with
+`datagram` set (echo, fixed replies) may answer over UDP; `start()` refuses the others.
+
 The Exchange's `target` is the client as seen from here: its address and port (for Unix
 sockets, which rarely have a client address, the listening path and no port), with the
 transport, and for TLS `tls.server_name` = the client's SNI and `tls.alpn` = what we offer.
@@ -14,7 +19,8 @@ transport, and for TLS `tls.server_name` = the client's SNI and `tls.alpn` = wha
 
 Limits: past `max_clients` open conversations a new connection is accepted and closed at
 once, with a note (the client sees the connection close; nothing waits unseen in the
-kernel backlog). Past `capture_limit` bytes from one client the rest is counted, not kept.
+kernel backlog); over UDP a new address's datagrams are dropped, noted once. Past
+`capture_limit` bytes from one client the rest is counted, not kept.
 """
 
 from __future__ import annotations
@@ -46,12 +52,13 @@ from sockscope.core.model import (
     TlsOptions,
     Transport,
 )
-from sockscope.core.responders import Answer, Responder
+from sockscope.core.responders import Answer, Responder, datagram_refusal
 from sockscope.core.sanitize import sanitize
 from sockscope.engine.binding import ListenError, bind_inet, bind_unix, remove_unix
 from sockscope.engine.connection import COALESCE_BYTES, COALESCE_SECONDS, POLL, Recorder
 from sockscope.engine.errors import seconds
 from sockscope.engine.listen_conversation import Conversation
+from sockscope.engine.listen_udp import DatagramEndpoint
 from sockscope.engine.server_tls import Identity, client_facts, server_context, throwaway_identity
 
 __all__ = ["ClientSession", "ListenAddress", "ListenConfig", "ListenError", "Listener"]
@@ -68,7 +75,7 @@ _RESETS = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
 class ListenConfig:
     host: str = "127.0.0.1"  # the address to bind, or the Unix socket path
     port: int | None = 0  # 0: the OS picks; None for Unix
-    transport: Transport = Transport.TCP  # TCP, TLS or UNIX
+    transport: Transport = Transport.TCP  # TCP, TLS, UDP or UNIX
     max_clients: int = 16
     capture_limit: int = 1024 * 1024  # bytes kept per client
     cert_file: str | None = None  # TLS: PEM chain (and key); None: made at start
@@ -76,7 +83,8 @@ class ListenConfig:
     alpn: tuple[str, ...] = ("http/1.1",)  # offered; we speak HTTP/1.1 whatever is chosen
     handshake_timeout: float = 10.0
     linger: float = 2.0  # after our last reply, how long the client may stay
-    idle_timeout: float | None = None  # close a client silent this long; None: never
+    # Close a client silent this long; None: never (UDP: listen_udp.UDP_IDLE, 5 s).
+    idle_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -113,11 +121,13 @@ class ClientSession:
         return self.exchange.finished
 
     def send(self, data: bytes) -> None:
-        """Queue `data` for this client; a SEND event follows once it is written."""
+        """Queue `data` for this client; a SEND event follows once it is written.
+        Over UDP `data` is one datagram (sendto the client's address); b"" sends nothing."""
         self._listener._post(self, Answer(data))
 
     def close(self) -> None:
-        """Finish sending (queued bytes first), then close once the client goes or lingers."""
+        """Finish sending (queued bytes first), then close once the client goes or lingers.
+        Over UDP: stop replying; the conversation ends `linger` seconds later."""
         self._listener._post(self, Answer(close=True))
 
 
@@ -150,7 +160,8 @@ class Listener:
         self._context: ssl.SSLContext | None = None
         self._identity: Identity | None = None
         self._unix_inode: int | None = None
-        self._clients: dict[ClientSession, _Client] = {}
+        self._clients: dict[ClientSession, Conversation] = {}
+        self._datagrams: DatagramEndpoint | None = None
         self._inbox: queue.SimpleQueue[tuple[ClientSession, Answer]] = queue.SimpleQueue()
         self._wake_r, self._wake_w = socket.socketpair()
         self._numbers = itertools.count(1)
@@ -167,9 +178,12 @@ class Listener:
                 self._server, note = bind_unix(config.host)
                 self._unix_inode = os.stat(config.host).st_ino
                 self.address = ListenAddress(config.host, None, Transport.UNIX)
-            elif config.transport in (Transport.TCP, Transport.TLS):
+            elif config.transport in (Transport.TCP, Transport.TLS, Transport.UDP):
+                datagram = config.transport is Transport.UDP
+                if datagram:
+                    self._check_datagram_responder()
                 self._tls_setup()
-                self._server = bind_inet(config.host, config.port or 0)
+                self._server = bind_inet(config.host, config.port or 0, datagram=datagram)
                 host, port = self._server.getsockname()[:2]
                 ca = self._identity.ca_file if self._identity else None
                 self.address = ListenAddress(host, port, config.transport, ca)
@@ -179,7 +193,12 @@ class Listener:
         except BaseException:
             self._release()
             raise
-        self._selector.register(self._server, selectors.EVENT_READ, self._accept)
+        if config.transport is Transport.UDP:
+            self._server.setblocking(False)
+            self._datagrams = DatagramEndpoint(self, self._server)
+            self._selector.register(self._server, selectors.EVENT_READ, self._datagrams.ready)
+        else:
+            self._selector.register(self._server, selectors.EVENT_READ, self._accept)
         self._selector.register(self._wake_r, selectors.EVENT_READ, self._drain_wakeups)
         self._wake_r.setblocking(False)
         if note:
@@ -187,6 +206,11 @@ class Listener:
         self._thread = threading.Thread(target=self._serve, name="sockscope-listen", daemon=True)
         self._thread.start()
         return self.address
+
+    def _check_datagram_responder(self) -> None:
+        refusal = datagram_refusal(self._responder()) if self._responder is not None else None
+        if refusal is not None:
+            raise ListenError("--reply-template", refusal)
 
     def _tls_setup(self) -> None:
         config = self.config
@@ -344,7 +368,6 @@ class Listener:
 
     def _admit(self, sock: socket.socket, sockaddr: Any, peer: str, facts: dict[str, Any]) -> None:
         config = self.config
-        number = next(self._numbers)
         if sock.family == socket.AF_UNIX:
             target = Target(config.host, None, Transport.UNIX)
         else:
@@ -356,27 +379,9 @@ class Listener:
                 if config.transport is Transport.TLS
                 else TlsOptions(),
             )
-        policy = ReadPolicy(
-            connect_timeout=config.handshake_timeout,
-            idle_timeout=config.idle_timeout,
-            deadline=None,
-            capture_limit=config.capture_limit,
-            overflow=Overflow.COUNT,
-        )
-        recorder = Recorder()
-        exchange = Exchange(target, b"", policy, recorder.events, started_at=time.time())
-        session = ClientSession(self, number, peer, exchange)
-        if self._on_event is not None:
-            recorder.on_event = functools.partial(self._on_event, session)
-        self.sessions.append(session)
-        responder = self._responder() if self._responder is not None else None
+        session, recorder, responder = self._new_session(target, peer)
         client = _Client(self, session, sock, recorder, responder)
-        self._clients[session] = client
-        if self._on_client is not None:
-            with contextlib.suppress(Exception):
-                self._on_client(session)
-        assert self.address is not None
-        client.emit(EventType.CONNECT, detail={**facts, "listener": self.address.label})
+        self._welcome(client, facts)
         sock.setblocking(False)
         if self._context is not None:
             try:
@@ -391,6 +396,37 @@ class Listener:
             return
         self._selector.register(sock, selectors.EVENT_READ, client.ready)
         client.opened()
+
+    def _new_session(
+        self, target: Target, peer: str
+    ) -> tuple[ClientSession, Recorder, Responder | None]:
+        """A numbered session for a new client, its recorder, and a fresh responder."""
+        config = self.config
+        policy = ReadPolicy(
+            connect_timeout=config.handshake_timeout,
+            idle_timeout=config.idle_timeout,
+            deadline=None,
+            first_datagram=False,
+            capture_limit=config.capture_limit,
+            overflow=Overflow.COUNT,
+        )
+        recorder = Recorder()
+        exchange = Exchange(target, b"", policy, recorder.events, started_at=time.time())
+        session = ClientSession(self, next(self._numbers), peer, exchange)
+        if self._on_event is not None:
+            recorder.on_event = functools.partial(self._on_event, session)
+        self.sessions.append(session)
+        responder = self._responder() if self._responder is not None else None
+        return session, recorder, responder
+
+    def _welcome(self, client: Conversation, facts: dict[str, Any]) -> None:
+        """Count `client` in, tell `on_client`, and record its CONNECT event."""
+        self._clients[client.session] = client
+        if self._on_client is not None:
+            with contextlib.suppress(Exception):
+                self._on_client(client.session)
+        assert self.address is not None
+        client.emit(EventType.CONNECT, detail={**facts, "listener": self.address.label})
 
 
 class _Client(Conversation):
