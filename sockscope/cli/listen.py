@@ -32,9 +32,11 @@ from sockscope.core.fields import (
 )
 from sockscope.core.model import Exchange, StopReason, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text
-from sockscope.core.responders import Fixed, Responder, make_responder
+from sockscope.core.responders import Fixed, Responder, datagram_refusal, make_responder
 from sockscope.core.sanitize import sanitize
 from sockscope.core.views import check_encoding, human_bytes
+from sockscope.engine.errors import seconds
+from sockscope.engine.listen_udp import UDP_IDLE
 from sockscope.engine.listener import (
     ClientSession,
     ListenAddress,
@@ -93,7 +95,10 @@ def _plan(args: argparse.Namespace) -> ListenPlan:
                 f"{sanitize(host)} is not a loopback address: other machines can connect"
             )
     cert, key = _tls_files(args, transport)
-    responder, protocol, reply = _reply(args)
+    responder, protocol, reply = _reply(args, transport)
+    idle = None if args.idle is None else parse_seconds(args.idle, "--idle")
+    if idle is None and transport is Transport.UDP:
+        idle = UDP_IDLE  # a UDP client never says goodbye: its silence ends the conversation
     config = ListenConfig(
         host=host,
         port=port,
@@ -104,7 +109,7 @@ def _plan(args: argparse.Namespace) -> ListenPlan:
         key_file=key,
         alpn=_alpn(args.alpn),
         linger=parse_seconds(args.linger, "--linger"),
-        idle_timeout=None if args.idle is None else parse_seconds(args.idle, "--idle"),
+        idle_timeout=idle,
     )
     try:
         encoding = check_encoding(args.encoding)
@@ -150,7 +155,9 @@ def _tls_files(args: argparse.Namespace, transport: Transport) -> tuple[str | No
     return args.cert, args.key
 
 
-def _reply(args: argparse.Namespace) -> tuple[Callable[[], Responder] | None, str | None, str]:
+def _reply(
+    args: argparse.Namespace, transport: Transport
+) -> tuple[Callable[[], Responder] | None, str | None, str]:
     if args.reply is not None:
         data = parse_text(args.reply)
         return (lambda: Fixed(data)), None, f"fixed reply of {human_bytes(len(data))}"
@@ -160,9 +167,13 @@ def _reply(args: argparse.Namespace) -> tuple[Callable[[], Responder] | None, st
     if args.reply_template is not None:
         name = args.reply_template
         try:
-            protocol = make_responder(name).protocol
+            sample = make_responder(name)
         except ValueError as exc:
             raise FieldError("--reply-template", str(exc)) from None
+        refusal = datagram_refusal(sample, name) if transport is Transport.UDP else None
+        if refusal is not None:
+            raise FieldError("--reply-template", refusal)
+        protocol = sample.protocol
         return (lambda: make_responder(name)), protocol, f"template {name}"
     return None, None, "none (watching only)"
 
@@ -252,6 +263,7 @@ class _Printer:
                         "ca_file": address.ca_file,
                         "max_clients": config.max_clients,
                         "capture_limit": config.capture_limit,
+                        "idle": config.idle_timeout,
                         "reply": plan.reply,
                     }
                 }
@@ -265,6 +277,13 @@ class _Printer:
             f"{human_bytes(config.capture_limit)} kept per client · reply: {plan.reply}",
             "dim",
         )
+        if address.transport is Transport.UDP:
+            self._say(
+                f"  a client is its address; its conversation ends after "
+                f"{seconds(config.idle_timeout or UDP_IDLE)} without a datagram "
+                f"(try: nc -u {address.host} {address.port})",
+                "dim",
+            )
         if address.ca_file:
             host = "localhost" if _is_loopback(address.host) else address.host
             self._say(f"  CA certificate: {address.ca_file}")
@@ -284,7 +303,9 @@ class _Printer:
         if kind == "client":
             session: ClientSession = item
             if not self.as_json:
-                self._say(f"client {session.number} connected: {session.peer}", "dim")
+                udp = session.exchange.target.transport is Transport.UDP
+                how = "first datagram from" if udp else "connected:"
+                self._say(f"client {session.number} {how} {session.peer}", "dim")
             return 0
         session, exchange = item
         self._finished(session, exchange)

@@ -130,6 +130,7 @@ def test_binding_anything_but_loopback_needs_the_host_named(listen_cli) -> None:
         (["0", "--max-clients", "0"], "--max-clients", "from 1"),
         (["0", "--capture-limit", "lots"], "--capture-limit", "64k"),
         (["0", "--reply", "x", "--reply-hex", "41"], "not allowed with", "--reply"),
+        (["0", "-t", "udp", "--reply-template", "http-ok"], "--reply-template", "over udp"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_field_exit_2(capsys, args, field, fix) -> None:
@@ -153,3 +154,62 @@ def test_a_port_in_use_is_one_line_exit_1(capsys) -> None:
         f"sockscope listen: error: PORT: 127.0.0.1:{port} is already in use; "
         "pick another port, or 0"
     )
+
+
+def test_udp_json_one_object_per_client_address_after_its_silence(listen_cli) -> None:
+    running = listen_cli("0", "--transport", "udp", "--reply-template", "echo", "--idle", "0.2")
+    listening = running.listening
+    assert listening["transport"] == "udp" and listening["idle"] == 0.2
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.settimeout(WAIT)
+        client.sendto(b"", ("127.0.0.1", listening["port"]))
+        client.sendto(b"ping\r\n", ("127.0.0.1", listening["port"]))
+        assert client.recv(100) == b"ping\r\n"
+        port = client.getsockname()[1]
+    out = running.next_json()
+    assert out["peer"] == f"127.0.0.1:{port}" and out["target"]["transport"] == "udp"
+    recvs = [e for e in out["events"] if e["type"] == "recv"]
+    assert [(e["size"], e.get("detail")) for e in recvs] == [
+        (0, {"note": "0-byte datagram"}),
+        (6, None),
+    ]
+    assert out["stop_reason"] == "idle-timeout"
+    assert base64.b64decode(out["received_b64"]) == b"ping\r\n"
+
+
+def test_udp_defaults_to_five_seconds_of_silence_per_client() -> None:
+    from sockscope.cli.listen import plan_listen
+    from sockscope.cli.parsing import build_parser
+
+    plan = plan_listen(build_parser("listen").parse_args(["0", "-t", "udp"]))
+    assert plan.config.idle_timeout == 5.0
+    tcp = plan_listen(build_parser("listen").parse_args(["0"]))
+    assert tcp.config.idle_timeout is None
+
+
+def test_a_long_view_names_the_options_listen_has() -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sockscope",
+            "listen",
+            *("0", "-t", "udp", "--idle", "0.2", "--count", "1"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().split(":")[1].split()[0])
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.sendto(b"q" * 20_000, ("127.0.0.1", port))
+        out, err = proc.communicate(timeout=WAIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "more (--full shows all, --json has every byte kept)" in out
+    assert "-o FILE" not in out
