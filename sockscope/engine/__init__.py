@@ -6,6 +6,17 @@ No Textual, no Rich: the CLI, the app's worker threads and the tests all call it
 from sockscope.engine.connection import Connection, ReadOutcome, Recorder
 from sockscope.engine.errors import classify
 from sockscope.engine.run import run_exchange
+from sockscope.engine.session import Action, Session, SessionState
 from sockscope.engine.steps import run_steps
 
-__all__ = ["Connection", "ReadOutcome", "Recorder", "classify", "run_exchange", "run_steps"]
+__all__ = [
+    "Action",
+    "Connection",
+    "ReadOutcome",
+    "Recorder",
+    "Session",
+    "SessionState",
+    "classify",
+    "run_exchange",
+    "run_steps",
+]
