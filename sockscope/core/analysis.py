@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sockscope.core.http import HttpResponse, looks_like_http, parse_response
+from sockscope.core.http import HttpRequest, HttpResponse, looks_like_http, parse_response
 from sockscope.core.model import Exchange, StopReason
 from sockscope.core.replies import Reply, parse_replies
 
@@ -63,13 +63,20 @@ def http_to_dict(response: HttpResponse | None) -> dict[str, Any] | None:
         "version": response.version,
         "status": response.status,
         "reason": response.reason,
-        "headers": [[name, value] for name, value in response.headers],
-        "body_b64": base64.b64encode(response.body).decode("ascii"),
-        "framing": response.framing,
-        "complete": response.complete,
+        **message_fields(response),
+    }
+
+
+def message_fields(message: HttpResponse | HttpRequest) -> dict[str, Any]:
+    """What requests and responses share in JSON: headers, body, framing, problems."""
+    return {
+        "headers": [[name, value] for name, value in message.headers],
+        "body_b64": base64.b64encode(message.body).decode("ascii"),
+        "framing": message.framing,
+        "complete": message.complete,
         "problems": [
             {"code": p.code, "message": p.message, "line": p.line, "severity": p.severity}
-            for p in response.problems
+            for p in message.problems
         ],
     }
 

@@ -6,10 +6,10 @@ decides which parser applies, for the CLI printer, the JSON output and the app.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from typing import Any
 
+from sockscope.core.analysis import message_fields
 from sockscope.core.commands import Command, looks_like_commands, parse_commands
 from sockscope.core.http import HttpRequest, looks_like_request, parse_request
 
@@ -44,14 +44,7 @@ def client_analysis_to_dict(analysis: ClientAnalysis) -> dict[str, Any]:
             "method": request.method,
             "target": request.target,
             "version": request.version,
-            "headers": [[name, value] for name, value in request.headers],
-            "body_b64": base64.b64encode(request.body).decode("ascii"),
-            "framing": request.framing,
-            "complete": request.complete,
-            "problems": [
-                {"code": p.code, "message": p.message, "line": p.line, "severity": p.severity}
-                for p in request.problems
-            ],
+            **message_fields(request),
         }
     out["commands"] = [
         {
