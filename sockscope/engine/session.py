@@ -49,6 +49,8 @@ from sockscope.engine.errors import CallbackError, Cancelled, TlsVerifyFailed, c
 # answers while it reads (echo) would otherwise fill our receive buffer, stop reading,
 # and leave both sides blocked in send.
 SEND_PIECE = 64 * 1024
+# How the reader's note on passing the capture limit begins (connection.py).
+_CAPTURE_NOTE = "capture limit of "
 
 
 class SessionState(StrEnum):
@@ -134,11 +136,24 @@ class _Interrupt(threading.Event):
 class _SessionRecorder(Recorder):
     """Tags sends and replies with the current turn and counts the bytes kept."""
 
-    def __init__(self, on_event: Callable[[Event], None] | None) -> None:
+    def __init__(self, on_event: Callable[[Event], None] | None, capture_limit: int) -> None:
         super().__init__(on_event)
+        self.capture_limit = capture_limit
         self.turn = 0
         self.kept = 0
         self.received = 0
+        self.overflowed = False
+
+    def info(self, message: str, **facts: Any) -> None:
+        if message.startswith(_CAPTURE_NOTE):
+            # Each read notes the limit it was given, the room left; the session says it
+            # once, with its own limit.
+            if self.overflowed:
+                return
+            self.overflowed = True
+            limit = human_bytes(self.capture_limit)
+            message = f"{_CAPTURE_NOTE}{limit} reached: counting the rest without keeping it"
+        super().info(message, **facts)
 
     def emit(
         self,
@@ -192,7 +207,7 @@ class Session:
         self._stopping = threading.Event()  # Close or Reset was asked for
         self._half_closing = False  # a half-close was accepted: no more sends
         self._half_closed = False  # ...and done
-        self._recorder = _SessionRecorder(on_event)
+        self._recorder = _SessionRecorder(on_event, policy.capture_limit)
         self._interrupt = _Interrupt(self._cancel, self._stopping, self._wake)
         self._exchange = Exchange(
             target, b"", policy, events=self._recorder.events, template=template

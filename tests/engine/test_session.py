@@ -17,6 +17,7 @@ from sockscope.core.model import (
     ErrorKind,
     Event,
     EventType,
+    Overflow,
     ReadPolicy,
     StopReason,
     Target,
@@ -401,3 +402,54 @@ def test_close_while_connecting_gives_up(short_dir: Path, watch: Watch) -> None:
         finally:
             for client in waiting:
                 client.close()
+
+
+def test_bytes_that_arrived_before_a_send_stay_in_the_turn_before_it(
+    servers: Servers, watch: Watch, open_session: Callable[..., Session]
+) -> None:
+    sent = threading.Event()
+
+    def greet_then_echo(conn: socket.socket, release: threading.Event) -> None:
+        conn.sendall(b"early bird\n")
+        sent.set()
+        while data := conn.recv(65536):
+            conn.sendall(data)
+
+    session = open_session(Target("127.0.0.1", servers.tcp(greet_then_echo)))
+    assert sent.wait(WAIT)  # on loopback the greeting is in our receive buffer now
+    assert session.send(b"worm\n") is None
+
+    assert watch.reply_ends(1, b"worm\n") == b"worm\n"
+    assert watch.reply(0) == b"early bird\n"
+
+
+def test_the_capture_limit_counts_for_the_whole_session(
+    lab, watch: Watch, open_session: Callable[..., Session]
+) -> None:
+    session = open_session(Target(lab.host, lab.port("echo")), replace(POLICY, capture_limit=10))
+    assert session.send(b"12345678\n") is None
+    assert watch.reply_ends(1, b"\n") == b"12345678\n"
+    assert session.send(b"abcdefgh\n") is None
+
+    assert watch.reached(S.CLOSED) == "closed at the capture limit (10 bytes kept)"
+    exchange = session.exchange()
+    assert exchange.received == b"12345678\na"
+    assert exchange.stop is StopReason.CAPTURE_LIMIT
+
+
+def test_past_the_capture_limit_with_overflow_count_the_session_keeps_counting(
+    lab, watch: Watch, open_session: Callable[..., Session]
+) -> None:
+    policy = replace(POLICY, capture_limit=6, overflow=Overflow.COUNT)
+    session = open_session(Target(lab.host, lab.port("echo")), policy)
+    expected = 0
+    for line in [b"one\n", b"two\n", b"three\n"]:
+        assert session.send(line) is None
+        expected += len(line)
+        watch.until(lambda n=expected: session.exchange().bytes_in == n, f"{expected} bytes")
+
+    exchange = session.exchange()
+    assert session.state is S.OPEN
+    assert exchange.received == b"one\ntw"
+    notes = [e.detail["message"] for e in exchange.events if e.type is EventType.INFO]
+    assert notes == ["capture limit of 6 bytes reached: counting the rest without keeping it"]
