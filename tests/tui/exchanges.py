@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sockscope.core.model import (
     ErrorInfo,
     ErrorKind,
@@ -11,6 +13,7 @@ from sockscope.core.model import (
     ReadPolicy,
     StopReason,
     Target,
+    TlsOptions,
     Transport,
 )
 from sockscope.tui.lab_info import LabInfo
@@ -198,4 +201,45 @@ def hostile_exchange() -> Exchange:
         error=error,
         started_at=STARTED,
         template="http-get",
+    )
+
+
+# The facts the engine records for a handshake (engine/tlsinfo.py), fixed.
+CERTIFICATE = {
+    "sha256": "47:DD:D6:E2:55:84:64:50:A3:80:83:79:4C:F0:98:7D:"
+    "F3:1F:6B:62:5C:56:94:54:AA:0B:EE:D1:1E:56:32:AB",
+    "size": 603,
+    "version": 3,
+    "serial": "608343A28016A9B995C2418848C410EA3E8D2C80",
+    "issuer": "O=sockscope lab, CN=localhost",
+    "subject": "O=sockscope lab, CN=localhost",
+    "self_signed": True,
+    "common_name": "localhost",
+    "not_before": "2026-01-01T00:00:00Z",
+    "not_after": "2027-01-01T00:00:00Z",
+    "san": ["DNS:localhost", "IP:127.0.0.1"],
+}
+
+
+def tls_session_detail(certificate: dict[str, object] | None = None) -> dict[str, object]:
+    return {
+        "version": "TLSv1.3",
+        "cipher": "TLS_AES_256_GCM_SHA384",
+        "bits": 256,
+        "alpn": "http/1.1",
+        "server_name": "localhost",
+        "verified": False,
+        "certificate": CERTIFICATE if certificate is None else certificate,
+    }
+
+
+def tls_exchange() -> Exchange:
+    """HTTPS with verification off, to a self-signed certificate."""
+    base = http_exchange()
+    events = list(base.events)
+    events.insert(2, Event(EventType.TLS, 0.0009, detail=tls_session_detail()))
+    return replace(
+        base,
+        target=Target(HOST, 8443, Transport.TLS, tls=TlsOptions(verify=False, alpn=("http/1.1",))),
+        events=events,
     )

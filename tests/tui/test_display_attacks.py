@@ -9,13 +9,19 @@ from dataclasses import replace
 
 import pytest
 from rich.segment import Segment
-from textual.widgets import Select
+from textual.widgets import Input, Select
 
-from sockscope.core.model import ErrorInfo, ErrorKind, Event, EventType
+from sockscope.core.model import ErrorInfo, ErrorKind, Event, EventType, Transport
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.widgets.byte_view import LineView
 
-from .exchanges import DISPLAY_ATTACKS, hostile_exchange, http_exchange
+from .exchanges import (
+    CERTIFICATE,
+    DISPLAY_ATTACKS,
+    hostile_exchange,
+    http_exchange,
+    tls_session_detail,
+)
 from .helpers import make_app, pilot_test, view_text
 
 # Big enough that every pane, the timeline, the history and the status line are drawn.
@@ -38,7 +44,19 @@ def _exchange_carrying(payload: bytes):  # type: ignore[no-untyped-def]
     events.insert(-1, Event(EventType.RECV, 0.002, reply, len(reply)))
     events.insert(-1, Event(EventType.INFO, 0.0025, detail={"message": f"note {text}"}))
     events.insert(-1, Event(EventType.ERROR, 0.003, detail=error.to_dict()))
-    return replace(base, events=events, error=error, stop_message=f"stopped {text}")
+    # Every certificate field a server chooses, for the Headers pane's TLS section.
+    certificate = {
+        **CERTIFICATE,
+        "subject": f"CN={text}",
+        "issuer": f"O={text}",
+        "san": [f"DNS:{text}", "DNS:ok"],
+        "not_before": text,
+        "parse_error": f"malformed {text}",
+    }
+    detail = {**tls_session_detail(certificate), "cipher": text, "alpn": text}
+    events.insert(2, Event(EventType.TLS, 0.001, detail=detail))
+    target = replace(base.target, transport=Transport.TLS)
+    return replace(base, target=target, events=events, error=error, stop_message=f"stopped {text}")
 
 
 def _bad_character(ch: str) -> bool:
@@ -76,6 +94,7 @@ async def test_display_attack_is_shown_as_text_everywhere(name: str) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         _assert_screen_is_safe(app)
+        assert "certificate" in view_text(app, "headers-view")
         # In Latin-1 the raw byte 0x9B decodes to the C1 control U+009B.
         app.query_one("#encoding", Select).value = "latin-1"
         await pilot.pause()
@@ -103,3 +122,33 @@ async def test_markup_in_a_reply_stays_literal_and_clicking_it_does_nothing() ->
             await pilot.click(view, offset=(2, y))
         await pilot.pause()
         assert app.is_running
+
+
+@pytest.mark.parametrize(
+    "name", ["clipboard write", "action markup", "c1 raw byte", "crash markup"]
+)
+@pilot_test
+async def test_save_and_export_errors_quoting_a_path_are_shown_as_text(name: str) -> None:
+    text = DISPLAY_ATTACKS[name].decode("utf-8", "surrogateescape")
+    app = make_app(_exchange_carrying(DISPLAY_ATTACKS[name]))
+    async with app.run_test(size=SIZE) as pilot:
+        for action in (app.action_save, lambda: app.action_export("pcap")):
+            action()
+            await pilot.pause()
+            app.screen.query_one("#path-input", Input).value = f"/nonexistent/{text}/x"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert "cannot write" in str(app.screen.query_one("#path-message").render())
+            # The field shows what was typed, as typed (the user's keys, not the
+            # server's bytes); the message quoting it is what must be sanitised.
+            app.screen.query_one("#path-input", Input).value = ""
+            await pilot.pause()
+            _assert_screen_is_safe(app)
+            await pilot.press("escape")
+        # curl refuses a request it cannot express; its sentence is shown the same way.
+        app.action_export("curl")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        _assert_screen_is_safe(app)
+    assert app.return_code in (None, 0)

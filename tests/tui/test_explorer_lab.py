@@ -215,7 +215,27 @@ async def test_tls_on_the_lab_uses_its_https_service_and_ca(lab: LabInfo) -> Non
         await pilot.press("ctrl+s")
         await app.wait_for_conversation()
         assert _status(app) is State.DONE
-        assert view_text(app, "headers-view").startswith("HTTP/1.1 200")
+        headers = view_text(app, "headers-view")
+        assert headers.startswith("TLS      TLSv1.")
+        assert headers.splitlines()[0].endswith(" · verified")
+        assert "  subject  O=sockscope lab" in headers
+        assert "  names    DNS:localhost, IP:127.0.0.1" in headers
+        assert "\nHTTP/1.1 200 OK\n" in headers
+
+
+@pilot_test
+async def test_a_rejected_certificate_is_shown_with_the_reason(lab: LabInfo) -> None:
+    app = make_app(lab=LabInfo(lab.host, lab.ports))  # without the lab's CA
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#transport", Select).value = Transport.TLS
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await app.wait_for_conversation()
+        assert _status(app) is State.FAILED
+        headers = view_text(app, "headers-view")
+        assert headers.startswith("✗ rejected certificate verify failed")
+        assert "turn certificate verification off" in headers
+        assert "  issuer   O=sockscope lab" in headers
 
 
 @pilot_test

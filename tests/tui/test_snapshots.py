@@ -12,6 +12,7 @@ from .exchanges import (
     http_exchange,
     qotd_udp_exchange,
     refused_exchange,
+    tls_exchange,
 )
 from .helpers import make_app
 
@@ -60,3 +61,15 @@ def test_hex_rows_are_as_wide_as_the_sent_pane_allows(snap_compare) -> None:
     assert snap_compare(
         make_app(binary_exchange(request=bytes(range(64)))), terminal_size=(180, 40)
     )
+
+
+def test_options_screen_shows_tls_and_read_policy_fields(snap_compare) -> None:
+    assert snap_compare(make_app(http_exchange()), terminal_size=WIDE, press=["ctrl+o"])
+
+
+def test_tls_exchange_shows_the_session_and_certificate_in_headers(snap_compare) -> None:
+    async def headers_tab(pilot) -> None:  # type: ignore[no-untyped-def]
+        pilot.app.query_one("#view-tabs").active = "tab-headers"
+        await pilot.pause()
+
+    assert snap_compare(make_app(tls_exchange()), terminal_size=NARROW, run_before=headers_tab)

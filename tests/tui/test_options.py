@@ -1,0 +1,105 @@
+"""ctrl+o: options are checked in place, shown beside the target, and used by Send."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Checkbox, Input, TextArea
+
+from sockscope.core.model import Overflow, Transport
+from sockscope.tui.lab_info import LabInfo
+from sockscope.tui.screens.options import OptionsScreen
+from sockscope.tui.widgets.history import History
+
+from .exchanges import LAB
+from .helpers import make_app, pilot_test, view_text
+
+SIZE = (120, 36)
+
+
+def _text(app, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return str(app.screen.query_one(selector).render())
+
+
+@pilot_test
+async def test_a_bad_option_is_named_in_place_and_keeps_what_was_typed() -> None:
+    app = make_app(lab=LAB)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, OptionsScreen)
+        idle = app.screen.query_one("#opt-idle", Input)
+        idle.focus()
+        idle.value = ""
+        await pilot.press(*"soon")
+        assert "idle timeout: 'soon' is not a number of seconds" in _text(app, "#options-message")
+        until = app.screen.query_one("#opt-until", Input)
+        until.value = "\\q"
+        await pilot.pause()
+        assert 'stop at text: column 1: unknown escape "\\q"' in _text(app, "#options-message")
+        await pilot.press("enter")  # refused: the screen stays, the text stays
+        assert isinstance(app.screen, OptionsScreen)
+        assert idle.value == "soon"
+        assert app.options.policy == {}
+
+
+@pilot_test
+async def test_options_start_from_the_template_policy_and_apply_to_send() -> None:
+    app = make_app(lab=LAB)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        assert app.screen.query_one("#opt-idle", Input).value == "2"
+        assert app.screen.query_one("#opt-capture-limit", Input).value == "8M"
+        app.screen.query_one("#opt-idle", Input).value = "5"
+        app.screen.query_one("#opt-until", Input).value = "\\r\\n\\r\\n"
+        app.screen.query_one("#opt-alpn", Input).value = "h2, http/1.1"
+        await pilot.press("ctrl+o")  # apply
+        assert not isinstance(app.screen, OptionsScreen)
+        assert app.options.policy == {"idle_timeout": 5.0, "delimiter": b"\r\n\r\n"}
+        assert app.options.tls.alpn == ("h2", "http/1.1")
+        summary = str(app.query_one("#options-summary").render())
+        assert "ALPN h2,http/1.1" in summary and "idle 5s" in summary
+        assert "verify off" not in summary
+
+
+@pilot_test
+async def test_turning_verification_off_shows_a_warning_badge() -> None:
+    app = make_app(lab=LAB)
+    async with app.run_test(size=SIZE) as pilot:
+        assert not app.query_one("#options-summary").display
+        await pilot.press("ctrl+o")
+        app.screen.query_one("#opt-verify", Checkbox).value = False
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        badge = app.query_one("#options-summary")
+        assert badge.display and badge.region.width > 0
+        assert str(badge.render()).startswith(" verify off ")
+        assert app._tls_for("example.com").verify is False
+
+
+@pilot_test
+async def test_a_capture_file_gets_every_byte_while_the_app_holds_the_limit(
+    lab: LabInfo, tmp_path: Path
+) -> None:
+    size = 300_000
+    capture = tmp_path / "capture.bin"
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        app.screen.query_one("#opt-capture-limit", Input).value = "64k"
+        app.screen.query_one("#opt-capture-file", Input).value = str(capture)
+        await pilot.press("ctrl+o")
+        port = lab.port("http", Transport.TCP)
+        request = f"GET /bytes?n={size} HTTP/1.1\\r\nHost: 127.0.0.1:{port}\\r\n"
+        app.query_one("#request-text", TextArea).load_text(request + "Connection: close\\r\n\\r\n")
+        await pilot.press("ctrl+s")
+        await app.wait_for_conversation()
+        await pilot.pause()
+        exchange = app.query_one(History).exchanges[-1]
+        assert exchange.policy.overflow is Overflow.COUNT
+        assert len(exchange.received) == 64 * 1024
+        data = capture.read_bytes()
+        assert len(data) == exchange.bytes_in > size
+        assert data.startswith(exchange.received)
+        status = str(app.query_one("#status").render())
+        assert "holding 64.0 KiB; all in " in status and "capture.bin" in status
+        assert view_text(app, "headers-view").startswith("HTTP/1.1 200")
