@@ -410,6 +410,11 @@ class Session:
             if self._cancel.is_set():
                 return self._cancelled("while sending")
             # Close or Reset cut a send the peer was not taking; that command comes next.
+            return None
+        if connection.peer_closed:
+            # Nothing is read any more, so a reset the send met would go unreported:
+            # one read after the end of the stream reports it at once.
+            return self._drain(connection)
         return None
 
     def _shut(self, connection: Connection) -> _End | None:
@@ -447,8 +452,6 @@ class Session:
 
     def _drain(self, connection: Connection) -> _End | None:
         """Read what has already arrived, without waiting for more."""
-        if connection.peer_closed:
-            return None
         policy = replace(self._read_policy(), idle_timeout=0.0, deadline=COALESCE_SECONDS)
         with self._interrupt.seeing(stop=False, command=False):
             outcome = connection.read(policy)
@@ -459,6 +462,8 @@ class Session:
         if stop is StopReason.PEER_CLOSED:
             if self._half_closed:
                 return self._both_done()
+            if self._state is SessionState.PEER_CLOSED:
+                return None  # a read after the end of the stream: nothing new
             # The read's own sentence counts only its own bytes; a TLS truncation
             # warning is worth keeping whole.
             if outcome.message.startswith("TLS stream truncated"):

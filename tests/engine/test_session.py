@@ -453,3 +453,41 @@ def test_past_the_capture_limit_with_overflow_count_the_session_keeps_counting(
     assert exchange.received == b"one\ntw"
     notes = [e.detail["message"] for e in exchange.events if e.type is EventType.INFO]
     assert notes == ["capture limit of 6 bytes reached: counting the rest without keeping it"]
+
+
+def test_a_send_after_the_peer_finished_and_then_reset_ends_the_session_as_reset(
+    servers: Servers, watch: Watch, open_session: Callable[..., Session]
+) -> None:
+    go, gone = threading.Event(), threading.Event()
+
+    def finish_then_reset(conn: socket.socket, release: threading.Event) -> None:
+        conn.recv(65536)
+        conn.shutdown(socket.SHUT_WR)
+        go.wait(WAIT)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+        gone.set()
+
+    session = open_session(Target("127.0.0.1", servers.tcp(finish_then_reset)))
+    assert session.send(b"hello\n") is None
+    watch.reached(S.PEER_CLOSED)
+    assert session.send(b"still there?\n") is None  # half-open TCP: allowed
+    watch.until(lambda: len(list(turns(watch.events))) == 2, "the second send")
+    go.set()
+    assert gone.wait(WAIT)
+    assert session.send(b"hello?\n") is None
+
+    assert watch.reached(S.RESET).startswith("connection reset by peer")
+    assert watch.sequence() == [S.CONNECTING, S.OPEN, S.PEER_CLOSED, S.RESET]
+
+
+def test_a_udp_session_to_a_closed_port_fails_with_the_icmp_reason(
+    free_udp_port: int, watch: Watch, open_session: Callable[..., Session]
+) -> None:
+    session = open_session(Target("127.0.0.1", free_udp_port, Transport.UDP))
+    assert session.send(b"anyone?") is None
+
+    message = watch.reached(S.FAILED)
+    assert (
+        message == f"refused (ICMP port unreachable): nothing listens on 127.0.0.1:{free_udp_port}"
+    )
