@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from clirun import CliResult
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +23,16 @@ def _isolated_config(
 ) -> None:
     """No test sees the developer's own user templates."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run `sockscope ARGS...` in-process: its exit status and what a user would read."""
+    from sockscope.cli import main
+
+    def run(*args: object) -> CliResult:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

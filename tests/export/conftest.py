@@ -6,9 +6,6 @@ from collections.abc import Callable
 
 import pytest
 
-# The CLI tests' in-process runner (`cli(*args) -> Result`), shared rather than copied.
-from cli.conftest import Result, cli  # noqa: F401
-
 from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, Target, Transport
 
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from sockscope.cli import main
 from sockscope.cli.parsing import build_parser
 from sockscope.cli.send import SendPlan, plan_send
 from sockscope.core.model import Exchange
@@ -72,24 +70,5 @@ def exchange_of(hostile_lab: LabThread) -> ExchangeOf:
             plan = send_plan(hostile_lab, case)
             done[case.name] = (plan, run_exchange(plan.target, plan.request, plan.policy))
         return done[case.name]
-
-    return run
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def sockscope(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """`sockscope ARGS...` in-process, with what a user would read on stdout and stderr."""
-
-    def run(*args: str) -> Run:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
 
     return run

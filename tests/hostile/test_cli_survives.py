@@ -9,13 +9,14 @@ import sys
 from collections.abc import Callable
 
 import pytest
+from clirun import CliResult
 
 from sockscope.core.views import decode_segments
 from sockscope.lab import LabThread
 from sockscope.lab.hostile import Case, case
 from sockscope.lab.hostile.display import ATTACKS, Attack
 
-from .conftest import Run, case_params, send_arguments, unsafe_characters
+from .conftest import case_params, send_arguments, unsafe_characters
 
 REPORT_LIMIT = 256 * 1024  # characters: the report of a 5 MB line is a glance, not a dump
 
@@ -33,9 +34,9 @@ def visible(payload: bytes) -> str:
 
 @pytest.mark.parametrize("case", case_params())
 def test_the_report_says_how_each_case_ended_with_no_traceback_or_terminal_control(
-    hostile_lab: LabThread, sockscope: Callable[..., Run], case: Case
+    hostile_lab: LabThread, cli: Callable[..., CliResult], case: Case
 ) -> None:
-    run = sockscope("send", *send_arguments(hostile_lab, case))
+    run = cli("send", *send_arguments(hostile_lab, case))
 
     assert run.code == (1 if case.expect.error else 0)
     assert run.err == ""
@@ -47,9 +48,9 @@ def test_the_report_says_how_each_case_ended_with_no_traceback_or_terminal_contr
 
 @pytest.mark.parametrize("case", case_params())
 def test_the_json_names_the_stop_the_error_kind_and_the_problems(
-    hostile_lab: LabThread, sockscope: Callable[..., Run], case: Case
+    hostile_lab: LabThread, cli: Callable[..., CliResult], case: Case
 ) -> None:
-    run = sockscope("send", *send_arguments(hostile_lab, case), "--json")
+    run = cli("send", *send_arguments(hostile_lab, case), "--json")
 
     assert run.err == ""
     out = json.loads(run.out)
@@ -65,9 +66,9 @@ def test_the_json_names_the_stop_the_error_kind_and_the_problems(
     "case", case_params(tuple(case(name) for name in ATTACK_OF if ATTACK_OF[name].in_head))
 )
 def test_each_display_attack_shows_as_inert_visible_text(
-    hostile_lab: LabThread, sockscope: Callable[..., Run], case: Case
+    hostile_lab: LabThread, cli: Callable[..., CliResult], case: Case
 ) -> None:
-    run = sockscope("send", *send_arguments(hostile_lab, case))
+    run = cli("send", *send_arguments(hostile_lab, case))
 
     # Markup arrives literally (a parsed tag would vanish), controls as visible tokens.
     assert visible(ATTACK_OF[case.name].payload) in run.out
@@ -76,9 +77,9 @@ def test_each_display_attack_shows_as_inert_visible_text(
 
 @pytest.mark.parametrize("name", ["display-huge-line", "display-huge-line-http"])
 def test_a_five_megabyte_line_is_cut_with_a_note_of_the_rest(
-    hostile_lab: LabThread, sockscope: Callable[..., Run], name: str
+    hostile_lab: LabThread, cli: Callable[..., CliResult], name: str
 ) -> None:
-    run = sockscope("send", *send_arguments(hostile_lab, case(name)))
+    run = cli("send", *send_arguments(hostile_lab, case(name)))
 
     assert "more (--full shows all, -o FILE saves them)" in run.out
     assert "4.8 MiB" in run.out
@@ -86,9 +87,9 @@ def test_a_five_megabyte_line_is_cut_with_a_note_of_the_rest(
 
 
 def test_hostile_certificate_names_reach_the_error_as_tokens(
-    hostile_lab: LabThread, sockscope: Callable[..., Run]
+    hostile_lab: LabThread, cli: Callable[..., CliResult]
 ) -> None:
-    run = sockscope("send", *send_arguments(hostile_lab, case("tls-hostile-names")))
+    run = cli("send", *send_arguments(hostile_lab, case("tls-hostile-names")))
 
     assert "hostname mismatch: the certificate is for ␛]52;c;cHduZWQ=␇.evil.example, " in run.out
     assert "[@click=app.quit]x[/].evil.example" in run.out
@@ -96,10 +97,10 @@ def test_hostile_certificate_names_reach_the_error_as_tokens(
 
 
 def test_hostile_certificate_names_are_tokens_in_the_timeline_when_unverified(
-    hostile_lab: LabThread, sockscope: Callable[..., Run]
+    hostile_lab: LabThread, cli: Callable[..., CliResult]
 ) -> None:
     arguments = send_arguments(hostile_lab, case("tls-hostile-names"))
-    run = sockscope("send", *arguments, "--insecure")
+    run = cli("send", *arguments, "--insecure")
 
     assert run.code == 0
     assert "␛[2J␛[H\\u202egnp.exe [@click=app.quit]x[/]" in run.out

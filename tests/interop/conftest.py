@@ -9,22 +9,19 @@ closing summary lists every such server so that a CI log shows which checks did 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import pytest
 import trustme
-
-from sockscope.cli import main
 
 HOST = "127.0.0.1"
 INSTALL = "run bash .ci/install-servers"
@@ -91,7 +88,7 @@ def free_ports(count: int = 1) -> list[int]:
 def running(
     name: str, argv: Sequence[str], directory: Path, ports: Sequence[int]
 ) -> Iterator[None]:
-    """Run `argv` in its own process group until the block ends, once every port accepts."""
+    """CliResult `argv` in its own process group until the block ends, once every port accepts."""
     log = directory / f"{Path(argv[0]).name}.out"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -153,28 +150,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(
         f"interop servers: ran {ran}; SKIPPED: {skipped}", yellow=bool(_skipped), bold=True
     )
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-@pytest.fixture
-def sockscope(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """`sockscope ARGS...` in-process: its exit status and what a user would read."""
-
-    def run(*args: object) -> Run:
-        code = main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 # ---- the servers ----------------------------------------------------------------------

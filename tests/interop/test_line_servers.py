@@ -7,17 +7,19 @@ import base64
 import re
 from collections.abc import Callable
 
-from .conftest import Inetd, Run, Server
+from clirun import CliResult
+
+from .conftest import Inetd, Server
 
 
-def received(run: Run) -> bytes:
+def received(run: CliResult) -> bytes:
     return base64.b64decode(run.json()["received_b64"])
 
 
 def test_redis_ping_template_gets_pong_parsed_as_a_redis_reply(
-    sockscope: Callable[..., Run], redis: Server
+    cli: Callable[..., CliResult], redis: Server
 ) -> None:
-    run = sockscope("send", redis.host, redis.port, "-T", "redis-ping", "--json")
+    run = cli("send", redis.host, redis.port, "-T", "redis-ping", "--json")
     assert run.code == 0, run.err
     data = run.json()
 
@@ -30,9 +32,9 @@ def test_redis_ping_template_gets_pong_parsed_as_a_redis_reply(
 
 
 def test_redis_error_reply_is_parsed_as_an_error(
-    sockscope: Callable[..., Run], redis: Server
+    cli: Callable[..., CliResult], redis: Server
 ) -> None:
-    run = sockscope("send", redis.host, redis.port, "-T", "redis-ping", "-d", "NOSUCHCOMMAND\\r\\n")
+    run = cli("send", redis.host, redis.port, "-T", "redis-ping", "-d", "NOSUCHCOMMAND\\r\\n")
     assert run.code == 0, run.err
 
     assert "redis replies" in run.out
@@ -40,9 +42,9 @@ def test_redis_error_reply_is_parsed_as_an_error(
 
 
 def test_memcached_version_answers_with_its_version_line(
-    sockscope: Callable[..., Run], memcached: Server
+    cli: Callable[..., CliResult], memcached: Server
 ) -> None:
-    run = sockscope(
+    run = cli(
         "send", memcached.host, memcached.port, "-d", "version\\r\\n", "--until", "\\r\\n", "--json"
     )
     assert run.code == 0, run.err
@@ -52,11 +54,11 @@ def test_memcached_version_answers_with_its_version_line(
 
 
 def test_inetd_echo_returns_the_exact_bytes_sent(
-    sockscope: Callable[..., Run], inetd: Inetd
+    cli: Callable[..., CliResult], inetd: Inetd
 ) -> None:
     echo = inetd.echo
     payload = "ping\\r\\n\\x00\\xff\\x1b[31m"
-    run = sockscope("send", echo.host, echo.port, "-d", payload, "--half-close", "--json")
+    run = cli("send", echo.host, echo.port, "-d", payload, "--half-close", "--json")
     assert run.code == 0, run.err
 
     assert received(run) == b"ping\r\n\x00\xff\x1b[31m"
@@ -64,10 +66,10 @@ def test_inetd_echo_returns_the_exact_bytes_sent(
 
 
 def test_inetd_daytime_sends_one_line_then_closes(
-    sockscope: Callable[..., Run], inetd: Inetd
+    cli: Callable[..., CliResult], inetd: Inetd
 ) -> None:
     daytime = inetd.daytime
-    run = sockscope("send", daytime.host, daytime.port, "-T", "daytime", "--json")
+    run = cli("send", daytime.host, daytime.port, "-T", "daytime", "--json")
     assert run.code == 0, run.err
 
     line = received(run)
@@ -77,9 +79,9 @@ def test_inetd_daytime_sends_one_line_then_closes(
 
 
 def test_inetd_daytime_report_says_the_server_finished_sending(
-    sockscope: Callable[..., Run], inetd: Inetd
+    cli: Callable[..., CliResult], inetd: Inetd
 ) -> None:
-    run = sockscope("send", inetd.daytime.host, inetd.daytime.port, "-T", "daytime")
+    run = cli("send", inetd.daytime.host, inetd.daytime.port, "-T", "daytime")
 
     assert run.code == 0
     assert "server finished sending (EOF)" in run.out

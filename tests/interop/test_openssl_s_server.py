@@ -9,12 +9,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
+from clirun import CliResult
 
 from sockscope.core.model import ErrorKind, EventType, ReadPolicy, Target, TlsOptions, Transport
 from sockscope.engine import run_exchange
 
-from .conftest import Run, TlsServer, program
+from .conftest import TlsServer, program
 
 HTTP_GET = b"GET / HTTP/1.0\r\n\r\n"
 POLICY = ReadPolicy(connect_timeout=5.0, idle_timeout=5.0, deadline=15.0)
@@ -53,8 +53,8 @@ def event(data: dict[str, Any], kind: str) -> dict[str, Any]:
     return next(e for e in data["events"] if e["type"] == kind)
 
 
-def send(sockscope: Callable[..., Run], server: TlsServer, *options: object) -> Run:
-    return sockscope(
+def send(cli: Callable[..., CliResult], server: TlsServer, *options: object) -> CliResult:
+    return cli(
         "send", server.host, server.port, "-t", "tls", "-d", "GET / HTTP/1.0\\r\\n\\r\\n", *options
     )
 
@@ -76,9 +76,9 @@ def test_verification_passes_with_the_ca_file_and_the_page_arrives(tls_server: T
 
 
 def test_json_events_carry_the_certificate_details_openssl_reports(
-    sockscope: Callable[..., Run], tls_server: TlsServer
+    cli: Callable[..., CliResult], tls_server: TlsServer
 ) -> None:
-    run = send(sockscope, tls_server, "--ca-file", tls_server.ca_file, "--json")
+    run = send(cli, tls_server, "--ca-file", tls_server.ca_file, "--json")
     assert run.code == 0, run.err
     data = run.json()
     certificate = event(data, "tls")["detail"]["certificate"]
@@ -98,9 +98,9 @@ def test_json_events_carry_the_certificate_details_openssl_reports(
 
 
 def test_without_the_ca_file_verification_fails_in_plain_words_with_the_fingerprint(
-    sockscope: Callable[..., Run], tls_server: TlsServer
+    cli: Callable[..., CliResult], tls_server: TlsServer
 ) -> None:
-    run = send(sockscope, tls_server, "--json")
+    run = send(cli, tls_server, "--json")
     data = run.json()
     fingerprint = openssl_facts(tls_server)["sha256 Fingerprint"]
 
@@ -118,9 +118,9 @@ def test_without_the_ca_file_verification_fails_in_plain_words_with_the_fingerpr
 
 
 def test_failed_verification_report_says_why_and_what_to_try(
-    sockscope: Callable[..., Run], tls_server: TlsServer
+    cli: Callable[..., CliResult], tls_server: TlsServer
 ) -> None:
-    run = send(sockscope, tls_server)
+    run = send(cli, tls_server)
 
     assert run.code == 1
     assert "error: certificate verify failed: unable to get local issuer" in run.out
@@ -129,9 +129,9 @@ def test_failed_verification_report_says_why_and_what_to_try(
 
 
 def test_human_report_names_the_certificate_subject(
-    sockscope: Callable[..., Run], tls_server: TlsServer
+    cli: Callable[..., CliResult], tls_server: TlsServer
 ) -> None:
-    run = send(sockscope, tls_server, "--ca-file", tls_server.ca_file)
+    run = send(cli, tls_server, "--ca-file", tls_server.ca_file)
 
     assert run.code == 0, run.err
     assert openssl_facts(tls_server)["subject"] in run.out
@@ -139,9 +139,9 @@ def test_human_report_names_the_certificate_subject(
 
 
 def test_human_report_shows_issuer_names_and_validity_of_the_certificate(
-    sockscope: Callable[..., Run], tls_server: TlsServer
+    cli: Callable[..., CliResult], tls_server: TlsServer
 ) -> None:
-    run = send(sockscope, tls_server, "--ca-file", tls_server.ca_file)
+    run = send(cli, tls_server, "--ca-file", tls_server.ca_file)
     expected = openssl_facts(tls_server)
 
     assert run.code == 0, run.err
