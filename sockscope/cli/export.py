@@ -7,12 +7,9 @@ import sys
 from pathlib import Path
 
 from sockscope.cli.parsing import UsageError
-from sockscope.core.model import Exchange
 from sockscope.export import ExportError
-from sockscope.export.pcap import to_pcap
-from sockscope.export.python_script import to_python
-from sockscope.export.shell import to_shell
-from sockscope.export.transcript import TranscriptError, load_transcript, transcript_text
+from sockscope.export.formats import render, write_export
+from sockscope.export.transcript import TranscriptError, load_transcript
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -21,12 +18,15 @@ def run_export(args: argparse.Namespace) -> int:
     except TranscriptError as exc:
         raise UsageError(str(exc)) from None
     try:
+        if args.output:
+            write_export(exchange, args.format, Path(args.output))
+            return 0
         result = render(exchange, args.format)
     except ExportError as exc:
         raise UsageError(f"--format {args.format}: {exc}") from None
-    if args.output:
-        _write_file(Path(args.output), result, executable=args.format == "python")
-    elif isinstance(result, bytes):
+    except OSError as exc:
+        raise UsageError(f"-o: cannot write {args.output}: {exc.strerror or exc}") from None
+    if isinstance(result, bytes):
         if sys.stdout.isatty():
             raise UsageError(
                 f"--format {args.format} is binary: give -o FILE or redirect (> out.pcap)"
@@ -37,22 +37,3 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(result)
     return 0
-
-
-def render(exchange: Exchange, fmt: str) -> str | bytes:
-    if fmt == "python":
-        return to_python(exchange)
-    if fmt == "json":
-        return transcript_text(exchange)
-    if fmt == "pcap":
-        return to_pcap(exchange)
-    return to_shell(exchange, fmt)
-
-
-def _write_file(path: Path, result: str | bytes, *, executable: bool) -> None:
-    try:
-        path.write_bytes(result if isinstance(result, bytes) else result.encode("utf-8"))
-        if executable:
-            path.chmod(0o755)  # the script starts with #!/usr/bin/env python3
-    except OSError as exc:
-        raise UsageError(f"-o: cannot write {path}: {exc.strerror or exc}") from None

@@ -6,9 +6,10 @@ import argparse
 from typing import NoReturn
 
 from sockscope.core.model import Transport
+from sockscope.export.formats import FORMATS as EXPORT_FORMATS
 
 SUBCOMMANDS = ("send", "lab", "templates", "export", "listen", "compare", "open")
-EXPORT_FORMATS = ("python", "json", "ncat", "socat", "curl", "pcap")
+
 TRANSPORTS = [t.value for t in Transport]
 
 

@@ -37,9 +37,8 @@ from sockscope.core.payload import PayloadError
 from sockscope.core.sanitize import sanitize
 from sockscope.core.templates import Template, TemplateError, load_templates
 from sockscope.export import ExportError
-from sockscope.export.transcript import TranscriptError
+from sockscope.export.formats import SUFFIX, write_export
 from sockscope.tui.commands import SockscopeCommands
-from sockscope.tui.export import EXPORT_SUFFIX, write_export
 from sockscope.tui.lab_info import HINT_SERVICES, LabInfo
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
@@ -527,7 +526,7 @@ class SockscopeApp(App[int]):
         def write(path: str) -> str | None:
             try:
                 write_export(exchange, fmt, Path(path))
-            except (ExportError, TranscriptError) as exc:
+            except ExportError as exc:
                 return str(exc)
             except OSError as exc:
                 return f"cannot write {path}: {exc.strerror or exc}"
@@ -537,7 +536,7 @@ class SockscopeApp(App[int]):
             if path is not None:
                 self.notify(sanitize(f"#{number} written to {path}"), title=title, markup=False)
 
-        default = f"sockscope-{number}{EXPORT_SUFFIX[fmt]}"
+        default = f"sockscope-{number}{SUFFIX[fmt]}"
         self.push_screen(PathScreen(title, default, write, id=screen_id), done)
 
     def action_replay(self) -> None:

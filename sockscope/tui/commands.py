@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
-from sockscope.tui.export import EXPORT_FORMATS
+from sockscope.export.formats import FORMATS as EXPORT_FORMATS
 
 if TYPE_CHECKING:
     from sockscope.tui.app import SockscopeApp
