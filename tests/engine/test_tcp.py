@@ -23,7 +23,7 @@ from sockscope.core.model import (
     Target,
 )
 from sockscope.engine import Connection, Recorder, run_exchange
-from sockscope.engine.connection import COALESCE_BYTES
+from sockscope.engine.connection import COALESCE_BYTES, STREAM_BUFFER
 
 from .conftest import Servers
 
@@ -354,7 +354,7 @@ def test_a_bulk_reply_arrives_intact_in_events_of_bounded_size(servers: Servers)
     assert exchange.received == data
     assert len(recvs) <= sum(e.calls for e in recvs)
     # an event closes once it holds 64 KiB, so none is more than one read beyond that
-    assert all(e.size < COALESCE_BYTES + 256 * 1024 for e in recvs)
+    assert all(e.size < COALESCE_BYTES + STREAM_BUFFER for e in recvs)
 
 
 def test_a_failing_sink_stops_the_exchange_and_keeps_the_bytes(servers: Servers) -> None:
