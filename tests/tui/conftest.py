@@ -13,3 +13,9 @@ def lab() -> Iterator[LabInfo]:
     """The lab on OS-chosen loopback ports, as the app sees it."""
     with LabThread() as running:
         yield LabInfo(running.host, running.ports, running.ca_file)
+
+
+@pytest.fixture(autouse=True)
+def _in_a_scratch_directory(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """Save and export suggest paths in the current directory: keep them out of the repo."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
