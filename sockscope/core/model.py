@@ -53,6 +53,7 @@ class StopReason(StrEnum):
     CAPTURE_LIMIT = "capture-limit"
     EXPECTATION = "expectation"  # a dialogue step did not get the reply it expects
     CANCELLED = "cancelled"
+    CLOSED = "closed"  # a session the user closed (or whose close became a RST fallback)
     RESET = "reset"
     ERROR = "error"
 

@@ -388,7 +388,7 @@ class Session:
             end = self._drain(connection)  # unread data would turn our FIN into a RST
             if end is not None:
                 return end
-            stop = StopReason.PEER_CLOSED if connection.peer_closed else StopReason.CANCELLED
+            stop = StopReason.PEER_CLOSED if connection.peer_closed else StopReason.CLOSED
             return _End(SessionState.CLOSED, stop, f"you closed the connection{self._totals()}")
         return self._reset(connection)
 
@@ -442,7 +442,7 @@ class Session:
         except OSError as exc:
             message = f"could not reset ({classify(exc, self.target).message}): closed instead"
             self._recorder.info(message)
-            return _End(SessionState.CLOSED, StopReason.CANCELLED, message)
+            return _End(SessionState.CLOSED, StopReason.CLOSED, message)
         self._recorder.info("reset: SO_LINGER 0, so closing sends a RST")
         return _End(
             SessionState.RESET,
@@ -513,9 +513,10 @@ class Session:
     def _cancelled(self, phase: str) -> _End:
         if self._cancel.is_set():
             message = " ".join(p for p in ("cancelled", phase) if p) + self._totals()
-        else:
-            message = "you closed the connection before it opened"
-        return _End(SessionState.CLOSED, StopReason.CANCELLED, message)
+            return _End(SessionState.CLOSED, StopReason.CANCELLED, message)
+        return _End(
+            SessionState.CLOSED, StopReason.CLOSED, "you closed the connection before it opened"
+        )
 
     def _opened(self) -> str:
         peer = self.target.label

@@ -218,6 +218,8 @@ def test_close_is_graceful_the_peer_reads_an_end_of_stream(
     assert seen == ["eof"]
     assert watch.reached(S.CLOSED).startswith("you closed the connection")
     assert session.exchange().sent == b"hello"  # queued sends go out before the close
+    assert session.join(WAIT)
+    assert session.exchange().stop is StopReason.CLOSED
 
 
 def test_reset_makes_the_peer_see_connection_reset(
