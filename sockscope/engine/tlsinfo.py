@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import ssl
-from typing import Any
-
-from cryptography import x509
-from cryptography.x509.oid import ExtensionOID, NameOID
+from typing import TYPE_CHECKING, Any
 
 from sockscope.core.model import TlsOptions
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 # Caps on what one certificate may put into an event (a hostile one can carry thousands
 # of names, or a megabyte-long common name).
@@ -64,6 +64,9 @@ def fingerprint(der: bytes) -> str:
 
 def certificate_facts(der: bytes) -> dict[str, Any]:
     """Subject, issuer, subjectAltName entries, validity and fingerprint of a DER certificate."""
+    # Imported here: `cryptography` costs ~45 ms at start, and most exchanges are not TLS.
+    from cryptography import x509
+
     facts: dict[str, Any] = {"sha256": fingerprint(der), "size": len(der)}
     try:
         _read_certificate(x509.load_der_x509_certificate(der), facts)
@@ -75,6 +78,9 @@ def certificate_facts(der: bytes) -> dict[str, Any]:
 
 
 def _read_certificate(cert: x509.Certificate, facts: dict[str, Any]) -> None:
+    from cryptography import x509
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
     facts["version"] = cert.version.value + 1
     facts["serial"] = f"{cert.serial_number:X}"
     facts["issuer"] = _name(cert.issuer)
@@ -102,6 +108,8 @@ def _name(name: x509.Name) -> str:
 
 
 def _general_name(name: x509.GeneralName) -> str:
+    from cryptography import x509
+
     if isinstance(name, x509.DNSName):
         return "DNS:" + _capped(name.value)
     if isinstance(name, x509.IPAddress):
