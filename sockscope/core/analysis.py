@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sockscope.core.http import HttpRequest, HttpResponse, looks_like_http, parse_response
+from sockscope.core.http import (
+    HttpRequest,
+    HttpResponse,
+    Problem,
+    looks_like_http,
+    parse_response,
+)
 from sockscope.core.model import Exchange, StopReason
 from sockscope.core.replies import Reply, parse_replies
+from sockscope.core.views import human_bytes
 
 REPLY_PROTOCOLS = ("smtp", "ftp", "pop3", "imap", "nntp", "redis")
 
@@ -47,12 +54,31 @@ def analyse(exchange: Exchange, parser: str | None = None) -> Analysis:
     received = exchange.received
     protocol = choose_protocol(parser, exchange.request, received)
     if protocol == "http":
-        eof = exchange.stop is StopReason.PEER_CLOSED
+        # Bytes past the capture limit were received but not kept: the message is cut,
+        # not incomplete, so it is parsed as still arriving and says why it stops short.
+        eof = exchange.stop is StopReason.PEER_CLOSED and not exchange.truncated
         method = request_method(exchange.request) or "GET"
-        return Analysis("http", http=parse_response(received, eof=eof, method=method))
+        response = parse_response(received, eof=eof, method=method)
+        if response is not None and exchange.truncated:
+            response = _cut_by_capture(response, len(received), exchange.bytes_in)
+        return Analysis("http", http=response)
     if protocol in REPLY_PROTOCOLS:
         return Analysis(protocol, replies=parse_replies(received, protocol))
     return Analysis(None)
+
+
+# What a parse of a cut-off capture reports as still to come.
+_STILL_ARRIVING = ("incomplete-body", "headers-incomplete", "no-last-chunk", "no-final-response")
+
+
+def _cut_by_capture(response: HttpResponse, kept: int, received: int) -> HttpResponse:
+    problems = [p for p in response.problems if p.code not in _STILL_ARRIVING]
+    note = (
+        f"the capture kept {human_bytes(kept)} of {human_bytes(received)} received; "
+        "the reply goes on past what is shown"
+    )
+    problems.append(Problem("capture-truncated", note, severity="warning"))
+    return replace(response, problems=problems)
 
 
 def http_to_dict(response: HttpResponse | None) -> dict[str, Any] | None:

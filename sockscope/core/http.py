@@ -78,6 +78,7 @@ PROBLEM_CODES: dict[str, str] = {
     "extra-bytes": "bytes after the message end that are not another response",
     "more-responses": "further responses follow the first (keep-alive or pipelining)",
     "upgraded": "bytes after a 101 or CONNECT reply belong to another protocol",
+    "capture-truncated": "the capture limit cut the reply: not every received byte is shown",
 }
 
 

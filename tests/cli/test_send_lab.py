@@ -134,3 +134,23 @@ def test_terminal_control_bytes_from_the_server_are_printed_visibly(cli, lab, at
     assert "\x1b" not in result.out
     assert not any(0x80 <= ord(c) <= 0x9F for c in result.out)
     assert "\u202e" not in result.out
+
+
+def test_a_reply_cut_by_the_capture_limit_says_so_not_incomplete(cli, lab, tmp_path) -> None:
+    result = cli(
+        "send",
+        "127.0.0.1",
+        lab.port("http"),
+        "-T",
+        "http-get",
+        "--path",
+        "/bytes?n=300000",
+        "--capture-file",
+        tmp_path / "all.bin",
+        "--capture-limit",
+        "16k",
+        "--json",
+    )
+    problems = {p["code"]: p for p in result.json()["http"]["problems"]}
+    assert "incomplete-body" not in problems
+    assert "16.0 KiB" in problems["capture-truncated"]["message"]
