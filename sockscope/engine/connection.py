@@ -63,12 +63,16 @@ STREAM_BUFFER = 1024 * 1024
 # recv() cannot report the real length (MSG_TRUNC as an input flag is Linux only).
 DATAGRAM_SHOWN = 65_536
 DATAGRAM_BUFFER = DATAGRAM_SHOWN + 1
-_TRUNC_FLAG = socket.MSG_TRUNC if sys.platform == "linux" else 0
+TRUNC_FLAG = socket.MSG_TRUNC if sys.platform == "linux" else 0
 
 _FAMILIES = {0: socket.AF_UNSPEC, 4: socket.AF_INET, 6: socket.AF_INET6}
 _WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 T = TypeVar("T")
+
+# Where every received byte can go as it arrives (a file's write). It may be handed a
+# view of the read buffer, valid only during the call: it must not keep it.
+Sink = Callable[[bytes | memoryview], object]
 
 
 class Recorder:
@@ -474,7 +478,7 @@ class Connection:
         self,
         policy: ReadPolicy,
         *,
-        sink: Callable[[bytes], object] | None = None,
+        sink: Sink | None = None,
         started: float | None = None,
     ) -> ReadOutcome:
         """Read until a condition of `policy` ends it; never raises for network trouble.
@@ -511,7 +515,7 @@ class _Reader:
         self,
         conn: Connection,
         policy: ReadPolicy,
-        sink: Callable[[bytes], object] | None,
+        sink: Sink | None,
         started: float,
     ) -> None:
         self.conn = conn
@@ -543,21 +547,21 @@ class _Reader:
     def _take(self, chunk: memoryview, now: float) -> bool:
         """Account for received bytes; True when the capture limit says stop."""
         n = len(chunk)
-        data: bytes | memoryview = chunk  # copied at most once, and only if needed
+        room = self.policy.capture_limit - self.kept
+        keep = n if n <= room else max(room, 0)
+        # One copy, only while the capture keeps bytes: past the limit the sink writes
+        # straight from the read buffer (a GiB download copies nothing it does not keep).
+        data = bytes(chunk) if keep else chunk
         if self.sink is not None:
-            data = bytes(chunk)
             try:
                 self.sink(data)
             except Exception as exc:
                 raise CallbackError("output sink", exc) from exc
         self.total += n
-        room = self.policy.capture_limit - self.kept
-        keep = n if n <= room else max(room, 0)
         if not self.pending_calls:
             self.pending_since = now
         if keep:
-            whole = keep == n and isinstance(data, bytes)
-            self.pending.append(data if whole else bytes(data[:keep]))
+            self.pending.append(data if keep == n else data[:keep])
             self.kept += keep
             self.pending_kept += keep
         self.pending_size += n
@@ -742,7 +746,7 @@ class _Reader:
                     f"cancelled after {self._datagram_count()} ({human_bytes(self.total)})",
                 )
             try:
-                length = sock.recv_into(view, len(view), _TRUNC_FLAG)
+                length = sock.recv_into(view, len(view), TRUNC_FLAG)
             except _WOULD_BLOCK:
                 stop = self._quiet(selector, last)
                 if stop is not None:
@@ -754,7 +758,7 @@ class _Reader:
             self.datagrams += 1
             # Linux reports the real length with MSG_TRUNC; elsewhere a full buffer
             # (the one spare byte used) is all that says the datagram was longer.
-            exact = bool(_TRUNC_FLAG)
+            exact = bool(TRUNC_FLAG)
             cut = length > DATAGRAM_SHOWN
             shown = min(length, DATAGRAM_SHOWN)
             capped = self._take(view[:shown], now)

@@ -15,7 +15,7 @@ from sockscope.core.model import (
     StopReason,
     Target,
 )
-from sockscope.engine.connection import Connection, ReadOutcome, Recorder
+from sockscope.engine.connection import Connection, ReadOutcome, Recorder, Sink
 from sockscope.engine.errors import CallbackError, Cancelled, TlsVerifyFailed, classify
 
 
@@ -26,7 +26,7 @@ def run_exchange(
     *,
     on_event: Callable[[Event], None] | None = None,
     cancel: threading.Event | None = None,
-    sink: Callable[[bytes], object] | None = None,
+    sink: Sink | None = None,
     template: str | None = None,
 ) -> Exchange:
     """Connect, send `request`, read as `policy` says, close. Never raises for network
@@ -84,7 +84,7 @@ def _converse(
     connection: Connection,
     request: bytes,
     policy: ReadPolicy,
-    sink: Callable[[bytes], object] | None,
+    sink: Sink | None,
     started: float,
 ) -> ReadOutcome:
     connection.open(policy.connect_timeout)

@@ -22,7 +22,7 @@ from sockscope.core.steps import (
     send_label,
     step_outcome,
 )
-from sockscope.engine.connection import Connection, ReadOutcome, Recorder
+from sockscope.engine.connection import Connection, ReadOutcome, Recorder, Sink
 from sockscope.engine.run import run_conversation
 
 # Expectations are judged line by line: each read ends at a line's end, then the
@@ -37,7 +37,7 @@ def run_steps(
     *,
     on_event: Callable[[Event], None] | None = None,
     cancel: threading.Event | None = None,
-    sink: Callable[[bytes], object] | None = None,
+    sink: Sink | None = None,
     template: str | None = None,
 ) -> Exchange:
     """Connect, run `dialogue` step by step, close. Like `run_exchange` it never raises
@@ -58,7 +58,7 @@ def _converse(
     connection: Connection,
     dialogue: Dialogue,
     policy: ReadPolicy,
-    sink: Callable[[bytes], object] | None,
+    sink: Sink | None,
     started: float,
 ) -> ReadOutcome:
     recorder = connection.recorder
@@ -106,7 +106,7 @@ def _wait(
     step: Step,
     protocol: str | None,
     policy: ReadPolicy,
-    sink: Callable[[bytes], object] | None,
+    sink: Sink | None,
     started: float,
 ) -> tuple[ReadOutcome, Verdict | None, bytes]:
     """Read until the turn's bytes decide the step, or the read ends without deciding."""
