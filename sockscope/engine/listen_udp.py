@@ -23,8 +23,7 @@ from sockscope.core.model import EventType, StopReason, Target, Transport
 from sockscope.core.responders import Answer, Responder
 from sockscope.core.sanitize import sanitize
 from sockscope.core.views import human_bytes
-from sockscope.engine.connection import DATAGRAM_SHOWN, Recorder
-from sockscope.engine.connection import TRUNC_FLAG as TRUNC_FLAG
+from sockscope.engine.connection import DATAGRAM_SHOWN, TRUNC_FLAG, Recorder
 from sockscope.engine.errors import seconds
 from sockscope.engine.listen_conversation import Conversation
 
