@@ -18,7 +18,7 @@ from sockscope.core.certificate import (
     session_summary,
     tls_session,
 )
-from sockscope.core.http import HttpResponse
+from sockscope.core.http import HttpRequest, HttpResponse
 from sockscope.core.model import ErrorKind, Exchange
 from sockscope.core.replies import Reply
 from sockscope.core.views import ENCODINGS, HEX_WIDTH, hex_width_for, human_bytes
@@ -62,7 +62,13 @@ class Pane(Vertical, can_focus=False):
 
 class SentPane(Pane):
     """The hex dump and repr of the bytes sent; hex rows of 16, 8 or 4 bytes, the widest
-    that fits the pane (chosen again whenever the pane is resized)."""
+    that fits the pane (chosen again whenever the pane is resized).
+
+    Listen mode shows a client's bytes the same way: a subclass picks other bytes
+    (`data_of`), badge and empty messages."""
+
+    # Shown without an exchange, and for an exchange with no bytes in this direction.
+    EMPTY: tuple[str, str] = ("nothing sent yet", "nothing was sent")
 
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
@@ -70,19 +76,25 @@ class SentPane(Pane):
         self.per_row = 0
 
     def compose(self) -> ComposeResult:
-        yield LineView(id="sent-view")
+        yield LineView(id=f"{self.id}-view")
+
+    def data_of(self, exchange: Exchange) -> bytes:
+        return exchange.sent
+
+    def badge(self, exchange: Exchange) -> str:
+        return human_bytes(exchange.bytes_out)
 
     def show(self, exchange: Exchange | None) -> None:
         self._exchange = exchange
         view = self.query_one(LineView)
-        data = b"" if exchange is None else exchange.sent
+        data = b"" if exchange is None else self.data_of(exchange)
         if not data:
-            view.show(NoLines("nothing sent yet" if exchange is None else "nothing was sent"))
+            view.show(NoLines(self.EMPTY[0] if exchange is None else self.EMPTY[1]))
         else:
             hex_lines = HexLines(data, self._fitting_width())
             self.per_row = hex_lines.per_row
             view.show(Stacked(("hex", hex_lines), ("repr", ReprLines(ByteRows.of(data)))))
-        self.border_subtitle = "" if exchange is None else human_bytes(exchange.bytes_out)
+        self.border_subtitle = "" if exchange is None else self.badge(exchange)
 
     def _fitting_width(self) -> int:
         view = self.query_one(LineView)
@@ -247,19 +259,30 @@ def http_rows(response: HttpResponse) -> list[Content]:
             safe(response.reason, _status_style(response.status), one_line=True),
         )
     ]
-    for name, value in response.headers:
-        rows.append(
-            Content.assemble(safe(name, KEY_STYLE, one_line=True), ": ", safe(value, one_line=True))
-        )
+    rows.extend(header_rows(response.headers))
     rows.append(Content(""))
-    state = "complete" if response.complete else "incomplete"
-    rows.append(
+    rows.extend(framing_rows(response))
+    return rows
+
+
+def header_rows(headers: list[tuple[str, str]]) -> list[Content]:
+    """`Name: value`, one row per header (a request's or a response's)."""
+    return [
+        Content.assemble(safe(name, KEY_STYLE, one_line=True), ": ", safe(value, one_line=True))
+        for name, value in headers
+    ]
+
+
+def framing_rows(message: HttpResponse | HttpRequest) -> list[Content]:
+    """The framing verdict, then each problem the parser named."""
+    state = "complete" if message.complete else "incomplete"
+    rows = [
         plain(
-            f"framing {response.framing} · {state} · body {human_bytes(len(response.body))}",
+            f"framing {message.framing} · {state} · body {human_bytes(len(message.body))}",
             DIM_STYLE,
         )
-    )
-    for problem in response.problems:
+    ]
+    for problem in message.problems:
         style = _SEVERITY_STYLE.get(problem.severity, ERROR_STYLE)
         where = "" if problem.line is None else f" (line {problem.line})"
         rows.append(
