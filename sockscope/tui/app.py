@@ -3,18 +3,23 @@
 `SockscopeApp(exchange=...)` opens showing a saved Exchange (snapshots, transcripts);
 `SockscopeApp(host=..., lab=...)` opens prefilled. The engine runs in a thread worker
 and reports through worker.Bridge; the panes redraw at most ~20 times a second.
+
+Connect (f6) opens a persistent session instead (engine.session, through
+worker.SessionBridge): while it is live, Send sends the editor's bytes on it, and
+Half-close, Close and Reset drive it; the engine refuses what the state does not allow,
+in a sentence shown on the status line. An ended session joins the history.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
@@ -35,13 +40,16 @@ from sockscope.core.model import (
 )
 from sockscope.core.payload import PayloadError
 from sockscope.core.sanitize import sanitize
+from sockscope.core.steps import Dialogue
 from sockscope.core.templates import Template, TemplateError, load_templates
+from sockscope.engine import Action
 from sockscope.export import ExportError
 from sockscope.export.formats import SUFFIX, write_export
 from sockscope.tui.commands import SockscopeCommands
-from sockscope.tui.lab_info import HINT_SERVICES, LabInfo
+from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
+from sockscope.tui.screens.compare import CompareScreen
 from sockscope.tui.screens.help import HelpScreen
 from sockscope.tui.screens.options import OptionsScreen
 from sockscope.tui.screens.path import PathScreen
@@ -58,7 +66,14 @@ from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import State, StatusLine
 from sockscope.tui.widgets.target_bar import TargetBar
 from sockscope.tui.widgets.timeline import Timeline
-from sockscope.tui.worker import Bridge, ConversationDone, ConversationUpdate
+from sockscope.tui.worker import (
+    Bridge,
+    ConversationDone,
+    ConversationUpdate,
+    SessionBridge,
+    SessionChanged,
+    SessionUpdate,
+)
 
 # At most this many redraws a second while an exchange streams in.
 REDRAW_INTERVAL = 0.05
@@ -73,6 +88,17 @@ VIEWS: tuple[tuple[str, str], ...] = (
     ("history-pane", "History"),
 )
 
+# Session actions and the engine command each one is: check_action asks the engine
+# whether the state allows it, so the footer greys out what would be refused.
+SESSION_ACTIONS: dict[str, Action] = {
+    "half_close": Action.HALF_CLOSE,
+    "close_session": Action.CLOSE,
+    "reset_session": Action.RESET,
+}
+# What a live session hides from the footer (and disables): they act on finished
+# exchanges or on the next one-shot run.
+ONE_SHOT_ACTIONS = frozenset({"cancel", "save", "replay", "options", "connect"})
+
 
 class SockscopeApp(App[int]):
     TITLE = "sockscope"
@@ -84,13 +110,22 @@ class SockscopeApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", id="send", priority=True),
         Binding("escape", "cancel", "Stop", id="cancel"),
+        # Priority, like Send: a key the state refuses is then passed on to on_key,
+        # which says why, instead of being run.
+        Binding("f6", "connect", "Connect", id="connect", priority=True),
+        Binding("f7", "half_close", "Half-close", id="half-close", priority=True),
+        Binding("f8", "close_session", "Close", id="close-session", priority=True),
+        Binding("f9", "reset_session", "Reset", id="reset-session", priority=True),
         Binding("ctrl+t", "toggle_hex", "Hex", id="toggle-hex"),
         # The request editor names it when a bare LF needs it; the footer is full at 80.
         Binding("ctrl+r", "crlf", "CRLF", id="crlf", show=False),
-        Binding("ctrl+o", "options", "Options", id="options"),
+        Binding("ctrl+o", "options", "Options", id="options", show=False),
         Binding("f3", "save", "Save", id="save"),
-        Binding("f5", "replay", "Replay", id="replay"),
-        Binding("f2", "zoom", "Zoom", id="zoom", show=False),  # in the help and the palette
+        Binding("f5", "replay", "Replay", id="replay", show=False),
+        # In the help and the palette, not the footer.
+        Binding("f4", "compare", "Compare", id="compare", show=False),
+        Binding("ctrl+l", "toggle_turns", "Turns", id="toggle-turns", show=False),
+        Binding("f2", "zoom", "Zoom", id="zoom", show=False),
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
@@ -140,6 +175,11 @@ class SockscopeApp(App[int]):
         self._captures: dict[int, str] = {}
         # The finished exchange the panes show: what Save, Export and Replay act on.
         self.current: Exchange | None = None
+        # The live persistent session (None once it has ended: it is then in the history).
+        self.session: SessionBridge | None = None
+        self._session_note = ""  # the engine's refusal of the last command, if it refused
+        # The history entry marked by "Compare with…": the next one selected is compared.
+        self._compare_from: int | None = None
 
     def _initial_target(
         self,
@@ -259,7 +299,7 @@ class SockscopeApp(App[int]):
 
     def lab_services(self) -> Iterator[tuple[str, str]]:
         lab = self.lab
-        for service, template in HINT_SERVICES:
+        for service, template in (*HINT_SERVICES, *DIALOGUE_SERVICES):
             if lab is not None and lab.port(service, Transport.TCP) is not None:
                 yield service, template
 
@@ -284,29 +324,66 @@ class SockscopeApp(App[int]):
         self.action_send()
 
     def action_send(self) -> None:
-        bar = self.query_one(TargetBar)
-        editor = self.query_one(RequestEditor)
-        if bar.revalidate():
-            self.bell()
+        """Send the editor's bytes: on the live session if there is one, else as a new
+        exchange (step by step when the template is a dialogue the editor still holds)."""
+        request = self._editor_bytes()
+        if request is None:
             return
+        if self.session is not None:
+            self._command(self.session.session.send(request))
+            return
+        target = self._bar_target()
+        if target is None:
+            return
+        template = self.query_one(TargetBar).template
+        policy = self.options.read_policy(self._template_policy(template))
+        dialogue = None
+        # A dialogue runs step by step while the editor still holds what the template
+        # rendered; an edited request is sent as it stands, in one go.
+        editor_text = self.query_one(RequestEditor).text
+        if template is not None and template.steps and editor_text == self._rendered_text:
+            dialogue = self._dialogue(template, target)
+            if dialogue is None:
+                return
+        self._start(
+            target,
+            request,
+            policy,
+            template.name if template else None,
+            self.options.capture_file,
+            dialogue,
+        )
+
+    def _editor_bytes(self) -> bytes | None:
+        """The request bytes; None (the editor names the column, a bell) if they do not parse."""
+        editor = self.query_one(RequestEditor)
         try:
-            request = editor.request_bytes()
+            return editor.request_bytes()
         except PayloadError:
             editor.refresh_info()
             editor.query_one("TextArea").focus()
             self.bell()
-            return
+            return None
+
+    def _bar_target(self) -> Target | None:
+        """Where the bar points; None (the bar names the field, a bell) if it is invalid."""
+        bar = self.query_one(TargetBar)
+        if bar.revalidate():
+            self.bell()
+            return None
         transport = bar.transport
-        template = bar.template
         if transport.is_unix:
-            target = Target(check_unix_path(bar.host_text), None, transport)
-        else:
-            host = check_host(bar.host_text)
-            target = Target(host, parse_port(bar.port_text), transport, tls=self._tls_for(host))
-        policy = self.options.read_policy(self._template_policy(template))
-        self._start(
-            target, request, policy, template.name if template else None, self.options.capture_file
-        )
+            return Target(check_unix_path(bar.host_text), None, transport)
+        host = check_host(bar.host_text)
+        return Target(host, parse_port(bar.port_text), transport, tls=self._tls_for(host))
+
+    def _dialogue(self, template: Template, target: Target) -> Dialogue | None:
+        host = "localhost" if target.transport.is_unix else target.host
+        try:
+            return template.dialogue(host, target.port)
+        except TemplateError as exc:
+            self.notify(sanitize(str(exc)), title="template", severity="error", markup=False)
+            return None
 
     @staticmethod
     def _template_policy(template: Template | None) -> ReadPolicy:
@@ -326,6 +403,7 @@ class SockscopeApp(App[int]):
         policy: ReadPolicy,
         template: str | None,
         capture_file: str | None = None,
+        dialogue: Dialogue | None = None,
     ) -> None:
         capture: BinaryIO | None = None
         if capture_file is not None:
@@ -344,7 +422,7 @@ class SockscopeApp(App[int]):
         self._settled.clear()
         self._show(self._live, State.CONNECTING, live=True)
         # exclusive=True cancels the previous run's worker: its engine sees the event.
-        self._converse(self._bridge, target, request, policy, template, capture)
+        self._converse(self._bridge, target, request, policy, template, capture, dialogue)
 
     @work(thread=True, exclusive=True, group="conversation", exit_on_error=False)
     def _converse(
@@ -355,9 +433,125 @@ class SockscopeApp(App[int]):
         policy: ReadPolicy,
         template: str | None,
         capture: BinaryIO | None,
+        dialogue: Dialogue | None,
     ) -> Exchange:
         cancel = get_current_worker().cancelled_event
-        return bridge.converse(target, request, policy, cancel, template, capture)
+        return bridge.converse(target, request, policy, cancel, template, capture, dialogue)
+
+    # ---- persistent sessions ------------------------------------------------------
+
+    def action_connect(self) -> None:
+        """Open a persistent session to the bar's target; replies show as they come."""
+        if self.session is not None:
+            self._command(self.session.session.why_not(Action.CONNECT))
+            return
+        target = self._bar_target()
+        if target is None:
+            return
+        if self._live is not None:
+            self.action_cancel()  # one conversation at a time on screen
+        template = self.query_one(TargetBar).template
+        policy = self.options.read_policy(self._template_policy(template))
+        bridge = SessionBridge(self, target, policy, template.name if template else None)
+        self.session = bridge
+        self._settled.clear()
+        self._compare_mark(None)
+        timeline = self.query_one(Timeline)
+        timeline.turns_view = True  # a session is a dialogue: show it turn by turn
+        self.query_one("#timeline-pane").border_title = "Turns"
+        self._command(bridge.session.connect())
+        self.refresh_bindings()
+
+    def action_half_close(self) -> None:
+        if self.session is not None:
+            self._command(self.session.session.half_close())
+
+    def action_close_session(self) -> None:
+        if self.session is not None:
+            self._command(self.session.session.close())
+
+    def action_reset_session(self) -> None:
+        if self.session is not None:
+            self._command(self.session.session.reset())
+
+    def _command(self, refusal: str | None) -> None:
+        """After a session command: the engine's refusal in the status line, or the
+        session as it now is."""
+        if refusal is not None:
+            self.bell()
+        # A refusal stays in sight while replies stream in, until the next command or
+        # change of state.
+        self._session_note = refusal or ""
+        self._redraw_session()
+
+    def _redraw_session(self) -> None:
+        self._redraw_timer = None
+        bridge = self.session
+        if bridge is None:
+            return
+        exchange = bridge.snapshot()
+        self._show(exchange, State.RECEIVING, live=True)
+        session = bridge.session
+        self.query_one(StatusLine).show_session(
+            session.state, exchange, session.message, self._session_note
+        )
+
+    @on(SessionUpdate)
+    def _session_update(self, message: SessionUpdate) -> None:
+        if message.bridge is self.session:
+            self._schedule_redraw(self._redraw_session)
+
+    @on(SessionChanged)
+    def _session_changed(self, message: SessionChanged) -> None:
+        bridge = message.bridge
+        if bridge is not self.session:
+            return
+        self._session_note = ""
+        if not message.state.ended:
+            self._redraw_session()
+            self.refresh_bindings()
+            return
+        if self._redraw_timer is not None:
+            self._redraw_timer.stop()
+            self._redraw_timer = None
+        self.session = None
+        final = bridge.snapshot()
+        self.query_one(History).add(final)
+        self._show(final, final_state(final))
+        self.refresh_bindings()
+        self._settled.set()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Session commands only while a session is live, greyed out when its state
+        refuses them; the one-shot actions step aside meanwhile."""
+        bridge = self.session
+        if action in SESSION_ACTIONS:
+            if bridge is None:
+                return False
+            return None if bridge.session.why_not(SESSION_ACTIONS[action]) else True
+        if bridge is None:
+            return True
+        if action in ONE_SHOT_ACTIONS:
+            return False
+        if action == "send" and bridge.session.why_not(Action.SEND) is not None:
+            return None
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A greyed-out session key still says why when pressed: Textual passes a key
+        whose (priority) binding is disabled on to the widgets, and so here."""
+        if self.session is None:
+            return
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            action = binding.action
+            refusable = action == "send" or action in SESSION_ACTIONS
+            if refusable and self.check_action(action, ()) is None:
+                getattr(self, f"action_{action}")()
+                return
+
+    def on_unmount(self) -> None:
+        if self.session is not None:
+            self.session.session.close()
 
     def action_cancel(self) -> None:
         if self._live is None:
@@ -377,11 +571,15 @@ class SockscopeApp(App[int]):
         if live is None or message.bridge is not self._bridge:
             return
         live.events.extend(events)
+        self._schedule_redraw(self._redraw_live)
+
+    def _schedule_redraw(self, redraw: Callable[[], None]) -> None:
+        """Redraw now, or once ~50 ms have passed since the last redraw."""
         delay = REDRAW_INTERVAL - (time.monotonic() - self._last_redraw)
         if delay <= 0:
-            self._redraw_live()
+            redraw()
         elif self._redraw_timer is None:
-            self._redraw_timer = self.set_timer(delay, self._redraw_live)
+            self._redraw_timer = self.set_timer(delay, redraw)
 
     def _redraw_live(self) -> None:
         self._redraw_timer = None
@@ -461,7 +659,55 @@ class SockscopeApp(App[int]):
         history = self.query_one(History)
         index = int(event.option.id or 0)
         exchange = history.exchanges[index]
-        self._show(exchange, final_state(exchange))
+        marked = self._compare_from
+        if marked is not None:
+            self._compare_mark(None)
+            if marked != index:
+                left = (marked + 1, history.exchanges[marked])
+                self.push_screen(CompareScreen(left, (index + 1, exchange)))
+                return
+        if self.session is None:  # a live session keeps the panes
+            self._show(exchange, final_state(exchange))
+
+    # ---- compare ------------------------------------------------------------------
+
+    def action_compare(self) -> None:
+        """Mark the shown exchange; the next history entry selected is compared with it.
+        Again (or on the marked entry itself) drops the mark."""
+        if self._compare_from is not None:
+            self._compare_mark(None)
+            self.query_one(StatusLine).show(self._state, self.current, "comparison dropped")
+            return
+        chosen = self._chosen()
+        if chosen is None:
+            return
+        number, _exchange = chosen
+        self._compare_mark(number - 1)
+        history = self.query_one(History)
+        history.highlighted = number - 1
+        history.focus()
+        self.query_one("#view-tabs", Tabs).active = "tab-history-pane"
+        self.query_one(StatusLine).show(
+            self._state,
+            self.current,
+            f"compare #{number} with…: select another history entry (f4 again drops it)",
+        )
+
+    def _compare_mark(self, index: int | None) -> None:
+        self._compare_from = index
+        self.query_one(History).mark(index)
+
+    def action_toggle_turns(self) -> None:
+        """The timeline as turns (who spoke, when, how much) or as every event."""
+        timeline = self.query_one(Timeline)
+        timeline.turns_view = not timeline.turns_view
+        self.query_one("#timeline-pane").border_title = (
+            "Turns" if timeline.turns_view else "Timeline"
+        )
+        if self.session is not None:
+            self._redraw_session()
+        else:
+            timeline.show(self.current)
 
     # ---- narrow layout: one view at a time ------------------------------------------
 
@@ -572,6 +818,6 @@ class SockscopeApp(App[int]):
 def final_state(exchange: Exchange) -> State:
     if exchange.stop is StopReason.CANCELLED:
         return State.CANCELLED
-    if exchange.error is not None or exchange.stop is StopReason.ERROR:
+    if exchange.error is not None or exchange.stop in (StopReason.ERROR, StopReason.EXPECTATION):
         return State.FAILED
     return State.DONE

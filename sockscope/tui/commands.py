@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
+from sockscope.engine import Action
 from sockscope.export.formats import FORMATS as EXPORT_FORMATS
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class SockscopeCommands(Provider):
         app: SockscopeApp = self.app  # type: ignore[assignment]
         yield "Send", "send the request (ctrl+s)", app.action_send
         yield "Cancel", "stop the running exchange (escape)", app.action_cancel
+        yield from self._session_commands(app)
         yield (
             "Switch text / hex",
             "edit the request as text or as hex (ctrl+t)",
@@ -54,6 +56,16 @@ class SockscopeCommands(Provider):
                 f"write the shown exchange as {EXPORT_HELP[fmt]}",
                 partial(app.action_export, fmt),
             )
+        yield (
+            "Compare with…",
+            "mark the shown exchange; the next history entry chosen is compared (f4)",
+            app.action_compare,
+        )
+        yield (
+            "Switch turns / events",
+            "the timeline as turns (who spoke, when, how much) or every event (ctrl+l)",
+            app.action_toggle_turns,
+        )
         yield "Zoom", "the focused view gets the whole screen, or back (f2)", app.action_zoom
         yield "Help", "keys, panes and stop reasons (f1)", app.action_help
         for name, template in app.templates.items():
@@ -71,6 +83,34 @@ class SockscopeCommands(Provider):
                     f"{app.lab.host} with template {template_name}",
                     partial(app.open_lab_service, service, template_name),
                 )
+
+    @staticmethod
+    def _session_commands(app: SockscopeApp) -> Iterator[tuple[str, str, Callable[[], object]]]:
+        """Connect, Half-close, Close and Reset; the help says why when the state refuses
+        one (running it anyway puts the same sentence on the status line)."""
+        session = app.session.session if app.session is not None else None
+        commands = (
+            ("Connect", Action.CONNECT, "open a persistent session to the target (f6)"),
+            ("Half-close", Action.HALF_CLOSE, "finish sending; keep reading (f7)"),
+            ("Close", Action.CLOSE, "close the session gracefully (f8)"),
+            ("Reset", Action.RESET, "abort the session: the peer sees a RST (f9)"),
+        )
+        actions = {
+            Action.CONNECT: app.action_connect,
+            Action.HALF_CLOSE: app.action_half_close,
+            Action.CLOSE: app.action_close_session,
+            Action.RESET: app.action_reset_session,
+        }
+        for text, action, help_text in commands:
+            refusal = (
+                session.why_not(action)
+                if session is not None
+                else None
+                if action is Action.CONNECT
+                else "not connected: Connect first"
+            )
+            # Help text is parsed as markup: the engine's sentences are our own words.
+            yield f"Session: {text}", refusal or help_text, actions[action]
 
     async def discover(self) -> Hits:
         for text, help_text, callback in self._commands():

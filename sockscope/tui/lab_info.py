@@ -22,6 +22,17 @@ TEMPLATE_SERVICES: Mapping[str, str] = {
     "qotd-udp": "qotd",
     "banner": "greeter",
     "smtp": "smtp",
+    "smtp-dialogue": "smtp",
+    "pop3": "pop3",
+    "pop3-dialogue": "pop3",
+    "imap": "imap",
+    "imap-dialogue": "imap",
+    "ftp": "ftp",
+    "ftp-dialogue": "ftp",
+    "nntp": "nntp",
+    "nntp-dialogue": "nntp",
+    "redis-ping": "redis",
+    "redis-dialogue": "redis",
 }
 
 # The services worth a line in the hint, with the template that talks to each.
@@ -33,6 +44,16 @@ HINT_SERVICES: tuple[tuple[str, str], ...] = (
     ("greeter", "banner"),
     ("trickle", "banner"),
     ("smtp", "smtp"),
+)
+
+# The dialogue servers: in the palette (Lab: pop3 ...) but not in the hint, which is
+# one line and already full at 120 columns.
+DIALOGUE_SERVICES: tuple[tuple[str, str], ...] = (
+    ("pop3", "pop3-dialogue"),
+    ("imap", "imap-dialogue"),
+    ("ftp", "ftp-dialogue"),
+    ("nntp", "nntp-dialogue"),
+    ("redis", "redis-dialogue"),
 )
 
 

@@ -4,6 +4,10 @@
 if the UI has not been told yet, posts one `ConversationUpdate`. The UI drains the
 queue when it handles that message, so however fast events come, at most one message
 is waiting at a time; the app then redraws at most ~20 times a second.
+
+A persistent session (engine.session) reports the same way through `SessionBridge`,
+except that the UI reads `session.exchange()` snapshots rather than the events, and
+each change of state is a `SessionChanged` message of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 
 from sockscope.core.model import Event, Exchange, ReadPolicy, Target
-from sockscope.engine import run_exchange
+from sockscope.core.steps import Dialogue
+from sockscope.engine import Session, SessionState, run_exchange, run_steps
 
 
 class ConversationUpdate(Message):
@@ -67,22 +72,86 @@ class Bridge:
         cancel: threading.Event,
         template: str | None,
         capture: BinaryIO | None = None,
+        dialogue: Dialogue | None = None,
     ) -> Exchange:
-        """Worker thread: run the exchange and post the result, even when cancelled
-        (a cancelled Textual worker no longer delivers its return value). Every received
-        byte goes to `capture` too, which is closed at the end."""
+        """Worker thread: run the exchange (step by step when a `dialogue` is given) and
+        post the result, even when cancelled (a cancelled Textual worker no longer
+        delivers its return value). Every received byte goes to `capture` too, which is
+        closed at the end."""
+        sink = capture.write if capture is not None else None
         try:
-            exchange = run_exchange(
-                target,
-                request,
-                policy,
-                on_event=self.on_event,
-                cancel=cancel,
-                sink=capture.write if capture is not None else None,
-                template=template,
-            )
+            if dialogue is not None:
+                exchange = run_steps(
+                    target,
+                    dialogue,
+                    policy,
+                    on_event=self.on_event,
+                    cancel=cancel,
+                    sink=sink,
+                    template=template,
+                )
+            else:
+                exchange = run_exchange(
+                    target,
+                    request,
+                    policy,
+                    on_event=self.on_event,
+                    cancel=cancel,
+                    sink=sink,
+                    template=template,
+                )
         finally:
             if capture is not None:
                 capture.close()
         self._target.post_message(ConversationDone(self.run, exchange))
         return exchange
+
+
+class SessionUpdate(Message):
+    """The session behind `bridge` has new events: read a fresh snapshot."""
+
+    def __init__(self, bridge: SessionBridge) -> None:
+        super().__init__()
+        self.bridge = bridge
+
+
+class SessionChanged(Message):
+    """The session behind `bridge` reached `state`; `message` says so in a sentence."""
+
+    def __init__(self, bridge: SessionBridge, state: SessionState, message: str) -> None:
+        super().__init__()
+        self.bridge = bridge
+        self.state = state
+        self.message = message
+
+
+class SessionBridge:
+    """A Session whose callbacks become messages to `target`; the UI drives it through
+    `session` (its commands only queue work for the session's own thread)."""
+
+    def __init__(
+        self, target: MessagePump, server: Target, policy: ReadPolicy, template: str | None
+    ) -> None:
+        self._target = target
+        self._lock = threading.Lock()
+        self._posted = False
+        self.session = Session(
+            server, policy, on_event=self._on_event, on_state=self._on_state, template=template
+        )
+
+    def _on_event(self, event: Event) -> None:
+        """Session thread: post one update unless one is already waiting."""
+        with self._lock:
+            if self._posted:
+                return
+            self._posted = True
+        self._target.post_message(SessionUpdate(self))
+
+    def snapshot(self) -> Exchange:
+        """UI thread: the conversation so far; the next event posts a new update."""
+        with self._lock:
+            self._posted = False
+        return self.session.exchange()
+
+    def _on_state(self, state: SessionState, message: str) -> None:
+        self._target.post_message(SessionChanged(self, state, message))

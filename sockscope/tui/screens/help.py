@@ -15,13 +15,19 @@ from sockscope.core.model import StopReason
 from sockscope.tui.content import DIM_STYLE, KEY_STYLE, plain
 
 KEYS: tuple[tuple[str, str], ...] = (
-    ("ctrl+s / enter", "send (enter in the host or port field)"),
+    ("ctrl+s / enter", "send (enter in the host or port field); on the session once connected"),
     ("escape", "cancel the running exchange; bytes received so far are kept"),
+    ("f6", "connect: a persistent session; then ctrl+s sends on it, turn by turn"),
+    ("f7", "half-close the session: finish sending, keep reading"),
+    ("f8", "close the session gracefully; it joins the history"),
+    ("f9", "reset the session: close with a RST"),
     ("ctrl+t", "edit the request as text or as hex"),
     ("ctrl+r", "convert bare LF line endings in the request to CRLF"),
     ("ctrl+o", "options: TLS verification, SNI, ALPN; timeouts, capture file"),
     ("f3", "save the shown exchange as a transcript (sockscope open FILE)"),
     ("f5", "replay the shown exchange's exact request bytes, same options"),
+    ("f4", "compare with…: the next history entry chosen is compared with the shown one"),
+    ("ctrl+l", "the timeline as turns (who spoke, when, how much) or as events"),
     ("f2", "zoom: the focused view gets the whole screen (f2 again restores)"),
     ("ctrl+p", "palette: actions, exports (python, curl, pcap...), templates"),
     ("tab / shift+tab", "move between fields and panes"),
@@ -36,6 +42,7 @@ PANES: tuple[tuple[str, str], ...] = (
     ("Decoded", "the bytes as text in the chosen encoding; controls shown as ␛ ␀ \\x9b"),
     ("Headers", "TLS session and certificate; HTTP status, headers, framing; reply codes"),
     ("Timeline", "each step with its time, the delta since the previous one, and size"),
+    ("Turns", "the timeline by turn: what you sent and what the peer said to each"),
     ("History", "every exchange of this session; select one to see it again"),
 )
 
@@ -47,8 +54,10 @@ STOP_REASONS: dict[StopReason, str] = {
     StopReason.BYTE_COUNT: "the byte count asked for arrived",
     StopReason.DATAGRAM: "UDP: the first datagram arrived (one request, one reply)",
     StopReason.CAPTURE_LIMIT: "the capture limit was reached; later bytes were not kept",
+    StopReason.EXPECTATION: "a dialogue step did not get the reply it expects",
     StopReason.CANCELLED: "you cancelled (escape); what arrived before is kept",
-    StopReason.RESET: "the server reset the connection (RST)",
+    StopReason.CLOSED: "you closed the session (f8)",
+    StopReason.RESET: "the connection was reset (RST): by the server, or by you (f9)",
     StopReason.ERROR: "a network error; the status line names it",
 }
 

@@ -1,4 +1,8 @@
-"""Every exchange of the session; selecting one shows it again in the panes."""
+"""Every exchange of the session; selecting one shows it again in the panes.
+
+One entry may be marked as the left side of a comparison ("Compare with…"): the next
+entry selected is compared with it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from textual.widgets.option_list import Option
 
 from sockscope.core.model import Exchange
 from sockscope.core.views import human_bytes
-from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, plain, safe
+from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, WARNING_STYLE, plain, safe
+
+_MARK = plain("  ◆ compare with…", f"bold {WARNING_STYLE}")
 
 
 def history_label(number: int, exchange: Exchange) -> Content:
@@ -29,9 +35,20 @@ class History(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.exchanges: list[Exchange] = []
+        self.marked: int | None = None  # the index of the entry marked for comparison
 
     def add(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)
         number = len(self.exchanges)
         self.add_option(Option(history_label(number, exchange), id=str(number - 1)))
         self.highlighted = number - 1
+
+    def mark(self, index: int | None) -> None:
+        """Mark entry `index` as the left side of a comparison (None: no mark)."""
+        for changed in {self.marked, index} - {None}:
+            assert changed is not None
+            label = history_label(changed + 1, self.exchanges[changed])
+            self.replace_option_prompt_at_index(
+                changed, label + _MARK if changed == index else label
+            )
+        self.marked = index

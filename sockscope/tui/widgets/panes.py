@@ -21,6 +21,7 @@ from sockscope.core.certificate import (
 from sockscope.core.http import HttpRequest, HttpResponse
 from sockscope.core.model import ErrorKind, Exchange
 from sockscope.core.replies import Reply
+from sockscope.core.steps import step_outcomes
 from sockscope.core.views import ENCODINGS, HEX_WIDTH, hex_width_for, human_bytes
 from sockscope.tui.content import (
     DIM_STYLE,
@@ -175,7 +176,8 @@ class HeadersPane(Pane):
     def show(self, exchange: Exchange | None, analysis: Analysis | None) -> None:
         view = self.query_one(LineView)
         tls = tls_rows(exchange) if exchange is not None else []
-        if analysis is None and not tls:
+        steps = step_rows(exchange) if exchange is not None else []
+        if analysis is None and not tls and not steps:
             view.show(
                 NoLines("status and headers go here" if exchange is None else "nothing received")
             )
@@ -193,8 +195,29 @@ class HeadersPane(Pane):
         else:
             rows = [plain("raw bytes: no parser applies", DIM_STYLE)]
             kind = "raw"
-        self.border_subtitle = " · ".join(part for part in ("tls" if tls else "", kind) if part)
-        view.show(ContentLines([*tls, *rows]))
+        self.border_subtitle = " · ".join(
+            part for part in ("tls" if tls else "", "steps" if steps else "", kind) if part
+        )
+        view.show(ContentLines([*tls, *steps, *rows]))
+
+
+def step_rows(exchange: Exchange) -> list[Content]:
+    """Each dialogue step's outcome (✓ or ✗ and its sentence, which may quote the
+    server), then a blank row; nothing for an exchange that was not a dialogue."""
+    outcomes = step_outcomes(exchange)
+    if not outcomes:
+        return []
+    rows = [plain("steps", "bold $text-primary")]
+    for outcome in outcomes:
+        style = OK_STYLE if outcome.ok else ERROR_STYLE
+        rows.append(
+            Content.assemble(
+                plain(f"  {'✓' if outcome.ok else '✗'} {outcome.index:>2} ", f"bold {style}"),
+                safe(outcome.message, style if not outcome.ok else "", 400, one_line=True),
+            )
+        )
+    rows.append(Content(""))
+    return rows
 
 
 def tls_rows(exchange: Exchange) -> list[Content]:

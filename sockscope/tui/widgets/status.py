@@ -1,4 +1,7 @@
-"""The status line: state, bytes out and in, timings, and the error in a plain sentence."""
+"""The status line: state, bytes out and in, timings, and the error in a plain sentence.
+
+A persistent session shows its connection state instead: `open 127.0.0.1:25 · 3 turns`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ from textual.widgets import Static
 
 from sockscope.core.model import Exchange
 from sockscope.core.timeline import timings_summary
+from sockscope.core.turns import turns
 from sockscope.core.views import human_bytes
+from sockscope.engine import SessionState
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, OK_STYLE, WARNING_STYLE, plain, safe
 
 
@@ -32,16 +37,58 @@ _STATE_STYLE = {
 }
 
 
+_SESSION_STYLE = {
+    SessionState.IDLE: "bold $text-muted",
+    SessionState.CONNECTING: "bold $text-primary",
+    SessionState.OPEN: f"bold {OK_STYLE}",
+    SessionState.HALF_CLOSED: f"bold {WARNING_STYLE}",
+    SessionState.PEER_CLOSED: f"bold {WARNING_STYLE}",
+    SessionState.CLOSED: "bold $text-muted",
+    SessionState.RESET: f"bold {ERROR_STYLE}",
+    SessionState.FAILED: f"bold {ERROR_STYLE}",
+}
+
+
+def session_badge(state: SessionState, exchange: Exchange) -> str:
+    """`open 127.0.0.1:25 · 3 turns`: the connection state, where to, how far along."""
+    count = len(turns(exchange.events))
+    return f"{state.value} {exchange.target.label} · {count} turn{'' if count == 1 else 's'}"
+
+
 class StatusLine(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self.state = State.READY
+        # The live session's state, None when no session is shown.
+        self.session_state: SessionState | None = None
+
+    def show_session(
+        self, state: SessionState, exchange: Exchange, message: str, note: str = ""
+    ) -> None:
+        """A live session: its state badge, the engine's sentence, and any refusal."""
+        self.session_state = state
+        self.set_class(state is SessionState.FAILED, "-failed")
+        parts: list[Content] = [
+            # The target label may come from a saved transcript's host: sanitised.
+            safe(
+                f" {session_badge(state, exchange)} ", f"reverse {_SESSION_STYLE[state]}", 200, True
+            )
+        ]
+        if note:
+            parts.append(safe(f" {note}", WARNING_STYLE, 400, True))
+        if message:
+            parts.append(safe(f" {message}", limit=400, one_line=True))
+        parts.append(
+            plain(f" · ↑ {human_bytes(exchange.bytes_out)} ↓ {human_bytes(exchange.bytes_in)}")
+        )
+        self.update(Content("").join(parts))
 
     def show(
         self, state: State, exchange: Exchange | None, note: str = "", capture: str | None = None
     ) -> None:
         """`capture` is the file that received every byte of `exchange`, if any."""
         self.state = state
+        self.session_state = None
         self.set_class(state is State.FAILED, "-failed")
         parts: list[Content] = [plain(f" {state.value} ", f"reverse {_STATE_STYLE[state]}")]
         # The sentence first: on a narrow terminal the timings are what gets cut.

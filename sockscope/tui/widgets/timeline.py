@@ -1,63 +1,108 @@
-"""The timeline: every event with its time, the delta, the size and why reading stopped.
+"""The timeline: every event with its time, the delta, the size and why reading stopped;
+or, switched to turns, who spoke in each turn of the conversation, when and how much.
 
-Rows come from core.timeline (the same rows the CLI prints); every cell is Content,
-and the detail column, which may quote server text, goes through the sanitiser.
+Rows come from core.timeline and core.turns (the same rows the CLI prints); every cell
+is Content, and the detail column, which may quote server text, goes through the
+sanitiser. A dialogue step's outcome (an INFO event) is coloured by how it went.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.content import Content
 from textual.widgets import DataTable
 
-from sockscope.core.model import Exchange
+from sockscope.core.model import EventType, Exchange
+from sockscope.core.steps import STEP_KEY
 from sockscope.core.timeline import timeline_rows
-from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, plain, safe
+from sockscope.core.turns import turn_rows, turns
+from sockscope.core.views import repr_line
+from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, OK_STYLE, plain, safe
 
 # Event names that deserve a colour of their own.
 _EVENT_STYLE = {"send": "$text-primary", "recv": "$text-success", "error": ERROR_STYLE}
+_WHO_STYLE = {"you": "$text-primary", "peer": "$text-success"}
 _DETAIL_LIMIT = 300
+# Bytes of each turn quoted in the turns view: enough to recognise the line.
+_PREVIEW = 48
 
 
 class Timeline(DataTable[object]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.turns_view = False
 
     def show(self, exchange: Exchange | None, *, live: bool = False) -> None:
-        rows: list[tuple[Content, ...]] = []
-        if exchange is not None:
-            for row in timeline_rows(exchange):
-                rows.append(
-                    (
-                        plain(row.t, DIM_STYLE),
-                        plain(row.delta, DIM_STYLE),
-                        plain(row.event, _EVENT_STYLE.get(row.event, "")),
-                        plain(f"{row.size:>9}"),
-                        safe(row.detail, limit=_DETAIL_LIMIT, one_line=True),
-                    )
-                )
-            if exchange.stop is not None:
-                stop = f"{exchange.stop.value}: {exchange.stop_message}"
-                rows.append(
-                    (
-                        plain(""),
-                        plain(""),
-                        plain("stop", KEY_STYLE),
-                        plain(""),
-                        safe(stop, limit=_DETAIL_LIMIT, one_line=True),
-                    )
-                )
+        if self.turns_view:
+            columns = (("turn", "turn", 5), ("who", "who", 5), ("t", "t", 9), ("bytes", "size", 11))
+            rows = self._turn_rows(exchange) if exchange is not None else []
+        else:
+            columns = (
+                ("t", "t", 9),
+                ("Δ", "delta", 9),
+                ("event", "event", 8),
+                ("bytes", "size", 9),
+            )
+            rows = self._event_rows(exchange) if exchange is not None else []
         # Fixed widths for the short columns so a live table does not jump; the detail
         # column as wide as its widest cell (DataTable does not measure Content cells).
         detail = max((row[-1].cell_length for row in rows), default=6)
         self.clear(columns=True)
-        for label, key, width in (
-            ("t", "t", 9),
-            ("Δ", "delta", 9),
-            ("event", "event", 8),
-            ("bytes", "size", 9),
-            ("detail", "detail", detail),
-        ):
+        for label, key, width in (*columns, ("detail", "detail", detail)):
             self.add_column(plain(label), key=key, width=width)
         self.add_rows(rows)
-        if live:  # follow the newest event while the exchange runs
+        if live:  # follow the newest row while the exchange runs
             self.move_cursor(row=self.row_count - 1, animate=False)
+
+    def _event_rows(self, exchange: Exchange) -> list[Sequence[Content]]:
+        rows: list[Sequence[Content]] = []
+        for event, row in zip(exchange.events, timeline_rows(exchange), strict=True):
+            style = ""
+            step = event.detail.get(STEP_KEY) if event.type is EventType.INFO else None
+            if isinstance(step, dict):
+                style = OK_STYLE if step.get("ok") is True else ERROR_STYLE
+            rows.append(
+                (
+                    plain(row.t, DIM_STYLE),
+                    plain(row.delta, DIM_STYLE),
+                    plain(row.event, _EVENT_STYLE.get(row.event, "")),
+                    plain(f"{row.size:>9}"),
+                    safe(row.detail, style, limit=_DETAIL_LIMIT, one_line=True),
+                )
+            )
+        if exchange.stop is not None:
+            stop = f"{exchange.stop.value}: {exchange.stop_message}"
+            rows.append(
+                (
+                    plain(""),
+                    plain(""),
+                    plain("stop", KEY_STYLE),
+                    plain(""),
+                    safe(stop, limit=_DETAIL_LIMIT, one_line=True),
+                )
+            )
+        return rows
+
+    def _turn_rows(self, exchange: Exchange) -> list[Sequence[Content]]:
+        said = {turn.number: turn for turn in turns(exchange.events)}
+        rows: list[Sequence[Content]] = []
+        for row in turn_rows(exchange):
+            turn = said[int(row.turn)]
+            data = turn.request if row.who == "you" else turn.reply
+            # repr of the first bytes: printable ASCII whatever the server sent.
+            preview = repr_line(data[:_PREVIEW]) + (" …" if len(data) > _PREVIEW else "")
+            detail = Content.assemble(
+                safe(preview, limit=_DETAIL_LIMIT, one_line=True),
+                safe(f"  {row.detail}" if row.detail else "", DIM_STYLE, one_line=True),
+            )
+            rows.append(
+                (
+                    plain(f"{row.turn:>4}", KEY_STYLE),
+                    plain(row.who, _WHO_STYLE.get(row.who, "")),
+                    plain(row.t, DIM_STYLE),
+                    plain(f"{row.size:>11}"),
+                    detail,
+                )
+            )
+        return rows
