@@ -6,7 +6,7 @@ import argparse
 from typing import NoReturn
 
 from sockscope.core.model import Transport
-from sockscope.export.formats import FORMATS as EXPORT_FORMATS
+from sockscope.export import FORMATS as EXPORT_FORMATS
 
 SUBCOMMANDS = ("send", "lab", "templates", "export", "listen", "compare", "open")
 

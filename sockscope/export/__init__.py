@@ -7,6 +7,18 @@ these modules import `sockscope.core` only.
 
 from __future__ import annotations
 
+# Every export format and the file suffix it suggests; here, not in formats.py, so that
+# the CLI's argument parser can list them without importing every exporter.
+SUFFIX = {
+    "python": ".py",
+    "json": ".json",
+    "ncat": ".sh",
+    "socat": ".sh",
+    "curl": ".sh",
+    "pcap": ".pcap",
+}
+FORMATS = tuple(SUFFIX)
+
 
 class ExportError(ValueError):
     """An exchange that a format cannot express; `str()` says why and what to use instead."""

@@ -5,20 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from sockscope.core.model import Exchange
+from sockscope.export import FORMATS, SUFFIX
 from sockscope.export.pcap import to_pcap
 from sockscope.export.python_script import to_python
 from sockscope.export.shell import to_shell
 from sockscope.export.transcript import transcript_text
 
-SUFFIX = {
-    "python": ".py",
-    "json": ".json",
-    "ncat": ".sh",
-    "socat": ".sh",
-    "curl": ".sh",
-    "pcap": ".pcap",
-}
-FORMATS = tuple(SUFFIX)
+__all__ = ["FORMATS", "SUFFIX", "render", "write_export"]
 
 
 def render(exchange: Exchange, fmt: str) -> str | bytes:

@@ -10,7 +10,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from sockscope.engine import Action
-from sockscope.export.formats import FORMATS as EXPORT_FORMATS
+from sockscope.export import FORMATS as EXPORT_FORMATS
 
 if TYPE_CHECKING:
     from sockscope.tui.app import SockscopeApp
@@ -65,6 +65,11 @@ class SockscopeCommands(Provider):
             "Switch turns / events",
             "the timeline as turns (who spoke, when, how much) or every event (ctrl+l)",
             app.action_toggle_turns,
+        )
+        yield (
+            "Listen…",
+            "be the server: accept clients and watch what each sends (ctrl+g)",
+            app.action_listen,
         )
         yield "Zoom", "the focused view gets the whole screen, or back (f2)", app.action_zoom
         yield "Help", "keys, panes and stop reasons (f1)", app.action_help
