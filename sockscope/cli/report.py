@@ -21,7 +21,7 @@ from sockscope.core.certificate import (
     session_summary,
     tls_session,
 )
-from sockscope.core.http import Problem
+from sockscope.core.http import HttpResponse, Problem
 from sockscope.core.model import Exchange
 from sockscope.core.sanitize import Segment, display_segments
 from sockscope.core.steps import step_outcomes
@@ -164,6 +164,12 @@ def print_stopped(console: Console, exchange: Exchange) -> None:
     console.print(Text("  ") + Text(timings_summary(exchange.timings()) or "-"))
 
 
+def _completeness(http: HttpResponse) -> str:
+    if any(p.code == "capture-truncated" for p in http.problems):
+        return "cut by the capture limit"
+    return "complete" if http.complete else "incomplete"
+
+
 def _print_tls(console: Console, exchange: Exchange) -> None:
     certificate = peer_certificate(exchange)
     session = tls_session(exchange)
@@ -178,7 +184,7 @@ def _print_analysis(console: Console, analysis: Analysis) -> None:
     if analysis.http is not None:
         http = analysis.http
         status = "" if http.status is None else str(http.status)
-        heading(console, "HTTP", f"{http.framing}, {'complete' if http.complete else 'incomplete'}")
+        heading(console, "HTTP", f"{http.framing}, {_completeness(http)}")
         console.print(
             Text("  ").append_text(safe(f"{http.version} {status} {http.reason}", "bold"))
         )
