@@ -51,10 +51,12 @@ from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
 from sockscope.tui.screens.compare import CompareScreen
 from sockscope.tui.screens.help import HelpScreen
+from sockscope.tui.screens.listen import ListenScreen
 from sockscope.tui.screens.options import OptionsScreen
 from sockscope.tui.screens.path import PathScreen
 from sockscope.tui.widgets.byte_view import ByteRows
 from sockscope.tui.widgets.history import History
+from sockscope.tui.widgets.listen_bar import ListenForm
 from sockscope.tui.widgets.panes import (
     DecodedPane,
     HeadersPane,
@@ -126,6 +128,7 @@ class SockscopeApp(App[int]):
         Binding("f4", "compare", "Compare", id="compare", show=False),
         Binding("ctrl+l", "toggle_turns", "Turns", id="toggle-turns", show=False),
         Binding("f2", "zoom", "Zoom", id="zoom", show=False),
+        Binding("ctrl+g", "listen", "Listen", id="listen", show=False),  # and the palette
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
@@ -143,6 +146,7 @@ class SockscopeApp(App[int]):
         templates: Mapping[str, Template] | None = None,
         template_dir: Path | None = None,
         cursor_blink: bool = True,
+        listen: ListenForm | None = None,
     ) -> None:
         super().__init__()
         problems: list[str] = []
@@ -152,6 +156,8 @@ class SockscopeApp(App[int]):
         self.template_problems = problems
         self.lab = lab
         self._cursor_blink = cursor_blink
+        # `sockscope listen --app`: open on the Listen screen, listening.
+        self._listen = listen
         # Saved exchanges to open with, in history order; the last one is shown.
         self._preloaded = [*exchanges, *([exchange] if exchange is not None else [])]
         last = self._preloaded[-1] if self._preloaded else None
@@ -255,6 +261,10 @@ class SockscopeApp(App[int]):
                 self._fill_request(template)
             self._show(None, State.READY)
         self.query_one("#host", Input).focus()
+        if self._listen is not None:
+            self.push_screen(
+                ListenScreen(self._listen, start=True, cursor_blink=self._cursor_blink)
+            )
 
     # ---- templates ----------------------------------------------------------------
 
@@ -523,7 +533,10 @@ class SockscopeApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Session commands only while a session is live, greyed out when its state
-        refuses them; the one-shot actions step aside meanwhile."""
+        refuses them; the one-shot actions step aside meanwhile. On the Listen screen,
+        which has keys of its own, only quitting, help and zoom remain."""
+        if isinstance(self.screen, ListenScreen):
+            return action in ("quit", "help", "zoom")
         bridge = self.session
         if action in SESSION_ACTIONS:
             if bridge is None:
@@ -809,6 +822,11 @@ class SockscopeApp(App[int]):
             pane = next((n for n in screen.focused.ancestors if isinstance(n, Pane)), None)
             if pane is not None:
                 screen.maximize(pane, container=False)
+
+    def action_listen(self) -> None:
+        """Listen mode: be the server and watch each client's conversation."""
+        if not isinstance(self.screen, ListenScreen):
+            self.push_screen(ListenScreen(cursor_blink=self._cursor_blink))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -1,0 +1,552 @@
+"""f6: Listen mode. Be the server: accept clients and show each one's conversation.
+
+The engine's Listener owns the sockets and runs on its own thread; its callbacks only
+queue what happened in a ListenBridge, which posts one ListenUpdate at a time (the
+explorer's worker.Bridge pattern). The screen keeps a Client per accepted connection;
+the selected one is shown in the explorer's panes: what it sent (hex and repr, decoded),
+the parsed request in place of the reply headers, what we sent, and the timeline.
+Redraws come at most ~20 times a second however fast clients talk.
+
+Every client byte is untrusted (untrusted-bytes.md): it reaches a widget only through
+the panes' line sources or tui.content.safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.message_pump import MessagePump
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, OptionList
+from textual.worker import Worker, WorkerState
+
+from sockscope.core.client_analysis import ClientAnalysis, analyse_client
+from sockscope.core.model import Event, Exchange, StopReason
+from sockscope.core.payload import PayloadError
+from sockscope.core.timeline import timeline_rows
+from sockscope.core.views import human_bytes
+from sockscope.engine.listener import (
+    ClientSession,
+    ListenAddress,
+    ListenConfig,
+    Listener,
+    ListenError,
+)
+from sockscope.tui.content import (
+    DIM_STYLE,
+    ERROR_STYLE,
+    KEY_STYLE,
+    OK_STYLE,
+    WARNING_STYLE,
+    plain,
+    safe,
+)
+from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
+from sockscope.tui.widgets.clients import Client, ClientList
+from sockscope.tui.widgets.listen_bar import HAND, ListenBar, ListenForm, ListenPlan
+from sockscope.tui.widgets.panes import (
+    DecodedPane,
+    Pane,
+    SentPane,
+    framing_rows,
+    header_rows,
+    size_badge,
+)
+from sockscope.tui.widgets.request_editor import RequestEditor
+from sockscope.tui.widgets.timeline import Timeline
+
+# At most this many redraws a second while clients talk (as the explorer's).
+REDRAW_INTERVAL = 0.05
+
+
+# ---- listener thread -> screen -------------------------------------------------------
+
+
+class ListenUpdate(Message):
+    """New clients, events or notes are waiting in `bridge`."""
+
+    def __init__(self, bridge: ListenBridge) -> None:
+        super().__init__()
+        self.bridge = bridge
+
+
+class ListenStarted(Message):
+    def __init__(self, listener: Listener, address: ListenAddress) -> None:
+        super().__init__()
+        self.listener = listener
+        self.address = address
+
+
+class ListenFailed(Message):
+    def __init__(self, listener: Listener, message: str) -> None:
+        super().__init__()
+        self.listener = listener
+        self.message = message
+
+
+class ListenBridge:
+    """The Listener's callbacks (its thread): queue, and post a message only if none is
+    waiting. Events need no copying: each session's Exchange is live."""
+
+    def __init__(self, target: MessagePump) -> None:
+        self._target = target
+        self._lock = threading.Lock()
+        self._sessions: list[ClientSession] = []
+        self._notes: list[str] = []
+        self._posted = False
+
+    def _post(self) -> None:
+        with self._lock:
+            if self._posted:
+                return
+            self._posted = True
+        self._target.post_message(ListenUpdate(self))
+
+    def on_client(self, session: ClientSession) -> None:
+        with self._lock:
+            self._sessions.append(session)
+        self._post()
+
+    def on_event(self, _session: ClientSession, _event: Event) -> None:
+        self._post()
+
+    def on_finished(self, _session: ClientSession, _exchange: Exchange) -> None:
+        self._post()
+
+    def on_note(self, message: str, _facts: dict[str, object]) -> None:
+        with self._lock:
+            self._notes.append(message)
+        self._post()
+
+    def drain(self) -> tuple[list[ClientSession], list[str]]:
+        """UI thread: the new sessions and notes; the next callback posts again."""
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+            notes, self._notes = self._notes, []
+            self._posted = False
+        return sessions, notes
+
+
+# ---- panes ---------------------------------------------------------------------------
+
+
+class ClientBytesPane(SentPane):
+    """What the client sent, as hex and repr (its decoded text has a pane of its own)."""
+
+    EMPTY = ("no client selected", "nothing received yet")
+
+    def data_of(self, exchange: Exchange) -> bytes:
+        return exchange.received
+
+    def badge(self, exchange: Exchange) -> str:
+        return size_badge(len(exchange.received), exchange.bytes_in)
+
+
+class RequestPane(Pane):
+    """The client's request parsed: HTTP request line, headers and problems, or the
+    command lines of a line protocol; the TLS session (SNI, ALPN) first."""
+
+    def compose(self) -> ComposeResult:
+        yield LineView(id=f"{self.id}-view")
+
+    def show(self, exchange: Exchange | None, analysis: ClientAnalysis | None) -> None:
+        view = self.query_one(LineView)
+        if exchange is None or analysis is None:
+            view.show(NoLines("the parsed request goes here"))
+            self.border_subtitle = ""
+            return
+        tls = tls_rows(exchange)
+        rows, kind = request_rows(exchange, analysis)
+        self.border_subtitle = " · ".join(part for part in ("tls" if tls else "", kind) if part)
+        view.show(ContentLines([*tls, *rows]))
+
+
+def tls_rows(exchange: Exchange) -> list[Content]:
+    """`TLS  TLSv1.3 · cipher · ALPN h2 · SNI name` (the timeline's words), then a blank."""
+    row = next((row for row in timeline_rows(exchange) if row.event == "tls"), None)
+    if row is None:
+        return []
+    return [
+        Content.assemble(plain("TLS ", KEY_STYLE), safe(row.detail, limit=400, one_line=True)),
+        Content(""),
+    ]
+
+
+def request_rows(exchange: Exchange, analysis: ClientAnalysis) -> tuple[list[Content], str]:
+    """The rows and the kind for the pane's badge ("http", "smtp", "commands", "raw")."""
+    request = analysis.http
+    if request is not None:
+        rows: list[Content] = []
+        if request.method:
+            rows.append(
+                Content.assemble(
+                    safe(request.method, f"bold {OK_STYLE}", 80, one_line=True),
+                    " ",
+                    safe(request.target, "bold", 400, one_line=True),
+                    " ",
+                    safe(request.version, "bold", 80, one_line=True),
+                )
+            )
+        rows.extend(header_rows(request.headers))
+        rows.append(Content(""))
+        rows.extend(framing_rows(request))
+        if request.extra:
+            rows.append(
+                plain(
+                    f"+ {human_bytes(len(request.extra))} after the request (pipelined, or junk)",
+                    WARNING_STYLE,
+                )
+            )
+        return rows, "http"
+    if analysis.commands:
+        rows = []
+        for command in analysis.commands:
+            if command.message:
+                line = plain(f"(message text, {human_bytes(command.size)})", DIM_STYLE)
+            else:
+                line = Content.assemble(
+                    safe(f"{command.verb:<6}", KEY_STYLE, 40, one_line=True),
+                    " ",
+                    safe(command.argument, limit=400, one_line=True),
+                )
+            if not command.complete:
+                line = line + plain("  (no line end yet)", WARNING_STYLE)
+            rows.append(line)
+        return rows, analysis.protocol or "commands"
+    if exchange.received:
+        return [plain("raw bytes: no parser applies", DIM_STYLE)], "raw"
+    waiting = "nothing received" if exchange.finished else "waiting for the client…"
+    return [plain(waiting, DIM_STYLE)], ""
+
+
+# ---- the screen ----------------------------------------------------------------------
+
+
+class ListenScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+l", "toggle", "Start/Stop", id="listen.toggle", priority=True),
+        Binding("ctrl+s", "reply", "Reply", id="listen.reply", priority=True),
+        Binding("f8", "close_client", "Close client", id="listen.close-client"),
+        Binding("ctrl+t", "toggle_hex", "Hex", id="listen.toggle-hex", show=False),
+        Binding("escape", "leave", "Leave (stops)", id="listen.leave"),
+    ]
+
+    def __init__(
+        self, form: ListenForm | None = None, *, start: bool = False, cursor_blink: bool = True
+    ) -> None:
+        """`start`: listen at once with `form` (`sockscope listen --app`)."""
+        super().__init__(id="listen")
+        self._form = form or ListenForm()
+        self._start_at_mount = start
+        self._cursor_blink = cursor_blink
+        self.listener: Listener | None = None
+        self._bridge: ListenBridge | None = None
+        self._plan: ListenPlan | None = None
+        self.address: ListenAddress | None = None  # while listening
+        self._config: ListenConfig | None = None
+        self._reply = ""
+        self._protocol: str | None = None
+        self._turned_away = 0
+        self._note = ""
+        self._error = ""
+        self._shown: tuple[int, int, object] | None = None  # (client, events, stop) drawn
+        self._redraw_timer: Timer | None = None
+        self._last_redraw = 0.0
+        self._changed = asyncio.Event()
+
+    def compose(self) -> ComposeResult:
+        yield ListenBar(self._form, id="listen-bar")
+        with Horizontal(id="listen-body"):
+            with Pane("Clients", id="clients-pane"):
+                yield ClientList(id="clients")
+            with Container(id="listen-views"):
+                yield ClientBytesPane("Received from client", id="client-bytes")
+                yield DecodedPane("Decoded", id="client-decoded")
+                yield RequestPane("Request", id="client-request")
+                yield SentPane("Sent by us", id="client-sent")
+                with Pane("Timeline", id="client-timeline-pane"):
+                    yield Timeline(id="client-timeline")
+        yield RequestEditor(id="reply")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        editor = self.query_one(RequestEditor)
+        editor.border_title = "Reply to the selected client"
+        editor.line_protocol = True
+        if not self._cursor_blink:
+            for field in self.query("Input, TextArea"):
+                field.cursor_blink = False  # type: ignore[attr-defined]
+        self._show_client()
+        self._redraw()
+        if self._start_at_mount:
+            self.action_toggle()
+        else:
+            self.query_one("#listen-port").focus()
+
+    def on_unmount(self) -> None:
+        # The app is quitting (or the screen was dismissed): release the port.
+        if self.listener is not None:
+            self.listener.stop()
+
+    # ---- state, for the app's status and for tests ----------------------------------
+
+    @property
+    def clients(self) -> list[Client]:
+        return self.query_one(ClientList).clients
+
+    @property
+    def listening(self) -> bool:
+        return self.address is not None
+
+    async def changed(self) -> None:
+        """Until the next redraw (tests wait on it instead of sleeping)."""
+        await self._changed.wait()
+
+    # ---- start and stop ----------------------------------------------------------------
+
+    def action_toggle(self) -> None:
+        if self.listener is not None:
+            self._stop()
+            self.query_one(ListenBar).set_listening(False)
+            self._redraw()
+            return
+        bar = self.query_one(ListenBar)
+        if bar.problems():
+            self.app.bell()
+            self._redraw()
+            return
+        plan = bar.plan()
+        bridge = ListenBridge(self)
+        listener = Listener(
+            plan.config,
+            responder=plan.responder,
+            on_client=bridge.on_client,
+            on_event=bridge.on_event,
+            on_finished=bridge.on_finished,
+            on_note=bridge.on_note,
+        )
+        self.listener, self._bridge, self._plan = listener, bridge, plan
+        self._error = self._note = ""
+        bar.set_listening(True)
+        # Binding (and making a TLS certificate) takes a moment: not on the UI thread.
+        self._bind(listener)
+
+    @work(thread=True, exclusive=True, group="listen", exit_on_error=False)
+    def _bind(self, listener: Listener) -> None:
+        try:
+            address = listener.start()
+        except ListenError as exc:
+            self.post_message(ListenFailed(listener, exc.message))
+            return
+        self.post_message(ListenStarted(listener, address))
+
+    @on(ListenStarted)
+    def _started(self, message: ListenStarted) -> None:
+        if message.listener is not self.listener or self._plan is None:
+            message.listener.stop()  # stopped while it was binding
+            return
+        plan = self._plan
+        self.listening_on(message.address, plan.config, plan.reply, plan.protocol)
+
+    @on(ListenFailed)
+    def _failed(self, message: ListenFailed) -> None:
+        if message.listener is self.listener:
+            self.listener = None
+            self._error = f"could not listen: {message.message}"
+            self.query_one(ListenBar).set_listening(False)
+            self.app.bell()
+            self._redraw()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "listen" and event.worker.state is WorkerState.ERROR:
+            self.listener = None
+            self._error = f"internal error: {event.worker.error!r}"
+            self.query_one(ListenBar).set_listening(False)
+            self._redraw()
+
+    def listening_on(
+        self, address: ListenAddress, config: ListenConfig, reply: str, protocol: str | None
+    ) -> None:
+        """Show that we listen at `address` (also how a snapshot shows a fixed state)."""
+        self.address, self._config, self._reply, self._protocol = address, config, reply, protocol
+        self._turned_away = 0
+        self.query_one(ListenBar).set_listening(True)
+        self._redraw()
+
+    def _stop(self) -> None:
+        """Stop accepting and end every open conversation (they stay in the list)."""
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            self._turned_away = listener.turned_away
+            listener.stop()
+        self.address = None
+
+    def action_leave(self) -> None:
+        self._stop()
+        self.dismiss()
+
+    # ---- what the listener reports ---------------------------------------------------
+
+    @on(ListenUpdate)
+    def _update(self, message: ListenUpdate) -> None:
+        sessions, notes = message.bridge.drain()
+        if message.bridge is not self._bridge:
+            return
+        clients = self.query_one(ClientList)
+        for session in sessions:
+            self.add_client(
+                Client(len(clients.clients) + 1, session.peer, session.exchange, session)
+            )
+        if notes:
+            self._note = notes[-1]
+        if self.listener is not None:
+            self._turned_away = self.listener.turned_away
+        delay = REDRAW_INTERVAL - (time.monotonic() - self._last_redraw)
+        if delay <= 0:
+            self._redraw()
+        elif self._redraw_timer is None:
+            self._redraw_timer = self.set_timer(delay, self._redraw)
+
+    def add_client(self, client: Client) -> None:
+        """A new entry in the client list (selected when it is the first)."""
+        self.query_one(ClientList).add(client)
+
+    # ---- showing ------------------------------------------------------------------------
+
+    def _redraw(self) -> None:
+        self._redraw_timer = None
+        self._last_redraw = time.monotonic()
+        self.query_one(ClientList).refresh_labels()
+        self._show_client()
+        self.query_one(ListenBar).show(self._status())
+        self.query_one(RequestEditor).display = self.query_one(ListenBar).reply_mode == HAND
+        self.refresh_bindings()
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _status(self) -> Content:
+        parts: list[Content] = []
+        address, config = self.address, self._config
+        if address is not None and config is not None:
+            open_now = sum(1 for client in self.clients if not client.exchange.finished)
+            parts.append(plain("listening on ", OK_STYLE))
+            parts.append(safe(address.label, "bold", 200, one_line=True))
+            parts.append(
+                plain(
+                    f" ({address.transport.value}) · {open_now} of {config.max_clients} clients"
+                    f" · {human_bytes(config.capture_limit)} kept per client · reply: ",
+                )
+            )
+            parts.append(safe(self._reply, limit=80, one_line=True))
+            if self._turned_away:
+                parts.append(plain(f" · {self._turned_away} turned away", WARNING_STYLE))
+            if address.ca_file:
+                parts.append(plain("\nCA "))
+                parts.append(safe(address.ca_file, "bold", 300, one_line=True))
+                parts.append(plain(f" (curl --cacert FILE https://localhost:{address.port}/)"))
+        else:
+            parts.append(plain("not listening · ctrl+l starts (port 0: the OS picks)", DIM_STYLE))
+            if self._turned_away:
+                parts.append(plain(f" · {self._turned_away} turned away", WARNING_STYLE))
+        if self._error:
+            parts.append(safe(f" · {self._error}", ERROR_STYLE, 400, one_line=True))
+        elif self._note:
+            parts.append(safe(f" · {self._note}", WARNING_STYLE, 400, one_line=True))
+        return Content("").join(parts)
+
+    @on(OptionList.OptionHighlighted, "#clients")
+    def _client_chosen(self) -> None:
+        self._show_client()
+        self.refresh_bindings()
+
+    def _show_client(self) -> None:
+        client = self.query_one(ClientList).selected
+        exchange = client.exchange if client is not None else None
+        key = (
+            None
+            if client is None or exchange is None
+            else (client.number, len(exchange.events), exchange.stop)
+        )
+        if key == self._shown and key is not None:
+            return
+        self._shown = key
+        live = exchange is not None and not exchange.finished
+        received = b"" if exchange is None else exchange.received
+        self.query_one(ClientBytesPane).show(exchange)
+        self.query_one(DecodedPane).show(received, live=live)
+        analysis = None
+        if exchange is not None:
+            eof = exchange.stop in (StopReason.PEER_CLOSED, StopReason.RESET)
+            analysis = analyse_client(received, eof=eof, protocol=self._protocol)
+        self.query_one(RequestPane).show(exchange, analysis)
+        self.query_one("#client-sent", SentPane).show(exchange)
+        self.query_one(Timeline).show(exchange, live=live)
+
+    # ---- bar ------------------------------------------------------------------------------
+
+    @on(ListenBar.Toggle)
+    def _bar_toggle(self) -> None:
+        self.action_toggle()
+
+    @on(ListenBar.Changed)
+    def _bar_changed(self) -> None:
+        self._error = ""
+        self._redraw()
+
+    # ---- replies by hand ------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reply" or action == "toggle_hex":
+            return self.query_one(ListenBar).reply_mode == HAND
+        if action == "close_client":
+            client = self.query_one(ClientList).selected
+            return True if client is not None and client.open else None
+        return True
+
+    def _open_client(self) -> Client | None:
+        client = self.query_one(ClientList).selected
+        if client is None or not client.open or client.session is None:
+            self.app.bell()
+            self._note = "no open client is selected"
+            self._redraw()
+            return None
+        return client
+
+    def action_reply(self) -> None:
+        """Send the reply editor's bytes to the selected client, over its connection."""
+        editor = self.query_one(RequestEditor)
+        try:
+            data = editor.request_bytes()
+        except PayloadError:
+            editor.refresh_info()
+            editor.query_one("TextArea").focus()
+            self.app.bell()
+            return
+        client = self._open_client()
+        if client is None or client.session is None:
+            return
+        client.session.send(data)
+        self._note = f"sent {human_bytes(len(data))} to client #{client.number}"
+        self._redraw()
+
+    def action_close_client(self) -> None:
+        client = self._open_client()
+        if client is None or client.session is None:
+            return
+        client.session.close()
+        self._note = f"closing client #{client.number} (after what is queued)"
+        self._redraw()
+
+    def action_toggle_hex(self) -> None:
+        if not self.query_one(RequestEditor).toggle_mode():
+            self.app.bell()
