@@ -7,8 +7,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from sockscope.cli.crash import report_crash
 from sockscope.cli.parsing import SUBCOMMANDS, UsageError, build_parser
+from sockscope.crash import report_crash
 
 EXIT_OK, EXIT_NETWORK, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
