@@ -62,3 +62,21 @@ def test_templates_lists_every_built_in_with_port_and_transport(cli) -> None:
         line = next(line for line in result.out.splitlines() if line.startswith(name + " "))
         assert port in line
     assert "sockscope/templates" in result.out
+
+
+def test_an_unexpected_error_is_one_sanitised_line_and_a_log_file(cli, monkeypatch) -> None:
+    import sockscope.cli.templates as templates_command
+
+    def explode(args: object) -> int:
+        raise RuntimeError("server said \x1b]52;c;cHduZWQ=\x07 and \x9b2J")
+
+    monkeypatch.setattr(templates_command, "list_templates", explode)
+    result = cli("templates")
+    assert result.code == 70
+    line = result.err.strip()
+    assert len(line.splitlines()) == 1
+    assert "\x1b" not in line and "\x07" not in line and "\x9b" not in line
+    assert "RuntimeError: server said" in line
+    log = line.rsplit("details in ", 1)[1].rstrip(")")
+    with open(log, encoding="utf-8") as details:
+        assert "Traceback" in details.read()
