@@ -287,7 +287,7 @@ class ListenScreen(Screen[None]):
             for field in self.query("Input, TextArea"):
                 field.cursor_blink = False  # type: ignore[attr-defined]
         self._show_client()
-        self._redraw()
+        self.redraw()
         if self._start_at_mount:
             self.action_toggle()
         else:
@@ -318,12 +318,12 @@ class ListenScreen(Screen[None]):
         if self.listener is not None:
             self._stop()
             self.query_one(ListenBar).set_listening(False)
-            self._redraw()
+            self.redraw()
             return
         bar = self.query_one(ListenBar)
         if bar.problems():
             self.app.bell()
-            self._redraw()
+            self.redraw()
             return
         plan = bar.plan()
         bridge = ListenBridge(self)
@@ -365,14 +365,14 @@ class ListenScreen(Screen[None]):
             self._error = f"could not listen: {message.message}"
             self.query_one(ListenBar).set_listening(False)
             self.app.bell()
-            self._redraw()
+            self.redraw()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "listen" and event.worker.state is WorkerState.ERROR:
             self.listener = None
             self._error = f"internal error: {event.worker.error!r}"
             self.query_one(ListenBar).set_listening(False)
-            self._redraw()
+            self.redraw()
 
     def listening_on(
         self, address: ListenAddress, config: ListenConfig, reply: str, protocol: str | None
@@ -381,7 +381,7 @@ class ListenScreen(Screen[None]):
         self.address, self._config, self._reply, self._protocol = address, config, reply, protocol
         self._turned_away = 0
         self.query_one(ListenBar).set_listening(True)
-        self._redraw()
+        self.redraw()
 
     def _stop(self) -> None:
         """Stop accepting and end every open conversation (they stay in the list)."""
@@ -413,9 +413,9 @@ class ListenScreen(Screen[None]):
             self._turned_away = self.listener.turned_away
         delay = REDRAW_INTERVAL - (time.monotonic() - self._last_redraw)
         if delay <= 0:
-            self._redraw()
+            self.redraw()
         elif self._redraw_timer is None:
-            self._redraw_timer = self.set_timer(delay, self._redraw)
+            self._redraw_timer = self.set_timer(delay, self.redraw)
 
     def add_client(self, client: Client) -> None:
         """A new entry in the client list (selected when it is the first)."""
@@ -423,7 +423,8 @@ class ListenScreen(Screen[None]):
 
     # ---- showing ------------------------------------------------------------------------
 
-    def _redraw(self) -> None:
+    def redraw(self) -> None:
+        """The client list, the selected client's panes and the status, now."""
         self._redraw_timer = None
         self._last_redraw = time.monotonic()
         self.query_one(ClientList).refresh_labels()
@@ -501,7 +502,7 @@ class ListenScreen(Screen[None]):
     @on(ListenBar.Changed)
     def _bar_changed(self) -> None:
         self._error = ""
-        self._redraw()
+        self.redraw()
 
     # ---- replies by hand ------------------------------------------------------------------
 
@@ -518,7 +519,7 @@ class ListenScreen(Screen[None]):
         if client is None or not client.open or client.session is None:
             self.app.bell()
             self._note = "no open client is selected"
-            self._redraw()
+            self.redraw()
             return None
         return client
 
@@ -537,7 +538,7 @@ class ListenScreen(Screen[None]):
             return
         client.session.send(data)
         self._note = f"sent {human_bytes(len(data))} to client #{client.number}"
-        self._redraw()
+        self.redraw()
 
     def action_close_client(self) -> None:
         client = self._open_client()
@@ -545,7 +546,7 @@ class ListenScreen(Screen[None]):
             return
         client.session.close()
         self._note = f"closing client #{client.number} (after what is queued)"
-        self._redraw()
+        self.redraw()
 
     def action_toggle_hex(self) -> None:
         if not self.query_one(RequestEditor).toggle_mode():

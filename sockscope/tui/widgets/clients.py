@@ -46,26 +46,28 @@ def client_state(exchange: Exchange) -> tuple[str, str]:
 
 
 def client_label(client: Client) -> Content:
-    """`#1 127.0.0.1:50312 · open` over `↓ 78 bytes ↑ 1.2 KiB · SNI x · ALPN h2`."""
+    """`#1 127.0.0.1:50312 · open`, `↓ 78 bytes ↑ 1.2 KiB`, and for TLS `SNI x · ALPN h2`."""
     exchange = client.exchange
     state, style = client_state(exchange)
-    first = Content.assemble(
-        plain(f"#{client.number} ", KEY_STYLE),
-        safe(client.peer, limit=60, one_line=True),
-        plain(" · "),
-        plain(state, style),
-    )
+    lines = [
+        Content.assemble(
+            plain(f"#{client.number} ", KEY_STYLE),
+            safe(client.peer, limit=60, one_line=True),
+            plain(" · "),
+            plain(state, style),
+        )
+    ]
     received = size_badge(len(exchange.received), exchange.bytes_in)
-    parts = [plain(f"   ↓ {received} ↑ {human_bytes(exchange.bytes_out)}", DIM_STYLE)]
+    lines.append(plain(f"  ↓ {received} ↑ {human_bytes(exchange.bytes_out)}", DIM_STYLE))
     session = tls_session(exchange)
     if session is not None:
         sni, alpn = session.get("sni"), session.get("alpn")
-        parts.append(plain(" · SNI ", DIM_STYLE))
+        parts = [plain("  SNI ", DIM_STYLE)]
         parts.append(safe(str(sni), limit=60, one_line=True) if sni else plain("none", DIM_STYLE))
-        if alpn:
-            parts.append(plain(" · ALPN ", DIM_STYLE))
-            parts.append(safe(str(alpn), limit=40, one_line=True))
-    return Content("\n").join([first, Content.assemble(*parts)])
+        parts.append(plain(" · ALPN ", DIM_STYLE))
+        parts.append(safe(str(alpn), limit=40, one_line=True) if alpn else plain("none", DIM_STYLE))
+        lines.append(Content.assemble(*parts))
+    return Content("\n").join(lines)
 
 
 class ClientList(OptionList):
