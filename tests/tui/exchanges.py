@@ -243,3 +243,125 @@ def tls_exchange() -> Exchange:
         target=Target(HOST, 8443, Transport.TLS, tls=TlsOptions(verify=False, alpn=("http/1.1",))),
         events=events,
     )
+
+
+SMTP_PORT = 40025
+SMTP_GREETING = b"220 lab.sockscope.test ESMTP sockscope-lab ready\r\n"
+SMTP_EHLO_REPLY = (
+    b"250-lab.sockscope.test greets sockscope.local\r\n"
+    b"250-SIZE 1048576\r\n"
+    b"250-8BITMIME\r\n"
+    b"250 HELP\r\n"
+)
+
+
+def smtp_session_exchange() -> Exchange:
+    """A persistent session held by hand: the greeting, EHLO, QUIT, then Close."""
+    ehlo, quit_ = b"EHLO sockscope.local\r\n", b"QUIT\r\n"
+    bye = b"221 lab.sockscope.test closing connection\r\n"
+
+    def said(kind: EventType, t: float, data: bytes, turn: int) -> Event:
+        return Event(kind, t, data, len(data), detail={"turn": turn})
+
+    events = [
+        Event(EventType.RESOLVE, 0.00011, detail={"addresses": [HOST]}),
+        Event(
+            EventType.CONNECT,
+            0.00035,
+            detail={"peer": f"{HOST}:{SMTP_PORT}", "local": f"{HOST}:51002"},
+        ),
+        said(EventType.RECV, 0.0012, SMTP_GREETING, 0),
+        said(EventType.SEND, 4.2031, ehlo, 1),
+        said(EventType.RECV, 4.2040, SMTP_EHLO_REPLY, 1),
+        said(EventType.SEND, 9.8102, quit_, 2),
+        said(EventType.RECV, 9.8109, bye, 2),
+        Event(EventType.CLOSE, 12.5003),
+    ]
+    received = len(SMTP_GREETING) + len(SMTP_EHLO_REPLY) + len(bye)
+    return Exchange(
+        target=Target(HOST, SMTP_PORT, Transport.TCP),
+        request=ehlo + quit_,
+        policy=ReadPolicy(idle_timeout=2.0),
+        events=events,
+        stop=StopReason.PEER_CLOSED,
+        stop_message=(
+            f"you closed the connection ({len(ehlo + quit_)} bytes sent, {received} bytes received)"
+        ),
+        started_at=STARTED,
+        template="smtp",
+    )
+
+
+def _step(index: int, ok: bool, message: str, sent: int = 0, received: int = 0) -> dict:
+    return {
+        "message": f"step {index} {'ok' if ok else 'failed'}: {message}",
+        "step": {
+            "index": index,
+            "kind": "expect",
+            "ok": ok,
+            "message": message,
+            "sent": sent,
+            "received": received,
+        },
+    }
+
+
+def failed_dialogue_exchange(server_text: bytes = b"5.5.1 Error: need MAIL command") -> Exchange:
+    """A user dialogue whose third step expected 250 to RCPT and got the lab's 503."""
+    ehlo, rcpt = b"EHLO 127.0.0.1\r\n", b"RCPT TO:<bob@example.org>\r\n"
+    refusal = b"503 " + server_text + b"\r\n"
+    got = refusal.rstrip(b"\r\n").decode("utf-8", "replace")
+    events = [
+        Event(EventType.RESOLVE, 0.00011, detail={"addresses": [HOST]}),
+        Event(
+            EventType.CONNECT,
+            0.00035,
+            detail={"peer": f"{HOST}:{SMTP_PORT}", "local": f"{HOST}:51003"},
+        ),
+        Event(EventType.RECV, 0.0011, SMTP_GREETING, len(SMTP_GREETING)),
+        Event(EventType.INFO, 0.0012, detail=_step(1, True, "220 after connecting", 0, 51)),
+        Event(EventType.SEND, 0.0013, ehlo, len(ehlo)),
+        Event(EventType.RECV, 0.0019, SMTP_EHLO_REPLY, len(SMTP_EHLO_REPLY)),
+        Event(EventType.INFO, 0.0020, detail=_step(2, True, "250 after EHLO 127.0.0.1", 16, 96)),
+        Event(EventType.SEND, 0.0021, rcpt, len(rcpt)),
+        Event(EventType.RECV, 0.0026, refusal, len(refusal)),
+        Event(
+            EventType.INFO,
+            0.0027,
+            detail=_step(3, False, f"expected 250 after RCPT TO:<bob@example.org>, got {got}"),
+        ),
+        Event(EventType.CLOSE, 0.0029),
+    ]
+    return Exchange(
+        target=Target(HOST, SMTP_PORT, Transport.TCP),
+        request=ehlo + rcpt + b"QUIT\r\n",
+        events=events,
+        stop=StopReason.EXPECTATION,
+        stop_message=f"step 3 failed: expected 250 after RCPT TO:<bob@example.org>, got {got}",
+        started_at=STARTED,
+        template="smtp-dialogue",
+    )
+
+
+def http_bytes_exchange(n: int) -> Exchange:
+    """GET /bytes?n=N from the lab: the pages a comparison tells apart."""
+    body = bytes(33 + i % 94 for i in range(n))
+    request = f"GET /bytes?n={n} HTTP/1.1\r\nHost: {HOST}:{PORT}\r\nConnection: close\r\n\r\n"
+    reply = (
+        b"HTTP/1.1 200 OK\r\n"
+        b"Server: sockscope-lab\r\n"
+        b"Content-Type: application/octet-stream\r\n"
+        b"Content-Length: " + str(n).encode() + b"\r\n"
+        b"Connection: close\r\n"
+        b"\r\n" + body
+    )
+    events = _tcp_events(request.encode(), reply)
+    return Exchange(
+        target=Target(HOST, PORT, Transport.TCP),
+        request=request.encode(),
+        events=events,
+        stop=StopReason.PEER_CLOSED,
+        stop_message=f"server finished sending (EOF) after {len(reply)} bytes",
+        started_at=STARTED,
+        template="http-get",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from sockscope.core.model import Exchange
@@ -14,11 +14,19 @@ from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.widgets.byte_view import LineView
 
 
-def make_app(exchange: Exchange | None = None, lab: LabInfo | None = None) -> SockscopeApp:
+def make_app(
+    exchange: Exchange | None = None,
+    lab: LabInfo | None = None,
+    exchanges: Sequence[Exchange] = (),
+) -> SockscopeApp:
     """The app as a test wants it: built-in templates only (no user files), no cursor
     blink, no animation."""
     app = SockscopeApp(
-        exchange=exchange, lab=lab, templates=builtin_templates(), cursor_blink=False
+        exchange=exchange,
+        exchanges=exchanges,
+        lab=lab,
+        templates=builtin_templates(),
+        cursor_blink=False,
     )
     app.animation_level = "none"
     return app

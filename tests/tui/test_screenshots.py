@@ -14,6 +14,7 @@ SCREENSHOTS = {
     "start.svg": "test_start_screen_is_prefilled_for_the_lab_http_service.svg",
     "http-exchange-120x36.svg": "test_http_get_exchange_fills_every_pane.svg",
     "layout-80x24.svg": "test_80x24_shows_one_view_under_tabs.svg",
+    "smtp-session-turns.svg": "test_smtp_session_shows_each_turn_in_the_timeline.svg",
 }
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 from .exchanges import (
     LAB,
     binary_exchange,
+    failed_dialogue_exchange,
     hostile_exchange,
+    http_bytes_exchange,
     http_exchange,
     qotd_udp_exchange,
     refused_exchange,
+    smtp_session_exchange,
     tls_exchange,
 )
 from .helpers import make_app
@@ -73,3 +76,25 @@ def test_tls_exchange_shows_the_session_and_certificate_in_headers(snap_compare)
         await pilot.pause()
 
     assert snap_compare(make_app(tls_exchange()), terminal_size=NARROW, run_before=headers_tab)
+
+
+def test_smtp_session_shows_each_turn_in_the_timeline(snap_compare) -> None:
+    assert snap_compare(make_app(smtp_session_exchange()), terminal_size=WIDE, press=["ctrl+l"])
+
+
+def test_dialogue_with_a_failed_step_names_it_in_headers_and_status(snap_compare) -> None:
+    assert snap_compare(make_app(failed_dialogue_exchange()), terminal_size=WIDE)
+
+
+def test_compare_screen_marks_changed_headers_and_bytes(snap_compare) -> None:
+    async def compare_first_with_second(pilot) -> None:  # type: ignore[no-untyped-def]
+        history = pilot.app.query_one("#history")
+        history.focus()
+        history.highlighted = 0
+        await pilot.press("enter", "f4")
+        history.highlighted = 1
+        await pilot.press("enter")
+        await pilot.pause()
+
+    app = make_app(exchanges=[http_bytes_exchange(5), http_bytes_exchange(6)])
+    assert snap_compare(app, terminal_size=WIDE, run_before=compare_first_with_second)

@@ -15,9 +15,9 @@ from sockscope.core.model import StopReason
 from sockscope.tui.content import DIM_STYLE, KEY_STYLE, plain
 
 KEYS: tuple[tuple[str, str], ...] = (
-    ("ctrl+s / enter", "send (enter in the host or port field); on the session once connected"),
+    ("ctrl+s / enter", "send (enter in the host or port field); in a session, send on it"),
     ("escape", "cancel the running exchange; bytes received so far are kept"),
-    ("f6", "connect: a persistent session; then ctrl+s sends on it, turn by turn"),
+    ("f6", "connect: a persistent session; ctrl+s then sends turn by turn"),
     ("f7", "half-close the session: finish sending, keep reading"),
     ("f8", "close the session gracefully; it joins the history"),
     ("f9", "reset the session: close with a RST"),
@@ -26,7 +26,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+o", "options: TLS verification, SNI, ALPN; timeouts, capture file"),
     ("f3", "save the shown exchange as a transcript (sockscope open FILE)"),
     ("f5", "replay the shown exchange's exact request bytes, same options"),
-    ("f4", "compare with…: the next history entry chosen is compared with the shown one"),
+    ("f4", "compare with…: mark the shown exchange, then choose another"),
     ("ctrl+l", "the timeline as turns (who spoke, when, how much) or as events"),
     ("f2", "zoom: the focused view gets the whole screen (f2 again restores)"),
     ("ctrl+p", "palette: actions, exports (python, curl, pcap...), templates"),
