@@ -11,13 +11,17 @@ import pytest
 from rich.segment import Segment
 from textual.widgets import Input, Select
 
+from sockscope.core.compare import Change
 from sockscope.core.model import ErrorInfo, ErrorKind, Event, EventType, Transport
 from sockscope.tui.app import SockscopeApp
+from sockscope.tui.screens.compare import CompareScreen
 from sockscope.tui.widgets.byte_view import LineView
+from sockscope.tui.widgets.history import History
 
 from .exchanges import (
     CERTIFICATE,
     DISPLAY_ATTACKS,
+    failed_dialogue_exchange,
     hostile_exchange,
     http_exchange,
     tls_session_detail,
@@ -151,4 +155,45 @@ async def test_save_and_export_errors_quoting_a_path_are_shown_as_text(name: str
         await pilot.press("enter")
         await pilot.pause()
         _assert_screen_is_safe(app)
+    assert app.return_code in (None, 0)
+
+
+@pytest.mark.parametrize("name", list(DISPLAY_ATTACKS))
+@pilot_test
+async def test_step_outcomes_and_turn_rows_quoting_a_server_are_shown_as_text(name: str) -> None:
+    text = DISPLAY_ATTACKS[name].decode("utf-8", "surrogateescape")
+    app = make_app(exchanges=[failed_dialogue_exchange(text.encode("utf-8", "surrogateescape"))])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "✗  3 expected 250" in view_text(app, "headers-view")
+        _assert_screen_is_safe(app)
+        await pilot.press("ctrl+l")  # the turns view quotes each turn's first bytes
+        await pilot.pause()
+        _assert_screen_is_safe(app)
+    assert app.return_code in (None, 0)
+
+
+@pytest.mark.parametrize("name", list(DISPLAY_ATTACKS))
+@pilot_test
+async def test_compare_rows_quoting_a_server_are_shown_as_text(name: str) -> None:
+    app = make_app(exchanges=[_exchange_carrying(DISPLAY_ATTACKS[name]), http_exchange()])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")  # the second entry is shown: compare it with the first
+        history = app.query_one(History)
+        history.highlighted = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        # Header names and values only one side has, and a changed status line.
+        changes = {diff.change for diff in screen.comparison.headers}
+        assert {Change.ADDED, Change.REMOVED} <= changes
+        for strip in screen._compositor.render_strips():
+            _assert_safe_segments(list(strip), "compare screen")
+        lines = screen.query_one("#compare-view", LineView).lines
+        for y in range(len(lines)):
+            _assert_safe_segments(lines.line(y).render_segments(), f"compare row {y}")
+        _assert_safe_segments(
+            list(screen.query_one("#compare-summary").render_line(0)), "compare summary"
+        )
     assert app.return_code in (None, 0)
