@@ -14,6 +14,7 @@ from sockscope.core.model import EventType, StopReason, Transport
 from sockscope.engine import SessionState
 from sockscope.export.transcript import load_transcript
 from sockscope.tui.app import SockscopeApp
+from sockscope.tui.commands import SockscopeCommands
 from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.screens.path import PathScreen
 from sockscope.tui.widgets.history import History
@@ -185,3 +186,28 @@ async def test_a_command_the_state_refuses_is_named_in_the_status_line(lab: LabI
         await pilot.press("f8")
         await until(pilot, lambda: app.query_one(History).exchanges, "the end of the session")
         assert app.query_one(History).exchanges[0].stop is StopReason.CLOSED
+
+
+@pilot_test
+async def test_at_80_columns_the_footer_holds_the_session_keys_and_the_palette(
+    lab: LabInfo,
+) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p")
+        provider = SockscopeCommands(app.screen, None)
+        offered = {hit.text: hit.help async for hit in provider.discover()}
+        assert offered["Session: Half-close"] == "not connected: Connect first"
+        assert "Compare with…" in offered and "Switch turns / events" in offered
+        await pilot.press("escape")
+        await _connect(app, pilot, "echo", "echo")
+        await pilot.pause()
+        footer = app.screen._compositor.render_strips()[-1].text
+        for key in ("Send", "Half-close", "Close", "Reset", "Help", "Quit", "palette"):
+            assert key in footer, footer
+        assert "Save" not in footer and "Connect" not in footer
+        await pilot.press("f8")
+        await until(pilot, lambda: app.query_one(History).exchanges, "the end of the session")
+        await pilot.pause()
+        footer = app.screen._compositor.render_strips()[-1].text
+        assert "Connect" in footer and "Half-close" not in footer
