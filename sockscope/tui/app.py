@@ -459,7 +459,13 @@ class SockscopeApp(App[int]):
         if target is None:
             return
         if self._live is not None:
-            self.action_cancel()  # one conversation at a time on screen
+            # One conversation at a time on screen: the running one is cancelled and
+            # lands in the history, the session takes the panes.
+            self.workers.cancel_group(self, "conversation")
+            self._live = None
+            if self._redraw_timer is not None:
+                self._redraw_timer.stop()
+                self._redraw_timer = None
         template = self.query_one(TargetBar).template
         policy = self.options.read_policy(self._template_policy(template))
         bridge = SessionBridge(self, target, policy, template.name if template else None)
@@ -612,8 +618,8 @@ class SockscopeApp(App[int]):
         if capture is not None:
             self._captures[id(message.exchange)] = capture
         self.query_one(History).add(message.exchange)
-        if message.run != self._run:
-            return  # an older, cancelled run: kept in the history, not shown over this one
+        if message.run != self._run or self.session is not None:
+            return  # a cancelled run: kept in the history, not shown over what runs now
         if self._redraw_timer is not None:
             self._redraw_timer.stop()
             self._redraw_timer = None

@@ -21,7 +21,7 @@ from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.status import StatusLine
 from sockscope.tui.widgets.timeline import Timeline
 
-from .helpers import make_app, pilot_test, until
+from .helpers import make_app, pilot_test, until, view_text
 
 SIZE = (120, 36)
 
@@ -211,3 +211,24 @@ async def test_at_80_columns_the_footer_holds_the_session_keys_and_the_palette(
         await pilot.pause()
         footer = app.screen._compositor.render_strips()[-1].text
         assert "Connect" in footer and "Half-close" not in footer
+
+
+@pilot_test
+async def test_connecting_cancels_a_running_exchange_and_keeps_it_in_the_history(
+    lab: LabInfo,
+) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lab_service("trickle", "banner")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "trickle 1 of" in view_text(app, "received-view"), "a line")
+        await _connect(app, pilot, "echo", "echo")
+        await until(pilot, lambda: app.query_one(History).exchanges, "the cancelled exchange")
+        await pilot.pause()
+        assert app.query_one(History).exchanges[0].stop is StopReason.CANCELLED
+        # The session keeps the panes and the status line.
+        assert _state(app) is SessionState.OPEN
+        assert _status(app).startswith(f" open 127.0.0.1:{lab.port('echo', Transport.TCP)}")
+        await pilot.press("f8")
+        await until(pilot, lambda: len(app.query_one(History).exchanges) == 2, "the session")
