@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
@@ -18,6 +19,7 @@ from sockscope.tui.screens.listen import ListenScreen
 from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.listen_bar import ListenForm
 
+from .exchanges import DISPLAY_ATTACKS
 from .helpers import make_app, pilot_test
 from .test_display_attacks import _assert_safe_segments
 
@@ -93,3 +95,204 @@ async def test_an_http_get_shows_its_request_line_and_gets_the_http_ok_page() ->
         assert "HTTP/1.1 200 OK" in screen_text(screen, "client-sent-view")
         assert "#1 127.0.0.1:" in client_labels(screen)[0]
     assert app.return_code in (None, 0)
+
+
+@pilot_test
+async def test_a_fixed_reply_reaches_the_client_byte_for_byte() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        form = ListenForm(
+            reply="fixed", reply_text="HTTP/1.0 204 No Content\\r\\nX: \\x00\\xff\\r\\n"
+        )
+        screen = await open_listen(pilot, form)
+        assert "reply: fixed reply of 32 bytes" in message(screen)
+
+        def exchange() -> bytes:
+            with connect(screen) as client:
+                client.sendall(b"anything\n")
+                return recv_all(client)
+
+        assert await asyncio.to_thread(exchange) == (b"HTTP/1.0 204 No Content\r\nX: \x00\xff\r\n")
+        await until(screen, lambda: "peer-closed" in "".join(client_labels(screen)))
+        assert "\\x00\\xff" in screen_text(screen, "client-sent-view")
+
+
+@pilot_test
+async def test_a_reply_typed_by_hand_reaches_the_client_turn_by_turn() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_listen(pilot, ListenForm(reply="hand"))
+        client = await asyncio.to_thread(connect, screen)
+        with client:
+            client.sendall(b"HELO me\r\n")
+            await until(screen, lambda: "↓ 9 bytes" in "".join(client_labels(screen)))
+            assert "HELO" in screen_text(screen, "client-request-view")
+            await pilot.click("#reply TextArea")
+            await pilot.press(*"250", "space", "o", "k", "backslash", "r", "enter")
+            await pilot.press("ctrl+s")
+            assert await asyncio.to_thread(client.recv, 100) == b"250 ok\r\n"
+            await until(screen, lambda: "↑ 8 bytes" in "".join(client_labels(screen)))
+            assert "250 ok" in screen_text(screen, "client-sent-view")
+            # The second turn over the same connection, then Close ends our side.
+            client.sendall(b"QUIT\r\n")
+            await until(screen, lambda: "↓ 15 bytes" in "".join(client_labels(screen)))
+            assert screen.query_one("#reply TextArea").text == ""
+            await pilot.press(*"221", "space", "b", "y", "e")
+            await pilot.press("ctrl+s", "f8")
+            assert await asyncio.to_thread(recv_all, client) == b"221 bye"
+        await until(screen, lambda: "peer-closed" in "".join(client_labels(screen)))
+        assert "QUIT" in screen_text(screen, "client-request-view")
+
+
+@pilot_test
+async def test_two_clients_are_two_entries_each_with_its_own_bytes() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_listen(pilot, ListenForm())
+        first, second = await asyncio.to_thread(lambda: (connect(screen), connect(screen)))
+        with first, second:
+            first.sendall(b"from the first\n")
+            second.sendall(b"from the second\n")
+            await until(screen, lambda: len(screen.clients) == 2)
+            await until(
+                screen,
+                lambda: all("↓ 1" in label for label in client_labels(screen)),
+            )
+            labels = client_labels(screen)
+            assert labels[0].startswith("#1 127.0.0.1:") and labels[1].startswith("#2 127.0.0.1:")
+            assert "2 of 16 clients" in message(screen)
+            assert "from the first" in screen_text(screen, "client-bytes-view")
+            screen.query_one("#clients").focus()
+            await pilot.press("down")
+            assert "from the second" in screen_text(screen, "client-bytes-view")
+        await until(screen, lambda: "0 of 16 clients" in message(screen))
+
+
+@pilot_test
+async def test_the_client_limit_is_shown_and_a_client_past_it_is_turned_away() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_listen(pilot, ListenForm(max_clients="1", capture_limit="4"))
+        assert "0 of 1 clients · 4 bytes kept per client" in message(screen)
+        with await asyncio.to_thread(connect, screen) as kept:
+            kept.sendall(b"0123456789")
+            await until(screen, lambda: "1 of 1 clients" in message(screen))
+            await until(
+                screen, lambda: "kept 4 bytes of 10 bytes" in "".join(client_labels(screen))
+            )
+            with await asyncio.to_thread(connect, screen) as extra:
+                assert await asyncio.to_thread(recv_all, extra) == b""
+            await until(screen, lambda: "1 turned away" in message(screen))
+            assert len(screen.clients) == 1
+        await until(screen, lambda: "0 of 1 clients" in message(screen))
+
+
+@pilot_test
+async def test_tls_listening_shows_the_ca_file_and_the_client_sni_and_alpn() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_listen(pilot, ListenForm(transport=Transport.TLS, reply="http-ok"))
+        assert screen.address is not None and screen.address.ca_file is not None
+        ca_file, port = screen.address.ca_file, screen.address.port
+        assert f"CA {ca_file}" in message(screen)
+
+        def get() -> bytes:
+            context = ssl.create_default_context(cafile=ca_file)
+            context.set_alpn_protocols(["http/1.1"])
+            raw = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+            with context.wrap_socket(raw, server_hostname="localhost") as client:
+                client.sendall(b"GET /secret HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                return recv_all(client)
+
+        reply = await asyncio.to_thread(get)
+        assert reply.startswith(b"HTTP/1.1 200 OK")
+        await until(
+            screen, lambda: "SNI localhost · ALPN http/1.1" in "".join(client_labels(screen))
+        )
+        request = screen_text(screen, "client-request-view")
+        assert "SNI localhost" in request and "GET /secret HTTP/1.1" in request
+
+
+@pilot_test
+async def test_escape_sequences_and_markup_from_a_client_are_shown_as_text() -> None:
+    app = make_app()
+    attack = b" ".join(DISPLAY_ATTACKS.values())
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = await open_listen(pilot, ListenForm())
+
+        def send() -> None:
+            with connect(screen) as client:
+                client.sendall(b"GET /x HTTP/1.1\r\nX-Attack: " + attack + b"\r\n")
+                client.sendall(b"X-" + attack + b": v\r\n\r\n" + attack)
+
+        await asyncio.to_thread(send)
+        await until(screen, lambda: "peer-closed" in "".join(client_labels(screen)))
+        request = screen_text(screen, "client-request-view")
+        assert "[@click=app.quit]x[/]" in request and "␛]52;c;cHduZWQ=␛\\" in request
+        for encoding in ("utf-8", "latin-1"):
+            screen.query_one("#client-decoded #encoding", Select).value = encoding
+            await pilot.pause()
+            for y, strip in enumerate(screen._compositor.render_strips()):
+                _assert_safe_segments(list(strip), f"screen row {y}")
+            for view in screen.query(LineView):
+                for y in range(len(view.lines)):
+                    _assert_safe_segments(view.lines.line(y).render_segments(), f"{view.id} {y}")
+        assert app.title == "sockscope" and app.is_running
+
+
+@pilot_test
+async def test_bad_fields_are_named_in_place_and_nothing_listens() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = ListenScreen(cursor_blink=False)
+        await app.push_screen(screen)
+        await pilot.pause()
+        checks = [
+            ("#listen-port", "70000", "port: 70000 is outside 1-65535; or 0 to let the OS pick"),
+            ("#listen-host", "", "address: is empty"),
+            ("#listen-max", "0", "max clients: '0' is not a whole number from 1"),
+            ("#listen-keep", "lots", "keep per client: 'lots' is not a size"),
+        ]
+        for selector, value, expected in checks:
+            field = screen.query_one(selector, Input)
+            before = field.value
+            field.value = value
+            await pilot.pause()
+            assert expected in message(screen)
+            await pilot.press("ctrl+l")
+            await pilot.pause()
+            assert not screen.listening and screen.listener is None
+            field.value = before
+            await pilot.pause()
+        screen.query_one("#listen-reply", Select).value = "fixed"
+        await pilot.pause()
+        screen.query_one("#listen-reply-text", Input).value = "ok\\q"
+        await pilot.pause()
+        assert 'reply: column 3: unknown escape "\\q"' in message(screen)
+        screen.query_one("#listen-reply", Select).value = "http-ok"
+        screen.query_one("#listen-transport", Select).value = Transport.UDP
+        await pilot.pause()
+        assert "reply: http-ok needs a stream" in message(screen)
+
+
+@pilot_test
+async def test_stop_ends_open_clients_and_leaving_releases_the_port() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_listen(pilot, ListenForm())
+        assert screen.address is not None
+        port = screen.address.port
+        with await asyncio.to_thread(connect, screen) as client:
+            client.sendall(b"still here")
+            await until(screen, lambda: "1 of 16 clients" in message(screen))
+            await pilot.press("ctrl+l")
+            await until(screen, lambda: "cancelled" in "".join(client_labels(screen)))
+            assert "not listening" in message(screen)
+            assert await asyncio.to_thread(recv_all, client) == b""
+        await pilot.press("ctrl+l")
+        await until(screen, lambda: screen.listening)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not screen
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=WAIT)

@@ -263,6 +263,8 @@ class ListenScreen(Screen[None]):
         self._redraw_timer: Timer | None = None
         self._last_redraw = 0.0
         self._changed = asyncio.Event()
+        # Sessions the listener reported, listed at the next redraw with everything else.
+        self._arrived: list[ClientSession] = []
 
     def compose(self) -> ComposeResult:
         yield ListenBar(self._form, id="listen-bar")
@@ -402,11 +404,7 @@ class ListenScreen(Screen[None]):
         sessions, notes = message.bridge.drain()
         if message.bridge is not self._bridge:
             return
-        clients = self.query_one(ClientList)
-        for session in sessions:
-            self.add_client(
-                Client(len(clients.clients) + 1, session.peer, session.exchange, session)
-            )
+        self._arrived.extend(sessions)
         if notes:
             self._note = notes[-1]
         if self.listener is not None:
@@ -427,7 +425,11 @@ class ListenScreen(Screen[None]):
         """The client list, the selected client's panes and the status, now."""
         self._redraw_timer = None
         self._last_redraw = time.monotonic()
-        self.query_one(ClientList).refresh_labels()
+        clients = self.query_one(ClientList)
+        arrived, self._arrived = self._arrived, []
+        for session in arrived:
+            clients.add(Client(len(clients.clients) + 1, session.peer, session.exchange, session))
+        clients.refresh_labels()
         self._show_client()
         self.query_one(ListenBar).show(self._status())
         self.query_one(RequestEditor).display = self.query_one(ListenBar).reply_mode == HAND
@@ -537,6 +539,8 @@ class ListenScreen(Screen[None]):
         if client is None or client.session is None:
             return
         client.session.send(data)
+        # Turn by turn: the editor empties for the next reply (this one is in Sent by us).
+        editor.set_bytes(b"")
         self._note = f"sent {human_bytes(len(data))} to client #{client.number}"
         self.redraw()
 

@@ -124,9 +124,9 @@ def plan_listen(form: ListenForm) -> ListenPlan:
     if transport is Transport.TLS:
         if key and not cert:
             raise FieldError("key", "needs a certificate (the chain it belongs to)")
-        for field, name in (("certificate", cert), ("key", key)):
-            if name and not Path(name).is_file():
-                raise FieldError(field, f"{sanitize(name)} is not a readable file")
+        for field, path in (("certificate", cert), ("key", key)):
+            if path and not Path(path).is_file():
+                raise FieldError(field, f"{sanitize(path)} is not a readable file")
     else:
         cert = key = None
     config = ListenConfig(
