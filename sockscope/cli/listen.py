@@ -31,7 +31,7 @@ from sockscope.core.fields import (
     parse_size,
 )
 from sockscope.core.model import Exchange, StopReason, Transport
-from sockscope.core.payload import PayloadError, parse_hex, parse_text
+from sockscope.core.payload import PayloadError, format_text, parse_hex, parse_text
 from sockscope.core.responders import Fixed, Responder, datagram_refusal, make_responder
 from sockscope.core.sanitize import sanitize
 from sockscope.core.views import check_encoding, human_bytes
@@ -183,6 +183,8 @@ def _reply(
 
 def run_listen(args: argparse.Namespace) -> int:
     plan = plan_listen(args)
+    if args.app:
+        return _run_app(args, plan)
     events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
     listener = Listener(
         plan.config,
@@ -220,6 +222,38 @@ def run_listen(args: argparse.Namespace) -> int:
         finished += printer.show(kind, item)
     printer.summary(finished, listener.turned_away)
     return EXIT_OK
+
+
+def _run_app(args: argparse.Namespace, plan: ListenPlan) -> int:
+    """The explorer, open on its Listen screen with these settings, already listening."""
+    for flag, given in (("--json", args.json), ("--full", args.full), ("--count", args.count)):
+        if given:
+            raise UsageError(f"{flag} is for the printed report; leave it out with --app")
+    from sockscope.tui.app import SockscopeApp
+    from sockscope.tui.widgets.listen_bar import FIXED, NONE, ListenForm
+
+    config = plan.config
+    if args.reply is not None:
+        reply, text = FIXED, args.reply
+    elif args.reply_hex is not None:
+        reply, text = FIXED, format_text(parse_hex(args.reply_hex))
+    else:
+        reply, text = args.reply_template or NONE, ""
+    form = ListenForm(
+        host=config.host,
+        port="" if config.port is None else str(config.port),
+        transport=config.transport,
+        reply=reply,
+        reply_text=text,
+        max_clients=str(config.max_clients),
+        capture_limit=args.capture_limit,
+        cert=args.cert or "",
+        key=args.key or "",
+        alpn=config.alpn,
+        linger=config.linger,
+        idle=config.idle_timeout,
+    )
+    return SockscopeApp(listen=form).run() or 0
 
 
 def _stop_on_sigterm() -> Any:

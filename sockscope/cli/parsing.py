@@ -210,6 +210,11 @@ def _listen_parser() -> argparse.ArgumentParser:
     out.add_argument("-e", "--encoding", default="utf-8", help="decoding for the text view")
     out.add_argument("--json", action="store_true", help="one JSON object per line")
     out.add_argument("--full", action="store_true", help="print whole views, however long")
+    out.add_argument(
+        "--app",
+        action="store_true",
+        help="watch the clients in the explorer's Listen screen instead of printing them",
+    )
     return p
 
 

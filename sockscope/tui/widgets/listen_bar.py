@@ -8,7 +8,7 @@ the bar, which otherwise says where we listen and how many clients are connected
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -65,6 +65,10 @@ class ListenForm:
     capture_limit: str = "1M"
     cert: str = ""
     key: str = ""
+    # Not on the bar: the CLI's --alpn, --linger and --idle, kept as given.
+    alpn: tuple[str, ...] = ("http/1.1",)
+    linger: float = 2.0
+    idle: float | None = None
 
 
 @dataclass(frozen=True)
@@ -137,8 +141,10 @@ def plan_listen(form: ListenForm) -> ListenPlan:
         capture_limit=parse_size(form.capture_limit, "keep per client"),
         cert_file=cert,
         key_file=key,
+        alpn=form.alpn,
+        linger=form.linger,
         # A UDP client never says goodbye: its silence ends the conversation.
-        idle_timeout=UDP_IDLE if transport is Transport.UDP else None,
+        idle_timeout=UDP_IDLE if form.idle is None and transport is Transport.UDP else form.idle,
     )
     return ListenPlan(config, responder, protocol, reply)
 
@@ -223,7 +229,8 @@ class ListenBar(Vertical):
         return self._reply
 
     def form(self) -> ListenForm:
-        return ListenForm(
+        return replace(
+            self._form,
             host=self._text("host"),
             port=self._text("port"),
             transport=self._transport,
