@@ -296,3 +296,38 @@ async def test_stop_ends_open_clients_and_leaving_releases_the_port() -> None:
         assert app.screen is not screen
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+
+
+@pilot_test
+async def test_udp_echo_answers_each_datagram_and_the_client_is_one_entry() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_listen(pilot, ListenForm(transport=Transport.UDP, reply="echo"))
+        assert screen.address is not None
+        port = screen.address.port
+
+        def exchange() -> list[bytes]:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+                client.settimeout(WAIT)
+                replies = []
+                for datagram in (b"one", b"two\x1b[2J"):
+                    client.sendto(datagram, ("127.0.0.1", port))
+                    replies.append(client.recv(100))
+                return replies
+
+        assert await asyncio.to_thread(exchange) == [b"one", b"two\x1b[2J"]
+        await until(screen, lambda: "↓ 10 bytes ↑ 10 bytes" in "".join(client_labels(screen)))
+        assert len(screen.clients) == 1 and "(udp)" in message(screen)
+        assert "two\\x1b[2J" in screen_text(screen, "client-bytes-view")
+
+
+@pilot_test
+async def test_quitting_while_listening_releases_the_port() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_listen(pilot, ListenForm())
+        assert screen.address is not None
+        port = screen.address.port
+        await pilot.press("ctrl+q")
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=WAIT)
