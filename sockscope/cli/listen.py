@@ -8,7 +8,6 @@ as cancelled and are printed too, and the socket file and certificates are remov
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import queue
 import signal
@@ -26,6 +25,7 @@ from sockscope.core.fields import (
     FieldError,
     check_host,
     check_unix_path,
+    is_loopback,
     parse_port,
     parse_seconds,
     parse_size,
@@ -90,7 +90,7 @@ def _plan(args: argparse.Namespace) -> ListenPlan:
         )
         host = check_host(host_text, "HOST")
         port = _port(port_text)
-        if not _is_loopback(host):
+        if not is_loopback(host):
             warnings.append(
                 f"{sanitize(host)} is not a loopback address: other machines can connect"
             )
@@ -122,15 +122,6 @@ def _port(text: str) -> int:
     if text.strip() == "0":
         return 0
     return parse_port(text, "PORT")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a name: whatever it resolves to was named on purpose
 
 
 def _positive(text: str, field: str) -> int:
@@ -319,7 +310,7 @@ class _Printer:
                 "dim",
             )
         if address.ca_file:
-            host = "localhost" if _is_loopback(address.host) else address.host
+            host = "localhost" if is_loopback(address.host) else address.host
             self._say(f"  CA certificate: {address.ca_file}")
             self._say(f"  try: curl --cacert {address.ca_file} https://{host}:{address.port}/")
         for warning in plan.warnings:

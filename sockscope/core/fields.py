@@ -6,6 +6,7 @@ what is wrong and how to fix it, in one line.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 
@@ -98,3 +99,14 @@ def parse_transport(text: str, field: str = "transport") -> Transport:
     except ValueError:
         choices = ", ".join(t.value for t in Transport)
         raise FieldError(field, f"{_shown(text)} is not one of {choices}") from None
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses: a listener there is reachable from this
+    machine only. A name other than localhost counts as not loopback (named on purpose)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -416,7 +416,12 @@ class Listener:
         if self._on_event is not None:
             recorder.on_event = functools.partial(self._on_event, session)
         self.sessions.append(session)
-        responder = self._responder() if self._responder is not None else None
+        responder = None
+        if self._responder is not None:
+            try:
+                responder = self._responder()
+            except Exception as exc:  # a broken reply must not stop the listener accepting
+                recorder.info(f"no reply for this client: making the reply failed ({exc!r:.80})")
         return session, recorder, responder
 
     def _welcome(self, client: Conversation, facts: dict[str, Any]) -> None:
