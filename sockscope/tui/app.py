@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -42,6 +43,7 @@ from sockscope.core.payload import PayloadError
 from sockscope.core.sanitize import sanitize
 from sockscope.core.steps import Dialogue
 from sockscope.core.templates import Template, TemplateError, load_templates
+from sockscope.crash import report_crash
 from sockscope.engine import Action
 from sockscope.export import ExportError
 from sockscope.export.formats import SUFFIX, write_export
@@ -132,6 +134,14 @@ class SockscopeApp(App[int]):
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unhandled error still ends the app (and fails a Pilot test), but what reaches
+        the terminal is one sanitised line and a log file path: Textual's own report is a
+        traceback with local variables, which may quote server bytes (ESC included).
+        Textual 8.2.8 (pinned) prints `_exit_renderables` after the screen is restored."""
+        super()._handle_exception(error)
+        self._exit_renderables[:] = [Text(report_crash(error))]
 
     def __init__(
         self,
