@@ -6,28 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-DIALOGUES = ("smtp", "pop3", "imap", "ftp", "nntp", "redis")
-
-RCPT_FIRST = """
-title = "RCPT before MAIL: the lab answers 503"
-parser = "smtp"
-
-[[steps]]
-expect = "220"
-
-[[steps]]
-send = "EHLO {hostname}\\r\\n"
-expect = "250"
-
-[[steps]]
-send = "RCPT TO:<bob@example.org>\\r\\n"
-expect = "250"
-
-[[steps]]
-send = "QUIT\\r\\n"
-expect = "221"
-"""
+from dialogue_fixtures import DIALOGUES, RCPT_FIRST
 
 
 @pytest.mark.parametrize("protocol", DIALOGUES)

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from dialogue_fixtures import DIALOGUES, RCPT_FIRST
 
 from sockscope.core.model import StopReason, Transport
 from sockscope.tui.app import SockscopeApp
@@ -20,27 +21,6 @@ from sockscope.tui.widgets.timeline import Timeline
 from .helpers import make_app, pilot_test, view_text
 
 SIZE = (120, 36)
-DIALOGUES = ("smtp", "pop3", "imap", "ftp", "nntp", "redis")
-
-RCPT_FIRST = """
-title = "RCPT before MAIL: the lab answers 503"
-parser = "smtp"
-
-[[steps]]
-expect = "220"
-
-[[steps]]
-send = "EHLO {hostname}\\r\\n"
-expect = "250"
-
-[[steps]]
-send = "RCPT TO:<bob@example.org>\\r\\n"
-expect = "250"
-
-[[steps]]
-send = "QUIT\\r\\n"
-expect = "221"
-"""
 
 
 def _status(app: SockscopeApp) -> str:
