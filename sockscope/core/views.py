@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from itertools import accumulate
 
 from sockscope.core.sanitize import Segment, display_segments, sanitize
 
@@ -57,15 +58,37 @@ def line_spans(data: bytes, max_len: int = 256) -> list[tuple[int, int]]:
     """(start, end) of each line: a span ends after an LF, or after `max_len` bytes."""
     if max_len < 1:
         raise ValueError(f"max_len must be at least 1, got {max_len}")
-    spans: list[tuple[int, int]] = []
-    start = 0
-    size = len(data)
-    while start < size:
-        newline = data.find(b"\n", start, start + max_len)
-        end = newline + 1 if newline != -1 else min(start + max_len, size)
-        spans.append((start, end))
-        start = end
-    return spans
+    starts, last = _line_starts(data, max_len, 0, len(data))
+    return _spans(starts, last, len(data))
+
+
+def _spans(starts: list[int], last: int, size: int) -> list[tuple[int, int]]:
+    """Spans from row starts, the start of the last row, and where that row ends."""
+    if last < size:
+        starts.append(last)
+    return list(zip(starts, [*starts[1:], size], strict=False))
+
+
+def _line_starts(data: bytes, max_len: int, start: int, stop: int) -> tuple[list[int], int]:
+    """`row_starts` for a bytewise split (an LF is one byte): at C speed for text lines,
+    which are split by `bytes.split` and summed by `accumulate`, not found one by one."""
+    pieces = data[start:stop].split(b"\n")
+    tail = len(pieces.pop())  # the bytes after the last LF: a row still open
+    lengths = [len(piece) + 1 for piece in pieces]
+    if not lengths or max(lengths) <= max_len:
+        starts = list(accumulate(lengths, initial=start))
+    else:
+        starts = [start]
+        for length in lengths:
+            # A long line is cut every max_len bytes; the cut before its LF ends it.
+            at = starts.pop()
+            starts.extend(range(at, at + length, max_len))
+            starts.append(at + length)
+    # The open row's starts are final only where a whole max_len of it has arrived.
+    last = starts.pop()
+    full = tail // max_len
+    starts.extend(range(last, last + full * max_len, max_len))
+    return starts, last + full * max_len
 
 
 def repr_line(chunk: bytes) -> str:
@@ -204,32 +227,43 @@ def row_spans(
 ) -> list[tuple[int, int]]:
     """(start, end) byte spans of the decoded rows of `data` from offset `start` (the
     start of a row: 0, or where an earlier call's last row began, for a growing buffer)."""
+    starts, last = row_starts(data, encoding, max_len, start)
+    return _spans(starts, last, len(data))
+
+
+def row_starts(
+    data: bytes, encoding: str, max_len: int = 256, start: int = 0, stop: int | None = None
+) -> tuple[list[int], int]:
+    """The rows of `data[:stop]` from offset `start` (a row start) that are complete,
+    as their start offsets, and the start of the row still open (where a later call
+    goes on: with a larger `stop`, or once a growing buffer has more bytes). An index
+    can so be built a block at a time; the open row runs to the end of the data."""
     if max_len < 2:
         raise ValueError(f"max_len must be at least 2, got {max_len}")
+    size = len(data) if stop is None else min(stop, len(data))
     encoding = check_encoding(encoding)
     if not encoding.startswith("utf-16"):
-        return [(s + start, e + start) for s, e in line_spans(data[start:], max_len)]
+        return _line_starts(data, max_len, start, size)
     codec, mark = _utf16_codec(data, encoding)
     newline = "\n".encode(codec)
     step = max_len - max_len % 2
-    spans: list[tuple[int, int]] = []
-    size = len(data)
+    starts: list[int] = []
     row = start
     # The byte order mark belongs to the first row, which shows nothing of it.
     scan = max(start, mark)
     while scan < size:
-        end = min(scan + step, size)
-        found = data.find(newline, scan, end)
+        end = scan + step
+        found = data.find(newline, scan, min(end, size))
         # Only a whole code unit counts: 0x0A 0x00 at an odd distance is two halves.
         while found != -1 and (found - scan) % 2:
-            found = data.find(newline, found + 1, end)
+            found = data.find(newline, found + 1, min(end, size))
         if found != -1:
             end = found + 2
-        spans.append((row, end))
+        elif end > size:
+            break  # neither a line feed nor max_len yet: the row is still open
+        starts.append(row)
         row = scan = end
-    if row < size:
-        spans.append((row, size))  # nothing but the mark
-    return spans
+    return starts, row
 
 
 def decoded_row(data: bytes, start: int, end: int, encoding: str) -> list[Segment]:

@@ -28,6 +28,7 @@ from sockscope.core.views import (
     repr_line,
     repr_lines,
     row_spans,
+    row_starts,
 )
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
@@ -393,6 +394,31 @@ def test_any_bytes_make_bounded_printable_rows(data: bytes, encoding: str, max_l
             ch == "\t" or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
             for ch in shown
         )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"a", b"\n", b"\x00", b"\n\x00", b"xyz"]), max_size=80).map(b"".join),
+    st.sampled_from(ENCODINGS),
+    st.integers(min_value=2, max_value=12),
+    st.lists(st.integers(min_value=1, max_value=40), max_size=8),
+)
+def test_rows_indexed_a_block_at_a_time_are_the_rows_of_the_whole(
+    data: bytes, encoding: str, max_len: int, blocks: list[int]
+) -> None:
+    starts: list[int] = []
+    resume = stop = 0
+    for block in blocks:
+        stop += block
+        done, resume = row_starts(data, encoding, max_len, resume, stop)
+        starts.extend(done)
+    done, resume = row_starts(data, encoding, max_len, resume)
+    whole = row_spans(data, encoding, max_len)
+    assert [*starts, *done] + ([resume] if resume < len(data) else []) == [s for s, _ in whole]
+
+
+def test_a_long_line_is_cut_every_max_len_bytes_and_its_rest_stays_open() -> None:
+    assert row_starts(b"x" * 10 + b"\n" + b"y" * 7, "latin-1", 4) == ([0, 4, 8, 11], 15)
 
 
 # ---- sizes -------------------------------------------------------------------------------
