@@ -25,7 +25,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.timer import Timer
-from textual.widgets import Footer, Input, OptionList, Select, Tab, Tabs
+from textual.widgets import Footer, Input, OptionList, Select, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sockscope.core.analysis import analyse
@@ -57,7 +57,7 @@ from sockscope.tui.screens.listen import ListenScreen
 from sockscope.tui.screens.options import OptionsScreen
 from sockscope.tui.screens.path import PathScreen
 from sockscope.tui.widgets.byte_view import ByteRows
-from sockscope.tui.widgets.history import History
+from sockscope.tui.widgets.history import History, listened
 from sockscope.tui.widgets.listen_bar import ListenForm
 from sockscope.tui.widgets.panes import (
     DecodedPane,
@@ -102,6 +102,13 @@ SESSION_ACTIONS: dict[str, Action] = {
 # What a live session hides from the footer (and disables): they act on finished
 # exchanges or on the next one-shot run.
 ONE_SHOT_ACTIONS = frozenset({"cancel", "save", "replay", "options", "connect"})
+# Greyed out (not hidden) while a session is live, and named when pressed: Send and the
+# session commands, and Listen (one conversation on screen at a time).
+GREYED_IN_SESSION = frozenset({"send", "listen", *SESSION_ACTIONS})
+# The actions that name the engine's refusal on the status line themselves.
+SAYS_WHY = frozenset({"send", "connect", *SESSION_ACTIONS})
+# What the explorer still does on the Listen screen.
+LISTEN_SCREEN_ACTIONS = frozenset({"quit", "help", "zoom"})
 
 
 class SockscopeApp(App[int]):
@@ -114,6 +121,11 @@ class SockscopeApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", id="send", priority=True),
         Binding("escape", "cancel", "Stop", id="cancel"),
+        # Straight to a place: priority, so ctrl+e works from the host field (whose own
+        # ctrl+e is end of line, as End is); in the editor itself it stays end of line.
+        Binding("ctrl+e", "focus_request", "Edit", id="focus-request", priority=True, show=False),
+        Binding("ctrl+f", "focus_target", "Target", id="focus-target", show=False),
+        Binding("ctrl+n", "focus_history", "History", id="focus-history", show=False),
         # Priority, like Send: a key the state refuses is then passed on to on_key,
         # which says why, instead of being run.
         Binding("f6", "connect", "Connect", id="connect", priority=True),
@@ -273,7 +285,8 @@ class SockscopeApp(App[int]):
         self.query_one("#host", Input).focus()
         if self._listen is not None:
             self.push_screen(
-                ListenScreen(self._listen, start=True, cursor_blink=self._cursor_blink)
+                ListenScreen(self._listen, start=True, cursor_blink=self._cursor_blink),
+                self._listened,
             )
 
     # ---- templates ----------------------------------------------------------------
@@ -547,35 +560,66 @@ class SockscopeApp(App[int]):
         self.refresh_bindings()
         self._settled.set()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Session commands only while a session is live, greyed out when its state
-        refuses them; the one-shot actions step aside meanwhile. On the Listen screen,
-        which has keys of its own, only quitting, help and zoom remain."""
+    def refusal(self, action: str) -> str | None:
+        """Why `action` cannot run now, in one plain sentence; None if it can. Keys and
+        palette commands both ask here (check_action for keys, run_command for the
+        palette), so neither runs what the other would refuse."""
         if isinstance(self.screen, ListenScreen):
-            return action in ("quit", "help", "zoom")
+            if action in LISTEN_SCREEN_ACTIONS:
+                return None
+            return "not on the Listen screen: escape leaves it (and stops listening)"
         bridge = self.session
         if action in SESSION_ACTIONS:
             if bridge is None:
-                return False
-            return None if bridge.session.why_not(SESSION_ACTIONS[action]) else True
+                return "not connected: Connect (f6) first"
+            return bridge.session.why_not(SESSION_ACTIONS[action])
         if bridge is None:
-            return True
-        if action in ONE_SHOT_ACTIONS:
-            return False
-        if action == "send" and bridge.session.why_not(Action.SEND) is not None:
+            if action == "replay" and self.current is not None and listened(self.current):
+                return "a Listen client's conversation has no server to replay it to"
             return None
-        return True
+        if action == "listen":
+            return "a session is live: close it (f8) or reset it (f9) before listening"
+        if action == "connect":
+            return bridge.session.why_not(Action.CONNECT)
+        if action in ONE_SHOT_ACTIONS:
+            return "a session is live: close it (f8) first"
+        if action == "send":
+            return bridge.session.why_not(Action.SEND)
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Session commands only while a session is live, greyed out when its state
+        refuses them; the one-shot actions step aside meanwhile, and Listen is greyed
+        out. On the Listen screen, which has keys of its own, only quitting, help and
+        zoom remain."""
+        if action == "focus_request" and self.focused is self._request_text():
+            return False  # the editor's own ctrl+e: end of line
+        if self.refusal(action) is None:
+            return True
+        if isinstance(self.screen, ListenScreen):
+            return False
+        if action in SESSION_ACTIONS:
+            return False if self.session is None else None
+        if action == "replay" or (self.session is not None and action in GREYED_IN_SESSION):
+            return None
+        return False
+
+    def run_command(self, action: str, *parameters: object) -> None:
+        """A palette command: run as its key would, or say why not. Session commands
+        the state refuses run anyway: they name the refusal on the status line."""
+        reason = self.refusal(action)
+        if reason is None or (self.session is not None and action in SAYS_WHY):
+            getattr(self, f"action_{action}")(*parameters)
+            return
+        self.bell()
+        self.notify(sanitize(reason), title="not now", severity="warning", markup=False)
 
     def on_key(self, event: events.Key) -> None:
-        """A greyed-out session key still says why when pressed: Textual passes a key
-        whose (priority) binding is disabled on to the widgets, and so here."""
-        if self.session is None:
-            return
+        """A greyed-out key still says why when pressed: Textual passes a key whose
+        binding is disabled on to the widgets, and so here."""
         for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            action = binding.action
-            refusable = action == "send" or action in SESSION_ACTIONS
-            if refusable and self.check_action(action, ()) is None:
-                getattr(self, f"action_{action}")()
+            if self.check_action(binding.action, ()) is None:
+                self.run_command(binding.action)
                 return
 
     def on_unmount(self) -> None:
@@ -795,7 +839,16 @@ class SockscopeApp(App[int]):
         if chosen is not None:
             self.export(chosen, fmt, f"Export as {fmt}", "export-path")
 
-    def export(self, chosen: tuple[int, Exchange], fmt: str, title: str, screen_id: str) -> None:
+    def export(
+        self,
+        chosen: tuple[int, Exchange],
+        fmt: str,
+        title: str,
+        screen_id: str,
+        stem: str = "sockscope",
+    ) -> None:
+        """Ask where, then write `chosen` (its number names the default file, as
+        `{stem}-{number}`) as `fmt`; the Listen screen's clients use it too."""
         number, exchange = chosen
 
         def write(path: str) -> str | None:
@@ -811,7 +864,7 @@ class SockscopeApp(App[int]):
             if path is not None:
                 self.notify(sanitize(f"#{number} written to {path}"), title=title, markup=False)
 
-        default = f"sockscope-{number}{SUFFIX[fmt]}"
+        default = f"{stem}-{number}{SUFFIX[fmt]}"
         self.push_screen(PathScreen(title, default, write, id=screen_id), done)
 
     def action_replay(self) -> None:
@@ -842,11 +895,42 @@ class SockscopeApp(App[int]):
     def action_listen(self) -> None:
         """Listen mode: be the server and watch each client's conversation."""
         if not isinstance(self.screen, ListenScreen):
-            self.push_screen(ListenScreen(cursor_blink=self._cursor_blink))
+            self.push_screen(ListenScreen(cursor_blink=self._cursor_blink), self._listened)
+
+    def _listened(self, exchanges: list[Exchange] | None) -> None:
+        """Leaving Listen: each client's conversation joins the history, so that save,
+        export and compare work on it as on any exchange."""
+        if not exchanges:
+            return
+        history = self.query_one(History)
+        for exchange in exchanges:
+            history.add(exchange)
+        count = len(exchanges)
+        self.notify(
+            f"{count} client conversation{'s' if count != 1 else ''} added to the history",
+            title="Listen",
+            markup=False,
+        )
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen([*self.BINDINGS, *ListenScreen.BINDINGS]))
+
+    # ---- going straight to a place ------------------------------------------------
+
+    def _request_text(self) -> TextArea:
+        return self.query_one("#request-text", TextArea)
+
+    def action_focus_request(self) -> None:
+        self._request_text().focus()
+
+    def action_focus_target(self) -> None:
+        self.query_one("#host", Input).focus()
+
+    def action_focus_history(self) -> None:
+        # In the narrow layout the history is a tab: show it first.
+        self.query_one("#view-tabs", Tabs).active = "tab-history-pane"
+        self.query_one(History).focus()
 
 
 def final_state(exchange: Exchange) -> State:

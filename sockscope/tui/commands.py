@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
-from sockscope.engine import Action
 from sockscope.export import FORMATS as EXPORT_FORMATS
 
 if TYPE_CHECKING:
     from sockscope.tui.app import SockscopeApp
+    from sockscope.tui.screens.listen import ListenScreen
 
 
 EXPORT_HELP = {
@@ -26,53 +26,80 @@ EXPORT_HELP = {
 }
 
 
-class SockscopeCommands(Provider):
-    def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
-        """(text, help, callback) for everything the palette offers."""
+# (palette text, action, help) for the explorer's own actions, in the palette's order.
+ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("Send", "send", "send the request (ctrl+s)"),
+    ("Cancel", "cancel", "stop the running exchange (escape)"),
+    ("Session: Connect", "connect", "open a persistent session to the target (f6)"),
+    ("Session: Half-close", "half_close", "finish sending; keep reading (f7)"),
+    ("Session: Close", "close_session", "close the session gracefully (f8)"),
+    ("Session: Reset", "reset_session", "abort the session: the peer sees a RST (f9)"),
+    ("Go to: request editor", "focus_request", "type the bytes to send (ctrl+e)"),
+    ("Go to: target", "focus_target", "the host field, then port, transport, template (ctrl+f)"),
+    ("Go to: history", "focus_history", "every exchange so far; enter shows one (ctrl+n)"),
+    ("Switch text / hex", "toggle_hex", "edit the request as text or as hex (ctrl+t)"),
+    ("Convert bare LF to CRLF", "crlf", "fix line endings of the request (ctrl+r)"),
+    ("Options", "options", "TLS, when to stop reading, capture file (ctrl+o)"),
+    ("Save transcript", "save", "write the shown exchange as JSON (f3)"),
+    ("Replay", "replay", "send the shown exchange's request bytes again, same options (f5)"),
+    (
+        "Compare with…",
+        "compare",
+        "mark the shown exchange; the next history entry chosen is compared (f4)",
+    ),
+    (
+        "Switch turns / events",
+        "toggle_turns",
+        "the timeline as turns (who spoke, when, how much) or every event (ctrl+l)",
+    ),
+    ("Listen…", "listen", "be the server: accept clients and watch what each sends (ctrl+g)"),
+    ("Zoom", "zoom", "the focused view gets the whole screen, or back (f2)"),
+    ("Help", "help", "keys, panes and stop reasons (f1)"),
+)
+
+
+# What a provider offers: (text, help, callback).
+Command = tuple[str, str, Callable[[], object]]
+
+
+class Commands(Provider):
+    """A provider built from (text, help, callback) triples."""
+
+    def _commands(self) -> Iterator[Command]:
+        raise NotImplementedError
+
+    async def discover(self) -> Hits:
+        for text, help_text, callback in self._commands():
+            yield DiscoveryHit(Content(text), callback, text=text, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, help_text, callback in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, text=text, help=help_text)
+
+
+class SockscopeCommands(Commands):
+    def _commands(self) -> Iterator[Command]:
+        """(text, help, callback) for everything the palette offers. Each action runs
+        through the app's own check, as its key does: one the app refuses now says why
+        (in its help here, and when chosen) instead of running."""
         app: SockscopeApp = self.app  # type: ignore[assignment]
-        yield "Send", "send the request (ctrl+s)", app.action_send
-        yield "Cancel", "stop the running exchange (escape)", app.action_cancel
-        yield from self._session_commands(app)
-        yield (
-            "Switch text / hex",
-            "edit the request as text or as hex (ctrl+t)",
-            (app.action_toggle_hex),
-        )
-        yield (
-            "Convert bare LF to CRLF",
-            "fix line endings of the request (ctrl+r)",
-            (app.action_crlf),
-        )
-        yield "Options", "TLS, when to stop reading, capture file (ctrl+o)", app.action_options
-        yield "Save transcript", "write the shown exchange as JSON (f3)", app.action_save
-        yield (
-            "Replay",
-            "send the shown exchange's request bytes again, same options (f5)",
-            app.action_replay,
-        )
-        for fmt in EXPORT_FORMATS:
-            yield (
-                f"Export: {fmt}",
-                f"write the shown exchange as {EXPORT_HELP[fmt]}",
-                partial(app.action_export, fmt),
-            )
-        yield (
-            "Compare with…",
-            "mark the shown exchange; the next history entry chosen is compared (f4)",
-            app.action_compare,
-        )
-        yield (
-            "Switch turns / events",
-            "the timeline as turns (who spoke, when, how much) or every event (ctrl+l)",
-            app.action_toggle_turns,
-        )
-        yield (
-            "Listen…",
-            "be the server: accept clients and watch what each sends (ctrl+g)",
-            app.action_listen,
-        )
-        yield "Zoom", "the focused view gets the whole screen, or back (f2)", app.action_zoom
-        yield "Help", "keys, panes and stop reasons (f1)", app.action_help
+
+        def command(text: str, action: str, help_text: str, *parameters: object) -> Command:
+            # Help text is parsed as markup: refusals, like the rest, are our own words.
+            refusal = app.refusal(action)
+            return text, refusal or help_text, partial(app.run_command, action, *parameters)
+
+        for text, action, help_text in ACTIONS:
+            yield command(text, action, help_text)
+            if action == "replay":  # the other ways to write the shown exchange
+                for fmt in EXPORT_FORMATS:
+                    help_text = f"write the shown exchange as {EXPORT_HELP[fmt]}"
+                    yield command(f"Export: {fmt}", "export", help_text, fmt)
+        if app.refusal("choose_template") is not None:
+            return  # the Listen screen: the explorer's bar is not in sight
         for name, template in app.templates.items():
             # Help text is parsed as markup: only our own words and numbers go there;
             # the title (from a user's TOML file) goes in the Content display text.
@@ -89,41 +116,32 @@ class SockscopeCommands(Provider):
                     partial(app.open_lab_service, service, template_name),
                 )
 
-    @staticmethod
-    def _session_commands(app: SockscopeApp) -> Iterator[tuple[str, str, Callable[[], object]]]:
-        """Connect, Half-close, Close and Reset; the help says why when the state refuses
-        one (running it anyway puts the same sentence on the status line)."""
-        session = app.session.session if app.session is not None else None
-        commands = (
-            ("Connect", Action.CONNECT, "open a persistent session to the target (f6)"),
-            ("Half-close", Action.HALF_CLOSE, "finish sending; keep reading (f7)"),
-            ("Close", Action.CLOSE, "close the session gracefully (f8)"),
-            ("Reset", Action.RESET, "abort the session: the peer sees a RST (f9)"),
-        )
-        actions = {
-            Action.CONNECT: app.action_connect,
-            Action.HALF_CLOSE: app.action_half_close,
-            Action.CLOSE: app.action_close_session,
-            Action.RESET: app.action_reset_session,
-        }
-        for text, action, help_text in commands:
-            refusal = (
-                session.why_not(action)
-                if session is not None
-                else None
-                if action is Action.CONNECT
-                else "not connected: Connect first"
-            )
-            # Help text is parsed as markup: the engine's sentences are our own words.
-            yield f"Session: {text}", refusal or help_text, actions[action]
 
-    async def discover(self) -> Hits:
-        for text, help_text, callback in self._commands():
-            yield DiscoveryHit(Content(text), callback, text=text, help=help_text)
+# The Listen screen's own commands: (palette text, action, help).
+LISTEN_ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("Listen: Start / Stop", "toggle", "start listening, or stop (ends open clients) (ctrl+l)"),
+    ("Listen: Reply", "reply", "send the reply editor's bytes to the selected client (ctrl+s)"),
+    ("Listen: Close client", "close_client", "close the selected client's connection (f8)"),
+    ("Listen: Save client", "save_client", "write the selected client's conversation (f3)"),
+    ("Listen: Switch reply text / hex", "toggle_hex", "edit the reply as text or hex (ctrl+t)"),
+    ("Listen: Leave", "leave", "stop listening; the clients join the history (escape)"),
+)
 
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for text, help_text, callback in self._commands():
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, text=text, help=help_text)
+
+class ListenCommands(Commands):
+    """The Listen screen's keys, and exports of the selected client, in the palette;
+    each goes through the screen's own check, as the keys do."""
+
+    def _commands(self) -> Iterator[Command]:
+        screen: ListenScreen = self.screen  # type: ignore[assignment]
+
+        def command(text: str, action: str, help_text: str, *parameters: object) -> Command:
+            refusal = screen.refusal(action)
+            return text, refusal or help_text, partial(screen.run_command, action, *parameters)
+
+        for text, action, help_text in LISTEN_ACTIONS:
+            yield command(text, action, help_text)
+            if action == "save_client":
+                for fmt in EXPORT_FORMATS:
+                    help_text = f"write the selected client's conversation as {EXPORT_HELP[fmt]}"
+                    yield command(f"Listen: Export client: {fmt}", "export_client", help_text, fmt)

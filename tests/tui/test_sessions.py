@@ -197,7 +197,7 @@ async def test_at_80_columns_the_footer_holds_the_session_keys_and_the_palette(
         await pilot.press("ctrl+p")
         provider = SockscopeCommands(app.screen, None)
         offered = {hit.text: hit.help async for hit in provider.discover()}
-        assert offered["Session: Half-close"] == "not connected: Connect first"
+        assert offered["Session: Half-close"] == "not connected: Connect (f6) first"
         assert "Compare with…" in offered and "Switch turns / events" in offered
         await pilot.press("escape")
         await _connect(app, pilot, "echo", "echo")

@@ -1,38 +1,60 @@
-"""F1: the keys, what each pane shows, and what each stop reason means."""
+"""F1: the keys by group, what each pane shows, and what each stop reason means."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.content import Content
+from textual.containers import Grid, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from sockscope.core.model import StopReason
 from sockscope.tui.content import DIM_STYLE, KEY_STYLE, plain
 
-KEYS: tuple[tuple[str, str], ...] = (
-    ("ctrl+s / enter", "send (enter in the host or port field); in a session, send on it"),
-    ("escape", "cancel the running exchange; bytes received so far are kept"),
-    ("f6", "connect: a persistent session; ctrl+s then sends turn by turn"),
-    ("f7", "half-close the session: finish sending, keep reading"),
-    ("f8", "close the session gracefully; it joins the history"),
-    ("f9", "reset the session: close with a RST"),
-    ("ctrl+t", "edit the request as text or as hex"),
-    ("ctrl+r", "convert bare LF line endings in the request to CRLF"),
-    ("ctrl+o", "options: TLS verification, SNI, ALPN; timeouts, capture file"),
-    ("f3", "save the shown exchange as a transcript (sockscope open FILE)"),
-    ("f5", "replay the shown exchange's exact request bytes, same options"),
-    ("f4", "compare with…: mark the shown exchange, then choose another"),
-    ("ctrl+l", "the timeline as turns (who spoke, when, how much) or as events"),
-    ("f2", "zoom: the focused view gets the whole screen (f2 again restores)"),
-    ("ctrl+p", "palette: actions, exports (python, curl, pcap...), templates"),
-    ("tab / shift+tab", "move between fields and panes"),
-    ("f1", "this help"),
-    ("ctrl+q", "quit"),
+# The groups, in the order the help shows them.
+GROUPS = ("Send & read", "Session", "Views", "Files", "Listen", "App")
+
+# What each key does, by binding id: the help is built from the bindings themselves
+# (their keys), so a key that changes changes here, and a binding without a line here
+# still appears under App with its short description (a test wants a line for each).
+DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "send": ("Send & read", "send (enter in the host or port field too); in a session, on it"),
+    "cancel": ("Send & read", "stop the running exchange, from the editor too; bytes are kept"),
+    "focus-request": ("Send & read", "edit the request (in the editor: end of line)"),
+    "focus-target": ("Send & read", "the target: host, then port, transport, template, Send"),
+    "toggle-hex": ("Send & read", "edit the request as text or as hex"),
+    "crlf": ("Send & read", "convert bare LF line endings in the request to CRLF"),
+    "options": ("Send & read", "options: TLS verification, SNI, ALPN; timeouts, capture file"),
+    "connect": ("Session", "connect: a persistent session; ctrl+s then sends turn by turn"),
+    "half-close": ("Session", "half-close the session: finish sending, keep reading"),
+    "close-session": ("Session", "close the session gracefully; it joins the history"),
+    "reset-session": ("Session", "reset the session: close with a RST"),
+    "toggle-turns": ("Views", "the timeline as turns (who spoke, when, how much) or as events"),
+    "zoom": ("Views", "zoom: the focused view gets the whole screen (again restores)"),
+    "focus-history": ("Views", "the history: every exchange so far; enter shows one again"),
+    "compare": ("Views", "compare with…: mark the shown exchange, then choose another"),
+    "save": ("Files", "save the shown exchange as a transcript (sockscope open FILE)"),
+    "replay": ("Files", "replay the shown exchange's exact request bytes, same options"),
+    "listen": ("Listen", "Listen: be the server and watch each client (not during a session)"),
+    "listen.toggle": ("Listen", "start or stop listening (stopping ends open clients)"),
+    "listen.reply": ("Listen", "reply by hand: send the reply editor's bytes to the client"),
+    "listen.close-client": ("Listen", "close the selected client's connection"),
+    "listen.toggle-hex": ("Listen", "edit the reply as text or as hex"),
+    "listen.save": ("Listen", "save the selected (finished) client's conversation"),
+    "listen.leave": ("Listen", "leave: stop listening; the clients join the history"),
+    "help": ("App", "this help"),
+    "help.close": ("App", "close this help"),
+    "quit": ("App", "quit"),
+}
+
+# Keys that are not bindings of ours: Textual's palette and focus keys.
+OTHER_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("Files", "ctrl+p", "palette: Export python, curl, ncat, socat, pcap; for a client too"),
+    ("App", "ctrl+p", "palette: every action, template and lab service; themes"),
+    ("App", "tab / shift+tab", "move: target, Send, request, panes, timeline, history"),
 )
 
 PANES: tuple[tuple[str, str], ...] = (
@@ -47,43 +69,38 @@ PANES: tuple[tuple[str, str], ...] = (
 )
 
 STOP_REASONS: dict[StopReason, str] = {
-    StopReason.PEER_CLOSED: "the server closed its side (EOF): it finished sending",
-    StopReason.IDLE: "no data arrived for the idle timeout after the last send or recv",
+    StopReason.PEER_CLOSED: "the peer closed its side (EOF): it finished sending",
+    StopReason.IDLE: "nothing arrived for the idle timeout (a UDP client: its silence)",
     StopReason.DEADLINE: "the whole exchange reached its time limit",
     StopReason.DELIMITER: "the reply contained the delimiter being waited for",
     StopReason.BYTE_COUNT: "the byte count asked for arrived",
     StopReason.DATAGRAM: "UDP: the first datagram arrived (one request, one reply)",
     StopReason.CAPTURE_LIMIT: "the capture limit was reached; later bytes were not kept",
     StopReason.EXPECTATION: "a dialogue step did not get the reply it expects",
-    StopReason.CANCELLED: "you cancelled (escape); what arrived before is kept",
-    StopReason.CLOSED: "you closed the session (f8)",
+    StopReason.CANCELLED: "you cancelled (escape), or stopped listening; what arrived is kept",
+    StopReason.CLOSED: "you closed the session, or a Listen client (f8)",
     StopReason.RESET: "the connection was reset (RST): by the server, or by you (f9)",
     StopReason.ERROR: "a network error; the status line names it",
 }
 
 
-def _table(title: str, rows: tuple[tuple[str, str], ...], width: int) -> Content:
-    lines = [plain(title, "bold $text-primary")]
-    lines += [
-        Content.assemble(plain(f"  {key:<{width}}", KEY_STYLE), plain(text)) for key, text in rows
-    ]
-    return Content("\n").join(lines)
+def key_rows(bindings: Iterable[Binding]) -> dict[str, list[tuple[str, str]]]:
+    """Group -> (keys, what they do), for `bindings` plus the keys that are not ours."""
+    groups: dict[str, list[tuple[str, str]]] = {group: [] for group in GROUPS}
+    for binding in bindings:
+        group, text = DESCRIPTIONS.get(binding.id or "", ("App", binding.description))
+        keys = " / ".join(key.strip() for key in binding.key.split(","))
+        groups[group].append((keys, text))
+    for group, keys, text in OTHER_KEYS:
+        groups[group].append((keys, text))
+    return groups
 
 
-def help_content() -> Content:
-    stops = tuple((reason.value, text) for reason, text in STOP_REASONS.items())
-    return Content("\n\n").join(
-        [
-            _table("Keys", KEYS, 18),
-            _table("Panes", PANES, 10),
-            _table("Why reading stopped", stops, 15),
-            plain(
-                "Server bytes are never interpreted: controls and invisible characters are "
-                "shown as styled tokens.",
-                DIM_STYLE,
-            ),
-        ]
-    )
+def help_sections(bindings: Iterable[Binding]) -> list[tuple[str, Sequence[tuple[str, str]]]]:
+    """(title, rows) for each table of the help, in order."""
+    keys = [(group, rows) for group, rows in key_rows(bindings).items() if rows]
+    stops = [(reason.value, text) for reason, text in STOP_REASONS.items()]
+    return [*keys, ("Panes", PANES), ("Why reading stopped", stops)]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -91,8 +108,27 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,q", "dismiss", "Close help", id="help.close"),
     ]
 
+    def __init__(self, bindings: Iterable[BindingType]) -> None:
+        """`bindings`: the app's and its screens' (this screen's are added)."""
+        super().__init__()
+        every = [*bindings, *self.BINDINGS]
+        self._bindings = [binding for binding in every if isinstance(binding, Binding)]
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
             body.border_title = "sockscope help"
             body.border_subtitle = "escape closes"
-            yield Static(help_content(), id="help-text")
+            for title, rows in help_sections(self._bindings):
+                yield Static(plain(title, "bold $text-primary"), classes="help-title")
+                # A grid, so a long line wraps under its own column, not under the key.
+                with Grid(classes="help-table"):
+                    for key, text in rows:
+                        yield Static(plain(key, KEY_STYLE), classes="help-key")
+                        yield Static(plain(text), classes="help-text")
+            yield Static(
+                plain(
+                    "Server bytes are never interpreted: controls and invisible characters "
+                    "are shown as styled tokens.",
+                    DIM_STYLE,
+                )
+            )

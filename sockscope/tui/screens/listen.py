@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
@@ -27,11 +27,12 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, OptionList
+from textual.widgets import Footer, OptionList, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from sockscope.core.client_analysis import ClientAnalysis, analyse_client
-from sockscope.core.model import Event, Exchange, StopReason
+from sockscope.core.fields import is_loopback
+from sockscope.core.model import Event, Exchange, StopReason, Transport
 from sockscope.core.payload import PayloadError
 from sockscope.core.timeline import timeline_rows
 from sockscope.core.views import human_bytes
@@ -42,6 +43,7 @@ from sockscope.engine.listener import (
     Listener,
     ListenError,
 )
+from sockscope.tui.commands import ListenCommands
 from sockscope.tui.content import (
     DIM_STYLE,
     ERROR_STYLE,
@@ -64,6 +66,9 @@ from sockscope.tui.widgets.panes import (
 )
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.timeline import Timeline
+
+if TYPE_CHECKING:
+    from sockscope.tui.app import SockscopeApp
 
 # At most this many redraws a second while clients talk (as the explorer's).
 REDRAW_INTERVAL = 0.05
@@ -232,13 +237,28 @@ def request_rows(exchange: Exchange, analysis: ClientAnalysis) -> tuple[list[Con
 # ---- the screen ----------------------------------------------------------------------
 
 
-class ListenScreen(Screen[None]):
+# The narrow layout's tabs: (pane id, label); the client list is one of them.
+LISTEN_VIEWS: tuple[tuple[str, str], ...] = (
+    ("clients-pane", "Clients"),
+    ("client-bytes", "Received"),
+    ("client-decoded", "Decoded"),
+    ("client-request", "Request"),
+    ("client-sent", "Sent"),
+    ("client-timeline-pane", "Timeline"),
+)
+
+
+class ListenScreen(Screen[list[Exchange]]):
+    """Dismissed with every client's conversation (finished by then), for the history."""
+
+    COMMANDS = Screen.COMMANDS | {ListenCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "toggle", "Start/Stop", id="listen.toggle", priority=True),
         Binding("ctrl+s", "reply", "Reply", id="listen.reply", priority=True),
-        Binding("f8", "close_client", "Close client", id="listen.close-client"),
+        Binding("f8", "close_client", "Close", id="listen.close-client"),
+        Binding("f3", "save_client", "Save", id="listen.save"),
         Binding("ctrl+t", "toggle_hex", "Hex", id="listen.toggle-hex", show=False),
-        Binding("escape", "leave", "Leave (stops)", id="listen.leave"),
+        Binding("escape", "leave", "Leave", id="listen.leave"),
     ]
 
     def __init__(
@@ -268,6 +288,9 @@ class ListenScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ListenBar(self._form, id="listen-bar")
+        yield Tabs(
+            *(Tab(label, id=f"tab-{pane}") for pane, label in LISTEN_VIEWS), id="listen-tabs"
+        )
         with Horizontal(id="listen-body"):
             with Pane("Clients", id="clients-pane"):
                 yield ClientList(id="clients")
@@ -282,6 +305,7 @@ class ListenScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.query_one("#clients-pane").add_class("-active")
         editor = self.query_one(RequestEditor)
         editor.border_title = "Reply to the selected client"
         editor.line_protocol = True
@@ -395,7 +419,8 @@ class ListenScreen(Screen[None]):
 
     def action_leave(self) -> None:
         self._stop()
-        self.dismiss()
+        self.redraw()  # list the clients that arrived since the last redraw
+        self.dismiss([client.exchange for client in self.clients if client.session is not None])
 
     # ---- what the listener reports ---------------------------------------------------
 
@@ -438,7 +463,7 @@ class ListenScreen(Screen[None]):
         self._changed = asyncio.Event()
 
     def _status(self) -> Content:
-        parts: list[Content] = []
+        parts: list[Content] = self._exposure()
         address, config = self.address, self._config
         if address is not None and config is not None:
             open_now = sum(1 for client in self.clients if not client.exchange.finished)
@@ -466,6 +491,22 @@ class ListenScreen(Screen[None]):
         elif self._note:
             parts.append(safe(f" · {self._note}", WARNING_STYLE, 400, one_line=True))
         return Content("").join(parts)
+
+    def _exposure(self) -> list[Content]:
+        """A warning first, when other machines can reach the address (or will)."""
+        if self.address is not None:
+            host, transport = self.address.host, self.address.transport
+        else:
+            form = self.query_one(ListenBar).form()
+            host, transport = form.host.strip(), form.transport
+        if transport is Transport.UNIX or not host or is_loopback(host):
+            return []
+        return [
+            plain(" not loopback ", f"reverse bold {WARNING_STYLE}"),
+            plain(" other machines can connect to ", WARNING_STYLE),
+            safe(host, f"bold {WARNING_STYLE}", 100, one_line=True),
+            plain(" · ", WARNING_STYLE),
+        ]
 
     @on(OptionList.OptionHighlighted, "#clients")
     def _client_chosen(self) -> None:
@@ -495,6 +536,23 @@ class ListenScreen(Screen[None]):
         self.query_one("#client-sent", SentPane).show(exchange)
         self.query_one(Timeline).show(exchange, live=live)
 
+    # ---- narrow layout: one view at a time, the client list among them ------------------
+
+    @on(Tabs.TabActivated, "#listen-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        chosen = (event.tab.id or "").removeprefix("tab-")
+        views = self.query_one("#listen-views")
+        for pane in self.query(".pane"):
+            pane.set_class(pane.id == chosen, "-active")
+        views.set_class(chosen != "clients-pane", "-active")
+
+    @on(OptionList.OptionSelected, "#clients")
+    def _client_opened(self) -> None:
+        """Enter on a client, when the views are tabs: show what it sent."""
+        tabs = self.query_one("#listen-tabs", Tabs)
+        if tabs.display:
+            tabs.active = "tab-client-bytes"
+
     # ---- bar ------------------------------------------------------------------------------
 
     @on(ListenBar.Toggle)
@@ -508,22 +566,68 @@ class ListenScreen(Screen[None]):
 
     # ---- replies by hand ------------------------------------------------------------------
 
+    def refusal(self, action: str) -> str | None:
+        """Why `action` cannot run now, in a sentence (keys and palette alike)."""
+        if action in ("reply", "toggle_hex") and self.query_one(ListenBar).reply_mode != HAND:
+            return "replies are typed by hand only with the reply mode by hand"
+        client = self.query_one(ClientList).selected
+        if action in ("close_client", "reply") and (client is None or not client.open):
+            return "no open client is selected"
+        if action in ("save_client", "export_client"):
+            if client is None:
+                return "no client is selected"
+            if not client.exchange.finished:
+                return f"client #{client.number} is still open: close it (f8) or let it end"
+        return None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "reply" or action == "toggle_hex":
+        if action in ("reply", "toggle_hex"):
             return self.query_one(ListenBar).reply_mode == HAND
-        if action == "close_client":
-            client = self.query_one(ClientList).selected
-            return True if client is not None and client.open else None
+        if action in ("close_client", "save_client"):
+            return None if self.refusal(action) else True
         return True
+
+    def run_command(self, action: str, *parameters: object) -> None:
+        """A palette command: run, or say why not (as the keys' refusals do)."""
+        reason = self.refusal(action)
+        if reason is not None:
+            self._refuse(reason)
+            return
+        getattr(self, f"action_{action}")(*parameters)
+
+    def on_key(self, event: events.Key) -> None:
+        """A greyed-out key says why when pressed (Textual passes it on, to here)."""
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if self.check_action(binding.action, ()) is None:
+                event.stop()
+                self.run_command(binding.action)
+                return
+
+    def _refuse(self, reason: str) -> None:
+        self.app.bell()
+        self._note = reason
+        self.redraw()
 
     def _open_client(self) -> Client | None:
         client = self.query_one(ClientList).selected
         if client is None or not client.open or client.session is None:
-            self.app.bell()
-            self._note = "no open client is selected"
-            self.redraw()
+            self._refuse("no open client is selected")
             return None
         return client
+
+    def action_save_client(self) -> None:
+        self.action_export_client("json")
+
+    def action_export_client(self, fmt: str) -> None:
+        """The selected client's finished conversation, through the app's save dialog."""
+        reason = self.refusal("export_client")
+        client = self.query_one(ClientList).selected
+        if reason is not None or client is None:
+            self._refuse(reason or "no client is selected")
+            return
+        title = f"Save client #{client.number}" if fmt == "json" else f"Export as {fmt}"
+        app: SockscopeApp = self.app  # type: ignore[assignment]
+        app.export((client.number, client.exchange), fmt, title, "save-path", "client")
 
     def action_reply(self) -> None:
         """Send the reply editor's bytes to the selected client, over its connection."""

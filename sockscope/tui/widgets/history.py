@@ -10,19 +10,28 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from sockscope.core.model import Exchange
+from sockscope.core.model import EventType, Exchange
 from sockscope.core.views import human_bytes
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, WARNING_STYLE, plain, safe
 
 _MARK = plain("  ◆ compare with…", f"bold {WARNING_STYLE}")
 
 
+def listened(exchange: Exchange) -> bool:
+    """Whether `exchange` is a client's conversation with our Listen mode (its connect
+    event names the listener), rather than one we started."""
+    connect = next((e for e in exchange.events if e.type is EventType.CONNECT), None)
+    return connect is not None and "listener" in connect.detail
+
+
 def history_label(number: int, exchange: Exchange) -> Content:
-    """`#2 http-get 127.0.0.1:8080 tcp · 1,024 bytes · peer-closed`."""
+    """`#2 http-get 127.0.0.1:8080 tcp · 1,024 bytes · peer-closed`; a Listen client's
+    conversation is `#3 client 127.0.0.1:51000 tcp · ...` (the bytes it sent)."""
     stop = exchange.stop.value if exchange.stop is not None else "running"
+    kind = "client" if listened(exchange) else exchange.template or "raw"
     return Content.assemble(
         plain(f"#{number} ", KEY_STYLE),
-        plain(f"{exchange.template or 'raw'} "),
+        plain(f"{kind} "),
         # The host was typed by the user, but it may have come from a saved transcript.
         safe(exchange.target.label, one_line=True, limit=80),
         plain(f" {exchange.target.transport.value}", DIM_STYLE),

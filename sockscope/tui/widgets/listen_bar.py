@@ -190,20 +190,20 @@ class ListenBar(Vertical):
                 compact=True,
             )
             yield self._input(
-                "reply-text", form.reply_text, "fixed reply, e.g. hello\\r\\n", self._check_reply
+                "reply-text", form.reply_text, "reply text, e.g. hi\\r\\n", self._check_reply
             )
             yield Button("Start", id="listen-start", variant="primary", compact=True)
         with Horizontal(id="listen-limits"):
             yield Label("max clients", classes="field-label")
             yield self._input("max", form.max_clients, "16", max_clients)
-            yield Label("keep per client", classes="field-label")
+            yield Label("keep", classes="field-label")
             yield self._input(
                 "keep", form.capture_limit, "1M", lambda t: parse_size(t, "keep per client")
             )
-            yield Label("certificate", classes="field-label")
+            yield Label("cert", classes="field-label")
             yield self._input("cert", form.cert, "tls: made at start", self._file("certificate"))
             yield Label("key", classes="field-label")
-            yield self._input("key", form.key, "if not in the certificate", self._file("key"))
+            yield self._input("key", form.key, "tls: in the cert", self._file("key"))
         yield Static(id="listen-message")
 
     def _input(self, name: str, value: str, hint: str, check: Callable[[str], object]) -> Input:
