@@ -8,6 +8,7 @@ import socket
 import ssl
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,13 +16,18 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from sockscope.core.model import Transport
+from sockscope.engine.listener import ListenAddress, ListenConfig
+from sockscope.export.transcript import load_transcript
+from sockscope.tui.commands import ListenCommands
 from sockscope.tui.screens.listen import ListenScreen
+from sockscope.tui.screens.path import PathScreen
 from sockscope.tui.widgets.byte_view import LineView
+from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.listen_bar import ListenForm
 
 from .exchanges import DISPLAY_ATTACKS
-from .helpers import make_app, pilot_test
-from .test_display_attacks import _assert_safe_segments
+from .helpers import make_app, pilot_test, view_text
+from .test_display_attacks import _assert_safe_segments, _assert_screen_is_safe
 
 SIZE = (140, 40)
 WAIT = 10.0  # a client's socket timeout: only ever reached when something is broken
@@ -237,6 +243,18 @@ async def test_escape_sequences_and_markup_from_a_client_are_shown_as_text() -> 
             for view in screen.query(LineView):
                 for y in range(len(view.lines)):
                     _assert_safe_segments(view.lines.line(y).render_segments(), f"{view.id} {y}")
+        # Leaving: the client joins the history and is shown in the explorer's panes.
+        await pilot.press("escape")
+        await pilot.pause()
+        history = app.query_one(History)
+        history.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "[@click=app.quit]x[/]" in view_text(app, "decoded-view")
+        _assert_screen_is_safe(app)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        _assert_screen_is_safe(app)
         assert app.title == "sockscope" and app.is_running
 
 
@@ -331,3 +349,119 @@ async def test_quitting_while_listening_releases_the_port() -> None:
         await pilot.press("ctrl+q")
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+
+
+def _history(app: Any) -> History:
+    return app.query_one(History)
+
+
+@pilot_test
+async def test_a_finished_client_is_saved_with_f3_and_joins_the_history_on_leaving(
+    tmp_path: Path,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_listen(pilot, ListenForm(reply="echo"))
+        client = await asyncio.to_thread(connect, screen)
+        with client:
+            client.sendall(b"first line\n")
+            await until(screen, lambda: "↓ 11 bytes" in "".join(client_labels(screen)))
+            await pilot.press("f3")  # still open: refused, and why
+            await pilot.pause()
+            assert app.screen is screen
+            assert "client #1 is still open: close it (f8) or let it end" in message(screen)
+            assert await asyncio.to_thread(client.recv, 100) == b"first line\n"
+        await until(screen, lambda: "peer-closed" in "".join(client_labels(screen)))
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, PathScreen)
+        path_input = app.screen.query_one("#path-input", Input)
+        assert path_input.value == "client-1.json"
+        path_input.value = str(tmp_path / "client.json")
+        await pilot.press("enter")
+        await pilot.pause()
+        saved = load_transcript(tmp_path / "client.json")
+        assert saved.received == b"first line\n" and saved.request == b"first line\n"
+        await pilot.press("escape")  # leave: the client joins the history
+        await pilot.pause()
+        assert app.screen is not screen
+        history = _history(app)
+        assert [e.received for e in history.exchanges] == [b"first line\n"]
+        label = str(history.get_option_at_index(0).prompt)
+        assert label.startswith("#1 client 127.0.0.1:") and "peer-closed" in label
+        # Shown like any exchange; a replay has no server to go to, and says so.
+        history.focus()
+        await pilot.press("enter", "f5")
+        await pilot.pause()
+        assert "first line" in view_text(app, "decoded-view")
+        assert len(history.exchanges) == 1
+        notes = [str(note.message) for note in app._notifications]
+        assert "a Listen client's conversation has no server to replay it to" in notes
+
+
+@pilot_test
+async def test_an_address_other_machines_can_reach_is_warned_before_and_while_listening() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = ListenScreen(cursor_blink=False)
+        await app.push_screen(screen)
+        await pilot.pause()
+        assert "not loopback" not in message(screen)
+        # Typed, not started: the tests listen on loopback only.
+        screen.query_one("#listen-host", Input).value = "0.0.0.0"
+        await pilot.pause()
+        assert "not loopback  other machines can connect to 0.0.0.0" in message(screen)
+        assert "not listening" in message(screen)
+        screen.query_one("#listen-host", Input).value = "localhost"
+        await pilot.pause()
+        assert "not loopback" not in message(screen)
+        # As the status shows a running listener on every address.
+        address = ListenAddress("0.0.0.0", 8080, Transport.TCP, None)
+        screen.listening_on(address, ListenConfig("0.0.0.0", 8080), "none (watching)", None)
+        await pilot.pause()
+        assert message(screen).startswith(" not loopback  other machines can connect to 0.0.0.0")
+        assert "listening on 0.0.0.0:8080" in message(screen)
+
+
+@pilot_test
+async def test_at_80x24_the_client_list_and_each_view_are_tabs() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_listen(pilot, ListenForm())
+        with await asyncio.to_thread(connect, screen) as client:
+            client.sendall(b"hello from 80 columns\n")
+            await until(screen, lambda: "↓ 22 bytes" in "".join(client_labels(screen)))
+            await pilot.pause()  # the footer's bindings follow the redraw
+            assert screen.query_one("#clients-pane").display
+            assert not screen.query_one("#listen-views").display
+            rows = [strip.text for strip in screen._compositor.render_strips()]
+            assert all(len(row.rstrip()) <= 80 for row in rows)
+            assert "Clients  Received  Decoded  Request  Sent  Timeline" in "\n".join(rows)
+            footer = rows[-1]
+            for key in ("Start/Stop", "Close", "Save", "Leave", "Quit", "Help"):
+                assert key in footer, footer
+            screen.query_one("#clients").focus()
+            await pilot.press("enter")  # the selected client's bytes, in the Received tab
+            await pilot.pause()
+            assert not screen.query_one("#clients-pane").display
+            assert screen.query_one("#client-bytes").display
+            assert not screen.query_one("#client-request").display
+            rows = [strip.text for strip in screen._compositor.render_strips()]
+            assert any("hello from 80 columns" in row for row in rows)
+            await pilot.press("tab")  # Textual's own keys still work on this screen
+            assert app.focused is not screen.query_one("#clients")
+
+
+@pilot_test
+async def test_listen_palette_commands_say_why_when_the_screen_refuses_them() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_listen(pilot, ListenForm())
+        await pilot.press("ctrl+p")
+        offered = {hit.text: hit.help async for hit in ListenCommands(screen, None).discover()}
+        assert offered["Listen: Save client"] == "no client is selected"
+        assert offered["Listen: Reply"].startswith("replies are typed by hand only")
+        assert "Listen: Export client: pcap" in offered
+        await pilot.press(*"Listen: Save client", "enter")
+        await pilot.pause()
+        assert app.screen is screen and "no client is selected" in message(screen)

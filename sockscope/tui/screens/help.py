@@ -112,13 +112,13 @@ class HelpScreen(ModalScreen[None]):
         """`bindings`: the app's and its screens' (this screen's are added)."""
         super().__init__()
         every = [*bindings, *self.BINDINGS]
-        self._bindings = [binding for binding in every if isinstance(binding, Binding)]
+        self._keys = [binding for binding in every if isinstance(binding, Binding)]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
             body.border_title = "sockscope help"
             body.border_subtitle = "escape closes"
-            for title, rows in help_sections(self._bindings):
+            for title, rows in help_sections(self._keys):
                 yield Static(plain(title, "bold $text-primary"), classes="help-title")
                 # A grid, so a long line wraps under its own column, not under the key.
                 with Grid(classes="help-table"):

@@ -248,8 +248,14 @@ LISTEN_VIEWS: tuple[tuple[str, str], ...] = (
 )
 
 
-class ListenScreen(Screen[list[Exchange]]):
-    """Dismissed with every client's conversation (finished by then), for the history."""
+class ListenScreen(Screen[None]):
+    """On leaving, every client's conversation (finished by then) goes to the app in a
+    Left message, for the history, however the screen was opened."""
+
+    class Left(Message):
+        def __init__(self, exchanges: list[Exchange]) -> None:
+            super().__init__()
+            self.exchanges = exchanges
 
     COMMANDS = Screen.COMMANDS | {ListenCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -420,7 +426,10 @@ class ListenScreen(Screen[list[Exchange]]):
     def action_leave(self) -> None:
         self._stop()
         self.redraw()  # list the clients that arrived since the last redraw
-        self.dismiss([client.exchange for client in self.clients if client.session is not None])
+        # Recorded clients (snapshots) had no connection: only real ones are history.
+        exchanges = [client.exchange for client in self.clients if client.session is not None]
+        self.app.post_message(self.Left(exchanges))
+        self.dismiss()
 
     # ---- what the listener reports ---------------------------------------------------
 

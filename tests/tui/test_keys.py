@@ -1,0 +1,180 @@
+"""Keyboard reach and the rules keys and the palette share: where Tab and the direct keys
+lead, that escape cancels from the editor, that the help names every key, and that a
+palette command the app refuses says why instead of running."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.widgets import Static, TextArea
+
+from sockscope.core.model import StopReason
+from sockscope.engine import SessionState
+from sockscope.tui.app import SockscopeApp
+from sockscope.tui.commands import SockscopeCommands
+from sockscope.tui.lab_info import LabInfo
+from sockscope.tui.screens.help import DESCRIPTIONS, STOP_REASONS, HelpScreen
+from sockscope.tui.screens.listen import ListenScreen
+from sockscope.tui.widgets.history import History
+from sockscope.tui.widgets.status import StatusLine
+
+from .exchanges import LAB, http_exchange
+from .helpers import make_app, pilot_test, until, view_text
+
+SIZE = (120, 36)
+
+
+def _notes(app: SockscopeApp) -> str:
+    return "\n".join(str(note.message) for note in app._notifications)
+
+
+async def _palette(pilot: Any, text: str) -> None:
+    """Choose the palette command named exactly `text`."""
+    await pilot.press("ctrl+p")
+    assert isinstance(pilot.app.screen, CommandPalette)
+    await pilot.press(*text, "enter")
+    await pilot.pause()
+
+
+@pilot_test
+async def test_tab_from_the_start_screen_reaches_the_request_after_the_bar() -> None:
+    app = make_app(lab=LAB)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        visited = []
+        for _ in range(9):
+            visited.append(app.focused.id if app.focused else None)
+            await pilot.press("tab")
+        assert visited == [
+            "host",
+            "port",
+            "transport",
+            "template",
+            "send",
+            "request-text",
+            "sent-view",
+            "received-view",
+            "encoding",
+        ]
+
+
+@pilot_test
+async def test_ctrl_e_from_the_start_screen_puts_typed_text_in_the_request() -> None:
+    app = make_app(lab=LAB)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "host"
+        await pilot.press("ctrl+e")
+        editor = app.query_one("#request-text", TextArea)
+        assert app.focused is editor
+        editor.load_text("")
+        await pilot.press(*"PING", "backslash", "r")
+        assert editor.text == "PING\\r"
+        assert app.query_one("#host").value == LAB.host  # type: ignore[attr-defined]
+        # In the editor ctrl+e is still the end of the line.
+        editor.load_text("one\ntwo")
+        editor.move_cursor((0, 0))
+        await pilot.press("ctrl+e")
+        assert app.focused is editor and editor.cursor_location == (0, 3)
+
+
+@pilot_test
+async def test_ctrl_f_and_ctrl_n_go_to_the_target_and_the_history_tab() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+e", "ctrl+n")
+        assert app.focused is app.query_one(History)
+        assert app.query_one("#history-pane").display
+        assert not app.query_one("#sent").display
+        await pilot.press("ctrl+f")
+        assert app.focused is app.query_one("#host")
+
+
+@pilot_test
+async def test_escape_in_the_request_editor_cancels_the_running_exchange(lab: LabInfo) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lab_service("trickle", "banner")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "trickle 1 of" in view_text(app, "received-view"), "a line")
+        await pilot.press("ctrl+e", "escape")
+        await app.wait_for_conversation()
+        assert app.query_one(History).exchanges[-1].stop is StopReason.CANCELLED
+        assert app.focused is app.query_one("#request-text")
+
+
+def _every_binding() -> list[Binding]:
+    every = [*SockscopeApp.BINDINGS, *ListenScreen.BINDINGS, *HelpScreen.BINDINGS]
+    assert all(isinstance(binding, Binding) for binding in every)
+    return every  # type: ignore[return-value]
+
+
+def test_every_binding_has_an_id_and_a_line_of_help() -> None:
+    ids = [binding.id for binding in _every_binding()]
+    assert None not in ids and len(set(ids)) == len(ids)
+    assert set(ids) == set(DESCRIPTIONS)  # no binding without help, no help without a key
+    assert set(STOP_REASONS) == set(StopReason)
+
+
+@pilot_test
+async def test_help_shows_every_key_grouped_and_every_stop_reason() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        texts = [str(static.render()) for static in screen.query(Static)]
+        shown = "\n".join(texts)
+        for group in ("Send & read", "Session", "Views", "Files", "Listen", "App"):
+            assert group in texts
+        for binding in _every_binding():
+            _group, text = DESCRIPTIONS[binding.id or ""]
+            assert text in texts, binding.id
+            assert binding.key.split(",")[0] in shown, binding.id
+        for reason, text in STOP_REASONS.items():
+            assert reason.value in texts and text in texts
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+@pilot_test
+async def test_a_palette_command_the_listen_screen_switches_off_says_why() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+g")
+        assert isinstance(app.screen, ListenScreen)
+        await pilot.press("ctrl+p")
+        provider = SockscopeCommands(app.screen, None)
+        offered = {hit.text: hit.help async for hit in provider.discover()}
+        assert offered["Replay"].startswith("not on the Listen screen")
+        assert not any(text.startswith("Template:") for text in offered)
+        await pilot.press(*"Replay", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ListenScreen)
+        assert len(app.query_one(History).exchanges) == 1  # nothing was sent again
+        assert "not on the Listen screen: escape leaves it" in _notes(app)
+
+
+@pilot_test
+async def test_listen_is_refused_with_a_reason_while_a_session_is_live(lab: LabInfo) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lab_service("echo", "echo")
+        await pilot.pause()
+        await pilot.press("f6")
+        status = app.query_one(StatusLine)
+        await until(pilot, lambda: status.session_state is SessionState.OPEN, "the session")
+        assert app.check_action("listen", ()) is None  # greyed out, not hidden
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        assert not isinstance(app.screen, ListenScreen)
+        assert "a session is live: close it (f8) or reset it (f9) before listening" in _notes(app)
+        await _palette(pilot, "Listen…")
+        assert not isinstance(app.screen, ListenScreen)
+        await pilot.press("f8")
+        await until(pilot, lambda: app.session is None, "the end of the session")
+        await pilot.press("ctrl+g")
+        assert isinstance(app.screen, ListenScreen)
