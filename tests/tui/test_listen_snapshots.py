@@ -140,3 +140,21 @@ def test_listen_screen_by_hand_shows_the_reply_editor(snap_compare) -> None:
     clients = [("127.0.0.1:51001", smtp_client())]
     form = ListenForm(port=str(PORT), reply="hand")
     assert snap_compare(make_app(), terminal_size=(120, 36), run_before=recorded(form, clients, 0))
+
+
+def test_listen_screen_at_80x24_shows_the_clients_as_a_tab(snap_compare) -> None:
+    clients = [("127.0.0.1:51000", http_client()), ("127.0.0.1:51002", tls_client())]
+    form = ListenForm(port=str(PORT), reply="http-ok")
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=recorded(form, clients, 0))
+
+
+def test_listen_screen_at_80x24_shows_the_parsed_request_under_its_tab(snap_compare) -> None:
+    clients = [("127.0.0.1:51000", http_client())]
+    show = recorded(ListenForm(port=str(PORT), reply="http-ok"), clients, 0)
+
+    async def request_tab(pilot) -> None:  # type: ignore[no-untyped-def]
+        await show(pilot)
+        pilot.app.screen.query_one("#listen-tabs").active = "tab-client-request"
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=request_tab)
