@@ -23,13 +23,12 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.command import CommandPalette
 from textual.containers import Container
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Select, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from sockscope.core.analysis import analyse
+from sockscope.core.analysis import Analysis, analyse
 from sockscope.core.fields import FieldError, check_host, check_unix_path, parse_port
 from sockscope.core.model import (
     EventType,
@@ -78,10 +77,14 @@ from sockscope.tui.worker import (
     SessionBridge,
     SessionChanged,
     SessionUpdate,
+    Tally,
 )
 
 # At most this many redraws a second while an exchange streams in.
 REDRAW_INTERVAL = 0.05
+# Redraws are spaced further when they cost more: at most this share of the UI thread,
+# so keys and frames are answered however fast the bytes come.
+REDRAW_SHARE = 0.3
 
 # The views, in tab order for the narrow layout: (pane id, tab label).
 VIEWS: tuple[tuple[str, str], ...] = (
@@ -147,11 +150,6 @@ class SockscopeApp(App[int]):
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
-    # The explorer's own actions (keys and palette): the Listen screen switches them off,
-    # but not Textual's (tab, the palette itself).
-    EXPLORER_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"export", "choose_template", *(b.action for b in BINDINGS if isinstance(b, Binding))}
-    )
 
     def _handle_exception(self, error: Exception) -> None:
         """An unhandled error still ends the app (and fails a Pilot test), but what reaches
@@ -193,7 +191,13 @@ class SockscopeApp(App[int]):
         self._run = 0
         self._bridge: Bridge | None = None
         self._live: Exchange | None = None
-        self._rows = ByteRows.of(b"")
+        self._rows = ByteRows(b"")
+        # The shown exchange's received bytes, counted as its events arrive, and its
+        # analysis with what it was made from (made again only when that changed).
+        self._tally = Tally()
+        self._analysed: tuple[tuple[object, ...], Analysis | None] = ((), None)
+        self._headers_of: tuple[object, ...] = ()
+        self._redraw_cost = 0.0
         self._state = State.READY
         self._settled = asyncio.Event()
         self._settled.set()
@@ -291,7 +295,8 @@ class SockscopeApp(App[int]):
         self.query_one("#host", Input).focus()
         if self._listen is not None:
             self.push_screen(
-                ListenScreen(self._listen, start=True, cursor_blink=self._cursor_blink)
+                ListenScreen(self._listen, start=True, cursor_blink=self._cursor_blink),
+                self._listened,
             )
 
     # ---- templates ----------------------------------------------------------------
@@ -531,7 +536,7 @@ class SockscopeApp(App[int]):
     def _redraw_session(self) -> None:
         self._redraw_timer = None
         bridge = self.session
-        if bridge is None:
+        if bridge is None or not self.is_running:
             return
         exchange = bridge.snapshot()
         self._show(exchange, State.RECEIVING, live=True)
@@ -569,8 +574,8 @@ class SockscopeApp(App[int]):
         """Why `action` cannot run now, in one plain sentence; None if it can. Keys and
         palette commands both ask here (check_action for keys, run_command for the
         palette), so neither runs what the other would refuse."""
-        if self._on_listen():
-            if action in LISTEN_SCREEN_ACTIONS or action not in self.EXPLORER_ACTIONS:
+        if isinstance(self.screen, ListenScreen):
+            if action in LISTEN_SCREEN_ACTIONS:
                 return None
             return "not on the Listen screen: escape leaves it (and stops listening)"
         bridge = self.session
@@ -601,18 +606,13 @@ class SockscopeApp(App[int]):
             return False  # the editor's own ctrl+e: end of line
         if self.refusal(action) is None:
             return True
-        if self._on_listen():
+        if isinstance(self.screen, ListenScreen):
             return False
         if action in SESSION_ACTIONS:
             return False if self.session is None else None
         if action == "replay" or (self.session is not None and action in GREYED_IN_SESSION):
             return None
         return False
-
-    def _on_listen(self) -> bool:
-        """Whether the Listen screen is in front (under the palette, if that is open)."""
-        screens = (s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette))
-        return isinstance(next(screens, None), ListenScreen)
 
     def run_command(self, action: str, *parameters: object) -> None:
         """A palette command: run as its key would, or say why not. Session commands
@@ -657,8 +657,10 @@ class SockscopeApp(App[int]):
         self._schedule_redraw(self._redraw_live)
 
     def _schedule_redraw(self, redraw: Callable[[], None]) -> None:
-        """Redraw now, or once ~50 ms have passed since the last redraw."""
-        delay = REDRAW_INTERVAL - (time.monotonic() - self._last_redraw)
+        """Redraw now, or once ~50 ms have passed since the last redraw (longer after a
+        redraw that cost more than REDRAW_SHARE of that)."""
+        interval = max(REDRAW_INTERVAL, self._redraw_cost / REDRAW_SHARE)
+        delay = interval - (time.monotonic() - self._last_redraw)
         if delay <= 0:
             redraw()
         elif self._redraw_timer is None:
@@ -667,7 +669,8 @@ class SockscopeApp(App[int]):
     def _redraw_live(self) -> None:
         self._redraw_timer = None
         live = self._live
-        if live is None:
+        # Quitting closes the screens while a redraw timer may still fire.
+        if live is None or not self.is_running:
             return
         state = self._state
         if state is State.CONNECTING and any(
@@ -710,24 +713,25 @@ class SockscopeApp(App[int]):
         self, exchange: Exchange | None, state: State, *, live: bool = False, note: str = ""
     ) -> None:
         self._state = state
-        self._last_redraw = time.monotonic()
+        self._last_redraw = started = time.monotonic()
         if not live:
             self.current = exchange
         self.query_one(SentPane).show(exchange)
-        received = b"" if exchange is None else exchange.received
-        # While one exchange streams in (and when it ends) its rows grow from the ones
-        # already split; ByteRows.of starts afresh when the bytes are not a continuation.
+        # Only the events new since the last redraw are looked at; past the capture
+        # limit the kept bytes stay the same object, and the views leave them alone.
+        received = self._tally.count(exchange)
+        # While one exchange streams in (and when it ends) its row index grows from the
+        # rows already found; ByteRows.of starts afresh when the bytes are not a
+        # continuation. The Received and Decoded views share it.
         rows = ByteRows.of(received, self._rows)
         self._rows = rows
         self.query_one(ReceivedPane).show(exchange, rows, live=live)
-        self.query_one(DecodedPane).show(received, live=live)
-        template = self.templates.get(exchange.template or "") if exchange else None
-        analysis = (
-            analyse(exchange, template.parser if template else None)
-            if exchange is not None and exchange.received
-            else None
-        )
-        self.query_one(HeadersPane).show(exchange, analysis)
+        self.query_one(DecodedPane).show(received, live=live, rows=rows)
+        analysis = self._analysis(exchange, received)
+        headers_of = (exchange, analysis, self._tally.others)
+        if headers_of != self._headers_of:
+            self._headers_of = headers_of
+            self.query_one(HeadersPane).show(exchange, analysis)
         self.query_one(Timeline).show(exchange, live=live)
         if exchange is not None:
             capture = (
@@ -736,6 +740,21 @@ class SockscopeApp(App[int]):
         else:
             capture = None
         self.query_one(StatusLine).show(state, exchange, note, capture)
+        self._redraw_cost = time.monotonic() - started
+
+    def _analysis(self, exchange: Exchange | None, received: bytes) -> Analysis | None:
+        """`analyse` again only when what it reads changed: not while only the counters
+        move past the capture limit."""
+        if exchange is None or not received:
+            return None
+        template = self.templates.get(exchange.template or "")
+        parser = template.parser if template else None
+        made_of = (exchange.request, parser, received, exchange.stop, self._tally.truncated)
+        key, analysis = self._analysed
+        if len(key) != len(made_of) or any(a is not b for a, b in zip(key, made_of, strict=True)):
+            analysis = analyse(exchange, parser)
+            self._analysed = (made_of, analysis)
+        return analysis
 
     @on(OptionList.OptionSelected, "#history")
     def _recall(self, event: OptionList.OptionSelected) -> None:
@@ -905,18 +924,17 @@ class SockscopeApp(App[int]):
     def action_listen(self) -> None:
         """Listen mode: be the server and watch each client's conversation."""
         if not isinstance(self.screen, ListenScreen):
-            self.push_screen(ListenScreen(cursor_blink=self._cursor_blink))
+            self.push_screen(ListenScreen(cursor_blink=self._cursor_blink), self._listened)
 
-    @on(ListenScreen.Left)
-    def _listened(self, message: ListenScreen.Left) -> None:
+    def _listened(self, exchanges: list[Exchange] | None) -> None:
         """Leaving Listen: each client's conversation joins the history, so that save,
         export and compare work on it as on any exchange."""
-        if not message.exchanges:
+        if not exchanges:
             return
         history = self.query_one(History)
-        for exchange in message.exchanges:
+        for exchange in exchanges:
             history.add(exchange)
-        count = len(message.exchanges)
+        count = len(exchanges)
         self.notify(
             f"{count} client conversation{'s' if count != 1 else ''} added to the history",
             title="Listen",

@@ -8,19 +8,24 @@ is waiting at a time; the app then redraws at most ~20 times a second.
 A persistent session (engine.session) reports the same way through `SessionBridge`,
 except that the UI reads `session.exchange()` snapshots rather than the events, and
 each change of state is a `SessionChanged` message of its own.
+
+`Tally` keeps the UI's running totals of an exchange whose events only grow, so that a
+redraw looks only at the events that arrived since the last one.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from sockscope.core.model import Event, Exchange, ReadPolicy, Target
-from sockscope.core.steps import Dialogue
-from sockscope.engine import Session, SessionState, run_exchange, run_steps
+from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, Target
+
+if TYPE_CHECKING:
+    from sockscope.core.steps import Dialogue
+    from sockscope.engine import SessionState
 
 
 class ConversationUpdate(Message):
@@ -78,6 +83,8 @@ class Bridge:
         post the result, even when cancelled (a cancelled Textual worker no longer
         delivers its return value). Every received byte goes to `capture` too, which is
         closed at the end."""
+        from sockscope.engine import run_exchange, run_steps  # first needed here: start-up
+
         sink = capture.write if capture is not None else None
         try:
             if dialogue is not None:
@@ -107,6 +114,50 @@ class Bridge:
         return exchange
 
 
+class Tally:
+    """The received bytes kept, every byte received, and how many other events there
+    are, of the exchange last counted. The same exchange counted again (a live one, its
+    events only appended) costs only the new events; the bytes stay the same object
+    while no new byte is kept, which tells the views that they have nothing to redraw."""
+
+    def __init__(self) -> None:
+        self._exchange: Exchange | None = None
+        self._seen = 0
+        self.received = b""
+        self.bytes_in = 0
+        self.others = 0  # events other than RECV (TLS, steps, errors: what Headers shows)
+
+    def count(self, exchange: Exchange | None) -> bytes:
+        """The kept received bytes of `exchange`, counting what is new."""
+        if exchange is not self._exchange or (
+            exchange is not None and len(exchange.events) < self._seen
+        ):
+            self._exchange = exchange
+            self._seen = 0
+            self.received = b""
+            self.bytes_in = self.others = 0
+        if exchange is None:
+            return self.received
+        new = exchange.events[self._seen :]
+        self._seen += len(new)
+        chunks = [self.received] if self.received else []
+        for event in new:
+            if event.type is EventType.RECV:
+                self.bytes_in += event.size
+                if event.data:
+                    chunks.append(event.data)
+            else:
+                self.others += 1
+        if len(chunks) > 1 or (chunks and not self.received):
+            # One chunk is joined without a copy: a saved exchange's one big RECV.
+            self.received = b"".join(chunks)
+        return self.received
+
+    @property
+    def truncated(self) -> bool:
+        return self.bytes_in > len(self.received)
+
+
 class SessionUpdate(Message):
     """The session behind `bridge` has new events: read a fresh snapshot."""
 
@@ -132,6 +183,8 @@ class SessionBridge:
     def __init__(
         self, target: MessagePump, server: Target, policy: ReadPolicy, template: str | None
     ) -> None:
+        from sockscope.engine import Session  # first needed here: start-up
+
         self._target = target
         self._lock = threading.Lock()
         self._posted = False

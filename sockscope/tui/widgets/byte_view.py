@@ -2,16 +2,18 @@
 
 `LineView.render_line(y)` asks a `Lines` source for row `scroll_y + y`, which formats
 that one row straight from the byte buffer (toolong's approach), so a 10 MiB capture
-costs what a 10-byte one does. Sources are cheap to build and replaced wholesale when
-the bytes or the encoding change; a received buffer only grows, so the repr and decoded
-sources carry the rows already split over to the next, larger buffer.
+costs what a 10-byte one does. Where rows start is one index per buffer (`ByteRows`),
+shared by the repr and decoded views and built lazily: the first screens at once, the
+rest between frames, so showing 64 MiB costs what showing 1 MiB does. A received buffer
+only grows, so its index carries over to the next, larger buffer.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
-from functools import cached_property
-from typing import Protocol
+from itertools import chain, islice
+from operator import sub
 
 from rich.segment import Segment
 from textual.cache import LRUCache
@@ -19,27 +21,44 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from sockscope.core import views
 from sockscope.tui.content import DIM_STYLE, plain, repr_content, segments
 
-# views.line_spans cuts lines at this many bytes, so no row is unbounded.
+# views.row_starts cuts rows at this many bytes, so no row is unbounded.
 MAX_LINE = 256
+# Bytes indexed as soon as a buffer is shown (many screens of rows however large it is),
+# then per step between frames (a few ms each) until the whole buffer is indexed.
+FIRST_BLOCK = 256 * 1024
+BLOCK = 2 * 1024 * 1024
+# Seconds between those steps: the UI stays free for keys and frames meanwhile.
+GROW_INTERVAL = 0.02
 
 
-class Lines(Protocol):
-    """Rows formatted on demand; `width` bounds the widest row (for the scrollbar)."""
+class Lines:
+    """Rows formatted on demand; `width` bounds the widest row (for the scrollbar). A
+    source whose rows are still being indexed says so from `grow`, which indexes more."""
 
-    width: int
-
-    def __len__(self) -> int: ...
-
-    def line(self, y: int) -> Content: ...
-
-
-class NoLines:
     width = 0
 
+    def __len__(self) -> int:
+        return 0
+
+    def line(self, y: int) -> Content:
+        raise IndexError(y)
+
+    @property
+    def pending(self) -> bool:
+        """Whether rows remain to be indexed."""
+        return False
+
+    def grow(self) -> bool:
+        """Index another step; True while more remains to index."""
+        return False
+
+
+class NoLines(Lines):
     def __init__(self, message: str = "") -> None:
         self._message = message
 
@@ -50,7 +69,7 @@ class NoLines:
         return plain(self._message, DIM_STYLE)
 
 
-class ContentLines:
+class ContentLines(Lines):
     """Rows already built (headers, replies): tens to thousands, not millions."""
 
     def __init__(self, rows: Sequence[Content]) -> None:
@@ -64,7 +83,7 @@ class ContentLines:
         return self._rows[y]
 
 
-class HexLines:
+class HexLines(Lines):
     """`hexdump -C` rows of `per_row` bytes (16, 8 or 4: what fits the pane)."""
 
     def __init__(self, data: bytes, per_row: int = views.HEX_WIDTH) -> None:
@@ -86,89 +105,182 @@ class HexLines:
         )
 
 
-class ByteRows:
-    """`views.row_spans(data, encoding)`: rows ending after each (encoded) LF or every
-    MAX_LINE bytes. The default, a one-byte encoding, gives the plain line spans.
+def split_encoding(encoding: str) -> str:
+    """The encoding rows are split for: every encoding but UTF-16 ends a row at an LF
+    byte, so their rows are the same (one index serves the repr and decoded views)."""
+    return encoding if encoding.startswith("utf-16") else "latin-1"
 
-    A received buffer only grows, so `of` splits again only from the start of the
-    last (possibly unfinished) row: the rows before it cannot change.
+
+class ByteRows:
+    """The row index of one buffer (`views.row_starts`): rows ending after each encoded
+    LF or every MAX_LINE bytes, built lazily. The first FIRST_BLOCK bytes are indexed at
+    once, the rest by `grow` a BLOCK at a time, or as far as `span` is asked to reach;
+    meanwhile `len` estimates the rows from the average row so far.
+
+    A received buffer only grows, so `of` carries the index over to the longer buffer
+    (in place) and indexes again only from the start of the last, still open, row.
     """
 
-    def __init__(self, data: bytes, spans: list[tuple[int, int]], encoding: str) -> None:
+    def __init__(self, data: bytes, encoding: str = "latin-1") -> None:
         self.data = data
-        self.spans = spans
         self.encoding = encoding
+        self._starts: array[int] = array("q")  # of the complete rows
+        self._open = 0  # where the row still open starts
+        self.indexed = 0  # bytes of `data` looked at so far
+        self._widest = 0  # of the complete rows
+        self._index(FIRST_BLOCK)
 
     @classmethod
     def of(
         cls, data: bytes, previous: ByteRows | None = None, encoding: str = "latin-1"
     ) -> ByteRows:
-        if (
-            previous is None
-            or not previous.spans
-            or previous.encoding != encoding
-            or not data.startswith(previous.data)
-        ):
-            return cls(data, views.row_spans(data, encoding, MAX_LINE), encoding)
-        start = previous.spans[-1][0]
-        tail = views.row_spans(data, encoding, MAX_LINE, start)
-        return cls(data, [*previous.spans[:-1], *tail], encoding)
+        if previous is None or previous.encoding != encoding:
+            return cls(data, encoding)
+        if data is previous.data:
+            return previous
+        if len(data) < len(previous.data) or not data.startswith(previous.data):
+            return cls(data, encoding)
+        previous._extend(data)
+        return previous
 
-    @cached_property
-    def widest(self) -> int:
-        return max((e - s for s, e in self.spans), default=0)
+    def _extend(self, data: bytes) -> None:
+        self.data = data
+        self.indexed = self._open
+        self._index(FIRST_BLOCK)
 
+    def _index(self, size: int) -> None:
+        stop = min(len(self.data), self.indexed + size)
+        if stop <= self.indexed and self.indexed:
+            return
+        starts, opened = views.row_starts(self.data, self.encoding, MAX_LINE, self._open, stop)
+        if starts:
+            ends = chain(islice(starts, 1, None), (opened,))
+            self._widest = max(self._widest, max(map(sub, ends, starts)))
+            self._starts.extend(starts)
+        self._open = opened
+        self.indexed = stop
 
-class ReprLines:
-    def __init__(self, rows: ByteRows) -> None:
-        self.rows = rows
-        # A guess for ASCII text (b'' and a few escapes); LineView widens on sight.
-        self.width = rows.widest + 8
+    @property
+    def complete(self) -> bool:
+        return self.indexed >= len(self.data)
+
+    def grow(self) -> bool:
+        self._index(BLOCK)
+        return not self.complete
 
     def __len__(self) -> int:
-        return len(self.rows.spans)
+        rows = len(self._starts)
+        left = len(self.data) - self._open
+        if self.complete:
+            return rows + (left > 0)
+        average = self._open / rows if rows else MAX_LINE
+        return rows + max(1, round(left / average))
+
+    def span(self, y: int) -> tuple[int, int] | None:
+        """Row `y`'s (start, end), indexing as far as it needs; None past the last row."""
+        starts = self._starts
+        while y >= len(starts) and not self.complete:
+            self._index(BLOCK)
+        if y + 1 < len(starts):
+            return starts[y], starts[y + 1]
+        if y + 1 == len(starts):
+            return starts[y], self._open
+        if y == len(starts) and self._open < len(self.data):
+            return self._open, len(self.data)
+        return None
+
+    @property
+    def widest(self) -> int:
+        """The widest row indexed so far (the open row as far as it was looked at)."""
+        return max(self._widest, self.indexed - self._open)
+
+
+class ReprLines(Lines):
+    def __init__(self, rows: ByteRows) -> None:
+        self.rows = rows
+
+    @property
+    def width(self) -> int:  # type: ignore[override]
+        # A guess for ASCII text (b'' and a few escapes); LineView widens on sight.
+        return self.rows.widest + 8
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def pending(self) -> bool:
+        return not self.rows.complete
+
+    def grow(self) -> bool:
+        return self.rows.grow()
 
     def line(self, y: int) -> Content:
-        start, end = self.rows.spans[y]
+        span = self.rows.span(y)
+        if span is None:
+            return Content("")
+        start, end = span
         return repr_content(views.repr_line(self.rows.data[start:end]))
 
 
-class DecodedLines:
-    """The decoded text, one row per span of `rows` (split for their encoding), each
+class DecodedLines(Lines):
+    """The decoded text, one row per span of `rows` (split for `encoding`), each
     decoded and sanitised by `views.decoded_row` only when it is drawn."""
 
-    def __init__(self, rows: ByteRows) -> None:
+    def __init__(self, rows: ByteRows, encoding: str) -> None:
         self.rows = rows
-        self.width = rows.widest
+        self.encoding = encoding
+
+    @property
+    def width(self) -> int:  # type: ignore[override]
+        return self.rows.widest
 
     def __len__(self) -> int:
-        return len(self.rows.spans)
+        return len(self.rows)
+
+    @property
+    def pending(self) -> bool:
+        return not self.rows.complete
+
+    def grow(self) -> bool:
+        return self.rows.grow()
 
     def line(self, y: int) -> Content:
-        start, end = self.rows.spans[y]
-        row = views.decoded_row(self.rows.data, start, end, self.rows.encoding)
+        span = self.rows.span(y)
+        if span is None:
+            return Content("")
+        row = views.decoded_row(self.rows.data, *span, self.encoding)
         return segments(row, one_line=True)
 
 
-class Stacked:
+class Stacked(Lines):
     """Several sources one after the other, each under a title row (the Sent pane)."""
 
     def __init__(self, *parts: tuple[str, Lines]) -> None:
         self._parts = [(plain(title, "bold $text-accent"), lines) for title, lines in parts]
-        self.width = max((lines.width for _, lines in parts), default=0)
-        self._length = sum(len(lines) + 1 for _, lines in parts)
+
+    @property
+    def width(self) -> int:  # type: ignore[override]
+        return max((lines.width for _, lines in self._parts), default=0)
 
     def __len__(self) -> int:
-        return self._length
+        return sum(len(lines) + 1 for _, lines in self._parts)
+
+    @property
+    def pending(self) -> bool:
+        return any(lines.pending for _, lines in self._parts)
+
+    def grow(self) -> bool:
+        return any([lines.grow() for _, lines in self._parts])
 
     def line(self, y: int) -> Content:
         for title, lines in self._parts:
             if y == 0:
                 return title
             y -= 1
-            if y < len(lines):
+            size = len(lines)
+            if y < size:
                 return lines.line(y)
-            y -= len(lines)
+            y -= size
         raise IndexError(y)
 
 
@@ -190,6 +302,8 @@ class LineView(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._lines: Lines = NoLines()
         self._strips: LRUCache[int, Strip] = LRUCache(1024)
+        self._grower: Timer | None = None
+        self.shown = 0  # how many sources were shown (a redraw that changed nothing shows none)
 
     @property
     def lines(self) -> Lines:
@@ -199,11 +313,25 @@ class LineView(ScrollView, can_focus=True):
         """Replace the source; with `follow`, stay at the end if the view was there."""
         at_end = self.scroll_y >= self.max_scroll_y
         self._lines = lines
+        self.shown += 1
         self._strips.clear()
         self.virtual_size = Size(lines.width, len(lines))
         if follow and at_end:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
+        if lines.pending and self._grower is None:
+            self._grower = self.set_interval(GROW_INTERVAL, self._grow)
+
+    def _grow(self) -> None:
+        """Between frames: index more of the source; its height and width follow."""
+        lines = self._lines
+        more = lines.grow()
+        size = Size(max(lines.width, self.virtual_size.width), len(lines))
+        if size != self.virtual_size:
+            self.virtual_size = size
+        if not more and self._grower is not None:
+            self._grower.stop()
+            self._grower = None
 
     def _widen(self, width: int) -> None:
         if width > self.virtual_size.width:

@@ -41,6 +41,7 @@ from sockscope.tui.widgets.byte_view import (
     NoLines,
     ReprLines,
     Stacked,
+    split_encoding,
 )
 
 
@@ -75,6 +76,7 @@ class SentPane(Pane):
         super().__init__(title, id=id)
         self._exchange: Exchange | None = None
         self.per_row = 0
+        self._shown: tuple[bytes, int, bool] | None = None  # (bytes, per_row, no exchange)
 
     def compose(self) -> ComposeResult:
         yield LineView(id=f"{self.id}-view")
@@ -89,12 +91,17 @@ class SentPane(Pane):
         self._exchange = exchange
         view = self.query_one(LineView)
         data = b"" if exchange is None else self.data_of(exchange)
-        if not data:
-            view.show(NoLines(self.EMPTY[0] if exchange is None else self.EMPTY[1]))
-        else:
-            hex_lines = HexLines(data, self._fitting_width())
-            self.per_row = hex_lines.per_row
-            view.show(Stacked(("hex", hex_lines), ("repr", ReprLines(ByteRows.of(data)))))
+        per_row = self._fitting_width() if data else 0
+        # While an exchange streams in, the bytes sent rarely change: keep their rows.
+        shown = (data, per_row, exchange is None)
+        if shown != self._shown:
+            self._shown = shown
+            if not data:
+                view.show(NoLines(self.EMPTY[0] if exchange is None else self.EMPTY[1]))
+            else:
+                hex_lines = HexLines(data, per_row)
+                self.per_row = hex_lines.per_row
+                view.show(Stacked(("hex", hex_lines), ("repr", ReprLines(ByteRows.of(data)))))
         self.border_subtitle = "" if exchange is None else self.badge(exchange)
 
     def _fitting_width(self) -> int:
@@ -111,23 +118,30 @@ class SentPane(Pane):
 
 
 class ReceivedPane(Pane):
+    def __init__(self, title: str, *, id: str) -> None:
+        super().__init__(title, id=id)
+        # What the view shows: (index, bytes indexed, empty message). Past the capture
+        # limit only the counters move, and a redraw leaves the view alone.
+        self._shown: tuple[ByteRows, int, str] | None = None
+
     def compose(self) -> ComposeResult:
         yield LineView(id="received-view")
 
     def show(self, exchange: Exchange | None, rows: ByteRows, *, live: bool = False) -> None:
         view = self.query_one(LineView)
-        if not rows.data:
-            view.show(
-                NoLines(
-                    "ctrl+s sends; replies go here"
-                    if exchange is None
-                    else "waiting for the server…"
-                    if live
-                    else "nothing received"
-                )
-            )
-        else:
-            view.show(ReprLines(rows), follow=live)
+        empty = (
+            ""
+            if rows.data
+            else "ctrl+s sends; replies go here"
+            if exchange is None
+            else "waiting for the server…"
+            if live
+            else "nothing received"
+        )
+        shown = (rows, len(rows.data), empty)
+        if shown != self._shown:
+            self._shown = shown
+            view.show(NoLines(empty) if empty else ReprLines(rows), follow=live)
         self.border_subtitle = (
             "" if exchange is None else size_badge(len(rows.data), exchange.bytes_in)
         )
@@ -136,7 +150,8 @@ class ReceivedPane(Pane):
 class DecodedPane(Pane):
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
-        self._rows = ByteRows.of(b"")
+        self._rows = ByteRows(b"")
+        self._shown: tuple[ByteRows, int, str] | None = None  # (index, bytes, encoding)
 
     def compose(self) -> ComposeResult:
         yield Select(
@@ -153,16 +168,25 @@ class DecodedPane(Pane):
         value = self.query_one("#encoding", Select).value
         return value if isinstance(value, str) else ENCODINGS[0]
 
-    def show(self, data: bytes, *, live: bool = False) -> None:
-        # Rows are split for the encoding (UTF-16 ends a row at an encoded LF) and grow
-        # with a streaming reply like the Received pane's.
-        self._rows = ByteRows.of(data, self._rows, self.encoding)
-        view = self.query_one(LineView)
-        if not data:
-            view.show(NoLines())
+    def show(self, data: bytes, *, live: bool = False, rows: ByteRows | None = None) -> None:
+        """`rows`: the index of `data` another view built, used when it is split the way
+        this encoding needs (UTF-16 ends a row at an encoded LF, the rest at an LF byte)."""
+        encoding = self.encoding
+        split = split_encoding(encoding)
+        if rows is not None and rows.data is data and rows.encoding == split:
+            self._rows = rows
         else:
-            view.show(DecodedLines(self._rows), follow=live)
-        self.border_subtitle = self.encoding
+            # Grows with a streaming reply like the Received pane's.
+            self._rows = ByteRows.of(data, self._rows, split)
+        shown = (self._rows, len(data), encoding)
+        if shown != self._shown:  # unchanged bytes (past the capture limit): nothing to do
+            self._shown = shown
+            view = self.query_one(LineView)
+            if not data:
+                view.show(NoLines())
+            else:
+                view.show(DecodedLines(self._rows, encoding), follow=live)
+        self.border_subtitle = encoding
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()

@@ -9,6 +9,7 @@ sanitiser. A dialogue step's outcome (an INFO event) is coloured by how it went.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from textual.content import Content
 from textual.widgets import DataTable
@@ -32,11 +33,50 @@ class Timeline(DataTable[object]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.turns_view = False
+        # The exchange shown as events, and how many of its events are rows: a live
+        # exchange's events only grow, so a redraw adds the rows of the new ones.
+        self._events_of: Exchange | None = None
+        self._rows_shown = 0
+        self.rebuilt = 0  # how many times every row was built afresh
 
     def show(self, exchange: Exchange | None, *, live: bool = False) -> None:
+        if not (exchange is not None and self._append(exchange)):
+            self._rebuild(exchange)
+        if live:  # follow the newest row while the exchange runs
+            self.move_cursor(row=self.row_count - 1, animate=False)
+
+    def _append(self, exchange: Exchange) -> bool:
+        """Add the rows of the events new since the last show; False when the table
+        must be built afresh instead (another exchange, the turns view, a stop row, or
+        a new detail wider than its column)."""
+        shown = self._rows_shown
+        if (
+            exchange is not self._events_of
+            or shown == 0  # the detail column's width then came from no row at all
+            or self.turns_view
+            or exchange.stop is not None
+            or len(exchange.events) < shown
+        ):
+            return False
+        if len(exchange.events) == shown:
+            return True
+        # Each row's delta is from the event before it: start one event earlier.
+        earlier = max(shown - 1, 0)
+        rows = self._event_rows(replace(exchange, events=exchange.events[earlier:]))
+        rows = rows[shown - earlier :]
+        detail = self.columns.get("detail")  # type: ignore[call-overload]
+        if detail is None or any(row[-1].cell_length > detail.width for row in rows):
+            return False
+        self.add_rows(rows)
+        self._rows_shown = len(exchange.events)
+        return True
+
+    def _rebuild(self, exchange: Exchange | None) -> None:
+        self.rebuilt += 1
         if self.turns_view:
             columns = (("turn", "turn", 5), ("who", "who", 5), ("t", "t", 9), ("bytes", "size", 11))
             rows = self._turn_rows(exchange) if exchange is not None else []
+            self._events_of = None
         else:
             columns = (
                 ("t", "t", 9),
@@ -45,6 +85,8 @@ class Timeline(DataTable[object]):
                 ("bytes", "size", 9),
             )
             rows = self._event_rows(exchange) if exchange is not None else []
+            self._events_of = exchange
+            self._rows_shown = 0 if exchange is None else len(exchange.events)
         # Fixed widths for the short columns so a live table does not jump; the detail
         # column as wide as its widest cell (DataTable does not measure Content cells).
         detail = max((row[-1].cell_length for row in rows), default=6)
@@ -52,8 +94,6 @@ class Timeline(DataTable[object]):
         for label, key, width in (*columns, ("detail", "detail", detail)):
             self.add_column(plain(label), key=key, width=width)
         self.add_rows(rows)
-        if live:  # follow the newest row while the exchange runs
-            self.move_cursor(row=self.row_count - 1, animate=False)
 
     def _event_rows(self, exchange: Exchange) -> list[Sequence[Content]]:
         rows: list[Sequence[Content]] = []

@@ -1,0 +1,81 @@
+"""The redraw path while an exchange streams: what a redraw touches, and what it must not."""
+
+from __future__ import annotations
+
+from sockscope.core.model import (
+    Event,
+    EventType,
+    Exchange,
+    ReadPolicy,
+    Target,
+    Transport,
+)
+from sockscope.tui.lab_info import LabInfo
+from sockscope.tui.widgets.byte_view import FIRST_BLOCK, ByteRows, LineView
+from sockscope.tui.widgets.panes import ReceivedPane
+from sockscope.tui.widgets.timeline import Timeline
+
+from .helpers import make_app, pilot_test, view_text
+
+SIZE = (120, 36)
+
+
+@pilot_test
+async def test_quitting_while_the_trickle_streams_ends_the_app_cleanly(lab: LabInfo) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lab_service("trickle", "banner")
+        await pilot.pause()
+        assert app.query_one("#port").value == str(lab.port("trickle", Transport.TCP))
+        await pilot.press("ctrl+s")
+        while "trickle 1 of" not in view_text(app, "received-view"):
+            await pilot.pause(0.05)
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+def test_a_large_buffer_is_indexed_only_as_far_as_the_view_needs() -> None:
+    data = b"x" * 100 + b"\n"
+    rows = ByteRows(data * 100_000)  # 10 MiB of 101-byte lines
+    assert rows.indexed == FIRST_BLOCK
+    assert rows.span(10) == (1010, 1111)
+    assert rows.indexed == FIRST_BLOCK  # row 10 was indexed already
+    assert len(rows) == 100_000  # estimated from the rows so far, exact here
+    assert rows.span(99_999) == (99_999 * 101, 100_000 * 101)
+    assert rows.complete
+    assert rows.span(100_000) is None
+
+
+def test_a_growing_buffer_is_indexed_from_its_last_open_row_only() -> None:
+    rows = ByteRows(b"one\ntw")
+    grown = ByteRows.of(b"one\ntwo\nthree", rows)
+    assert grown is rows
+    assert [rows.span(y) for y in range(len(rows))] == [(0, 4), (4, 8), (8, 13)]
+
+
+@pilot_test
+async def test_a_redraw_past_the_capture_limit_leaves_the_views_alone() -> None:
+    request = b"GET / HTTP/1.1\r\n\r\n"
+    live = Exchange(Target("127.0.0.1", 8080), request, ReadPolicy(capture_limit=16))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app._live = live  # as _start leaves it, without a network
+        live.events += [
+            Event(EventType.SEND, 0.001, request, len(request)),
+            Event(EventType.RECV, 0.002, b"HTTP/1.1 200 OK\r\n"[:16], 16),
+        ]
+        app._redraw_live()
+        await pilot.pause()
+        views = [app.query_one(f"#{name}-view", LineView) for name in ("received", "decoded")]
+        shown = [view.shown for view in views]
+        timeline = app.query_one(Timeline)
+        rebuilt = None
+        for n in range(5):  # only counted, not kept
+            live.events.append(Event(EventType.RECV, 0.003 + n, b"", 1000))
+            app._redraw_live()
+            await pilot.pause()
+            # The first such row widens the detail column; the next ones are appended.
+            rebuilt = rebuilt or timeline.rebuilt
+        assert [view.shown for view in views] == shown
+        assert timeline.rebuilt == rebuilt and timeline.row_count == 7
+        assert "kept 16 bytes of 5,016 bytes" in str(app.query_one(ReceivedPane).border_subtitle)
