@@ -23,6 +23,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.containers import Container
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Select, Tab, Tabs, TextArea
@@ -150,6 +151,11 @@ class SockscopeApp(App[int]):
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
+    # The explorer's own actions (keys and palette): the Listen screen switches them off,
+    # but not Textual's (tab, the palette itself).
+    EXPLORER_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"export", "choose_template", *(b.action for b in BINDINGS if isinstance(b, Binding))}
+    )
 
     def _handle_exception(self, error: Exception) -> None:
         """An unhandled error still ends the app (and fails a Pilot test), but what reaches
@@ -295,8 +301,7 @@ class SockscopeApp(App[int]):
         self.query_one("#host", Input).focus()
         if self._listen is not None:
             self.push_screen(
-                ListenScreen(self._listen, start=True, cursor_blink=self._cursor_blink),
-                self._listened,
+                ListenScreen(self._listen, start=True, cursor_blink=self._cursor_blink)
             )
 
     # ---- templates ----------------------------------------------------------------
@@ -574,8 +579,8 @@ class SockscopeApp(App[int]):
         """Why `action` cannot run now, in one plain sentence; None if it can. Keys and
         palette commands both ask here (check_action for keys, run_command for the
         palette), so neither runs what the other would refuse."""
-        if isinstance(self.screen, ListenScreen):
-            if action in LISTEN_SCREEN_ACTIONS:
+        if self._on_listen():
+            if action in LISTEN_SCREEN_ACTIONS or action not in self.EXPLORER_ACTIONS:
                 return None
             return "not on the Listen screen: escape leaves it (and stops listening)"
         bridge = self.session
@@ -606,13 +611,18 @@ class SockscopeApp(App[int]):
             return False  # the editor's own ctrl+e: end of line
         if self.refusal(action) is None:
             return True
-        if isinstance(self.screen, ListenScreen):
+        if self._on_listen():
             return False
         if action in SESSION_ACTIONS:
             return False if self.session is None else None
         if action == "replay" or (self.session is not None and action in GREYED_IN_SESSION):
             return None
         return False
+
+    def _on_listen(self) -> bool:
+        """Whether the Listen screen is in front (under the palette, if that is open)."""
+        screens = (s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette))
+        return isinstance(next(screens, None), ListenScreen)
 
     def run_command(self, action: str, *parameters: object) -> None:
         """A palette command: run as its key would, or say why not. Session commands
@@ -924,17 +934,18 @@ class SockscopeApp(App[int]):
     def action_listen(self) -> None:
         """Listen mode: be the server and watch each client's conversation."""
         if not isinstance(self.screen, ListenScreen):
-            self.push_screen(ListenScreen(cursor_blink=self._cursor_blink), self._listened)
+            self.push_screen(ListenScreen(cursor_blink=self._cursor_blink))
 
-    def _listened(self, exchanges: list[Exchange] | None) -> None:
+    @on(ListenScreen.Left)
+    def _listened(self, message: ListenScreen.Left) -> None:
         """Leaving Listen: each client's conversation joins the history, so that save,
         export and compare work on it as on any exchange."""
-        if not exchanges:
+        if not message.exchanges:
             return
         history = self.query_one(History)
-        for exchange in exchanges:
+        for exchange in message.exchanges:
             history.add(exchange)
-        count = len(exchanges)
+        count = len(message.exchanges)
         self.notify(
             f"{count} client conversation{'s' if count != 1 else ''} added to the history",
             title="Listen",
