@@ -14,6 +14,7 @@ from typing import Any
 from sockscope.core.http import (
     HttpRequest,
     HttpResponse,
+    HttpResponseParser,
     Problem,
     looks_like_http,
     parse_response,
@@ -54,17 +55,82 @@ def analyse(exchange: Exchange, parser: str | None = None) -> Analysis:
     received = exchange.received
     protocol = choose_protocol(parser, exchange.request, received)
     if protocol == "http":
-        # Bytes past the capture limit were received but not kept: the message is cut,
-        # not incomplete, so it is parsed as still arriving and says why it stops short.
-        eof = exchange.stop is StopReason.PEER_CLOSED and not exchange.truncated
+        bytes_in = exchange.bytes_in
+        truncated = bytes_in > len(received)
         method = request_method(exchange.request) or "GET"
-        response = parse_response(received, eof=eof, method=method)
-        if response is not None and exchange.truncated:
-            response = _cut_by_capture(response, len(received), exchange.bytes_in)
-        return Analysis("http", http=response)
+        response = parse_response(received, eof=_eof(exchange, truncated), method=method)
+        return _http_analysis(response, truncated, len(received), bytes_in)
     if protocol in REPLY_PROTOCOLS:
         return Analysis(protocol, replies=parse_replies(received, protocol))
     return Analysis(None)
+
+
+class LiveAnalysis:
+    """`analyse` for an exchange whose kept bytes grow while it runs: each update feeds
+    the HTTP parser only the bytes kept since the last one, so a streaming reply costs
+    linear time in all rather than a whole re-parse per redraw. Bytes that do not extend
+    the previous ones, or another request, start it over; the result is always what
+    `analyse(exchange, parser)` gives."""
+
+    def __init__(self, parser: str | None = None) -> None:
+        self.parser = parser
+        self._request: bytes | None = None
+        self._kept = b""
+        self._protocol: str | None = None
+        self._decided = False
+        self._http: HttpResponseParser | None = None
+
+    def update(
+        self, exchange: Exchange, *, received: bytes | None = None, bytes_in: int | None = None
+    ) -> Analysis:
+        """The analysis of `exchange` now. A caller that already counted its kept bytes
+        and every byte received (the TUI's Tally) passes them, sparing two joins of every
+        event."""
+        if received is None:
+            received = exchange.received
+        if bytes_in is None:
+            bytes_in = exchange.bytes_in
+        if exchange.request != self._request or (
+            received is not self._kept and not received.startswith(self._kept)
+        ):
+            self._start(exchange.request)
+        fed = len(self._kept) if self._http is not None else 0
+        self._kept = received
+        if not self._decided:
+            self._protocol = choose_protocol(self.parser, exchange.request, received)
+            # Past the 8 bytes of "HTTP/1.x" more bytes cannot change the choice.
+            self._decided = self._protocol is not None or len(received) >= 8
+        if self._protocol == "http":
+            if self._http is None:
+                self._http = HttpResponseParser(request_method(exchange.request) or "GET")
+            with memoryview(received) as view, view[fed:] as new:
+                self._http.feed(new)
+            truncated = bytes_in > len(received)
+            response = self._http.result(_eof(exchange, truncated))
+            return _http_analysis(response, truncated, len(received), bytes_in)
+        if self._protocol in REPLY_PROTOCOLS:
+            return Analysis(self._protocol, replies=parse_replies(received, self._protocol))
+        return Analysis(None)
+
+    def _start(self, request: bytes) -> None:
+        self._request = request
+        self._kept = b""
+        self._decided = False
+        self._http = None
+
+
+def _eof(exchange: Exchange, truncated: bool) -> bool:
+    # Bytes past the capture limit were received but not kept: the message is cut, not
+    # incomplete, so it is parsed as still arriving and says why it stops short.
+    return exchange.stop is StopReason.PEER_CLOSED and not truncated
+
+
+def _http_analysis(
+    response: HttpResponse | None, truncated: bool, kept: int, bytes_in: int
+) -> Analysis:
+    if response is not None and truncated:
+        response = _cut_by_capture(response, kept, bytes_in)
+    return Analysis("http", http=response)
 
 
 # What a parse of a cut-off capture reports as still to come.
