@@ -29,7 +29,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Select, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from sockscope.core.analysis import Analysis, analyse
+from sockscope.core.analysis import Analysis, LiveAnalysis, analyse
 from sockscope.core.fields import FieldError, check_host, check_unix_path, parse_port
 from sockscope.core.model import (
     EventType,
@@ -202,6 +202,8 @@ class SockscopeApp(App[int]):
         # analysis with what it was made from (made again only when that changed).
         self._tally = Tally()
         self._analysed: tuple[tuple[object, ...], Analysis | None] = ((), None)
+        # The running exchange's analysis, fed only what arrived since the last redraw.
+        self._live_analysis: LiveAnalysis | None = None
         self._headers_of: tuple[object, ...] = ()
         self._redraw_cost = 0.0
         self._state = State.READY
@@ -330,7 +332,7 @@ class SockscopeApp(App[int]):
     def _template_chosen(self, event: TargetBar.TemplateChosen) -> None:
         self._fill_request(event.template)
 
-    @on(Input.Changed, "#host, #port")
+    @on(TargetBar.TargetEdited)
     def _target_changed(self) -> None:
         template = self.query_one(TargetBar).template
         editor = self.query_one(RequestEditor)
@@ -467,6 +469,7 @@ class SockscopeApp(App[int]):
             self._capture_by_run[self._run] = capture_file
         self._bridge = Bridge(self, self._run)
         self._live = Exchange(target, request, policy, template=template, started_at=time.time())
+        self._live_analysis = None
         self._settled.clear()
         self._show(self._live, State.CONNECTING, live=True)
         # exclusive=True cancels the previous run's worker: its engine sees the event.
@@ -508,6 +511,7 @@ class SockscopeApp(App[int]):
         policy = self.options.read_policy(self._template_policy(template))
         bridge = SessionBridge(self, target, policy, template.name if template else None)
         self.session = bridge
+        self._live_analysis = None
         self._settled.clear()
         self._compare_mark(None)
         timeline = self.query_one(Timeline)
@@ -737,7 +741,7 @@ class SockscopeApp(App[int]):
         self._rows = rows
         self.query_one(ReceivedPane).show(exchange, rows, live=live)
         self.query_one(DecodedPane).show(received, live=live, rows=rows)
-        analysis = self._analysis(exchange, received)
+        analysis = self._analysis(exchange, received, live)
         headers_of = (exchange, analysis, self._tally.others)
         if headers_of != self._headers_of:
             self._headers_of = headers_of
@@ -752,9 +756,11 @@ class SockscopeApp(App[int]):
         self.query_one(StatusLine).show(state, exchange, note, capture)
         self._redraw_cost = time.monotonic() - started
 
-    def _analysis(self, exchange: Exchange | None, received: bytes) -> Analysis | None:
+    def _analysis(self, exchange: Exchange | None, received: bytes, live: bool) -> Analysis | None:
         """`analyse` again only when what it reads changed: not while only the counters
-        move past the capture limit."""
+        move past the capture limit. While an exchange runs only its new bytes are parsed."""
+        if not live:
+            self._live_analysis = None
         if exchange is None or not received:
             return None
         template = self.templates.get(exchange.template or "")
@@ -762,7 +768,14 @@ class SockscopeApp(App[int]):
         made_of = (exchange.request, parser, received, exchange.stop, self._tally.truncated)
         key, analysis = self._analysed
         if len(key) != len(made_of) or any(a is not b for a, b in zip(key, made_of, strict=True)):
-            analysis = analyse(exchange, parser)
+            if live:
+                if self._live_analysis is None or self._live_analysis.parser != parser:
+                    self._live_analysis = LiveAnalysis(parser)
+                analysis = self._live_analysis.update(
+                    exchange, received=received, bytes_in=self._tally.bytes_in
+                )
+            else:
+                analysis = analyse(exchange, parser)
             self._analysed = (made_of, analysis)
         return analysis
 

@@ -102,8 +102,8 @@ async def set_options(pilot, app: SockscopeApp, plan: SendPlan, **policy: object
 
 
 async def point_at(pilot, app: SockscopeApp, plan: SendPlan) -> None:  # type: ignore[no-untyped-def]
-    """The case's address in the target bar and its request in the editor. The request
-    is typed in: a template does not render again for a new port (see the xfail below)."""
+    """The case's address in the target bar and its exact request in the editor (typed
+    in, as the case's `sockscope send` arguments give it, not rendered from a template)."""
     target = plan.target
     app.query_one(TargetBar).set_target(target.host, target.port, target.transport)
     editor = app.query_one(RequestEditor)
@@ -452,11 +452,6 @@ async def test_a_never_ending_stream_counted_past_the_limit_holds_only_the_limit
 # ---- found on the way -----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TargetBar.on_input_changed stops Input.Changed, so the app's "
-    "_target_changed never runs: a template keeps the Host it was rendered for",
-)
 @pilot_test
 async def test_a_template_renders_again_for_the_host_and_port_typed_after_it(
     hostile_lab: LabThread,

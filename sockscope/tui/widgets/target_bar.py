@@ -51,6 +51,9 @@ class TargetBar(Vertical):
     class SendRequested(Message):
         """Enter in a field or the Send button."""
 
+    class TargetEdited(Message):
+        """The host or port was edited: a template's request may name them."""
+
     def __init__(
         self,
         templates: Mapping[str, Template],
@@ -198,6 +201,8 @@ class TargetBar(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.revalidate()
+        if event.input.id in ("host", "port"):
+            self.post_message(self.TargetEdited())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
