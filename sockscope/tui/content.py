@@ -19,6 +19,9 @@ from sockscope.core.sanitize import Segment, display_segments
 TOKEN_STYLE = "$text-warning italic"
 ESCAPE_STYLE = "$text-secondary"
 DIM_STYLE = "$text-muted"
+# `$text-muted` is a blend ("auto 60%"); DataTable cells have no background of their own
+# to blend with and drew it black. A solid shade stays readable there, on any theme.
+TABLE_DIM_STYLE = "$foreground-darken-2"
 KEY_STYLE = "$text-accent bold"
 ERROR_STYLE = "$text-error"
 WARNING_STYLE = "$text-warning"

@@ -19,7 +19,14 @@ from sockscope.core.steps import STEP_KEY
 from sockscope.core.timeline import timeline_rows
 from sockscope.core.turns import turn_rows, turns
 from sockscope.core.views import repr_line
-from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, OK_STYLE, plain, safe
+from sockscope.tui.content import (
+    ERROR_STYLE,
+    KEY_STYLE,
+    OK_STYLE,
+    TABLE_DIM_STYLE,
+    plain,
+    safe,
+)
 
 # Event names that deserve a colour of their own.
 _EVENT_STYLE = {"send": "$text-primary", "recv": "$text-success", "error": ERROR_STYLE}
@@ -104,8 +111,8 @@ class Timeline(DataTable[object]):
                 style = OK_STYLE if step.get("ok") is True else ERROR_STYLE
             rows.append(
                 (
-                    plain(row.t, DIM_STYLE),
-                    plain(row.delta, DIM_STYLE),
+                    plain(row.t, TABLE_DIM_STYLE),
+                    plain(row.delta, TABLE_DIM_STYLE),
                     plain(row.event, _EVENT_STYLE.get(row.event, "")),
                     plain(f"{row.size:>9}"),
                     safe(row.detail, style, limit=_DETAIL_LIMIT, one_line=True),
@@ -134,13 +141,13 @@ class Timeline(DataTable[object]):
             preview = repr_line(data[:_PREVIEW]) + (" …" if len(data) > _PREVIEW else "")
             detail = Content.assemble(
                 safe(preview, limit=_DETAIL_LIMIT, one_line=True),
-                safe(f"  {row.detail}" if row.detail else "", DIM_STYLE, one_line=True),
+                safe(f"  {row.detail}" if row.detail else "", TABLE_DIM_STYLE, one_line=True),
             )
             rows.append(
                 (
                     plain(f"{row.turn:>4}", KEY_STYLE),
                     plain(row.who, _WHO_STYLE.get(row.who, "")),
-                    plain(row.t, DIM_STYLE),
+                    plain(row.t, TABLE_DIM_STYLE),
                     plain(f"{row.size:>11}"),
                     detail,
                 )
