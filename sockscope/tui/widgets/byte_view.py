@@ -195,14 +195,11 @@ class ByteRows:
         return max(self._widest, self.indexed - self._open)
 
 
-class ReprLines(Lines):
+class RowLines(Lines):
+    """Rows of a shared row index (`ByteRows`), each formatted only when it is drawn."""
+
     def __init__(self, rows: ByteRows) -> None:
         self.rows = rows
-
-    @property
-    def width(self) -> int:  # type: ignore[override]
-        # A guess for ASCII text (b'' and a few escapes); LineView widens on sight.
-        return self.rows.widest + 8
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -216,39 +213,36 @@ class ReprLines(Lines):
 
     def line(self, y: int) -> Content:
         span = self.rows.span(y)
-        if span is None:
-            return Content("")
-        start, end = span
+        return Content("") if span is None else self.format(*span)
+
+    def format(self, start: int, end: int) -> Content:
+        raise NotImplementedError
+
+
+class ReprLines(RowLines):
+    @property
+    def width(self) -> int:  # type: ignore[override]
+        # A guess for ASCII text (b'' and a few escapes); LineView widens on sight.
+        return self.rows.widest + 8
+
+    def format(self, start: int, end: int) -> Content:
         return repr_content(views.repr_line(self.rows.data[start:end]))
 
 
-class DecodedLines(Lines):
+class DecodedLines(RowLines):
     """The decoded text, one row per span of `rows` (split for `encoding`), each
     decoded and sanitised by `views.decoded_row` only when it is drawn."""
 
     def __init__(self, rows: ByteRows, encoding: str) -> None:
-        self.rows = rows
+        super().__init__(rows)
         self.encoding = encoding
 
     @property
     def width(self) -> int:  # type: ignore[override]
         return self.rows.widest
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @property
-    def pending(self) -> bool:
-        return not self.rows.complete
-
-    def grow(self) -> bool:
-        return self.rows.grow()
-
-    def line(self, y: int) -> Content:
-        span = self.rows.span(y)
-        if span is None:
-            return Content("")
-        row = views.decoded_row(self.rows.data, *span, self.encoding)
+    def format(self, start: int, end: int) -> Content:
+        row = views.decoded_row(self.rows.data, start, end, self.encoding)
         return segments(row, one_line=True)
 
 
