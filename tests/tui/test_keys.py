@@ -18,6 +18,7 @@ from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.screens.help import DESCRIPTIONS, STOP_REASONS, HelpScreen
 from sockscope.tui.screens.listen import ListenScreen
 from sockscope.tui.widgets.history import History
+from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import StatusLine
 
 from .exchanges import LAB, http_exchange
@@ -178,3 +179,13 @@ async def test_listen_is_refused_with_a_reason_while_a_session_is_live(lab: LabI
         await until(pilot, lambda: app.session is None, "the end of the session")
         await pilot.press("ctrl+g")
         assert isinstance(app.screen, ListenScreen)
+
+
+@pilot_test
+async def test_ctrl_a_in_the_request_editor_selects_all_so_typing_replaces_it() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("ctrl+e", "ctrl+a")
+        await pilot.press(*"QUIT")
+        await pilot.pause()
+        assert app.query_one(RequestEditor).text == "QUIT"

@@ -7,7 +7,10 @@ text that does not parse stays as typed and the line under the editor says why.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Static, TextArea
 
@@ -24,6 +27,15 @@ from sockscope.core.views import human_bytes
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, WARNING_STYLE, plain, safe
 
 
+class RequestText(TextArea):
+    """The editor's TextArea. Its own select-all key (f7) is the session's Half-close, so
+    ctrl+a selects all here, as in most editors; Home still goes to the line start."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+a", "select_all", "Select all", id="select-all", show=False),
+    ]
+
+
 class RequestEditor(Vertical):
     """A TextArea for the request and one line of facts about it."""
 
@@ -33,7 +45,7 @@ class RequestEditor(Vertical):
         self.line_protocol = False
 
     def compose(self) -> ComposeResult:
-        yield TextArea(
+        yield RequestText(
             id="request-text",
             soft_wrap=False,
             show_line_numbers=True,
