@@ -32,7 +32,7 @@ from sockscope.core.fields import (
 )
 from sockscope.core.model import Exchange, StopReason, Transport
 from sockscope.core.payload import PayloadError, format_text, parse_hex, parse_text
-from sockscope.core.responders import Fixed, Responder, datagram_refusal, make_responder
+from sockscope.core.responders import ReplyPlan, Responder, plan_reply
 from sockscope.core.sanitize import sanitize
 from sockscope.core.views import check_encoding, human_bytes
 from sockscope.engine.errors import seconds
@@ -95,7 +95,7 @@ def _plan(args: argparse.Namespace) -> ListenPlan:
                 f"{sanitize(host)} is not a loopback address: other machines can connect"
             )
     cert, key = _tls_files(args, transport)
-    responder, protocol, reply = _reply(args, transport)
+    reply = _reply(args, transport)
     idle = None if args.idle is None else parse_seconds(args.idle, "--idle")
     if idle is None and transport is Transport.UDP:
         idle = UDP_IDLE  # a UDP client never says goodbye: its silence ends the conversation
@@ -115,7 +115,7 @@ def _plan(args: argparse.Namespace) -> ListenPlan:
         encoding = check_encoding(args.encoding)
     except ValueError as exc:
         raise FieldError("--encoding", str(exc)) from None
-    return ListenPlan(config, responder, protocol, reply, encoding, tuple(warnings))
+    return ListenPlan(config, reply.factory, reply.protocol, reply.words, encoding, tuple(warnings))
 
 
 def _port(text: str) -> int:
@@ -146,27 +146,18 @@ def _tls_files(args: argparse.Namespace, transport: Transport) -> tuple[str | No
     return args.cert, args.key
 
 
-def _reply(
-    args: argparse.Namespace, transport: Transport
-) -> tuple[Callable[[], Responder] | None, str | None, str]:
+def _reply(args: argparse.Namespace, transport: Transport) -> ReplyPlan:
+    data = None
     if args.reply is not None:
         data = parse_text(args.reply)
-        return (lambda: Fixed(data)), None, f"fixed reply of {human_bytes(len(data))}"
-    if args.reply_hex is not None:
+    elif args.reply_hex is not None:
         data = parse_hex(args.reply_hex)
-        return (lambda: Fixed(data)), None, f"fixed reply of {human_bytes(len(data))}"
-    if args.reply_template is not None:
-        name = args.reply_template
-        try:
-            sample = make_responder(name)
-        except ValueError as exc:
-            raise FieldError("--reply-template", str(exc)) from None
-        refusal = datagram_refusal(sample, name) if transport is Transport.UDP else None
-        if refusal is not None:
-            raise FieldError("--reply-template", refusal)
-        protocol = sample.protocol
-        return (lambda: make_responder(name)), protocol, f"template {name}"
-    return None, None, "none (watching only)"
+    try:
+        return plan_reply(
+            data=data, template=args.reply_template, datagram=transport is Transport.UDP
+        )
+    except ValueError as exc:
+        raise FieldError("--reply-template", str(exc)) from None
 
 
 # ---- running -------------------------------------------------------------------------

@@ -231,3 +231,26 @@ def make_responder(name: str) -> Responder:
         choices = ", ".join(REPLY_TEMPLATES)
         raise ValueError(f"unknown reply template {sanitize(name)!r}; one of: {choices}")
     return REPLY_TEMPLATES[name][1]()
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """How a listener answers: a fresh responder per client, the parser it implies."""
+
+    factory: Callable[[], Responder] | None  # None: watch only (or answer by hand)
+    protocol: str | None  # the parser the reply template implies
+    words: str  # how we answer, in words, for the "listening on" line
+
+
+def plan_reply(*, data: bytes | None, template: str | None, datagram: bool) -> ReplyPlan:
+    """A fixed reply (`data`), a reply template by name, or neither (watch only).
+    ValueError, in one sentence, for an unknown template or a stream-only one over UDP."""
+    if data is not None:
+        return ReplyPlan(lambda: Fixed(data), None, f"fixed reply of {human_bytes(len(data))}")
+    if template is not None:
+        sample = make_responder(template)
+        refusal = datagram_refusal(sample, template) if datagram else None
+        if refusal is not None:
+            raise ValueError(refusal)
+        return ReplyPlan(lambda: make_responder(template), sample.protocol, template)
+    return ReplyPlan(None, None, "none (watching only)")

@@ -26,15 +26,8 @@ from sockscope.core.fields import (
 )
 from sockscope.core.model import Transport
 from sockscope.core.payload import PayloadError, parse_text
-from sockscope.core.responders import (
-    REPLY_TEMPLATES,
-    Fixed,
-    Responder,
-    datagram_refusal,
-    make_responder,
-)
+from sockscope.core.responders import REPLY_TEMPLATES, Responder, plan_reply
 from sockscope.core.sanitize import sanitize
-from sockscope.core.views import human_bytes
 from sockscope.engine.listen_udp import UDP_IDLE
 from sockscope.engine.listener import ListenConfig
 from sockscope.tui.content import ERROR_STYLE, safe
@@ -109,20 +102,13 @@ def plan_listen(form: ListenForm) -> ListenPlan:
         host, port = check_unix_path(form.host, "unix path"), None
     else:
         host, port = check_host(form.host, "address"), listen_port(form.port)
-    responder: Callable[[], Responder] | None = None
-    protocol: str | None = None
-    if form.reply == FIXED:
-        data = fixed_reply(form.reply_text)
-        responder, reply = (lambda: Fixed(data)), f"fixed reply of {human_bytes(len(data))}"
-    elif form.reply in REPLY_TEMPLATES:
-        name = form.reply
-        sample = make_responder(name)
-        refusal = datagram_refusal(sample, name) if transport is Transport.UDP else None
-        if refusal is not None:
-            raise FieldError("reply", refusal)
-        responder, protocol, reply = (lambda: make_responder(name)), sample.protocol, name
-    else:
-        reply = "by hand" if form.reply == HAND else "none (watching)"
+    data = fixed_reply(form.reply_text) if form.reply == FIXED else None
+    template = form.reply if form.reply in REPLY_TEMPLATES else None
+    try:
+        reply = plan_reply(data=data, template=template, datagram=transport is Transport.UDP)
+    except ValueError as exc:
+        raise FieldError("reply", str(exc)) from None
+    words = "by hand" if form.reply == HAND else reply.words
     cert = form.cert.strip() or None
     key = form.key.strip() or None
     if transport is Transport.TLS:
@@ -146,7 +132,7 @@ def plan_listen(form: ListenForm) -> ListenPlan:
         # A UDP client never says goodbye: its silence ends the conversation.
         idle_timeout=UDP_IDLE if form.idle is None and transport is Transport.UDP else form.idle,
     )
-    return ListenPlan(config, responder, protocol, reply)
+    return ListenPlan(config, reply.factory, reply.protocol, words)
 
 
 class ListenBar(Vertical):
