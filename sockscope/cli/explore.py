@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from sockscope.cli.parsing import UsageError
 from sockscope.core.fields import FieldError, check_host, parse_port
@@ -24,8 +23,4 @@ def run_explorer(args: argparse.Namespace) -> int:
             raise UsageError(f"--template: unknown template {args.template!r}; one of: {names}")
     from sockscope.tui.launch import launch
 
-    # The socket worker and the in-process lab share the GIL with the screen. At the
-    # default 5 ms switch interval a redraw delays them, and the timeline shows it: an
-    # in-app loopback connect measured 8.3 ms, 0.34 ms at 0.5 ms (measured in tmux).
-    sys.setswitchinterval(0.0005)
     return launch(host, port, args.template, args.transport)

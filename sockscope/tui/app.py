@@ -2,7 +2,7 @@
 
 `SockscopeApp(exchange=...)` opens showing a saved Exchange (snapshots, transcripts);
 `SockscopeApp(host=..., lab=...)` opens prefilled. The engine runs in a thread worker
-and reports through worker.Bridge; the panes redraw at most ~20 times a second.
+and reports through worker.Bridge; the panes redraw at most ~10 times a second.
 
 Connect (f6) opens a persistent session instead (engine.session, through
 worker.SessionBridge): while it is live, Send sends the editor's bytes on it, and
@@ -13,6 +13,7 @@ in a sentence shown on the status line. An ended session joins the history.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -25,6 +26,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Container
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Select, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -81,11 +83,20 @@ from sockscope.tui.worker import (
     Tally,
 )
 
-# At most this many redraws a second while an exchange streams in.
-REDRAW_INTERVAL = 0.05
+# The shortest time between redraws while an exchange streams in: ten a second, as fast
+# as counters can be read. At twenty, a 1 GiB stream's redraws and their frames left a
+# key press waiting behind them (p95 ~0.25 s against ~0.1 s at ten).
+REDRAW_INTERVAL = 0.1
 # Redraws are spaced further when they cost more: at most this share of the UI thread,
 # so keys and frames are answered however fast the bytes come.
 REDRAW_SHARE = 0.3
+# The GIL switch interval while the app runs. The socket worker (and an in-process lab)
+# share the GIL with the screen, and a thread streaming from a fast server takes it back
+# after every recv() before the waiting UI thread wakes: the UI then waits the whole
+# interval for each turn of its event loop. At the default 5 ms an in-app loopback
+# connect measured 8.3 ms and a key press during a firehose waited a frame or more;
+# at 0.5 ms, 0.34 ms (measured in tmux) and the key's own frame.
+SWITCH_INTERVAL = 0.0005
 
 # The views, in tab order for the narrow layout: (pane id, tab label).
 VIEWS: tuple[tuple[str, str], ...] = (
@@ -188,6 +199,7 @@ class SockscopeApp(App[int]):
         self.template_problems = problems
         self.lab = lab
         self._cursor_blink = cursor_blink
+        self._switch_interval = sys.getswitchinterval()  # restored when the app ends
         # `sockscope listen --app`: open on the Listen screen, listening.
         self._listen = listen
         # Saved exchanges to open with, in history order; the last one is shown.
@@ -252,6 +264,17 @@ class SockscopeApp(App[int]):
 
     # ---- layout -------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen:
+        """The explorer's screen, with its breakpoint classes from the start: Textual sets
+        them at the first resize, which restyles every widget once more (measured ~20 ms
+        of the first frame's ~290)."""
+        width, height = self.size
+        classes = (
+            breakpoint_class(width, self.HORIZONTAL_BREAKPOINTS),
+            breakpoint_class(height, self.VERTICAL_BREAKPOINTS),
+        )
+        return Screen(id="_default", classes=" ".join(classes))
+
     def compose(self) -> ComposeResult:
         host, port, transport, template = self._initial
         yield TargetBar(
@@ -278,6 +301,7 @@ class SockscopeApp(App[int]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        sys.setswitchinterval(SWITCH_INTERVAL)
         if not self._cursor_blink:
             for field in self.query("Input, TextArea"):
                 field.cursor_blink = False  # type: ignore[attr-defined]
@@ -647,6 +671,7 @@ class SockscopeApp(App[int]):
                 return
 
     def on_unmount(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
         if self.session is not None:
             self.session.session.close()
 
@@ -671,7 +696,7 @@ class SockscopeApp(App[int]):
         self._schedule_redraw(self._redraw_live)
 
     def _schedule_redraw(self, redraw: Callable[[], None]) -> None:
-        """Redraw now, or once ~50 ms have passed since the last redraw (longer after a
+        """Redraw now, or once ~100 ms have passed since the last redraw (longer after a
         redraw that cost more than REDRAW_SHARE of that)."""
         interval = max(REDRAW_INTERVAL, self._redraw_cost / REDRAW_SHARE)
         delay = interval - (time.monotonic() - self._last_redraw)
@@ -984,6 +1009,11 @@ class SockscopeApp(App[int]):
         # In the narrow layout the history is a tab: show it first.
         self.query_one("#view-tabs", Tabs).active = "tab-history-pane"
         self.query_one(History).focus()
+
+
+def breakpoint_class(size: int, breakpoints: Sequence[tuple[int, str]]) -> str:
+    """The class Textual's breakpoints give a screen `size` cells wide (or high)."""
+    return max((limit, name) for limit, name in breakpoints if size >= limit)[1]
 
 
 def final_state(exchange: Exchange) -> State:

@@ -3,7 +3,7 @@
 `on_event` runs on the worker thread for every event; it only queues the event and,
 if the UI has not been told yet, posts one `ConversationUpdate`. The UI drains the
 queue when it handles that message, so however fast events come, at most one message
-is waiting at a time; the app then redraws at most ~20 times a second.
+is waiting at a time; the app then redraws at most ~10 times a second.
 
 A persistent session (engine.session) reports the same way through `SessionBridge`,
 except that the UI reads `session.exchange()` snapshots rather than the events, and

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from sockscope.core.model import (
     Event,
     EventType,
@@ -10,11 +12,13 @@ from sockscope.core.model import (
     Target,
     Transport,
 )
+from sockscope.tui.app import SWITCH_INTERVAL
 from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.widgets.byte_view import FIRST_BLOCK, ByteRows, LineView
 from sockscope.tui.widgets.panes import ReceivedPane
 from sockscope.tui.widgets.timeline import Timeline
 
+from .exchanges import http_bytes_exchange
 from .helpers import make_app, pilot_test, view_text
 
 SIZE = (120, 36)
@@ -79,3 +83,54 @@ async def test_a_redraw_past_the_capture_limit_leaves_the_views_alone() -> None:
         assert [view.shown for view in views] == shown
         assert timeline.rebuilt == rebuilt and timeline.row_count == 7
         assert "kept 16 bytes of 5,016 bytes" in str(app.query_one(ReceivedPane).border_subtitle)
+
+
+@pilot_test
+async def test_a_live_timeline_keeps_room_for_counts_that_grow_by_a_digit() -> None:
+    request = b"GET / HTTP/1.1\r\n\r\n"
+    live = Exchange(Target("127.0.0.1", 8080), request, ReadPolicy(capture_limit=16))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app._live = live
+        live.events += [
+            Event(EventType.SEND, 0.001, request, len(request)),
+            Event(EventType.RECV, 0.002, b"HTTP/1.1 200 OK\r\n"[:16], 16),
+            Event(EventType.RECV, 0.003, b"", 9),
+        ]
+        app._redraw_live()
+        await pilot.pause()
+        timeline = app.query_one(Timeline)
+        rebuilt = timeline.rebuilt
+        # A firehose's coalesced rows: "… 99 bytes not kept", then 999, 9,999, …
+        for n, size in enumerate((99, 999, 9_999, 99_999, 999_999, 9_999_999)):
+            live.events.append(Event(EventType.RECV, 0.004 + n, b"", size))
+            app._redraw_live()
+            await pilot.pause()
+        assert timeline.rebuilt == rebuilt
+        assert timeline.row_count == 9
+
+
+@pilot_test
+async def test_end_and_home_in_a_byte_view_jump_at_once_with_animations_on() -> None:
+    app = make_app(http_bytes_exchange(2_000_000))
+    app.animation_level = "full"  # as a user's terminal has it
+    async with app.run_test(size=SIZE):
+        view = app.query_one("#received-view", LineView)
+        assert view.max_scroll_y > 5_000
+        # The actions End and Home are bound to, checked as soon as they return (a
+        # pilot's key press would wait for a smooth scroll to finish).
+        await app.run_action("scroll_end", view)
+        assert view.scroll_y == view.max_scroll_y  # there, not on the way
+        await app.run_action("scroll_home", view)
+        assert view.scroll_y == 0
+
+
+@pilot_test
+async def test_the_app_runs_at_a_short_gil_switch_interval_and_restores_the_callers() -> None:
+    before = sys.getswitchinterval()
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        # The socket worker takes the GIL back after every recv(): a short interval
+        # lets the screen's event loop have it within half a millisecond.
+        assert sys.getswitchinterval() == SWITCH_INTERVAL < before
+    assert sys.getswitchinterval() == before

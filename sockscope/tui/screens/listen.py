@@ -168,11 +168,11 @@ class RequestPane(Pane):
         view = self.query_one(LineView)
         if exchange is None or analysis is None:
             view.show(NoLines("the parsed request goes here"))
-            self.border_subtitle = ""
+            self.set_badge("")
             return
         tls = tls_rows(exchange)
         rows, kind = request_rows(exchange, analysis)
-        self.border_subtitle = " · ".join(part for part in ("tls" if tls else "", kind) if part)
+        self.set_badge(" · ".join(part for part in ("tls" if tls else "", kind) if part))
         view.show(ContentLines([*tls, *rows]))
 
 

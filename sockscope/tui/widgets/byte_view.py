@@ -316,6 +316,15 @@ class LineView(ScrollView, can_focus=True):
         if lines.pending and self._grower is None:
             self._grower = self.set_interval(GROW_INTERVAL, self._grow)
 
+    # Home and End jump, as in less: Textual's smooth scroll crosses a 100,000-row capture
+    # in a second of frames, and while a stream redraws the panes that is a second of
+    # waiting for the place the key asked for.
+    def action_scroll_home(self) -> None:
+        self.scroll_home(animate=False, immediate=True, x_axis=self.scroll_y == 0)
+
+    def action_scroll_end(self) -> None:
+        self.scroll_end(animate=False, immediate=True, x_axis=self.is_vertical_scroll_end)
+
     def _grow(self) -> None:
         """Between frames: index more of the source; its height and width follow."""
         lines = self._lines

@@ -60,6 +60,14 @@ class Pane(Vertical, can_focus=False):
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(id=id, classes="pane")
         self.border_title = title
+        self._badge = ""
+
+    def set_badge(self, badge: str) -> None:
+        """The border subtitle. Textual repaints the whole box on every assignment, even
+        of the same text, and a streaming exchange redraws ~10 times a second."""
+        if badge != self._badge:
+            self._badge = badge
+            self.border_subtitle = badge
 
 
 class SentPane(Pane):
@@ -102,7 +110,7 @@ class SentPane(Pane):
                 hex_lines = HexLines(data, per_row)
                 self.per_row = hex_lines.per_row
                 view.show(Stacked(("hex", hex_lines), ("repr", ReprLines(ByteRows.of(data)))))
-        self.border_subtitle = "" if exchange is None else self.badge(exchange)
+        self.set_badge("" if exchange is None else self.badge(exchange))
 
     def _fitting_width(self) -> int:
         view = self.query_one(LineView)
@@ -142,9 +150,7 @@ class ReceivedPane(Pane):
         if shown != self._shown:
             self._shown = shown
             view.show(NoLines(empty) if empty else ReprLines(rows), follow=live)
-        self.border_subtitle = (
-            "" if exchange is None else size_badge(len(rows.data), exchange.bytes_in)
-        )
+        self.set_badge("" if exchange is None else size_badge(len(rows.data), exchange.bytes_in))
 
 
 class DecodedPane(Pane):
@@ -186,7 +192,7 @@ class DecodedPane(Pane):
                 view.show(NoLines())
             else:
                 view.show(DecodedLines(self._rows, encoding), follow=live)
-        self.border_subtitle = encoding
+        self.set_badge(encoding)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
@@ -205,7 +211,7 @@ class HeadersPane(Pane):
             view.show(
                 NoLines("status and headers go here" if exchange is None else "nothing received")
             )
-            self.border_subtitle = ""
+            self.set_badge("")
             return
         if analysis is None:
             rows = [plain("nothing received", DIM_STYLE)]
@@ -219,8 +225,10 @@ class HeadersPane(Pane):
         else:
             rows = [plain("raw bytes: no parser applies", DIM_STYLE)]
             kind = "raw"
-        self.border_subtitle = " · ".join(
-            part for part in ("tls" if tls else "", "steps" if steps else "", kind) if part
+        self.set_badge(
+            " · ".join(
+                part for part in ("tls" if tls else "", "steps" if steps else "", kind) if part
+            )
         )
         view.show(ContentLines([*tls, *steps, *rows]))
 
