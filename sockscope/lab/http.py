@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
-from sockscope.lab.services import CHUNK, chargen_stream
+from sockscope.lab.services import CHUNK, send_chargen
 
 SERVER = "sockscope-lab"
 MAX_HEAD = 16384  # bytes of request line and headers, like h11's default
@@ -73,14 +73,24 @@ class Request:
         return "close" not in {token.strip() for token in tokens}
 
 
+# A body is pieces to write (each one chunk when the length is unknown), or, for a body
+# of known length, a coroutine function that writes it to the connection itself (the
+# large /bytes bodies, sent zero-copy).
+Body = AsyncIterator[bytes | memoryview] | Callable[[asyncio.StreamWriter], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class Page:
     status: HTTPStatus
     content_type: str
-    body: AsyncIterator[bytes | memoryview]
+    body: Body
     # None: chunked for HTTP/1.1 clients, delimited by close for HTTP/1.0 ones.
     length: int | None
     headers: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.length is None and not isinstance(self.body, AsyncIterator):
+            raise ValueError("a body that writes itself needs a length: it cannot be chunked")
 
 
 async def _pieces(pieces: Iterable[bytes | memoryview]) -> AsyncIterator[bytes | memoryview]:
@@ -113,9 +123,11 @@ def _bytes(query: str) -> Page:
             HTTPStatus.BAD_REQUEST, f"n must be a whole number from 0 to {MAX_BYTES}\n"
         )
     count = int(n)
-    return Page(
-        HTTPStatus.OK, "text/plain; charset=us-ascii", _pieces(chargen_stream(count)), count
-    )
+
+    async def body(writer: asyncio.StreamWriter) -> None:
+        await send_chargen(writer, count)
+
+    return Page(HTTPStatus.OK, "text/plain; charset=us-ascii", body, count)
 
 
 async def _drip(lines: list[bytes]) -> AsyncIterator[bytes]:
@@ -255,9 +267,12 @@ async def respond(writer: asyncio.StreamWriter, page: Page, request: Request | N
     lines += [f"{name}: {value}" for name, value in headers]
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
     if request is None or request.method != "HEAD":
-        async for piece in page.body:
-            writer.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
-            await writer.drain()
+        if isinstance(page.body, AsyncIterator):
+            async for piece in page.body:
+                writer.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+                await writer.drain()
+        else:
+            await page.body(writer)
         if chunked:
             writer.write(b"0\r\n\r\n")
     await writer.drain()

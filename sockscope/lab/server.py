@@ -131,11 +131,17 @@ class Lab:
             transport.close()
         # Let handlers of connections accepted just before the close register themselves.
         await asyncio.sleep(0)
-        # Abort rather than close: a client that stopped reading would hold a close forever.
-        for task, writer in self._connections.items():
-            writer.transport.abort()
+        connections = list(self._connections.items())
+        # Cancel first and let each handler leave what it awaits before its transport
+        # goes: Python 3.11 logs an InvalidStateError for a transport closed in the
+        # middle of loop.sendfile (the /bytes bodies).
+        for task, _writer in connections:
             task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
+        await asyncio.sleep(0)
+        # Abort rather than close: a client that stopped reading would hold a close forever.
+        for _task, writer in connections:
+            writer.transport.abort()
+        await asyncio.gather(*(task for task, _writer in connections), return_exceptions=True)
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()

@@ -8,10 +8,12 @@ answers each datagram on its own: there is no connection to keep.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
+import os
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from typing import cast
+from typing import BinaryIO, cast
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -29,6 +31,10 @@ _CHARGEN_LINES = [(_PRINTABLE * 2)[i : i + 72] + b"\r\n" for i in range(len(_PRI
 _CHARGEN_CYCLE = b"".join(_CHARGEN_LINES)
 # Whole cycles, so consecutive blocks continue the pattern without a seam.
 _CHARGEN_BLOCK = _CHARGEN_CYCLE * (CHUNK // len(_CHARGEN_CYCLE) + 1)
+# chargen_stream starts the pattern again at every CHUNK (each block is the first CHUNK
+# bytes of _CHARGEN_BLOCK), so its bytes repeat every CHUNK. Long bodies are sent from
+# an in-memory file of 64 such blocks (4 MiB: a 1 GiB body is 256 sendfile calls).
+CHARGEN_FILE_BLOCKS = 64
 CHARGEN_TCP_BYTES = (65536 // len(_CHARGEN_LINES[0])) * len(_CHARGEN_LINES[0])
 CHARGEN_UDP_LINES = 6  # 444 bytes: RFC 864 asks for at most 512 per datagram
 
@@ -57,6 +63,58 @@ def chargen_stream(n: int) -> Iterator[memoryview]:
         piece = min(n, CHUNK)
         yield block[:piece]
         n -= piece
+
+
+@functools.cache
+def chargen_file() -> BinaryIO | None:
+    """chargen_stream's repeating block, CHARGEN_FILE_BLOCKS times, in an in-memory file
+    made once per process and kept open (every lab of the process shares it); None where
+    there is no memfd (not Linux)."""
+    if not hasattr(os, "memfd_create"):
+        return None
+    file = open(os.memfd_create("sockscope-chargen"), "w+b")  # noqa: SIM115 - lives on
+    file.write(_CHARGEN_BLOCK[:CHUNK] * CHARGEN_FILE_BLOCKS)
+    file.flush()
+    return file
+
+
+async def send_chargen(writer: asyncio.StreamWriter, n: int) -> None:
+    """Write the first `n` bytes of the pattern.
+
+    On a plain TCP connection the kernel sends them from chargen_file (zero-copy
+    sendfile): the file holds whole repeats of chargen_stream, so sending it from
+    offset 0 again and again gives the very bytes chargen_stream gives. Over TLS the
+    bytes must pass through Python anyway, so they are written block by block
+    (asyncio's own sendfile fallback would also move the shared file's position under
+    other connections).
+    """
+    file = chargen_file()
+    transport = writer.transport
+    if file is None or transport.get_extra_info("sslcontext") is not None:
+        await _write_chargen(writer, n)
+        return
+    loop = asyncio.get_running_loop()
+    size = CHUNK * CHARGEN_FILE_BLOCKS
+    while n > 0:
+        if transport.is_closing():
+            # The client left between two sends (loop.sendfile would raise RuntimeError).
+            raise ConnectionResetError("the client closed the connection")
+        count = min(n, size)
+        try:
+            await loop.sendfile(transport, file, 0, count, fallback=False)
+        except asyncio.SendfileNotAvailableError:
+            # os.sendfile failed before its first byte: the socket or the file cannot
+            # take it. Writing the rest either works or fails as any write to a client
+            # that left does (an OSError the lab expects).
+            await _write_chargen(writer, n)
+            return
+        n -= count
+
+
+async def _write_chargen(writer: asyncio.StreamWriter, n: int) -> None:
+    for block in chargen_stream(n):
+        writer.write(block)
+        await writer.drain()
 
 
 def chargen_datagram() -> bytes:
@@ -113,9 +171,7 @@ def qotd(quotes: Quotes) -> Handler:
 
 
 async def chargen(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    for block in chargen_stream(CHARGEN_TCP_BYTES):
-        writer.write(block)
-        await writer.drain()
+    await send_chargen(writer, CHARGEN_TCP_BYTES)
 
 
 async def greeter(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

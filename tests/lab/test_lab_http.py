@@ -6,10 +6,21 @@ import socket
 from collections.abc import Callable
 
 import h11
+import pytest
 
+from sockscope.lab import services
 from sockscope.lab.http import CHUNKS, MAX_HEAD
 
 Connect = Callable[..., socket.socket]
+
+# Longer than the in-memory file the lab sends /bytes from, so the body takes several
+# sendfile calls, and a multiple of nothing.
+LONG = 2 * services.CHUNK * services.CHARGEN_FILE_BLOCKS + 12_345
+RFC_864_FIRST_LINE = bytes(range(0x20, 0x20 + 72)) + b"\r\n"
+
+
+def chargen(n: int) -> bytes:
+    return b"".join(bytes(piece) for piece in services.chargen_stream(n))
 
 
 def exchange(
@@ -63,6 +74,50 @@ def test_bytes_page_sends_exactly_n_bytes(connect: Connect) -> None:
     response, data = exchange(connect("http"), h11.Connection(h11.CLIENT), "/bytes?n=200000")
     assert (b"content-length", b"200000") in response.headers
     assert sum(len(d.data) for d in data) == 200_000
+
+
+def test_a_long_bytes_body_is_the_chargen_pattern_to_the_last_byte(connect: Connect) -> None:
+    response, data = exchange(connect("http"), h11.Connection(h11.CLIENT), f"/bytes?n={LONG}")
+    body = b"".join(d.data for d in data)
+    assert (b"content-length", str(LONG).encode()) in response.headers
+    assert body.startswith(RFC_864_FIRST_LINE)
+    assert body == chargen(LONG)
+
+
+def test_the_bytes_are_the_same_without_an_in_memory_file(
+    connect: Connect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "chargen_file", lambda: None)  # as where memfd is missing
+    _, data = exchange(connect("http"), h11.Connection(h11.CLIENT), f"/bytes?n={LONG}")
+    assert b"".join(d.data for d in data) == chargen(LONG)
+
+
+def test_keep_alive_goes_on_after_a_long_bytes_body(connect: Connect) -> None:
+    sock = connect("http")
+    conn = h11.Connection(h11.CLIENT)
+    _, first = exchange(sock, conn, f"/bytes?n={LONG}")
+    conn.start_next_cycle()
+    response, second = exchange(sock, conn, "/hello")
+    assert sum(len(d.data) for d in first) == LONG
+    assert response.status_code == 200
+    assert b"".join(d.data for d in second) == b"Hello from the sockscope lab!\n"
+
+
+def test_http10_bytes_body_is_framed_by_its_length_then_closed(connect: Connect) -> None:
+    sock = connect("http")
+    sock.sendall(f"GET /bytes?n={LONG} HTTP/1.0\r\n\r\n".encode())
+    head, _, body = sock.makefile("rb").read().partition(b"\r\n\r\n")
+    assert f"\r\nContent-Length: {LONG}\r\n".encode() in head
+    assert head.endswith(b"\r\nConnection: close")
+    assert body == chargen(LONG)
+
+
+def test_head_of_bytes_gives_the_length_and_no_body(connect: Connect) -> None:
+    sock = connect("http")
+    sock.sendall(f"HEAD /bytes?n={LONG} HTTP/1.1\r\nConnection: close\r\n\r\n".encode())
+    head, _, body = sock.makefile("rb").read().partition(b"\r\n\r\n")
+    assert f"\r\nContent-Length: {LONG}\r\n".encode() in head + b"\r\n"
+    assert body == b""
 
 
 def test_responses_name_the_lab_server_and_carry_a_date(connect: Connect) -> None:
