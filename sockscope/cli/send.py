@@ -117,11 +117,13 @@ def exchange_json(exchange: Exchange, analysis) -> dict:  # type: ignore[no-unty
 
 def _run_interruptible(plan: SendPlan, output: BinaryIO | None) -> Exchange:
     """Run the exchange in a thread so Ctrl-C cancels it and still prints what came."""
-    from sockscope.engine import run_exchange, run_steps
+    from sockscope.engine import FileSink, run_exchange, run_steps
 
     cancel = threading.Event()
     result: list[Exchange] = []
-    sink = output.write if output is not None else None
+    # A FileSink, not output.write: past the capture limit the engine may then move the
+    # bytes from the socket to the file inside the kernel.
+    sink = FileSink(output) if output is not None else None
     name = plan.template.name if plan.template else None
     dialogue = plan.dialogue
 

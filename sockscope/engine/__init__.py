@@ -3,7 +3,7 @@
 No Textual, no Rich: the CLI, the app's worker threads and the tests all call it alike.
 """
 
-from sockscope.engine.connection import Connection, ReadOutcome, Recorder
+from sockscope.engine.connection import Connection, FileSink, ReadOutcome, Recorder
 from sockscope.engine.errors import classify
 from sockscope.engine.run import run_exchange
 from sockscope.engine.session import Action, Session, SessionState
@@ -12,6 +12,7 @@ from sockscope.engine.steps import run_steps
 __all__ = [
     "Action",
     "Connection",
+    "FileSink",
     "ReadOutcome",
     "Recorder",
     "Session",

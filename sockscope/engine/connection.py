@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from sockscope.core.fields import UNIX_PATH_MAX
 from sockscope.core.model import (
@@ -70,9 +70,43 @@ _WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSL
 
 T = TypeVar("T")
 
+# splice(2) moves bytes between a pipe and another descriptor inside the kernel, so a
+# socket-to-file copy goes socket -> pipe -> file. A 1 MiB pipe (Linux's default
+# /proc/sys/fs/pipe-max-size) moves up to 1 MiB per call; the default pipe, 64 KiB.
+SPLICE_PIPE = 1 << 20
+# The errors of a splice the kernel or the descriptors do not support (a file opened for
+# appending, a seccomp filter): the bytes go through Python instead.
+_SPLICE_UNSUPPORTED = (errno.EINVAL, errno.ENOSYS)
+
 # Where every received byte can go as it arrives (a file's write). It may be handed a
 # view of the read buffer, valid only during the call: it must not keep it.
 Sink = Callable[[bytes | memoryview], object]
+
+
+class FileSink:
+    """A sink that writes to a binary file (`sink=FileSink(file)`), and also lets the
+    engine write to the file's descriptor: past the capture limit of an Overflow.COUNT
+    read, the bytes of a plain TCP or Unix stream then go from the socket to the file
+    inside the kernel (Linux splice) without passing through Python. Any other sink,
+    a file's `write` included, gets every byte through Python."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+
+    def __call__(self, data: bytes | memoryview) -> object:
+        return self.file.write(data)
+
+    def descriptor(self) -> int | None:
+        """The file's descriptor, with every byte written through the file object so far
+        already on it (the object buffers), so bytes written there come after them;
+        None when the file has no descriptor (an io.BytesIO). The file object's later
+        writes and tell() go by the descriptor's position, so they follow."""
+        try:
+            fd = self.file.fileno()
+        except (OSError, ValueError):  # io.UnsupportedOperation is both
+            return None
+        self.file.flush()
+        return fd
 
 
 class Recorder:
@@ -495,6 +529,8 @@ class Connection:
             with contextlib.suppress(CallbackError):
                 reader.flush()  # whatever went wrong, the bytes already read are kept
             raise
+        finally:
+            reader.stop_splicing()
 
     # ---- closing -------------------------------------------------------------------
 
@@ -532,6 +568,7 @@ class _Reader:
         self.pending_kept = 0  # the bytes it holds
         self.pending_calls = 0
         self.pending_since = 0.0
+        self.splice: _Splice | None = None  # moving the bytes past the capture limit
 
     # ---- shared pieces -----------------------------------------------------------
 
@@ -545,7 +582,8 @@ class _Reader:
             )
 
     def _take(self, chunk: memoryview, now: float) -> bool:
-        """Account for received bytes; True when the capture limit says stop."""
+        """Account for received bytes and give them to the sink; True when the capture
+        limit says stop."""
         n = len(chunk)
         room = self.policy.capture_limit - self.kept
         keep = n if n <= room else max(room, 0)
@@ -557,11 +595,18 @@ class _Reader:
                 self.sink(data)
             except Exception as exc:
                 raise CallbackError("output sink", exc) from exc
+        kept = b"" if not keep else bytes(data if keep == n else data[:keep])
+        return self._count(n, kept, now)
+
+    def _count(self, n: int, kept: bytes, now: float) -> bool:
+        """Account for `n` received bytes, the first `kept` of them retained; True when
+        the capture limit says stop."""
         self.total += n
         if not self.pending_calls:
             self.pending_since = now
+        keep = len(kept)
         if keep:
-            self.pending.append(data if keep == n else data[:keep])
+            self.pending.append(kept)
             self.kept += keep
             self.pending_kept += keep
         self.pending_size += n
@@ -620,6 +665,16 @@ class _Reader:
         cancel = conn.cancel
         max_bytes = policy.max_bytes
         last = time.monotonic()  # the last data, or the start: the idle clock
+        # Past the capture limit of a COUNT read the bytes are only counted and written to
+        # the sink. When the sink is a file and nothing has to look at them (no delimiter
+        # to find, no TLS to decrypt), the kernel moves them instead: see _Splice.
+        may_splice = (
+            isinstance(self.sink, FileSink)
+            and policy.overflow is Overflow.COUNT
+            and not policy.delimiter
+            and not isinstance(sock, ssl.SSLSocket)
+            and hasattr(os, "splice")
+        )
         if max_bytes is not None and max_bytes <= 0:
             return self._outcome(StopReason.BYTE_COUNT, "stopped at once: the byte limit is 0")
         while True:
@@ -628,9 +683,14 @@ class _Reader:
                     StopReason.CANCELLED,
                     f"cancelled after {human_bytes(self.total)}{self._kept_note()}",
                 )
-            want = len(view) if max_bytes is None else min(len(view), max_bytes - self.total)
+            splice = self.splice
+            size = len(view) if splice is None else splice.size
+            want = size if max_bytes is None else min(size, max_bytes - self.total)
             try:
-                n = sock.recv_into(view, want)
+                n = sock.recv_into(view, want) if splice is None else splice.move(want)
+            except _SpliceUnsupported:
+                self.stop_splicing()
+                continue
             except _WOULD_BLOCK:
                 stop = self._quiet(selector, last)
                 if stop is not None:
@@ -656,16 +716,21 @@ class _Reader:
             if self.pending_calls and now - last >= COALESCE_SECONDS:
                 self.flush()  # a read after a quiet gap is an event of its own
             last = now
-            chunk = view[:n]
-            if self._take(chunk, now):
-                return self._outcome(
-                    StopReason.CAPTURE_LIMIT,
-                    f"stopped at the capture limit ({human_bytes(self.kept)} kept)",
-                )
-            if self._delimited(chunk):
-                return self._outcome(
-                    StopReason.DELIMITER, f"delimiter found after {human_bytes(self.total)}"
-                )
+            if splice is not None:
+                self._count(n, b"", now)  # past the limit, and already in the file
+                if not splice.usable:
+                    self.stop_splicing()
+            else:
+                chunk = view[:n]
+                if self._take(chunk, now):
+                    return self._outcome(
+                        StopReason.CAPTURE_LIMIT,
+                        f"stopped at the capture limit ({human_bytes(self.kept)} kept)",
+                    )
+                if self._delimited(chunk):
+                    return self._outcome(
+                        StopReason.DELIMITER, f"delimiter found after {human_bytes(self.total)}"
+                    )
             if max_bytes is not None and self.total >= max_bytes:
                 return self._outcome(
                     StopReason.BYTE_COUNT,
@@ -675,6 +740,28 @@ class _Reader:
                 return self._deadline()
             if self.pending_kept >= COALESCE_BYTES or now - self.pending_since >= COALESCE_SECONDS:
                 self.flush()
+            if may_splice and self.overflowed:
+                may_splice = False  # one try: once given up, the copying goes on
+                self._start_splicing(sock)
+
+    def _start_splicing(self, sock: socket.socket) -> None:
+        sink = self.sink
+        assert isinstance(sink, FileSink)
+        try:
+            fd = sink.descriptor()
+        except Exception as exc:  # flushing what the file object holds failed
+            raise CallbackError("output sink", exc) from exc
+        if fd is None:
+            return
+        try:
+            self.splice = _Splice(sock.fileno(), fd, sink)
+        except OSError:  # no pipe to be had (out of descriptors): copy instead
+            return
+
+    def stop_splicing(self) -> None:
+        if self.splice is not None:
+            self.splice.close()
+            self.splice = None
 
     def _quiet(self, selector: selectors.BaseSelector, last: float) -> ReadOutcome | None:
         """Nothing to read now: wait a little, flush a finished burst, check the clocks."""
@@ -797,6 +884,71 @@ class _Reader:
                 )
             if self.deadline is not None and now >= self.deadline:
                 return self._deadline()
+
+
+class _SpliceUnsupported(Exception):
+    """The first splice from the socket was refused: copy through Python instead."""
+
+
+class _Splice:
+    """Moves a stream's bytes from the socket to a file inside the kernel: splice(2)
+    socket -> pipe, then pipe -> file, so a GiB never enters Python. The pipe is empty
+    between calls, so stopping at any point loses nothing."""
+
+    def __init__(self, sock_fd: int, file_fd: int, sink: FileSink) -> None:
+        import fcntl  # Linux only, like os.splice
+
+        self.sock_fd = sock_fd
+        self.file_fd = file_fd
+        self.sink = sink
+        self.pipe_out, self.pipe_in = os.pipe()
+        with contextlib.suppress(OSError):  # EPERM past the user's pipe quota: keep 64 KiB
+            fcntl.fcntl(self.pipe_in, fcntl.F_SETPIPE_SZ, SPLICE_PIPE)
+        self.size: int = fcntl.fcntl(self.pipe_in, fcntl.F_GETPIPE_SZ)
+        self.started = False  # a splice from the socket has worked
+        self.wrote = False  # a splice into the file has worked
+        self.usable = True  # False once the file refused spliced bytes
+
+    def move(self, want: int) -> int:
+        """Up to `want` bytes from the socket to the file; 0 at EOF. Raises as recv_into
+        does (BlockingIOError when nothing is waiting, OSError when the connection
+        fails), _SpliceUnsupported when the first call is refused, CallbackError when
+        the file cannot be written."""
+        flags = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK  # the socket is non-blocking too
+        try:
+            n = os.splice(self.sock_fd, self.pipe_in, min(want, self.size), flags=flags)
+        except OSError as exc:
+            if not self.started and exc.errno in _SPLICE_UNSUPPORTED:
+                raise _SpliceUnsupported from exc
+            raise
+        self.started = True
+        left = n
+        while left:
+            try:
+                left -= os.splice(self.pipe_out, self.file_fd, left, flags=os.SPLICE_F_MOVE)
+            except OSError as exc:
+                if self.wrote or exc.errno not in _SPLICE_UNSUPPORTED:
+                    raise CallbackError("output sink", exc) from exc
+                # The file takes no spliced bytes (opened for appending, say): these go
+                # through Python, and so will the rest.
+                self._write_through_python(left)
+                self.usable = False
+                break
+            self.wrote = True
+        return n
+
+    def _write_through_python(self, left: int) -> None:
+        while left:
+            data = os.read(self.pipe_out, left)
+            try:
+                self.sink(data)
+            except Exception as exc:
+                raise CallbackError("output sink", exc) from exc
+            left -= len(data)
+
+    def close(self) -> None:
+        os.close(self.pipe_in)
+        os.close(self.pipe_out)
 
 
 def _address(sockaddr: Any) -> str:

@@ -7,6 +7,8 @@ import socket
 
 import pytest
 
+from sockscope.lab.services import chargen_stream
+
 
 def _closed_port() -> int:
     with socket.socket() as s:
@@ -115,6 +117,31 @@ def test_output_file_gets_the_raw_bytes_and_stdout_only_the_summary(cli, lab, tm
     assert raw.startswith(b"HTTP/1.1 200 ") and len(raw) > 300000
     assert f"written to {target}" in result.out
     assert "Received (repr)" not in result.out
+
+
+def test_output_file_holds_every_byte_past_the_memory_it_keeps(cli, lab, tmp_path) -> None:
+    """-o keeps 1 MiB in memory; the rest goes on to the file (spliced on Linux)."""
+    size = 3 * 1024 * 1024 + 7
+    target = tmp_path / "reply.bin"
+    result = cli(
+        "send",
+        "127.0.0.1",
+        lab.port("http"),
+        "-T",
+        "http-get",
+        "--path",
+        f"/bytes?n={size}",
+        "-o",
+        target,
+        "--json",
+    )
+    assert result.code == 0, result.err
+    data = result.json()
+    raw = target.read_bytes()
+    assert raw.partition(b"\r\n\r\n")[2] == b"".join(map(bytes, chargen_stream(size)))
+    assert data["stop_reason"] == "peer-closed"
+    assert sum(e["size"] for e in data["events"] if e["type"] == "recv") == len(raw)
+    assert base64.b64decode(data["received_b64"]) == raw[: 1024 * 1024]
 
 
 @pytest.mark.parametrize(
