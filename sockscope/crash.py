@@ -7,14 +7,16 @@ certificate name); printed raw, its ESC bytes would reach the terminal.
 from __future__ import annotations
 
 import os
-import tempfile
-import traceback
 
 from sockscope.core.sanitize import sanitize
 
 
 def report_crash(exc: BaseException) -> str:
     """Write the traceback to a log file and return the one line to show."""
+    # Imported here: every command imports this module, and almost none crashes.
+    import tempfile
+    import traceback
+
     summary = sanitize(f"{type(exc).__name__}: {exc}")
     if len(summary) > 200:
         summary = summary[:197] + "..."

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from sockscope.lab import LabThread
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sockscope"
 IO_MODULES = {"socket", "ssl", "selectors", "asyncio", "threading", "subprocess", "textual", "rich"}
@@ -44,10 +47,29 @@ def test_engine_and_lab_never_import_the_ui() -> None:
 
 
 def test_importing_the_engine_loads_neither_textual_nor_rich() -> None:
+    # Every module of the engine: the package itself imports its names only when used.
     code = (
-        "import sys, sockscope.engine, sockscope.core.analysis;"
+        "import sys, importlib, pkgutil, sockscope.engine, sockscope.core.analysis;"
+        "path, prefix = sockscope.engine.__path__, 'sockscope.engine.';"
+        "[importlib.import_module(m.name) for m in pkgutil.iter_modules(path, prefix)];"
+        "assert 'sockscope.engine.session' in sys.modules;"
         "bad = [m for m in ('textual', 'rich') if m in sys.modules];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_sockscope_send_loads_nothing_a_one_shot_exchange_does_not_run(lab: LabThread) -> None:
+    """Start-up is most of a short `send`: no sessions, no TOML parser (there are no user
+    templates), no crash-log machinery, no app."""
+    argv = ["send", "127.0.0.1", str(lab.port("http")), "-T", "http-get", "-o", os.devnull]
+    code = (
+        "import sys; from sockscope.cli import main;"
+        f"code = main({argv!r});"
+        "unused = ('sockscope.engine.session', 'tomllib', 'tempfile', 'traceback', 'textual');"
+        "bad = [m for m in unused if m in sys.modules];"
+        "print(code, bad, file=sys.stderr); sys.exit(1 if code or bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr

@@ -7,10 +7,8 @@ placeholders filled in by `render`. User templates are TOML files, one per templ
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -431,6 +429,8 @@ def _load_file(path: Path, shown: str) -> Template:
         raw = path.read_bytes()
     except OSError as exc:
         raise TemplateError(f"cannot read it ({exc.strerror})") from None
+    import tomllib  # only for user template files: most runs have none
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -439,6 +439,8 @@ def _load_file(path: Path, shown: str) -> Template:
         raise TemplateError(f"is not valid TOML: {exc}") from None
     unknown = [key for key in data if key not in _FIELDS]
     if unknown:
+        import difflib  # a typo's suggestion, on this error path only
+
         close = difflib.get_close_matches(unknown[0], _FIELDS, n=1)
         hint = f'did you mean "{close[0]}"? ' if close else ""
         raise TemplateError(f'unknown field "{unknown[0]}" ({hint}allowed: {", ".join(_FIELDS)})')
@@ -534,6 +536,8 @@ def _step(
     where = f"step {index}"
     for key in data:
         if key not in _STEP_FIELDS:
+            import difflib  # a typo's suggestion, on this error path only
+
             close = difflib.get_close_matches(key, _STEP_FIELDS, n=1)
             hint = f'did you mean "{close[0]}"? ' if close else ""
             raise FieldError(
