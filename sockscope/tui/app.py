@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -48,20 +48,12 @@ from sockscope.core.steps import Dialogue
 from sockscope.core.templates import Template, TemplateError, load_templates
 from sockscope.crash import report_crash
 from sockscope.engine import Action
-from sockscope.export import ExportError
-from sockscope.export.formats import SUFFIX, write_export
 from sockscope.tui.commands import SockscopeCommands
 from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
-from sockscope.tui.screens.compare import CompareScreen
-from sockscope.tui.screens.help import HelpScreen
-from sockscope.tui.screens.listen import ListenScreen
-from sockscope.tui.screens.options import OptionsScreen
-from sockscope.tui.screens.path import PathScreen
 from sockscope.tui.widgets.byte_view import ByteRows
 from sockscope.tui.widgets.history import History, listened
-from sockscope.tui.widgets.listen_bar import ListenForm
 from sockscope.tui.widgets.panes import (
     DecodedPane,
     HeadersPane,
@@ -82,6 +74,10 @@ from sockscope.tui.worker import (
     SessionUpdate,
     Tally,
 )
+
+if TYPE_CHECKING:
+    from sockscope.tui.screens.listen import ListenScreen
+    from sockscope.tui.widgets.listen_bar import ListenForm
 
 # The shortest time between redraws while an exchange streams in: ten a second, as fast
 # as counters can be read. At twenty, a 1 GiB stream's redraws and their frames left a
@@ -125,6 +121,20 @@ GREYED_IN_SESSION = frozenset({"send", "listen", *SESSION_ACTIONS})
 SAYS_WHY = frozenset({"send", "connect", *SESSION_ACTIONS})
 # What the explorer still does on the Listen screen.
 LISTEN_SCREEN_ACTIONS = frozenset({"quit", "help", "zoom"})
+
+
+class ExplorerScreen(Screen):
+    """The explorer's own screen: its first showing skips Textual's restyle of every
+    widget, which were all styled as they were mounted a moment before (~20 ms of the
+    first frame). Later resumes (back from help, options, listen) restyle as usual."""
+
+    _shown = False
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._shown:
+            self._shown = True
+            event.refresh_styles = False
+        super()._on_screen_resume(event)
 
 
 class SockscopeApp(App[int]):
@@ -267,13 +277,13 @@ class SockscopeApp(App[int]):
     def get_default_screen(self) -> Screen:
         """The explorer's screen, with its breakpoint classes from the start: Textual sets
         them at the first resize, which restyles every widget once more (measured ~20 ms
-        of the first frame's ~290)."""
+        of the first frame's ~200)."""
         width, height = self.size
         classes = (
             breakpoint_class(width, self.HORIZONTAL_BREAKPOINTS),
             breakpoint_class(height, self.VERTICAL_BREAKPOINTS),
         )
-        return Screen(id="_default", classes=" ".join(classes))
+        return ExplorerScreen(id="_default", classes=" ".join(classes))
 
     def compose(self) -> ComposeResult:
         host, port, transport, template = self._initial
@@ -326,6 +336,8 @@ class SockscopeApp(App[int]):
             self._show(None, State.READY)
         self.query_one("#host", Input).focus()
         if self._listen is not None:
+            from sockscope.tui.screens.listen import ListenScreen
+
             self.push_screen(
                 ListenScreen(self._listen, start=True, cursor_blink=self._cursor_blink)
             )
@@ -650,7 +662,7 @@ class SockscopeApp(App[int]):
     def _on_listen(self) -> bool:
         """Whether the Listen screen is in front (under the palette, if that is open)."""
         screens = (s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette))
-        return isinstance(next(screens, None), ListenScreen)
+        return _is_screen(next(screens, None), "ListenScreen")
 
     def run_command(self, action: str, *parameters: object) -> None:
         """A palette command: run as its key would, or say why not. Session commands
@@ -813,6 +825,8 @@ class SockscopeApp(App[int]):
         if marked is not None:
             self._compare_mark(None)
             if marked != index:
+                from sockscope.tui.screens.compare import CompareScreen
+
                 left = (marked + 1, history.exchanges[marked])
                 self.push_screen(CompareScreen(left, (index + 1, exchange)))
                 return
@@ -878,8 +892,10 @@ class SockscopeApp(App[int]):
         self.query_one(RequestEditor).to_crlf()
 
     def action_options(self) -> None:
-        if isinstance(self.screen, OptionsScreen):
+        if _is_screen(self.screen, "OptionsScreen"):
             return
+        from sockscope.tui.screens.options import OptionsScreen
+
         base = self._template_policy(self.query_one(TargetBar).template)
         self.push_screen(OptionsScreen(self.options, base), self._options_chosen)
 
@@ -926,6 +942,10 @@ class SockscopeApp(App[int]):
     ) -> None:
         """Ask where, then write `chosen` (its number names the default file, as
         `{stem}-{number}`) as `fmt`; the Listen screen's clients use it too."""
+        from sockscope.export import ExportError
+        from sockscope.export.formats import SUFFIX, write_export
+        from sockscope.tui.screens.path import PathScreen
+
         number, exchange = chosen
 
         def write(path: str) -> str | None:
@@ -971,11 +991,12 @@ class SockscopeApp(App[int]):
 
     def action_listen(self) -> None:
         """Listen mode: be the server and watch each client's conversation."""
-        if not isinstance(self.screen, ListenScreen):
+        if not _is_screen(self.screen, "ListenScreen"):
+            from sockscope.tui.screens.listen import ListenScreen
+
             self.push_screen(ListenScreen(cursor_blink=self._cursor_blink))
 
-    @on(ListenScreen.Left)
-    def _listened(self, message: ListenScreen.Left) -> None:
+    def on_listen_screen_left(self, message: ListenScreen.Left) -> None:
         """Leaving Listen: each client's conversation joins the history, so that save,
         export and compare work on it as on any exchange."""
         if not message.exchanges:
@@ -991,7 +1012,10 @@ class SockscopeApp(App[int]):
         )
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        if not _is_screen(self.screen, "HelpScreen"):
+            from sockscope.tui.screens.help import HelpScreen
+            from sockscope.tui.screens.listen import ListenScreen
+
             self.push_screen(HelpScreen([*self.BINDINGS, *ListenScreen.BINDINGS]))
 
     # ---- going straight to a place ------------------------------------------------
@@ -1009,6 +1033,21 @@ class SockscopeApp(App[int]):
         # In the narrow layout the history is a tab: show it first.
         self.query_one("#view-tabs", Tabs).active = "tab-history-pane"
         self.query_one(History).focus()
+
+
+# The screens load when first opened, not with the explorer (~30 ms of its start-up).
+_SCREEN_MODULES = {
+    "HelpScreen": "sockscope.tui.screens.help",
+    "ListenScreen": "sockscope.tui.screens.listen",
+    "OptionsScreen": "sockscope.tui.screens.options",
+}
+
+
+def _is_screen(screen: object, name: str) -> bool:
+    """isinstance(screen, name) without importing the screen's module: a screen whose
+    module was never loaded cannot be open."""
+    module = sys.modules.get(_SCREEN_MODULES[name])
+    return module is not None and isinstance(screen, getattr(module, name))
 
 
 def breakpoint_class(size: int, breakpoints: Sequence[tuple[int, str]]) -> str:

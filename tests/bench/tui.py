@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from textual import events
-from textual.app import App
+from textual.app import App, ScreenStackError
+from textual.css.query import NoMatches
 from textual.worker import WorkerState
 
 from sockscope.core.model import (
@@ -41,30 +42,37 @@ FIREHOSE_BYTES = 1 << 30
 
 
 class FrameClock:
-    """Records when each frame is painted, and lets a coroutine wait for the first frame
-    that shows a condition."""
+    """Records when each frame is painted, and answers the first frame painted while a
+    condition holds: conditions are checked as each frame is painted, so a condition
+    registered before the app starts can be met by its very first frame."""
 
     def __init__(self, app: App[object]) -> None:
         self.frames: list[float] = []
-        self._painted = asyncio.Event()
+        self._waiting: list[tuple[Callable[[], bool], asyncio.Future[float]]] = []
         original = app._display
 
         def display(screen, renderable):  # type: ignore[no-untyped-def]
             original(screen, renderable)
             if renderable is not None:
-                self.frames.append(time.perf_counter())
-                self._painted.set()
+                painted = time.perf_counter()
+                self.frames.append(painted)
+                for waiting in list(self._waiting):
+                    condition, answer = waiting
+                    if answer.done() or condition():
+                        self._waiting.remove(waiting)
+                        if not answer.done():
+                            answer.set_result(painted)
 
         app._display = display  # type: ignore[method-assign]
 
+    def watch(self, condition: Callable[[], bool]) -> asyncio.Future[float]:
+        """The time of the first frame painted from now on while `condition` holds."""
+        answer: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._waiting.append((condition, answer))
+        return answer
+
     async def until(self, condition: Callable[[], bool], timeout: float = 60.0) -> float:
-        """The time of the first frame painted while `condition` holds."""
-        deadline = time.perf_counter() + timeout
-        while True:
-            self._painted.clear()
-            await asyncio.wait_for(self._painted.wait(), deadline - time.perf_counter())
-            if condition():
-                return self.frames[-1]
+        return await asyncio.wait_for(self.watch(condition), timeout)
 
 
 def _press(app: App[object], key: str) -> float:
@@ -96,14 +104,23 @@ def capture(size: int) -> Exchange:
     )
 
 
+def _rows_shown(app: App[object]) -> int:
+    """The rows of the Received view, 0 before it exists."""
+    try:
+        return len(app.query_one("#received-view", LineView).lines)
+    except (NoMatches, ScreenStackError):
+        return 0
+
+
 async def _views(exchange: Exchange) -> tuple[float, float]:
     """Seconds to the first frame showing the capture, and the median page-down."""
     started = time.perf_counter()
     app = SockscopeApp(exchange=exchange, cursor_blink=False)
     clock = FrameClock(app)
+    shown = clock.watch(lambda: _rows_shown(app) > 1)  # before the app paints anything
     async with app.run_test(size=SIZE):
+        first = await asyncio.wait_for(shown, 60.0) - started
         view = app.query_one("#received-view", LineView)
-        first = await clock.until(lambda: len(view.lines) > 1) - started
         view.focus()
         await clock.until(lambda: view.has_focus)
         pages = []
