@@ -86,6 +86,9 @@ REDRAW_INTERVAL = 0.1
 # Redraws are spaced further when they cost more: at most this share of the UI thread,
 # so keys and frames are answered however fast the bytes come.
 REDRAW_SHARE = 0.3
+# A finished capture at least this large shows its bytes first and its parsed headers
+# a frame later.
+HEADERS_AFTER_FRAME = 8 * 1024 * 1024
 # The GIL switch interval while the app runs. The socket worker (and an in-process lab)
 # share the GIL with the screen, and a thread streaming from a fast server takes it back
 # after every recv() before the waiting UI thread wakes: the UI then waits the whole
@@ -778,11 +781,14 @@ class SockscopeApp(App[int]):
         self._rows = rows
         self.query_one(ReceivedPane).show(exchange, rows, live=live)
         self.query_one(DecodedPane).show(received, live=live, rows=rows)
-        analysis = self._analysis(exchange, received, live)
-        headers_of = (exchange, analysis, self._tally.others)
-        if headers_of != self._headers_of:
-            self._headers_of = headers_of
-            self.query_one(HeadersPane).show(exchange, analysis)
+        if live or len(received) < HEADERS_AFTER_FRAME or self._headers_of[:1] == (exchange,):
+            self._show_headers(exchange, received, live)
+        else:
+            # A large finished capture: its bytes first, its parsed headers a frame later
+            # (parsing hands over the body as bytes, a copy: ~40 ms for 64 MiB).
+            self.query_one(HeadersPane).show_parsing(len(received))
+            self._headers_of = ()
+            self.call_after_refresh(self._show_headers, exchange, received, live)
         self.query_one(Timeline).show(exchange, live=live)
         if exchange is not None:
             capture = (
@@ -792,6 +798,15 @@ class SockscopeApp(App[int]):
             capture = None
         self.query_one(StatusLine).show(state, exchange, note, capture)
         self._redraw_cost = time.monotonic() - started
+
+    def _show_headers(self, exchange: Exchange | None, received: bytes, live: bool) -> None:
+        if not live and exchange is not self.current:
+            return  # another exchange was shown before this one's turn came
+        analysis = self._analysis(exchange, received, live)
+        headers_of = (exchange, analysis, self._tally.others)
+        if headers_of != self._headers_of:
+            self._headers_of = headers_of
+            self.query_one(HeadersPane).show(exchange, analysis)
 
     def _analysis(self, exchange: Exchange | None, received: bytes, live: bool) -> Analysis | None:
         """`analyse` again only when what it reads changed: not while only the counters

@@ -36,7 +36,7 @@ from tests.bench.common import HOST, LabProcess, Row, median, ms, p95, ratio
 SIZE = (120, 36)
 MIB = 1 << 20
 PAGES = 20
-PRESSES = 20
+PRESSES = 40
 ANSWER_TIMEOUT = 10.0
 FIREHOSE_BYTES = 1 << 30
 

@@ -12,7 +12,7 @@ from sockscope.core.model import (
     Target,
     Transport,
 )
-from sockscope.tui.app import SWITCH_INTERVAL
+from sockscope.tui.app import HEADERS_AFTER_FRAME, SWITCH_INTERVAL
 from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.widgets.byte_view import FIRST_BLOCK, ByteRows, LineView
 from sockscope.tui.widgets.panes import ReceivedPane
@@ -134,3 +134,14 @@ async def test_the_app_runs_at_a_short_gil_switch_interval_and_restores_the_call
         # lets the screen's event loop have it within half a millisecond.
         assert sys.getswitchinterval() == SWITCH_INTERVAL < before
     assert sys.getswitchinterval() == before
+
+
+@pilot_test
+async def test_a_capture_too_large_to_parse_before_the_first_frame_gets_its_headers_after() -> None:
+    app = make_app(http_bytes_exchange(HEADERS_AFTER_FRAME + 1))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        headers = view_text(app, "headers-view")
+        assert "200" in headers and "Content-Length" in headers
+        assert "parsing" not in headers
+        assert view_text(app, "received-view").startswith("b'HTTP/1.1 200 OK")

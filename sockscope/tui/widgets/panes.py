@@ -203,6 +203,10 @@ class HeadersPane(Pane):
     def compose(self) -> ComposeResult:
         yield LineView(id="headers-view")
 
+    def show_parsing(self, size: int) -> None:
+        self.query_one(LineView).show(NoLines(f"parsing {human_bytes(size)}…"))
+        self.set_badge("")
+
     def show(self, exchange: Exchange | None, analysis: Analysis | None) -> None:
         view = self.query_one(LineView)
         tls = tls_rows(exchange) if exchange is not None else []
