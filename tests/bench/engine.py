@@ -16,6 +16,7 @@ from tests.bench.common import (
     REPO,
     LabProcess,
     Row,
+    compile_bytecode,
     median,
     mib,
     missing,
@@ -91,14 +92,6 @@ def _transfer_seconds(port: int, size: int) -> tuple[float, float]:
         check=True,
     ).stdout
     return ours, float(theirs)
-
-
-def compile_bytecode() -> None:
-    """Compile sockscope's modules before timing whole processes. A pip install compiles
-    them when it installs; an editable one relies on the first run to write them, and
-    these machines set PYTHONDONTWRITEBYTECODE, which would make every timed run compile
-    every module again (~130 ms). Python still reads bytecode that exists."""
-    subprocess.run([PYTHON, "-m", "compileall", "-q", "sockscope"], check=True, cwd=REPO)
 
 
 def throughput(lab: LabProcess, size: int = GIB, rounds: int = 3) -> list[Row]:

@@ -55,8 +55,9 @@ def measure(kind: str) -> float:
 
 
 def rows() -> list[Row]:
-    from tests.bench.common import Row, median, ms, ratio
+    from tests.bench.common import Row, compile_bytecode, median, ms, ratio
 
+    compile_bytecode()
     times: dict[str, list[float]] = {"bare": [], "sockscope": []}
     for _ in range(RUNS):
         for kind, values in times.items():
