@@ -13,6 +13,7 @@ in a sentence shown on the status line. An ended session joins the history.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -315,6 +316,10 @@ class SockscopeApp(App[int]):
 
     def on_mount(self) -> None:
         sys.setswitchinterval(SWITCH_INTERVAL)
+        # What start-up built lives as long as the app: frozen, the collector no longer
+        # walks it, and a full collection during a 1 GiB stream paused the screen
+        # 15-45 ms instead of 20-90 ms (measured; they showed as key-press latency).
+        self.call_after_refresh(gc.freeze)
         if not self._cursor_blink:
             for field in self.query("Input, TextArea"):
                 field.cursor_blink = False  # type: ignore[attr-defined]
@@ -687,6 +692,7 @@ class SockscopeApp(App[int]):
 
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)
+        gc.unfreeze()
         if self.session is not None:
             self.session.session.close()
 
