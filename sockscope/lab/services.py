@@ -29,11 +29,11 @@ GREETING = b"Thank you for connecting\r\n"
 _PRINTABLE = bytes(range(0x20, 0x7F))
 _CHARGEN_LINES = [(_PRINTABLE * 2)[i : i + 72] + b"\r\n" for i in range(len(_PRINTABLE))]
 _CHARGEN_CYCLE = b"".join(_CHARGEN_LINES)
-# Whole cycles, so consecutive blocks continue the pattern without a seam.
 _CHARGEN_BLOCK = _CHARGEN_CYCLE * (CHUNK // len(_CHARGEN_CYCLE) + 1)
-# chargen_stream starts the pattern again at every CHUNK (each block is the first CHUNK
-# bytes of _CHARGEN_BLOCK), so its bytes repeat every CHUNK. Long bodies are sent from
-# an in-memory file of 64 such blocks (4 MiB: a 1 GiB body is 256 sendfile calls).
+# chargen_stream yields the first CHUNK bytes of _CHARGEN_BLOCK each time, which is not a
+# whole number of cycles: its bytes start the pattern again at every CHUNK. Long bodies
+# are sent from an in-memory file of 64 such blocks (4 MiB: a 1 GiB body is 256 sendfile
+# calls), which keeps those very bytes.
 CHARGEN_FILE_BLOCKS = 64
 CHARGEN_TCP_BYTES = (65536 // len(_CHARGEN_LINES[0])) * len(_CHARGEN_LINES[0])
 CHARGEN_UDP_LINES = 6  # 444 bytes: RFC 864 asks for at most 512 per datagram
