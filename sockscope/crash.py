@@ -10,6 +10,10 @@ import os
 
 from sockscope.core.sanitize import sanitize
 
+# The exit status of an internal error, for the command line and the app alike
+# (EX_SOFTWARE of sysexits.h).
+EXIT_INTERNAL = 70
+
 
 def report_crash(exc: BaseException) -> str:
     """Write the traceback to a log file and return the one line to show."""

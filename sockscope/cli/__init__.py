@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from sockscope.cli.parsing import SUBCOMMANDS, UsageError, build_parser
-from sockscope.crash import report_crash
+from sockscope.crash import EXIT_INTERNAL, report_crash
 
-EXIT_OK, EXIT_NETWORK, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+EXIT_USAGE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,6 +27,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Container
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Select, Tab, Tabs, TextArea
@@ -47,7 +48,7 @@ from sockscope.core.payload import PayloadError
 from sockscope.core.sanitize import sanitize
 from sockscope.core.steps import Dialogue
 from sockscope.core.templates import Template, TemplateError, load_templates
-from sockscope.crash import report_crash
+from sockscope.crash import EXIT_INTERNAL, report_crash
 from sockscope.engine import Action
 from sockscope.tui.commands import SockscopeCommands
 from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
@@ -188,7 +189,22 @@ class SockscopeApp(App[int]):
         traceback with local variables, which may quote server bytes (ESC included).
         Textual 8.2.8 (pinned) prints `_exit_renderables` after the screen is restored."""
         super()._handle_exception(error)
+        self._return_code = EXIT_INTERNAL  # Textual's 1 would read as "network failure"
         self._exit_renderables[:] = [Text(report_crash(error))]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification (ours, a screen's, Textual's own) is shown sanitised and
+        never parsed as markup (whatever `markup` says): messages quote file names,
+        paths and template errors."""
+        super().notify(sanitize(message), title=sanitize(title), severity=severity, timeout=timeout)
 
     def __init__(
         self,
@@ -365,7 +381,7 @@ class SockscopeApp(App[int]):
         try:
             data = template.render(host, port)
         except TemplateError as exc:
-            self.notify(sanitize(str(exc)), title="template", severity="error", markup=False)
+            self.notify(str(exc), title="template", severity="error")
             return
         if template.is_hex != editor.is_hex:
             editor.toggle_mode()
@@ -476,7 +492,7 @@ class SockscopeApp(App[int]):
         try:
             return template.dialogue(host, target.port)
         except TemplateError as exc:
-            self.notify(sanitize(str(exc)), title="template", severity="error", markup=False)
+            self.notify(str(exc), title="template", severity="error")
             return None
 
     @staticmethod
@@ -680,7 +696,7 @@ class SockscopeApp(App[int]):
             getattr(self, f"action_{action}")(*parameters)
             return
         self.bell()
-        self.notify(sanitize(reason), title="not now", severity="warning", markup=False)
+        self.notify(reason, title="not now", severity="warning")
 
     def on_key(self, event: events.Key) -> None:
         """A greyed-out key still says why when pressed: Textual passes a key whose
@@ -939,7 +955,7 @@ class SockscopeApp(App[int]):
         number = next((i + 1 for i, e in enumerate(history) if e is exchange), None)
         if exchange is None or number is None:
             self.bell()
-            self.notify("no finished exchange to use yet", severity="warning", markup=False)
+            self.notify("no finished exchange to use yet", severity="warning")
             return None
         return number, exchange
 
@@ -980,7 +996,7 @@ class SockscopeApp(App[int]):
 
         def done(path: str | None) -> None:
             if path is not None:
-                self.notify(sanitize(f"#{number} written to {path}"), title=title, markup=False)
+                self.notify(f"#{number} written to {path}", title=title)
 
         default = f"{stem}-{number}{SUFFIX[fmt]}"
         self.push_screen(PathScreen(title, default, write, id=screen_id), done)
@@ -1029,7 +1045,6 @@ class SockscopeApp(App[int]):
         self.notify(
             f"{count} client conversation{'s' if count != 1 else ''} added to the history",
             title="Listen",
-            markup=False,
         )
 
     def action_help(self) -> None:

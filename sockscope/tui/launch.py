@@ -25,11 +25,15 @@ def launch(
     app quits.
     """
     if exchanges:
-        return SockscopeApp(exchanges=exchanges).run() or 0
+        return _run(SockscopeApp(exchanges=exchanges))
     if host is not None:
-        app = SockscopeApp(host=host, port=port, template=template, transport=transport)
-        return app.run() or 0
+        return _run(SockscopeApp(host=host, port=port, template=template, transport=transport))
     with LabThread() as lab:
         info = LabInfo(lab.host, lab.ports, lab.ca_file)
-        app = SockscopeApp(port=port, template=template, transport=transport, lab=info)
-        return app.run() or 0
+        return _run(SockscopeApp(port=port, template=template, transport=transport, lab=info))
+
+
+def _run(app: SockscopeApp) -> int:
+    """Run `app` until it ends; its exit status (non-zero after an internal error)."""
+    app.run()
+    return app.return_code or 0

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from sockscope.crash import EXIT_INTERNAL
+from sockscope.export.transcript import save_transcript
 from sockscope.tui.app import SockscopeApp
 
+from .exchanges import http_exchange
 from .helpers import pilot_test
 
 
@@ -29,3 +34,40 @@ async def test_an_unhandled_error_leaves_one_sanitised_line_and_a_log_file(
     log = line.rsplit("details in ", 1)[1].rstrip(")")
     with open(log, encoding="utf-8") as details:
         assert "Traceback" in details.read()
+
+
+@pilot_test
+async def test_an_unhandled_error_ends_the_app_with_the_internal_error_status(
+    monkeypatch,
+) -> None:
+    def explode(self: SockscopeApp) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(SockscopeApp, "action_help", explode)
+    app = SockscopeApp(cursor_blink=False)
+    with pytest.raises(RuntimeError):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press("f1")
+            await pilot.pause()
+    assert app.return_code == EXIT_INTERNAL
+
+
+def test_sockscope_open_exits_non_zero_after_an_internal_error_in_the_app(
+    monkeypatch, tmp_path, cli
+) -> None:
+    """The whole way a user meets it: `sockscope open FILE`, the app fails, the shell
+    sees the internal-error status (the app runs headless here, as on a terminal)."""
+
+    def explode(self: SockscopeApp) -> None:
+        raise RuntimeError("boom")
+
+    def run_headless(self: SockscopeApp) -> None:
+        asyncio.run(self.run_async(headless=True, size=(120, 36)))
+
+    monkeypatch.setattr(SockscopeApp, "on_mount", explode)
+    monkeypatch.setattr(SockscopeApp, "run", run_headless)
+    transcript = tmp_path / "saved.json"
+    save_transcript(http_exchange(), transcript)
+    result = cli("open", transcript)
+    assert result.code == EXIT_INTERNAL
+    assert "sockscope: internal error: RuntimeError: boom" in result.err
