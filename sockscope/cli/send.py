@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from sockscope.cli.data_file import read_data_file
 from sockscope.cli.parsing import UsageError
-from sockscope.core.analysis import analyse, http_to_dict, replies_to_list
+from sockscope.core.analysis import Analysis, analyse, http_to_dict, replies_to_list
 from sockscope.core.fields import (
     FieldError,
     check_host,
@@ -106,7 +107,7 @@ def _save(exchange: Exchange, path: str) -> str | None:
     return None
 
 
-def exchange_json(exchange: Exchange, analysis) -> dict:  # type: ignore[no-untyped-def]
+def exchange_json(exchange: Exchange, analysis: Analysis) -> dict[str, Any]:
     out = exchange.to_dict()
     out["protocol"] = analysis.protocol
     out["http"] = http_to_dict(analysis.http)
@@ -192,14 +193,21 @@ def _plan(args: argparse.Namespace) -> SendPlan:
             "--capture-file", "not with --output, which already writes every received byte"
         )
 
-    request = _request(args, template, host, port)
+    policy = _policy(args, template)
+    started = time.monotonic()
+    request = _request(args, template, host, port, policy.deadline)
+    if args.data_file is not None and policy.deadline is not None:
+        # The deadline bounds the whole command: the exchange gets what reading a slow
+        # payload (a FIFO, a pipe) left of it, in whole milliseconds for the transcript.
+        spent = time.monotonic() - started
+        policy = replace(policy, deadline=max(round(policy.deadline - spent, 3), 0.001))
     if args.crlf:
         request = to_crlf(request)
     dialogue = _dialogue(args, template, host, port)
     return SendPlan(
         target=target,
         request=request if dialogue is None else dialogue.request,
-        policy=_policy(args, template),
+        policy=policy,
         template=template,
         encoding=_encoding(args.encoding),
         dialogue=dialogue,
@@ -239,7 +247,11 @@ def _port(text: str | None, template: Template | None) -> int:
 
 
 def _request(
-    args: argparse.Namespace, template: Template | None, host: str, port: int | None
+    args: argparse.Namespace,
+    template: Template | None,
+    host: str,
+    port: int | None,
+    deadline: float | None,
 ) -> bytes:
     values = _values(args)
     if values and template is None:
@@ -249,7 +261,7 @@ def _request(
     if args.hex is not None:
         return parse_hex(args.hex)
     if args.data_file is not None:
-        return _read_data_file(args.data_file)
+        return read_data_file(args.data_file, deadline)
     if template is None:
         return b""  # read what the server says first, like the banner template
     return template.render(host, port, **values)
@@ -260,15 +272,6 @@ def _values(args: argparse.Namespace) -> dict[str, str]:
     if args.path is not None:
         values["path"] = args.path
     return values
-
-
-def _read_data_file(name: str) -> bytes:
-    if name == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(name).read_bytes()
-    except OSError as exc:
-        raise FieldError("--data-file", f"cannot read {name}: {exc.strerror}") from None
 
 
 def _placeholders(pairs: list[str]) -> list[tuple[str, str]]:
@@ -283,35 +286,37 @@ def _placeholders(pairs: list[str]) -> list[tuple[str, str]]:
 
 def _policy(args: argparse.Namespace, template: Template | None) -> ReadPolicy:
     policy = template.read_policy(ReadPolicy()) if template else ReadPolicy()
-    changes: dict[str, object] = {}
+    if args.capture_file:
+        # Past the capture limit the bytes go on to the file instead of stopping the read:
+        # the report shows what is kept, the file holds everything, memory stays flat.
+        policy = replace(policy, overflow=Overflow.COUNT)
+    if args.output:
+        # The file gets every byte; memory keeps only what the summary needs.
+        # A download may take long: like curl -o, no total deadline unless asked for.
+        capture_limit = min(policy.capture_limit, 1024 * 1024)
+        policy = replace(
+            policy, overflow=Overflow.COUNT, capture_limit=capture_limit, deadline=None
+        )
+    # What the command line names overrides the defaults above.
     if args.timeout is not None:
-        changes["connect_timeout"] = parse_seconds(args.timeout, "--timeout")
+        policy = replace(policy, connect_timeout=parse_seconds(args.timeout, "--timeout"))
     if args.idle is not None:
-        changes["idle_timeout"] = parse_seconds(args.idle, "--idle")
+        policy = replace(policy, idle_timeout=parse_seconds(args.idle, "--idle"))
     if args.deadline is not None:
-        changes["deadline"] = parse_seconds(args.deadline, "--deadline")
+        policy = replace(policy, deadline=parse_seconds(args.deadline, "--deadline"))
     if args.until is not None:
         delimiter = parse_text(args.until)
         if not delimiter:
             raise FieldError("--until", "is empty; give the text that ends the reply")
-        changes["delimiter"] = delimiter
+        policy = replace(policy, delimiter=delimiter)
     if args.max_bytes is not None:
-        changes["max_bytes"] = parse_size(args.max_bytes, "--max-bytes")
+        policy = replace(policy, max_bytes=parse_size(args.max_bytes, "--max-bytes"))
     if args.capture_limit is not None:
-        changes["capture_limit"] = parse_size(args.capture_limit, "--capture-limit")
+        limit = parse_size(args.capture_limit, "--capture-limit")
+        policy = replace(policy, capture_limit=limit)
     if args.half_close:
-        changes["half_close"] = True
-    if args.capture_file:
-        # Past the capture limit the bytes go on to the file instead of stopping the read:
-        # the report shows what is kept, the file holds everything, memory stays flat.
-        changes["overflow"] = Overflow.COUNT
-    if args.output:
-        # The file gets every byte; memory keeps only what the summary needs.
-        # A download may take long: like curl -o, no total deadline unless asked for.
-        changes["overflow"] = Overflow.COUNT
-        changes.setdefault("capture_limit", min(policy.capture_limit, 1024 * 1024))
-        changes.setdefault("deadline", None)
-    return replace(policy, **changes)
+        policy = replace(policy, half_close=True)
+    return policy
 
 
 def _encoding(name: str) -> str:
