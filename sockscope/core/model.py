@@ -179,6 +179,13 @@ class ErrorInfo:
         return cls(ErrorKind(d["kind"]), str(d["message"]), d.get("hint"))
 
 
+def _duration(measured: object, derived: float | None) -> float | None:
+    """A phase's measured duration when the event carries a sound one, else `derived`."""
+    if derived is not None and isinstance(measured, float) and 0 <= measured < float("inf"):
+        return measured
+    return derived
+
+
 @dataclass(frozen=True)
 class Timings:
     """Durations in seconds, None where the step did not happen."""
@@ -250,11 +257,15 @@ class Exchange:
         return self.stop is not None
 
     def timings(self) -> Timings:
-        """Step durations from the event times (each step measured from the one before)."""
-        marks = {e.type: e.t for e in reversed(self.events)}  # first occurrence wins
+        """Step durations: each phase's own `duration` where the engine measured it around
+        the phase's system call; for transcripts without one, the time since the step
+        before."""
+        first = {e.type: e for e in reversed(self.events)}  # first occurrence wins
+        marks = {kind: e.t for kind, e in first.items()}
         resolve = marks.get(EventType.RESOLVE)
         connect = marks.get(EventType.CONNECT)
         tls = marks.get(EventType.TLS)
+        measured = {kind: e.detail.get("duration") for kind, e in first.items()}
         first_recv = marks.get(EventType.RECV)
         last_send = None
         for e in self.events:
@@ -264,9 +275,15 @@ class Exchange:
                 last_send = e.t
         end = self.events[-1].t if self.events and self.finished else None
         return Timings(
-            resolve=resolve,
-            connect=None if connect is None else connect - (resolve or 0.0),
-            tls=None if tls is None or connect is None else tls - connect,
+            resolve=_duration(measured.get(EventType.RESOLVE), resolve),
+            connect=_duration(
+                measured.get(EventType.CONNECT),
+                None if connect is None else connect - (resolve or 0.0),
+            ),
+            tls=_duration(
+                measured.get(EventType.TLS),
+                None if tls is None or connect is None else tls - connect,
+            ),
             first_byte=None
             if first_recv is None
             else first_recv - (last_send if last_send is not None else (tls or connect or 0.0)),

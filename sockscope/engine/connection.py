@@ -224,8 +224,8 @@ class Connection:
             raise ValueError("no port given")
         family = _FAMILIES[target.family]
         kind = socket.SOCK_DGRAM if target.transport.is_datagram else socket.SOCK_STREAM
-        infos = self._in_thread(
-            lambda: socket.getaddrinfo(host, target.port, family, kind),
+        infos, took = self._in_thread(
+            lambda: _timed(socket.getaddrinfo, host, target.port, family, kind),
             f"while resolving {host}",
         )
         unique: list[tuple[Any, ...]] = []
@@ -234,7 +234,10 @@ class Connection:
                 unique.append(info)
         if not unique:
             raise NoAddress(target.family)
-        self.recorder.emit(EventType.RESOLVE, detail={"addresses": [info[4][0] for info in unique]})
+        self.recorder.emit(
+            EventType.RESOLVE,
+            detail={"addresses": [info[4][0] for info in unique], "duration": took},
+        )
         return unique
 
     def _connect_inet(self, infos: list[tuple[Any, ...]], timeout: float) -> None:
@@ -243,7 +246,7 @@ class Connection:
             label = _address(sockaddr)
             sock = socket.socket(family, kind, proto)
             try:
-                self._connect_socket(sock, sockaddr, timeout, label)
+                took = self._connect_socket(sock, sockaddr, timeout, label)
             except OSError as exc:
                 sock.close()
                 last = exc
@@ -255,7 +258,7 @@ class Connection:
             except BaseException:
                 sock.close()
                 raise
-            self._attach(sock, sockaddr, family)
+            self._attach(sock, sockaddr, family, took)
             return
         assert last is not None
         raise last
@@ -274,20 +277,22 @@ class Connection:
                 # An unbound datagram socket has no address for the server to reply to;
                 # binding to "" asks Linux for an abstract address of its own.
                 sock.bind("")
-            self._connect_socket(sock, path, timeout, path)
+            took = self._connect_socket(sock, path, timeout, path)
         except ConnectionRefusedError:
             sock.close()
             raise UnixPathError("stale", path) from None
         except BaseException:
             sock.close()
             raise
-        self._attach(sock, path, socket.AF_UNIX)
+        self._attach(sock, path, socket.AF_UNIX, took)
 
     def _connect_socket(
         self, sock: socket.socket, sockaddr: Any, timeout: float, label: str
-    ) -> None:
+    ) -> float:
+        """Connect `sock`; returns the seconds from `connect()` to the connection."""
         sock.setblocking(False)
-        until = time.monotonic() + timeout
+        started = time.monotonic()
+        until = started + timeout
         code = sock.connect_ex(sockaddr)
         while code == errno.EAGAIN and sock.family == socket.AF_UNIX:
             # A Unix listener with a full backlog: nothing is in progress, ask again.
@@ -297,7 +302,7 @@ class Connection:
                 raise ConnectTimeout(label, timeout)
             code = sock.connect_ex(sockaddr)
         if code == 0:
-            return
+            return time.monotonic() - started
         if code not in (errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
             raise OSError(code, os.strerror(code))
         with selectors.DefaultSelector() as selector:
@@ -317,8 +322,9 @@ class Connection:
             self._late_error = OSError(code, os.strerror(code))
         elif code:
             raise OSError(code, os.strerror(code))
+        return time.monotonic() - started
 
-    def _attach(self, sock: socket.socket, sockaddr: Any, family: int) -> None:
+    def _attach(self, sock: socket.socket, sockaddr: Any, family: int, took: float) -> None:
         self.sock = sock
         self._sockaddr = sockaddr
         self._family = family
@@ -329,6 +335,7 @@ class Connection:
             detail={
                 "peer": _address(sockaddr) if family != socket.AF_UNIX else sockaddr,
                 "local": _address(local) if family != socket.AF_UNIX else _unix_name(local),
+                "duration": took,
             },
         )
 
@@ -388,6 +395,7 @@ class Connection:
         )
         self.sock = tls_sock
         self._register(tls_sock)  # the TLS socket replaces the plain one
+        started = time.monotonic()
         try:
             self._drive_handshake(tls_sock, timeout)
         except ssl.SSLCertVerificationError as exc:
@@ -397,7 +405,9 @@ class Connection:
             tls_sock.close()
             certificate = self._fetch_rejected_certificate(timeout)
             raise TlsVerifyFailed(exc, server_name, certificate) from exc
+        took = time.monotonic() - started
         facts = tlsinfo.handshake_facts(tls_sock, server_name, self.target.tls.verify)
+        facts["duration"] = took
         self.recorder.emit(EventType.TLS, detail=facts)
 
     def _drive_handshake(self, tls_sock: ssl.SSLSocket, timeout: float) -> None:
@@ -949,6 +959,13 @@ class _Splice:
     def close(self) -> None:
         os.close(self.pipe_in)
         os.close(self.pipe_out)
+
+
+def _timed(call: Callable[..., T], *args: Any) -> tuple[T, float]:
+    """`call(*args)` and the seconds it took: a phase is timed around its own call only."""
+    started = time.monotonic()
+    result = call(*args)
+    return result, time.monotonic() - started
 
 
 def _address(sockaddr: Any) -> str:

@@ -1,6 +1,7 @@
 """The Exchange model: derived views and a lossless JSON round-trip."""
 
 import json
+from dataclasses import replace
 
 from sockscope.core.model import (
     ErrorInfo,
@@ -58,6 +59,19 @@ def test_timings_measure_each_step_from_the_one_before() -> None:
     assert t.resolve == 0.001
     assert round(t.connect, 6) == 0.002
     assert round(t.tls, 6) == 0.007
+    assert round(t.first_byte, 6) == 0.009
+    assert t.total == 0.021
+
+
+def test_timings_take_each_phase_as_measured_around_its_own_call() -> None:
+    exchange = _sample()
+    measured = {EventType.RESOLVE: 0.0004, EventType.CONNECT: 0.0009, EventType.TLS: 0.005}
+    events = [
+        replace(e, detail={**e.detail, "duration": measured[e.type]}) if e.type in measured else e
+        for e in exchange.events
+    ]
+    t = replace(exchange, events=events).timings()
+    assert (t.resolve, t.connect, t.tls) == (0.0004, 0.0009, 0.005)
     assert round(t.first_byte, 6) == 0.009
     assert t.total == 0.021
 
