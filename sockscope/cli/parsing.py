@@ -5,10 +5,20 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
+from sockscope import __version__
 from sockscope.core.model import Transport
 from sockscope.export import FORMATS as EXPORT_FORMATS
 
-SUBCOMMANDS = ("send", "lab", "templates", "export", "listen", "compare", "open")
+# Each sub-command and the line `sockscope --help` gives it.
+SUBCOMMANDS = {
+    "send": "send exact bytes once and print what came back",
+    "listen": "be the server: accept clients, show their bytes, reply",
+    "lab": "serve the classic loopback lab services (add --hostile for the hostile ones)",
+    "templates": "list the request templates, built-in and your own",
+    "open": "show a saved transcript",
+    "compare": "compare two saved transcripts",
+    "export": "turn a saved transcript into a script, shell command or pcap",
+}
 
 TRANSPORTS = [t.value for t in Transport]
 
@@ -40,10 +50,13 @@ def _explore_parser() -> argparse.ArgumentParser:
         prog="sockscope",
         description=(
             "A terminal packet-conversation explorer. With no HOST it starts its own "
-            "loopback lab servers and opens on the lab's HTTP service. "
-            "Sub-commands: send, lab, templates, export (sockscope send --help)."
+            "loopback lab servers and opens on the lab's HTTP service."
         ),
+        epilog="sub-commands (sockscope COMMAND --help for each):\n"
+        + "\n".join(f"  {name:<10} {summary}" for name, summary in SUBCOMMANDS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("--version", action="version", version=f"sockscope {__version__}")
     p.add_argument("host", nargs="?", help="host name, address, or Unix socket path")
     p.add_argument("port", nargs="?", help="port, 1-65535 (default: the template's)")
     p.add_argument("-T", "--template", help="request template (see `sockscope templates`)")
