@@ -194,7 +194,7 @@ def _print_analysis(console: Console, analysis: Analysis) -> None:
         heading(console, f"{analysis.protocol} replies", f"{len(analysis.replies)}")
         for reply in analysis.replies:
             code = reply.code or "?"
-            for i, line in enumerate(reply.lines):
+            for i, line in enumerate(reply.lines or [""]):
                 lead = safe(f"{code:>6} " if i == 0 else " " * 7, "bold")
                 console.print(Text("  ").append_text(lead).append_text(safe(line)))
 

@@ -258,6 +258,10 @@ def _imap(reader: _Reader) -> list[Reply]:
 _RESP_SIMPLE = set(b"+-:_#,(")  # the rest of the line is the value
 _RESP_BULK = set(b"$!=")  # a byte count, then that many bytes and CRLF
 _RESP_AGGREGATE = {ord("*"): 1, ord("~"): 1, ord(">"): 1, ord("%"): 2, ord("|"): 2}
+_RESP_SIZED = _RESP_BULK | set(_RESP_AGGREGATE)
+# Values with no text of their own are shown as redis-cli shows them, so every reply
+# has a line: `$-1`, `*-1` and RESP3's `_` are nil; `$0` an empty string.
+NULL, EMPTY_STRING, EMPTY_AGGREGATE = "(nil)", '""', "(empty array)"
 _RESP_COUNT = re.compile(rb"-?[0-9]{1,%d}" % MAX_COUNT_DIGITS)
 
 
@@ -297,12 +301,16 @@ def _resp_value(reader: _Reader, lines: list[str]) -> bool:
             lines.append(_text(rest if kind in _RESP_SIMPLE else raw))
             return False
         count = int(rest) if _RESP_COUNT.fullmatch(rest) else None
-        if kind in _RESP_BULK and count is not None:
-            if count >= 0 and not _resp_bulk(reader, count, lines):
+        if kind == ord("_") or (count is not None and count < 0 and kind in _RESP_SIZED):
+            lines.append(NULL)
+        elif kind in _RESP_BULK and count is not None:
+            if not _resp_bulk(reader, count, lines):
                 return False
         elif kind in _RESP_AGGREGATE and count is not None:
-            if count > 0:
+            if count:
                 pending.append(count * _RESP_AGGREGATE[kind])
+            else:
+                lines.append(EMPTY_AGGREGATE)
         else:
             lines.append(_text(rest if kind in _RESP_SIMPLE else raw))
     return True
@@ -310,7 +318,7 @@ def _resp_value(reader: _Reader, lines: list[str]) -> bool:
 
 def _resp_bulk(reader: _Reader, count: int, lines: list[str]) -> bool:
     data = reader.take(count)
-    lines += _text_lines(data)
+    lines += _text_lines(data) if count else [EMPTY_STRING]
     if len(data) < count:
         return False
     ending = reader.data[reader.pos : reader.pos + 2]

@@ -189,16 +189,24 @@ def test_nntp_block_code_at_the_end_waits_for_its_block():
         (b"-ERR unknown command\r\n", ("-", ["ERR unknown command"], False, True)),
         (b":1000\r\n", (":", ["1000"], False, True)),
         (b"$6\r\nfoobar\r\n", ("$", ["foobar"], False, True)),
-        (b"$-1\r\n", ("$", [], False, True)),
+        (b"$-1\r\n", ("$", ["(nil)"], False, True)),
+        (b"$0\r\n\r\n", ("$", ['""'], False, True)),
+        (b"_\r\n", ("_", ["(nil)"], False, True)),
+        (b"*0\r\n", ("*", ["(empty array)"], False, True)),
         (b"$11\r\nline\r\nline2\r\n", ("$", ["line", "line2"], True, True)),
         (b"*2\r\n$3\r\nfoo\r\n:1\r\n", ("*", ["foo", "1"], True, True)),
         (b"*2\r\n*1\r\n+a\r\n+b\r\n", ("*", ["a", "b"], True, True)),
         (b"%1\r\n+key\r\n:7\r\n", ("%", ["key", "7"], True, True)),
-        (b"*-1\r\n", ("*", [], False, True)),
+        (b"*-1\r\n", ("*", ["(nil)"], False, True)),
     ],
 )
 def test_redis_values_are_one_reply_each(data, expected):
     assert summary(data, "redis") == [expected]
+
+
+def test_every_redis_reply_has_a_line_to_show_so_the_count_matches_the_list():
+    replies = parse_replies(b"+OK\r\n$-1\r\n*0\r\n$0\r\n\r\n", "redis")
+    assert [reply.lines for reply in replies] == [["OK"], ["(nil)"], ["(empty array)"], ['""']]
 
 
 def test_redis_bulk_cut_short_is_incomplete():
