@@ -174,7 +174,7 @@ class Connection:
         self.peer_closed = False
         self._late_error: OSError | None = None
         self._sockaddr: Any = None
-        self._family = socket.AF_UNSPEC
+        self._family: int = socket.AF_UNSPEC
         self._selector: selectors.BaseSelector | None = None
         self._buffer = bytearray(DATAGRAM_BUFFER if target.transport.is_datagram else STREAM_BUFFER)
 
@@ -213,7 +213,8 @@ class Connection:
         ok, value = box[0]
         if not ok:
             raise value
-        return value
+        result: T = value
+        return result
 
     def _resolve(self) -> list[tuple[Any, ...]]:
         target = self.target

@@ -79,7 +79,7 @@ def certificate_facts(der: bytes) -> dict[str, Any]:
 
 def _read_certificate(cert: x509.Certificate, facts: dict[str, Any]) -> None:
     from cryptography import x509
-    from cryptography.x509.oid import ExtensionOID, NameOID
+    from cryptography.x509.oid import NameOID
 
     facts["version"] = cert.version.value + 1
     facts["serial"] = f"{cert.serial_number:X}"
@@ -92,7 +92,7 @@ def _read_certificate(cert: x509.Certificate, facts: dict[str, Any]) -> None:
     facts["not_before"] = cert.not_valid_before_utc.strftime(_TIME_FORMAT)
     facts["not_after"] = cert.not_valid_after_utc.strftime(_TIME_FORMAT)
     try:
-        extension = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        extension = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     except x509.ExtensionNotFound:
         san: list[str] = []
     else:

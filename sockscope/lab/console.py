@@ -30,8 +30,8 @@ def table(lab: Lab) -> str:
         f"The https certificate is signed by the CA in {lab.ca_file}",
         "",
     ]
-    for (name, transport, port, what), example in zip(rows, examples, strict=True):
-        left = f"{name:<{widths[0]}}  {transport:<{widths[1]}}  {port:>{widths[2]}}  "
+    for (name, transport, port_text, what), example in zip(rows, examples, strict=True):
+        left = f"{name:<{widths[0]}}  {transport:<{widths[1]}}  {port_text:>{widths[2]}}  "
         lines.append(left + what)
         if example:
             lines.append(" " * len(left) + example)

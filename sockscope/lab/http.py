@@ -224,7 +224,8 @@ async def _drop_body(
     remaining = int(value)
     if remaining > MAX_REQUEST_BODY:
         raise BadRequest(
-            HTTPStatus.CONTENT_TOO_LARGE, f"request bodies are capped at {MAX_REQUEST_BODY} bytes"
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"request bodies are capped at {MAX_REQUEST_BODY} bytes",
         )
     if remaining and (request.header("expect") or "").lower() == "100-continue":
         writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")

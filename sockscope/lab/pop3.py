@@ -14,7 +14,7 @@ from sockscope.lab.lines import Answer, answer, serve_lines
 MAX_LINE = 255  # RFC 2449 section 4: a command line is at most 255 octets
 GREETING = "+OK sockscope-lab POP3 ready"
 CAPABILITIES = ("USER", "UIDL", "TOP", "IMPLEMENTATION sockscope-lab")
-MESSAGE = (
+MESSAGE: tuple[str, ...] = (
     "From: lab@localhost",
     "Subject: hello from the lab",
     "",

@@ -186,7 +186,8 @@ class Lab:
             transport = "tls" if tls else "tcp"
             raise LabError(_cannot_listen(name, transport, self.host, port, exc)) from exc
         self._servers.append(server)
-        return server.sockets[0].getsockname()[1]
+        port_used: int = server.sockets[0].getsockname()[1]
+        return port_used
 
     async def _listen_udp(self, name: str, port: int) -> int:
         loop = asyncio.get_running_loop()
@@ -203,7 +204,8 @@ class Lab:
                 lambda: UdpService(reply), local_addr=(self.host, 0)
             )
         self._datagrams.append(transport)
-        return transport.get_extra_info("sockname")[1]
+        port_used: int = transport.get_extra_info("sockname")[1]
+        return port_used
 
     def _guarded(self, name: str, handler: Handler) -> Handler:
         async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -9,7 +9,7 @@ import h11
 import pytest
 
 from sockscope.lab import services
-from sockscope.lab.http import CHUNKS, MAX_HEAD
+from sockscope.lab.http import CHUNKS, MAX_HEAD, MAX_REQUEST_BODY
 
 Connect = Callable[..., socket.socket]
 
@@ -130,6 +130,15 @@ def test_responses_name_the_lab_server_and_carry_a_date(connect: Connect) -> Non
 def test_unknown_path_is_not_found(connect: Connect) -> None:
     response, _ = exchange(connect("http"), h11.Connection(h11.CLIENT), "/nope")
     assert response.status_code == 404
+
+
+def test_a_request_body_over_the_cap_is_refused_with_413(connect: Connect) -> None:
+    sock = connect("http")
+    too_long = MAX_REQUEST_BODY + 1
+    sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % too_long)
+    reply = sock.makefile("rb").read()
+    assert reply.startswith(b"HTTP/1.1 413 ")
+    assert b"request bodies are capped at %d bytes" % MAX_REQUEST_BODY in reply
 
 
 def test_headers_page_sends_back_the_request_head(connect: Connect) -> None:

@@ -167,6 +167,8 @@ def _context(key_and_chain_pem: bytes) -> ssl.SSLContext:
 def _hostile_names_pem(ca: trustme.CA) -> bytes:
     """A leaf signed by `ca` with names no CA would sign (trustme refuses them, rightly)."""
     issuer_key = serialization.load_pem_private_key(ca.private_key_pem.bytes(), None)
+    # trustme's CA key is an elliptic-curve key; say so for the signing calls below.
+    assert isinstance(issuer_key, ec.EllipticCurvePrivateKey)
     issuer = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(UTC)
