@@ -10,7 +10,6 @@ pointing to ncat, which sends bytes as they are.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -18,6 +17,7 @@ from sockscope.core.model import Exchange, Transport
 from sockscope.export import ExportError
 from sockscope.export.dialogue import sends
 from sockscope.export.printf import printf_command
+from sockscope.export.shell_words import join
 
 _REQUEST_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+) (/[!-~]*) HTTP/(1\.[01])")
 _HEADER = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([ -~]*?)[ \t]*")
@@ -80,7 +80,7 @@ def curl_command(exchange: Exchange) -> str:
     args += _headers(request)
     args += _connection(exchange)
     args.append(_url(exchange, request.target))
-    command = shlex.join(args)
+    command = join(args)
     if request.body:
         return f"{printf_command(request.body)} | {command}"
     return command

@@ -1,24 +1,27 @@
-"""Exact bytes as a POSIX `printf` command, safe to paste into any shell."""
+"""Exact bytes as a `printf` command that bash, dash, zsh and fish all run alike."""
 
 from __future__ import annotations
 
-import shlex
+from sockscope.export.shell_words import quote
 
-_NAMED = {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x5C: "\\\\", 0x25: "%%"}
+_NAMED = {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x25: "%%"}
 
 
 def printf_format(data: bytes) -> str:
-    r"""A printf format that prints exactly `data`.
+    r"""A printf format that prints exactly `data`, in each shell's own printf.
 
-    Printable ASCII stays readable; everything else (and the quote, so the format never
-    needs one) becomes a three-digit octal escape, which POSIX printf supports where
-    `\xNN` is a bash extension.
+    Printable ASCII stays readable; every other byte becomes a three-digit octal escape
+    (`\NNN` is POSIX, and the builtin printf of bash, dash, zsh and fish each prints it as
+    that one byte, 0x80-0xFF and NUL included, in any locale; `\xNN` is not POSIX). The
+    quote and the backslash are octal too (`\047`, `\134`), so the format holds no `'` and
+    no `\\`: quoted, it reads the same in fish, where those two are escapes even inside
+    single quotes.
     """
     out = []
     for byte in data:
         if byte in _NAMED:
             out.append(_NAMED[byte])
-        elif 0x20 <= byte < 0x7F and byte != 0x27:
+        elif 0x20 <= byte < 0x7F and byte not in (0x27, 0x5C):
             out.append(chr(byte))
         else:
             out.append(f"\\{byte:03o}")
@@ -28,4 +31,4 @@ def printf_format(data: bytes) -> str:
 
 
 def printf_command(data: bytes) -> str:
-    return f"printf {shlex.quote(printf_format(data))}"
+    return f"printf {quote(printf_format(data))}"

@@ -1,20 +1,22 @@
 """Shell command lines that send an exchange's bytes with ncat, socat or curl.
 
 The bytes come from `printf` with octal escapes (any byte, NUL included, survives) and
-every value from the exchange goes through `shlex.quote`, so a hostile transcript cannot
-run anything in the shell that pastes the command.
+every word goes through `shell_words.quote`, so the line reads the same in bash, dash, zsh
+and fish, and a hostile transcript cannot run anything in the shell that pastes it. A
+field no pasted line can carry alike (a control character in the host...) is refused,
+named.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
 
 from sockscope.core.model import Exchange, Target, Transport
 from sockscope.export import ExportError
 from sockscope.export.curl import curl_command
 from sockscope.export.dialogue import sends
 from sockscope.export.printf import printf_command
+from sockscope.export.shell_words import check_field, join
 
 TOOLS = ("ncat", "socat", "curl")
 
@@ -25,25 +27,39 @@ _SOCAT_SPECIAL = re.compile(r"[:,!\"'\\()\[\]{}\x00-\x1f\x7f]")
 
 def to_shell(exchange: Exchange, tool: str) -> str:
     """A command line (ending in a newline) for `tool`; ExportError says why not."""
+    if tool not in TOOLS:
+        raise ExportError(f"unknown tool {tool!r}; one of: {', '.join(TOOLS)}")
+    _check_fields(exchange.target)
     if tool == "ncat":
         return _piped(exchange, _ncat(exchange), [])
     if tool == "socat":
         notes = []
         if exchange.target.transport is Transport.TLS and exchange.target.tls.alpn:
-            notes.append("socat cannot offer ALPN; the original offered some protocols.")
+            notes.append("socat cannot offer ALPN, and the original offered some protocols.")
         return _piped(exchange, _socat(exchange), notes)
-    if tool == "curl":
-        return curl_command(exchange) + "\n"
-    raise ExportError(f"unknown tool {tool!r}; one of: {', '.join(TOOLS)}")
+    return curl_command(exchange) + "\n"
+
+
+def _check_fields(target: Target) -> None:
+    """Refuse, by its transcript name, a string field that a pasted line cannot carry."""
+    check_field(target.host, "target.host")
+    check_field(target.tls.server_name or "", "target.tls.server_name")
+    check_field(target.tls.ca_file or "", "target.tls.ca_file")
+    for i, protocol in enumerate(target.tls.alpn):
+        check_field(protocol, f"target.tls.alpn[{i}]")
 
 
 def _piped(exchange: Exchange, command: str, notes: list[str]) -> str:
-    """`printf ... | command`, after a comment line for each thing it cannot reproduce."""
+    """`printf ... | command`, after a comment line for each thing it cannot reproduce.
+
+    The comments hold no `;`: zsh reads `#` as a comment only when the option
+    interactive_comments is set, and a pasted `# a; b` would run `b` without it.
+    """
     data = sends(exchange)
     if len(data) > 1:
         notes.append(
-            f"The original waited for replies between its {len(data)} sends; "
-            "this sends them all at once."
+            f"The original waited for replies between its {len(data)} sends, "
+            "and this sends them all at once."
         )
     comments = "".join(f"# {note}\n" for note in notes)
     return f"{comments}{printf_command(b''.join(data))} | {command}\n"
@@ -80,7 +96,7 @@ def _ncat(exchange: Exchange) -> str:
         where = [target.host.strip("[]"), str(target.port)]
     if where[0].startswith("-"):
         args.append("--")  # a name that looks like an option must not be read as one
-    return shlex.join(args + where)
+    return join(args + where)
 
 
 def _ncat_tls(target: Target) -> list[str]:
@@ -124,7 +140,7 @@ def _socat(exchange: Exchange) -> str:
     if policy.idle_timeout is not None:
         args += ["-T", _seconds(policy.idle_timeout)]
     args += ["-t", _seconds(policy.deadline if policy.deadline is not None else 30.0)]
-    return shlex.join([*args, "-", ",".join([address, *options])])
+    return join([*args, "-", ",".join([address, *options])])
 
 
 def _socat_tls(target: Target) -> list[str]:
