@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypedDict
 
 from sockscope.core.fields import (
     FieldError,
@@ -45,6 +47,17 @@ class TemplateError(ValueError):
     """A template that cannot be rendered or loaded; `str()` is one plain sentence."""
 
 
+class PolicyOverrides(TypedDict, total=False):
+    """The ReadPolicy fields a template may set; the rest stay as the caller has them."""
+
+    idle_timeout: float | None
+    deadline: float | None
+    delimiter: bytes
+    max_bytes: int
+    first_datagram: bool
+    half_close: bool
+
+
 @dataclass(frozen=True)
 class Template:
     name: str
@@ -57,7 +70,7 @@ class Template:
     method: str | None = None  # "GET"/"HEAD": tells the HTTP parser whether a body follows
     parser: str | None = None  # one of PARSERS
     defaults: Mapping[str, str] = field(default_factory=dict, hash=False)
-    policy: Mapping[str, object] = field(default_factory=dict, hash=False)
+    policy: PolicyOverrides = field(default_factory=PolicyOverrides, hash=False)
     source: str = "built-in"
     # A multi-step dialogue; `payload` then holds every step's `send`, joined.
     steps: tuple[Step, ...] = ()
@@ -271,7 +284,9 @@ def dialogue_templates() -> list[Template]:
 
 
 def builtin_templates() -> dict[str, Template]:
-    until_close = {"idle_timeout": None}  # the server ends it; the deadline still applies
+    until_close = PolicyOverrides(
+        idle_timeout=None
+    )  # the server ends it; the deadline still applies
     templates = [
         _http("http-get", "HTTP/1.1 GET of a path (default /), then close", "GET", "1.1"),
         _http("http-head", "HTTP/1.1 HEAD: the headers of a path, no body", "HEAD", "1.1"),
@@ -371,29 +386,84 @@ def user_template_dir() -> Path:
     return base / "sockscope" / "templates"
 
 
+# A template directory can be shared, so its files are read as hostile: each one bounded,
+# and their number too. Sorted by name, the first MAX_TEMPLATE_FILES load.
+MAX_TEMPLATE_FILE = 1024 * 1024
+MAX_TEMPLATE_FILES = 256
+# One problem message stays one readable line, however long the text it quotes.
+_MAX_PROBLEM = 400
+# A number given as text never needs more characters; longer text is refused unparsed.
+_MAX_NUMBER_TEXT = 64
+
+
 def load_templates(user_dir: Path | None = None) -> tuple[dict[str, Template], list[str]]:
     """The built-ins, then every `*.toml` in `user_dir` (a user template may replace a
-    built-in of the same name), and one plain message per file that could not be used."""
+    built-in of the same name), and one message per file that could not be used.
+
+    A file that fails for any reason (unreadable, over MAX_TEMPLATE_FILE, not UTF-8, not
+    TOML, nested too deep, a wrong field) is skipped; the others load. The messages are
+    display-safe single lines; the templates' own strings are kept as written.
+    """
     templates = builtin_templates()
     problems: list[str] = []
     loaded_from: dict[str, str] = {}
     directory = user_template_dir() if user_dir is None else user_dir
-    for path in sorted(directory.glob("*.toml")):
+    paths = sorted(directory.glob("*.toml"))
+    if len(paths) > MAX_TEMPLATE_FILES:
+        problems.append(
+            _problem(
+                f"template directory '{_shown_path(directory)}'",
+                f"holds {len(paths)} template files; only the first {MAX_TEMPLATE_FILES} by "
+                f"name are loaded (the cap), {len(paths) - MAX_TEMPLATE_FILES} are skipped",
+            )
+        )
+    for path in paths[:MAX_TEMPLATE_FILES]:
         shown = _shown_path(path)
+        where = f"template file '{shown}'"
         try:
-            template = _load_file(path, shown)
+            template = parse_template_file(read_template_file(path), path.stem, shown)
         except TemplateError as exc:
-            problems.append(sanitize(f"{shown}: {exc}"))
+            problems.append(_problem(where, str(exc)))
             continue
         if template.name in loaded_from:
             earlier = loaded_from[template.name]
             problems.append(
-                sanitize(f'{shown}: name "{template.name}" is already used by {earlier}')
+                _problem(where, f"name \"{template.name}\" is already used by '{earlier}'")
             )
             continue
         loaded_from[template.name] = shown
         templates[template.name] = template
     return templates, problems
+
+
+def read_template_file(path: Path) -> bytes:
+    """The file's bytes, reading at most MAX_TEMPLATE_FILE + 1 of them.
+
+    The only file I/O of loading. Opened without blocking: a FIFO named `x.toml` must not
+    wait for a writer; only a regular file is read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise TemplateError(f"cannot read it ({exc.strerror})") from None
+    with open(fd, "rb") as file:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise TemplateError("is not a regular file")
+            data = file.read(MAX_TEMPLATE_FILE + 1)
+        except OSError as exc:
+            raise TemplateError(f"cannot read it ({exc.strerror})") from None
+    if len(data) > MAX_TEMPLATE_FILE:
+        raise TemplateError(
+            f"is over {MAX_TEMPLATE_FILE // 1024 // 1024} MiB, the cap for a template file"
+        )
+    return data
+
+
+def _problem(where: str, problem: str) -> str:
+    """One display-safe line: tabs and line breaks shown as tokens, cut at _MAX_PROBLEM."""
+    line = sanitize(f"{where}: {problem}").replace("\n", "\u2424").replace("\t", "\u2409")
+    return line if len(line) <= _MAX_PROBLEM else line[: _MAX_PROBLEM - 1] + "\u2026"
 
 
 def _shown_path(path: Path) -> str:
@@ -424,30 +494,35 @@ _FIELDS = (
 )
 
 
-def _load_file(path: Path, shown: str) -> Template:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TemplateError(f"cannot read it ({exc.strerror})") from None
+def parse_template_file(raw: bytes, stem: str, source: str) -> Template:
+    """The template in a file's bytes (`stem`: its name without .toml; `source`: how to
+    show where it came from); TemplateError names the field and the fix."""
     import tomllib  # only for user template files: most runs have none
 
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise TemplateError("is not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise TemplateError(f"is not UTF-8 text (a bad byte at offset {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise TemplateError("is nested too deeply to read as TOML") from None
     unknown = [key for key in data if key not in _FIELDS]
     if unknown:
-        import difflib  # a typo's suggestion, on this error path only
-
-        close = difflib.get_close_matches(unknown[0], _FIELDS, n=1)
-        hint = f'did you mean "{close[0]}"? ' if close else ""
-        raise TemplateError(f'unknown field "{unknown[0]}" ({hint}allowed: {", ".join(_FIELDS)})')
+        raise TemplateError(_unknown_field(unknown[0], _FIELDS))
     try:
-        return _template(data, path.stem, shown)
+        return _template(data, stem, source)
     except FieldError as exc:
         raise TemplateError(str(exc)) from None
+
+
+def _unknown_field(key: str, allowed: tuple[str, ...]) -> str:
+    import difflib  # a typo's suggestion, on this error path only
+
+    shown = key[:40]
+    close = difflib.get_close_matches(shown, allowed, n=1)
+    hint = f'did you mean "{close[0]}"? ' if close else ""
+    return f'unknown field "{shown}" ({hint}allowed: {", ".join(allowed)})'
 
 
 def _template(data: Mapping[str, object], stem: str, shown: str) -> Template:
@@ -519,53 +594,48 @@ _STEP_FIELDS = ("send", "expect", "until", "silence", "timeout")
 def _steps_field(
     value: object, defaults: Mapping[str, str], parser: str | None
 ) -> tuple[Step, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise FieldError("steps", f"must be [[steps]] tables, got {_got(value)}")
+    if not isinstance(value, list):
+        raise FieldError("steps", f"must be a list of [[steps]] tables, got {_got(value)}")
     if not value:
         raise FieldError(
             "steps", "is empty; add [[steps]] tables with send, expect, until or silence"
         )
     if len(value) > MAX_STEPS:
         raise FieldError("steps", f"has {len(value)} steps; at most {MAX_STEPS} are allowed")
+    for index, item in enumerate(value, 1):
+        if not isinstance(item, dict):
+            raise FieldError(f"steps[{index}]", f"must be a [[steps]] table, got {_got(item)}")
     return tuple(_step(item, index, defaults, parser) for index, item in enumerate(value, 1))
 
 
 def _step(
     data: Mapping[str, object], index: int, defaults: Mapping[str, str], parser: str | None
 ) -> Step:
-    where = f"step {index}"
+    where = f"steps[{index}]"  # counted from 1, as the run's report counts them
     for key in data:
         if key not in _STEP_FIELDS:
-            import difflib  # a typo's suggestion, on this error path only
-
-            close = difflib.get_close_matches(key, _STEP_FIELDS, n=1)
-            hint = f'did you mean "{close[0]}"? ' if close else ""
-            raise FieldError(
-                where, f'unknown field "{key[:40]}" ({hint}allowed: {", ".join(_STEP_FIELDS)})'
-            )
+            raise FieldError(where, _unknown_field(key, _STEP_FIELDS))
     send = expect = None
     until = None
     if "send" in data:
         send = _step_string(data, "send", where)
-        _check_placeholders(send, defaults, f"{where}, send")
+        _check_placeholders(send, defaults, f"{where}.send")
     if "expect" in data:
         expect = _step_string(data, "expect", where)
         try:
             parse_expect(expect, reply_protocol(parser))
         except ValueError as exc:
-            raise FieldError(f"{where}, expect", _with_parser(str(exc), parser)) from None
+            raise FieldError(f"{where}.expect", _with_parser(str(exc), parser)) from None
     if "until" in data:
         try:
             until = parse_text(_step_string(data, "until", where))
         except PayloadError as exc:
-            raise FieldError(f"{where}, until", str(exc)) from None
+            raise FieldError(f"{where}.until", str(exc)) from None
         if not until:
-            raise FieldError(
-                f"{where}, until", 'is empty; give the text to wait for, e.g. "\\r\\n"'
-            )
+            raise FieldError(f"{where}.until", 'is empty; give the text to wait for, e.g. "\\r\\n"')
     silence = _seconds_field(data, "silence", where)
     if silence is not None and (expect is not None or until is not None):
-        raise FieldError(f"{where}, silence", "cannot be combined with expect or until")
+        raise FieldError(f"{where}.silence", "cannot be combined with expect or until")
     timeout = _seconds_field(data, "timeout", where)
     step = Step(send=send, expect=expect, until=until, silence=silence, timeout=timeout)
     if step.kind == "send" and send is None:
@@ -574,7 +644,7 @@ def _step(
         )
     if timeout is not None and step.kind in ("send", "silence"):
         raise FieldError(
-            f"{where}, timeout",
+            f"{where}.timeout",
             "needs expect or until (silence has its own seconds; a send alone waits for nothing)",
         )
     return step
@@ -583,18 +653,15 @@ def _step(
 def _step_string(data: Mapping[str, object], key: str, where: str) -> str:
     value = data[key]
     if not isinstance(value, str):
-        raise FieldError(f"{where}, {key}", f"must be a string, got {_got(value)}")
+        raise FieldError(f"{where}.{key}", f"must be a string, got {_got(value)}")
     return value
 
 
 def _seconds_field(data: Mapping[str, object], key: str, where: str) -> float | None:
     if key not in data:
         return None
-    name = f"{where}, {key}"
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise FieldError(name, f"must be a number of seconds, got {_got(value)}")
-    return parse_seconds(str(value), name)
+    name = f"{where}.{key}"
+    return parse_seconds(_text(data[key], name, "a number of seconds"), name)
 
 
 def _with_parser(message: str, parser: str | None) -> str:
@@ -602,8 +669,8 @@ def _with_parser(message: str, parser: str | None) -> str:
     return f"{message} (patterns follow parser = {_got(parser)})" if parser else message
 
 
-def _policy(data: Mapping[str, object]) -> dict[str, object]:
-    policy: dict[str, object] = {}
+def _policy(data: Mapping[str, object]) -> PolicyOverrides:
+    policy = PolicyOverrides()
     for key in ("idle_timeout", "deadline"):
         if key in data:
             value = data[key]
@@ -657,13 +724,24 @@ def _bool(data: Mapping[str, object], key: str) -> bool:
     return value
 
 
-def _text(value: object, key: str) -> str:
-    """A TOML number or string as text for the shared field checks; anything else refused."""
+def _text(value: object, key: str, wanted: str = "a number") -> str:
+    """A TOML number or string as text for the shared field checks; anything else refused,
+    and so is text too long to be a number (it is never parsed)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise FieldError(key, f"must be a number, got {_got(value)}")
+        raise FieldError(key, f"must be {wanted}, got {_got(value)}")
+    if isinstance(value, str) and len(value) > _MAX_NUMBER_TEXT:
+        raise FieldError(key, f"must be {wanted}, got {len(value):,} characters of text")
     return str(value)
 
 
 def _got(value: object) -> str:
+    """What a wrong value is, for a message: a short quote of a scalar, the kind of the rest
+    (a table or a list is never printed: it may be huge or nested deep)."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, str) and len(value) > 40:
+        return repr(value[:37]) + "..."
     shown = repr(value)
     return shown if len(shown) <= 40 else shown[:37] + "..."

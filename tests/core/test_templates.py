@@ -367,7 +367,9 @@ def test_a_bad_file_becomes_one_message_naming_the_file_and_the_field(
     templates, problems = _load(tmp_path, text, name="bad")
     assert "bad" not in templates
     assert len(problems) == 1
-    assert problems[0].startswith(f"{tmp_path / 'bad.toml'}: {expected}"), problems[0]
+    assert problems[0].startswith(f"template file '{tmp_path / 'bad.toml'}': {expected}"), problems[
+        0
+    ]
 
 
 def test_a_bad_file_does_not_stop_the_good_ones(tmp_path: Path) -> None:
@@ -382,7 +384,9 @@ def test_a_bad_file_does_not_stop_the_good_ones(tmp_path: Path) -> None:
 def test_a_file_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
     (tmp_path / "latin.toml").write_bytes(b'title = "caf\xe9"\n')
     _, problems = load_templates(tmp_path)
-    assert problems == [f"{tmp_path / 'latin.toml'}: is not UTF-8 text"]
+    assert problems == [
+        f"template file '{tmp_path / 'latin.toml'}': is not UTF-8 text (a bad byte at offset 12)"
+    ]
 
 
 def test_two_files_claiming_one_name_are_reported(tmp_path: Path) -> None:
@@ -391,7 +395,8 @@ def test_two_files_claiming_one_name_are_reported(tmp_path: Path) -> None:
     templates, problems = load_templates(tmp_path)
     assert templates["dup"].render("h", 1) == b"1"
     assert problems == [
-        f'{tmp_path / "b.toml"}: name "dup" is already used by {tmp_path / "a.toml"}'
+        f"template file '{tmp_path / 'b.toml'}': name \"dup\" is already used by "
+        f"'{tmp_path / 'a.toml'}'"
     ]
 
 
@@ -403,7 +408,9 @@ def test_a_path_under_home_is_shown_with_a_tilde(
     directory.mkdir(parents=True)
     (directory / "x.toml").write_text("port = 70000\n")
     _, problems = load_templates(directory)
-    assert problems == ["~/.config/sockscope/templates/x.toml: port: 70000 is outside 1-65535"]
+    assert problems == [
+        "template file '~/.config/sockscope/templates/x.toml': port: 70000 is outside 1-65535"
+    ]
 
 
 def test_problem_messages_never_carry_control_characters(tmp_path: Path) -> None:

@@ -77,4 +77,4 @@ def test_templates_lists_the_dialogues_and_explains_a_bad_step(cli, user_templat
     (user_templates / "broken.toml").write_text('[[steps]]\nexpect = "220"\nsilence = 1\n')
     result = cli("templates")
     assert "smtp-dialogue" in result.out and "redis-dialogue" in result.out
-    assert "broken.toml: step 1, silence: cannot be combined with expect or until" in result.out
+    assert "broken.toml': steps[1].silence: cannot be combined with expect or until" in result.out

@@ -81,31 +81,31 @@ send = "QUIT\\r\\n"
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('steps = "EHLO"\n', "steps: must be [[steps]] tables"),
+        ('steps = "EHLO"\n', "steps: must be a list of [[steps]] tables"),
         ("steps = []\n", "steps: is empty"),
         ('payload = "x"\n[[steps]]\nexpect = "220"\n', "steps: give either [[steps]] or a payload"),
         (
             '[[steps]]\nexpect = "220"\n[[steps]]\nsnd = "x"\n',
-            'step 2: unknown field "snd" (did you mean "send"?',
+            'steps[2]: unknown field "snd" (did you mean "send"?',
         ),
-        ("[[steps]]\nsend = 5\n", "step 1, send: must be a string, got 5"),
-        ('[[steps]]\nsend = "\\\\q"\n', 'step 1, send: column 1: unknown escape "\\q"'),
-        ('[[steps]]\nsend = "HELO {who}"\n', "step 1, send: uses {who}, which has no value"),
+        ("[[steps]]\nsend = 5\n", "steps[1].send: must be a string, got 5"),
+        ('[[steps]]\nsend = "\\\\q"\n', 'steps[1].send: column 1: unknown escape "\\q"'),
+        ('[[steps]]\nsend = "HELO {who}"\n', "steps[1].send: uses {who}, which has no value"),
         (
             'parser = "smtp"\n[[steps]]\nexpect = "OK"\n',
-            "step 1, expect: must be a reply code such as 250, 2xx or 200|201, got 'OK' "
+            "steps[1].expect: must be a reply code such as 250, 2xx or 200|201, got 'OK' "
             "(patterns follow parser = 'smtp')",
         ),
-        ('parser = "pop3"\n[[steps]]\nexpect = "250"\n', "step 1, expect: must be +OK, -ERR or +"),
-        ('[[steps]]\nuntil = ""\n', "step 1, until: is empty"),
-        ("[[steps]]\nsilence = -1\n", "step 1, silence: -1 must be a positive number of seconds"),
+        ('parser = "pop3"\n[[steps]]\nexpect = "250"\n', "steps[1].expect: must be +OK, -ERR or +"),
+        ('[[steps]]\nuntil = ""\n', "steps[1].until: is empty"),
+        ("[[steps]]\nsilence = -1\n", "steps[1].silence: -1 must be a positive number of seconds"),
         (
             '[[steps]]\nsilence = 1\nexpect = "x"\n',
-            "step 1, silence: cannot be combined with expect",
+            "steps[1].silence: cannot be combined with expect",
         ),
-        ("[[steps]]\nsilence = true\n", "step 1, silence: must be a number of seconds, got True"),
-        ('[[steps]]\nsend = "x"\ntimeout = 1\n', "step 1, timeout: needs expect or until"),
-        ("[[steps]]\ntimeout = 1\n", "step 1: waits for nothing and sends nothing"),
+        ("[[steps]]\nsilence = true\n", "steps[1].silence: must be a number of seconds, got True"),
+        ('[[steps]]\nsend = "x"\ntimeout = 1\n', "steps[1].timeout: needs expect or until"),
+        ("[[steps]]\ntimeout = 1\n", "steps[1]: waits for nothing and sends nothing"),
     ],
 )
 def test_a_bad_step_is_one_message_naming_the_file_the_step_and_the_field(
@@ -114,4 +114,4 @@ def test_a_bad_step_is_one_message_naming_the_file_the_step_and_the_field(
     templates, problems = _load(tmp_path, text, name="bad")
     assert "bad" not in templates
     assert len(problems) == 1
-    assert problems[0].startswith(f"{tmp_path / 'bad.toml'}: {expected}"), problems[0]
+    assert problems[0].startswith(f"template file '{tmp_path / 'bad.toml'}': {expected}")
