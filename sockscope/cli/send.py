@@ -24,7 +24,13 @@ from sockscope.core.fields import (
 from sockscope.core.model import Exchange, Overflow, ReadPolicy, Target, TlsOptions, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text, to_crlf
 from sockscope.core.steps import Dialogue, failed_step, step_outcomes
-from sockscope.core.templates import Template, TemplateError, load_templates
+from sockscope.core.templates import (
+    Template,
+    TemplateError,
+    load_templates,
+    parse_setting,
+    unknown_template,
+)
 from sockscope.core.views import check_encoding, human_bytes
 
 # The exit status when a step's expectation failed: the network worked, the server
@@ -222,7 +228,7 @@ def _dialogue(
     given = args.data is not None or args.hex is not None or args.data_file is not None
     if template is None or not template.steps or given:
         return None
-    dialogue = template.dialogue(host, port, **_values(args))
+    dialogue = template.dialogue(host, port, **_values(args, template))
     if args.crlf:
         sends = tuple(None if data is None else to_crlf(data) for data in dialogue.sends)
         dialogue = replace(dialogue, sends=sends)
@@ -232,9 +238,9 @@ def _dialogue(
 def _template(name: str | None) -> Template | None:
     if name is None:
         return None
-    templates, _problems = load_templates()
+    templates, problems = load_templates()
     if name not in templates:
-        raise FieldError("--template", f"unknown template {name!r}; one of: {', '.join(templates)}")
+        raise FieldError("--template", unknown_template(name, templates, problems))
     return templates[name]
 
 
@@ -253,9 +259,7 @@ def _request(
     port: int | None,
     deadline: float | None,
 ) -> bytes:
-    values = _values(args)
-    if values and template is None:
-        raise FieldError("--set", "placeholders need a --template, e.g. -T http-get --path /x")
+    values = _values(args, template)
     if args.data is not None:
         return parse_text(args.data)
     if args.hex is not None:
@@ -267,21 +271,28 @@ def _request(
     return template.render(host, port, **values)
 
 
-def _values(args: argparse.Namespace) -> dict[str, str]:
-    values = dict(_placeholders(args.set))
+def _values(args: argparse.Namespace, template: Template | None) -> dict[str, str]:
+    """The placeholder values of --set NAME=VALUE and --path, each checked against the
+    template: a mistake is refused naming the option, never sent or left unused."""
+    given = [("--set", *_name_and_value(pair)) for pair in args.set]
     if args.path is not None:
-        values["path"] = args.path
+        given.append(("--path", "path", args.path))
+    values: dict[str, str] = {}
+    for option, name, value in given:
+        if template is None:
+            raise FieldError(option, "placeholders need a --template, e.g. -T http-get --path /x")
+        problem = template.value_problem(name, value)
+        if problem is not None:
+            raise FieldError(option, problem)
+        values[name] = value
     return values
 
 
-def _placeholders(pairs: list[str]) -> list[tuple[str, str]]:
-    out = []
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise FieldError("--set", f"{pair!r} is not NAME=VALUE, e.g. --set path=/index.html")
-        out.append((name, value))
-    return out
+def _name_and_value(pair: str) -> tuple[str, str]:
+    try:
+        return parse_setting(pair)
+    except ValueError as exc:
+        raise FieldError("--set", str(exc)) from None
 
 
 def _policy(args: argparse.Namespace, template: Template | None) -> ReadPolicy:

@@ -1,4 +1,8 @@
-"""`sockscope templates`: what can be sent, where it goes, and where user templates live."""
+"""`sockscope templates`: what can be sent, where it goes, and where user templates live.
+
+Every string here but our own may come from a user template file someone else wrote:
+each reaches stdout through `sanitize_line` (JSON output through `json.dumps`).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ import argparse
 import json
 
 from sockscope.cli.parsing import UsageError
-from sockscope.core.sanitize import sanitize
-from sockscope.core.templates import TemplateError, load_templates, user_template_dir
+from sockscope.core.sanitize import sanitize, sanitize_line
+from sockscope.core.templates import load_templates, unknown_template, user_template_dir
 
 
 def list_templates(args: argparse.Namespace) -> int:
@@ -15,30 +19,23 @@ def list_templates(args: argparse.Namespace) -> int:
     if args.show:
         template = templates.get(args.show)
         if template is None:
-            raise UsageError(
-                f"--show: unknown template {args.show!r}; one of: {', '.join(templates)}"
-            )
-        try:
-            print(template.payload if template.is_hex else sanitize(template.payload))
-        except TemplateError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(f"--show: {unknown_template(args.show, templates, problems)}")
+        print(sanitize(template.payload))
         return 0
     if args.json:
-        print(
-            json.dumps(
-                {
-                    name: {
-                        "title": t.title,
-                        "transport": t.transport.value,
-                        "port": t.port,
-                        "payload": t.payload,
-                        "hex": t.is_hex,
-                        "source": t.source,
-                    }
-                    for name, t in templates.items()
-                }
-            )
-        )
+        listing = {
+            name: {
+                "title": t.title,
+                "transport": t.transport.value,
+                "port": t.port,
+                "payload": t.payload,
+                "hex": t.is_hex,
+                "source": t.source,
+            }
+            for name, t in templates.items()
+        }
+        # ASCII-only JSON escapes every control character but DEL; escape that one too.
+        print(json.dumps(listing).replace("\x7f", "\\u007f"))
         return 0
     width = max(len(name) for name in templates)
     for name, t in templates.items():
@@ -46,8 +43,8 @@ def list_templates(args: argparse.Namespace) -> int:
         line = f"{name:<{width}}  {t.transport.value:<10} {port:>5}  {t.title}"
         if t.source != "built-in":
             line += f"  ({t.source})"
-        print(sanitize(line))
-    print(f"\nUser templates: {user_template_dir()}/*.toml")
+        print(sanitize_line(line))
+    print(f"\nUser templates: {sanitize_line(str(user_template_dir()))}/*.toml")
     for problem in problems:
-        print(f"warning: {sanitize(problem)}")
+        print(f"warning: {sanitize_line(problem)}")
     return 0

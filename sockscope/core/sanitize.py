@@ -78,3 +78,9 @@ def _flush(segments: list[Segment], pieces: list[str], unsafe: bool) -> None:
 def sanitize(text: str) -> str:
     """`text` with every unsafe character replaced by its token, for plain output."""
     return "".join(chunk for chunk, _ in display_segments(text))
+
+
+def sanitize_line(text: str) -> str:
+    """`sanitize`d, and on one line: newlines and tabs become tokens too, so text quoted
+    in a message or a listing row cannot start a line of its own."""
+    return sanitize(text).replace("\n", "\u2424").replace("\t", "\u2409")

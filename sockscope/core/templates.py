@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,7 +25,7 @@ from sockscope.core.fields import (
 )
 from sockscope.core.model import ReadPolicy, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text
-from sockscope.core.sanitize import sanitize
+from sockscope.core.sanitize import sanitize_line
 from sockscope.core.steps import MAX_STEPS, Dialogue, Step, parse_expect, reply_protocol
 
 PARSERS = ("http", "smtp", "ftp", "pop3", "imap", "nntp", "redis")
@@ -117,6 +118,40 @@ class Template:
                 )
         return bytes(out)
 
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """The names a caller may fill with `values`, in order of first use: the payload's
+        placeholders other than the target's {host}, {hostname} and {port}."""
+        if self.is_hex:
+            return ()
+        found = _PLACEHOLDER.findall(self.payload)
+        return tuple(dict.fromkeys(name for name in found if name not in _TARGET_PLACEHOLDERS))
+
+    def value_problem(self, name: str, value: str) -> str | None:
+        """Why `value` cannot fill the placeholder `name`, as one display-safe sentence with
+        the fix, or None when it can."""
+        if name in _TARGET_PLACEHOLDERS:
+            return (
+                f"{{{name}}} comes from the target; give the host and port as HOST PORT "
+                "(e.g. sockscope send example.com 8080 -T http-get)"
+            )
+        if not _PLACEHOLDER.fullmatch(f"{{{name}}}"):
+            return f"{_quoted(name)} is not a placeholder name (a-z and _ only), e.g. path=/x"
+        if name not in self.placeholders:
+            names = ", ".join(self.placeholders)
+            fills = f"its placeholders: {names}" if names else "it has no placeholders to fill"
+            return f"template {self.name} has no {{{name}}} ({fills})"
+        control = next(
+            (ch for ch in value if ch != "\t" and unicodedata.category(ch) == "Cc"), None
+        )
+        if control is not None:
+            return (
+                f"the value of {{{name}}} holds the control character {sanitize_line(control)} at "
+                f"character {value.index(control) + 1}; a value is sent as typed, so write "
+                "control bytes in the payload instead (-d with escapes such as \\r\\n)"
+            )
+        return None
+
     def read_policy(self, base: ReadPolicy) -> ReadPolicy:
         """`base` with this template's read-policy overrides applied."""
         return replace(base, **self.policy)
@@ -128,6 +163,14 @@ class Template:
         if self.port is not None and port in (self.port, _TLS_PORTS.get(self.port)):
             return shown
         return f"{shown}:{port}"
+
+
+def parse_setting(pair: str) -> tuple[str, str]:
+    """`NAME=VALUE` as (name, value); ValueError, one display-safe sentence, if it is not."""
+    name, sep, value = pair.partition("=")
+    if not sep or not name:
+        raise ValueError(f"{_quoted(pair)} is not NAME=VALUE, e.g. path=/index.html")
+    return name, value
 
 
 def _compile(payload: str) -> list[bytes | str]:
@@ -436,6 +479,16 @@ def load_templates(user_dir: Path | None = None) -> tuple[dict[str, Template], l
     return templates, problems
 
 
+def unknown_template(name: str, templates: Mapping[str, Template], problems: list[str]) -> str:
+    """Why `name` is not a template, display-safe: its file's problem when a file of that
+    name was skipped, else the names there are."""
+    if _NAME.fullmatch(name):
+        skipped = [problem for problem in problems if f"{name}.toml':" in problem]
+        if skipped:
+            return f"template {name} did not load: {skipped[0]}"
+    return f"unknown template {_quoted(name)}; one of: {', '.join(templates)}"
+
+
 def read_template_file(path: Path) -> bytes:
     """The file's bytes, reading at most MAX_TEMPLATE_FILE + 1 of them.
 
@@ -462,7 +515,7 @@ def read_template_file(path: Path) -> bytes:
 
 def _problem(where: str, problem: str) -> str:
     """One display-safe line: tabs and line breaks shown as tokens, cut at _MAX_PROBLEM."""
-    line = sanitize(f"{where}: {problem}").replace("\n", "\u2424").replace("\t", "\u2409")
+    line = sanitize_line(f"{where}: {problem}")
     return line if len(line) <= _MAX_PROBLEM else line[: _MAX_PROBLEM - 1] + "\u2026"
 
 
@@ -732,6 +785,11 @@ def _text(value: object, key: str, wanted: str = "a number") -> str:
     if isinstance(value, str) and len(value) > _MAX_NUMBER_TEXT:
         raise FieldError(key, f"must be {wanted}, got {len(value):,} characters of text")
     return str(value)
+
+
+def _quoted(text: str) -> str:
+    """A short quote of untrusted text for a message, display-safe and on one line."""
+    return "'" + sanitize_line(text if len(text) <= 40 else text[:37] + "...") + "'"
 
 
 def _got(value: object) -> str:
