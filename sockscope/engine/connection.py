@@ -635,14 +635,24 @@ class _Reader:
             )
         return False
 
-    def _delimited(self, chunk: memoryview) -> bool:
+    def _delimited(self, n: int) -> bool:
+        """True when the delimiter ends in the `n` bytes just read into the read buffer.
+
+        The buffer is searched where it lies: joining each read to the last one's tail
+        would copy every byte once more (a GiB read with `--until` took twice as long).
+        Only the few bytes a delimiter could straddle between two reads are joined.
+        """
         delimiter = self.policy.delimiter
         if not delimiter:
             return False
-        window = self.tail + chunk
-        if delimiter in window:
+        buffer = self.conn._buffer
+        edge = len(delimiter) - 1
+        if self.tail and delimiter in self.tail + buffer[: min(n, edge)]:
             return True
-        self.tail = window[-(len(delimiter) - 1) :] if len(delimiter) > 1 else b""
+        if buffer.find(delimiter, 0, n) >= 0:
+            return True
+        if edge:
+            self.tail = bytes((self.tail + buffer[max(0, n - edge) : n])[-edge:])
         return False
 
     def _kept_note(self) -> str:
@@ -738,7 +748,7 @@ class _Reader:
                         StopReason.CAPTURE_LIMIT,
                         f"stopped at the capture limit ({human_bytes(self.kept)} kept)",
                     )
-                if self._delimited(chunk):
+                if self._delimited(n):
                     return self._outcome(
                         StopReason.DELIMITER, f"delimiter found after {human_bytes(self.total)}"
                     )
@@ -882,7 +892,7 @@ class _Reader:
                 else:
                     message = f"one datagram of {shown:,} bytes"  # exact: sizes matter here
                 return self._outcome(StopReason.DATAGRAM, message)
-            if self._delimited(view[:shown]):
+            if self._delimited(shown):
                 return self._outcome(
                     StopReason.DELIMITER,
                     f"delimiter found after {self._datagram_count()} ({human_bytes(self.total)})",
