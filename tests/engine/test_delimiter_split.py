@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,7 +23,7 @@ def test_the_read_that_completes_the_delimiter_is_the_one_that_stops(
     reader = _Reader(connection, ReadPolicy(delimiter=delimiter), None, 0.0)
     bounds = sorted({0, len(stream), *(c for c in cuts if c <= len(stream))})
     found_at = None
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in pairwise(bounds):
         connection._buffer[: end - start] = stream[start:end]
         if reader._delimited(end - start):
             found_at = end
