@@ -2,8 +2,10 @@
 
 Every export runs in each of the four shells with stub `ncat`, `socat` and `curl` first on
 PATH (a small sh script that records its name, its arguments and its standard input), so
-the tests prove what each shell would hand the real tool. The cases run batched: one
-shell process per shell runs every export.
+the tests prove what each shell would hand the real tool. Each shell runs the exports
+twice: as `shell -c TEXT`, and fed to an interactive `shell -i` as a paste would be (bash
+and zsh then expand `!` history references, and zsh reads `#` as a command unless
+interactive_comments is set). The cases run batched: one shell process runs them all.
 """
 
 from __future__ import annotations
@@ -65,11 +67,12 @@ REFUSED = ["\n", "\t", "\x1b]0;title\x07", "\x7f", "\x9b", "\u202e", "\u200b", "
 PAYLOAD = bytes(range(256)) + "".join(EDGES).encode("utf-8") + b"\\"
 SOCAT_SPECIAL = set(":,!\"'\\()[]{}")
 STUB = """#!/bin/sh
-# Records one run of the tool: its name and arguments (NUL after each), its input.
+# Records one run of the tool: its name and arguments (NUL after each), its input when
+# that is a pipe (not the script an interactive shell is reading).
 n=0
 while [ -e "$STUB_LOG/$n.args" ]; do n=$((n + 1)); done
 printf '%s\\000' "${0##*/}" "$@" > "$STUB_LOG/$n.args"
-cat > "$STUB_LOG/$n.stdin"
+if [ -p /dev/stdin ]; then cat; fi > "$STUB_LOG/$n.stdin"
 """
 
 
@@ -222,7 +225,7 @@ def _shell(name: str) -> str:
     return path
 
 
-def _run_in(shell: str, script: str, directory: Path) -> list[Run]:
+def _run_in(shell: str, script: str, directory: Path, pasted: bool) -> list[Run]:
     """Run `script` in `shell` with the tools stubbed; each tool run, in order."""
     stubs, log, home = directory / "bin", directory / "log", directory / "home"
     for folder in (stubs, log, home):
@@ -230,15 +233,18 @@ def _run_in(shell: str, script: str, directory: Path) -> list[Run]:
     for tool in ("ncat", "socat", "curl"):
         (stubs / tool).write_text(STUB)
         (stubs / tool).chmod(0o755)
-    done = subprocess.run(
-        [shell, "-c", script],
-        cwd=home,
-        # HOME is the test's own directory, so a ~ the shell expanded shows in argv.
-        env={"HOME": str(home), "PATH": f"{stubs}:/usr/bin:/bin", "STUB_LOG": str(log)},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=120,
-    )
+    (home / ".zshrc").write_text("")  # no first-run menu in an interactive zsh
+    (directory / "script").write_text(script, encoding="utf-8")
+    with (directory / "script").open("rb") as script_file:
+        done = subprocess.run(
+            [shell, "-i"] if pasted else [shell, "-c", script],
+            cwd=home,
+            # HOME is the test's own directory, so a ~ the shell expanded shows in argv.
+            env={"HOME": str(home), "PATH": f"{stubs}:/usr/bin:/bin", "STUB_LOG": str(log)},
+            stdin=script_file if pasted else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=120,
+        )
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert not list(directory.rglob("pwned*")), "a quoted value ran a command"
     runs = []
@@ -248,18 +254,20 @@ def _run_in(shell: str, script: str, directory: Path) -> list[Run]:
     return runs
 
 
-_recorded: dict[str, list[Run]] = {}
+Record = Callable[[str, bool], list[Run]]
+_recorded: dict[tuple[str, bool], list[Run]] = {}
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], list[Run]]:
-    """Every case's tool run in `shell` (run once per shell, then reused)."""
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Record:
+    """Every case's tool run in `shell`, pasted or not (run once each, then reused)."""
 
-    def record(shell: str) -> list[Run]:
-        if shell not in _recorded:
+    def record(shell: str, pasted: bool) -> list[Run]:
+        if (shell, pasted) not in _recorded:
             script = "".join(case.text for case in CASES)
-            _recorded[shell] = _run_in(_shell(shell), script, tmp_path_factory.mktemp(shell))
-        return _recorded[shell]
+            directory = tmp_path_factory.mktemp(shell)
+            _recorded[shell, pasted] = _run_in(_shell(shell), script, directory, pasted)
+        return _recorded[shell, pasted]
 
     return record
 
@@ -275,11 +283,12 @@ def _holds_in_order(argv: list[str], runs: tuple[tuple[str, ...], ...]) -> bool:
     return True
 
 
+@pytest.mark.parametrize("pasted", [False, True], ids=["-c", "pasted"])
 @pytest.mark.parametrize("shell", SHELLS)
 def test_each_shell_hands_every_tool_the_recorded_bytes_and_the_fields_as_given(
-    recorded: Callable[[str], list[Run]], shell: str
+    recorded: Record, shell: str, pasted: bool
 ) -> None:
-    runs = recorded(shell)
+    runs = recorded(shell, pasted)
     assert len(runs) == len(CASES)
     for case, run in zip(CASES, runs, strict=True):
         assert run.argv[0] == case.tool, case.name
@@ -289,15 +298,14 @@ def test_each_shell_hands_every_tool_the_recorded_bytes_and_the_fields_as_given(
         assert _holds_in_order(run.argv, case.runs), (case.name, run.argv)
 
 
-def test_the_four_shells_hand_the_tools_identical_arguments_and_input(
-    recorded: Callable[[str], list[Run]],
-) -> None:
+def test_the_four_shells_hand_the_tools_identical_arguments_and_input(recorded: Record) -> None:
     present = [shell for shell in SHELLS if shutil.which(shell)]
     if len(present) < 2:
         pytest.skip(f"only {present} installed; nothing to compare")
-    first, *others = present
-    for shell in others:
-        assert recorded(shell) == recorded(first), f"{shell} differs from {first}"
+    first = recorded(present[0], False)
+    for shell in present:
+        for pasted in (False, True):
+            assert recorded(shell, pasted) == first, (shell, "pasted" if pasted else "-c")
 
 
 @pytest.mark.parametrize("char", REFUSED, ids=lambda c: f"U+{ord(c[0]):04X}")
