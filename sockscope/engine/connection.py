@@ -580,6 +580,7 @@ class _Reader:
         self.pending_calls = 0
         self.pending_since = 0.0
         self.splice: _Splice | None = None  # moving the bytes past the capture limit
+        self.deferred: BaseException | None = None  # met after bytes that came first
 
     # ---- shared pieces -----------------------------------------------------------
 
@@ -592,7 +593,7 @@ class _Reader:
                 EventType.RECV, data=data, size=size, calls=calls, at=self.pending_since
             )
 
-    def _take(self, chunk: memoryview, now: float) -> bool:
+    def _take(self, chunk: memoryview, now: float, calls: int = 1) -> bool:
         """Account for received bytes and give them to the sink; True when the capture
         limit says stop."""
         n = len(chunk)
@@ -607,9 +608,9 @@ class _Reader:
             except Exception as exc:
                 raise CallbackError("output sink", exc) from exc
         kept = b"" if not keep else bytes(data if keep == n else data[:keep])
-        return self._count(n, kept, now)
+        return self._count(n, kept, now, calls)
 
-    def _count(self, n: int, kept: bytes, now: float) -> bool:
+    def _count(self, n: int, kept: bytes, now: float, calls: int = 1) -> bool:
         """Account for `n` received bytes, the first `kept` of them retained; True when
         the capture limit says stop."""
         self.total += n
@@ -621,7 +622,7 @@ class _Reader:
             self.kept += keep
             self.pending_kept += keep
         self.pending_size += n
-        self.pending_calls += 1
+        self.pending_calls += calls
         if keep == n:
             return False
         if self.policy.overflow is Overflow.STOP:
@@ -634,6 +635,31 @@ class _Reader:
                 "counting the rest without keeping it"
             )
         return False
+
+    def _more_records(
+        self, sock: ssl.SSLSocket, view: memoryview, n: int, want: int
+    ) -> tuple[int, int]:
+        """Fill the rest of the read buffer with the TLS records already at hand.
+
+        One TLS read returns one record (16 KiB at most), so without this a fast stream
+        turns the read loop eight times as often as a plain one, for the same bytes.
+        Returns the bytes now in the buffer and the reads it took. An error met here is
+        kept for the next turn, after the bytes read before it are taken.
+        """
+        calls = 1
+        while n < want:
+            try:
+                got = sock.recv_into(view[n:], want - n)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                break
+            except (OSError, ssl.SSLError) as exc:
+                self.deferred = exc
+                break
+            calls += 1
+            if not got:
+                break  # the close_notify: the next read says so again
+            n += got
+        return n, calls
 
     def _delimited(self, n: int) -> bool:
         """True when the delimiter ends in the `n` bytes just read into the read buffer.
@@ -707,8 +733,14 @@ class _Reader:
             splice = self.splice
             size = len(view) if splice is None else splice.size
             want = size if max_bytes is None else min(size, max_bytes - self.total)
+            calls = 1
             try:
+                if self.deferred is not None:
+                    error, self.deferred = self.deferred, None
+                    raise error
                 n = sock.recv_into(view, want) if splice is None else splice.move(want)
+                if n and isinstance(sock, ssl.SSLSocket):
+                    n, calls = self._more_records(sock, view, n, want)
             except _SpliceUnsupported:
                 self.stop_splicing()
                 continue
@@ -743,7 +775,7 @@ class _Reader:
                     self.stop_splicing()
             else:
                 chunk = view[:n]
-                if self._take(chunk, now):
+                if self._take(chunk, now, calls):
                     return self._outcome(
                         StopReason.CAPTURE_LIMIT,
                         f"stopped at the capture limit ({human_bytes(self.kept)} kept)",

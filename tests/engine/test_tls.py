@@ -181,3 +181,18 @@ def test_a_malformed_certificate_yields_its_fingerprint_and_a_parse_note() -> No
 
     assert facts["sha256"] == fingerprint(b"\x30\x82\xff\xff garbage")
     assert facts["parse_error"].startswith("malformed certificate: ")
+
+
+def test_a_long_tls_body_arrives_whole_and_every_record_read_is_counted(lab) -> None:
+    size = 1 << 20
+    request = b"GET /bytes?n=%d HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" % size
+    target = tls_target(lab.port("https"), ca_file=lab.ca_file)
+    exchange = run_exchange(target, request, POLICY)
+
+    assert exchange.error is None
+    body = exchange.received.partition(b"\r\n\r\n")[2]
+    assert len(body) == size
+    recvs = list(exchange.of_type(EventType.RECV))
+    # A TLS read returns one record of at most 16 KiB: the timeline's count of reads
+    # says so, however many records one event gathers.
+    assert sum(event.calls for event in recvs) >= size // (16 * 1024)
