@@ -499,13 +499,15 @@ def read_template_file(path: Path) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise TemplateError(f"cannot read it ({exc.strerror})") from None
-    with open(fd, "rb") as file:
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise TemplateError("is not a regular file")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise TemplateError("is not a regular file")
+        with open(fd, "rb", closefd=False) as file:
             data = file.read(MAX_TEMPLATE_FILE + 1)
-        except OSError as exc:
-            raise TemplateError(f"cannot read it ({exc.strerror})") from None
+    except OSError as exc:
+        raise TemplateError(f"cannot read it ({exc.strerror})") from None
+    finally:
+        os.close(fd)
     if len(data) > MAX_TEMPLATE_FILE:
         raise TemplateError(
             f"is over {MAX_TEMPLATE_FILE // 1024 // 1024} MiB, the cap for a template file"
