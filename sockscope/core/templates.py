@@ -433,6 +433,9 @@ def user_template_dir() -> Path:
 # and their number too. Sorted by name, the first MAX_TEMPLATE_FILES load.
 MAX_TEMPLATE_FILE = 1024 * 1024
 MAX_TEMPLATE_FILES = 256
+# Parsing a MiB of dense TOML takes over a second: the files read in all are capped too,
+# so a hostile directory cannot hold up the app's start or every `send -T` for minutes.
+MAX_TEMPLATE_BYTES = 4 * 1024 * 1024
 # One problem message stays one readable line, however long the text it quotes.
 _MAX_PROBLEM = 400
 # A number given as text never needs more characters; longer text is refused unparsed.
@@ -444,27 +447,29 @@ def load_templates(user_dir: Path | None = None) -> tuple[dict[str, Template], l
     built-in of the same name), and one message per file that could not be used.
 
     A file that fails for any reason (unreadable, over MAX_TEMPLATE_FILE, not UTF-8, not
-    TOML, nested too deep, a wrong field) is skipped; the others load. The messages are
-    display-safe single lines; the templates' own strings are kept as written.
+    TOML, nested too deep, a wrong field) is skipped; the others load. Past
+    MAX_TEMPLATE_FILES files, or MAX_TEMPLATE_BYTES read, the rest are skipped with one
+    message. The messages are display-safe single lines; the templates' own strings are
+    kept as written.
     """
     templates = builtin_templates()
     problems: list[str] = []
     loaded_from: dict[str, str] = {}
     directory = user_template_dir() if user_dir is None else user_dir
     paths = sorted(directory.glob("*.toml"))
-    if len(paths) > MAX_TEMPLATE_FILES:
-        problems.append(
-            _problem(
-                f"template directory '{_shown_path(directory)}'",
-                f"holds {len(paths)} template files; only the first {MAX_TEMPLATE_FILES} by "
-                f"name are loaded (the cap), {len(paths) - MAX_TEMPLATE_FILES} are skipped",
+    read = 0
+    for index, path in enumerate(paths):
+        if index == MAX_TEMPLATE_FILES or read >= MAX_TEMPLATE_BYTES:
+            problems.append(
+                _problem(f"template directory '{_shown_path(directory)}'", _past_cap(paths, index))
             )
-        )
-    for path in paths[:MAX_TEMPLATE_FILES]:
+            break
         shown = _shown_path(path)
         where = f"template file '{shown}'"
         try:
-            template = parse_template_file(read_template_file(path), path.stem, shown)
+            raw = read_template_file(path)
+            read += len(raw)
+            template = parse_template_file(raw, path.stem, shown)
         except TemplateError as exc:
             problems.append(_problem(where, str(exc)))
             continue
@@ -477,6 +482,19 @@ def load_templates(user_dir: Path | None = None) -> tuple[dict[str, Template], l
         loaded_from[template.name] = shown
         templates[template.name] = template
     return templates, problems
+
+
+def _past_cap(paths: list[Path], index: int) -> str:
+    skipped = len(paths) - index
+    if index == MAX_TEMPLATE_FILES:
+        return (
+            f"holds {len(paths)} template files; the first {MAX_TEMPLATE_FILES} by name load "
+            f"(the cap), the other {skipped} are skipped"
+        )
+    return (
+        f"{skipped} template files from '{paths[index].name}' on are skipped: the files "
+        f"before them hold {MAX_TEMPLATE_BYTES // 1024 // 1024} MiB, the cap for all together"
+    )
 
 
 def unknown_template(name: str, templates: Mapping[str, Template], problems: list[str]) -> str:
@@ -500,15 +518,19 @@ def read_template_file(path: Path) -> bytes:
     except OSError as exc:
         raise TemplateError(f"cannot read it ({exc.strerror})") from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
             raise TemplateError("is not a regular file")
-        with open(fd, "rb", closefd=False) as file:
-            data = file.read(MAX_TEMPLATE_FILE + 1)
+        # A file over the cap is refused unread; one within it may still grow while read.
+        data = b""
+        if status.st_size <= MAX_TEMPLATE_FILE:
+            with open(fd, "rb", closefd=False) as file:
+                data = file.read(MAX_TEMPLATE_FILE + 1)
     except OSError as exc:
         raise TemplateError(f"cannot read it ({exc.strerror})") from None
     finally:
         os.close(fd)
-    if len(data) > MAX_TEMPLATE_FILE:
+    if status.st_size > MAX_TEMPLATE_FILE or len(data) > MAX_TEMPLATE_FILE:
         raise TemplateError(
             f"is over {MAX_TEMPLATE_FILE // 1024 // 1024} MiB, the cap for a template file"
         )

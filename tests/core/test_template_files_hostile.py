@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from sockscope.core.model import ReadPolicy
 from sockscope.core.templates import (
+    MAX_TEMPLATE_BYTES,
     MAX_TEMPLATE_FILE,
     MAX_TEMPLATE_FILES,
     TemplateError,
@@ -141,8 +142,23 @@ def test_past_the_file_cap_the_first_files_by_name_load_and_the_rest_are_counted
     assert f"t{MAX_TEMPLATE_FILES - 1:04d}" in templates
     assert f"t{MAX_TEMPLATE_FILES:04d}" not in templates
     assert problems == [
-        f"template directory '{tmp_path}': holds {count} template files; only the first "
-        f"{MAX_TEMPLATE_FILES} by name are loaded (the cap), 3 are skipped"
+        f"template directory '{tmp_path}': holds {count} template files; the first "
+        f"{MAX_TEMPLATE_FILES} by name load (the cap), the other 3 are skipped"
+    ]
+
+
+def test_past_the_byte_cap_for_all_files_the_rest_are_skipped_unread(tmp_path: Path) -> None:
+    padding = b"#" * (MAX_TEMPLATE_FILE - len(GOOD) - 1) + b"\n"
+    files = MAX_TEMPLATE_BYTES // MAX_TEMPLATE_FILE + 2
+    for index in range(files):
+        (tmp_path / f"big{index}.toml").write_bytes(padding + GOOD.encode())
+    templates, problems = load_templates(tmp_path)
+    loaded = MAX_TEMPLATE_BYTES // MAX_TEMPLATE_FILE
+    assert f"big{loaded - 1}" in templates
+    assert f"big{loaded}" not in templates
+    assert problems == [
+        f"template directory '{tmp_path}': 2 template files from 'big{loaded}.toml' on are "
+        "skipped: the files before them hold 4 MiB, the cap for all together"
     ]
 
 
