@@ -688,15 +688,13 @@ class _Chunked:
                 elif ending[:1] == b"\n":
                     self._note_bare_lf(self.pos)
                     self.pos += 1
-                elif ending in (b"", b"\r"):
+                elif len(ending) < 2:
+                    # Wait for both bytes: the problem quotes them, and every split of the
+                    # body must name the same ones (cut_short names a lone last byte).
                     return
                 else:
-                    self._fail(
-                        "chunk-missing-crlf",
-                        f"the {self.size:,}-byte chunk at byte {self.chunk_at:,} is not"
-                        f" followed by CRLF (found {_quote(ending)})",
-                        self.pos,
-                    )
+                    self.state = _FAILED
+                    self.problems.append(self._missing_crlf(ending))
                     return
                 self.state = _SIZE
                 self.scan = self.pos
@@ -793,12 +791,23 @@ class _Chunked:
                 )
             )
 
+    def _missing_crlf(self, found: bytes) -> Problem:
+        return Problem(
+            "chunk-missing-crlf",
+            f"the {self.size:,}-byte chunk at byte {self.chunk_at:,} is not"
+            f" followed by CRLF (found {_quote(found)})",
+            offset=self.pos,
+        )
+
     def _fail(self, code: str, message: str, offset: int) -> None:
         self.state = _FAILED
         self.problems.append(Problem(code, message, offset=offset))
 
-    def cut_short(self, eof: bool) -> Problem:
+    def cut_short(self, buf: _Buffer, eof: bool) -> Problem:
         """What is missing when the body has not ended (yet)."""
+        last = bytes(buf[self.pos : self.pos + 1])
+        if eof and self.state == _DATA_END and last not in (b"", b"\r"):
+            return self._missing_crlf(last)
         if not eof:
             return Problem(
                 "incomplete-body",
@@ -998,7 +1007,7 @@ def _describe(buf: _Buffer, messages: list[_Message], eof: bool) -> HttpResponse
         trailers = list(msg.chunked.trailers)
         problems += msg.chunked.problems
         if msg.chunked.state != _FAILED and not complete:
-            problems.append(msg.chunked.cut_short(eof))
+            problems.append(msg.chunked.cut_short(buf, eof))
     elif msg.framing == "close":
         body = _copy(buf, msg.body_start)
         complete = eof
@@ -1186,7 +1195,7 @@ def parse_request(data: bytes, *, eof: bool) -> HttpRequest | None:
         body, trailers, end = bytes(chunked.body), list(chunked.trailers), chunked.end
         problems += chunked.problems
         if chunked.state != _FAILED and end is None:
-            problems.append(chunked.cut_short(eof))
+            problems.append(chunked.cut_short(data, eof))
     extra = b"" if end is None else data[end:]
     if extra:
         if looks_like_request(extra):

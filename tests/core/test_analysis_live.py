@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import http_fixtures as fx
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sockscope.core.analysis import LiveAnalysis, analyse
@@ -82,6 +82,12 @@ def test_growing_reply_analysed_live_matches_analyse_at_every_step(
 
 
 @settings(max_examples=100, deadline=None)
+@example(  # the chunk's data arrives first, then the two bytes where its CRLF should be
+    first=fx.CHUNK_MISSING_CRLF,
+    second=fx.CHUNK_MISSING_CRLF,
+    request=GET,
+    cut=(fx.CHUNK_MISSING_CRLF.index(b"XX") + 1.5) / len(fx.CHUNK_MISSING_CRLF),
+)
 @given(
     first=st.sampled_from(FIXTURES),
     second=st.sampled_from(FIXTURES),

@@ -266,6 +266,23 @@ def test_chunk_data_without_crlf_is_named():
     assert response.body == b"hello"
 
 
+def test_chunk_data_without_crlf_is_named_the_same_however_the_bytes_arrive():
+    after_data = fx.CHUNK_MISSING_CRLF.index(b"XX") + 1
+    parser = HttpResponseParser()
+    parser.feed(fx.CHUNK_MISSING_CRLF[:after_data])
+    parser.feed(fx.CHUNK_MISSING_CRLF[after_data:])
+    response = parser.result(eof=True)
+    assert "not followed by CRLF (found 'XX')" in problem(response, "chunk-missing-crlf").message
+    assert response == parse(fx.CHUNK_MISSING_CRLF)
+
+
+def test_chunk_data_followed_by_one_byte_then_close_is_named():
+    data = fx.CHUNKED_HEAD + b"5\r\nhelloX"
+    response = parse(data)
+    assert "not followed by CRLF (found 'X')" in problem(response, "chunk-missing-crlf").message
+    assert "waiting" in problem(parse(data, eof=False), "incomplete-body").message
+
+
 def test_chunked_body_closed_without_the_last_chunk_is_named():
     response = parse(fx.CHUNK_NO_LAST)
     assert problem(response, "no-last-chunk").severity == "error"
@@ -569,6 +586,18 @@ def test_any_split_gives_the_same_result_as_the_whole(data, cuts, eof):
         previous = cut
     parser.feed(data[previous:])
     assert parser.result(eof) == parse_response(data, eof=eof)
+
+
+def test_every_split_in_two_of_each_small_fixture_gives_the_same_result_as_the_whole():
+    fixtures = [v for v in vars(fx).values() if isinstance(v, bytes) and len(v) < 2000]
+    for data in fixtures:
+        for eof in (True, False):
+            whole = parse_response(data, eof=eof)
+            for cut in range(len(data) + 1):
+                parser = HttpResponseParser()
+                parser.feed(data[:cut])
+                parser.feed(data[cut:])
+                assert parser.result(eof) == whole, (data, cut, eof)
 
 
 @pytest.mark.parametrize("line_end", [b"\r\n", b"\n"])
