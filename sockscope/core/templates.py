@@ -435,7 +435,7 @@ MAX_TEMPLATE_FILE = 1024 * 1024
 MAX_TEMPLATE_FILES = 256
 # Parsing a MiB of dense TOML takes over a second: the files read in all are capped too,
 # so a hostile directory cannot hold up the app's start or every `send -T` for minutes.
-MAX_TEMPLATE_BYTES = 4 * 1024 * 1024
+MAX_TEMPLATE_BYTES = 2 * 1024 * 1024
 # One problem message stays one readable line, however long the text it quotes.
 _MAX_PROBLEM = 400
 # A number given as text never needs more characters; longer text is refused unparsed.
@@ -493,7 +493,7 @@ def _past_cap(paths: list[Path], index: int) -> str:
         )
     return (
         f"{skipped} template files from '{paths[index].name}' on are skipped: the files "
-        f"before them hold {MAX_TEMPLATE_BYTES // 1024 // 1024} MiB, the cap for all together"
+        f"before them reached {MAX_TEMPLATE_BYTES // 1024 // 1024} MiB, the cap for all together"
     )
 
 

@@ -158,7 +158,7 @@ def test_past_the_byte_cap_for_all_files_the_rest_are_skipped_unread(tmp_path: P
     assert f"big{loaded}" not in templates
     assert problems == [
         f"template directory '{tmp_path}': 2 template files from 'big{loaded}.toml' on are "
-        "skipped: the files before them hold 4 MiB, the cap for all together"
+        "skipped: the files before them reached 2 MiB, the cap for all together"
     ]
 
 
