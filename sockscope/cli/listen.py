@@ -36,13 +36,13 @@ from sockscope.core.responders import ReplyPlan, Responder, plan_reply
 from sockscope.core.sanitize import sanitize
 from sockscope.core.views import check_encoding, human_bytes
 from sockscope.engine.errors import seconds
-from sockscope.engine.listen_udp import UDP_IDLE
 from sockscope.engine.listener import (
     ClientSession,
     ListenAddress,
     ListenConfig,
     Listener,
     ListenError,
+    default_idle,
 )
 
 EXIT_OK, EXIT_NETWORK = 0, 1
@@ -96,9 +96,7 @@ def _plan(args: argparse.Namespace) -> ListenPlan:
             )
     cert, key = _tls_files(args, transport)
     reply = _reply(args, transport)
-    idle = None if args.idle is None else parse_seconds(args.idle, "--idle")
-    if idle is None and transport is Transport.UDP:
-        idle = UDP_IDLE  # a UDP client never says goodbye: its silence ends the conversation
+    idle = default_idle(transport) if args.idle is None else parse_seconds(args.idle, "--idle")
     config = ListenConfig(
         host=host,
         port=port,
@@ -183,25 +181,24 @@ def run_listen(args: argparse.Namespace) -> int:
     printer = _Printer(plan, args.json, args.full)
     printer.listening(address, plan)
     finished = 0
-    previous = _stop_on_sigterm()
+    previous = _stop_on_signals(events)
     try:
         while args.count is None or finished < args.count:
-            try:
-                kind, item = events.get(timeout=0.2)
-            except queue.Empty:
-                continue
+            kind, item = events.get()
+            if kind == "stop":
+                break
             finished += printer.show(kind, item)
-    except KeyboardInterrupt:
-        pass
     finally:
         listener.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     while True:  # conversations the stop ended, and notes that came meanwhile
         try:
             kind, item = events.get_nowait()
         except queue.Empty:
             break
-        finished += printer.show(kind, item)
+        if kind != "stop":
+            finished += printer.show(kind, item)
     printer.summary(finished, listener.turned_away)
     return EXIT_OK
 
@@ -238,13 +235,16 @@ def _run_app(args: argparse.Namespace, plan: ListenPlan) -> int:
     return SockscopeApp(listen=form).run() or 0
 
 
-def _stop_on_sigterm() -> Any:
+def _stop_on_signals(events: queue.SimpleQueue[tuple[str, Any]]) -> dict[int, Any]:
+    """Ctrl-C and SIGTERM queue a stop, so the printer stops between two reports, never in
+    the middle of one; returns the handlers they replace."""
+
     def stop(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        events.put(("stop", None))  # SimpleQueue.put may be called from a signal handler
 
     if threading.current_thread() is not threading.main_thread():
-        return signal.getsignal(signal.SIGTERM)
-    return signal.signal(signal.SIGTERM, stop)
+        return {}
+    return {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
 
 
 class _Printer:
@@ -290,14 +290,20 @@ class _Printer:
         self._say(f"listening on {address.label} ({address.transport.value}); Ctrl-C stops", "bold")
         self._say(
             f"  up to {config.max_clients} clients at once · "
-            f"{human_bytes(config.capture_limit)} kept per client · reply: {plan.reply}",
+            f"{human_bytes(config.capture_limit)} kept per client each way · reply: {plan.reply}",
             "dim",
         )
         if address.transport is Transport.UDP:
             self._say(
                 f"  a client is its address; its conversation ends after "
-                f"{seconds(config.idle_timeout or UDP_IDLE)} without a datagram "
+                f"{seconds(config.idle)} without a datagram "
                 f"(try: nc -u {address.host} {address.port})",
+                "dim",
+            )
+        else:
+            self._say(
+                f"  a client with nothing sent either way for {seconds(config.idle)} is closed; "
+                "past the limit new clients wait",
                 "dim",
             )
         if address.ca_file:

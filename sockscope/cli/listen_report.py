@@ -50,22 +50,29 @@ def print_client(
     print_timeline(console, exchange)
 
     received = exchange.received
-    note = human_bytes(exchange.bytes_in)
-    if exchange.truncated:
-        note += f", {human_bytes(len(received))} kept (the capture limit)"
+    note = _kept_note(exchange.bytes_in, len(received))
     print_hex_view(console, "Received (hex)", received, limit, more=MORE_HINT)
     print_text_views(console, "Received", received, note, encoding, limit, more=MORE_HINT)
     _print_request(console, analysis)
-    if exchange.sent:
-        heading(console, "Replied (repr)", human_bytes(exchange.bytes_out))
+    if exchange.bytes_out:
+        sent = exchange.sent
+        heading(console, "Replied (repr)", _kept_note(exchange.bytes_out, len(sent)))
         view(
             console,
-            exchange.sent,
+            sent,
             limit,
             lambda data: [Text(x) for x in repr_lines(data)],
             MORE_HINT,
         )
     print_stopped(console, exchange)
+
+
+def _kept_note(total: int, kept: int) -> str:
+    """`1.0 MiB`, or `10.0 MiB, 64.0 KiB kept (the capture limit)` past the limit."""
+    note = human_bytes(total)
+    if kept < total:
+        note += f", {human_bytes(kept)} kept (the capture limit)"
+    return note
 
 
 def tls_summary(session: dict[str, object]) -> str:
@@ -83,14 +90,15 @@ def _print_request(console: Console, analysis: ClientAnalysis) -> None:
         state = "complete" if request.complete else "incomplete"
         heading(console, "HTTP request", f"{request.framing}, {state}")
         if request.method:
-            line = f"{request.method} {request.target} {request.version}"
-            console.print(Text("  ").append_text(safe(line, "bold")))
+            request_line = f"{request.method} {request.target} {request.version}"
+            console.print(Text("  ").append_text(safe(request_line, "bold")))
         print_headers(console, request.headers)
         if request.body:
             console.print(Text(f"  body: {human_bytes(len(request.body))}", style="dim"))
         print_problems(console, request.problems)
     elif analysis.commands:
-        heading(console, f"{analysis.protocol} commands", str(len(analysis.commands)))
+        name = "SMTP commands" if analysis.protocol == "smtp" else "Commands"
+        heading(console, name, str(len(analysis.commands)))
         for command in analysis.commands:
             if command.message:
                 line = Text(f"  (message text, {human_bytes(command.size)})", style="dim")

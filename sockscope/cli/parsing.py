@@ -199,8 +199,10 @@ def _listen_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             f"Reply templates: {templates}. A fixed reply is sent once the client's first "
-            "bytes arrive, then we close our side. Past --max-clients a new connection is "
-            "accepted and closed at once, with a note."
+            "bytes arrive, then we close our side. With --max-clients conversations open, new "
+            "connections wait in the backlog until one ends (over udp their datagrams are "
+            "dropped), with a note. --capture-limit holds for what clients send and for our "
+            "replies alike; the rest is counted."
         ),
     )
     p.add_argument("first", nargs="?", metavar="HOST", help="address to bind (default 127.0.0.1)")
@@ -210,11 +212,15 @@ def _listen_parser() -> argparse.ArgumentParser:
     reply.add_argument("--reply-template", metavar="NAME", help="answer with a reply template")
     reply.add_argument("--reply", metavar="TEXT", help="a fixed reply, with escapes such as \\r\\n")
     reply.add_argument("--reply-hex", metavar="HEX", help="a fixed reply as hex")
-    p.add_argument("--max-clients", default="16", metavar="N", help="open conversations (16)")
-    p.add_argument("--capture-limit", default="1M", metavar="N", help="bytes kept per client (1M)")
+    p.add_argument("--max-clients", default="100", metavar="N", help="open conversations (100)")
+    p.add_argument(
+        "--capture-limit", default="1M", metavar="N", help="bytes kept per client, each way (1M)"
+    )
     p.add_argument("--count", type=int, metavar="N", help="stop after N conversations")
     p.add_argument("--linger", default="2", metavar="S", help="after our last reply (2 s)")
-    p.add_argument("--idle", metavar="S", help="close a client silent for S seconds (udp: 5)")
+    p.add_argument(
+        "--idle", metavar="S", help="close a client when nothing moved for S seconds (30; udp: 5)"
+    )
     tls = p.add_argument_group("TLS (--transport tls)")
     tls.add_argument("--cert", metavar="PEM", help="certificate chain (default: made at start)")
     tls.add_argument("--key", metavar="PEM", help="private key, if not in the --cert file")

@@ -2,7 +2,7 @@
 
 UDP has no connection, so a conversation starts with the first datagram from an
 (address, port) and ends when that client has sent nothing for the idle time
-(`ListenConfig.idle_timeout`; UDP_IDLE when None), or `linger` after the responder (or
+(`ListenConfig.idle`: `idle_timeout`, or UDP_IDLE when None), or `linger` after the responder (or
 `ClientSession.close()`) said it is done replying. A later datagram from the same
 address starts a new conversation.
 
@@ -20,7 +20,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from sockscope.core.model import EventType, StopReason, Target, Transport
-from sockscope.core.responders import Answer, Responder
+from sockscope.core.responders import Answer
 from sockscope.core.sanitize import sanitize
 from sockscope.core.views import human_bytes
 from sockscope.engine.connection import DATAGRAM_SHOWN, TRUNC_FLAG, Recorder
@@ -66,17 +66,19 @@ class DatagramEndpoint:
         for _ in range(budget):
             try:
                 length, address = self.sock.recvfrom_into(view, len(view), TRUNC_FLAG)
+                arrived = time.monotonic()
             except _WOULD_BLOCK:
                 return
             except OSError as exc:
                 self.listener._note(f"receiving failed: {sanitize(exc.strerror or str(exc))}")
                 return
-            conversation = self.conversations.get(address) or self._admit(address)
+            conversation = self.conversations.get(address) or self._admit(address, arrived)
             if conversation is not None:
                 shown = min(length, DATAGRAM_SHOWN)
-                conversation.take(bytes(view[:shown]), length)
+                conversation.take(bytes(view[:shown]), length, arrived)
 
-    def _admit(self, address: Address) -> DatagramConversation | None:
+    def _admit(self, address: Address, arrived: float) -> DatagramConversation | None:
+        """A conversation for `address`, whose first datagram came at monotonic `arrived`."""
         listener = self.listener
         if self.draining:
             return None
@@ -86,10 +88,10 @@ class DatagramEndpoint:
             return None
         self.refused.discard(address)
         target = Target(address[0], address[1], Transport.UDP)
-        session, recorder, responder = listener._new_session(target, peer)
-        conversation = DatagramConversation(listener, session, recorder, responder, self, address)
+        session, recorder = listener._new_session(target, peer, arrived)
+        conversation = DatagramConversation(listener, session, recorder, self, address)
         self.conversations[address] = conversation
-        listener._welcome(conversation, {"peer": peer})
+        listener._welcome(conversation, {"peer": peer}, arrived)
         conversation.opened()
         return conversation if conversation.open else None
 
@@ -115,11 +117,10 @@ class DatagramConversation(Conversation):
         listener: Listener,
         session: ClientSession,
         recorder: Recorder,
-        responder: Responder | None,
         endpoint: DatagramEndpoint,
         address: Address,
     ) -> None:
-        super().__init__(listener, session, recorder, responder)
+        super().__init__(listener, session, recorder)
         self.endpoint = endpoint
         self.address = address
         self.datagrams = 0
@@ -129,10 +130,11 @@ class DatagramConversation(Conversation):
         if self.responder is not None:
             self.answer(self.responder.opening())
 
-    def take(self, data: bytes, length: int) -> None:
-        """One datagram of `length` bytes, of which `data` fitted in the buffer."""
+    def take(self, data: bytes, length: int, arrived: float) -> None:
+        """One datagram of `length` bytes, of which `data` fitted in the buffer, received
+        at the monotonic time `arrived`."""
         self.datagrams += 1
-        keep = self.count(len(data))
+        keep = self.count_received(len(data))
         detail: dict[str, Any] = {}
         if length > len(data):
             exact = bool(TRUNC_FLAG)  # else all we know is that the buffer was full
@@ -141,7 +143,7 @@ class DatagramConversation(Conversation):
             detail = {"note": note, "length": length if exact else None}
         elif not data:
             detail = {"note": "0-byte datagram"}
-        self.emit(EventType.RECV, data=data[:keep], size=len(data), detail=detail)
+        self.emit(EventType.RECV, data=data[:keep], size=len(data), detail=detail, at=arrived)
         if keep < len(data):
             self.past_limit()
         self._idle_reset()
@@ -167,7 +169,7 @@ class DatagramConversation(Conversation):
         except OSError as exc:  # EMSGSIZE above 65,507 bytes, mostly
             reason = sanitize(exc.strerror or str(exc))
         else:
-            self.emit(EventType.SEND, data=data, at=started)
+            self.record_sent(data, at=started)
             self._idle_reset()
             return
         message = f"reply datagram of {human_bytes(len(data))} not sent: {reason}"
@@ -178,19 +180,19 @@ class DatagramConversation(Conversation):
 
     def _idle_reset(self) -> None:
         if not self.closing:
-            idle = self.listener.config.idle_timeout
-            self.deadline = time.monotonic() + (UDP_IDLE if idle is None else idle)
+            self.deadline = time.monotonic() + self.listener.config.idle
 
     def timed_out(self) -> None:
         config = self.listener.config
         count = "1 datagram" if self.datagrams == 1 else f"{self.datagrams:,} datagrams"
-        kept = f", {human_bytes(self.kept)} kept" if self.kept < self.total else ""
-        so_far = f"{count}, {human_bytes(self.total)}{kept}"
+        received = self.received
+        kept = f", {human_bytes(received.kept)} kept" if received.kept < received.total else ""
+        so_far = f"{count}, {human_bytes(received.total)}{kept}"
         if self.closing:
             linger = seconds(config.linger)
             message = f"we ended the conversation {linger} after our last reply ({so_far})"
         else:
-            idle = seconds(UDP_IDLE if config.idle_timeout is None else config.idle_timeout)
+            idle = seconds(config.idle)
             message = f"idle: no datagram from the client for {idle} ({so_far})"
         self.finish(StopReason.IDLE, message)
 

@@ -7,20 +7,28 @@ recorded as an Exchange whose events are the usual ones seen from the server's s
 CONNECT (the client arrived; `peer`), TLS (`sni`, `alpn`), RECV (the client's bytes),
 SEND (our replies), SHUTDOWN (we finished sending), CLOSE, ERROR, INFO.
 
-UDP (see listen_udp.py): one conversation per client address, ended by its silence
-(`idle_timeout`, 5 s when None); every datagram is a RECV event of its own, every reply
+Every conversation ends after `idle_timeout` seconds in which nothing moved either way
+(STREAM_IDLE for TCP, TLS and Unix when None, UDP_IDLE for UDP), so silent clients cannot
+hold the client slots for ever.
+
+UDP (see listen_udp.py): one conversation per client address, ended by its silence;
+every datagram is a RECV event of its own, every reply
 (`send()`, a responder's answer) one datagram to that address. Only responders with
 `datagram` set (echo, fixed replies) may answer over UDP; `start()` refuses the others.
 
 The Exchange's `target` is the client as seen from here: its address and port (for Unix
 sockets, which rarely have a client address, the listening path and no port), with the
 transport, and for TLS `tls.server_name` = the client's SNI and `tls.alpn` = what we offer.
-`request` is every byte we sent (replies are the "request" of a listening conversation).
+`request` is every byte we sent and kept (replies are the "request" of a listening
+conversation).
 
-Limits: past `max_clients` open conversations a new connection is accepted and closed at
-once, with a note (the client sees the connection close; nothing waits unseen in the
-kernel backlog); over UDP a new address's datagrams are dropped, noted once. Past
-`capture_limit` bytes from one client the rest is counted, not kept.
+Limits: with `max_clients` conversations open the listener stops accepting until one
+ends, as `socat ... fork,max-children=N` does: new clients wait in the kernel's backlog
+and are served, in order, the moment a slot frees; a note says the limit was reached. A
+slot frees as soon as its client goes (EOF, reset), is idle too long, or we close it.
+Over UDP, where nothing can wait, a new address's datagrams are dropped, noted once.
+Past `capture_limit` bytes in either direction the rest is counted, not kept
+(listen_conversation.py), so one client costs at most twice the limit in recorded bytes.
 """
 
 from __future__ import annotations
@@ -58,7 +66,7 @@ from sockscope.engine.binding import ListenError, bind_inet, bind_unix, remove_u
 from sockscope.engine.connection import COALESCE_BYTES, COALESCE_SECONDS, POLL, Recorder
 from sockscope.engine.errors import seconds
 from sockscope.engine.listen_conversation import Conversation
-from sockscope.engine.listen_udp import DatagramEndpoint
+from sockscope.engine.listen_udp import UDP_IDLE, DatagramEndpoint
 from sockscope.engine.server_tls import Identity, client_facts, server_context, throwaway_identity
 
 __all__ = ["ClientSession", "ListenAddress", "ListenConfig", "ListenError", "Listener"]
@@ -69,6 +77,18 @@ OUT_LIMIT = 4 * 1024 * 1024  # unsent reply bytes at which we stop reading that 
 ACCEPTS_PER_TURN = 32
 _WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 _RESETS = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+# Seconds a TCP, TLS or Unix client may stay without a byte either way, unless told.
+STREAM_IDLE = 30.0
+# The limit of ncat's --max-conns: room for a load tool's 50 connections beside a few
+# that hang, while the bytes kept stay bounded (twice the capture limit per client).
+MAX_CLIENTS = 100
+# How often the "limit reached" note may repeat while clients come and go at the limit.
+LIMIT_NOTE_EVERY = 10.0
+
+
+def default_idle(transport: Transport) -> float:
+    """The idle timeout a conversation over `transport` gets when none is given."""
+    return UDP_IDLE if transport is Transport.UDP else STREAM_IDLE
 
 
 @dataclass(frozen=True)
@@ -76,15 +96,20 @@ class ListenConfig:
     host: str = "127.0.0.1"  # the address to bind, or the Unix socket path
     port: int | None = 0  # 0: the OS picks; None for Unix
     transport: Transport = Transport.TCP  # TCP, TLS, UDP or UNIX
-    max_clients: int = 16
-    capture_limit: int = 1024 * 1024  # bytes kept per client
+    max_clients: int = MAX_CLIENTS  # open conversations; more clients wait (TCP, TLS, Unix)
+    capture_limit: int = 1024 * 1024  # bytes kept per client and direction
     cert_file: str | None = None  # TLS: PEM chain (and key); None: made at start
     key_file: str | None = None
     alpn: tuple[str, ...] = ("http/1.1",)  # offered; we speak HTTP/1.1 whatever is chosen
     handshake_timeout: float = 10.0
     linger: float = 2.0  # after our last reply, how long the client may stay
-    # Close a client silent this long; None: never (UDP: listen_udp.UDP_IDLE, 5 s).
+    # Close a client with nothing moving either way this long; None: default_idle().
     idle_timeout: float | None = None
+
+    @property
+    def idle(self) -> float:
+        """The idle timeout in force: the one given, or the transport's default."""
+        return default_idle(self.transport) if self.idle_timeout is None else self.idle_timeout
 
 
 @dataclass(frozen=True)
@@ -149,7 +174,9 @@ class Listener:
         self.cancel = cancel if cancel is not None else threading.Event()
         self.address: ListenAddress | None = None
         self.sessions: list[ClientSession] = []  # every client so far, in arrival order
-        self.turned_away = 0  # connections closed at once because of max_clients
+        self.turned_away = 0  # UDP client addresses dropped because of max_clients
+        self._accepting = False  # the listening stream socket is in the selector
+        self._limit_noted_at: float | None = None
         self._responder = responder
         self._on_client = on_client
         self._on_event = on_event
@@ -198,7 +225,7 @@ class Listener:
             self._datagrams = DatagramEndpoint(self, self._server)
             self._selector.register(self._server, selectors.EVENT_READ, self._datagrams.ready)
         else:
-            self._selector.register(self._server, selectors.EVENT_READ, self._accept)
+            self._resume_accepting()
         self._selector.register(self._wake_r, selectors.EVENT_READ, self._drain_wakeups)
         self._wake_r.setblocking(False)
         if note:
@@ -208,7 +235,8 @@ class Listener:
         return self.address
 
     def _check_datagram_responder(self) -> None:
-        refusal = datagram_refusal(self._responder()) if self._responder is not None else None
+        responder = self._responder() if self._responder is not None else None
+        refusal = datagram_refusal(responder) if responder is not None else None
         if refusal is not None:
             raise ListenError("--reply-template", refusal)
 
@@ -332,6 +360,10 @@ class Listener:
     def _accept(self, _mask: int) -> None:
         assert self._server is not None
         for _ in range(ACCEPTS_PER_TURN):
+            if len(self._clients) >= self.config.max_clients:
+                self._pause_accepting()
+                return
+            started = time.monotonic()
             try:
                 sock, sockaddr = self._server.accept()
             except _WOULD_BLOCK:
@@ -339,17 +371,34 @@ class Listener:
             except OSError as exc:  # EMFILE and friends: say so, keep serving the others
                 self._note(f"accept failed: {sanitize(exc.strerror or str(exc))}")
                 return
-            peer, facts = self._peer(sock, sockaddr)
-            if len(self._clients) >= self.config.max_clients:
-                sock.close()
-                self.turned_away += 1
-                self._note(
-                    f"turned away {peer}: {self.config.max_clients} clients are connected "
-                    "(the max-clients limit); it was accepted and closed at once",
-                    peer=peer,
-                )
-                continue
-            self._admit(sock, sockaddr, peer, facts)
+            accepted = time.monotonic()
+            self._admit(sock, sockaddr, started, accepted)
+
+    def _pause_accepting(self) -> None:
+        """At the client limit: leave new connections in the kernel's backlog."""
+        if not self._accepting:
+            return
+        assert self._server is not None
+        self._selector.unregister(self._server)
+        self._accepting = False
+        now = time.monotonic()
+        if self._limit_noted_at is None or now - self._limit_noted_at >= LIMIT_NOTE_EVERY:
+            self._limit_noted_at = now
+            self._note(
+                f"the max-clients limit of {self.config.max_clients} is reached: "
+                "new clients wait in the backlog until one ends"
+            )
+
+    def _resume_accepting(self) -> None:
+        if self._accepting or self._server is None or self.cancel.is_set():
+            return
+        self._selector.register(self._server, selectors.EVENT_READ, self._accept)
+        self._accepting = True
+
+    def _ended(self) -> None:
+        """A conversation ended: its slot is free for whoever waits in the backlog."""
+        if self._datagrams is None and len(self._clients) < self.config.max_clients:
+            self._resume_accepting()
 
     def _peer(self, sock: socket.socket, sockaddr: Any) -> tuple[str, dict[str, Any]]:
         if sock.family != socket.AF_UNIX:
@@ -366,8 +415,10 @@ class Listener:
         label = f"pid {facts['pid']} (uid {facts['uid']})" if facts else "a local client"
         return label, {"peer": label, **facts}
 
-    def _admit(self, sock: socket.socket, sockaddr: Any, peer: str, facts: dict[str, Any]) -> None:
+    def _admit(self, sock: socket.socket, sockaddr: Any, started: float, accepted: float) -> None:
+        """A new stream client, accept()ed between the monotonic times `started`, `accepted`."""
         config = self.config
+        peer, facts = self._peer(sock, sockaddr)
         if sock.family == socket.AF_UNIX:
             target = Target(config.host, None, Transport.UNIX)
         else:
@@ -379,9 +430,9 @@ class Listener:
                 if config.transport is Transport.TLS
                 else TlsOptions(),
             )
-        session, recorder, responder = self._new_session(target, peer)
-        client = _Client(self, session, sock, recorder, responder)
-        self._welcome(client, facts)
+        session, recorder = self._new_session(target, peer, started)
+        client = _Client(self, session, sock, recorder)
+        self._welcome(client, facts, accepted)
         sock.setblocking(False)
         if self._context is not None:
             try:
@@ -398,40 +449,43 @@ class Listener:
         client.opened()
 
     def _new_session(
-        self, target: Target, peer: str
-    ) -> tuple[ClientSession, Recorder, Responder | None]:
-        """A numbered session for a new client, its recorder, and a fresh responder."""
+        self, target: Target, peer: str, started: float
+    ) -> tuple[ClientSession, Recorder]:
+        """A numbered session for a new client, and its recorder (times counted from the
+        monotonic `started`)."""
         config = self.config
         policy = ReadPolicy(
             connect_timeout=config.handshake_timeout,
-            idle_timeout=config.idle_timeout,
+            idle_timeout=config.idle,
             deadline=None,
             first_datagram=False,
             capture_limit=config.capture_limit,
             overflow=Overflow.COUNT,
         )
         recorder = Recorder()
+        recorder.t0 = started
         exchange = Exchange(target, b"", policy, recorder.events, started_at=time.time())
         session = ClientSession(self, next(self._numbers), peer, exchange)
         if self._on_event is not None:
             recorder.on_event = functools.partial(self._on_event, session)
         self.sessions.append(session)
-        responder = None
-        if self._responder is not None:
-            try:
-                responder = self._responder()
-            except Exception as exc:  # a broken reply must not stop the listener accepting
-                recorder.info(f"no reply for this client: making the reply failed ({exc!r:.80})")
-        return session, recorder, responder
+        return session, recorder
 
-    def _welcome(self, client: Conversation, facts: dict[str, Any]) -> None:
-        """Count `client` in, tell `on_client`, and record its CONNECT event."""
+    def _welcome(self, client: Conversation, facts: dict[str, Any], at: float) -> None:
+        """Count `client` in, tell `on_client`, record its CONNECT event, which happened
+        at the monotonic time `at`, and give it a fresh responder."""
         self._clients[client.session] = client
         if self._on_client is not None:
             with contextlib.suppress(Exception):
                 self._on_client(client.session)
         assert self.address is not None
-        client.emit(EventType.CONNECT, detail={**facts, "listener": self.address.label})
+        client.emit(EventType.CONNECT, detail={**facts, "listener": self.address.label}, at=at)
+        if self._responder is not None:
+            try:
+                client.responder = self._responder()
+            except Exception as exc:  # a broken reply must not stop the listener accepting
+                message = f"no reply for this client: making the reply failed ({exc!r:.80})"
+                client.emit(EventType.INFO, detail={"message": message})
 
 
 class _Client(Conversation):
@@ -443,9 +497,8 @@ class _Client(Conversation):
         session: ClientSession,
         sock: socket.socket,
         recorder: Recorder,
-        responder: Responder | None,
     ) -> None:
-        super().__init__(listener, session, recorder, responder)
+        super().__init__(listener, session, recorder)
         self.sock = sock
         self.handshaking = listener._context is not None
         self.out = bytearray()
@@ -491,6 +544,7 @@ class _Client(Conversation):
         assert isinstance(sock, ssl.SSLSocket)
         try:
             sock.do_handshake()
+            done = time.monotonic()
         except ssl.SSLWantReadError:
             self.listener._selector.modify(sock, selectors.EVENT_READ, self.ready)
             return
@@ -502,7 +556,7 @@ class _Client(Conversation):
             return
         self.handshaking = False
         sni = self.listener._sni.pop(id(sock), None)
-        self.emit(EventType.TLS, detail=client_facts(sock, sni))
+        self.emit(EventType.TLS, detail=client_facts(sock, sni), at=done)
         exchange = self.session.exchange
         exchange.target = replace(
             exchange.target, tls=replace(exchange.target.tls, server_name=sni)
@@ -556,7 +610,8 @@ class _Client(Conversation):
 
     def _record_sent(self, sent: int, calls: int, started: float) -> None:
         if sent:
-            self.emit(EventType.SEND, data=bytes(self.out[:sent]), calls=calls, at=started)
+            with memoryview(self.out) as view:
+                self.record_sent(view[:sent], calls=calls, at=started)
             del self.out[:sent]
             self._idle_reset()
 
@@ -622,7 +677,7 @@ class _Client(Conversation):
         if self.pending_calls and now - self.pending_since >= COALESCE_SECONDS:
             self.flush()
         n = len(data)
-        keep = self.count(n)
+        keep = self.count_received(n)
         if not self.pending_calls:
             self.pending_since = now
         if keep:
@@ -630,7 +685,7 @@ class _Client(Conversation):
             self.pending_kept += keep
         self.pending_size += n
         self.pending_calls += 1
-        if keep < n and not self.overflowed:
+        if keep < n:
             self.past_limit()
         elif self.pending_kept >= COALESCE_BYTES:
             self.flush()
@@ -651,16 +706,15 @@ class _Client(Conversation):
         self._maybe_close()
 
     def _client_closed_message(self) -> str:
-        if self.total == 0:
+        if self.received.total == 0:
             return "the client closed the connection without sending anything"
         return f"the client finished sending (EOF){self.after()}"
 
     # ---- clocks ------------------------------------------------------------------------
 
     def _idle_reset(self) -> None:
-        idle = self.listener.config.idle_timeout
         if not self.handshaking and not self.closing:
-            self.deadline = None if idle is None else time.monotonic() + idle
+            self.deadline = time.monotonic() + self.listener.config.idle
 
     def timed_out(self) -> None:
         config = self.listener.config
@@ -682,8 +736,11 @@ class _Client(Conversation):
                 f"our last reply{self.after()}",
             )
         else:
-            idle = seconds(config.idle_timeout or 0.0)
-            self.finish(StopReason.IDLE, f"idle: the client sent nothing for {idle}{self.after()}")
+            idle = seconds(config.idle)
+            self.finish(
+                StopReason.IDLE,
+                f"idle: nothing sent either way for {idle} (the idle timeout){self.after()}",
+            )
 
     # ---- endings -----------------------------------------------------------------------
 

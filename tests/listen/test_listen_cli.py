@@ -19,7 +19,8 @@ def test_json_first_line_then_one_object_per_client_with_the_parsed_request(list
     running = listen_cli("0", "--reply-template", "http-ok")
     listening = running.listening
     assert listening["host"] == "127.0.0.1" and listening["transport"] == "tcp"
-    assert listening["max_clients"] == 16 and listening["capture_limit"] == 1024 * 1024
+    assert listening["max_clients"] == 100 and listening["capture_limit"] == 1024 * 1024
+    assert listening["idle"] == 30.0
     port = listening["port"]
     page = subprocess.run(
         ["curl", "-sS", "--max-time", "10", f"http://127.0.0.1:{port}/cli"],
@@ -42,17 +43,21 @@ def test_json_first_line_then_one_object_per_client_with_the_parsed_request(list
     assert running.proc.wait(WAIT) == 0
 
 
-def test_the_client_limit_is_reported_as_a_note(listen_cli) -> None:
-    running = listen_cli("0", "--max-clients", "1")
+def test_reaching_the_client_limit_is_a_note_and_the_next_client_waits(listen_cli) -> None:
+    running = listen_cli("0", "--max-clients", "1", "--reply-template", "echo")
     port = running.listening["port"]
     assert running.listening["max_clients"] == 1
     with socket.create_connection(("127.0.0.1", port)) as holder:
-        holder.sendall(b"x")  # once the second one is turned away, it is surely admitted
-        with socket.create_connection(("127.0.0.1", port)) as extra:
-            extra.settimeout(WAIT)
-            assert extra.recv(1) == b""
-        note = running.next_json()["note"]
-        assert "turned away" in note["message"] and note["peer"].startswith("127.0.0.1:")
+        holder.settimeout(WAIT)
+        holder.sendall(b"x")
+        assert holder.recv(1) == b"x"  # admitted
+        with socket.create_connection(("127.0.0.1", port)) as waiting:
+            waiting.settimeout(WAIT)
+            waiting.sendall(b"waited")
+            note = running.next_json()["note"]
+            assert "max-clients limit" in note["message"] and "wait" in note["message"]
+            holder.close()
+            assert waiting.recv(100) == b"waited"  # served once the slot freed
 
 
 def test_smtp_greeting_dialogue_is_shown_as_commands(listen_cli) -> None:
@@ -177,14 +182,19 @@ def test_udp_json_one_object_per_client_address_after_its_silence(listen_cli) ->
     assert base64.b64decode(out["received_b64"]) == b"ping\r\n"
 
 
-def test_udp_defaults_to_five_seconds_of_silence_per_client() -> None:
+def test_idle_clients_are_closed_after_30_seconds_or_5_over_udp_unless_told() -> None:
     from sockscope.cli.listen import plan_listen
     from sockscope.cli.parsing import build_parser
 
     plan = plan_listen(build_parser("listen").parse_args(["0", "-t", "udp"]))
     assert plan.config.idle_timeout == 5.0
-    tcp = plan_listen(build_parser("listen").parse_args(["0"]))
-    assert tcp.config.idle_timeout is None
+    for transport in ("tcp", "tls", "unix"):
+        path_or_port = "/tmp/s.sock" if transport == "unix" else "0"
+        stream = plan_listen(build_parser("listen").parse_args([path_or_port, "-t", transport]))
+        assert stream.config.idle_timeout == 30.0
+    told = plan_listen(build_parser("listen").parse_args(["0", "--idle", "2.5"]))
+    assert told.config.idle_timeout == 2.5
+    assert "(30; udp: 5)" in " ".join(build_parser("listen").format_help().split())
 
 
 def test_a_long_view_names_the_options_listen_has() -> None:
@@ -213,3 +223,27 @@ def test_a_long_view_names_the_options_listen_has() -> None:
     assert proc.returncode == 0, err
     assert "more (--full shows all, --json has every byte kept)" in out
     assert "-o FILE" not in out
+
+
+def test_command_lines_over_unix_have_one_commands_heading(tmp_path_factory) -> None:
+    path = str(tmp_path_factory.mktemp("u") / "s.sock")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sockscope", "listen", "-t", "unix", path, "--count", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("listening on ")
+        with socket.socket(socket.AF_UNIX) as client:
+            client.connect(path)
+            client.sendall(b"hello there\r\nquit\r\n")
+        out, err = proc.communicate(timeout=WAIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    headings = [line for line in out.splitlines() if "ommands" in line]
+    assert headings == ["Commands  2"]

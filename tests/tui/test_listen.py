@@ -83,7 +83,7 @@ async def test_an_http_get_shows_its_request_line_and_gets_the_http_ok_page() ->
         assert screen.address is not None
         port = screen.address.port
         assert port and f"listening on 127.0.0.1:{port} (tcp)" in message(screen)
-        assert "0 of 16 clients · 1.0 MiB kept per client" in message(screen)
+        assert "0 of 100 clients · 1.0 MiB kept per client" in message(screen)
 
         def get() -> tuple[int, bytes]:
             url = f"http://127.0.0.1:{port}/hello?x=1"
@@ -166,16 +166,16 @@ async def test_two_clients_are_two_entries_each_with_its_own_bytes() -> None:
             )
             labels = client_labels(screen)
             assert labels[0].startswith("#1 127.0.0.1:") and labels[1].startswith("#2 127.0.0.1:")
-            assert "2 of 16 clients" in message(screen)
+            assert "2 of 100 clients" in message(screen)
             assert "from the first" in screen_text(screen, "client-bytes-view")
             screen.query_one("#clients").focus()
             await pilot.press("down")
             assert "from the second" in screen_text(screen, "client-bytes-view")
-        await until(screen, lambda: "0 of 16 clients" in message(screen))
+        await until(screen, lambda: "0 of 100 clients" in message(screen))
 
 
 @pilot_test
-async def test_the_client_limit_is_shown_and_a_client_past_it_is_turned_away() -> None:
+async def test_the_client_limit_is_shown_and_a_client_past_it_waits_for_a_slot() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_listen(pilot, ListenForm(max_clients="1", capture_limit="4"))
@@ -186,10 +186,11 @@ async def test_the_client_limit_is_shown_and_a_client_past_it_is_turned_away() -
             await until(
                 screen, lambda: "kept 4 bytes of 10 bytes" in "".join(client_labels(screen))
             )
-            with await asyncio.to_thread(connect, screen) as extra:
-                assert await asyncio.to_thread(recv_all, extra) == b""
-            await until(screen, lambda: "1 turned away" in message(screen))
-            assert len(screen.clients) == 1
+            with await asyncio.to_thread(connect, screen):
+                await until(screen, lambda: "max-clients limit of 1 is reached" in message(screen))
+                assert len(screen.clients) == 1
+                kept.close()
+                await until(screen, lambda: len(screen.clients) == 2)
         await until(screen, lambda: "0 of 1 clients" in message(screen))
 
 
@@ -302,7 +303,7 @@ async def test_stop_ends_open_clients_and_leaving_releases_the_port() -> None:
         port = screen.address.port
         with await asyncio.to_thread(connect, screen) as client:
             client.sendall(b"still here")
-            await until(screen, lambda: "1 of 16 clients" in message(screen))
+            await until(screen, lambda: "1 of 100 clients" in message(screen))
             await pilot.press("ctrl+l")
             await until(screen, lambda: "cancelled" in "".join(client_labels(screen)))
             assert "not listening" in message(screen)

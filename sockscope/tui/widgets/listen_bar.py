@@ -29,7 +29,7 @@ from sockscope.core.payload import PayloadError, parse_text
 from sockscope.core.responders import REPLY_TEMPLATES, Responder, plan_reply
 from sockscope.core.sanitize import sanitize
 from sockscope.engine.listen_udp import UDP_IDLE
-from sockscope.engine.listener import ListenConfig
+from sockscope.engine.listener import MAX_CLIENTS, ListenConfig
 from sockscope.tui.content import ERROR_STYLE, safe
 from sockscope.tui.widgets.target_bar import FieldCheck
 
@@ -54,7 +54,7 @@ class ListenForm:
     transport: Transport = Transport.TCP
     reply: str = NONE  # NONE, FIXED, HAND or a reply template's name
     reply_text: str = ""  # FIXED: payload syntax
-    max_clients: str = "16"
+    max_clients: str = str(MAX_CLIENTS)
     capture_limit: str = "1M"
     cert: str = ""
     key: str = ""
@@ -181,7 +181,7 @@ class ListenBar(Vertical):
             yield Button("Start", id="listen-start", variant="primary", compact=True)
         with Horizontal(id="listen-limits"):
             yield Label("max clients", classes="field-label")
-            yield self._input("max", form.max_clients, "16", max_clients)
+            yield self._input("max", form.max_clients, str(MAX_CLIENTS), max_clients)
             yield Label("keep", classes="field-label")
             yield self._input(
                 "keep", form.capture_limit, "1M", lambda t: parse_size(t, "keep per client")
