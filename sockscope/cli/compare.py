@@ -54,7 +54,7 @@ def print_comparison(
                 safe(header.right or "")
             )
         else:
-            line.append_text(safe(header.left if header.right is None else header.right))
+            line.append_text(safe((header.left if header.right is None else header.right) or ""))
         console.print(line)
 
 
@@ -66,3 +66,5 @@ def _print_bytes(console: Console, name: str, diff: BytesDiff, show_all: bool) -
         if show_all or line.change is not Change.SAME:
             # repr lines are ASCII by construction: nothing to sanitise.
             console.print(Text(f"  {MARKS[line.change]} {line.text}", style=STYLES[line.change]))
+    for note in diff.notes:
+        console.print(Text(f"  ... {note}", style="dim"))

@@ -1,24 +1,31 @@
 """Two exchanges side by side: which bytes and which headers differ.
 
-The byte views are compared as `repr` lines (one per received line), so a difference
-shows where it is in the same form the Received pane uses. Headers are matched by
-name and occurrence, so a repeated header (Set-Cookie) compares with its counterpart.
+The byte views are compared as `repr` lines (one per received line, lines longer than 256
+bytes cut in rows), so a difference shows where it is in the same form the Received pane
+uses. Headers are matched by name and occurrence, so a repeated header (Set-Cookie)
+compares with its counterpart.
+
+Both bounds below are named wherever a comparison hits them (`notes`), so a reader knows
+what was not compared or how.
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sockscope.core.analysis import analyse
+from sockscope.core.diff import common_lines
 from sockscope.core.http import HttpResponse
 from sockscope.core.model import Exchange
-from sockscope.core.views import repr_lines
+from sockscope.core.views import line_spans, repr_line
 
-# SequenceMatcher is quadratic in the worst case: past this many lines per side the rest
-# is summarised, not matched line by line.
-MAX_LINES = 5000
+# Lines listed per side: past them the rest is counted, not compared, so neither the app
+# nor the terminal gets an unbounded list.
+MAX_LINES = 10_000
+# Steps of the line alignment (core.diff, about D²/2 for D differing lines, ~0.4 s):
+# past them lines are paired position by position, which costs one step per line.
+MAX_STEPS = 2_000_000
 
 
 class Change(StrEnum):
@@ -46,11 +53,29 @@ class HeaderDiff:
 class BytesDiff:
     lines: list[LineDiff]
     identical: bool
-    cut: int  # lines per side left out beyond MAX_LINES (0 when everything was compared)
+    total: int  # lines of the longer side, compared or not
+    differing: int = 0  # lines that differ: a changed line counts once, not as - and +
+    positional: bool = False  # paired position by position: aligning took over MAX_STEPS
 
     @property
-    def differing(self) -> int:
-        return sum(1 for line in self.lines if line.change is not Change.SAME)
+    def cut(self) -> int:
+        """Lines of the longer side past MAX_LINES: counted, not compared."""
+        return max(self.total - MAX_LINES, 0)
+
+    @property
+    def notes(self) -> list[str]:
+        """What a bound changed about this comparison, in words (none: nothing)."""
+        out = []
+        if self.positional:
+            out.append(
+                f"lines paired position by position: aligning them would take more than "
+                f"{MAX_STEPS:,} steps"
+            )
+        if self.cut:
+            out.append(
+                f"{self.cut:,} more lines not compared (the first {MAX_LINES:,} of each side are)"
+            )
+        return out
 
 
 @dataclass(frozen=True)
@@ -63,7 +88,7 @@ class Comparison:
     @property
     def summary(self) -> str:
         """`sent: identical · received: 3 lines differ · headers: 1 changed, 2 added`."""
-        parts = [f"sent: {_bytes_summary(self.sent)}", f"received: {_bytes_summary(self.received)}"]
+        parts = [f"sent: {bytes_summary(self.sent)}", f"received: {bytes_summary(self.received)}"]
         if self.status is not None and self.status[0] != self.status[1]:
             parts.append("status differs")
         counts = {c: sum(1 for h in self.headers if h.change is c) for c in Change}
@@ -91,20 +116,31 @@ def compare(left: Exchange, right: Exchange) -> Comparison:
 
 
 def compare_bytes(left: bytes, right: bytes) -> BytesDiff:
+    left_spans, right_spans = line_spans(left), line_spans(right)
+    total = max(len(left_spans), len(right_spans))
+    a = [left[start:end] for start, end in left_spans[:MAX_LINES]]
+    b = [right[start:end] for start, end in right_spans[:MAX_LINES]]
     if left == right:
-        return BytesDiff([LineDiff(Change.SAME, line) for line in repr_lines(left)], True, 0)
-    a, b = repr_lines(left), repr_lines(right)
-    cut = max(len(a), len(b)) - MAX_LINES
-    a, b = a[:MAX_LINES], b[:MAX_LINES]
+        return BytesDiff([LineDiff(Change.SAME, repr_line(line)) for line in a], True, total)
+    ids: dict[bytes, int] = {}
+    a_ids = [ids.setdefault(line, len(ids)) for line in a]
+    b_ids = [ids.setdefault(line, len(ids)) for line in b]
+    kept = common_lines(a_ids, b_ids, MAX_STEPS)
+    positional = kept is None
+    if kept is None:
+        kept = [(i, i) for i in range(min(len(a), len(b))) if a_ids[i] == b_ids[i]]
     lines: list[LineDiff] = []
-    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            lines.extend(LineDiff(Change.SAME, line) for line in a[i1:i2])
-            continue
-        lines.extend(LineDiff(Change.REMOVED, line) for line in a[i1:i2])
-        lines.extend(LineDiff(Change.ADDED, line) for line in b[j1:j2])
-    return BytesDiff(lines, False, max(cut, 0))
+    differing = 0
+    i = j = 0
+    for next_i, next_j in [*kept, (len(a), len(b))]:
+        # Between two kept lines: what only the left has, then what only the right has.
+        lines.extend(LineDiff(Change.REMOVED, repr_line(line)) for line in a[i:next_i])
+        lines.extend(LineDiff(Change.ADDED, repr_line(line)) for line in b[j:next_j])
+        differing += max(next_i - i, next_j - j)
+        if next_i < len(a):
+            lines.append(LineDiff(Change.SAME, repr_line(a[next_i])))
+        i, j = next_i + 1, next_j + 1
+    return BytesDiff(lines, False, total, differing, positional)
 
 
 def compare_headers(left: list[tuple[str, str]], right: list[tuple[str, str]]) -> list[HeaderDiff]:
@@ -140,8 +176,11 @@ def _status_line(response: HttpResponse | None) -> str:
     return f"{response.version} {status} {response.reason}".strip()
 
 
-def _bytes_summary(diff: BytesDiff) -> str:
+def bytes_summary(diff: BytesDiff) -> str:
+    """`identical`, `1 line differs`, `12 lines differ (position by position)`..."""
     if diff.identical:
         return "identical"
-    text = f"{diff.differing} lines differ"
-    return text + f" (first {MAX_LINES:,} lines compared)" if diff.cut else text
+    text = "1 line differs" if diff.differing == 1 else f"{diff.differing:,} lines differ"
+    how = ["position by position"] if diff.positional else []
+    how += [f"first {MAX_LINES:,} lines compared"] if diff.cut else []
+    return f"{text} ({'; '.join(how)})" if how else text
