@@ -18,7 +18,7 @@ from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.status import State, StatusLine
 from sockscope.tui.widgets.timeline import Timeline
 
-from .helpers import make_app, pilot_test, view_text
+from .helpers import make_app, pilot_test, until, view_text
 
 SIZE = (120, 36)
 
@@ -116,6 +116,8 @@ async def test_compare_with_marks_an_entry_and_shows_the_changed_header_and_body
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, CompareScreen)
+        screen = app.screen
+        await until(pilot, lambda: screen.comparison is not None, "the comparison")
         assert history.marked is None
         lines = app.screen.query_one("#compare-view", LineView).lines
         rows = [lines.line(y).plain for y in range(len(lines))]

@@ -26,7 +26,7 @@ from .exchanges import (
     http_exchange,
     tls_session_detail,
 )
-from .helpers import make_app, pilot_test, view_text
+from .helpers import make_app, pilot_test, until, view_text
 
 # Big enough that every pane, the timeline, the history and the status line are drawn.
 SIZE = (200, 60)
@@ -185,6 +185,8 @@ async def test_compare_rows_quoting_a_server_are_shown_as_text(name: str) -> Non
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, CompareScreen)
+        await until(pilot, lambda: screen.comparison is not None, "the comparison")
+        await pilot.pause()
         # Header names and values only one side has, and a changed status line.
         changes = {diff.change for diff in screen.comparison.headers}
         assert {Change.ADDED, Change.REMOVED} <= changes

@@ -17,7 +17,7 @@ from .exchanges import (
     smtp_session_exchange,
     tls_exchange,
 )
-from .helpers import make_app
+from .helpers import make_app, until
 
 WIDE = (120, 36)
 NARROW = (80, 24)
@@ -94,6 +94,8 @@ def test_compare_screen_marks_changed_headers_and_bytes(snap_compare) -> None:
         await pilot.press("enter", "f4")
         history.highlighted = 1
         await pilot.press("enter")
+        screen = pilot.app.screen
+        await until(pilot, lambda: screen.comparison is not None, "the comparison")
         await pilot.pause()
 
     app = make_app(exchanges=[http_bytes_exchange(5), http_bytes_exchange(6)])

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
-from sockscope.core.compare import BytesDiff, Change, Comparison, HeaderDiff, compare
+from sockscope.core.compare import (
+    BytesDiff,
+    Change,
+    Comparison,
+    HeaderDiff,
+    bytes_summary,
+    compare,
+)
 from sockscope.core.model import Exchange
 from sockscope.tui.content import (
     DIM_STYLE,
@@ -65,13 +74,12 @@ def header_row(diff: HeaderDiff) -> Content:
 
 def bytes_rows(title: str, diff: BytesDiff) -> list[Content]:
     if diff.identical:
-        return [_section(title, f"  identical ({len(diff.lines):,} lines)")]
-    rows = [_section(title, f"  {diff.differing:,} lines differ")]
+        return [_section(title, f"  identical ({diff.total:,} lines)")]
+    rows = [_section(title, f"  {bytes_summary(diff)}")]
     for line in diff.lines:
         style = _STYLE[line.change]
         rows.append(_marked(line.change, safe(line.text, style, _LIMIT, True)))
-    if diff.cut:
-        rows.append(plain(f"  … {diff.cut:,} more lines per side not compared", DIM_STYLE))
+    rows += [plain(f"  … {note}", DIM_STYLE) for note in diff.notes]
     return rows
 
 
@@ -100,6 +108,10 @@ def compare_rows(comparison: Comparison) -> list[Content]:
 
 
 class CompareScreen(ModalScreen[None]):
+    """The comparison is worked out in a thread (its cost is bounded, but a second or two
+    of two large replies must not freeze the app): "comparing…" shows meanwhile, and
+    escape closes the screen at once; a result that comes after is dropped."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss", "Close", id="compare.close"),
     ]
@@ -108,30 +120,46 @@ class CompareScreen(ModalScreen[None]):
         super().__init__(id="compare")
         self._left = left
         self._right = right
-        self.comparison = compare(left[1], right[1])
+        self.comparison: Comparison | None = None  # None while comparing
 
     def compose(self) -> ComposeResult:
-        (left_number, left), (right_number, right) = self._left, self._right
         with Vertical(id="compare-body") as body:
-            body.border_title = f"compare #{left_number} with #{right_number}"
+            body.border_title = f"compare #{self._left[0]} with #{self._right[0]}"
             body.border_subtitle = "- only in the first · + only in the second · escape closes"
-            yield Static(
-                Content("\n").join(
-                    [
-                        Content.assemble(
-                            plain("- ", f"bold {ERROR_STYLE}"), history_label(left_number, left)
-                        ),
-                        Content.assemble(
-                            plain("+ ", f"bold {OK_STYLE}"), history_label(right_number, right)
-                        ),
-                        safe(self.comparison.summary, "bold", _LIMIT, True),
-                    ]
-                ),
-                id="compare-summary",
-            )
+            yield Static(self._summary(plain("comparing…", DIM_STYLE)), id="compare-summary")
             yield LineView(id="compare-view")
 
+    def _summary(self, last_line: Content) -> Content:
+        """The two entries compared (their labels quote transcript fields: sanitised by
+        history_label), then `last_line`."""
+        (left_number, left), (right_number, right) = self._left, self._right
+        return Content("\n").join(
+            [
+                Content.assemble(
+                    plain("- ", f"bold {ERROR_STYLE}"), history_label(left_number, left)
+                ),
+                Content.assemble(
+                    plain("+ ", f"bold {OK_STYLE}"), history_label(right_number, right)
+                ),
+                last_line,
+            ]
+        )
+
     def on_mount(self) -> None:
-        view = self.query_one(LineView)
-        view.show(ContentLines(compare_rows(self.comparison)))
-        view.focus()
+        self.query_one(LineView).focus()
+        self._compare()
+
+    @work(thread=True, exclusive=True)
+    def _compare(self) -> None:
+        comparison = compare(self._left[1], self._right[1])
+        rows = compare_rows(comparison)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, comparison, rows)
+
+    def _show(self, comparison: Comparison, rows: list[Content]) -> None:
+        if not self.is_attached:  # closed while the result was on its way
+            return
+        self.comparison = comparison
+        summary = safe(comparison.summary, "bold", _LIMIT, True)
+        self.query_one("#compare-summary", Static).update(self._summary(summary))
+        self.query_one(LineView).show(ContentLines(rows))
