@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
 from clirun import CliResult
+from hypothesis import settings
+
+# Property tests draw the same examples on every run unless asked otherwise, so a run
+# never fails by chance; a failure prints the blob that replays it. `dev` draws fresh
+# examples each run, `deep` many more of them for a deliberate hunt for new failures.
+settings.register_profile("ci", derandomize=True, print_blob=True, max_examples=100, deadline=None)
+settings.register_profile("dev", print_blob=True, max_examples=100, deadline=None)
+settings.register_profile("deep", print_blob=True, max_examples=2_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

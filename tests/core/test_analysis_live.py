@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import http_fixtures as fx
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sockscope.core.analysis import LiveAnalysis, analyse
@@ -56,7 +56,6 @@ def _exchange(request: bytes, received: bytes, kept: int, stop: StopReason | Non
     return Exchange(Target("example.com", 80), request, events=events, stop=stop)
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     data=st.sampled_from(FIXTURES),
     request=st.sampled_from(REQUESTS),
@@ -81,7 +80,6 @@ def test_growing_reply_analysed_live_matches_analyse_at_every_step(
         assert live.update(exchange) == analyse(exchange, parser)
 
 
-@settings(max_examples=100, deadline=None)
 @example(  # the chunk's data arrives first, then the two bytes where its CRLF should be
     first=fx.CHUNK_MISSING_CRLF,
     second=fx.CHUNK_MISSING_CRLF,

@@ -505,7 +505,6 @@ def h11_view(data: bytes):
     return response.status_code, response.reason.decode("latin-1"), headers, body, trailers
 
 
-@settings(max_examples=200, deadline=None)
 @given(well_formed())
 def test_well_formed_responses_agree_with_h11(case):
     data, status, reason, headers, body, trailers = case
@@ -532,7 +531,6 @@ def check_invariants(data: bytes, response: HttpResponse | None) -> None:
         assert len(found.message) < 250
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=400), st.sampled_from([b"", b"HTTP/1.1 ", b"HTTP/1.1 200 OK\r\n"]))
 def test_any_bytes_never_raise(tail, prefix):
     data = prefix + tail
@@ -560,7 +558,7 @@ def mutated(draw):
     return bytes(data)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_responses_never_raise(data):
     for eof in (True, False):
@@ -575,7 +573,7 @@ RESPONSES = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(RESPONSES, st.lists(st.integers(0, 10_000), max_size=8), st.booleans())
 def test_any_split_gives_the_same_result_as_the_whole(data, cuts, eof):
     parser = HttpResponseParser()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sockscope.core.payload import (
@@ -103,7 +103,6 @@ def test_a_payload_error_is_a_value_error() -> None:
     assert issubclass(PayloadError, ValueError)
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.text())
 def test_any_text_either_parses_or_raises_a_payload_error(text: str) -> None:
     try:
@@ -112,7 +111,6 @@ def test_any_text_either_parses_or_raises_a_payload_error(text: str) -> None:
         assert 1 <= error.column <= len(text)
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from("\\xrnt0aF1g\n")))
 def test_escape_heavy_text_either_parses_or_raises_a_payload_error(text: str) -> None:
     try:
@@ -143,13 +141,11 @@ def test_invisible_unicode_is_shown_as_its_bytes() -> None:
     assert format_text("a\u202eb\u00a0".encode()) == "a\\xe2\\x80\\xaeb\\xc2\\xa0"
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.binary())
 def test_formatted_text_parses_back_to_the_same_bytes(data: bytes) -> None:
     assert parse_text(format_text(data)) == data
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.binary())
 def test_formatted_text_holds_no_control_characters_but_newlines(data: bytes) -> None:
     text = format_text(data)
@@ -204,13 +200,11 @@ def test_hex_is_formatted_sixteen_bytes_to_a_line() -> None:
     assert format_hex(b"") == ""
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.binary())
 def test_formatted_hex_parses_back_to_the_same_bytes(data: bytes) -> None:
     assert parse_hex(format_hex(data)) == data
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.text())
 def test_any_text_as_hex_either_parses_or_raises_a_payload_error(text: str) -> None:
     try:

@@ -1,7 +1,7 @@
 """Reply parsers for the line protocols: how a dialogue splits into replies."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sockscope.core.replies import Reply, parse_replies
@@ -248,7 +248,6 @@ PIECES = st.sampled_from(
 DIALOGUE_BYTES = st.one_of(st.binary(max_size=300), st.lists(PIECES, max_size=40).map(b"".join))
 
 
-@settings(max_examples=200, deadline=None)
 @given(DIALOGUE_BYTES, st.sampled_from(["smtp", "ftp", "pop3", "imap", "nntp", "redis"]))
 def test_any_bytes_never_raise_and_lines_never_hold_a_line_break(data, protocol):
     replies = parse_replies(data, protocol)

@@ -6,7 +6,7 @@ import unicodedata
 from itertools import pairwise
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sockscope.core.sanitize import display_segments, sanitize
@@ -104,7 +104,6 @@ def test_a_clipboard_write_is_shown_as_visible_text() -> None:
     assert sanitize(ATTACKS["clipboard write (OSC 52)"]) == "A␛]52;c;cHduZWQ=␛\\B"
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(codec=None, exclude_categories=())))
 def test_no_unsafe_character_survives_and_real_text_is_untouched(text: str) -> None:
     segments = display_segments(text)
@@ -119,7 +118,6 @@ def test_no_unsafe_character_survives_and_real_text_is_untouched(text: str) -> N
     assert all(a[1] != b[1] for a, b in pairwise(segments))
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.text())
 def test_sanitising_twice_changes_nothing_more(text: str) -> None:
     once = sanitize(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sockscope.core.model import Event, EventType, Exchange, Target, Transport
@@ -116,7 +116,6 @@ _EVENTS = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
 @given(_EVENTS)
 def test_turns_share_out_every_byte_in_order(spec: list[tuple[EventType, bytes]]) -> None:
     events = [Event(kind, i / 10, data, len(data)) for i, (kind, data) in enumerate(spec)]

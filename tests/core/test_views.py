@@ -8,7 +8,7 @@ import subprocess
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sockscope.core.sanitize import Segment
@@ -133,7 +133,6 @@ def test_a_long_line_is_cut_into_bounded_spans() -> None:
     assert spans == [(0, 256), (256, 512), (512, 601)]
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=600), st.integers(min_value=1, max_value=40))
 def test_spans_cover_the_bytes_exactly_once_and_stay_bounded(data: bytes, max_len: int) -> None:
     spans = line_spans(data, max_len)
@@ -156,7 +155,6 @@ def test_repr_lines_are_python_reprs_of_each_line() -> None:
     ]
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.binary())
 def test_repr_is_plain_ascii_whatever_the_bytes(data: bytes) -> None:
     line = repr_line(data)
@@ -278,7 +276,6 @@ def test_a_clipboard_write_is_visible_as_text() -> None:
     assert _tokens(segments) == ["␛", "␛"]
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.binary(), st.sampled_from(ENCODINGS))
 def test_any_bytes_in_any_encoding_decode_to_safe_text(data: bytes, encoding: str) -> None:
     shown = _shown(decode_segments(data, encoding))
@@ -361,7 +358,6 @@ def test_rows_of_a_growing_buffer_continue_from_the_last_row() -> None:
     )
 
 
-@settings(max_examples=150, deadline=None)
 @given(
     st.text(max_size=200),
     st.sampled_from(["utf-8", "utf-16-le", "utf-16-be", "utf-16"]),
@@ -382,7 +378,6 @@ def test_rows_show_every_character_once(text: str, encoding: str, max_len: int) 
     assert shown == _shown(decode_segments(data, encoding))
 
 
-@settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=300), st.sampled_from(ENCODINGS), st.integers(min_value=2, max_value=40))
 def test_any_bytes_make_bounded_printable_rows(data: bytes, encoding: str, max_len: int) -> None:
     spans = row_spans(data, encoding, max_len)
@@ -396,7 +391,6 @@ def test_any_bytes_make_bounded_printable_rows(data: bytes, encoding: str, max_l
         )
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.sampled_from([b"a", b"\n", b"\x00", b"\n\x00", b"xyz"]), max_size=80).map(b"".join),
     st.sampled_from(ENCODINGS),
