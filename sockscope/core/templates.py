@@ -327,9 +327,8 @@ def dialogue_templates() -> list[Template]:
 
 
 def builtin_templates() -> dict[str, Template]:
-    until_close = PolicyOverrides(
-        idle_timeout=None
-    )  # the server ends it; the deadline still applies
+    # The server ends the reply by closing; the deadline still applies.
+    until_close = PolicyOverrides(idle_timeout=None)
     templates = [
         _http("http-get", "HTTP/1.1 GET of a path (default /), then close", "GET", "1.1"),
         _http("http-head", "HTTP/1.1 HEAD: the headers of a path, no body", "HEAD", "1.1"),
