@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -136,3 +137,29 @@ def test_a_missing_file_and_a_directory_are_named(cli, tmp_path: Path) -> None:
     directory = cli("send", "127.0.0.1", "9", "--data-file", tmp_path)
     assert directory.code == 2
     assert "is a directory" in _one_line(directory.err)
+
+
+def test_ctrl_c_ends_the_wait_for_a_fifo(fifo: Path) -> None:
+    command = [sys.executable, "-m", "sockscope", "send", "127.0.0.1", "9"]
+    proc = subprocess.Popen(
+        [*command, "--data-file", str(fifo), "--deadline", "600"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # A writer can open the FIFO without blocking only once sockscope holds it for reading.
+    writer = None
+    for _ in range(6000):
+        try:
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError:
+            assert proc.poll() is None, proc.stderr
+            threading.Event().wait(0.01)
+    assert writer is not None
+    try:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        os.close(writer)
+    assert proc.returncode == 130
+    assert "Traceback" not in err
