@@ -6,6 +6,7 @@ import argparse
 from typing import NoReturn
 
 from sockscope import __version__
+from sockscope.cli.data_file import MAX_DATA_FILE
 from sockscope.core.model import Transport
 from sockscope.export import FORMATS as EXPORT_FORMATS
 
@@ -85,7 +86,12 @@ def _send_parser() -> argparse.ArgumentParser:
     data = what.add_mutually_exclusive_group()
     data.add_argument("-d", "--data", help="the payload, with escapes such as \\r\\n")
     data.add_argument("-x", "--hex", help="the payload as hex: '48 65 6c', '48:65', '0x48,0x65'")
-    data.add_argument("--data-file", metavar="FILE", help="send this file's bytes (- for stdin)")
+    data.add_argument(
+        "--data-file",
+        metavar="FILE",
+        help=f"send this file's bytes (- for stdin): at most {MAX_DATA_FILE // 2**20} MiB, "
+        "read until its end within --deadline",
+    )
     what.add_argument("--crlf", action="store_true", help="turn bare LF into CRLF before sending")
     what.add_argument("--path", help="the {path} of HTTP and Gopher templates (default /)")
     what.add_argument(
@@ -238,10 +244,15 @@ def _listen_parser() -> argparse.ArgumentParser:
 
 
 def _compare_parser() -> argparse.ArgumentParser:
+    from sockscope.core.compare import MAX_LINES, MAX_STEPS
+
     p = _Parser(
         prog="sockscope compare",
         description="Compare two saved exchanges: the bytes sent, the bytes received "
         "and the HTTP headers, with the differences marked.",
+        epilog=f"The first {MAX_LINES:,} lines of each side are compared, aligned line by "
+        f"line up to {MAX_STEPS:,} steps of work and paired position by position past "
+        "that; the output names either bound when it is hit.",
     )
     p.add_argument("left", metavar="A.json", help="a transcript (send --save or --json)")
     p.add_argument("right", metavar="B.json", help="another transcript")
