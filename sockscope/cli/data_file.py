@@ -35,8 +35,11 @@ def read_data_file(name: str, deadline: float | None) -> bytes:
     except OSError as exc:
         raise _refusal(name, f"cannot read it: {exc.strerror}") from None
     try:
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
             raise _refusal(name, "is a directory; give a file")
+        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_DATA_FILE:
+            raise _too_large(name)  # said before reading what would be refused anyway
         return _read(fd, name, deadline)
     finally:
         os.close(fd)
@@ -66,8 +69,12 @@ def _read(fd: int, name: str, deadline: float | None) -> bytes:
             if not chunk:
                 return bytes(data)
             data += chunk
+    raise _too_large(name)
+
+
+def _too_large(name: str) -> FieldError:
     cap = f"{MAX_DATA_FILE // (1024 * 1024)} MiB"
-    raise _refusal(name, f"more than {cap}; sockscope sends at most {cap} from a file or stdin")
+    return _refusal(name, f"more than {cap}; sockscope sends at most {cap} from a file or stdin")
 
 
 def _refusal(name: str, problem: str) -> FieldError:

@@ -96,6 +96,15 @@ def test_a_file_of_exactly_the_cap_is_read_whole(tmp_path: Path) -> None:
     assert len(read_data_file(str(path), 30)) == MAX_DATA_FILE
 
 
+def test_a_file_over_the_cap_is_refused(cli, tmp_path: Path) -> None:
+    path = tmp_path / "big.bin"
+    with open(path, "wb") as out:
+        out.truncate(MAX_DATA_FILE + 1)
+    result = cli("send", "127.0.0.1", "9", "--data-file", path)
+    assert result.code == 2
+    assert f"--data-file {path}: more than 64 MiB" in _one_line(result.err)
+
+
 def test_a_fifo_with_no_writer_is_refused_at_the_deadline(cli, fifo: Path) -> None:
     result = cli("send", "127.0.0.1", "9", "--data-file", fifo, "--deadline", "0.3")
     assert result.code == 2
