@@ -6,8 +6,9 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
-from clirun import CliResult
 from hypothesis import settings
+
+from tests.clirun import CliResult
 
 # Property tests draw the same examples on every run unless asked otherwise, so a run
 # never fails by chance; a failure prints the blob that replays it. `dev` draws fresh

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from clirun import CliResult
 
+from tests.clirun import CliResult
 from tests.hostile.template_files import write_hostile_templates
 
 Cli = Callable[..., CliResult]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import http_fixtures as fx
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sockscope.core.analysis import LiveAnalysis, analyse
 from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
+from tests.core import http_fixtures as fx
 
 GET = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
 HEAD = b"HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n"

@@ -3,7 +3,6 @@
 import string
 
 import h11
-import http_fixtures as fx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,6 +15,7 @@ from sockscope.core.http import (
     looks_like_http,
     parse_response,
 )
+from tests.core import http_fixtures as fx
 
 
 def parse(data: bytes, *, eof: bool = True, method: str = "GET") -> HttpResponse:

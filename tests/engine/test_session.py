@@ -26,8 +26,7 @@ from sockscope.core.model import (
 )
 from sockscope.core.turns import TURN_KEY, turns
 from sockscope.engine import Action, Session, SessionState
-
-from .conftest import Servers
+from tests.engine.conftest import Servers
 
 POLICY = ReadPolicy(connect_timeout=5.0)
 # A failure guard only: every wait ends as soon as what it waits for happens.

@@ -31,8 +31,7 @@ from sockscope.core.model import (
 from sockscope.engine import FileSink, run_exchange
 from sockscope.engine.connection import Sink
 from sockscope.lab.services import chargen_stream
-
-from .conftest import Servers
+from tests.engine.conftest import Servers
 
 # Not a multiple of the lab's blocks nor of the pipe: the last pieces are partial.
 BODY = 3 * 1024 * 1024 + 12_345

@@ -24,8 +24,7 @@ from sockscope.core.model import (
 )
 from sockscope.engine import Connection, Recorder, run_exchange
 from sockscope.engine.connection import COALESCE_BYTES, STREAM_BUFFER
-
-from .conftest import Servers
+from tests.engine.conftest import Servers
 
 # Conversations that end by EOF get a generous idle timeout so a busy machine cannot
 # turn them into idle stops; the idle tests use a short one.

@@ -20,8 +20,7 @@ from sockscope.core.model import (
 )
 from sockscope.engine import run_exchange
 from sockscope.engine.tlsinfo import certificate_facts, fingerprint
-
-from .conftest import Servers
+from tests.engine.conftest import Servers
 
 POLICY = ReadPolicy(connect_timeout=5.0, idle_timeout=5.0, deadline=20.0)
 HTTP_GET = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"

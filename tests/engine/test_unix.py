@@ -13,8 +13,7 @@ import pytest
 
 from sockscope.core.model import ErrorKind, EventType, ReadPolicy, StopReason, Target, Transport
 from sockscope.engine import run_exchange
-
-from .conftest import Servers
+from tests.engine.conftest import Servers
 
 POLICY = ReadPolicy(connect_timeout=5.0, idle_timeout=5.0, deadline=20.0)
 

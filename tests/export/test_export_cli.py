@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from sockscope.export.transcript import load_transcript, save_transcript
-
-from .conftest import made_exchange
+from tests.export.conftest import made_exchange
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import pytest
 from sockscope.core.model import Event, EventType, Exchange, StopReason, Target, Transport
 from sockscope.export import ExportError
 from sockscope.export.pcap import MAX_SEGMENT, to_pcap
-
-from .conftest import made_exchange
+from tests.export.conftest import made_exchange
 
 REQUEST = b"GET / HTTP/1.0\r\n\r\n"
 REPLY = [b"HTTP/1.0 200 OK\r\n", b"\r\nhello"]

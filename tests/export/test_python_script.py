@@ -18,8 +18,7 @@ from sockscope.core.model import (
     Transport,
 )
 from sockscope.export.python_script import to_python
-
-from .conftest import made_exchange
+from tests.export.conftest import made_exchange
 
 
 def _run(script: str, tmp_path: Path) -> tuple[list[bytes], str]:

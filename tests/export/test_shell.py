@@ -22,8 +22,7 @@ from sockscope.core.model import ReadPolicy, Target, TlsOptions, Transport
 from sockscope.export import ExportError
 from sockscope.export.printf import printf_command
 from sockscope.export.shell import to_shell
-
-from .conftest import made_exchange
+from tests.export.conftest import made_exchange
 
 HOSTILE = [
     b'it\'s "quoted"',

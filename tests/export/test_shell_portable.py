@@ -26,8 +26,7 @@ from sockscope.core.model import Exchange, Target, TlsOptions, Transport
 from sockscope.export import ExportError
 from sockscope.export.shell import to_shell
 from sockscope.export.shell_words import quote
-
-from .conftest import made_exchange
+from tests.export.conftest import made_exchange
 
 SHELLS = ("bash", "dash", "zsh", "fish")
 

@@ -30,8 +30,7 @@ from sockscope.export.transcript import (
     save_transcript,
     transcript_text,
 )
-
-from .conftest import made_exchange
+from tests.export.conftest import made_exchange
 
 _text = st.text(max_size=20)
 _seconds = st.floats(min_value=0.001, max_value=1e6, allow_nan=False)

@@ -8,7 +8,7 @@ and every string the events' details hold (addresses, certificate names, notes, 
 messages), and `text` in the bytes sent and received. Tests open it (`sockscope open`,
 `export`, `compare`, the app) and check that no control byte and no live markup comes out.
 
-    from hostile.files import HOSTILE_TEXTS, write_hostile_transcript  # tests/ is on sys.path
+    from tests.hostile.files import HOSTILE_TEXTS, write_hostile_transcript
     path = write_hostile_transcript(tmp_path / "evil.json", HOSTILE_TEXTS["osc52-clipboard"])
 
 NUL is left out of the texts: the loader refuses it in the host, server name and CA

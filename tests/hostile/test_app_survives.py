@@ -23,8 +23,6 @@ from dataclasses import dataclass, replace
 import pytest
 from textual.content import Content
 from textual.widgets import Checkbox, Input
-from tui.helpers import pilot_test, until, view_text
-from tui.test_display_attacks import _assert_screen_is_safe
 
 from sockscope.cli.send import SendPlan
 from sockscope.core.analysis import analyse
@@ -43,9 +41,10 @@ from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import State, StatusLine
 from sockscope.tui.widgets.target_bar import TargetBar
 from sockscope.tui.widgets.timeline import Timeline
-
-from .conftest import ExchangeOf, case_params, send_plan, unsafe_characters
-from .test_memory_bounded import CAPTURE_LIMIT, PEAK_LIMIT
+from tests.hostile.conftest import ExchangeOf, case_params, send_plan, unsafe_characters
+from tests.hostile.test_memory_bounded import CAPTURE_LIMIT, PEAK_LIMIT
+from tests.tui.helpers import pilot_test, until, view_text
+from tests.tui.test_display_attacks import _assert_screen_is_safe
 
 SIZE = (120, 36)
 FINISHED = (State.DONE, State.FAILED, State.CANCELLED)

@@ -9,14 +9,13 @@ import sys
 from collections.abc import Callable
 
 import pytest
-from clirun import CliResult
 
 from sockscope.core.views import decode_segments
 from sockscope.lab import LabThread
 from sockscope.lab.hostile import Case, case
 from sockscope.lab.hostile.display import ATTACKS, Attack
-
-from .conftest import case_params, send_arguments, unsafe_characters
+from tests.clirun import CliResult
+from tests.hostile.conftest import case_params, send_arguments, unsafe_characters
 
 REPORT_LIMIT = 256 * 1024  # characters: the report of a 5 MB line is a glance, not a dump
 

@@ -14,8 +14,7 @@ from sockscope.core.sanitize import sanitize
 from sockscope.engine import run_exchange
 from sockscope.lab import LabThread
 from sockscope.lab.hostile import CASES, Case
-
-from .conftest import ExchangeOf, case_params, send_plan, unsafe_characters
+from tests.hostile.conftest import ExchangeOf, case_params, send_plan, unsafe_characters
 
 # Seconds the lab may take to end a connection after its client left (the slow trickle
 # notices at its next byte, a second later). Only a leak ever waits this long.

@@ -15,8 +15,7 @@ from sockscope.engine import run_exchange
 from sockscope.lab import LabThread
 from sockscope.lab.hostile import case
 from sockscope.lab.hostile.transport import FIREHOSE_BYTES
-
-from .conftest import send_plan
+from tests.hostile.conftest import send_plan
 
 CAPTURE_LIMIT = 256 * 1024
 PEAK_LIMIT = 64 * 1024 * 1024

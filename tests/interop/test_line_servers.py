@@ -7,9 +7,8 @@ import base64
 import re
 from collections.abc import Callable
 
-from clirun import CliResult
-
-from .conftest import Inetd, Server
+from tests.clirun import CliResult
+from tests.interop.conftest import Inetd, Server
 
 
 def received(run: CliResult) -> bytes:

@@ -13,8 +13,7 @@ from sockscope.core.analysis import analyse
 from sockscope.core.http import HttpResponse, parse_response
 from sockscope.core.model import Exchange, ReadPolicy, StopReason, Target
 from sockscope.engine import run_exchange
-
-from .conftest import BIG_TEXT, INDEX_HTML, Server, program
+from tests.interop.conftest import BIG_TEXT, INDEX_HTML, Server, program
 
 POLICY = ReadPolicy(connect_timeout=5.0, idle_timeout=5.0, deadline=15.0)
 

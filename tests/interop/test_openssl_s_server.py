@@ -9,12 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from clirun import CliResult
-
 from sockscope.core.model import ErrorKind, EventType, ReadPolicy, Target, TlsOptions, Transport
 from sockscope.engine import run_exchange
-
-from .conftest import TlsServer, program
+from tests.clirun import CliResult
+from tests.interop.conftest import TlsServer, program
 
 HTTP_GET = b"GET / HTTP/1.0\r\n\r\n"
 POLICY = ReadPolicy(connect_timeout=5.0, idle_timeout=5.0, deadline=15.0)

@@ -11,8 +11,7 @@ import sys
 import pytest
 
 from sockscope.cli import main
-
-from .conftest import WAIT
+from tests.listen.conftest import WAIT
 
 
 def test_json_first_line_then_one_object_per_client_with_the_parsed_request(listen_cli) -> None:

@@ -18,8 +18,7 @@ import pytest
 from sockscope.core.model import EventType, StopReason, Transport
 from sockscope.core.responders import Echo, HttpOk
 from sockscope.engine.listener import ListenConfig
-
-from .conftest import WAIT
+from tests.listen.conftest import WAIT
 
 LIMIT = 64 * 1024
 SILENT = 16  # the silent clients that locked every slot of the old default

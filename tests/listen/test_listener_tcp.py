@@ -10,8 +10,7 @@ import urllib.request
 from sockscope.core.client_analysis import analyse_client
 from sockscope.core.model import EventType, StopReason, Transport
 from sockscope.core.responders import Echo, Fixed, HttpOk
-
-from .conftest import WAIT
+from tests.listen.conftest import WAIT
 
 
 def _request_of(exchange):  # type: ignore[no-untyped-def]

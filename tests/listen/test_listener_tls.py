@@ -14,8 +14,7 @@ from sockscope.core.model import ErrorKind, EventType, StopReason, Transport
 from sockscope.core.responders import HttpOk
 from sockscope.core.timeline import timeline_rows
 from sockscope.engine.listener import ListenError
-
-from .conftest import WAIT
+from tests.listen.conftest import WAIT
 
 
 def _tls_facts(exchange):  # type: ignore[no-untyped-def]

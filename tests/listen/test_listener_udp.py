@@ -12,8 +12,7 @@ from sockscope.core.responders import Echo, Fixed, HttpOk
 from sockscope.core.timeline import timeline_rows
 from sockscope.engine import listen_udp
 from sockscope.engine.listener import ListenError
-
-from .conftest import WAIT
+from tests.listen.conftest import WAIT
 
 UDP = Transport.UDP
 

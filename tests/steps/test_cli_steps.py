@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dialogue_fixtures import DIALOGUES, RCPT_FIRST
+
+from tests.dialogue_fixtures import DIALOGUES, RCPT_FIRST
 
 
 @pytest.mark.parametrize("protocol", DIALOGUES)

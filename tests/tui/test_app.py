@@ -7,9 +7,8 @@ from textual.widgets import Tabs
 
 from sockscope.tui.commands import SockscopeCommands
 from sockscope.tui.widgets.byte_view import LineView
-
-from .exchanges import LAB, http_exchange
-from .helpers import make_app, pilot_test
+from tests.tui.exchanges import LAB, http_exchange
+from tests.tui.helpers import make_app, pilot_test
 
 
 @pilot_test

@@ -9,9 +9,8 @@ import pytest
 from sockscope.crash import EXIT_INTERNAL
 from sockscope.export.transcript import save_transcript
 from sockscope.tui.app import SockscopeApp
-
-from .exchanges import http_exchange
-from .helpers import pilot_test
+from tests.tui.exchanges import http_exchange
+from tests.tui.helpers import pilot_test
 
 
 @pilot_test

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from dialogue_fixtures import DIALOGUES, RCPT_FIRST
 
 from sockscope.core.model import StopReason, Transport
 from sockscope.tui.app import SockscopeApp
@@ -17,8 +16,8 @@ from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.status import State, StatusLine
 from sockscope.tui.widgets.timeline import Timeline
-
-from .helpers import make_app, pilot_test, until, view_text
+from tests.dialogue_fixtures import DIALOGUES, RCPT_FIRST
+from tests.tui.helpers import make_app, pilot_test, until, view_text
 
 SIZE = (120, 36)
 

@@ -17,8 +17,7 @@ from sockscope.tui.app import SockscopeApp
 from sockscope.tui.screens.compare import CompareScreen
 from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.history import History
-
-from .exchanges import (
+from tests.tui.exchanges import (
     CERTIFICATE,
     DISPLAY_ATTACKS,
     failed_dialogue_exchange,
@@ -26,7 +25,7 @@ from .exchanges import (
     http_exchange,
     tls_session_detail,
 )
-from .helpers import make_app, pilot_test, until, view_text
+from tests.tui.helpers import make_app, pilot_test, until, view_text
 
 # Big enough that every pane, the timeline, the history and the status line are drawn.
 SIZE = (200, 60)

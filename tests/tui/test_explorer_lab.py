@@ -11,8 +11,7 @@ from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import State, StatusLine
 from sockscope.tui.widgets.target_bar import TargetBar
-
-from .helpers import make_app, pilot_test, view_text
+from tests.tui.helpers import make_app, pilot_test, view_text
 
 SIZE = (120, 36)
 

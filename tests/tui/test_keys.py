@@ -20,9 +20,8 @@ from sockscope.tui.screens.listen import ListenScreen
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import StatusLine
-
-from .exchanges import LAB, http_exchange
-from .helpers import make_app, pilot_test, until, view_text
+from tests.tui.exchanges import LAB, http_exchange
+from tests.tui.helpers import make_app, pilot_test, until, view_text
 
 SIZE = (120, 36)
 

@@ -24,10 +24,9 @@ from sockscope.tui.screens.path import PathScreen
 from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.listen_bar import ListenForm
-
-from .exchanges import DISPLAY_ATTACKS
-from .helpers import make_app, pilot_test, view_text
-from .test_display_attacks import _assert_safe_segments, _assert_screen_is_safe
+from tests.tui.exchanges import DISPLAY_ATTACKS
+from tests.tui.helpers import make_app, pilot_test, view_text
+from tests.tui.test_display_attacks import _assert_safe_segments, _assert_screen_is_safe
 
 SIZE = (140, 40)
 WAIT = 10.0  # a client's socket timeout: only ever reached when something is broken

@@ -12,9 +12,8 @@ from sockscope.core.model import Transport
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.screens.listen import ListenScreen
 from sockscope.tui.widgets.listen_bar import FIXED, ListenForm
-
-from .helpers import pilot_test
-from .test_listen import message, until
+from tests.tui.helpers import pilot_test
+from tests.tui.test_listen import message, until
 
 
 @pytest.fixture

@@ -20,9 +20,8 @@ from sockscope.engine.listener import ListenAddress, ListenConfig
 from sockscope.tui.screens.listen import ListenScreen
 from sockscope.tui.widgets.clients import Client
 from sockscope.tui.widgets.listen_bar import ListenForm
-
-from .exchanges import STARTED
-from .helpers import make_app
+from tests.tui.exchanges import STARTED
+from tests.tui.helpers import make_app
 
 HOST = "127.0.0.1"
 PORT = 8080

@@ -10,9 +10,8 @@ from sockscope.core.model import Overflow, Transport
 from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.screens.options import OptionsScreen
 from sockscope.tui.widgets.history import History
-
-from .exchanges import LAB
-from .helpers import make_app, pilot_test, view_text
+from tests.tui.exchanges import LAB
+from tests.tui.helpers import make_app, pilot_test, view_text
 
 SIZE = (120, 36)
 

@@ -17,9 +17,8 @@ from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.widgets.byte_view import FIRST_BLOCK, ByteRows, LineView
 from sockscope.tui.widgets.panes import ReceivedPane
 from sockscope.tui.widgets.timeline import Timeline
-
-from .exchanges import http_bytes_exchange
-from .helpers import make_app, pilot_test, view_text
+from tests.tui.exchanges import http_bytes_exchange
+from tests.tui.helpers import make_app, pilot_test, view_text
 
 SIZE = (120, 36)
 

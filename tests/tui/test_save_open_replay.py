@@ -16,9 +16,8 @@ from sockscope.tui.app import SockscopeApp
 from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.screens.path import PathScreen
 from sockscope.tui.widgets.history import History
-
-from .exchanges import http_exchange, qotd_udp_exchange, tls_exchange
-from .helpers import make_app, pilot_test, view_text
+from tests.tui.exchanges import http_exchange, qotd_udp_exchange, tls_exchange
+from tests.tui.helpers import make_app, pilot_test, view_text
 
 SIZE = (120, 36)
 

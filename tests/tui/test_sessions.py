@@ -20,8 +20,7 @@ from sockscope.tui.screens.path import PathScreen
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.status import StatusLine
 from sockscope.tui.widgets.timeline import Timeline
-
-from .helpers import make_app, pilot_test, until, view_text
+from tests.tui.helpers import make_app, pilot_test, until, view_text
 
 SIZE = (120, 36)
 

@@ -5,7 +5,7 @@ Review every changed SVG before `--snapshot-update`: the report shows the differ
 
 from __future__ import annotations
 
-from .exchanges import (
+from tests.tui.exchanges import (
     LAB,
     binary_exchange,
     failed_dialogue_exchange,
@@ -17,7 +17,7 @@ from .exchanges import (
     smtp_session_exchange,
     tls_exchange,
 )
-from .helpers import make_app, until
+from tests.tui.helpers import make_app, until
 
 WIDE = (120, 36)
 NARROW = (80, 24)
