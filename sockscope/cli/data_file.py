@@ -27,6 +27,8 @@ def read_data_file(name: str, deadline: float | None) -> bytes:
     (None: no limit); FieldError naming the file when it cannot be read, holds more than
     MAX_DATA_FILE bytes or does not end in time."""
     if name == "-":
+        if sys.stdin is None or sys.stdin.closed:
+            raise _refusal(name, "is closed; give a file, or pipe the payload in")
         return _read(sys.stdin.buffer.fileno(), "-", deadline)
     try:
         # O_NONBLOCK: opening a FIFO with no writer returns at once instead of blocking

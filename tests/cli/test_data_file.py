@@ -172,3 +172,15 @@ def test_ctrl_c_ends_the_wait_for_a_fifo(fifo: Path) -> None:
         os.close(writer)
     assert proc.returncode == 130
     assert "Traceback" not in err
+
+
+def test_a_closed_stdin_is_named() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "sockscope", "send", "127.0.0.1", "9", "--data-file", "-"],
+        preexec_fn=lambda: os.close(0),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "--data-file stdin: is closed" in _one_line(proc.stderr)
