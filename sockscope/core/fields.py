@@ -16,7 +16,10 @@ from sockscope.core.sanitize import sanitize
 # Linux: sun_path is 108 bytes including the terminating NUL.
 UNIX_PATH_MAX = 107
 
-_SIZE = re.compile(r"\A\s*(\d+)\s*([kmg]i?b?|b)?\s*\Z", re.IGNORECASE)
+# ASCII digits only, and few of them: int() refuses some Unicode digits and any string
+# of over 4,300 digits, and no size or port needs more than these.
+_SIZE = re.compile(r"\A\s*([0-9]{1,18})\s*([kmg]i?b?|b)?\s*\Z", re.IGNORECASE)
+_PORT = re.compile(r"[0-9]{1,6}")
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
@@ -37,8 +40,8 @@ def parse_port(text: str, field: str = "port") -> int:
     text = text.strip()
     if not text:
         raise FieldError(field, "is empty; give a number from 1 to 65535")
-    if not text.isdigit():
-        raise FieldError(field, f"{_shown(text)} is not a number; give 1 to 65535")
+    if not _PORT.fullmatch(text):
+        raise FieldError(field, f"{_shown(text)} is not a number from 1 to 65535")
     port = int(text)
     if not 1 <= port <= 65535:
         raise FieldError(field, f"{port} is outside 1-65535")
@@ -77,7 +80,10 @@ def parse_seconds(text: str, field: str) -> float:
     except ValueError:
         raise FieldError(field, f"{_shown(text)} is not a number of seconds, e.g. 2.5") from None
     if not math.isfinite(value) or value <= 0:
-        raise FieldError(field, f"{text.strip()} must be a positive number of seconds")
+        # float() took it, so what is left after strip() is a number's own characters.
+        number = text.strip()
+        number = number if len(number) <= 40 else number[:37] + "..."
+        raise FieldError(field, f"{number} must be a positive number of seconds")
     return value
 
 
