@@ -3,7 +3,10 @@ limit, and how it ends (recorded, handed to `on_finished`, removed from the list
 
 The capture limit holds in each direction alike: past `capture_limit` bytes received, or
 sent, the RECV (or SEND) events carry no more bytes, only their count (`size`), and one
-INFO event says so. An echo of a flood therefore keeps at most twice the limit.
+INFO event says so. An echo of a flood therefore keeps at most twice the limit. Past the
+limit a direction's events are also coalesced per OVERFLOW_SECONDS, so a client trickling
+bytes one at a time costs a few events a second, not one per byte. On streams both
+directions coalesce below the limit too (per COALESCE_SECONDS, as `send` reads do).
 
 Everything here runs on the listener's thread.
 """
@@ -11,17 +14,20 @@ Everything here runs on the listener's thread.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sockscope.core.model import ErrorInfo, EventType, StopReason
 from sockscope.core.responders import Answer, Responder
 from sockscope.core.views import human_bytes
-from sockscope.engine.connection import Recorder
+from sockscope.engine.connection import COALESCE_BYTES, COALESCE_SECONDS, Recorder
 from sockscope.engine.errors import CallbackError
 
 if TYPE_CHECKING:
     from sockscope.engine.listener import ClientSession, Listener
+
+# Past the capture limit, the most often one direction's counted bytes become an event.
+OVERFLOW_SECONDS = 1.0
 
 
 @dataclass
@@ -40,8 +46,46 @@ class Tally:
         return keep
 
 
+@dataclass
+class Window:
+    """One direction's bytes not yet in an event: a stream's reads coalesce into one RECV
+    event, and past the capture limit either direction's into one event per window."""
+
+    type: EventType
+    tally: Tally
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
+    kept: int = 0
+    calls: int = 0
+    since: float = 0.0  # monotonic time of the first call in the window
+
+    @property
+    def span(self) -> float:
+        return OVERFLOW_SECONDS if self.tally.overflowed else COALESCE_SECONDS
+
+    def add(self, data: bytes, size: int, at: float, calls: int = 1) -> None:
+        if not self.calls:
+            self.since = at
+        if data:
+            self.chunks.append(data)
+            self.kept += len(data)
+        self.size += size
+        self.calls += calls
+
+    def take(self) -> tuple[bytes, int, int, float]:
+        """The window's bytes, size, calls and start, leaving it empty."""
+        taken = (b"".join(self.chunks), self.size, self.calls, self.since)
+        self.chunks = []
+        self.size = self.kept = self.calls = 0
+        return taken
+
+
 class Conversation:
     """One client's conversation as the listener's thread keeps it."""
+
+    # Whether our replies coalesce into SEND events as reads do (streams), or each is an
+    # event of its own until the capture limit (datagrams).
+    coalesce_sends = False
 
     def __init__(
         self,
@@ -57,17 +101,13 @@ class Conversation:
         self.closing = False  # we are done sending
         self.received = Tally()
         self.sent = Tally()
-        # Received bytes not yet in a RECV event (streams coalesce; datagrams never wait).
-        self.pending_calls = 0
-        self.pending_since = 0.0
+        self.incoming = Window(EventType.RECV, self.received)
+        self.outgoing = Window(EventType.SEND, self.sent)
 
     # ---- what each kind of conversation does its own way ---------------------------
 
     def answer(self, answer: Answer) -> None:
         raise NotImplementedError
-
-    def flush(self) -> None:
-        """Turn pending received bytes into a RECV event."""
 
     def drain(self) -> None:
         """Keep what already arrived before a stop; answer none of it."""
@@ -85,10 +125,33 @@ class Conversation:
         return self.session in self.listener._clients
 
     def emit(self, type: EventType, **kwargs: Any) -> None:
+        """Record an event, after whatever the windows hold (events stay in time order)."""
+        self.flush()
+        self._record(type, **kwargs)
+
+    def _record(self, type: EventType, **kwargs: Any) -> None:
         try:
             self.recorder.emit(type, **kwargs)
         except CallbackError as exc:  # the event is recorded; only the callback is dropped
             self.listener._note(f"event callback failed and was dropped: {exc.cause!r}")
+
+    def hold(self, window: Window, data: bytes, size: int, at: float, calls: int = 1) -> None:
+        """Add to `window`, first turning it into an event if it has been open its span."""
+        if window.calls and at - window.since >= window.span:
+            self.flush()
+        window.add(data, size, at, calls)
+
+    def flush(self) -> None:
+        """Turn what the windows hold into events, the earliest first."""
+        for window in sorted((self.incoming, self.outgoing), key=lambda w: w.since):
+            if window.calls:
+                data, size, calls, since = window.take()
+                self._record(window.type, data=data, size=size, calls=calls, at=since)
+
+    def flush_due(self) -> float | None:
+        """The monotonic time at which an open window must become an event, if any."""
+        due = [w.since + w.span for w in (self.incoming, self.outgoing) if w.calls]
+        return min(due, default=None)
 
     def count_received(self, n: int) -> int:
         """Count `n` received bytes; returns how many of them the capture limit keeps."""
@@ -98,16 +161,22 @@ class Conversation:
         """Say once that the received bytes reached the capture limit (pending bytes first)."""
         if not self.received.overflowed:
             self.received.overflowed = True
-            self.flush()
             self._say_limit("")
 
     def record_sent(self, data: bytes | memoryview, *, calls: int = 1, at: float) -> None:
-        """A SEND event for `data`, written at `at`, keeping what the capture limit lets."""
+        """`data` was written at `at`: kept as far as the capture limit lets, in the
+        outgoing window (streams, or past the limit) or as a SEND event of its own."""
         keep = self.sent.count(len(data), self.listener.config.capture_limit)
-        self.emit(EventType.SEND, data=bytes(data[:keep]), size=len(data), calls=calls, at=at)
+        kept = bytes(data[:keep])
+        if self.coalesce_sends or self.sent.overflowed:
+            self.hold(self.outgoing, kept, len(data), at, calls)
+        else:
+            self.emit(EventType.SEND, data=kept, size=len(data), calls=calls, at=at)
         if keep < len(data) and not self.sent.overflowed:
             self.sent.overflowed = True
             self._say_limit(" for our replies")
+        elif self.outgoing.kept >= COALESCE_BYTES:
+            self.flush()
 
     def _say_limit(self, which: str) -> None:
         limit = human_bytes(self.listener.config.capture_limit)

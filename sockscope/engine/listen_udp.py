@@ -2,15 +2,17 @@
 
 UDP has no connection, so a conversation starts with the first datagram from an
 (address, port) and ends when that client has sent nothing for the idle time
-(`ListenConfig.idle`: `idle_timeout`, or UDP_IDLE when None), or `linger` after the responder (or
-`ClientSession.close()`) said it is done replying. A later datagram from the same
-address starts a new conversation.
+(`ListenConfig.idle`: `idle_timeout`, or UDP_IDLE when None), or `linger` after the
+responder (or `ClientSession.close()`) said it is done replying. A later datagram from
+the same address starts a new conversation.
 
 Every datagram is one RECV event of its exact size: an empty one is a "0-byte datagram"
 (not an end of anything), one longer than the buffer is kept cut and named "showing N of
 M bytes" ("of at least M" where the OS cannot report the real length). Every reply is
 one datagram sent with sendto; one the socket cannot take at once is dropped with a note,
-as the network could drop it anyway. Past `max_clients` conversations a datagram from a
+as the network could drop it anyway. Past the capture limit a direction's datagrams are
+only counted, one event per window (`calls` = datagrams), so a flood of empty datagrams
+cannot grow the event list by one per datagram. Past `max_clients` conversations a datagram from a
 new address is dropped (there is no connection to refuse), with one note per address.
 """
 
@@ -134,6 +136,11 @@ class DatagramConversation(Conversation):
         """One datagram of `length` bytes, of which `data` fitted in the buffer, received
         at the monotonic time `arrived`."""
         self.datagrams += 1
+        if self.received.overflowed:  # counted, in one event per window
+            self.count_received(len(data))
+            self.hold(self.incoming, b"", len(data), arrived)
+            self._answer_datagram(data)
+            return
         keep = self.count_received(len(data))
         detail: dict[str, Any] = {}
         if length > len(data):
@@ -146,6 +153,9 @@ class DatagramConversation(Conversation):
         self.emit(EventType.RECV, data=data[:keep], size=len(data), detail=detail, at=arrived)
         if keep < len(data):
             self.past_limit()
+        self._answer_datagram(data)
+
+    def _answer_datagram(self, data: bytes) -> None:
         self._idle_reset()
         if self.responder is not None and not self.closing and not self.endpoint.draining:
             self.answer(self.responder.received(data))

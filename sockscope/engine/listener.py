@@ -63,7 +63,7 @@ from sockscope.core.model import (
 from sockscope.core.responders import Answer, Responder, datagram_refusal
 from sockscope.core.sanitize import sanitize
 from sockscope.engine.binding import ListenError, bind_inet, bind_unix, remove_unix
-from sockscope.engine.connection import COALESCE_BYTES, COALESCE_SECONDS, POLL, Recorder
+from sockscope.engine.connection import COALESCE_BYTES, POLL, Recorder
 from sockscope.engine.errors import seconds
 from sockscope.engine.listen_conversation import Conversation
 from sockscope.engine.listen_udp import UDP_IDLE, DatagramEndpoint
@@ -313,8 +313,9 @@ class Listener:
         wait = POLL
         now = time.monotonic()
         for client in self._clients.values():
-            if client.pending_calls:
-                wait = min(wait, client.pending_since + COALESCE_SECONDS - now)
+            due = client.flush_due()
+            if due is not None:
+                wait = min(wait, due - now)
             if client.deadline is not None:
                 wait = min(wait, client.deadline - now)
         return max(wait, 0.0)
@@ -322,7 +323,8 @@ class Listener:
     def _check_clocks(self) -> None:
         now = time.monotonic()
         for client in list(self._clients.values()):
-            if client.pending_calls and now - client.pending_since >= COALESCE_SECONDS:
+            due = client.flush_due()
+            if due is not None and now >= due:
                 client.flush()
             if client.deadline is not None and now >= client.deadline:
                 client.timed_out()
@@ -491,6 +493,8 @@ class Listener:
 class _Client(Conversation):
     """The listener thread's state for one stream connection (TCP, TLS, Unix)."""
 
+    coalesce_sends = True
+
     def __init__(
         self,
         listener: Listener,
@@ -504,19 +508,7 @@ class _Client(Conversation):
         self.out = bytearray()
         self.close_after = False  # stop sending once `out` is empty
         self.client_done = False
-        self.pending: list[bytes] = []
-        self.pending_size = 0
-        self.pending_kept = 0
         self._idle_reset()
-
-    # ---- events ----------------------------------------------------------------------
-
-    def flush(self) -> None:
-        if self.pending_calls:
-            data, size, calls = b"".join(self.pending), self.pending_size, self.pending_calls
-            self.pending = []
-            self.pending_size = self.pending_kept = self.pending_calls = 0
-            self.emit(EventType.RECV, data=data, size=size, calls=calls, at=self.pending_since)
 
     # ---- readiness ---------------------------------------------------------------------
 
@@ -588,7 +580,6 @@ class _Client(Conversation):
         if not self.out:
             self._maybe_close()
             return
-        self.flush()  # what the client sent comes before our answer in the timeline
         started = time.monotonic()
         sent = calls = 0
         view = memoryview(self.out)
@@ -650,7 +641,6 @@ class _Client(Conversation):
             try:
                 data = self.sock.recv(READ_SIZE)
             except _WOULD_BLOCK:
-                self.flush()  # the burst is over: one RECV event for it
                 return
             except ssl.SSLZeroReturnError:
                 data = b""
@@ -673,21 +663,12 @@ class _Client(Conversation):
             self._read()
 
     def _take(self, data: bytes) -> None:
-        now = time.monotonic()
-        if self.pending_calls and now - self.pending_since >= COALESCE_SECONDS:
-            self.flush()
         n = len(data)
         keep = self.count_received(n)
-        if not self.pending_calls:
-            self.pending_since = now
-        if keep:
-            self.pending.append(data if keep == n else data[:keep])
-            self.pending_kept += keep
-        self.pending_size += n
-        self.pending_calls += 1
+        self.hold(self.incoming, data if keep == n else data[:keep], n, time.monotonic())
         if keep < n:
             self.past_limit()
-        elif self.pending_kept >= COALESCE_BYTES:
+        elif self.incoming.kept >= COALESCE_BYTES:
             self.flush()
         self._idle_reset()
         if self.responder is not None and not self.closing:

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from sockscope.core.model import EventType, StopReason, Transport
 from sockscope.core.responders import Echo, HttpOk
+from sockscope.engine.connection import COALESCE_SECONDS
+from sockscope.engine.listen_conversation import OVERFLOW_SECONDS
 from sockscope.engine.listener import ListenConfig
 from tests.listen.conftest import WAIT
 
@@ -96,6 +100,43 @@ def test_udp_replies_past_the_capture_limit_are_counted_not_kept(listen) -> None
     assert _limit_notes(exchange)[-1].endswith(
         "reached for our replies: counting the rest without keeping it"
     )
+
+
+def test_a_client_trickling_single_bytes_costs_a_few_events_not_one_per_write(listen) -> None:
+    running = listen(Echo, capture_limit=1024)
+    writes = 20_000
+    with socket.create_connection(("127.0.0.1", running.port)) as client:
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        client.settimeout(WAIT)
+        drain = threading.Thread(target=lambda: b"".join(iter(lambda: client.recv(65536), b"")))
+        drain.start()
+        started = time.monotonic()
+        for _ in range(writes):
+            client.send(b"x")
+        client.shutdown(socket.SHUT_WR)
+        exchange = running.next_finished()
+        elapsed = time.monotonic() - started
+        drain.join(WAIT)
+    assert exchange.bytes_in == writes and exchange.bytes_out == writes
+    # Each direction makes at most one event per coalescing window (50 ms, 1 s past the
+    # limit), whatever the number of writes; one event per write would be thousands.
+    windows = math.ceil(elapsed / COALESCE_SECONDS) + 2
+    assert len(exchange.events) <= 10 + 2 * windows, len(exchange.events)
+
+
+def test_datagrams_past_the_capture_limit_are_counted_in_few_events(listen) -> None:
+    running = listen(transport=Transport.UDP, capture_limit=10, idle_timeout=0.2)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        started = time.monotonic()
+        for _ in range(200):
+            client.sendto(b"12345", ("127.0.0.1", running.port))
+        exchange = running.next_finished()
+        elapsed = time.monotonic() - started
+    recvs = list(exchange.of_type(EventType.RECV))
+    assert exchange.bytes_in == 1000 and exchange.received == b"1234512345"
+    assert sum(e.calls for e in recvs) == 200  # every datagram counted
+    # Three events up to and across the limit, then one per window.
+    assert len(recvs) <= 3 + math.ceil(elapsed / OVERFLOW_SECONDS) + 1, len(recvs)
 
 
 @pytest.mark.parametrize("transport", [Transport.TCP, Transport.TLS, Transport.UNIX])
