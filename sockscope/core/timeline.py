@@ -58,6 +58,8 @@ def _detail(event: Event) -> str:
             notes.append(f"{event.size - len(event.data):,} bytes not kept")
         notes.extend(str(v) for k, v in d.items() if k == "note")
         return " · ".join(notes)
+    if event.type is EventType.SEND and len(event.data) < event.size:  # a listener's reply
+        return f"{event.size - len(event.data):,} bytes not kept"
     if "message" in d:
         return str(d["message"])
     return " ".join(f"{k}={v}" for k, v in d.items())

@@ -19,6 +19,7 @@ import pytest
 
 from sockscope.core.model import EventType, StopReason, Transport
 from sockscope.core.responders import Echo, HttpOk
+from sockscope.core.timeline import timeline_rows
 from sockscope.engine.connection import COALESCE_SECONDS
 from sockscope.engine.listen_conversation import OVERFLOW_SECONDS
 from sockscope.engine.listener import ListenConfig
@@ -85,6 +86,8 @@ def test_an_echoed_flood_keeps_the_capture_limit_each_way_and_counts_every_byte(
         "capture limit of 64.0 KiB reached for our replies: counting the rest without keeping it",
     ]
     assert exchange.stop is StopReason.PEER_CLOSED and "64.0 KiB kept" in exchange.stop_message
+    cut = {row.event for row in timeline_rows(exchange) if row.detail.endswith("bytes not kept")}
+    assert cut == {"recv", "send"}
 
 
 def test_udp_replies_past_the_capture_limit_are_counted_not_kept(listen) -> None:
