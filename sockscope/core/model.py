@@ -7,7 +7,7 @@ Pure data with a lossless JSON round-trip. The bytes are the truth: every view
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -226,7 +226,7 @@ class Exchange:
 
     # ---- derived views of the events -------------------------------------------------
 
-    def of_type(self, *types: EventType) -> Iterable[Event]:
+    def of_type(self, *types: EventType) -> Iterator[Event]:
         return (e for e in self.events if e.type in types)
 
     @property

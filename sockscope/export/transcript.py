@@ -1,8 +1,12 @@
 """JSON transcripts: `Exchange.to_dict()` on disk, and a loader that names what is wrong.
 
 A transcript is exactly what `sockscope send --json` prints, so either one reopens here.
-Files come from anywhere (mailed, edited, truncated), so every field is checked before
-the model sees it and each problem becomes one sentence naming the file and the field.
+Files come from anywhere (mailed, edited, truncated, written by an attacker), so the
+loader reads at most `MAX_TRANSCRIPT_BYTES`, and one schema checks every field before the
+model sees it: types, ranges, finite numbers, sizes and nesting. Whatever passes, every
+consumer (the views, the app, every export format, compare, replay) can take. Each
+problem is one line naming the file and the field:
+`transcript run.json: events[3].t: must be a number of seconds from 0 to 1e9, got Infinity`.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sockscope.core.model import (
     FORMAT_VERSION,
@@ -26,9 +31,18 @@ from sockscope.core.model import (
     Transport,
 )
 
+MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 32  # objects and lists inside each other; sockscope writes at most 6
+MAX_EVENTS = 1_000_000
+MAX_NAME = 4096  # characters in a host, server name, path or template name
+MAX_SECONDS = 1e9  # times and timeouts (about 31 years)
+MAX_EPOCH = 2**32 - 1  # started_at: what a pcap timestamp holds (early 2106)
+MAX_COUNT = 2**53  # byte counts: the largest whole number a JSON reader keeps exact
+MAX_ALPN = 255  # bytes in one ALPN protocol name (RFC 7301)
+
 
 class TranscriptError(ValueError):
-    """A transcript that cannot be written or read; `str()` is one plain sentence."""
+    """A transcript that cannot be written or read; `str()` is one plain line."""
 
 
 def transcript_text(exchange: Exchange) -> str:
@@ -44,50 +58,25 @@ def save_transcript(exchange: Exchange, path: str | Path) -> None:
 
 def load_transcript(path: str | Path) -> Exchange:
     try:
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as file:
+            raw = file.read(MAX_TRANSCRIPT_BYTES + 1)  # one byte more tells a file over the cap
     except OSError as exc:
-        raise TranscriptError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise TranscriptError(f"transcript {path}: cannot read it: {exc.strerror or exc}") from None
     return parse_transcript(raw, str(path))
 
 
 def parse_transcript(raw: bytes, name: str) -> Exchange:
     """The Exchange in `raw`; `name` (the file) starts every error message."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TranscriptError(
-            f"{name} is not a sockscope transcript: byte {exc.start} is not UTF-8 text"
-        ) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TranscriptError(
-            f"{name} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    if not isinstance(doc, dict) or "sockscope" not in doc:
-        raise TranscriptError(
-            f'{name} is not a sockscope transcript (no "sockscope" format field); '
-            "save one with `sockscope send --save FILE`"
-        )
-    version = doc["sockscope"]
-    if version != FORMAT_VERSION or isinstance(version, bool):
-        shown = _shown(version)
-        raise TranscriptError(
-            f"{name} has transcript format {shown}, but this sockscope reads format "
-            f"{FORMAT_VERSION}"
-            + ("; upgrade sockscope" if _is_int(version) and version > FORMAT_VERSION else "")
-        )
-    try:
-        _check_document(doc)
+        return Exchange.from_dict(_document(raw))
     except _BadField as exc:
-        raise TranscriptError(f"{name}: {exc.field} {exc.problem}") from None
-    return Exchange.from_dict(doc)
+        raise TranscriptError(f"transcript {name}: {exc.field}: {exc.problem}") from None
+    except _BadFile as exc:
+        raise TranscriptError(f"transcript {name}: {exc}") from None
 
 
-# ---- field checks ----------------------------------------------------------------------
-# Each check returns None for a good value, else the problem as a phrase ("is not base64").
-
-Check = Callable[[Any], str | None]
+class _BadFile(Exception):
+    """The file as a whole is not a transcript (size, encoding, JSON, format)."""
 
 
 class _BadField(Exception):
@@ -96,159 +85,382 @@ class _BadField(Exception):
         self.problem = problem
 
 
+def _document(raw: bytes) -> dict[str, Any]:
+    if len(raw) > MAX_TRANSCRIPT_BYTES:
+        raise _BadFile(
+            f"larger than the {MAX_TRANSCRIPT_BYTES // 2**20} MiB cap on transcripts "
+            "(sockscope never writes one this big)"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _BadFile(f"not a sockscope transcript: byte {exc.start} is not UTF-8 text") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _BadFile(f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise _BadFile(f"nested deeper than {MAX_DEPTH} levels of lists and objects") from None
+    except ValueError:  # the only other one: an integer beyond Python's 4,300-digit limit
+        raise _BadFile("not a transcript: it holds a number thousands of digits long") from None
+    if not isinstance(doc, dict) or "sockscope" not in doc:
+        raise _BadFile(
+            'not a sockscope transcript (no "sockscope" format field); '
+            "save one with `sockscope send --save FILE`"
+        )
+    version = doc["sockscope"]
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        newer = _is_int(version) and version > FORMAT_VERSION
+        raise _BadFile(
+            f"transcript format {_shown(version)}, but this sockscope reads format "
+            f"{FORMAT_VERSION}" + ("; upgrade sockscope" if newer else "")
+        )
+    _DOCUMENT_CHECK(doc, "")  # the named fields first: their messages say most
+    _check_consistency(doc)
+    _check_json(doc, [], 0)
+    return doc
+
+
+# ---- what any JSON value in a transcript may be ---------------------------------------
+# Keys the schema below does not name (extra facts in an event's detail, the derived
+# `timings`, what `send --json` adds) are only held to these rules.
+
+
+def _check_json(value: Any, path: list[str | int], depth: int) -> None:
+    if isinstance(value, str):
+        _check_text(value, path)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise _BadField(_path(path), f"must be a finite number, got {_shown(value)}")
+    elif _is_int(value):
+        if not -(2**63) <= value < 2**63:
+            raise _BadField(
+                _path(path), f"must be a whole number within 64 bits, got {_shown(value)}"
+            )
+    elif isinstance(value, dict | list):
+        if depth >= MAX_DEPTH:
+            raise _BadField(
+                _path(path), f"must not nest lists and objects deeper than {MAX_DEPTH} levels"
+            )
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            path.append(key)
+            if isinstance(key, str):
+                _check_text(key, path)
+            _check_json(item, path, depth + 1)
+            path.pop()
+
+
+def _check_text(text: str, path: list[str | int]) -> None:
+    # json reads "\ud800" as a lone surrogate: not text, and no file or terminal takes it.
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _BadField(
+                _path(path),
+                f"must be Unicode text, got the lone surrogate \\u{ord(text[exc.start]):04x}",
+            ) from None
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _path(parts: list[str | int]) -> str:
+    """`events[3].detail.certificate`; a key that is not a plain name is shown quoted and
+    escaped (it is file text): `detail["\\u001b]0;x"]`."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _IDENTIFIER.fullmatch(part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{_shown(part)}]"
+    return out or "the document"
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
 def _is_number(v: Any) -> bool:
-    return (_is_int(v) or isinstance(v, float)) and not (isinstance(v, float) and math.isnan(v))
+    return _is_int(v) or (isinstance(v, float) and math.isfinite(v))
 
 
 def _shown(v: Any) -> str:
     """A value quoted from the file for a message: json.dumps escapes every control and
-    non-ASCII character, so nothing in it can act on the terminal."""
+    non-ASCII character, so nothing in it can act on the terminal; long values are cut."""
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, dict):
+        return "an object"
+    if isinstance(v, str):
+        return json.dumps(v[:40]) + ("..." if len(v) > 40 else "")
     text = json.dumps(v)
     return text if len(text) <= 30 else text[:27] + "..."
 
 
-def _json_kind(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "true/false"
-    if isinstance(v, str):
-        return "a string"
-    if isinstance(v, int | float):
-        return "a number"
-    if isinstance(v, list):
-        return "a list"
-    return "an object"
+# ---- the schema ------------------------------------------------------------------------
+# A check takes a value and where it is (`events[3].t`), and raises _BadField if the value
+# is not what consumers can take.
+
+Check = Callable[[Any, str], None]
 
 
-def _kind(test: Callable[[Any], bool], wanted: str, nullable: bool = False) -> Check:
-    def check(v: Any) -> str | None:
-        if (v is None and nullable) or (v is not None and test(v)):
-            return None
-        return f"is {_json_kind(v)}, not {wanted}" + (" or null" if nullable else "")
+def _fail(at: str, wanted: str, v: Any) -> NoReturn:
+    raise _BadField(at, f"must be {wanted}, got {_shown(v)}")
+
+
+def _scalar(test: Callable[[Any], bool], wanted: str, *, nullable: bool = False) -> Check:
+    wanted += " or null" if nullable else ""
+
+    def check(v: Any, at: str) -> None:
+        if not ((v is None and nullable) or (v is not None and test(v))):
+            _fail(at, wanted, v)
 
     return check
 
 
-def _b64(nullable: bool = False) -> Check:
-    def check(v: Any) -> str | None:
+def _whole(low: int, high: int, *, wanted: str = "", nullable: bool = False) -> Check:
+    return _scalar(
+        lambda v: _is_int(v) and low <= v <= high,
+        wanted or f"a whole number from {low:,} to {high:,}",
+        nullable=nullable,
+    )
+
+
+def _seconds(*, positive: bool, high: float = MAX_SECONDS, nullable: bool = False) -> Check:
+    low = "above 0" if positive else "from 0"
+    return _scalar(
+        lambda v: _is_number(v) and (v > 0 if positive else v >= 0) and v <= high,
+        f"a number of seconds {low} to {high:,.0f}",
+        nullable=nullable,
+    )
+
+
+def _text(
+    *,
+    max_len: int | None = None,
+    nonempty: bool = False,
+    path_like: bool = False,
+    nullable: bool = False,
+) -> Check:
+    """A string; `path_like` ones go to the OS (host names, paths), which takes no NUL."""
+
+    def check(v: Any, at: str) -> None:
         if v is None and nullable:
-            return None
+            return
         if not isinstance(v, str):
-            return f"is {_json_kind(v)}, not base64 text"
+            _fail(at, "a string" + (" or null" if nullable else ""), v)
+        if nonempty and not v:
+            raise _BadField(at, "must not be empty")
+        if max_len is not None and len(v) > max_len:
+            raise _BadField(at, f"must be at most {max_len:,} characters, got {len(v):,}")
+        if path_like and "\0" in v:
+            raise _BadField(at, "must not contain NUL (no host name or path holds one)")
+
+    return check
+
+
+def _b64(*, nonempty: bool = False, nullable: bool = False) -> Check:
+    def check(v: Any, at: str) -> None:
+        if v is None and nullable:
+            return
+        if not isinstance(v, str):
+            _fail(at, "base64 text" + (" or null" if nullable else ""), v)
         try:
-            base64.b64decode(v.encode("ascii"), validate=True)
-        except (UnicodeEncodeError, binascii.Error):
-            return "is not base64"
-        return None
+            data = base64.b64decode(v.encode("ascii"), validate=True)
+        except (UnicodeEncodeError, binascii.Error) as exc:
+            # binascii says "Incorrect padding" or "Invalid base64-encoded string: ...".
+            reason = str(exc).split(":")[0].lower() if isinstance(exc, binascii.Error) else ""
+            raise _BadField(
+                at, f"must be base64, got {_shown(v)} ({reason or 'not ASCII'})"
+            ) from None
+        if nonempty and not data:
+            raise _BadField(at, "must not be empty")
 
     return check
 
 
-def _choice(enum: type[StrEnum], nullable: bool = False) -> Check:
+def _choice(enum: type[StrEnum], *, nullable: bool = False) -> Check:
     values = [e.value for e in enum]
+    wanted = f"one of {', '.join(values)}"
+    return _scalar(lambda v: isinstance(v, str) and v in values, wanted, nullable=nullable)
 
-    def check(v: Any) -> str | None:
-        if (v is None and nullable) or v in values:
-            return None
-        return f"is {_shown(v)}, not one of {', '.join(values)}"
+
+def _list(item: Check, *, max_items: int) -> Check:
+    def check(v: Any, at: str) -> None:
+        if not isinstance(v, list):
+            _fail(at, "a list", v)
+        if len(v) > max_items:
+            raise _BadField(at, f"must hold at most {max_items:,} items, got {len(v):,}")
+        for i, x in enumerate(v):
+            item(x, f"{at}[{i}]")
 
     return check
 
 
-STRING = _kind(lambda v: isinstance(v, str), "a string")
-OPT_STRING = _kind(lambda v: isinstance(v, str), "a string", nullable=True)
-BOOL = _kind(lambda v: isinstance(v, bool), "true or false")
-NUMBER = _kind(_is_number, "a number")
-OPT_NUMBER = _kind(_is_number, "a number", nullable=True)
-COUNT = _kind(lambda v: _is_int(v) and v >= 0, "a whole number >= 0")
-OPT_COUNT = _kind(lambda v: _is_int(v) and v >= 0, "a whole number >= 0", nullable=True)
-PORT = _kind(lambda v: _is_int(v) and 0 <= v <= 65535, "a port (0-65535)", nullable=True)
-FAMILY = _kind(lambda v: v in (0, 4, 6) and _is_int(v), "0, 4 or 6")
-STRINGS = _kind(lambda v: isinstance(v, list) and all(isinstance(s, str) for s in v), "strings")
-OBJECT = _kind(lambda v: isinstance(v, dict), "an object")
-OPT_OBJECT = _kind(lambda v: isinstance(v, dict), "an object", nullable=True)
-LIST = _kind(lambda v: isinstance(v, list), "a list")
+def _object(fields: dict[str, tuple[Check, bool]], *, nullable: bool = False) -> Check:
+    """An object whose named keys pass their checks ((check, required) each); other keys
+    are allowed, held only to the rules for any JSON value."""
 
-# (key, check, required) for each object in a transcript; keys not listed are ignored
-# (derived fields such as `timings`, and what `send --json` adds: `http`, `replies`).
-_DOCUMENT = [
-    ("target", OBJECT, True),
-    ("template", OPT_STRING, False),
-    ("started_at", NUMBER, False),
-    ("policy", OPT_OBJECT, False),
-    ("request_b64", _b64(), False),
-    ("events", LIST, False),
-    ("stop_reason", _choice(StopReason, nullable=True), False),
-    ("stop_message", STRING, False),
-    ("error", OPT_OBJECT, False),
-]
-_TARGET = [
-    ("host", STRING, True),
-    ("port", PORT, False),
-    ("transport", _choice(Transport), False),
-    ("family", FAMILY, False),
-    ("tls", OPT_OBJECT, False),
-]
-_TLS = [
-    ("verify", BOOL, False),
-    ("server_name", OPT_STRING, False),
-    ("alpn", STRINGS, False),
-    ("ca_file", OPT_STRING, False),
-]
-_POLICY = [
-    ("connect_timeout", NUMBER, False),
-    ("idle_timeout", OPT_NUMBER, False),
-    ("deadline", OPT_NUMBER, False),
-    ("delimiter_b64", _b64(nullable=True), False),
-    ("max_bytes", OPT_COUNT, False),
-    ("first_datagram", BOOL, False),
-    ("half_close", BOOL, False),
-    ("capture_limit", COUNT, False),
-    ("overflow", _choice(Overflow), False),
-]
-_EVENT = [
-    ("type", _choice(EventType), True),
-    ("t", NUMBER, True),
-    ("data_b64", _b64(), False),
-    ("size", COUNT, False),
-    ("calls", COUNT, False),
-    ("detail", OBJECT, False),
-]
-_ERROR = [
-    ("kind", _choice(ErrorKind), True),
-    ("message", STRING, True),
-    ("hint", OPT_STRING, False),
-]
-
-
-def _check_object(obj: dict[str, Any], fields: list[tuple[str, Check, bool]], at: str) -> None:
-    for key, check, required in fields:
-        name = f"{at}.{key}" if at else key
-        if key not in obj:
-            if required:
+    def check(v: Any, at: str) -> None:
+        if v is None and nullable:
+            return
+        if not isinstance(v, dict):
+            _fail(at, "an object" + (" or null" if nullable else ""), v)
+        for key, (check_field, required) in fields.items():
+            name = f"{at}.{key}" if at else key
+            if key in v:
+                check_field(v[key], name)
+            elif required:
                 raise _BadField(name, "is missing")
-            continue
-        problem = check(obj[key])
-        if problem is not None:
-            raise _BadField(name, problem)
+
+    return check
 
 
-def _check_document(doc: dict[str, Any]) -> None:
-    _check_object(doc, _DOCUMENT, "")
-    _check_object(doc["target"], _TARGET, "target")
-    if doc["target"].get("tls"):
-        _check_object(doc["target"]["tls"], _TLS, "target.tls")
-    if doc.get("policy"):
-        _check_object(doc["policy"], _POLICY, "policy")
-    if doc.get("error") is not None:
-        _check_object(doc["error"], _ERROR, "error")
+def _is_alpn(v: Any) -> bool:
+    return isinstance(v, str) and 1 <= len(v.encode("utf-8")) <= MAX_ALPN
+
+
+STRING = _text()
+OPT_STRING = _text(nullable=True)
+NAME = _text(max_len=MAX_NAME, nullable=True)
+OS_NAME = _text(max_len=MAX_NAME, path_like=True, nullable=True)
+BOOL = _scalar(lambda v: isinstance(v, bool), "true or false")
+COUNT = _whole(0, MAX_COUNT)
+OPT_COUNT = _whole(0, MAX_COUNT, nullable=True)
+STRINGS = _list(STRING, max_items=MAX_EVENTS)
+
+_TLS_OPTIONS = {
+    "verify": (BOOL, False),
+    "server_name": (OS_NAME, False),
+    "alpn": (
+        _list(_scalar(_is_alpn, f"a protocol name of 1 to {MAX_ALPN} bytes"), max_items=64),
+        False,
+    ),
+    "ca_file": (OS_NAME, False),
+}
+_TARGET = {
+    "host": (_text(max_len=MAX_NAME, nonempty=True, path_like=True), True),
+    "port": (_whole(1, 65535, wanted="a port from 1 to 65535", nullable=True), False),
+    "transport": (_choice(Transport), False),
+    "family": (_scalar(lambda v: _is_int(v) and v in (0, 4, 6), "0, 4 or 6"), False),
+    "tls": (_object(_TLS_OPTIONS, nullable=True), False),
+}
+_POLICY = {
+    "connect_timeout": (_seconds(positive=True), False),
+    "idle_timeout": (_seconds(positive=True, nullable=True), False),
+    "deadline": (_seconds(positive=True, nullable=True), False),
+    "delimiter_b64": (_b64(nonempty=True, nullable=True), False),
+    "max_bytes": (OPT_COUNT, False),
+    "first_datagram": (BOOL, False),
+    "half_close": (BOOL, False),
+    "capture_limit": (COUNT, False),
+    "overflow": (_choice(Overflow), False),
+}
+# The facts the engine records on a certificate (engine/tlsinfo.py) that views read.
+_CERTIFICATE = {
+    key: (OPT_STRING, False)
+    for key in (
+        "sha256",
+        "serial",
+        "issuer",
+        "subject",
+        "common_name",
+        "not_before",
+        "not_after",
+        "parse_error",
+    )
+} | {
+    "size": (OPT_COUNT, False),
+    "version": (OPT_COUNT, False),
+    "self_signed": (BOOL, False),
+    "san": (STRINGS, False),
+    "san_total": (COUNT, False),
+}
+# A dialogue step's outcome (core/steps.py StepOutcome.to_dict).
+_STEP = {
+    "index": (_whole(1, MAX_COUNT), True),
+    "kind": (STRING, True),
+    "ok": (BOOL, True),
+    "message": (STRING, True),
+    "sent": (COUNT, False),
+    "received": (COUNT, False),
+}
+# An event's detail keys that views read, by name (the engine writes each with one meaning
+# on every event type); any other key is kept as a plain JSON fact.
+_DETAIL = (
+    {
+        key: (STRING, False)
+        for key in ("message", "note", "kind", "address", "peer", "local", "listener")
+    }
+    | {
+        key: (OPT_STRING, False)
+        for key in ("hint", "version", "cipher", "alpn", "server_name", "sni")
+    }
+    | {
+        "addresses": (STRINGS, False),
+        "bits": (OPT_COUNT, False),
+        "verified": (BOOL, False),
+        "certificate": (_object(_CERTIFICATE, nullable=True), False),
+        "step": (_object(_STEP), False),
+        "turn": (COUNT, False),
+        "length": (OPT_COUNT, False),
+        "pid": (COUNT, False),
+        "uid": (COUNT, False),
+        "gid": (COUNT, False),
+    }
+)
+_EVENT = {
+    "type": (_choice(EventType), True),
+    "t": (_seconds(positive=False), True),
+    "data_b64": (_b64(), False),
+    "size": (COUNT, False),
+    "calls": (_whole(1, MAX_COUNT), False),
+    "detail": (_object(_DETAIL), False),
+}
+_ERROR = {
+    "kind": (_choice(ErrorKind), True),
+    "message": (STRING, True),
+    "hint": (OPT_STRING, False),
+}
+_DOCUMENT_CHECK = _object(
+    {
+        "target": (_object(_TARGET), True),
+        "template": (NAME, False),
+        "started_at": (
+            _scalar(
+                lambda v: _is_number(v) and 0 <= v <= MAX_EPOCH,
+                f"an epoch time in seconds from 0 to {MAX_EPOCH}",
+            ),
+            False,
+        ),
+        "policy": (_object(_POLICY, nullable=True), False),
+        "request_b64": (_b64(), False),
+        "events": (_list(_object(_EVENT), max_items=MAX_EVENTS), False),
+        "stop_reason": (_choice(StopReason, nullable=True), False),
+        "stop_message": (STRING, False),
+        "error": (_object(_ERROR, nullable=True), False),
+    }
+)
+
+
+def _check_consistency(doc: dict[str, Any]) -> None:
+    """Rules between fields, once each field has its type."""
+    target = doc["target"]
+    transport = Transport(target.get("transport", Transport.TCP.value))
+    if not transport.is_unix and target.get("port") is None:
+        raise _BadField(
+            "target.port",
+            f"must be a port from 1 to 65535 for a {transport.value} target, got null",
+        )
     for i, event in enumerate(doc.get("events", [])):
-        at = f"events[{i}]"
-        if not isinstance(event, dict):
-            raise _BadField(at, f"is {_json_kind(event)}, not an object")
-        _check_object(event, _EVENT, at)
+        if "size" in event and "data_b64" in event:
+            kept = len(base64.b64decode(event["data_b64"]))
+            if event["size"] < kept:
+                raise _BadField(
+                    f"events[{i}].size",
+                    f"must count at least the {kept:,} bytes in data_b64, got {event['size']:,}",
+                )

@@ -109,9 +109,9 @@ def _bad_events(path: Path) -> Path:
 @pytest.mark.parametrize(
     ("make", "args", "expected"),
     [
-        (lambda p: p.write_text("{oops"), ["-f", "python"], "is not JSON (line 1, column 2"),
-        (_bad_events, ["-f", "python"], "events[3].data_b64 is not base64"),
-        (lambda p: p, ["-f", "python"], "cannot read"),
+        (lambda p: p.write_text("{oops"), ["-f", "python"], "not JSON (line 1, column 2"),
+        (_bad_events, ["-f", "python"], "events[3].data_b64: must be base64"),
+        (lambda p: p, ["-f", "python"], "cannot read it: No such file"),
         (
             lambda p: save_transcript(made_exchange([b"\x16\x03\x01"]), p),
             ["-f", "curl"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import string
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,11 @@ from sockscope.export.transcript import (
 from tests.export.conftest import made_exchange
 
 _text = st.text(max_size=20)
+_name = st.text(st.characters(exclude_characters="\0"), min_size=1, max_size=40)
 _seconds = st.floats(min_value=0.001, max_value=1e6, allow_nan=False)
-_json_value = st.one_of(st.none(), st.booleans(), st.integers(), _text, st.lists(_text, max_size=3))
+_json_value = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), _text, st.lists(_text, max_size=3)
+)
 
 _events = st.builds(
     Event,
@@ -43,11 +47,17 @@ _events = st.builds(
     data=st.binary(max_size=64),
     size=st.integers(min_value=0, max_value=2**40),
     calls=st.integers(min_value=1, max_value=1000),
-    detail=st.dictionaries(st.text(string.ascii_lowercase, min_size=1), _json_value, max_size=3),
+    # Facts of the engine's own have fixed types (the schema checks them); these are others.
+    detail=st.dictionaries(
+        st.text(string.ascii_lowercase, min_size=1).map("x_".__add__), _json_value, max_size=3
+    ),
 ).map(
-    # Only sends and receives carry bytes in a transcript, as the engine records them.
+    # Only sends and receives carry bytes in a transcript, as the engine records them, and
+    # their size counts at least the bytes kept.
     lambda e: (
-        e if e.type in (EventType.SEND, EventType.RECV) else Event(e.type, e.t, detail=e.detail)
+        replace(e, size=max(e.size, len(e.data)))
+        if e.type in (EventType.SEND, EventType.RECV)
+        else Event(e.type, e.t, detail=e.detail)
     )
 )
 
@@ -55,16 +65,16 @@ _exchanges = st.builds(
     Exchange,
     target=st.builds(
         Target,
-        host=st.text(min_size=1, max_size=40),
-        port=st.one_of(st.none(), st.integers(min_value=0, max_value=65535)),
+        host=_name,
+        port=st.integers(min_value=1, max_value=65535),
         transport=st.sampled_from(Transport),
         family=st.sampled_from([0, 4, 6]),
         tls=st.builds(
             TlsOptions,
             verify=st.booleans(),
-            server_name=st.one_of(st.none(), _text),
-            alpn=st.lists(_text, max_size=3).map(tuple),
-            ca_file=st.one_of(st.none(), _text),
+            server_name=st.one_of(st.none(), _name),
+            alpn=st.lists(st.text(min_size=1, max_size=20), max_size=3).map(tuple),
+            ca_file=st.one_of(st.none(), _name),
         ),
     ),
     request=st.binary(max_size=200),
@@ -115,105 +125,6 @@ def test_transcript_is_indented_json_with_the_format_version() -> None:
     assert json.loads(text)["request_b64"] == base64.b64encode(b"ping").decode()
 
 
-def _good() -> dict:
-    return made_exchange([b"GET / HTTP/1.0\r\n\r\n"], [b"HTTP/1.0 200 OK\r\n"]).to_dict()
-
-
-def _with(change) -> str:  # type: ignore[no-untyped-def]
-    doc = _good()
-    change(doc)
-    return json.dumps(doc)
-
-
-@pytest.mark.parametrize(
-    ("content", "expected"),
-    [
-        ('{"sockscope": 1,\n  "target": }', "is not JSON (line 2, column 13"),
-        ("[1, 2]", "is not a sockscope transcript"),
-        ('{"hello": "world"}', "is not a sockscope transcript"),
-        ('{"sockscope": 2}', "has transcript format 2, but this sockscope reads format 1; upgrade"),
-        ('{"sockscope": "one"}', 'has transcript format "one"'),
-        (
-            _with(lambda d: d["events"][3].update(data_b64="%%%")),
-            "events[3].data_b64 is not base64",
-        ),
-        (_with(lambda d: d["events"][1].update(t="soon")), "events[1].t is a string, not a number"),
-        (_with(lambda d: d["events"][0].pop("type")), "events[0].type is missing"),
-        (_with(lambda d: d["events"].append(7)), "events[5] is a number, not an object"),
-        (_with(lambda d: d.pop("target")), "target is missing"),
-        (
-            _with(lambda d: d["target"].update(transport="carrier-pigeon")),
-            'target.transport is "carrier-pigeon", not one of tcp, udp, tls, unix, unix-dgram',
-        ),
-        (_with(lambda d: d["target"].update(port=70000)), "target.port is a number, not a port"),
-        (_with(lambda d: d["policy"].update(half_close="yes")), "policy.half_close is a string"),
-        (_with(lambda d: d["policy"].update(delimiter_b64=5)), "policy.delimiter_b64 is a number"),
-        (_with(lambda d: d.update(request_b64="ab")), "request_b64 is not base64"),
-        (_with(lambda d: d.update(error={"kind": "oops"})), 'error.kind is "oops", not one of'),
-        (_with(lambda d: d.update(stop_reason=True)), "stop_reason is true, not one of"),
-    ],
-)
-def test_a_bad_transcript_is_one_sentence_naming_the_file_and_the_problem(
-    tmp_path: Path, content: str, expected: str
-) -> None:
-    path = tmp_path / "run.json"
-    path.write_text(content)
-    with pytest.raises(TranscriptError) as caught:
-        load_transcript(path)
-    message = str(caught.value)
-    assert str(path) in message and expected in message
-    assert "\n" not in message
-
-
-def test_a_missing_transcript_names_the_file_and_the_reason(tmp_path: Path) -> None:
-    with pytest.raises(TranscriptError, match=r"cannot read .*nope\.json: No such file"):
-        load_transcript(tmp_path / "nope.json")
-
-
-def test_a_binary_file_is_not_a_transcript(tmp_path: Path) -> None:
-    path = tmp_path / "capture.pcap"
-    path.write_bytes(b"\xd4\xc3\xb2\xa1\x02\x00")
-    with pytest.raises(TranscriptError, match="is not a sockscope transcript: byte 0 is not UTF-8"):
-        load_transcript(path)
-
-
-def test_control_characters_quoted_from_the_file_are_escaped(tmp_path: Path) -> None:
-    path = tmp_path / "run.json"
-    path.write_text(_with(lambda d: d["target"].update(transport="\x1b[2J\u202e")))
-    with pytest.raises(TranscriptError) as caught:
-        load_transcript(path)
-    assert "\x1b" not in str(caught.value) and "\u202e" not in str(caught.value)
-    assert '"\\u001b[2J\\u202e"' in str(caught.value)
-
-
 def test_an_unwritable_path_is_a_transcript_error(tmp_path: Path) -> None:
     with pytest.raises(TranscriptError, match=r"cannot write .*: No such file or directory"):
         save_transcript(made_exchange([b"x"]), tmp_path / "missing" / "run.json")
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    path=st.lists(st.sampled_from(["target", "policy", "events", 0, 1, 3, "t", "type", "tls"])),
-    value=_json_value,
-)
-def test_a_damaged_field_anywhere_loads_or_is_a_transcript_error(tmp_path_factory, path, value):
-    doc = _good()
-    node = doc
-    for key in path[:-1]:
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            return
-    if path and isinstance(node, dict | list):
-        try:
-            node[path[-1]] = value
-        except (IndexError, TypeError):
-            return
-    file = tmp_path_factory.mktemp("d") / "run.json"
-    file.write_text(json.dumps(doc))
-    try:
-        exchange = load_transcript(file)
-    except TranscriptError as exc:
-        assert str(file) in str(exc) and "\n" not in str(exc)
-    else:
-        assert isinstance(exchange, Exchange)
