@@ -12,6 +12,10 @@ What cannot be rebuilt is said rather than invented:
 - Received bytes beyond the capture limit were counted, not kept; their sequence
   numbers are skipped, so Wireshark shows "previous segment not captured" there.
 - Unix sockets have no IP addresses: they appear as 127.0.0.1:49152 -> 127.0.0.1:49153.
+
+What a packet or a pcap record cannot hold is refused (ExportError) rather than written
+wrong: a datagram over what one UDP packet carries (65,507 bytes over IPv4, 65,527 over
+IPv6; Unix datagram sockets allow more), and times past early 2106 (32-bit seconds).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ MAX_SEGMENT = 65_000  # payload bytes per TCP segment; fits an IP packet's 16-bi
 # Locally administered MAC addresses: they belong to no real vendor.
 _CLIENT_MAC = bytes.fromhex("020000000001")
 _SERVER_MAC = bytes.fromhex("020000000002")
+_LAST_SECOND = 2**32 - 1  # a classic pcap record's timestamp is 32-bit seconds
 _CLIENT_ISN = 1_000
 _SERVER_ISN = 5_000
 _TCP, _UDP = 6, 17
@@ -54,7 +59,7 @@ class _Side:
 
 
 def to_pcap(exchange: Exchange) -> bytes:
-    connect = next(exchange.of_type(EventType.CONNECT), None)
+    connect: Event | None = next(exchange.of_type(EventType.CONNECT), None)
     if connect is None:
         raise ExportError(
             "the exchange never connected, so no packet crossed the wire; "
@@ -74,22 +79,30 @@ def _sides(exchange: Exchange, connect: Event) -> tuple[_Side, _Side]:
     if target.transport.is_unix:
         local, peer = _UNIX_CLIENT, _UNIX_SERVER
     else:
-        local = _parse_address(connect.detail.get("local"))
-        peer = _parse_address(connect.detail.get("peer"))
-        if local is None or peer is None or local[0].version != peer[0].version:
+        recorded_local = _parse_address(connect.detail.get("local"))
+        recorded_peer = _parse_address(connect.detail.get("peer"))
+        if (
+            recorded_local is None
+            or recorded_peer is None
+            or recorded_local[0].version != recorded_peer[0].version
+        ):
             local, peer = _FALLBACK_CLIENT, (_FALLBACK_SERVER, target.port or 49153)
+        else:
+            local, peer = recorded_local, recorded_peer
     return _Side(_CLIENT_MAC, *local), _Side(_SERVER_MAC, *peer)
 
 
 def _parse_address(text: object) -> tuple[IpAddress, int] | None:
-    """`127.0.0.1:80` or `[::1]:80` (the engine's CONNECT detail); None for anything else."""
+    """`127.0.0.1:80` or `[::1]:80` (the engine's CONNECT detail); None for anything else,
+    a port outside 1-65535 included (a TCP or UDP header holds 16 bits)."""
     if not isinstance(text, str):
         return None
     host, _, port = text.rpartition(":")
     try:
-        return ipaddress.ip_address(host.strip("[]").split("%")[0]), int(port)
+        address, number = ipaddress.ip_address(host.strip("[]").split("%")[0]), int(port)
     except ValueError:
         return None
+    return (address, number) if 1 <= number <= 65535 else None
 
 
 def _stream(exchange: Exchange, connect: Event, capture: _Capture) -> None:
@@ -131,11 +144,19 @@ def _stream(exchange: Exchange, connect: Event, capture: _Capture) -> None:
 
 
 def _datagrams(exchange: Exchange, capture: _Capture) -> None:
-    for event in exchange.events:
-        if event.type is EventType.SEND:
-            capture.udp(event.t, capture.client, event.data)
-        elif event.type is EventType.RECV:
-            capture.udp(event.t, capture.server, event.data)
+    # The IP header's 16-bit length counts the UDP header too, and IPv4's its own.
+    largest = 65_535 - 8 - (20 if capture.client.ip.version == 4 else 0)
+    for index, event in enumerate(exchange.events):
+        if event.type not in (EventType.SEND, EventType.RECV):
+            continue
+        if len(event.data) > largest:
+            raise ExportError(
+                f"events[{index}] is a datagram of {len(event.data):,} bytes, but one UDP packet "
+                f"carries at most {largest:,}, so a pcap cannot hold it; "
+                "use --format python or json"
+            )
+        side = capture.client if event.type is EventType.SEND else capture.server
+        capture.udp(event.t, side, event.data)
 
 
 class _Capture:
@@ -218,6 +239,11 @@ class _Capture:
         frame = peer.mac + side.mac + struct.pack("!H", ethertype) + header + body
         micros = round((self.started_at + t) * 1_000_000)
         seconds, micros = divmod(micros, 1_000_000)
+        if seconds > _LAST_SECOND:
+            raise ExportError(
+                "the exchange's times run past early 2106, beyond what a pcap timestamp "
+                "holds (32-bit seconds); use --format json"
+            )
         self.records.append(struct.pack("<IIII", seconds, micros, len(frame), len(frame)) + frame)
 
     def file(self) -> bytes:
@@ -235,7 +261,7 @@ def _checksum(data: bytes) -> int:
     """The Internet checksum (RFC 1071): ones' complement of the ones' complement sum."""
     if len(data) % 2:
         data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF

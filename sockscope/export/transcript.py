@@ -321,7 +321,8 @@ def _object(fields: dict[str, tuple[Check, bool]], *, nullable: bool = False) ->
 
 
 def _is_alpn(v: Any) -> bool:
-    return isinstance(v, str) and 1 <= len(v.encode("utf-8")) <= MAX_ALPN
+    # surrogatepass: a lone surrogate is refused later, by the rules for any string.
+    return isinstance(v, str) and 1 <= len(v.encode("utf-8", "surrogatepass")) <= MAX_ALPN
 
 
 STRING = _text()
