@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile.files import HOSTILE_TEXTS, hostile_transcript, write_hostile_transcript
 
 from sockscope.core.model import Transport
 from sockscope.export.transcript import (
@@ -22,6 +21,7 @@ from sockscope.export.transcript import (
     TranscriptError,
     load_transcript,
 )
+from tests.hostile.files import HOSTILE_TEXTS, hostile_transcript, write_hostile_transcript
 
 Change = Callable[[dict[str, Any]], object]
 
