@@ -181,13 +181,13 @@ def run_listen(args: argparse.Namespace) -> int:
     printer = _Printer(plan, args.json, args.full)
     printer.listening(address, plan)
     finished = 0
-    previous = _stop_on_signals(events)
+    stopping = threading.Event()
+    previous = _stop_on_signals(stopping, events)
     try:
-        while args.count is None or finished < args.count:
+        while not stopping.is_set() and (args.count is None or finished < args.count):
             kind, item = events.get()
-            if kind == "stop":
-                break
-            finished += printer.show(kind, item)
+            if kind != "stop":
+                finished += printer.show(kind, item)
     finally:
         listener.stop()
         for signum, handler in previous.items():
@@ -235,11 +235,14 @@ def _run_app(args: argparse.Namespace, plan: ListenPlan) -> int:
     return SockscopeApp(listen=form).run() or 0
 
 
-def _stop_on_signals(events: queue.SimpleQueue[tuple[str, Any]]) -> dict[int, Any]:
-    """Ctrl-C and SIGTERM queue a stop, so the printer stops between two reports, never in
-    the middle of one; returns the handlers they replace."""
+def _stop_on_signals(
+    stopping: threading.Event, events: queue.SimpleQueue[tuple[str, Any]]
+) -> dict[int, Any]:
+    """Ctrl-C and SIGTERM set `stopping` (and wake the queue), so the printer stops after
+    the report it is printing, never in the middle of one; returns the handlers replaced."""
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
         events.put(("stop", None))  # SimpleQueue.put may be called from a signal handler
 
     if threading.current_thread() is not threading.main_thread():
