@@ -87,9 +87,9 @@ def test_open_refuses_a_corrupt_transcript_in_one_line(
     bad.write_text('{"sockscope": 1, "target": {"host": "x", "port": "80"}}')
     assert main(["open", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert (
-        err
-        == f"sockscope open: error: {bad}: target.port is a string, not a port (0-65535) or null\n"
+    assert err == (
+        f"sockscope open: error: transcript {bad}: target.port: "
+        'must be a port from 1 to 65535 or null, got "80"\n'
     )
 
 
