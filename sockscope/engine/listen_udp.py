@@ -12,8 +12,9 @@ M bytes" ("of at least M" where the OS cannot report the real length). Every rep
 one datagram sent with sendto; one the socket cannot take at once is dropped with a note,
 as the network could drop it anyway. Past the capture limit a direction's datagrams are
 only counted, one event per window (`calls` = datagrams), so a flood of empty datagrams
-cannot grow the event list by one per datagram. Past `max_clients` conversations a datagram from a
-new address is dropped (there is no connection to refuse), with one note per address.
+cannot grow the event list by one per datagram. Past `max_clients` conversations a
+datagram from a new address is dropped (there is no connection to refuse), with one note
+per address.
 """
 
 from __future__ import annotations
