@@ -7,9 +7,9 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.content import Content
 
 from sockscope.export import FORMATS as EXPORT_FORMATS
+from sockscope.tui.content import safe
 
 if TYPE_CHECKING:
     from sockscope.tui.app import SockscopeApp
@@ -58,8 +58,11 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-# What a provider offers: (text, help, callback).
+# What a provider offers: (text, help, callback). The text may quote a user template's
+# name and title; the help is parsed as markup by the palette, so it holds only our words.
 Command = tuple[str, str, Callable[[], object]]
+# The longest hit shown: a template title may be as long as its file allows.
+MAX_HIT = 200
 
 
 class Commands(Provider):
@@ -70,14 +73,22 @@ class Commands(Provider):
 
     async def discover(self) -> Hits:
         for text, help_text, callback in self._commands():
-            yield DiscoveryHit(Content(text), callback, text=text, help=help_text)
+            shown = safe(text, limit=MAX_HIT, one_line=True)
+            yield DiscoveryHit(shown, callback, text=shown.plain, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for text, help_text, callback in self._commands():
-            score = matcher.match(text)
+            # A hit is matched, highlighted and put back in the palette's input as it
+            # is shown (tokens for control characters): Textual's own highlight would
+            # parse the text as markup.
+            shown = safe(text, limit=MAX_HIT, one_line=True)
+            score, offsets = matcher.fuzzy_search.match(matcher.query, shown.plain)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, text=text, help=help_text)
+                for offset in offsets:
+                    if not shown.plain[offset].isspace():
+                        shown = shown.stylize(matcher.match_style, offset, offset + 1)
+                yield Hit(score, shown, callback, text=shown.plain, help=help_text)
 
 
 class SockscopeCommands(Commands):
@@ -101,8 +112,6 @@ class SockscopeCommands(Commands):
         if app.refusal("choose_template") is not None:
             return  # the Listen screen: the explorer's bar is not in sight
         for name, template in app.templates.items():
-            # Help text is parsed as markup: only our own words and numbers go there;
-            # the title (from a user's TOML file) goes in the Content display text.
             yield (
                 f"Template: {name} · {template.title}",
                 f"{template.transport.value}" + (f" port {template.port}" if template.port else ""),

@@ -1,9 +1,10 @@
-"""Server-derived text -> Content, the only way such text reaches a widget.
+"""Text -> Content, the only way text reaches a widget.
 
-Every string that may hold server bytes (a body, a header, a certificate name, an
-error sentence quoting either) goes through `core.sanitize.display_segments` here and
-comes out as a `Content` whose tokens (control pictures, `\\xNN`, `\\u202e`) carry
-TOKEN_STYLE. `Content` is never parsed as markup, so `[@click=...]` stays literal text.
+Every string that sockscope's code did not write (server and client bytes, a transcript's
+fields, a template file, a file name or path, an argument, an error sentence quoting any
+of them) goes through `core.sanitize.display_segments` here and comes out as a `Content`
+whose tokens (control pictures, `\\xNN`, `\\u202e`) carry TOKEN_STYLE. `Content` is
+never parsed as markup, so `[@click=...]` stays literal text.
 """
 
 from __future__ import annotations
@@ -83,5 +84,14 @@ def repr_content(line: str) -> Content:
 
 
 def plain(text: str, style: str = "") -> Content:
-    """Our own text (labels, numbers): still Content, so no markup is ever parsed."""
-    return Content.styled(text, style)
+    """Our own text (labels, numbers): still Content, so no markup is ever parsed, and
+    sanitised all the same, so that a string from elsewhere slipped in by mistake is
+    shown as tokens rather than sent to the terminal."""
+    return segments(display_segments(text), style)
+
+
+def field_text(text: str) -> str:
+    """Text from elsewhere as an Input's value, which is a plain string drawn as it is:
+    the sanitiser's tokens, unstyled, newlines and tabs as tokens too (a field is one
+    line). See widgets.filled_input for how the true text is kept."""
+    return segments(display_segments(text), one_line=True).plain

@@ -30,6 +30,7 @@ from sockscope.tui.options import (
     parse_policy_value,
     parse_server_name,
 )
+from sockscope.tui.widgets.filled_input import FilledInput
 from sockscope.tui.widgets.target_bar import FieldCheck
 
 
@@ -91,7 +92,8 @@ class OptionsScreen(ModalScreen[Options | None]):
         self, field_id: str, label: str, value: str, check: Callable[[str], Any], hint: str
     ) -> ComposeResult:
         yield Label(label, classes="options-label")
-        yield Input(
+        # A template's delimiter, a typed path: shown with tokens, kept as they are.
+        yield FilledInput(
             value,
             placeholder=hint,
             id=f"opt-{field_id}",
@@ -142,7 +144,7 @@ class OptionsScreen(ModalScreen[Options | None]):
         """The form as Options; only call when every field is valid."""
 
         def text(field_id: str) -> str:
-            return self.query_one(f"#opt-{field_id}", Input).value
+            return self.query_one(f"#opt-{field_id}", FilledInput).true_value
 
         tls = TlsOptions(
             verify=self.query_one("#opt-verify", Checkbox).value,

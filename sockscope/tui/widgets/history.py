@@ -31,8 +31,9 @@ def history_label(number: int, exchange: Exchange) -> Content:
     kind = "client" if listened(exchange) else exchange.template or "raw"
     return Content.assemble(
         plain(f"#{number} ", KEY_STYLE),
-        plain(f"{kind} "),
-        # The host was typed by the user, but it may have come from a saved transcript.
+        # The template name and the host may come from a saved transcript.
+        safe(kind, one_line=True, limit=40),
+        plain(" "),
         safe(exchange.target.label, one_line=True, limit=80),
         plain(f" {exchange.target.transport.value}", DIM_STYLE),
         plain(f" · {human_bytes(exchange.bytes_in)} · "),

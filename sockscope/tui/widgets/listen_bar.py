@@ -31,6 +31,7 @@ from sockscope.core.sanitize import sanitize
 from sockscope.engine.listen_udp import UDP_IDLE
 from sockscope.engine.listener import MAX_CLIENTS, ListenConfig
 from sockscope.tui.content import ERROR_STYLE, safe
+from sockscope.tui.widgets.filled_input import FilledInput
 from sockscope.tui.widgets.target_bar import FieldCheck
 
 LOOPBACK = "127.0.0.1"
@@ -192,8 +193,11 @@ class ListenBar(Vertical):
             yield self._input("key", form.key, "tls: in the cert", self._file("key"))
         yield Static(id="listen-message")
 
-    def _input(self, name: str, value: str, hint: str, check: Callable[[str], object]) -> Input:
-        return Input(
+    def _input(
+        self, name: str, value: str, hint: str, check: Callable[[str], object]
+    ) -> FilledInput:
+        # The command line fills these (`sockscope listen --app --unix PATH`).
+        return FilledInput(
             value,
             placeholder=hint,
             id=f"listen-{name}",
@@ -208,7 +212,7 @@ class ListenBar(Vertical):
     # ---- values -------------------------------------------------------------------
 
     def _text(self, name: str) -> str:
-        return self.query_one(f"#listen-{name}", Input).value
+        return self.query_one(f"#listen-{name}", FilledInput).true_value
 
     @property
     def reply_mode(self) -> str:

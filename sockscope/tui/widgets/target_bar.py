@@ -21,6 +21,7 @@ from sockscope.core.model import Transport
 from sockscope.core.templates import Template
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, WARNING_STYLE, plain, safe
 from sockscope.tui.lab_info import LabInfo
+from sockscope.tui.widgets.filled_input import FilledInput
 
 
 class FieldCheck(Validator):
@@ -77,7 +78,9 @@ class TargetBar(Vertical):
         host, port, transport, template = self._initial
         with Horizontal(id="target-row"):
             yield Label("host", classes="field-label")
-            yield Input(
+            # A host from a saved transcript may hold control characters: shown as
+            # tokens, sent as it is (FilledInput).
+            yield FilledInput(
                 host,
                 placeholder="host name, address or unix path",
                 id="host",
@@ -102,7 +105,8 @@ class TargetBar(Vertical):
                 compact=True,
             )
             yield Select(
-                [(name, name) for name in self._templates],
+                # Names of user templates come from their files.
+                [(safe(name, limit=80, one_line=True), name) for name in self._templates],
                 value=template if template in self._templates else Select.NULL,
                 prompt="template",
                 id="template",
@@ -131,14 +135,14 @@ class TargetBar(Vertical):
 
     @property
     def host_text(self) -> str:
-        return self.query_one("#host", Input).value
+        return self.query_one("#host", FilledInput).true_value
 
     @property
     def port_text(self) -> str:
         return self.query_one("#port", Input).value
 
     def set_target(self, host: str, port: int | None, transport: Transport) -> None:
-        self.query_one("#host", Input).value = host
+        self.query_one("#host", FilledInput).fill(host)
         self.query_one("#port", Input).value = "" if port is None else str(port)
         self.query_one("#transport", Select).value = transport
         self._transport = transport

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from rich.text import Text
 from textual.content import Content
 from textual.widgets import DataTable
 
@@ -103,7 +104,8 @@ class Timeline(DataTable[object]):
         detail = max((row[-1].cell_length for row in rows), default=6) + room
         self.clear(columns=True)
         for label, key, width in (*columns, ("detail", "detail", detail)):
-            self.add_column(plain(label), key=key, width=width)
+            # Our own words; a rich Text, as DataTable's labels are typed (never markup).
+            self.add_column(Text(label), key=key, width=width)
         self.add_rows(rows)
 
     def _event_rows(self, exchange: Exchange) -> list[Sequence[Content]]:
