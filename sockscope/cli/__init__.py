@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from sockscope.cli.output import warn
 from sockscope.cli.parsing import SUBCOMMANDS, UsageError, build_parser
 from sockscope.crash import EXIT_INTERNAL, report_crash
 
@@ -24,12 +25,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
         return _dispatch(command, args)
     except UsageError as exc:
-        print(f"sockscope {command}: error: {exc}", file=sys.stderr)
+        # Every refusal of every command leaves here: it may quote any argument or file.
+        warn(f"sockscope {command}: error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: never a raw traceback
-        print(report_crash(exc), file=sys.stderr)
+        warn(report_crash(exc))
         return EXIT_INTERNAL
 
 
@@ -49,4 +51,5 @@ _RUNNERS = {
 
 def _dispatch(command: str, args: argparse.Namespace) -> int:
     module, function = _RUNNERS[command]
-    return getattr(importlib.import_module(module), function)(args)
+    run: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), function)
+    return run(args)

@@ -4,7 +4,8 @@ Its pieces (headings, byte views, timeline, problems, the stop) are also the per
 report of `sockscope listen`.
 
 Every piece of server text goes through the display sanitiser into `rich.text.Text`
-(never markup); Rich drops the styles when the output is not a terminal.
+(never markup), its tokens styled; the console (cli.output) sanitises whatever it prints
+once more. Rich drops the styles when the output is not a terminal.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterable
 from rich.console import Console
 from rich.text import Text
 
+from sockscope.cli.output import new_console
 from sockscope.core.analysis import Analysis
 from sockscope.core.certificate import (
     certificate_rows,
@@ -60,9 +62,10 @@ def print_report(
     console = console or new_console()
     limit = None if full else MAX_VIEW_BYTES
     target = exchange.target
-    title = Text(f"{target.label} over {target.transport.value}", style="bold")
+    # The target and the template name are arguments, or a template file's name.
+    title = safe(target.label, "bold").append(f" over {target.transport.value}", style="bold")
     if exchange.template:
-        title.append(f"  template {exchange.template}", style="dim")
+        title.append("  template ", style="dim").append_text(safe(exchange.template, "dim"))
     console.print(title)
 
     print_timeline(console, exchange)
@@ -83,10 +86,6 @@ def print_report(
     _print_analysis(console, analysis)
     _print_steps(console, exchange)
     print_stopped(console, exchange)
-
-
-def new_console() -> Console:
-    return Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
 def print_timeline(console: Console, exchange: Exchange) -> None:

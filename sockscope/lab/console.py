@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 
+from sockscope.core.sanitize import sanitize
 from sockscope.lab.catalog import SERVICES
 from sockscope.lab.hostile import CASES
 from sockscope.lab.server import Lab, LabError
@@ -72,10 +73,12 @@ async def _serve(host: str, port_base: int | None, as_json: bool, hostile: bool)
         lab = Lab(host, port_base, hostile)
         await lab.start()
     except (LabError, ValueError) as exc:
-        print(f"sockscope lab: {exc}", file=sys.stderr)
+        # The message may quote --host as given.
+        print(sanitize(f"sockscope lab: {exc}"), file=sys.stderr)
         return 1
     try:
-        print(json.dumps(lab.ports) if as_json else table(lab), flush=True)
+        # The table names the host and the CA file's path (under $TMPDIR).
+        print(json.dumps(lab.ports) if as_json else sanitize(table(lab)), flush=True)
         await stopping.wait()
     finally:
         await lab.stop()

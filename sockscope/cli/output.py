@@ -1,0 +1,66 @@
+"""Where the command line's text leaves for the terminal, sanitised on the way out.
+
+Messages name files, paths, arguments and template names, and reports quote servers:
+none of that was written by sockscope, so no line reaches stdout or stderr without the
+display sanitiser. `say` and `warn` print one message; `new_console` is the Rich console
+of every report, and it sanitises each piece of text it renders as its last step, so a
+string that reached a `Text` unsanitised is still shown as tokens.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from sockscope.core.sanitize import sanitize
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def say(text: str) -> None:
+    """One message on stdout, sanitised."""
+    print(sanitize(text))
+
+
+def warn(text: str) -> None:
+    """One message on stderr, sanitised."""
+    print(sanitize(text), file=sys.stderr)
+
+
+def new_console() -> Console:
+    """The console for reports: no markup, highlighting or emoji, every text sanitised."""
+    # Rich is loaded only by a command that prints a report.
+    from rich.console import (
+        Console,
+        ConsoleOptions,
+        ConsoleRenderable,
+        RenderableType,
+        RenderHook,
+        RenderResult,
+    )
+    from rich.segment import Segment
+
+    class Sanitised:
+        """A renderable's segments with their text through the sanitiser; Rich's own
+        control segments (cursor moves it makes) and the styles pass as they are."""
+
+        def __init__(self, renderable: RenderableType) -> None:
+            self.renderable = renderable
+
+        def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+            for segment in console.render(self.renderable, options):
+                if segment.control:
+                    yield segment
+                else:
+                    yield Segment(sanitize(segment.text), segment.style)
+
+    class Sanitiser(RenderHook):
+        def process_renderables(
+            self, renderables: list[ConsoleRenderable]
+        ) -> list[ConsoleRenderable]:
+            return [Sanitised(renderable) for renderable in renderables]
+
+    console = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
+    console.push_render_hook(Sanitiser())
+    return console
