@@ -8,6 +8,9 @@ so a transcript cannot smuggle code or comment text into it.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+
 from sockscope.core.model import Exchange, Target, Transport
 from sockscope.export.dialogue import Receive, Send, steps
 
@@ -51,12 +54,13 @@ def to_python(exchange: Exchange) -> str:
 
 def _constants(exchange: Exchange, idle: float | None) -> list[str]:
     target, policy = exchange.target, exchange.policy
+    host = _bare(target.host)
     if target.transport.is_unix:
         out = [f"PATH = {target.host!r}  # the Unix socket's file"]
     else:
-        out = [f"HOST = {target.host.strip('[]')!r}", f"PORT = {target.port!r}"]
+        out = [f"HOST = {host!r}", f"PORT = {target.port!r}"]
     if target.transport is Transport.TLS:
-        name = target.tls.server_name or target.host.strip("[]")
+        name = target.tls.server_name or host
         out.append(f"SERVER_NAME = {name!r}  # sent in the handshake (SNI) and checked")
         if target.tls.verify and target.tls.ca_file:
             out.append(f"CA_FILE = {target.tls.ca_file!r}  # the CA that signed its certificate")
@@ -66,6 +70,16 @@ def _constants(exchange: Exchange, idle: float | None) -> list[str]:
     if policy.delimiter is not None and not target.transport.is_datagram:
         out.append(f"UNTIL = {policy.delimiter!r}  # stop reading once this has arrived")
     return out
+
+
+def _bare(host: str) -> str:
+    """A bracketed IPv6 literal (`[::1]`) without its brackets, as getaddrinfo wants it;
+    any other host as it is."""
+    if host.startswith("[") and host.endswith("]"):
+        with contextlib.suppress(ValueError):
+            ipaddress.IPv6Address(host[1:-1])
+            return host[1:-1]
+    return host
 
 
 def _stream_receiver(delimiter: bytes | None) -> list[str]:
