@@ -136,6 +136,11 @@ def _send_parser() -> argparse.ArgumentParser:
     )
     out.add_argument("--full", action="store_true", help="print whole views, however long")
     out.add_argument(
+        "--diagram",
+        action="store_true",
+        help="after the report, draw the exchange as a sequence diagram",
+    )
+    out.add_argument(
         "--save",
         metavar="FILE",
         help="also write the exchange to FILE as a JSON transcript (see sockscope export)",
@@ -182,7 +187,8 @@ def _export_parser() -> argparse.ArgumentParser:
         epilog=(
             "Formats: python (a standard-library script that replays it), json (the "
             "transcript), ncat, socat, curl (a shell command line; curl only for one plain "
-            "HTTP/1.x request), pcap (a capture file for Wireshark; needs -o or a redirect)."
+            "HTTP/1.x request), pcap (a capture file for Wireshark; needs -o or a redirect), "
+            "diagram (a sequence diagram as text; as SVG with -o FILE.svg), diagram-svg."
         ),
     )
     p.add_argument("file", metavar="FILE", help="a transcript written by sockscope send --save")

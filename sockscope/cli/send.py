@@ -51,6 +51,8 @@ class SendPlan:
 
 
 def run_send(args: argparse.Namespace) -> int:
+    if args.json and args.diagram:
+        raise UsageError("--diagram draws text for people: leave it out with --json")
     plan = plan_send(args)
     output: BinaryIO | None = None
     # --output and --capture-file both take every received byte; plan_send allows one.
@@ -76,6 +78,10 @@ def run_send(args: argparse.Namespace) -> int:
         from sockscope.cli.report import print_report
 
         print_report(exchange, analysis, plan.encoding, output=args.output, full=args.full)
+        if args.diagram:
+            from sockscope.cli.teach import print_diagram
+
+            print_diagram(exchange)
         if args.capture_file:
             _print_capture_note(exchange, args.capture_file)
     if save_error is not None:

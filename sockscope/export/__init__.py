@@ -16,6 +16,8 @@ SUFFIX = {
     "socat": ".sh",
     "curl": ".sh",
     "pcap": ".pcap",
+    "diagram": ".txt",
+    "diagram-svg": ".svg",
 }
 FORMATS = tuple(SUFFIX)
 

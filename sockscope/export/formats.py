@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sockscope.core.diagram import diagram
+from sockscope.core.diagram_text import render_text
 from sockscope.core.model import Exchange
 from sockscope.export import FORMATS, SUFFIX
+from sockscope.export.diagram_svg import render_svg
 from sockscope.export.pcap import to_pcap
 from sockscope.export.python_script import to_python
 from sockscope.export.shell import to_shell
@@ -22,11 +25,19 @@ def render(exchange: Exchange, fmt: str) -> str | bytes:
         return transcript_text(exchange)
     if fmt == "pcap":
         return to_pcap(exchange)
+    if fmt == "diagram":
+        return "\n".join(render_text(diagram(exchange))) + "\n"
+    if fmt == "diagram-svg":
+        return render_svg(diagram(exchange))
     return to_shell(exchange, fmt)
 
 
 def write_export(exchange: Exchange, fmt: str, path: Path) -> None:
-    """Raises ExportError (the format cannot express the exchange) or OSError."""
+    """Raises ExportError (the format cannot express the exchange) or OSError.
+
+    A diagram written to a `.svg` file is the SVG picture."""
+    if fmt == "diagram" and path.suffix.lower() == ".svg":
+        fmt = "diagram-svg"
     result = render(exchange, fmt)
     path.write_bytes(result if isinstance(result, bytes) else result.encode("utf-8"))
     if fmt == "python":

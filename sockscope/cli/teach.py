@@ -1,0 +1,20 @@
+"""What `sockscope send` adds for a class: the sequence diagram after the report."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from sockscope.cli.report import heading, new_console
+from sockscope.core.diagram import diagram
+from sockscope.core.diagram_text import WIDTH, render_text
+from sockscope.core.model import Exchange
+
+
+def print_diagram(exchange: Exchange, console: Console | None = None) -> None:
+    console = console or new_console()
+    # A narrower terminal gets a narrower diagram; a pipe gets the 80 columns a page has.
+    width = min(console.width, WIDTH) if console.is_terminal else WIDTH
+    heading(console, "Diagram")
+    for line in render_text(diagram(exchange), width):  # labels are sanitised in core
+        console.print(Text(line, no_wrap=True))

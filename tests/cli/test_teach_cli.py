@@ -1,0 +1,64 @@
+"""`send --diagram` and `export -f diagram`: the sequence diagram from the command line."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sockscope.export.transcript import save_transcript
+from tests.tui.exchanges import smtp_session_exchange
+
+
+@pytest.fixture
+def session_file(tmp_path: Path) -> Path:
+    path = tmp_path / "smtp.json"
+    save_transcript(smtp_session_exchange(), path)
+    return path
+
+
+def test_send_diagram_draws_the_exchange_after_the_report(cli, lab) -> None:
+    result = cli(
+        "send", "127.0.0.1", lab.port("echo"), "-d", "hi\\r\\n", "--half-close", "--diagram"
+    )
+    assert result.code == 0, result.err
+    report, drawn = result.out.split("\nDiagram\n")
+    assert "Timeline" in report
+    lines = drawn.splitlines()
+    assert "sockscope (client)" in lines[0] and f"server 127.0.0.1:{lab.port('echo')}" in lines[0]
+    assert any("connect(): TCP handshake" in line for line in lines)
+    sent = next(i for i, line in enumerate(lines) if "sendall() 4 bytes" in line)
+    assert lines[sent].rstrip().endswith("▶│") and "hi\\r\\n" in lines[sent + 1]
+    assert any("shutdown(SHUT_WR): FIN" in line for line in lines)
+    assert any("recv() 4 bytes" in line and line.rstrip().endswith("┤") for line in lines)
+
+
+def test_send_diagram_with_json_is_refused_in_one_line(cli) -> None:
+    result = cli("send", "127.0.0.1", "7", "-d", "x", "--diagram", "--json")
+    assert result.code == 2 and result.out == ""
+    assert "--diagram" in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_export_diagram_prints_the_text_diagram(cli, session_file: Path) -> None:
+    result = cli("export", session_file, "-f", "diagram")
+    assert result.code == 0, result.err
+    assert "EHLO sockscope.local\\r\\n" in result.out
+    assert max(len(line) for line in result.out.splitlines()) <= 80
+
+
+def test_export_diagram_to_an_svg_file_writes_a_picture_rsvg_can_render(
+    cli, session_file: Path, tmp_path: Path
+) -> None:
+    svg = tmp_path / "smtp.svg"
+    result = cli("export", session_file, "-f", "diagram", "-o", svg)
+    assert result.code == 0, result.err
+    assert svg.read_text().startswith("<?xml")
+    png = tmp_path / "smtp.png"
+    subprocess.run(["rsvg-convert", "-o", str(png), str(svg)], check=True, timeout=60)
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_export_diagram_svg_prints_svg(cli, session_file: Path) -> None:
+    result = cli("export", session_file, "-f", "diagram-svg")
+    assert result.code == 0 and "<svg" in result.out and "EHLO sockscope.local\\r\\n" in result.out
