@@ -87,9 +87,11 @@ class _BadField(Exception):
 
 def _document(raw: bytes) -> dict[str, Any]:
     if len(raw) > MAX_TRANSCRIPT_BYTES:
+        # Kept bytes are in a transcript twice (each event's and received_b64), as base64.
+        kept = MAX_TRANSCRIPT_BYTES * 3 // 8 // 2**20
         raise _BadFile(
-            f"larger than the {MAX_TRANSCRIPT_BYTES // 2**20} MiB cap on transcripts "
-            "(sockscope never writes one this big)"
+            f"larger than the {MAX_TRANSCRIPT_BYTES // 2**20} MiB cap on transcripts; one "
+            f"this big keeps over about {kept} MiB of bytes (save with a smaller --capture-limit)"
         )
     try:
         text = raw.decode("utf-8")
@@ -305,17 +307,22 @@ def _object(fields: dict[str, tuple[Check, bool]], *, nullable: bool = False) ->
     """An object whose named keys pass their checks ((check, required) each); other keys
     are allowed, held only to the rules for any JSON value."""
 
+    required = [key for key, (_, needed) in fields.items() if needed]
+
     def check(v: Any, at: str) -> None:
         if v is None and nullable:
             return
         if not isinstance(v, dict):
             _fail(at, "an object" + (" or null" if nullable else ""), v)
-        for key, (check_field, required) in fields.items():
-            name = f"{at}.{key}" if at else key
-            if key in v:
-                check_field(v[key], name)
-            elif required:
-                raise _BadField(name, "is missing")
+        for key in required:
+            if key not in v:
+                raise _BadField(f"{at}.{key}" if at else key, "is missing")
+        # The object's own keys drive the loop: an event's detail holds a few of the many
+        # keys the schema names, and a transcript may hold a million events.
+        for key, item in v.items():
+            entry = fields.get(key)
+            if entry is not None:
+                entry[0](item, f"{at}.{key}" if at else key)
 
     return check
 

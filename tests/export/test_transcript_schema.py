@@ -285,8 +285,8 @@ def test_a_file_over_the_size_cap_is_refused_naming_the_cap(tmp_path: Path) -> N
     with pytest.raises(TranscriptError) as caught:
         load_transcript(path)
     assert str(caught.value) == (
-        f"transcript {path}: larger than the 64 MiB cap on transcripts "
-        "(sockscope never writes one this big)"
+        f"transcript {path}: larger than the 64 MiB cap on transcripts; one this big "
+        "keeps over about 24 MiB of bytes (save with a smaller --capture-limit)"
     )
 
 
