@@ -16,6 +16,7 @@ from sockscope.core.http import (
     HttpResponse,
     HttpResponseParser,
     Problem,
+    Severity,
     looks_like_http,
     parse_response,
 )
@@ -143,7 +144,7 @@ def _cut_by_capture(response: HttpResponse, kept: int, received: int) -> HttpRes
         f"the capture kept {human_bytes(kept)} of {human_bytes(received)} received; "
         "the reply goes on past what is shown"
     )
-    problems.append(Problem("capture-truncated", note, severity="warning"))
+    problems.append(Problem("capture-truncated", note, severity=Severity.WARNING))
     return replace(response, problems=problems)
 
 
