@@ -7,6 +7,7 @@ from typing import NoReturn
 
 from sockscope import __version__
 from sockscope.cli.data_file import MAX_DATA_FILE
+from sockscope.cli.tls_args import add_tls_arguments
 from sockscope.core.model import Transport
 from sockscope.export import FORMATS as EXPORT_FORMATS
 
@@ -107,11 +108,7 @@ def _send_parser() -> argparse.ArgumentParser:
     family = where.add_mutually_exclusive_group()
     family.add_argument("-4", dest="family", action="store_const", const=4, help="IPv4 only")
     family.add_argument("-6", dest="family", action="store_const", const=6, help="IPv6 only")
-    tls = p.add_argument_group("TLS")
-    tls.add_argument("-k", "--insecure", action="store_true", help="do not verify the certificate")
-    tls.add_argument("--ca-file", metavar="PEM", help="trust the CA certificates in this file")
-    tls.add_argument("--sni", metavar="NAME", help="server name to send and verify")
-    tls.add_argument("--alpn", metavar="LIST", help="ALPN protocols, comma-separated (h2,http/1.1)")
+    add_tls_arguments(p)
     read = p.add_argument_group("when to stop reading (whichever comes first)")
     read.add_argument("--timeout", metavar="S", help="connect timeout in seconds (default 10)")
     read.add_argument("--idle", metavar="S", help="stop after S seconds with no data (default 2)")

@@ -7,11 +7,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from sockscope.cli.data_file import read_data_file
 from sockscope.cli.parsing import UsageError
+from sockscope.cli.tls_args import tls_options
 from sockscope.core.analysis import Analysis, analyse, http_to_dict, replies_to_list
 from sockscope.core.fields import (
     FieldError,
@@ -21,7 +21,7 @@ from sockscope.core.fields import (
     parse_seconds,
     parse_size,
 )
-from sockscope.core.model import Exchange, Overflow, ReadPolicy, Target, TlsOptions, Transport
+from sockscope.core.model import Exchange, Overflow, ReadPolicy, Target, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text, to_crlf
 from sockscope.core.steps import Dialogue, failed_step, step_outcomes
 from sockscope.core.templates import (
@@ -191,15 +191,7 @@ def _plan(args: argparse.Namespace) -> SendPlan:
         host = check_host(args.host, "HOST")
         port = _port(args.port, template)
 
-    tls = TlsOptions(
-        verify=not args.insecure,
-        server_name=args.sni,
-        alpn=tuple(a.strip() for a in args.alpn.split(",") if a.strip()) if args.alpn else (),
-        ca_file=args.ca_file,
-    )
-    if args.ca_file and not Path(args.ca_file).is_file():
-        raise FieldError("--ca-file", f"{args.ca_file} is not a readable file")
-    target = Target(host, port, transport, args.family or 0, tls)
+    target = Target(host, port, transport, args.family or 0, tls_options(args))
     if args.capture_file and args.output:
         raise FieldError(
             "--capture-file", "not with --output, which already writes every received byte"

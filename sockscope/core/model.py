@@ -69,6 +69,7 @@ class ErrorKind(StrEnum):
     TLS_WRONG_VERSION = "tls-wrong-version"
     TLS_HANDSHAKE = "tls-handshake"
     TLS_TIMEOUT = "tls-timeout"
+    TLS_CLIENT_CERT = "tls-client-certificate"  # required, rejected, or unusable
     PERMISSION = "permission"
     UNIX_PATH = "unix-path"
     OS = "os"  # any other OSError, with its errno name in the message
@@ -80,6 +81,13 @@ class TlsOptions:
     server_name: str | None = None  # SNI and the name checked; default: the host
     alpn: tuple[str, ...] = ()
     ca_file: str | None = None
+    # Mutual TLS: the client certificate (PEM, may hold the key too) and its key.
+    cert_file: str | None = None
+    key_file: str | None = None
+    # Where to append the session secrets in the NSS key log format (for Wireshark).
+    # A local choice like SSLKEYLOGFILE, so it is not written into transcripts: a
+    # transcript from elsewhere must not choose a file this machine writes secrets to.
+    keylog_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -309,6 +317,8 @@ class Exchange:
                     "server_name": t.tls.server_name,
                     "alpn": list(t.tls.alpn),
                     "ca_file": t.tls.ca_file,
+                    "cert_file": t.tls.cert_file,
+                    "key_file": t.tls.key_file,
                 },
             },
             "template": self.template,
@@ -350,6 +360,8 @@ class Exchange:
                 server_name=tls.get("server_name"),
                 alpn=tuple(tls.get("alpn", ())),
                 ca_file=tls.get("ca_file"),
+                cert_file=tls.get("cert_file"),
+                key_file=tls.get("key_file"),
             ),
         )
         pd = d.get("policy") or {}

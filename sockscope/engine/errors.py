@@ -22,6 +22,10 @@ from sockscope.core.views import human_bytes
 _SHORT = 160
 
 INSECURE_HINT = "to connect anyway, turn certificate verification off (--insecure)"
+CLIENT_CERT_HINT = (
+    "give a client certificate and its key (--cert FILE --key FILE, or the client "
+    "certificate fields of the options)"
+)
 
 
 def seconds(value: float) -> str:
@@ -87,6 +91,24 @@ class TlsVerifyFailed(Exception):
 
 class CaFileError(Exception):
     def __init__(self, path: str, cause: BaseException) -> None:
+        super().__init__(f"{path}: {cause}")
+        self.path = path
+        self.cause = cause
+
+
+class ClientCertError(Exception):
+    """The client certificate (or its key) cannot be loaded; `problem` says why."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class KeylogError(Exception):
+    """The TLS key log file cannot be opened for appending."""
+
+    def __init__(self, path: str, cause: OSError) -> None:
         super().__init__(f"{path}: {cause}")
         self.path = path
         self.cause = cause
@@ -171,6 +193,18 @@ def _classify(exc: BaseException, target: Target) -> ErrorInfo:
             ErrorKind.TLS_VERIFY,
             f"could not load the CA file {sanitize(exc.path)}: {_short(exc.cause)}",
             "give a PEM file holding the CA certificate",
+        )
+    if isinstance(exc, ClientCertError):
+        return ErrorInfo(
+            ErrorKind.TLS_CLIENT_CERT,
+            f"could not load the client certificate {sanitize(exc.path)}: {sanitize(exc.problem)}",
+            "give a PEM certificate and its unencrypted private key",
+        )
+    if isinstance(exc, KeylogError):
+        return ErrorInfo(
+            ErrorKind.OS,
+            f"could not open the TLS key log {sanitize(exc.path)}: {_short(exc.cause)}",
+            "give a file in a directory you can write to (--keylog FILE, or SSLKEYLOGFILE)",
         )
     if isinstance(exc, ssl.SSLError):
         return _tls(exc)
@@ -301,9 +335,19 @@ _TLS_REASONS: dict[str, tuple[ErrorKind, str, str | None]] = {
         "offer another ALPN protocol, or none",
     ),
     "TLSV13_ALERT_CERTIFICATE_REQUIRED": (
-        ErrorKind.TLS_HANDSHAKE,
-        "TLS handshake failed: the server requires a client certificate",
-        None,
+        ErrorKind.TLS_CLIENT_CERT,
+        "TLS failed: the server requires a client certificate and none was given",
+        CLIENT_CERT_HINT,
+    ),
+    "SSLV3_ALERT_BAD_CERTIFICATE": (
+        ErrorKind.TLS_CLIENT_CERT,
+        "TLS failed: the server rejected the client certificate",
+        "give a certificate issued by a CA the server trusts",
+    ),
+    "TLSV1_ALERT_UNKNOWN_CA": (
+        ErrorKind.TLS_CLIENT_CERT,
+        "TLS failed: the server does not trust the issuer of the client certificate",
+        "give a certificate issued by a CA the server trusts",
     ),
     "UNEXPECTED_MESSAGE": (
         ErrorKind.TLS_HANDSHAKE,

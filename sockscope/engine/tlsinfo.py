@@ -10,10 +10,12 @@ plus `parse_error`, never an exception.
 from __future__ import annotations
 
 import hashlib
+import os
 import ssl
 from typing import TYPE_CHECKING, Any
 
 from sockscope.core.model import TlsOptions
+from sockscope.engine.errors import ClientCertError, KeylogError
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -28,17 +30,80 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 def make_context(options: TlsOptions, *, verify: bool | None = None) -> ssl.SSLContext:
     """A client context for `options`; `verify` overrides options.verify (used to fetch a
-    rejected certificate). Raises OSError/ssl.SSLError for an unreadable CA file."""
+    rejected certificate). Raises OSError/ssl.SSLError for an unreadable CA file,
+    ClientCertError for a client certificate that cannot be used, KeylogError for a key
+    log that cannot be written."""
     checking = options.verify if verify is None else verify
+    # Built by hand rather than with ssl.create_default_context, which would also open
+    # SSLKEYLOGFILE on its own and fail as if the CA file were at fault.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if checking:
-        context = ssl.create_default_context(cafile=options.ca_file)
+        if options.ca_file:
+            context.load_verify_locations(cafile=options.ca_file)
+        else:
+            context.load_default_certs(ssl.Purpose.SERVER_AUTH)
     else:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     if options.alpn:
         context.set_alpn_protocols(list(options.alpn))
+    if options.cert_file:
+        problem = _load_client_certificate(context, options.cert_file, options.key_file)
+        if problem is not None:
+            raise ClientCertError(options.cert_file, problem)
+    keylog = keylog_path(options)
+    if keylog:
+        try:
+            context.keylog_filename = keylog
+        except OSError as exc:
+            raise KeylogError(keylog, exc) from exc
     return context
+
+
+def keylog_path(options: TlsOptions) -> str | None:
+    """The key log file: the option, else SSLKEYLOGFILE as browsers and curl read it."""
+    return options.keylog_file or os.environ.get("SSLKEYLOGFILE") or None
+
+
+def client_certificate_problem(cert_file: str, key_file: str | None) -> str | None:
+    """Why this certificate and key cannot authenticate us, in words; None when they can."""
+    return _load_client_certificate(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), cert_file, key_file)
+
+
+def keylog_problem(path: str) -> str | None:
+    """Why secrets cannot be appended to `path`, in words; None when they can (the file
+    is then made, as the handshake would make it)."""
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        return f"cannot write it: {exc.strerror or exc}"
+    return None
+
+
+class _Encrypted(Exception):
+    """The key asks for a passphrase: there is no prompt to give one."""
+
+
+def _no_passphrase() -> str:
+    raise _Encrypted
+
+
+def _load_client_certificate(
+    context: ssl.SSLContext, cert_file: str, key_file: str | None
+) -> str | None:
+    try:
+        # Without a callback OpenSSL would prompt on the terminal for an encrypted key.
+        context.load_cert_chain(cert_file, key_file, password=_no_passphrase)
+    except _Encrypted:
+        return "the key is encrypted; give an unencrypted copy (openssl pkey -in KEY -out NEW)"
+    except ssl.SSLError as exc:
+        if exc.reason == "KEY_VALUES_MISMATCH":
+            return "the key does not belong to the certificate"
+        return "not a PEM certificate with its private key (name the key file when apart)"
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+    return None
 
 
 def handshake_facts(sock: ssl.SSLSocket, server_name: str, verified: bool) -> dict[str, Any]:

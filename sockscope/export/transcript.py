@@ -349,6 +349,8 @@ _TLS_OPTIONS = {
         False,
     ),
     "ca_file": (OS_NAME, False),
+    "cert_file": (OS_NAME, False),
+    "key_file": (OS_NAME, False),
 }
 _TARGET = {
     "host": (_text(max_len=MAX_NAME, nonempty=True, path_like=True), True),
