@@ -106,6 +106,46 @@ def parse_ca_file(text: str) -> str | None:
     return text
 
 
+def parse_cert_file(text: str) -> str | None:
+    return _readable(text, "client certificate")
+
+
+def parse_key_file(text: str) -> str | None:
+    return _readable(text, "client key")
+
+
+def _readable(text: str, label: str) -> str | None:
+    if not text.strip():
+        return None
+    if not Path(text).expanduser().is_file():
+        raise FieldError(label, f"{text} is not a readable file")
+    return str(Path(text).expanduser())
+
+
+def client_certificate_check(cert_file: str | None, key_file: str | None) -> str | None:
+    """Why the certificate and key fields together cannot be used; None when they can."""
+    if key_file and not cert_file:
+        return "client key: needs the client certificate it belongs to"
+    if not cert_file:
+        return None
+    from sockscope.engine.tlsinfo import client_certificate_problem
+
+    problem = client_certificate_problem(cert_file, key_file)
+    return None if problem is None else f"client certificate: {problem}"
+
+
+def parse_keylog_file(text: str) -> str | None:
+    if not text.strip():
+        return None
+    from sockscope.engine.tlsinfo import keylog_problem
+
+    path = str(Path(text).expanduser())
+    problem = keylog_problem(path)
+    if problem is not None:
+        raise FieldError("key log", problem)
+    return path
+
+
 def parse_capture_file(text: str) -> str | None:
     if not text.strip():
         return None
@@ -149,6 +189,10 @@ def summary(options: Options) -> list[str]:
         parts.append("ALPN " + ",".join(tls.alpn))
     if tls.ca_file:
         parts.append(f"CA {Path(tls.ca_file).name}")
+    if tls.cert_file:
+        parts.append(f"client cert {Path(tls.cert_file).name}")
+    if tls.keylog_file:
+        parts.append(f"key log → {tls.keylog_file}")
     for name, value in sorted(options.policy.items(), key=lambda kv: list(_SHORT).index(kv[0])):
         label = _SHORT.get(name, name)
         if isinstance(value, bool):

@@ -22,11 +22,15 @@ from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, plain, safe
 from sockscope.tui.options import (
     POLICY_FIELDS,
     Options,
+    client_certificate_check,
     format_policy_value,
     overrides,
     parse_alpn,
     parse_ca_file,
     parse_capture_file,
+    parse_cert_file,
+    parse_key_file,
+    parse_keylog_file,
     parse_policy_value,
     parse_server_name,
 )
@@ -63,6 +67,19 @@ class OptionsScreen(ModalScreen[Options | None]):
                 )
                 yield from self._field(
                     "ca", "CA file", tls.ca_file or "", parse_ca_file, "system trust store"
+                )
+                yield from self._field(
+                    "cert", "client cert", tls.cert_file or "", parse_cert_file, "none; PEM"
+                )
+                yield from self._field(
+                    "key", "client key", tls.key_file or "", parse_key_file, "in the cert file"
+                )
+                yield from self._field(
+                    "keylog",
+                    "TLS key log",
+                    tls.keylog_file or "",
+                    parse_keylog_file,
+                    "none; NSS key log for Wireshark",
                 )
                 yield Label("Reading", classes="options-section")
                 yield Checkbox(
@@ -112,6 +129,11 @@ class OptionsScreen(ModalScreen[Options | None]):
             result = field.validate(field.value)
             if result is not None and not result.is_valid:
                 problems.extend(result.failure_descriptions)
+        if not problems:
+            problem = client_certificate_check(
+                parse_cert_file(self._value("cert")), parse_key_file(self._value("key"))
+            )
+            problems.extend([] if problem is None else [problem])
         message = self.query_one("#options-message", Static)
         if problems:
             message.update(safe(" · ".join(problems), ERROR_STYLE, one_line=True))
@@ -140,17 +162,21 @@ class OptionsScreen(ModalScreen[Options | None]):
             return
         self.dismiss(self.options())
 
+    def _value(self, field_id: str) -> str:
+        return self.query_one(f"#opt-{field_id}", FilledInput).true_value
+
     def options(self) -> Options:
         """The form as Options; only call when every field is valid."""
 
-        def text(field_id: str) -> str:
-            return self.query_one(f"#opt-{field_id}", FilledInput).true_value
-
+        text = self._value
         tls = TlsOptions(
             verify=self.query_one("#opt-verify", Checkbox).value,
             server_name=parse_server_name(text("sni")),
             alpn=parse_alpn(text("alpn")),
             ca_file=parse_ca_file(text("ca")),
+            cert_file=parse_cert_file(text("cert")),
+            key_file=parse_key_file(text("key")),
+            keylog_file=parse_keylog_file(text("keylog")),
         )
         values: dict[str, Any] = {
             name: parse_policy_value(name, text(field_id), label)
