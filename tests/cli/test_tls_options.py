@@ -79,9 +79,7 @@ def test_a_certificate_without_its_key_is_refused(
     assert "--cert: not a PEM certificate with its private key" in run.err
 
 
-def test_a_missing_certificate_file_is_named(
-    cli: Callable[..., CliResult], tmp_path: Path
-) -> None:
+def test_a_missing_certificate_file_is_named(cli: Callable[..., CliResult], tmp_path: Path) -> None:
     run = send(cli, "--cert", tmp_path / "nope.pem")
     assert run.code == 2
     assert "--cert:" in run.err and "nope.pem is not a readable file" in run.err
@@ -115,5 +113,7 @@ def test_a_transcript_from_before_client_certificates_still_loads() -> None:
 def test_a_certificate_path_that_is_not_a_string_is_named() -> None:
     doc = Exchange(Target("example.org", 443, Transport.TLS), b"").to_dict()
     doc["target"]["tls"]["cert_file"] = 7
-    with pytest.raises(ValueError, match=r"target\.tls\.cert_file is a number, not a string"):
+    with pytest.raises(
+        ValueError, match=r"target\.tls\.cert_file: must be a string or null, got 7"
+    ):
         parse_transcript(json.dumps(doc).encode(), "bad.json")
