@@ -120,7 +120,7 @@ def test_the_key_log_holds_the_session_secrets_in_nss_format(
     labels = {line.split()[0] for line in lines}
     assert {"CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET"} <= labels
     for line in lines:
-        label, client_random, secret = line.split()
+        _, client_random, secret = line.split()
         assert len(client_random) == 64 and int(client_random, 16) >= 0
         assert len(secret) in (64, 96) and int(secret, 16) >= 0
 
