@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -47,3 +48,19 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+# Under pytest-xdist the workers run the tests and only the controller writes the run's
+# summary: a line a worker leaves in its workeroutput["summary"] is printed here.
+_worker_summary: list[tuple[str, bool]] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    for line, alarming in getattr(node, "workeroutput", {}).get("summary", []):
+        _worker_summary.append((line, alarming))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line, alarming in _worker_summary:
+        terminalreporter.write_line(line, yellow=alarming, bold=True)

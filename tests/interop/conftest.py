@@ -142,14 +142,34 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)  # workers that outlived their master
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Under pytest-xdist one worker runs every interop test, so each server starts once.
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.xdist_group("interop"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # A pytest-xdist worker cannot write to the run's summary: it hands the line over
+    # to the controller, which prints it (tests/conftest.py).
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and (_started or _skipped):
+        workeroutput.setdefault("summary", []).append(_summary_line())
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not _started and not _skipped:
-        return
+    if _started or _skipped:
+        line, alarming = _summary_line()
+        terminalreporter.write_line(line, yellow=alarming, bold=True)
+
+
+def _summary_line() -> tuple[str, bool]:
+    """The servers that ran and those skipped, and whether any was skipped."""
     ran = ", ".join(_started) or "none"
     skipped = "; ".join(_skipped.values()) or "none"
-    terminalreporter.write_line(
-        f"interop servers: ran {ran}; SKIPPED: {skipped}", yellow=bool(_skipped), bold=True
-    )
+    return f"interop servers: ran {ran}; SKIPPED: {skipped}", bool(_skipped)
 
 
 # ---- the servers ----------------------------------------------------------------------
