@@ -1,219 +1,340 @@
-"""Engine throughput: 1 GiB from the lab's /bytes over loopback, sockscope beside curl,
-socat and ncat, each the median of alternating runs against the same server; and
-sockscope's peak memory at 64 MiB and 1 GiB (it must not grow with the size)."""
+"""Engine rows: 1 GiB from nginx over loopback, sockscope beside curl, socat and ncat,
+all alternated in one series and each run's byte count checked; then the peak memory of
+`send` keeping N bytes (text report, `--json`) and of `open` on their transcript.
+
+Which path sockscope took is not guessed from its options: each run goes through a
+wrapper that counts the bytes `os.splice` moves out of the socket (as
+tests/engine/test_splice.py tells), so a row says "splice" only when the kernel moved
+them.
+"""
 
 from __future__ import annotations
 
 import json
-import subprocess
+import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from tests.bench.common import (
     HOST,
     PYTHON,
     REPO,
-    LabProcess,
+    Failed,
+    Measured,
     Row,
+    Tool,
+    alternate,
+    compared,
     compile_bytecode,
-    median,
     mib,
     missing,
     ms,
     program,
-    ratio,
-    run_child,
+    run_process,
 )
+from tests.bench.servers import GIB, Nginx
 
-GIB = 1 << 30
-MEMORY_CEILING = 100 * 2**20
-
-
-def _request(size: int) -> bytes:
-    return f"GET /bytes?n={size} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode()
-
-
-def _sockscope(port: int, size: int, *extra: str) -> list[str]:
-    path = f"/bytes?n={size}"
-    return [
-        PYTHON,
-        "-m",
-        "sockscope",
-        "send",
-        HOST,
-        str(port),
-        "-T",
-        "http-get",
-        "--path",
-        path,
-        *extra,
-    ]
-
-
-def _curl(port: int, size: int, out: str, *extra: str) -> list[str]:
-    return [program("curl"), "-s", "-o", out, *extra, f"http://{HOST}:{port}/bytes?n={size}"]
+# `python -m sockscope ARGS`, with os.splice wrapped to count the bytes moved out of a
+# socket; the count goes to stderr as the process ends. One wrapped call per MiB.
+_SPY = """
+import atexit, os, runpy, stat, sys
+moved = 0
+real = getattr(os, "splice", None)
+if real is not None:
+    def splice(src, dst, count, *args, **kwargs):
+        global moved
+        n = real(src, dst, count, *args, **kwargs)
+        if stat.S_ISSOCK(os.fstat(src).st_mode):
+            moved += n
+        return n
+    os.splice = splice
+atexit.register(lambda: os.write(2, b"bench-spliced %d\\n" % moved))
+sys.argv = ["sockscope", *sys.argv[1:]]
+runpy.run_module("sockscope", run_name="__main__", alter_sys=True)
+"""
+NEVER = "sockscope-bench: a delimiter that never arrives"
+MEMORY_CEILING = 100 * 2**20  # moving bytes without keeping them
+SCRATCH = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
 
 
-Client = Callable[[], float]
+def _path(spliced: int, total: int) -> str:
+    if spliced == 0:
+        return "copy"
+    if spliced >= 0.9 * total:
+        return "splice"
+    return f"splice {100 * spliced // total}%"
 
 
-def _timed(argv: list[str], stdin: bytes | None = None) -> Client:
-    def run() -> float:
-        result = run_child(argv, stdin=stdin, cwd=REPO)
-        assert result.returncode == 0, (argv, result.returncode)
-        return result.seconds
+def _spliced(stderr: bytes) -> int:
+    for line in stderr.decode(errors="replace").splitlines():
+        if line.startswith("bench-spliced "):
+            return int(line.split()[1])
+    raise Failed("the splice counter did not report")
+
+
+def _sockscope(
+    server: Nginx, name: str, *extra: str, to_file: Path | None = None
+) -> Callable[[], Measured]:
+    """`sockscope send` of /name to /dev/null or a file, with --json: its own count
+    (bytes_in, or the file's size), its transfer time, its path, its peak memory."""
+    tls = ("-t", "tls", "-k") if "--tls" in extra else ()
+    options = [x for x in extra if x != "--tls"]
+    port = server.tls_port if tls else server.port
+    out = str(to_file) if to_file else os.devnull
+    argv = [PYTHON, "-c", _SPY, "send", HOST, str(port), *tls, "-T", "http-get"]
+    argv += ["--path", f"/{name}", "-o", out, "--json", *options]
+
+    def run() -> Measured:
+        done = run_process(argv, keep_stdout=True)
+        report = json.loads(done.stdout)
+        total = int(report["bytes_in"])
+        count = to_file.stat().st_size if to_file else total
+        if to_file:
+            to_file.unlink()
+        return Measured(
+            done.seconds,
+            count,
+            _path(_spliced(done.stderr), total),
+            {"transfer": float(report["timings"]["total"]), "peak": done.peak_rss},
+        )
 
     return run
 
 
-def _medians(clients: dict[str, Client], rounds: int) -> dict[str, float]:
-    """Alternate the clients round by round, so a noisy moment hurts all of them alike."""
-    times: dict[str, list[float]] = {name: [] for name in clients}
-    for _ in range(rounds):
-        for name, client in clients.items():
-            times[name].append(client())
-    return {name: median(values) for name, values in times.items()}
+def _curl(
+    server: Nginx, name: str, *, tls: bool = False, to_file: Path | None = None
+) -> Callable[[], Measured]:
+    out = str(to_file) if to_file else os.devnull
+    argv = [program("curl"), "-s", *(["-k"] if tls else []), "-o", out]
+    argv += ["-w", "%{size_download} %{time_total}", server.url(name, tls)]
+
+    def run() -> Measured:
+        done = run_process(argv, keep_stdout=True)
+        size, seconds = done.stdout.split()
+        count = to_file.stat().st_size if to_file else int(size)
+        if to_file:
+            to_file.unlink()
+        return Measured(done.seconds, count, "copy", {"transfer": float(seconds)})
+
+    return run
 
 
-def _transfer_seconds(port: int, size: int) -> tuple[float, float]:
-    """Each tool's own clock for the transfer alone (no interpreter start-up):
-    sockscope's `total` timing and curl's `time_total`."""
-    out = subprocess.run(
-        _sockscope(port, size, "-o", "/dev/null", "--json"),
-        capture_output=True,
-        check=True,
-        cwd=REPO,
-    ).stdout
-    ours = json.loads(out)["timings"]["total"]
-    theirs = subprocess.run(
-        _curl(port, size, "/dev/null", "-w", "%{time_total}"),
-        capture_output=True,
-        check=True,
-    ).stdout
-    return ours, float(theirs)
+def _raw(argv: Sequence[str], request: Path, to_file: Path) -> Callable[[], Measured]:
+    """socat or ncat: the request on stdin, the whole reply on stdout into a file."""
+
+    def run() -> Measured:
+        done = run_process(argv, stdin=request, stdout=to_file)
+        count = to_file.stat().st_size
+        to_file.unlink()
+        return Measured(done.seconds, count, "copy")
+
+    return run
 
 
-def throughput(lab: LabProcess, size: int = GIB, rounds: int = 3) -> list[Row]:
+def transfers(server: Nginx | str) -> list[Row]:
+    if isinstance(server, str):
+        return [Row("Engine", "1 GiB from nginx", server)]
     compile_bytecode()
-    port = lab.port("http")
+    name = "gib.bin"
+    body = server.size(name)
+    whole = body + server.header_bytes(name)  # what a raw client receives
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory() as scratch:
-        ours_file = str(Path(scratch) / "sockscope.bin")
-        curl_file = str(Path(scratch) / "curl.bin")
-        clients: dict[str, Client] = {
-            "sockscope -o /dev/null": _timed(_sockscope(port, size, "-o", "/dev/null")),
-            "sockscope -o FILE": _timed(_sockscope(port, size, "-o", ours_file)),
-            "curl -o /dev/null": _timed(_curl(port, size, "/dev/null")),
-            "curl -o FILE": _timed(_curl(port, size, curl_file)),
-        }
-        peers = {"socat": "socat", "ncat": "ncat"}
-        absent = {name: missing(name, package) for name, package in peers.items()}
+    with tempfile.TemporaryDirectory(dir=SCRATCH, prefix="sockscope-bench-") as scratch:
+        files = Path(scratch)
+        request = files / "request"
+        request.write_bytes(
+            f"GET /{name} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode()
+        )
+        tools = [
+            Tool("sockscope -o /dev/null", _sockscope(server, name), whole),
+            Tool("curl -o /dev/null", _curl(server, name), body),
+            Tool("sockscope -o FILE", _sockscope(server, name, to_file=files / "ours"), whole),
+            Tool("curl -o FILE", _curl(server, name, to_file=files / "curl"), body),
+            Tool(
+                "sockscope --until NEVER -o /dev/null",
+                _sockscope(server, name, "--until", NEVER),
+                whole,
+            ),
+            Tool("sockscope -t tls -k -o /dev/null", _sockscope(server, name, "--tls"), whole),
+            Tool("curl -k https:// -o /dev/null", _curl(server, name, tls=True), body),
+        ]
+        # In their usual form (stdin at EOF) both half-close, and nginx then stops
+        # sending: they must keep the write side open to get the whole reply.
+        absent = {"socat": missing("socat", "socat"), "ncat": missing("ncat", "ncat")}
         if absent["socat"] is None:
-            argv = [program("socat"), "-t", "60", "-", f"TCP:{HOST}:{port}"]
-            clients["socat"] = _timed(argv, _request(size))
+            argv = [program("socat"), "-t", "0", "STDIO,ignoreeof", f"TCP:{HOST}:{server.port}"]
+            tools.append(Tool("socat > FILE", _raw(argv, request, files / "socat"), whole))
         if absent["ncat"] is None:
-            clients["ncat"] = _timed([program("ncat"), HOST, str(port)], _request(size))
-        got = _medians(clients, rounds)
-
-    curl = got["curl -o /dev/null"]
-    gib = size / GIB
+            argv = [program("ncat"), "--no-shutdown", HOST, str(server.port)]
+            tools.append(Tool("ncat > FILE", _raw(argv, request, files / "ncat"), whole))
+        got = alternate(tools)
 
     def speed(seconds: float) -> str:
-        return f"{ms(seconds)} ({gib / seconds:.2f} GiB/s)"
+        return f"{ms(seconds)} ({body / GIB / seconds:.2f} GiB/s)"
 
-    for name, peer_name in (
-        ("sockscope -o /dev/null", "curl -o /dev/null"),
-        ("sockscope -o FILE", "curl -o FILE"),
-    ):
-        value = curl / got[name] if peer_name == "curl -o /dev/null" else got[peer_name] / got[name]
-        rows.append(
-            Row(
-                "Engine",
-                f"{mib(size)} via lab /bytes, whole process: {name}",
-                speed(got[name]),
-                f"{peer_name}: {speed(got[peer_name])}",
-                ratio(value),
-                ">= 1.0x",
-                value >= 1.0,
-            )
+    def faster(ours: float, peer: float) -> float:
+        return peer / ours
+
+    def row(
+        measure: str, ours: str, peer: str, target: float | None, key: str | None = None
+    ) -> Row:
+        return compared(
+            "Engine",
+            measure,
+            got[ours],
+            got[peer],
+            speed,
+            ratio_of=faster,
+            target="" if target is None else f">= {target:.1f}x",
+            meets=None if target is None else (lambda value: value >= target),
+            key=key,
         )
+
+    size = mib(body)
+    rows += [
+        row(
+            f"{size} from nginx, whole process, to /dev/null",
+            "sockscope -o /dev/null",
+            "curl -o /dev/null",
+            1.0,
+        ),
+        row(
+            f"{size}, transfer only (each tool's own clock, same runs)",
+            "sockscope -o /dev/null",
+            "curl -o /dev/null",
+            1.0,
+            key="transfer",
+        ),
+        row(
+            f"{size}, whole process, to a file on {SCRATCH}",
+            "sockscope -o FILE",
+            "curl -o FILE",
+            1.0,
+        ),
+        row(
+            f"{size}, whole process, `--until` that never matches",
+            "sockscope --until NEVER -o /dev/null",
+            "curl -o /dev/null",
+            1.0,
+        ),
+        row(
+            f"{size} over TLS, whole process",
+            "sockscope -t tls -k -o /dev/null",
+            "curl -k https:// -o /dev/null",
+            0.9,
+        ),
+    ]
     for peer in ("socat", "ncat"):
-        if peer in got:
+        if absent[peer] is None:
             rows.append(
-                Row(
-                    "Engine",
-                    f"{mib(size)}, whole process: sockscope -o /dev/null vs {peer}",
-                    speed(got["sockscope -o /dev/null"]),
-                    f"{peer}: {speed(got[peer])}",
-                    ratio(got[peer] / got["sockscope -o /dev/null"]),
+                row(
+                    f"{size}, whole process, to a file, vs {peer}",
+                    "sockscope -o FILE",
+                    f"{peer} > FILE",
+                    None,
                 )
             )
         else:
-            rows.append(Row("Engine", f"{mib(size)} vs {peer}", str(absent[peer])))
-
-    ours, theirs = _transfer_seconds(port, size)
-    value = theirs / ours
-    rows.append(
-        Row(
-            "Engine",
-            f"{mib(size)}, transfer only (each tool's own clock, one run)",
-            speed(ours),
-            f"curl: {speed(theirs)}",
-            ratio(value),
-            ">= 1.0x",
-            value >= 1.0,
+            rows.append(Row("Engine", f"{size} vs {peer}", str(absent[peer])))
+    for name in (
+        "sockscope -o /dev/null",
+        "sockscope --until NEVER -o /dev/null",
+        "sockscope -t tls -k -o /dev/null",
+    ):
+        rows.append(
+            compared(
+                "Memory",
+                f"peak while moving {size}, nothing kept: {name.removeprefix('sockscope ')}",
+                got[name],
+                None,
+                mib,
+                target="< 100 MiB",
+                meets=lambda peak: peak < MEMORY_CEILING,
+                key="peak",
+            )
         )
-    )
     return rows
 
 
-# A process's peak resident size (ru_maxrss) survives exec, and a child spawned from
-# this process starts as a copy of it: measured straight from here, `sockscope send`
-# would report this benchmark's own ~70 MiB whatever it used itself. This launcher, a
-# bare interpreter, forks the command from a small process and prints its peak and exit.
-_LAUNCHER = """
-import os, sys
-pid = os.fork()
-if pid == 0:
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    os.execv(sys.argv[1], sys.argv[1:])
-_, status, usage = os.wait4(pid, 0)
-print(usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status))
-"""
+def _opened(transcript: Path) -> Callable[[], Measured]:
+    """`sockscope open` of a transcript, headless, until the capture is on screen."""
+    argv = [PYTHON, str(REPO / "tests" / "bench" / "startup.py"), "open", str(transcript)]
+
+    def run() -> Measured:
+        done = run_process(argv, keep_stdout=True)
+        kept, _frame = done.stdout.split()
+        return Measured(done.peak_rss, int(kept), "", {"seconds": done.seconds})
+
+    return run
 
 
-def _peak_rss(argv: list[str]) -> int:
-    """The peak resident memory of `argv` run to the end, in bytes."""
-    out = subprocess.run(
-        [PYTHON, "-S", "-c", _LAUNCHER, *argv], capture_output=True, text=True, cwd=REPO
-    ).stdout
-    peak, code = map(int, out.split())
-    assert code == 0, (argv, code)
-    return peak
+def _kept(argv: Sequence[str], count_of: Callable[[bytes], int]) -> Callable[[], Measured]:
+    def run() -> Measured:
+        done = run_process(argv, keep_stdout=True)
+        return Measured(done.peak_rss, count_of(done.stdout), "", {"seconds": done.seconds})
+
+    return run
 
 
-def memory(lab: LabProcess, sizes: tuple[int, int] = (64 << 20, GIB)) -> list[Row]:
-    """Peak resident memory of the whole `sockscope send` process, small and large."""
+def _received_line(report: bytes) -> int:
+    """The byte count the text report's timeline gives the read ("recv  67,109,124")."""
+    for line in report.decode(errors="replace").splitlines():
+        words = line.split()
+        if "recv" in words:
+            return int(words[words.index("recv") + 1].replace(",", ""))
+    raise Failed("no recv line in the report")
+
+
+def keeping(server: Nginx | str) -> list[Row]:
+    """Peak memory when N bytes are kept, against 1.5 x N + 60 MiB."""
+    if isinstance(server, str):
+        return [Row("Memory", "keeping N bytes", server)]
     compile_bytecode()
-    port = lab.port("http")
-    rows: list[Row] = []
-    with tempfile.TemporaryDirectory() as scratch:
-        capture = str(Path(scratch) / "capture.bin")
-        for label, extra in (
-            ("-o /dev/null", ("-o", "/dev/null")),
-            ("--capture-file FILE", ("--capture-file", capture, "--deadline", "600")),
-        ):
-            small, large = (_peak_rss(_sockscope(port, size, *extra)) for size in sizes)
-            rows.append(
-                Row(
-                    "Engine",
-                    f"peak memory, send {label}: {mib(sizes[0])} vs {mib(sizes[1])}",
-                    f"{mib(small)} vs {mib(large)}",
-                    "",
-                    ratio(large / small),
-                    "flat, < 100 MiB",
-                    large < MEMORY_CEILING and large / small < 1.2,
-                )
-            )
+    name = "keep.bin"
+    whole = server.size(name) + server.header_bytes(name)
+    send = [PYTHON, "-m", "sockscope", "send", HOST, str(server.port), "-T", "http-get"]
+    send += ["--path", f"/{name}", "--capture-limit", "1G"]
+    limit = 1.5 * whole + 60 * 2**20
+    with tempfile.TemporaryDirectory(dir=SCRATCH, prefix="sockscope-bench-") as scratch:
+        transcript = Path(scratch) / "kept.json"
+        run_process([*send, "--json", "--save", str(transcript)])
+        tools = [
+            Tool("text report", _kept(send, _received_line), whole),
+            Tool(
+                "--json",
+                _kept([*send, "--json"], lambda out: int(json.loads(out)["bytes_in"])),
+                whole,
+            ),
+            Tool("open", _opened(transcript), whole),
+        ]
+        got = alternate(tools)
+        stored = transcript.stat().st_size
+    rows = []
+    for what in ("text report", "--json", "open"):
+        row = compared(
+            "Memory",
+            f"peak keeping N = {mib(whole)}: {what}",
+            got[what],
+            None,
+            mib,
+            per=whole,
+            target=f"<= 1.5x N + 60 MiB ({mib(limit)})",
+            meets=lambda peak: peak <= limit,
+        )
+        if got[what].failure is None:
+            row = replace(row, peer=f"time {got[what].stats('seconds').show(ms)}")
+        rows.append(row)
+    rows.append(
+        Row(
+            "Memory",
+            f"transcript file for N = {mib(whole)}",
+            mib(stored),
+            "",
+            f"{stored / whole:.2f}x",
+            "each byte once (base64: ~1.34x)",
+            stored <= 1.4 * whole,
+        )
+    )
     return rows

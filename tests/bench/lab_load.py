@@ -1,82 +1,45 @@
-"""The lab under load: `ab -c 50 -n 1000` against the lab's HTTP service, nginx and
-`python -m http.server`, each serving the lab's index page (the same bytes)."""
+"""Servers under load, `ab -c 50 -n 1000`: the lab's HTTP service beside nginx and
+`python -m http.server` serving the same page, and `sockscope listen --reply-template
+http-ok` with 16 silent clients holding connections open meanwhile."""
 
 from __future__ import annotations
 
-import os
+import json
 import re
 import socket
 import subprocess
-import tempfile
-import time
+import threading
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 
-from tests.bench.common import HOST, PYTHON, LabProcess, Row, missing, program
+from tests.bench.common import (
+    HOST,
+    PYTHON,
+    REPO,
+    Failed,
+    LabProcess,
+    Measured,
+    Row,
+    Tool,
+    alternate,
+    compared,
+    missing,
+    program,
+)
+from tests.bench.servers import Nginx
+from tests.interop.conftest import free_ports, running
 
 CONCURRENCY = 50
 REQUESTS = 1000
+SILENT = 16  # clients that connect and never send, held open during the run
+AB = f"ab -c {CONCURRENCY} -n {REQUESTS}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
-    """Connect until the server accepts (a peer server gives no readiness signal)."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited at start"
-        try:
-            socket.create_connection((HOST, port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
-
-
-@contextmanager
-def _server(argv: list[str], port: int, cwd: Path) -> Iterator[int]:
-    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_listening(port, process)
-        yield port
-    finally:
-        process.terminate()
-        process.wait()
-
-
-def _nginx_conf(directory: Path, www: Path, port: int) -> Path:
-    temp = "\n".join(
-        f"    {kind}_temp_path {directory}/{kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    user = "user root root;" if os.geteuid() == 0 else ""  # workers must read the tmp dir
-    conf = directory / "nginx.conf"
-    conf.write_text(
-        f"""{user}
-worker_processes 1;
-error_log {directory}/error.log;
-pid {directory}/nginx.pid;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-{temp}
-    types {{ text/html html; }}
-    server {{ listen {HOST}:{port}; root {www}; }}
-}}
-"""
-    )
-    return conf
-
-
-def _ab(port: int) -> tuple[float, int, int]:
-    """Requests per second, failed requests, and non-2xx replies."""
-    out = subprocess.run(
+def _ab(port: int, path: str = "/") -> Measured:
+    """Requests per second; failed requests (and why) and non-2xx replies as more."""
+    done = subprocess.run(
         [
             program("ab"),
             "-q",
@@ -84,53 +47,123 @@ def _ab(port: int) -> tuple[float, int, int]:
             str(CONCURRENCY),
             "-n",
             str(REQUESTS),
-            f"http://{HOST}:{port}/",
+            f"http://{HOST}:{port}{path}",
         ],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
-    rate = float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    failed = int(re.search(r"Failed requests:\s+(\d+)", out).group(1))  # type: ignore[union-attr]
-    non_2xx = re.search(r"Non-2xx responses:\s+(\d+)", out)
-    return rate, failed, int(non_2xx.group(1)) if non_2xx else 0
+        timeout=300,
+    )
+    out = done.stdout
+
+    def number(pattern: str) -> float:
+        found = re.search(pattern, out)
+        return float(found.group(1)) if found else 0.0
+
+    if done.returncode != 0 or "Requests per second" not in out:
+        tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise Failed(f"ab exit {done.returncode}: {tail[:120]}")
+    return Measured(
+        number(r"Requests per second:\s+([\d.]+)"),
+        more={
+            "failed": number(r"Failed requests:\s+(\d+)"),
+            "connect": number(r"Connect: (\d+)"),
+            "receive": number(r"Receive: (\d+)"),
+            "length": number(r"Length: (\d+)"),
+            "exceptions": number(r"Exceptions: (\d+)"),
+            "non-2xx": number(r"Non-2xx responses:\s+(\d+)"),
+        },
+    )
 
 
-def under_load(lab: LabProcess) -> list[Row]:
+def _rate(value: float) -> str:
+    return f"{value:,.0f}/s"
+
+
+def _count(value: float) -> str:
+    return f"{value:.0f}"
+
+
+def under_load(lab: LabProcess, server: Nginx | str) -> list[Row]:
     absent = missing("ab", "apache2-utils")
-    measure = f"ab -c {CONCURRENCY} -n {REQUESTS}: requests/s"
     if absent:
-        return [Row("Lab", measure, absent)]
+        return [Row("Lab", f"{AB}: requests/s", absent)]
     lab_port = lab.port("http")
-    rate, failed, non_2xx = _ab(lab_port)
-    peers: list[str] = []
-    with tempfile.TemporaryDirectory() as scratch:
-        directory = Path(scratch)
-        www = directory / "www"
-        www.mkdir()
-        with urllib.request.urlopen(f"http://{HOST}:{lab_port}/") as reply:
-            (www / "index.html").write_bytes(reply.read())
-        no_nginx = missing("nginx", "nginx-light")
-        if no_nginx:
-            peers.append(f"nginx: {no_nginx}")
-        else:
-            port = _free_port()
-            conf = _nginx_conf(directory, www, port)
-            argv = [program("nginx"), "-p", str(directory), "-c", str(conf), "-g", "daemon off;"]
-            with _server(argv, port, directory):
-                peers.append(f"nginx: {_ab(port)[0]:,.0f}")
-        port = _free_port()
-        argv = [PYTHON, "-m", "http.server", "-b", HOST, str(port)]
-        with _server(argv, port, www):
-            peers.append(f"http.server: {_ab(port)[0]:,.0f}")
-    return [
-        Row(
-            "Lab",
-            f"{measure} (failed {failed}, non-2xx {non_2xx})",
-            f"{rate:,.0f}",
-            ", ".join(peers),
-            "",
-            "0 failed",
-            failed == 0 and non_2xx == 0,
+    tools = [Tool("lab", lambda: _ab(lab_port))]
+    with ExitStack() as stack:
+        if isinstance(server, Nginx):
+            with urllib.request.urlopen(f"http://{HOST}:{lab_port}/") as reply:
+                (server.www / "lab.html").write_bytes(reply.read())
+            tools.append(Tool("nginx", lambda: _ab(server.port, "/lab.html")))
+            (port,) = free_ports()
+            argv = [PYTHON, "-m", "http.server", "-b", HOST, str(port)]
+            stack.enter_context(running("http.server", argv, server.www, [port]))
+            tools.append(Tool("http.server", lambda: _ab(port, "/lab.html")))
+        tools.append(Tool("sockscope listen", _listen_under_load))
+        got = alternate(tools)
+    peers = ", ".join(
+        f"{name}: {got[name].stats().show(_rate)}"
+        for name in ("nginx", "http.server")
+        if name in got
+    )
+    lab_row = compared(
+        "Lab",
+        f"{AB} against the lab's HTTP page: requests/s; failed requests (max of the runs)",
+        got["lab"],
+        None,
+        _rate,
+        target="0 failed",
+        meets=lambda _: max(got["lab"].stats("failed").values, default=1) == 0,
+    )
+    listen = got["sockscope listen"]
+    listen_row = compared(
+        "Lab",
+        f"{AB} against `sockscope listen --reply-template http-ok` (defaults), "
+        f"{SILENT} silent clients held open: failed requests",
+        listen,
+        None,
+        _count,
+        target="0 failed",
+        meets=lambda _: max(listen.stats("failed").values) == 0,
+        key="failed",
+    )
+    if listen.failure is None:
+        why = ", ".join(
+            f"{kind} {listen.stats(kind).show(_count)}"
+            for kind in ("connect", "receive", "length", "exceptions", "non-2xx")
         )
-    ]
+        listen_row = replace(listen_row, peer=f"{listen.stats().show(_rate)}; {why}")
+    if got["lab"].failure is None:
+        lab_row = replace(
+            lab_row, peer=f"{peers}; failed {got['lab'].stats('failed').show(_count)}"
+        )
+    return [lab_row, listen_row]
+
+
+@contextmanager
+def _listening() -> Iterator[int]:
+    """`sockscope listen 127.0.0.1 0 --reply-template http-ok --json`: its port, while
+    its report (a JSON line per client) is read and dropped."""
+    process = subprocess.Popen(
+        [PYTHON, "-m", "sockscope", "listen", HOST, "0", "--reply-template", "http-ok", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+    )
+    assert process.stdout is not None
+    try:
+        first = json.loads(process.stdout.readline() or b"{}")
+        if "listening" not in first:
+            raise Failed("listen did not say where it listens")
+        drain = threading.Thread(target=process.stdout.read, daemon=True)
+        drain.start()
+        yield int(first["listening"]["port"])
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def _listen_under_load() -> Measured:
+    with _listening() as port, ExitStack() as stack:
+        for _ in range(SILENT):
+            stack.enter_context(socket.create_connection((HOST, port)))
+        return _ab(port)

@@ -1,9 +1,12 @@
-"""Start-up: process start to the first painted frame, headless, for sockscope and for a
-bare Textual app, each in a fresh interpreter (imports count), alternating runs.
+"""Fixed costs: a tiny exchange and `--help` as whole processes beside `python3 -c pass`,
+`--full` on one 5 MB line, and process start to the first painted frame, headless at
+120x36, for sockscope, a bare Textual app, Toolong and Posting (each of those two in a
+virtual environment of its own, with its own Textual).
 
-Run as a script (`python tests/bench/startup.py sockscope|bare`), it starts that app
+Run as a script (`python tests/bench/startup.py KIND [FILE]`), it starts that app
 headless and prints the CLOCK_MONOTONIC time of its first frame; `time.monotonic` is
-the same clock in every process, so the parent subtracts its own start time.
+the same clock in every process, so the parent subtracts its own start time. It
+imports nothing from this repository at the top: it also runs in the peers' venvs.
 """
 
 from __future__ import annotations
@@ -11,71 +14,302 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tests.bench.common import Row
+    from collections.abc import Callable
+    from pathlib import Path
 
-RUNS = 5
+    from tests.bench.common import Measured, Row
+    from tests.bench.servers import Nginx
+
+SIZE = (120, 36)
+PEERS = {"toolong": "toolong", "posting": "posting"}  # kind -> PyPI package
 
 
-def _first_frame(kind: str) -> None:
+def _app(kind: str, argument: str) -> tuple[Any, Any]:
+    """The app of `kind`, and the condition its first counted frame must meet."""
+    if kind in ("sockscope", "open"):  # this checkout's, not an installed one
+        from pathlib import Path
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     if kind == "bare":
         from textual.app import App
 
-        app = App()
-    elif kind == "sockscope":
+        return App(), None
+    if kind == "sockscope":
         from sockscope.tui.app import SockscopeApp
 
         # `sockscope 127.0.0.1 8080 -T http-get`: the explorer on a given target.
-        app = SockscopeApp(host="127.0.0.1", port=8080, template="http-get")
-    else:
-        raise SystemExit(f"unknown kind {kind!r}")
+        return SockscopeApp(host="127.0.0.1", port=8080, template="http-get"), None
+    if kind == "open":
+        # As `sockscope open FILE` builds it (sockscope/cli/open.py), until the
+        # received bytes are on screen; prints how many bytes the exchange holds.
+        from sockscope.export.transcript import load_transcript
+        from sockscope.tui.app import SockscopeApp
+        from sockscope.tui.widgets.byte_view import LineView
+
+        exchange = load_transcript(argument)
+        app = SockscopeApp(exchanges=[exchange])
+
+        def shown() -> bool:
+            try:
+                return len(app.query_one("#received-view", LineView).lines) > 1
+            except Exception:  # the screen is not built yet
+                return False
+
+        print(len(exchange.received), end=" ")
+        return app, shown
+    if kind == "toolong":
+        from toolong.ui import UI  # `tl FILE`
+
+        return UI([argument]), None
+    if kind == "posting":
+        # `posting` with its default collection (posting/__main__.py's `default`).
+        from posting.__main__ import create_config_file, create_default_collection, make_posting
+
+        create_config_file()
+        return make_posting(create_default_collection(), using_default_collection=True), None
+    raise SystemExit(f"unknown kind {kind!r}")
+
+
+def _first_frame(kind: str, argument: str) -> None:
+    app, condition = _app(kind, argument)
     original = app._display
 
     def display(screen, renderable):  # type: ignore[no-untyped-def]
         original(screen, renderable)
-        if renderable is not None:
+        if renderable is not None and (condition is None or condition()):
             print(time.monotonic(), flush=True)
             app.exit()
 
-    app._display = display  # type: ignore[method-assign]
-    app.run(headless=True, size=(120, 36))
+    app._display = display
+    app.run(headless=True, size=SIZE)
 
 
-def measure(kind: str) -> float:
-    # Imported here: as a script, this file's directory is on sys.path, not the repo.
-    from tests.bench.common import PYTHON, REPO
+# ---- the rows (run from the bench) ------------------------------------------------------
+
+
+def _peer_python(package: str) -> Path | str:
+    """The interpreter of a venv holding `package` (made on first use), or why not."""
+    from tests.bench.common import CACHE
+
+    venv = CACHE / package
+    python = venv / "bin" / "python"
+    if python.exists():
+        return python
+    made = subprocess.run(
+        f"python3 -m venv {venv} && {python} -m pip install -q {package}",
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
+    if made.returncode != 0:
+        reason = (made.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"skipped: pip install {package} failed ({reason[:80]})"
+    return python
+
+
+def _frame(
+    python: Path | str, kind: str, argument: str = "", env: dict[str, str] | None = None
+) -> Measured:
+    from tests.bench.common import REPO, Failed, Measured
 
     started = time.monotonic()
-    out = subprocess.run(
-        [PYTHON, __file__, kind], capture_output=True, text=True, check=True, cwd=REPO
-    ).stdout
-    return float(out.split()[0]) - started
+    done = subprocess.run(
+        [str(python), __file__, kind, argument],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise Failed(f"exit {done.returncode}: {tail[:120]}")
+    return Measured(float(done.stdout.split()[-1]) - started)
 
 
-def rows() -> list[Row]:
-    from tests.bench.common import Row, compile_bytecode, median, ms, ratio
+def first_frames() -> list[Row]:
+    import os
+
+    from tests.bench.common import (
+        CACHE,
+        PYTHON,
+        Row,
+        Tool,
+        alternate,
+        compared,
+        compile_bytecode,
+        ms,
+    )
 
     compile_bytecode()
-    times: dict[str, list[float]] = {"bare": [], "sockscope": []}
-    for _ in range(RUNS):
-        for kind, values in times.items():
-            values.append(measure(kind))
-    bare, ours = median(times["bare"]), median(times["sockscope"])
-    value = ours / bare
-    return [
-        Row(
+    log = CACHE / "toolong.log"
+    if not log.exists():
+        log.write_text(
+            "".join(
+                f"2026-12-02T14:{i // 60 % 60:02d}:{i % 60:02d} INFO request {i} took {i % 97} ms\n"
+                for i in range(10_000)
+            )
+        )
+    # Posting keeps its config and collection under XDG dirs: the bench's own.
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(CACHE / "xdg-config"),
+        "XDG_DATA_HOME": str(CACHE / "xdg-data"),
+    }
+    tools = [
+        Tool("bare Textual app", lambda: _frame(PYTHON, "bare")),
+        Tool("sockscope", lambda: _frame(PYTHON, "sockscope")),
+    ]
+    skipped: dict[str, str] = {}
+    for kind, package in PEERS.items():
+        python = _peer_python(package)
+        if isinstance(python, str):
+            skipped[kind] = python
+            continue
+        argument = str(log) if kind == "toolong" else ""
+        tools.append(
+            Tool(kind.capitalize(), lambda p=python, k=kind, a=argument: _frame(p, k, a, env))
+        )
+    got = alternate(tools)
+    ours = got["sockscope"]
+    rows = [
+        compared(
             "Start-up",
-            f"process start to first frame, headless (median of {RUNS})",
-            ms(ours),
-            f"bare textual App: {ms(bare)}",
-            ratio(value),
-            "<= 1.3x",
-            value <= 1.3,
+            "process start to first frame, headless 120x36, vs a bare Textual app",
+            ours,
+            got["bare Textual app"],
+            ms,
+            ratio_of=lambda o, p: o / p,
         )
     ]
+    for kind in PEERS:
+        name = kind.capitalize()
+        if kind in skipped:
+            rows.append(Row("Start-up", f"first frame vs {name}", skipped[kind]))
+            continue
+        rows.append(
+            compared(
+                "Start-up",
+                f"process start to first frame, headless 120x36, vs {name} (its own venv)",
+                ours,
+                got[name],
+                ms,
+                ratio_of=lambda o, p: o / p,
+                target="<= 1.0x Toolong" if kind == "toolong" else "",
+                meets=(lambda value: value <= 1.0) if kind == "toolong" else None,
+            )
+        )
+    return rows
+
+
+def fixed_costs(server: Nginx | str) -> list[Row]:
+    from tests.bench.common import (
+        PYTHON,
+        Failed,
+        Measured,
+        Row,
+        Tool,
+        alternate,
+        compared,
+        compile_bytecode,
+        ms,
+        program,
+        run_process,
+    )
+
+    compile_bytecode()
+
+    def timed(
+        argv: list[str], check: Callable[[bytes], None] | None = None
+    ) -> Callable[[], Measured]:
+        def run() -> Measured:
+            done = run_process(argv, keep_stdout=check is not None)
+            if check is not None:
+                check(done.stdout)
+            return Measured(done.seconds)
+
+        return run
+
+    python = Tool("python3 -c pass", timed([PYTHON, "-c", "pass"]))
+    helped = Tool("sockscope --help", timed([PYTHON, "-m", "sockscope", "--help"]))
+    tools = [python, helped]
+    if isinstance(server, str):
+        unavailable = server
+    else:
+        unavailable = ""
+        head = [PYTHON, "-m", "sockscope", "send", "127.0.0.1", str(server.port), "-T", "http-head"]
+
+        def full_line(out: bytes) -> None:
+            if out.count(b'!"#$%&') < server.size("line.txt") // 94 * 0.9:
+                raise Failed("--full did not print the whole line")
+
+        line = [
+            PYTHON,
+            "-m",
+            "sockscope",
+            "send",
+            "127.0.0.1",
+            str(server.port),
+            "-T",
+            "http-get",
+            "--path",
+            "/line.txt",
+            "--full",
+        ]
+        tools += [
+            Tool("sockscope send -T http-head", timed(head)),
+            Tool("curl -I", timed([program("curl"), "-s", "-I", server.url("index.html")])),
+            Tool("sockscope send --full, 5 MB line", timed(line, full_line)),
+        ]
+    got = alternate(tools)
+    base = got["python3 -c pass"]
+
+    def slower(ours: float, peer: float) -> float:
+        return ours / peer
+
+    rows = [
+        compared(
+            "Start-up",
+            "`sockscope --help`, whole process",
+            got["sockscope --help"],
+            base,
+            ms,
+            ratio_of=slower,
+            target="<= 1.15x",
+            meets=lambda v: v <= 1.15,
+        ),
+    ]
+    if unavailable:
+        return [*rows, Row("Start-up", "a tiny exchange; --full", unavailable)]
+    rows += [
+        compared(
+            "Start-up",
+            "a tiny exchange (HEAD to nginx), whole process",
+            got["sockscope send -T http-head"],
+            base,
+            ms,
+            ratio_of=slower,
+            target="<= 2.0x",
+            meets=lambda v: v <= 2.0,
+        ),
+        compared(
+            "Start-up", "curl -I of the same (for scale)", got["curl -I"], base, ms, ratio_of=slower
+        ),
+        compared(
+            "Start-up",
+            "`send --full` on one 5 MB line, whole process",
+            got["sockscope send --full, 5 MB line"],
+            None,
+            ms,
+            target="< 1 s",
+            meets=lambda v: v < 1.0,
+        ),
+    ]
+    return rows
 
 
 if __name__ == "__main__":
-    _first_frame(sys.argv[1])
+    _first_frame(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "")

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from statistics import median
 
 from textual import events
 from textual.app import App, ScreenStackError
@@ -31,13 +32,25 @@ from sockscope.core.templates import builtin_templates
 from sockscope.lab.services import chargen_stream
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.widgets.byte_view import LineView
-from tests.bench.common import HOST, LabProcess, Row, median, ms, p95, ratio
+from sockscope.tui.widgets.history import History
+from tests.bench.common import (
+    HOST,
+    Failed,
+    LabProcess,
+    Measured,
+    Row,
+    Tool,
+    alternate,
+    compared,
+    ms,
+    p95,
+    reply_head,
+)
 
 SIZE = (120, 36)
 MIB = 1 << 20
 PAGES = 20
-RUNS = 3  # each figure is the median of this many runs
-PRESSES = 40
+MIN_PRESSES = 20  # fewer answered presses in a run: the stream was too short to judge
 ANSWER_TIMEOUT = 10.0
 FIREHOSE_BYTES = 1 << 30
 
@@ -133,42 +146,54 @@ async def _views(exchange: Exchange) -> tuple[float, float]:
 
 
 def views() -> list[Row]:
-    captures = {"small": capture(MIB), "large": capture(64 * MIB)}
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in captures}
-    for _ in range(RUNS):  # alternating, so a noisy moment hurts both sizes alike
-        for name, exchange in captures.items():
-            runs[name].append(asyncio.run(_views(exchange)))
-    small_first, small_page = (median(values) for values in zip(*runs["small"], strict=True))
-    large_first, large_page = (median(values) for values in zip(*runs["large"], strict=True))
-    first_ratio = large_first / small_first
-    page_ratio = large_page / small_page
+    def shown(exchange: Exchange) -> Callable[[], Measured]:
+        def run() -> Measured:
+            first, page = asyncio.run(_views(exchange))
+            return Measured(first, more={"page": page})
+
+        return run
+
+    got = alternate(
+        [
+            Tool("1 MiB capture", shown(capture(MIB))),
+            Tool("64 MiB capture", shown(capture(64 * MIB))),
+        ]
+    )
+    small, large = got["1 MiB capture"], got["64 MiB capture"]
+
+    def slower(ours: float, peer: float) -> float:
+        return ours / peer
+
     return [
-        Row(
+        compared(
             "Views",
-            f"first frame, 64 MiB capture (median of {RUNS})",
-            ms(large_first),
-            "",
-            "",
-            "< 200 ms",
-            large_first < 0.2,
+            "first frame, 64 MiB capture",
+            large,
+            None,
+            ms,
+            target="< 200 ms",
+            meets=lambda v: v < 0.2,
         ),
-        Row(
+        compared(
             "Views",
             "first frame, 64 MiB vs 1 MiB capture",
-            ms(large_first),
-            f"1 MiB: {ms(small_first)}",
-            ratio(first_ratio),
-            "<= 1.5x",
-            first_ratio <= 1.5,
+            large,
+            small,
+            ms,
+            ratio_of=slower,
+            target="<= 1.5x",
+            meets=lambda v: v <= 1.5,
         ),
-        Row(
+        compared(
             "Views",
-            f"page down (median of {PAGES}), 64 MiB vs 1 MiB",
-            ms(large_page),
-            f"1 MiB: {ms(small_page)}",
-            ratio(page_ratio),
-            "<= 1.5x",
-            page_ratio <= 1.5,
+            f"page down (median of {PAGES} per run), 64 MiB vs 1 MiB",
+            large,
+            small,
+            ms,
+            ratio_of=slower,
+            target="<= 1.5x",
+            meets=lambda v: v <= 1.5,
+            key="page",
         ),
     ]
 
@@ -177,9 +202,10 @@ def _streaming(app: App[object]) -> bool:
     return any(w.group == "conversation" and w.state is WorkerState.RUNNING for w in app.workers)
 
 
-async def _firehose(port: int) -> tuple[list[float], int]:
-    """Latencies of home/end presses in the Received view while 1 GiB streams in past
-    the capture limit (as the app's capture-file option would), and the sends needed."""
+async def _firehose(port: int) -> Measured:
+    """Home/End presses in the Received view, at a typist's pace, for as long as one
+    send of 1 GiB streams in past the capture limit (counted, not kept, as without a
+    capture file): their latencies, and the bytes the exchange received."""
     templates = builtin_templates()
     firehose = replace(
         templates["http-get"],
@@ -193,52 +219,69 @@ async def _firehose(port: int) -> tuple[list[float], int]:
     )
     clock = FrameClock(app)
     latencies: list[float] = []
-    sends = 0
+    started = time.perf_counter()
     async with app.run_test(size=SIZE):
         view = app.query_one("#received-view", LineView)
-        while len(latencies) < PRESSES:
-            sends += 1
-            _press(app, "ctrl+s")
-            # Probe once there is more than a screen to scroll: home and end both move.
-            await clock.until(lambda: _streaming(app) and view.max_scroll_y > 0)
-            view.focus()
-            await clock.until(lambda: view.has_focus)
-            while _streaming(app) and len(latencies) < PRESSES:
-                # Answered: the first frame that moved the way the key asks (home and
-                # end scroll smoothly, so later frames finish the move).
-                before = view.scroll_y
-                key, reached = (
-                    ("home", lambda b=before: view.scroll_y < b)
-                    if before > 0
-                    else ("end", lambda: view.scroll_y > 0)
-                )
-                sent = _press(app, key)
-                try:
-                    painted = await clock.until(reached, timeout=ANSWER_TIMEOUT)
-                except TimeoutError:
-                    if not _streaming(app):
-                        continue  # the stream ended under the key: not a firehose sample
-                    painted = sent + ANSWER_TIMEOUT  # unanswered: counted as the timeout
-                latencies.append(painted - sent)
-                await asyncio.sleep(0.02)  # a typist's pace, not a synchronisation
-            if _streaming(app):
-                _press(app, "escape")  # Cancel, as a user would
-            await app.wait_for_conversation()
-    return latencies, sends
+        _press(app, "ctrl+s")
+        # Probe once there is more than a screen to scroll: home and end both move.
+        await clock.until(lambda: _streaming(app) and view.max_scroll_y > 0)
+        view.focus()
+        await clock.until(lambda: view.has_focus)
+        while _streaming(app):
+            # Answered: the first frame that moved the way the key asks.
+            before = view.scroll_y
+            key, reached = (
+                ("home", lambda b=before: view.scroll_y < b)
+                if before > 0
+                else ("end", lambda: view.scroll_y > 0)
+            )
+            sent = _press(app, key)
+            try:
+                painted = await clock.until(reached, timeout=ANSWER_TIMEOUT)
+            except TimeoutError:
+                if not _streaming(app):
+                    break  # the stream ended under the key: not a sample
+                painted = sent + ANSWER_TIMEOUT  # unanswered: counted as the timeout
+            latencies.append(painted - sent)
+            await asyncio.sleep(0.02)  # a typist's pace, not a synchronisation
+        await app.wait_for_conversation()
+        received = app.query_one(History).exchanges[-1].bytes_in
+    if len(latencies) < MIN_PRESSES:
+        raise Failed(f"only {len(latencies)} key presses answered during the stream")
+    return Measured(
+        p95(latencies),
+        received,
+        "copy",
+        {
+            "median": median(latencies),
+            "max": max(latencies),
+            "presses": len(latencies),
+            "seconds": time.perf_counter() - started,
+        },
+    )
 
 
 def responsiveness(lab: LabProcess) -> list[Row]:
-    latencies, sends = asyncio.run(_firehose(lab.port("http")))
-    worst = p95(latencies)
-    return [
-        Row(
-            "Responsiveness",
-            f"key press to painted frame during a 1 GiB stream, p95 of {len(latencies)} "
-            f"({sends} sends)",
-            ms(worst),
-            f"median {ms(median(latencies))}, max {ms(max(latencies))}",
-            "",
-            "< 100 ms",
-            worst < 0.1,
+    port = lab.port("http")
+    expect = FIREHOSE_BYTES + reply_head(port, f"/bytes?n={FIREHOSE_BYTES}")
+    got = alternate([Tool("app", lambda: asyncio.run(_firehose(port)), expect)])
+    sample = got["app"]
+    row = compared(
+        "Responsiveness",
+        "key press to painted frame during a 1 GiB stream (the app, counted not kept): "
+        "p95 of each run's presses",
+        sample,
+        None,
+        ms,
+        target="< 100 ms",
+        meets=lambda v: v < 0.1,
+    )
+    if sample.failure is None:
+        presses = sample.stats("presses")
+        extra = (
+            f"median {sample.stats('median').show(ms)}, max {sample.stats('max').show(ms)}, "
+            f"{presses.show(lambda n: f'{n:.0f}')} presses per run, "
+            f"stream {sample.stats('seconds').show(lambda s: f'{s:.1f} s')}"
         )
-    ]
+        row = replace(row, peer=extra)
+    return [row]
