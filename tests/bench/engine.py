@@ -35,6 +35,7 @@ from tests.bench.common import (
     run_process,
 )
 from tests.bench.servers import GIB, Nginx
+from tests.bench.startup import said
 
 # `python -m sockscope ARGS`, with os.splice wrapped to count the bytes moved out of a
 # socket; the count goes to stderr as the process ends. One wrapped call per MiB.
@@ -264,8 +265,8 @@ def _opened(transcript: Path) -> Callable[[], Measured]:
 
     def run() -> Measured:
         done = run_process(argv, keep_stdout=True)
-        kept, _frame = done.stdout.split()
-        return Measured(done.peak_rss, int(kept), "", {"seconds": done.seconds})
+        kept = int(said(done.stdout.decode(errors="replace"), "bench-kept"))
+        return Measured(done.peak_rss, kept, "", {"seconds": done.seconds})
 
     return run
 
@@ -279,12 +280,15 @@ def _kept(argv: Sequence[str], count_of: Callable[[bytes], int]) -> Callable[[],
 
 
 def _received_line(report: bytes) -> int:
-    """The byte count the text report's timeline gives the read ("recv  67,109,124")."""
+    """The bytes the text report's timeline gives the reads ("recv  131,072" rows)."""
+    total = 0
     for line in report.decode(errors="replace").splitlines():
-        words = line.split()
-        if "recv" in words:
-            return int(words[words.index("recv") + 1].replace(",", ""))
-    raise Failed("no recv line in the report")
+        words = line.split()  # "3.07 ms 0.89 ms recv 98,561 ..."
+        if len(words) > 5 and words[4] == "recv" and words[5].replace(",", "").isdigit():
+            total += int(words[5].replace(",", ""))
+    if not total:
+        raise Failed("no recv row in the report's timeline")
+    return total
 
 
 def keeping(server: Nginx | str) -> list[Row]:

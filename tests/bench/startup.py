@@ -4,9 +4,9 @@
 virtual environment of its own, with its own Textual).
 
 Run as a script (`python tests/bench/startup.py KIND [FILE]`), it starts that app
-headless and prints the CLOCK_MONOTONIC time of its first frame; `time.monotonic` is
-the same clock in every process, so the parent subtracts its own start time. It
-imports nothing from this repository at the top: it also runs in the peers' venvs.
+headless and prints the CLOCK_MONOTONIC time of its first frame ("bench-frame T");
+`time.monotonic` is the same clock in every process, so the parent subtracts its own
+start time. It imports nothing from this repository at the top: it also runs in the peers' venvs.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from tests.bench.servers import Nginx
 
 SIZE = (120, 36)
-PEERS = {"toolong": "toolong", "posting": "posting"}  # kind -> PyPI package
+# kind -> what to pip install: Posting's Textual takes any tree-sitter >= 0.25, and
+# 0.26's bindings crash it (SIGSEGV in TextArea) at start.
+PEERS = {"toolong": "toolong", "posting": "posting 'tree-sitter<0.26'"}
 
 
 def _app(kind: str, argument: str) -> tuple[Any, Any]:
@@ -58,7 +60,7 @@ def _app(kind: str, argument: str) -> tuple[Any, Any]:
             except Exception:  # the screen is not built yet
                 return False
 
-        print(len(exchange.received), end=" ")
+        print("bench-kept", len(exchange.received), flush=True)
         return app, shown
     if kind == "toolong":
         from toolong.ui import UI  # `tl FILE`
@@ -80,7 +82,7 @@ def _first_frame(kind: str, argument: str) -> None:
     def display(screen, renderable):  # type: ignore[no-untyped-def]
         original(screen, renderable)
         if renderable is not None and (condition is None or condition()):
-            print(time.monotonic(), flush=True)
+            print("bench-frame", time.monotonic(), flush=True)
             app.exit()
 
     app._display = display
@@ -90,23 +92,23 @@ def _first_frame(kind: str, argument: str) -> None:
 # ---- the rows (run from the bench) ------------------------------------------------------
 
 
-def _peer_python(package: str) -> Path | str:
-    """The interpreter of a venv holding `package` (made on first use), or why not."""
+def _peer_python(kind: str, packages: str) -> Path | str:
+    """The interpreter of the venv of `kind` (made on first use), or why not."""
     from tests.bench.common import CACHE
 
-    venv = CACHE / package
+    venv = CACHE / kind
     python = venv / "bin" / "python"
     if python.exists():
         return python
     made = subprocess.run(
-        f"python3 -m venv {venv} && {python} -m pip install -q {package}",
+        f"python3 -m venv {venv} && {python} -m pip install -q {packages}",
         shell=True,
         capture_output=True,
         text=True,
     )
     if made.returncode != 0:
         reason = (made.stderr.strip().splitlines() or ["no message"])[-1]
-        return f"skipped: pip install {package} failed ({reason[:80]})"
+        return f"skipped: pip install {packages} failed ({reason[:80]})"
     return python
 
 
@@ -127,7 +129,17 @@ def _frame(
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise Failed(f"exit {done.returncode}: {tail[:120]}")
-    return Measured(float(done.stdout.split()[-1]) - started)
+    return Measured(said(done.stdout, "bench-frame") - started)
+
+
+def said(out: str, what: str) -> float:
+    """The figure the script printed as `what` (an app may print more after it)."""
+    for line in out.splitlines():
+        if line.startswith(what + " "):
+            return float(line.split()[1])
+    from tests.bench.common import Failed
+
+    raise Failed(f"no {what} line")
 
 
 def first_frames() -> list[Row]:
@@ -164,8 +176,8 @@ def first_frames() -> list[Row]:
         Tool("sockscope", lambda: _frame(PYTHON, "sockscope")),
     ]
     skipped: dict[str, str] = {}
-    for kind, package in PEERS.items():
-        python = _peer_python(package)
+    for kind, packages in PEERS.items():
+        python = _peer_python(kind, packages)
         if isinstance(python, str):
             skipped[kind] = python
             continue
