@@ -34,11 +34,12 @@ from tests.interop.conftest import free_ports, running
 CONCURRENCY = 50
 REQUESTS = 1000
 SILENT = 16  # clients that connect and never send, held open during the run
-AB = f"ab -c {CONCURRENCY} -n {REQUESTS}"
+AB = f"ab -r -c {CONCURRENCY} -n {REQUESTS}"
 
 
 def _ab(port: int, path: str = "/") -> Measured:
-    """Requests per second; failed requests (and why) and non-2xx replies as more."""
+    """Requests per second; failed requests (and why) and non-2xx replies as more.
+    With -r a reset connection is a failed request, where ab would stop the run."""
     done = subprocess.run(
         [
             program("ab"),
@@ -60,8 +61,10 @@ def _ab(port: int, path: str = "/") -> Measured:
         return float(found.group(1)) if found else 0.0
 
     if done.returncode != 0 or "Requests per second" not in out:
+        completed = re.search(r"Total of (\d+) requests completed", done.stderr)
         tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise Failed(f"ab exit {done.returncode}: {tail[:120]}")
+        after = f" after {completed.group(1)} of {REQUESTS} requests" if completed else ""
+        raise Failed(f"ab stopped{after} (exit {done.returncode}): {tail[:100]}")
     return Measured(
         number(r"Requests per second:\s+([\d.]+)"),
         more={

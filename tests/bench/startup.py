@@ -14,6 +14,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -63,12 +64,16 @@ def _app(kind: str, argument: str) -> tuple[Any, Any]:
         print("bench-kept", len(exchange.received), flush=True)
         return app, shown
     if kind == "toolong":
-        from toolong.ui import UI  # `tl FILE`
+        from toolong.ui import UI  # type: ignore[import-not-found]  # `tl FILE`
 
         return UI([argument]), None
     if kind == "posting":
         # `posting` with its default collection (posting/__main__.py's `default`).
-        from posting.__main__ import create_config_file, create_default_collection, make_posting
+        from posting.__main__ import (  # type: ignore[import-not-found]
+            create_config_file,
+            create_default_collection,
+            make_posting,
+        )
 
         create_config_file()
         return make_posting(create_default_collection(), using_default_collection=True), None
@@ -182,9 +187,7 @@ def first_frames() -> list[Row]:
             skipped[kind] = python
             continue
         argument = str(log) if kind == "toolong" else ""
-        tools.append(
-            Tool(kind.capitalize(), lambda p=python, k=kind, a=argument: _frame(p, k, a, env))
-        )
+        tools.append(Tool(kind.capitalize(), partial(_frame, python, kind, argument, env)))
     got = alternate(tools)
     ours = got["sockscope"]
     rows = [

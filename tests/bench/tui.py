@@ -12,7 +12,9 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from statistics import median
+from typing import Any
 
 from textual import events
 from textual.app import App, ScreenStackError
@@ -50,7 +52,7 @@ from tests.bench.common import (
 SIZE = (120, 36)
 MIB = 1 << 20
 PAGES = 20
-MIN_PRESSES = 20  # fewer answered presses in a run: the stream was too short to judge
+MIN_PRESSES = 5  # fewer answered presses in a run: the stream was too short to judge
 ANSWER_TIMEOUT = 10.0
 FIREHOSE_BYTES = 1 << 30
 
@@ -60,7 +62,7 @@ class FrameClock:
     condition holds: conditions are checked as each frame is painted, so a condition
     registered before the app starts can be met by its very first frame."""
 
-    def __init__(self, app: App[object]) -> None:
+    def __init__(self, app: App[Any]) -> None:
         self.frames: list[float] = []
         self._waiting: list[tuple[Callable[[], bool], asyncio.Future[float]]] = []
         original = app._display
@@ -89,7 +91,7 @@ class FrameClock:
         return await asyncio.wait_for(self.watch(condition), timeout)
 
 
-def _press(app: App[object], key: str) -> float:
+def _press(app: App[Any], key: str) -> float:
     """Hand the key to the driver as a terminal would; the time it was sent."""
     assert app._driver is not None
     sent = time.perf_counter()
@@ -118,7 +120,11 @@ def capture(size: int) -> Exchange:
     )
 
 
-def _rows_shown(app: App[object]) -> int:
+def _moved_down(view: LineView, before: float) -> bool:
+    return view.scroll_y > before
+
+
+def _rows_shown(app: App[Any]) -> int:
     """The rows of the Received view, 0 before it exists."""
     try:
         return len(app.query_one("#received-view", LineView).lines)
@@ -141,7 +147,7 @@ async def _views(exchange: Exchange) -> tuple[float, float]:
         for _ in range(PAGES):
             before = view.scroll_y
             sent = _press(app, "pagedown")
-            pages.append(await clock.until(lambda b=before: view.scroll_y > b) - sent)
+            pages.append(await clock.until(partial(_moved_down, view, before)) - sent)
     return first, median(pages)
 
 
@@ -198,20 +204,23 @@ def views() -> list[Row]:
     ]
 
 
-def _streaming(app: App[object]) -> bool:
+def _streaming(app: App[Any]) -> bool:
     return any(w.group == "conversation" and w.state is WorkerState.RUNNING for w in app.workers)
 
 
-async def _firehose(port: int) -> Measured:
+async def _firehose(port: int, pooled: list[float]) -> Measured:
     """Home/End presses in the Received view, at a typist's pace, for as long as one
     send of 1 GiB streams in past the capture limit (counted, not kept, as without a
-    capture file): their latencies, and the bytes the exchange received."""
+    capture file): their p95, and the bytes the exchange received. The latencies are
+    also added to `pooled`, for the p95 over every run."""
     templates = builtin_templates()
     firehose = replace(
         templates["http-get"],
         name="firehose",
         defaults={"path": f"/bytes?n={FIREHOSE_BYTES}"},
-        policy={"overflow": Overflow.COUNT, "deadline": None},
+        # Past the capture limit, counted and not kept, as with the app's capture file
+        # (a user's template cannot ask for this; the options apply it the same way).
+        policy={"overflow": Overflow.COUNT, "deadline": None},  # type: ignore[typeddict-unknown-key]
     )
     templates["firehose"] = firehose
     app = SockscopeApp(
@@ -248,6 +257,7 @@ async def _firehose(port: int) -> Measured:
         received = app.query_one(History).exchanges[-1].bytes_in
     if len(latencies) < MIN_PRESSES:
         raise Failed(f"only {len(latencies)} key presses answered during the stream")
+    pooled.extend(latencies)
     return Measured(
         p95(latencies),
         received,
@@ -264,7 +274,8 @@ async def _firehose(port: int) -> Measured:
 def responsiveness(lab: LabProcess) -> list[Row]:
     port = lab.port("http")
     expect = FIREHOSE_BYTES + reply_head(port, f"/bytes?n={FIREHOSE_BYTES}")
-    got = alternate([Tool("app", lambda: asyncio.run(_firehose(port)), expect)])
+    pooled: list[float] = []
+    got = alternate([Tool("app", lambda: asyncio.run(_firehose(port, pooled)), expect)])
     sample = got["app"]
     row = compared(
         "Responsiveness",
@@ -274,14 +285,17 @@ def responsiveness(lab: LabProcess) -> list[Row]:
         None,
         ms,
         target="< 100 ms",
-        meets=lambda v: v < 0.1,
     )
     if sample.failure is None:
-        presses = sample.stats("presses")
-        extra = (
-            f"median {sample.stats('median').show(ms)}, max {sample.stats('max').show(ms)}, "
-            f"{presses.show(lambda n: f'{n:.0f}')} presses per run, "
-            f"stream {sample.stats('seconds').show(lambda s: f'{s:.1f} s')}"
+        worst = p95(pooled)
+        row = replace(
+            row,
+            peer=f"all {len(pooled)} presses: p95 {ms(worst)}, median {ms(median(pooled))}, "
+            f"max {ms(max(pooled))}; stream {sample.stats('seconds').show(_seconds)}",
+            met=worst < 0.1,
         )
-        row = replace(row, peer=extra)
     return [row]
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s"
