@@ -138,6 +138,11 @@ def _send_parser() -> argparse.ArgumentParser:
         help="after the report, draw the exchange as a sequence diagram",
     )
     out.add_argument(
+        "--explain",
+        action="store_true",
+        help="a sentence under each step saying what the socket call did (for learners)",
+    )
+    out.add_argument(
         "--save",
         metavar="FILE",
         help="also write the exchange to FILE as a JSON transcript (see sockscope export)",

@@ -23,6 +23,7 @@ from sockscope.core.certificate import (
     session_summary,
     tls_session,
 )
+from sockscope.core.explain import event_sentence, stop_sentence
 from sockscope.core.http import HttpResponse, Problem
 from sockscope.core.model import Exchange
 from sockscope.core.sanitize import Segment, display_segments
@@ -35,6 +36,7 @@ MAX_VIEW_BYTES = 8192  # per view, unless --full: `less` wants everything, a gla
 MORE_HINT = "--full shows all, -o FILE saves them"
 TOKEN_STYLE = "reverse"
 HEADING_STYLE = "bold cyan"
+EXPLAIN_STYLE = "italic"
 PROBLEM_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 
 
@@ -58,7 +60,9 @@ def print_report(
     output: str | None = None,
     full: bool = False,
     console: Console | None = None,
+    explain: bool = False,
 ) -> None:
+    """With `explain`, each timeline line and the stop get a sentence (core/explain.py)."""
     console = console or new_console()
     limit = None if full else MAX_VIEW_BYTES
     target = exchange.target
@@ -68,7 +72,7 @@ def print_report(
         title.append("  template ", style="dim").append_text(safe(exchange.template, "dim"))
     console.print(title)
 
-    print_timeline(console, exchange)
+    print_timeline(console, exchange, explain)
 
     _print_tls(console, exchange)
 
@@ -85,15 +89,22 @@ def print_report(
 
     _print_analysis(console, analysis)
     _print_steps(console, exchange)
-    print_stopped(console, exchange)
+    print_stopped(console, exchange, explain)
 
 
-def print_timeline(console: Console, exchange: Exchange) -> None:
+def print_timeline(console: Console, exchange: Exchange, explain: bool = False) -> None:
     heading(console, "Timeline")
-    for row in timeline_rows(exchange):
+    for row, event in zip(timeline_rows(exchange), exchange.events, strict=True):
         line = Text(f"  {row.t:>10}  {row.delta:>10}  {row.event:<9}{row.size:>10}  ")
         line.append_text(safe(row.detail))
         console.print(line)
+        if explain:
+            _print_sentence(console, event_sentence(exchange, event))
+
+
+def _print_sentence(console: Console, sentence: str | None) -> None:
+    if sentence:
+        console.print(Text(f"  {'':>10}  ↳ {sentence}", style=EXPLAIN_STYLE))
 
 
 def print_hex_view(
@@ -152,9 +163,11 @@ def _print_steps(console: Console, exchange: Exchange) -> None:
         console.print(line)
 
 
-def print_stopped(console: Console, exchange: Exchange) -> None:
+def print_stopped(console: Console, exchange: Exchange, explain: bool = False) -> None:
     heading(console, "Stopped")
     console.print(Text("  ").append_text(safe(exchange.stop_message or "-")))
+    if explain:
+        _print_sentence(console, stop_sentence(exchange))
     if exchange.error is not None:
         err = Text("  error: ", style="bold red").append_text(safe(exchange.error.message))
         console.print(err)

@@ -51,8 +51,9 @@ class SendPlan:
 
 
 def run_send(args: argparse.Namespace) -> int:
-    if args.json and args.diagram:
-        raise UsageError("--diagram draws text for people: leave it out with --json")
+    if args.json and (args.diagram or args.explain):
+        flag = "--diagram" if args.diagram else "--explain"
+        raise UsageError(f"{flag} writes text for people: leave it out with --json")
     plan = plan_send(args)
     output: BinaryIO | None = None
     # --output and --capture-file both take every received byte; plan_send allows one.
@@ -77,7 +78,14 @@ def run_send(args: argparse.Namespace) -> int:
     else:
         from sockscope.cli.report import print_report
 
-        print_report(exchange, analysis, plan.encoding, output=args.output, full=args.full)
+        print_report(
+            exchange,
+            analysis,
+            plan.encoding,
+            output=args.output,
+            full=args.full,
+            explain=args.explain,
+        )
         if args.diagram:
             from sockscope.cli.teach import print_diagram
 

@@ -26,7 +26,7 @@ from sockscope.core.sanitize import sanitize_line
 from sockscope.core.turns import TURN_KEY, turns
 from sockscope.core.views import human_bytes
 
-PREVIEW_CHARS = 40  # of the first bytes shown under an arrow
+PREVIEW_CHARS = 56  # of the first bytes shown under an arrow
 _PREVIEW_BYTES = PREVIEW_CHARS * 4  # enough bytes for that many characters, escapes or not
 # One character of a preview: an escape as a whole (`\r`, `\xNN`, `\\`) or one character.
 _PREVIEW_UNIT = re.compile(r"\\x[0-9a-f]{2}|\\.|.", re.DOTALL)

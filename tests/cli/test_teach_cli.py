@@ -62,3 +62,24 @@ def test_export_diagram_to_an_svg_file_writes_a_picture_rsvg_can_render(
 def test_export_diagram_svg_prints_svg(cli, session_file: Path) -> None:
     result = cli("export", session_file, "-f", "diagram-svg")
     assert result.code == 0 and "<svg" in result.out and "EHLO sockscope.local\\r\\n" in result.out
+
+
+def test_send_explain_puts_a_sentence_under_each_step_and_the_stop(cli, lab) -> None:
+    result = cli(
+        "send", "127.0.0.1", lab.port("echo"), "-d", "hi\\r\\n", "--half-close", "--explain"
+    )
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    recv = next(i for i, line in enumerate(lines) if "  recv  " in line)
+    assert lines[recv + 1].strip() == (
+        "↳ recv() returned 4 bytes: TCP is a stream, so one recv can hold part of a reply, "
+        "or several"
+    )
+    assert any("↳ shutdown(SHUT_WR) sent a FIN" in line for line in lines)
+    stopped = lines.index("Stopped")
+    assert lines[stopped + 2].strip().startswith("↳ recv() returned b'' (0 bytes)")
+
+
+def test_send_without_explain_prints_no_sentences(cli, lab) -> None:
+    result = cli("send", "127.0.0.1", lab.port("echo"), "-d", "hi", "--half-close")
+    assert result.code == 0 and "↳" not in result.out
