@@ -204,7 +204,13 @@ class SockscopeApp(App[int]):
         """Every notification (ours, a screen's, Textual's own) is shown sanitised and
         never parsed as markup (whatever `markup` says): messages quote file names,
         paths and template errors."""
-        super().notify(sanitize(message), title=sanitize(title), severity=severity, timeout=timeout)
+        super().notify(
+            sanitize(message),
+            title=sanitize(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def __init__(
         self,

@@ -20,7 +20,7 @@ from textual.command import CommandPalette
 from textual.content import Content
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import Input, OptionList
+from textual.widgets import DataTable, Input, OptionList, TextArea
 
 from sockscope.core.model import Exchange, Transport
 from sockscope.core.templates import user_template_dir
@@ -39,50 +39,60 @@ from tests.hostile.template_files import write_hostile_templates
 from tests.tui.exchanges import http_exchange
 from tests.tui.helpers import pilot_test, until
 
-# Every attack of the contract's table in one string: a title change, a clipboard write,
-# C1, a bidi override, Textual markup that would run an action or crash the parser, and
-# the hostile servers' attacks (tests.hostile.files). No NUL: the loader refuses it in a
-# host or a path, which no name can hold.
-ATTACK = " ".join(
-    [
-        "\x1b]0;pwned\x07 \x1b]52;c;cHduZWQ=\x07 \u009b31m \u202egnp.exe \x1b[2J",
-        "[@click=app.quit]x[/] x [/",
-        *HOSTILE_TEXTS.values(),
-    ]
+# The contract's attacks in one string: a title change, a clipboard write, C1, a bidi
+# override, a screen clear, and Textual markup that would run an action or crash the
+# parser. No NUL: the loader refuses it in a host or a path, which no name can hold.
+CORE = (
+    "\x1b]0;pwned\x07 \x1b]52;c;cHduZWQ=\x07 \u009b31m \u202egnp.exe \x1b[2J "
+    "[@click=app.quit]x[/] x [/"
 )
-# What a file name can hold of it: no `/` (and no NUL).
-NAME_ATTACK = ATTACK.replace("/", "_")[:200]
+# With every attack the hostile servers make (tests.hostile.files), for the places
+# that take any length: template files and arguments.
+ATTACK = " ".join([CORE, *HOSTILE_TEXTS.values()])
+# What a file name can hold of it: no `/`.
+NAME_ATTACK = CORE.replace("/", "_")
 # A Unix socket path has at most 107 bytes: the attacks that matter most.
 PATH_ATTACK = "\x1b]0;pwned\x07\u009b[@click=app.quit]x"
 SIZE = (160, 50)
 
 
+def _within(texts: Iterable[str], limit: int) -> list[str]:
+    """`texts` joined by spaces into as few strings as keep each within `limit` bytes."""
+    groups: list[str] = []
+    for text in texts:
+        if groups and len(f"{groups[-1]} {text}".encode()) <= limit:
+            groups[-1] = f"{groups[-1]} {text}"
+        else:
+            groups.append(text)
+    return groups
+
+
+# A transcript holds each text in every field, an ALPN name too (at most 255 bytes):
+# the attacks are spread over as many transcripts as that takes.
+TRANSCRIPT_TEXTS = _within([CORE, *HOSTILE_TEXTS.values()], 255)
+
+
 # ---- the files -----------------------------------------------------------------------
 
 
-def transcript_file(directory: Path, transport: str = "tls") -> Path:
-    """A transcript whose every field carries the attacks (tests.hostile.files), saved
-    in a file with a hostile name, as `sockscope open` reads it; a Unix one has a
-    hostile socket path of a length a path may have."""
-    path = directory / f"saved{NAME_ATTACK}.json"
-    if transport == "unix":
-        write_hostile_transcript(path, f"/tmp/{PATH_ATTACK}", transport=transport)
-    else:
-        write_hostile_transcript(path, ATTACK, transport=transport)
-    return path
+def transcript_file(directory: Path, text: str, transport: str = "tls") -> Path:
+    """A transcript with `text` in every field (tests.hostile.files), saved in a file
+    with a hostile name, as `sockscope open` reads it."""
+    return write_hostile_transcript(
+        directory / f"saved{NAME_ATTACK}.json", text, transport=transport
+    )
 
 
 def hostile_transcripts(directory: Path) -> list[Exchange]:
-    """What `sockscope open A B C` opens: a hostile TLS exchange, a plain one to compare
-    with, and a hostile Unix one (shown last, so its path is in the host field)."""
-    opened = []
-    for index, transport in enumerate(("tls", None, "unix")):
-        if transport is None:
-            opened.append(http_exchange())
-            continue
+    """What `sockscope open ...` opens: the hostile TLS transcripts, a plain exchange to
+    compare with, and a hostile Unix one (shown last, so its socket path, of a length a
+    path may have, is in the host field)."""
+    files = [(text, "tls") for text in TRANSCRIPT_TEXTS] + [(f"/tmp/{PATH_ATTACK}", "unix")]
+    opened = [http_exchange()]
+    for index, (text, transport) in enumerate(files):
         folder = directory / str(index)
         folder.mkdir()
-        opened.append(load_transcript(transcript_file(folder, transport)))
+        opened.append(load_transcript(transcript_file(folder, text, transport)))
     return opened
 
 
@@ -158,6 +168,13 @@ def assert_screen_is_safe(app: SockscopeApp, where: str, typed: Input | None = N
                 assert_clean_segments(lines.line(y).render_segments(), f"{name} row {y}")
         if isinstance(widget, Input) and widget is not typed:
             assert_clean_text(widget.value, f"{name} value")
+        if isinstance(widget, TextArea):  # the request editor, filled by a template
+            assert_clean_text(widget.text, f"{name} text")
+        if isinstance(widget, DataTable):
+            for row in range(widget.row_count):
+                for x, cell in enumerate(widget.get_row_at(row)):
+                    assert isinstance(cell, Content), f"{name} cell {row},{x}: {cell!r}"
+                    assert_clean_segments(cell.render_segments(), f"{name} cell {row},{x}")
     for text in (app.title, app.sub_title, screen.title or "", screen.sub_title or ""):
         assert_clean_text(text, f"{where}: title")
     assert app.title == "sockscope"
@@ -191,6 +208,19 @@ async def visit_every_screen(pilot, app: SockscopeApp, query: str) -> None:  # t
     await pilot.press("escape")
     await pilot.pause()
     assert_screen_is_safe(app, "explorer again")
+    await visit_history(pilot, app)
+
+
+async def visit_history(pilot, app: SockscopeApp) -> None:  # type: ignore[no-untyped-def]
+    """Each history entry shown in the panes in turn, as Enter on it does."""
+    history = app.query_one(History)
+    history.focus()
+    for index in range(len(history.exchanges)):
+        history.highlighted = index
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.current is history.exchanges[index]
+        assert_screen_is_safe(app, f"history entry {index + 1} shown")
 
 
 async def visit_palette(pilot, app: SockscopeApp, query: str) -> None:  # type: ignore[no-untyped-def]
@@ -212,8 +242,8 @@ async def visit_compare(pilot, app: SockscopeApp) -> None:  # type: ignore[no-un
     history = app.query_one(History)
     if len(history.exchanges) < 2:
         return
-    await pilot.press("f4")  # the shown (last) entry, compared with the first
-    history.highlighted = 0
+    await pilot.press("f4")  # the shown (last) entry, compared with the one before it
+    history.highlighted = len(history.exchanges) - 2
     await pilot.press("enter")
     screen = app.screen
     assert isinstance(screen, CompareScreen)
@@ -229,7 +259,7 @@ async def visit_compare(pilot, app: SockscopeApp) -> None:  # type: ignore[no-un
 @pilot_test
 async def test_hostile_transcripts_show_as_text_on_every_screen(tmp_path: Path) -> None:
     app = hostile_app(hostile_transcripts(tmp_path))
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await visit_every_screen(pilot, app, "tls")
         # The narrow layout draws the views as tabs.
         await pilot.resize_terminal(80, 24)
@@ -246,7 +276,7 @@ async def test_a_transcripts_host_shows_as_tokens_and_is_replayed_as_it_is(
     what the app would connect to is the path itself, until the user edits the field."""
     opened = hostile_transcripts(tmp_path)
     app = hostile_app(opened)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         host = app.query_one("#host", FilledInput)
         assert host.value == f"/tmp/{PATH_ATTACK}".replace("\x1b", "␛").replace(
@@ -262,7 +292,7 @@ async def test_a_transcripts_host_shows_as_tokens_and_is_replayed_as_it_is(
 async def test_hostile_user_templates_show_as_text_in_the_palette_the_bar_and_the_editor() -> None:
     hostile_template_dir()
     app = hostile_app([http_exchange()])
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         assert "hostile" in app.templates and "hostile-steps" in app.templates
         await visit_every_screen(pilot, app, "hostile")
         # Choose the template from the palette, as a user would: its title is the hit.
@@ -288,7 +318,7 @@ async def test_hostile_user_templates_show_as_text_in_the_palette_the_bar_and_th
 async def test_clicking_a_template_hit_whose_title_is_action_markup_runs_nothing() -> None:
     hostile_template_dir()
     app = hostile_app([http_exchange()])
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("ctrl+p", *"template hostile")
         hits = app.screen.query_one("CommandList", OptionList)
         await until(pilot, lambda: hits.option_count > 0, "hits")
@@ -309,7 +339,7 @@ async def test_hostile_file_names_in_save_and_export_messages_show_as_text(
     tmp_path: Path,
 ) -> None:
     app = hostile_app([http_exchange()])
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         for name, action in (
             ("saved", app.action_save),
             ("export", lambda: app.action_export("python")),
@@ -323,6 +353,8 @@ async def test_hostile_file_names_in_save_and_export_messages_show_as_text(
             await pilot.pause()
             assert not isinstance(app.screen, PathScreen)
             assert (tmp_path / f"{name}{NAME_ATTACK}").exists()
+            toasts = " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
+            assert "written to" in toasts
             assert_screen_is_safe(app, f"{name}: written")
             # Refused: the message under the field names it.
             action()
@@ -343,7 +375,7 @@ async def test_a_hostile_unix_path_given_to_listen_shows_as_text(tmp_path: Path)
     path = str(tmp_path / "missing" / PATH_ATTACK)
     form = ListenForm(host=path, transport=Transport.UNIX)
     app = hostile_app(listen=form)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         await pilot.pause()
         assert_screen_is_safe(app, "listen on a hostile path")
@@ -364,7 +396,10 @@ def assert_clean_output(result, where: str) -> None:  # type: ignore[no-untyped-
 def test_open_and_export_of_hostile_files_print_no_control_character(
     tmp_path: Path, cli, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    saved = transcript_file(tmp_path)
+    saved = []
+    for index, text in enumerate(TRANSCRIPT_TEXTS):
+        (tmp_path / str(index)).mkdir()
+        saved.append(transcript_file(tmp_path / str(index), text))
     missing = tmp_path / f"missing{NAME_ATTACK}.json"
     result = cli("open", missing)
     assert result.code == 2
@@ -375,21 +410,24 @@ def test_open_and_export_of_hostile_files_print_no_control_character(
         result = cli(*command)
         assert result.code == 2, command
         assert_clean_output(result, " ".join(map(str, command)))
-    for fmt in ("json", "python", "curl", "ncat", "socat"):
-        result = cli("export", saved, "-f", fmt)
-        assert_clean_output(result, f"export -f {fmt}")
-    result = cli("export", saved, "-f", "json", "-o", tmp_path / f"no{NAME_ATTACK}" / "x")
+    for path in saved:
+        for fmt in ("json", "python", "curl", "ncat", "socat"):
+            result = cli("export", path, "-f", fmt)
+            assert_clean_output(result, f"export -f {fmt} of {path.parent.name}")
+    result = cli("export", saved[0], "-f", "json", "-o", tmp_path / f"no{NAME_ATTACK}" / "x")
     assert result.code == 2
     assert_clean_output(result, "export -o into a missing directory")
 
 
 def test_compare_of_hostile_transcripts_prints_no_control_character(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    left = transcript_file(tmp_path)
-    (tmp_path / "b").mkdir()
-    right = transcript_file(tmp_path / "b", "unix")
-    result = cli("compare", left, right, "--all")
-    assert result.code == 0
-    assert_clean_output(result, "compare")
+    (tmp_path / "unix").mkdir()
+    right = transcript_file(tmp_path / "unix", f"/tmp/{PATH_ATTACK}", "unix")
+    for index, text in enumerate(TRANSCRIPT_TEXTS):
+        (tmp_path / str(index)).mkdir()
+        left = transcript_file(tmp_path / str(index), text)
+        result = cli("compare", left, right, "--all")
+        assert result.code == 0, result.err
+        assert_clean_output(result, f"compare {index}")
 
 
 @pytest.mark.parametrize(

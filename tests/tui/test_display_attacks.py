@@ -198,3 +198,24 @@ async def test_compare_rows_quoting_a_server_are_shown_as_text(name: str) -> Non
             list(screen.query_one("#compare-summary").render_line(0)), "compare summary"
         )
     assert app.return_code in (None, 0)
+
+
+@pytest.mark.parametrize(
+    "name", ["clipboard write", "action markup", "crash markup", "bidi override"]
+)
+@pilot_test
+async def test_a_notification_quoting_outside_text_is_shown_as_text_even_asked_for_markup(
+    name: str,
+) -> None:
+    """Any code may notify (ours, a screen's, Textual's own); the app shows every message
+    and title sanitised and never parses them, whatever `markup` says."""
+    text = DISPLAY_ATTACKS[name].decode("utf-8", "surrogateescape")
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        app.notify(f"wrote {text}", title=f"file {text}", markup=True)
+        await pilot.pause()
+        await pilot.pause()
+        _assert_screen_is_safe(app)
+        toast = str(app.screen.query_one("Toast").render())
+        assert "wrote" in toast
+    assert app.return_code in (None, 0)
