@@ -44,6 +44,7 @@ _RUNNERS = {
     "templates": ("sockscope.cli.templates", "list_templates"),
     "export": ("sockscope.cli.export", "run_export"),
     "listen": ("sockscope.cli.listen", "run_listen"),
+    "relay": ("sockscope.cli.relay", "run_relay"),
     "compare": ("sockscope.cli.compare", "run_compare"),
     "open": ("sockscope.cli.open", "run_open"),
 }

@@ -182,7 +182,7 @@ def run_listen(args: argparse.Namespace) -> int:
     printer.listening(address, plan)
     finished = 0
     stopping = threading.Event()
-    previous = _stop_on_signals(stopping, events)
+    previous = stop_on_signals(stopping, events)
     try:
         while not stopping.is_set() and (args.count is None or finished < args.count):
             kind, item = events.get()
@@ -235,7 +235,7 @@ def _run_app(args: argparse.Namespace, plan: ListenPlan) -> int:
     return SockscopeApp(listen=form).run() or 0
 
 
-def _stop_on_signals(
+def stop_on_signals(
     stopping: threading.Event, events: queue.SimpleQueue[tuple[str, Any]]
 ) -> dict[int, Any]:
     """Ctrl-C and SIGTERM set `stopping` (and wake the queue), so the printer stops after

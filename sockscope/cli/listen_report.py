@@ -50,13 +50,13 @@ def print_client(
     print_timeline(console, exchange)
 
     received = exchange.received
-    note = _kept_note(exchange.bytes_in, len(received))
+    note = kept_note(exchange.bytes_in, len(received))
     print_hex_view(console, "Received (hex)", received, limit, more=MORE_HINT)
     print_text_views(console, "Received", received, note, encoding, limit, more=MORE_HINT)
-    _print_request(console, analysis)
+    print_request(console, analysis)
     if exchange.bytes_out:
         sent = exchange.sent
-        heading(console, "Replied (repr)", _kept_note(exchange.bytes_out, len(sent)))
+        heading(console, "Replied (repr)", kept_note(exchange.bytes_out, len(sent)))
         view(
             console,
             sent,
@@ -67,7 +67,7 @@ def print_client(
     print_stopped(console, exchange)
 
 
-def _kept_note(total: int, kept: int) -> str:
+def kept_note(total: int, kept: int) -> str:
     """`1.0 MiB`, or `10.0 MiB, 64.0 KiB kept (the capture limit)` past the limit."""
     note = human_bytes(total)
     if kept < total:
@@ -84,7 +84,7 @@ def tls_summary(session: dict[str, object]) -> str:
     return " · ".join(str(p) for p in parts if p)
 
 
-def _print_request(console: Console, analysis: ClientAnalysis) -> None:
+def print_request(console: Console, analysis: ClientAnalysis) -> None:
     request = analysis.http
     if request is not None:
         state = "complete" if request.complete else "incomplete"

@@ -15,6 +15,7 @@ from sockscope.export import FORMATS as EXPORT_FORMATS
 SUBCOMMANDS = {
     "send": "send exact bytes once and print what came back",
     "listen": "be the server: accept clients, show their bytes, reply",
+    "relay": "stand between a client and a server, showing both directions",
     "lab": "serve the classic loopback lab services (add --hostile for the hostile ones)",
     "templates": "list the request templates, built-in and your own",
     "open": "show a saved transcript",
@@ -42,6 +43,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         "templates": _templates_parser,
         "export": _export_parser,
         "listen": _listen_parser,
+        "relay": _relay_parser,
         "compare": _compare_parser,
         "open": _open_parser,
     }[command]()
@@ -249,6 +251,12 @@ def _listen_parser() -> argparse.ArgumentParser:
         help="watch the clients in the explorer's Listen screen instead of printing them",
     )
     return p
+
+
+def _relay_parser() -> argparse.ArgumentParser:
+    from sockscope.cli.relay_plan import relay_parser
+
+    return relay_parser(_Parser)
 
 
 def _compare_parser() -> argparse.ArgumentParser:

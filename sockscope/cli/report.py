@@ -87,7 +87,7 @@ def print_report(
             note += f", {human_bytes(len(received))} kept"
         print_text_views(console, "Received", received, note, encoding, limit)
 
-    _print_analysis(console, analysis)
+    print_analysis(console, analysis)
     _print_steps(console, exchange)
     print_stopped(console, exchange, explain)
 
@@ -192,7 +192,7 @@ def _print_tls(console: Console, exchange: Exchange) -> None:
         console.print(Text(f"  {label:<8} ", style="dim").append_text(safe(value)))
 
 
-def _print_analysis(console: Console, analysis: Analysis) -> None:
+def print_analysis(console: Console, analysis: Analysis) -> None:
     if analysis.http is not None:
         http = analysis.http
         status = "" if http.status is None else str(http.status)

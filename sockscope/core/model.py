@@ -43,6 +43,15 @@ class EventType(StrEnum):
     INFO = "info"  # a note from the engine: a failed address tried, a limit reached
 
 
+class Direction(StrEnum):
+    """Which side of a relay an event belongs to: `client` for the client's bytes (on
+    their way to the server), its connection, handshake, half-close or reset; `server`
+    for the server's. Events of a conversation with one peer carry none."""
+
+    CLIENT = "client"
+    SERVER = "server"
+
+
 class StopReason(StrEnum):
     PEER_CLOSED = "peer-closed"
     IDLE = "idle-timeout"
@@ -138,7 +147,8 @@ class Event:
     A RECV event may stand for several coalesced `recv()` calls (`calls`); `size`
     counts every byte received while `data` holds only the bytes retained (less than
     `size` once the capture limit is passed). `detail` holds JSON-safe facts such as
-    addresses, TLS parameters or the certificate.
+    addresses, TLS parameters or the certificate. `direction` is set only in a relay's
+    conversation, where two peers speak.
     """
 
     type: EventType
@@ -147,6 +157,7 @@ class Event:
     size: int = 0
     calls: int = 1
     detail: dict[str, Any] = field(default_factory=dict)
+    direction: Direction | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type.value, "t": self.t}
@@ -156,6 +167,8 @@ class Event:
             out["calls"] = self.calls
         if self.detail:
             out["detail"] = self.detail
+        if self.direction is not None:
+            out["direction"] = self.direction.value
         return out
 
     @classmethod
@@ -168,6 +181,7 @@ class Event:
             size=int(d.get("size", len(data))),
             calls=int(d.get("calls", 1)),
             detail=dict(d.get("detail", {})),
+            direction=None if d.get("direction") is None else Direction(d["direction"]),
         )
 
 

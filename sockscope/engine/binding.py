@@ -11,6 +11,7 @@ import errno
 import os
 import socket
 import stat
+from typing import Any
 
 from sockscope.core.fields import UNIX_PATH_MAX
 from sockscope.core.sanitize import sanitize
@@ -114,3 +115,21 @@ def remove_unix(path: str, inode: int) -> None:
     with contextlib.suppress(OSError):
         if os.lstat(path).st_ino == inode:
             os.unlink(path)
+
+
+def peer_of(sock: socket.socket, sockaddr: Any) -> tuple[str, dict[str, Any]]:
+    """An accepted client's label ("127.0.0.1:50312", or "pid 123 (uid 1000)" on a Unix
+    socket, whose clients rarely have an address) and the facts for its CONNECT event."""
+    if sock.family != socket.AF_UNIX:
+        host, port = sockaddr[0], sockaddr[1]
+        label = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return label, {"peer": label}
+    facts: dict[str, Any] = {}
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is not None:
+        with contextlib.suppress(OSError):
+            raw = sock.getsockopt(socket.SOL_SOCKET, option, 12)
+            pid, uid, gid = (int.from_bytes(raw[i : i + 4], "little") for i in (0, 4, 8))
+            facts = {"pid": pid, "uid": uid, "gid": gid}
+    label = f"pid {facts['pid']} (uid {facts['uid']})" if facts else "a local client"
+    return label, {"peer": label, **facts}

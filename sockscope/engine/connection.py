@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, TypeVar
 
 from sockscope.core.fields import UNIX_PATH_MAX
 from sockscope.core.model import (
+    Direction,
     ErrorInfo,
     Event,
     EventType,
@@ -116,6 +117,7 @@ class Recorder:
         self.events: list[Event] = []
         self.on_event = on_event
         self.t0 = time.monotonic()
+        self.direction: Direction | None = None  # stamped on every event (a relay's side)
 
     def now(self) -> float:
         return time.monotonic() - self.t0
@@ -132,7 +134,8 @@ class Recorder:
     ) -> Event:
         """Append an event; `at` is a monotonic time (default now)."""
         t = self.now() if at is None else at - self.t0
-        event = Event(type, t, data, len(data) if size is None else size, calls, detail or {})
+        size = len(data) if size is None else size
+        event = Event(type, t, data, size, calls, detail or {}, self.direction)
         self.events.append(event)
         callback = self.on_event
         if callback is not None:

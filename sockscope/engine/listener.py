@@ -62,7 +62,7 @@ from sockscope.core.model import (
 )
 from sockscope.core.responders import Answer, Responder, datagram_refusal
 from sockscope.core.sanitize import sanitize
-from sockscope.engine.binding import ListenError, bind_inet, bind_unix, remove_unix
+from sockscope.engine.binding import ListenError, bind_inet, bind_unix, peer_of, remove_unix
 from sockscope.engine.connection import COALESCE_BYTES, POLL, Recorder
 from sockscope.engine.errors import seconds
 from sockscope.engine.listen_conversation import Conversation
@@ -402,25 +402,10 @@ class Listener:
         if self._datagrams is None and len(self._clients) < self.config.max_clients:
             self._resume_accepting()
 
-    def _peer(self, sock: socket.socket, sockaddr: Any) -> tuple[str, dict[str, Any]]:
-        if sock.family != socket.AF_UNIX:
-            host, port = sockaddr[0], sockaddr[1]
-            label = Target(host, port).label
-            return label, {"peer": label}
-        facts: dict[str, Any] = {}
-        option = getattr(socket, "SO_PEERCRED", None)
-        if option is not None:
-            with contextlib.suppress(OSError):
-                raw = sock.getsockopt(socket.SOL_SOCKET, option, 12)
-                pid, uid, gid = (int.from_bytes(raw[i : i + 4], "little") for i in (0, 4, 8))
-                facts = {"pid": pid, "uid": uid, "gid": gid}
-        label = f"pid {facts['pid']} (uid {facts['uid']})" if facts else "a local client"
-        return label, {"peer": label, **facts}
-
     def _admit(self, sock: socket.socket, sockaddr: Any, started: float, accepted: float) -> None:
         """A new stream client, accept()ed between the monotonic times `started`, `accepted`."""
         config = self.config
-        peer, facts = self._peer(sock, sockaddr)
+        peer, facts = peer_of(sock, sockaddr)
         if sock.family == socket.AF_UNIX:
             target = Target(config.host, None, Transport.UNIX)
         else:

@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 
 from sockscope.core.model import (
     FORMAT_VERSION,
+    Direction,
     ErrorKind,
     EventType,
     Exchange,
@@ -430,6 +431,7 @@ _EVENT = {
     "size": (COUNT, False),
     "calls": (_whole(1, MAX_COUNT), False),
     "detail": (_object(_DETAIL), False),
+    "direction": (_choice(Direction, nullable=True), False),  # a relay's: whose event
 }
 _ERROR = {
     "kind": (_choice(ErrorKind), True),

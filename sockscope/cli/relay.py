@@ -1,0 +1,201 @@
+"""`sockscope relay`: stand between a client and a server, and print each conversation.
+
+As in `sockscope listen`, the relay's threads only queue what happened and this thread
+prints, so conversations never interleave; Ctrl-C (or SIGTERM) stops, open conversations
+end as cancelled and are printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import signal
+import sys
+import time
+from typing import Any
+
+from sockscope.cli.listen import stop_on_signals
+from sockscope.cli.relay_plan import RelayPlan, plan_relay
+from sockscope.core.model import Exchange, Transport
+from sockscope.core.relay_analysis import analyse_relay, relay_analysis_to_dict
+from sockscope.core.views import human_bytes
+from sockscope.engine.errors import seconds
+from sockscope.engine.listener import ListenAddress
+from sockscope.engine.relay import Relay, RelayError, RelaySession
+from sockscope.export.transcript import TranscriptError, save_transcript
+
+EXIT_OK, EXIT_NETWORK = 0, 1
+
+
+def run_relay(args: argparse.Namespace) -> int:
+    plan = plan_relay(args)
+    events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+    relay = Relay(
+        plan.config,
+        on_client=lambda session: events.put(("client", session)),
+        on_finished=lambda session, _exchange: events.put(("finished", session)),
+        on_note=lambda message, facts: events.put(("note", (message, facts))),
+    )
+    try:
+        address = relay.start()
+    except RelayError as exc:
+        print(f"sockscope relay: error: {exc}", file=sys.stderr)
+        return EXIT_NETWORK
+    printer = _Printer(plan, args.json, args.full)
+    printer.relaying(address)
+    finished = 0
+    previous = stop_on_signals(events)
+    try:
+        while args.count is None or finished < args.count:
+            kind, item = events.get()
+            if kind == "stop":
+                break
+            finished += printer.show(kind, item)
+    finally:
+        relay.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    while True:  # conversations the stop ended, and notes that came meanwhile
+        try:
+            kind, item = events.get_nowait()
+        except queue.Empty:
+            break
+        if kind != "stop":
+            finished += printer.show(kind, item)
+    printer.summary(finished, relay.turned_away)
+    return EXIT_OK
+
+
+def transcript_name(session: RelaySession) -> str:
+    """`relay-20261202-142301-1.json`: the start time keeps runs apart, the number
+    the conversations of one run."""
+    started = time.strftime("%Y%m%d-%H%M%S", time.localtime(session.exchange.started_at))
+    return f"relay-{started}-{session.number}.json"
+
+
+class _Printer:
+    def __init__(self, plan: RelayPlan, as_json: bool, full: bool) -> None:
+        self.plan = plan
+        self.as_json = as_json
+        self.full = full
+        self.console: Any = None
+        if not as_json:
+            from sockscope.cli.report import new_console
+
+            self.console = new_console()
+
+    def _line(self, obj: dict[str, Any]) -> None:
+        print(json.dumps(obj), flush=True)
+
+    def _say(self, text: str, style: str = "") -> None:
+        from sockscope.cli.report import safe
+
+        self.console.print(safe(text, style))
+        sys.stdout.flush()
+
+    def relaying(self, address: ListenAddress) -> None:
+        config = self.plan.config
+        target = config.target
+        if self.as_json:
+            self._line(
+                {
+                    "relaying": {
+                        "host": address.host,
+                        "port": address.port,
+                        "transport": address.transport.value,
+                        "ca_file": address.ca_file,
+                        "target": target.label,
+                        "target_transport": target.transport.value,
+                        "max_clients": config.max_clients,
+                        "capture_limit": config.capture_limit,
+                        "idle": config.idle_timeout,
+                    }
+                }
+            )
+            for warning in self.plan.warnings:
+                self._line({"note": {"message": warning}})
+            return
+        self._say(
+            f"relaying {address.label} ({address.transport.value}) -> {target.label} "
+            f"({target.transport.value}); Ctrl-C stops",
+            "bold",
+        )
+        self._say(
+            f"  up to {config.max_clients} clients at once · "
+            f"{human_bytes(config.capture_limit)} kept per connection each way · "
+            f"closed after {seconds(config.idle_timeout)} with nothing relayed",
+            "dim",
+        )
+        if address.ca_file:
+            self._say(f"  CA certificate for clients: {address.ca_file}")
+        if target.transport is Transport.TLS and not target.tls.verify:
+            self._say("note: the target's certificate is not verified (--insecure)", "yellow")
+        for warning in self.plan.warnings:
+            self._say(f"note: {warning}", "yellow")
+
+    def show(self, kind: str, item: Any) -> int:
+        """Print one queued happening; returns 1 for a finished conversation."""
+        if kind == "note":
+            message, facts = item
+            if self.as_json:
+                self._line({"note": {"message": message, **facts}})
+            else:
+                self._say(f"note: {message}", "yellow")
+            return 0
+        session: RelaySession = item
+        if kind == "client":
+            if not self.as_json:
+                self._say(f"connection {session.number} from {session.peer}", "dim")
+            return 0
+        self._finished(session, session.exchange)
+        return 1
+
+    def _finished(self, session: RelaySession, exchange: Exchange) -> None:
+        analysis = analyse_relay(exchange, self.plan.protocol)
+        saved = self._save(session, exchange)
+        if self.as_json:
+            out = {"connection": session.number, "peer": session.peer, **exchange.to_dict()}
+            out.update(relay_analysis_to_dict(analysis))
+            if saved:
+                out["saved"] = saved
+            self._line(out)
+            return
+        from sockscope.cli.relay_report import print_conversation
+
+        print_conversation(
+            self.console,
+            session.number,
+            session.peer,
+            exchange,
+            analysis,
+            self.plan.encoding,
+            full=self.full,
+        )
+        if saved:
+            self._say(f"  saved: {saved}", "dim")
+        sys.stdout.flush()
+
+    def _save(self, session: RelaySession, exchange: Exchange) -> str | None:
+        directory = self.plan.save
+        if directory is None:
+            return None
+        path = directory / transcript_name(session)
+        try:
+            save_transcript(exchange, path)
+        except TranscriptError as exc:
+            message = f"not saved: {exc}"
+            if self.as_json:
+                self._line({"note": {"message": message}})
+            else:
+                self._say(f"note: {message}", "yellow")
+            return None
+        return str(path)
+
+    def summary(self, finished: int, turned_away: int) -> None:
+        if self.as_json:
+            self._line({"stopped": {"connections": finished, "turned_away": turned_away}})
+            return
+        away = f", {turned_away} turned away (max-clients)" if turned_away else ""
+        noun = "connection" if finished == 1 else "connections"
+        self._say(f"stopped: {finished} {noun}{away}", "bold")
