@@ -12,10 +12,12 @@ import json
 import queue
 import signal
 import sys
+import threading
 import time
 from typing import Any
 
 from sockscope.cli.listen import stop_on_signals
+from sockscope.cli.output import warn
 from sockscope.cli.relay_plan import RelayPlan, plan_relay
 from sockscope.core.model import Exchange, Transport
 from sockscope.core.relay_analysis import analyse_relay, relay_analysis_to_dict
@@ -40,18 +42,18 @@ def run_relay(args: argparse.Namespace) -> int:
     try:
         address = relay.start()
     except RelayError as exc:
-        print(f"sockscope relay: error: {exc}", file=sys.stderr)
+        warn(f"sockscope relay: error: {exc}")
         return EXIT_NETWORK
     printer = _Printer(plan, args.json, args.full)
     printer.relaying(address)
     finished = 0
-    previous = stop_on_signals(events)
+    stopping = threading.Event()
+    previous = stop_on_signals(stopping, events)
     try:
-        while args.count is None or finished < args.count:
+        while not stopping.is_set() and (args.count is None or finished < args.count):
             kind, item = events.get()
-            if kind == "stop":
-                break
-            finished += printer.show(kind, item)
+            if kind != "stop":
+                finished += printer.show(kind, item)
     finally:
         relay.stop()
         for signum, handler in previous.items():
@@ -81,7 +83,7 @@ class _Printer:
         self.full = full
         self.console: Any = None
         if not as_json:
-            from sockscope.cli.report import new_console
+            from sockscope.cli.output import new_console
 
             self.console = new_console()
 
