@@ -15,14 +15,15 @@ import socket
 import ssl
 import struct
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sockscope.core.model import Direction, ErrorInfo, ErrorKind, EventType, StopReason
 from sockscope.core.sanitize import sanitize
 from sockscope.core.views import human_bytes
-from sockscope.engine.connection import COALESCE_BYTES, COALESCE_SECONDS, POLL, Connection, Recorder
+from sockscope.engine.connection import COALESCE_BYTES, POLL, Connection, Recorder
 from sockscope.engine.errors import Cancelled, classify, seconds
-from sockscope.engine.listen_conversation import Tally
+from sockscope.engine.listen_conversation import Tally, Window
 from sockscope.engine.relay import capture_note, server_side
 from sockscope.engine.server_tls import client_facts
 
@@ -63,9 +64,10 @@ class _Flow:
         self.dst = dst
         self.buffer = bytearray()
         self.tally = Tally()
+        self.type = EventType.SEND if direction is Direction.CLIENT else EventType.RECV
+        self.window = Window(self.type, self.tally)  # bytes read, not yet in an event
         self.eof = False  # the source finished sending
         self.passed = False  # ... and the destination was told
-        self.type = EventType.SEND if direction is Direction.CLIENT else EventType.RECV
 
     @property
     def done(self) -> bool:
@@ -93,11 +95,6 @@ class StreamConversation:
         self.client: Any = sock
         self.server: Connection | None = None
         self.flows: list[_Flow] = []
-        # Bytes read but not yet in an event: the flow, its pieces, count, calls, since.
-        self.pending: _Flow | None = None
-        self.pieces: list[bytes] = []
-        self.pending_size = self.pending_kept = self.pending_calls = 0
-        self.pending_since = 0.0
         self.last_moved = time.monotonic()
 
     # ---- the whole life ------------------------------------------------------------------
@@ -139,6 +136,9 @@ class StreamConversation:
         self.client_recorder.emit(EventType.CLOSE)
         exchange = self.session.exchange
         exchange.request = exchange.sent
+        if self.flows and self.flows[0].eof:
+            # What the server saw: the client finished sending. A replay does the same.
+            exchange.policy = replace(exchange.policy, half_close=True)
         exchange.stop = ending.stop
         exchange.stop_message = ending.message
         exchange.error = ending.error
@@ -240,14 +240,18 @@ class StreamConversation:
 
     def _wait(self) -> float:
         wait = POLL
-        if self.pending is not None:
-            wait = min(wait, max(self.pending_since + COALESCE_SECONDS - time.monotonic(), 0))
+        now = time.monotonic()
+        for flow in self.flows:
+            window = flow.window
+            if window.calls:
+                wait = min(wait, max(window.since + window.span - now, 0.0))
         return wait
 
     def _clocks(self) -> None:
         now = time.monotonic()
-        if self.pending is not None and now - self.pending_since >= COALESCE_SECONDS:
-            self._flush()
+        for flow in self.flows:
+            if flow.window.calls and now - flow.window.since >= flow.window.span:
+                self._flush_flow(flow)
         if now - self.last_moved >= self.config.idle_timeout:
             idle = seconds(self.config.idle_timeout)
             raise _Ended(
@@ -282,40 +286,33 @@ class StreamConversation:
     def _take(self, flow: _Flow, data: bytes) -> None:
         now = time.monotonic()
         self.last_moved = now
-        if self.pending is not None and (
-            self.pending is not flow or now - self.pending_since >= COALESCE_SECONDS
-        ):
-            self._flush()
+        window = flow.window
+        for other in self.flows:
+            # The other side's bytes before these become an event first, so the timeline
+            # says who spoke when; past the limit both ways, each window keeps its span.
+            if other is not flow and not (other.tally.overflowed and flow.tally.overflowed):
+                self._flush_flow(other)
+        if window.calls and now - window.since >= window.span:
+            self._flush_flow(flow)
         n = len(data)
         keep = flow.tally.count(n, self.config.capture_limit)
-        if self.pending is None:
-            self.pending, self.pending_since = flow, now
-        if keep:
-            self.pieces.append(data if keep == n else data[:keep])
-            self.pending_kept += keep
-        self.pending_size += n
-        self.pending_calls += 1
+        window.add(data if keep == n else data[:keep], n, now)
         if keep < n and not flow.tally.overflowed:
             flow.tally.overflowed = True
-            self._flush()
+            self._flush_flow(flow)
             flow.recorder.info(capture_note(flow.direction, self.config.capture_limit))
-        elif self.pending_kept >= COALESCE_BYTES:
-            self._flush()
+        elif window.kept >= COALESCE_BYTES:
+            self._flush_flow(flow)
 
     def _flush(self) -> None:
-        flow = self.pending
-        if flow is None:
-            return
-        flow.recorder.emit(
-            flow.type,
-            data=b"".join(self.pieces),
-            size=self.pending_size,
-            calls=self.pending_calls,
-            at=self.pending_since,
-        )
-        self.pending = None
-        self.pieces = []
-        self.pending_size = self.pending_kept = self.pending_calls = 0
+        """Every window into its event, the earlier one first."""
+        for flow in sorted(self.flows, key=lambda flow: flow.window.since):
+            self._flush_flow(flow)
+
+    def _flush_flow(self, flow: _Flow) -> None:
+        if flow.window.calls:
+            data, size, calls, since = flow.window.take()
+            flow.recorder.emit(flow.type, data=data, size=size, calls=calls, at=since)
 
     def _write(self, flow: _Flow) -> None:
         try:

@@ -23,7 +23,7 @@ from sockscope.core.sanitize import sanitize
 from sockscope.core.views import human_bytes
 from sockscope.engine.connection import DATAGRAM_SHOWN, POLL, Recorder
 from sockscope.engine.errors import classify, seconds
-from sockscope.engine.listen_conversation import Tally
+from sockscope.engine.listen_conversation import Tally, Window
 
 if TYPE_CHECKING:
     from sockscope.engine.relay import Relay, RelaySession
@@ -59,6 +59,8 @@ class DatagramRelay:
                         key.data.from_server(self.buffer)
                 now = time.monotonic()
                 for flow in list(self.flows.values()):
+                    for side in flow.windows:
+                        flow.flush(side, now)
                     if now - flow.last_moved >= relay.config.idle_timeout:
                         idle = seconds(relay.config.idle_timeout)
                         flow.finish(StopReason.IDLE, f"idle: no datagram either way for {idle}")
@@ -121,6 +123,11 @@ class _DatagramFlow:
         self.address = address
         self.upstream: socket.socket | None = None
         self.tallies = {Direction.CLIENT: Tally(), Direction.SERVER: Tally()}
+        # Past the capture limit a side's datagrams are counted in one event per window.
+        self.windows = {
+            Direction.CLIENT: Window(EventType.SEND, self.tallies[Direction.CLIENT]),
+            Direction.SERVER: Window(EventType.RECV, self.tallies[Direction.SERVER]),
+        }
         self.last_moved = time.monotonic()
 
     def connect(self) -> bool:
@@ -177,23 +184,40 @@ class _DatagramFlow:
             with contextlib.suppress(*_WOULD_BLOCK):
                 self.owner.sock.sendto(data, self.address)
 
+    def _recorder(self, side: Direction) -> Recorder:
+        return self.client_recorder if side is Direction.CLIENT else self.server_recorder
+
     def _record(self, side: Direction, data: bytes, length: int) -> None:
         from sockscope.engine.relay import capture_note
 
-        self.last_moved = time.monotonic()
-        tally = self.tallies[side]
+        now = self.last_moved = time.monotonic()
+        tally, window = self.tallies[side], self.windows[side]
         limit = self.owner.relay.config.capture_limit
         keep = tally.count(length, limit)
-        recorder = self.client_recorder if side is Direction.CLIENT else self.server_recorder
-        kind = EventType.SEND if side is Direction.CLIENT else EventType.RECV
-        recorder.emit(kind, data=data[:keep], size=length)
-        if keep < len(data) and not tally.overflowed:
+        if keep == length and not tally.overflowed:
+            self._recorder(side).emit(window.type, data=data, size=length)
+            return
+        if window.calls and now - window.since >= window.span:
+            self.flush(side)
+        window.add(data[:keep], length, now)
+        if not tally.overflowed:
             tally.overflowed = True
-            recorder.info(capture_note(side, limit))
+            self.flush(side)
+            self._recorder(side).info(capture_note(side, limit))
+
+    def flush(self, side: Direction, now: float | None = None) -> None:
+        """`side`'s counted datagrams into one event (with `now`: only once its window
+        has lasted its span)."""
+        window = self.windows[side]
+        if window.calls and (now is None or now - window.since >= window.span):
+            data, size, calls, since = window.take()
+            self._recorder(side).emit(window.type, data=data, size=size, calls=calls, at=since)
 
     def finish(self, stop: StopReason, message: str, error: Any = None) -> None:
         owner = self.owner
         owner.flows.pop(self.address, None)
+        for side in sorted(self.windows, key=lambda side: self.windows[side].since):
+            self.flush(side)
         if error is not None:
             self.server_recorder.emit(EventType.ERROR, detail=error.to_dict())
         if self.upstream is not None:

@@ -12,6 +12,8 @@ What cannot be rebuilt is said rather than invented:
 - Received bytes beyond the capture limit were counted, not kept; their sequence
   numbers are skipped, so Wireshark shows "previous segment not captured" there.
 - Unix sockets have no IP addresses: they appear as 127.0.0.1:49152 -> 127.0.0.1:49153.
+- A relayed conversation (`sockscope relay`) is drawn as if the relay were not there:
+  the real client's address to the real server's, each side's FIN or RST its own.
 
 What a packet or a pcap record cannot hold is refused (ExportError) rather than written
 wrong: a datagram over what one UDP packet carries (65,507 bytes over IPv4, 65,527 over
@@ -24,7 +26,7 @@ import ipaddress
 import struct
 from dataclasses import dataclass
 
-from sockscope.core.model import ErrorKind, Event, EventType, Exchange, StopReason
+from sockscope.core.model import Direction, ErrorKind, Event, EventType, Exchange, StopReason
 from sockscope.export import ExportError
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -76,7 +78,9 @@ def to_pcap(exchange: Exchange) -> bytes:
 
 def _sides(exchange: Exchange, connect: Event) -> tuple[_Side, _Side]:
     target = exchange.target
-    if target.transport.is_unix:
+    if connect.direction is not None:  # a relay's: the real client and the real server
+        local, peer = _relay_addresses(exchange, connect)
+    elif target.transport.is_unix:
         local, peer = _UNIX_CLIENT, _UNIX_SERVER
     else:
         recorded_local = _parse_address(connect.detail.get("local"))
@@ -90,6 +94,25 @@ def _sides(exchange: Exchange, connect: Event) -> tuple[_Side, _Side]:
         else:
             local, peer = recorded_local, recorded_peer
     return _Side(_CLIENT_MAC, *local), _Side(_SERVER_MAC, *peer)
+
+
+Address = tuple[IpAddress, int]
+
+
+def _relay_addresses(exchange: Exchange, connect: Event) -> tuple[Address, Address]:
+    """A relayed conversation as the client and the server would have seen it without the
+    relay: the client's CONNECT names the client, the server's the server (a Unix side,
+    which has no address, gets the Unix stand-in)."""
+    server = next(
+        (e for e in exchange.of_type(EventType.CONNECT) if e.direction is Direction.SERVER), None
+    )
+    client_address = _parse_address(connect.detail.get("peer")) or _UNIX_CLIENT
+    server_address = (
+        _parse_address(server.detail.get("peer")) if server is not None else None
+    ) or _UNIX_SERVER
+    if client_address[0].version != server_address[0].version:
+        return _UNIX_CLIENT, _UNIX_SERVER
+    return client_address, server_address
 
 
 def _parse_address(text: object) -> tuple[IpAddress, int] | None:
@@ -122,7 +145,9 @@ def _stream(exchange: Exchange, connect: Event, capture: _Capture) -> None:
                 capture.tcp(event.t, side, _PSH | _ACK, segment)
             capture.skip(side, event.size - len(event.data))  # counted but not kept
         elif event.type is EventType.SHUTDOWN:
-            capture.tcp(event.t, client, _FIN | _ACK)
+            capture.tcp(
+                event.t, server if event.direction is Direction.SERVER else client, _FIN | _ACK
+            )
         elif event.type is EventType.CLOSE:
             end = event.t
             break
@@ -130,7 +155,9 @@ def _stream(exchange: Exchange, connect: Event, capture: _Capture) -> None:
         exchange.error is not None and exchange.error.kind is ErrorKind.RESET
     )
     if reset:
-        capture.tcp(end, server, _RST | _ACK)
+        error = next(exchange.of_type(EventType.ERROR), None)
+        resetter = client if error is not None and error.direction is Direction.CLIENT else server
+        capture.tcp(end, resetter, _RST | _ACK)
         return
     # Whoever closed first sends the first FIN; the other answers with its own.
     order = (server, client) if exchange.stop is StopReason.PEER_CLOSED else (client, server)

@@ -243,3 +243,21 @@ def _reset(sock: socket.socket) -> None:
 
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()
+
+
+def test_a_client_trickling_bytes_past_the_limit_costs_a_few_events_not_one_per_byte(
+    relay, server: Server
+) -> None:
+    running = relay(server.target(), capture_limit=16)
+    client = running.connect()
+    upstream = server.accepted()
+    for _ in range(3000):
+        client.send(b"x")
+    client.shutdown(socket.SHUT_WR)
+    assert read_all(upstream) == b"x" * 3000
+    upstream.close()
+    client.close()
+    exchange = running.next_finished()
+
+    assert exchange.bytes_out == 3000 and len(exchange.sent) == 16
+    assert len(list(exchange.of_type(EventType.SEND))) < 50
