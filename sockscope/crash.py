@@ -30,4 +30,5 @@ def report_crash(exc: BaseException) -> str:
             log.write("".join(traceback.format_exception(exc)))
     except OSError:
         return f"sockscope: internal error: {summary} (no log file could be written)"
-    return f"sockscope: internal error: {summary} (details in {path})"
+    # The log's directory comes from $TMPDIR.
+    return f"sockscope: internal error: {summary} (details in {sanitize(path)})"

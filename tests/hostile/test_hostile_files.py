@@ -440,6 +440,9 @@ def test_compare_of_hostile_transcripts_prints_no_control_character(tmp_path: Pa
         pytest.param((f"--bogus{ATTACK}",), id="unknown-option"),
         pytest.param(("templates", "--show", f"nope{ATTACK}"), id="templates-show"),
         pytest.param(("lab", "--host", f"h{ATTACK}"), id="lab-host"),
+        pytest.param(
+            ("listen", "--transport", "unix", f"/nonexistent/{PATH_ATTACK}"), id="listen-unix"
+        ),
     ],
 )
 def test_hostile_arguments_are_echoed_without_control_characters(cli, arguments) -> None:  # type: ignore[no-untyped-def]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 
 import pytest
 
-from sockscope.crash import EXIT_INTERNAL
+from sockscope.crash import EXIT_INTERNAL, report_crash
 from sockscope.export.transcript import save_transcript
 from sockscope.tui.app import SockscopeApp
 from tests.tui.exchanges import http_exchange
@@ -70,3 +71,14 @@ def test_sockscope_open_exits_non_zero_after_an_internal_error_in_the_app(
     result = cli("open", transcript)
     assert result.code == EXIT_INTERNAL
     assert "sockscope: internal error: RuntimeError: boom" in result.err
+
+
+def test_the_crash_line_names_a_log_directory_from_the_environment_as_text(
+    monkeypatch, tmp_path
+) -> None:
+    hostile = tmp_path / "tmp\x1b]0;pwned\x07"
+    hostile.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(hostile))
+    line = report_crash(RuntimeError("boom"))
+    assert "tmp␛]0;pwned␇" in line
+    assert "\x1b" not in line and "\x07" not in line
