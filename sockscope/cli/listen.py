@@ -34,6 +34,12 @@ from sockscope.core.model import Exchange, StopReason, Transport
 from sockscope.core.payload import PayloadError, format_text, parse_hex, parse_text
 from sockscope.core.responders import ReplyPlan, Responder, plan_reply
 from sockscope.core.sanitize import sanitize
+from sockscope.core.server_rules import (
+    is_template_file,
+    load_server_template,
+    plan_rules,
+    script_from_args,
+)
 from sockscope.core.views import check_encoding, human_bytes
 from sockscope.engine.errors import seconds
 from sockscope.engine.listener import (
@@ -145,15 +151,23 @@ def _tls_files(args: argparse.Namespace, transport: Transport) -> tuple[str | No
 
 
 def _reply(args: argparse.Namespace, transport: Transport) -> ReplyPlan:
+    datagram = transport is Transport.UDP
+    if args.on or args.default_reply is not None:
+        if args.reply is not None or args.reply_hex is not None or args.reply_template:
+            raise FieldError(
+                "--on", "answers by rules; leave out --reply, --reply-hex and --reply-template"
+            )
+        return plan_rules(script_from_args(args.on, args.default_reply), datagram=datagram)
+    if args.reply_template is not None and is_template_file(args.reply_template):
+        script = load_server_template(Path(args.reply_template))
+        return plan_rules(script, datagram=datagram)
     data = None
     if args.reply is not None:
         data = parse_text(args.reply)
     elif args.reply_hex is not None:
         data = parse_hex(args.reply_hex)
     try:
-        return plan_reply(
-            data=data, template=args.reply_template, datagram=transport is Transport.UDP
-        )
+        return plan_reply(data=data, template=args.reply_template, datagram=datagram)
     except ValueError as exc:
         raise FieldError("--reply-template", str(exc)) from None
 
@@ -208,6 +222,12 @@ def _run_app(args: argparse.Namespace, plan: ListenPlan) -> int:
     for flag, given in (("--json", args.json), ("--full", args.full), ("--count", args.count)):
         if given:
             raise UsageError(f"{flag} is for the printed report; leave it out with --app")
+    template_file = args.reply_template is not None and is_template_file(args.reply_template)
+    if args.on or args.default_reply is not None or template_file:
+        raise UsageError(
+            "replies by rules (--on, --default-reply, a server template file) are not in "
+            "the Listen screen yet; leave out --app"
+        )
     from sockscope.tui.app import SockscopeApp
     from sockscope.tui.widgets.listen_bar import FIXED, NONE, ListenForm
 

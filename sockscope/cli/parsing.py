@@ -225,9 +225,22 @@ def _listen_parser() -> argparse.ArgumentParser:
     p.add_argument("second", nargs="?", metavar="PORT", help="port, or 0; PATH for unix")
     p.add_argument("-t", "--transport", choices=["tcp", "udp", "tls", "unix"])
     reply = p.add_mutually_exclusive_group()
-    reply.add_argument("--reply-template", metavar="NAME", help="answer with a reply template")
+    reply.add_argument(
+        "--reply-template",
+        metavar="NAME",
+        help="answer with a reply template, or a server template file (FILE.toml)",
+    )
     reply.add_argument("--reply", metavar="TEXT", help="a fixed reply, with escapes such as \\r\\n")
     reply.add_argument("--reply-hex", metavar="HEX", help="a fixed reply as hex")
+    p.add_argument(
+        "--on",
+        action="append",
+        default=[],
+        metavar="PATTERN=REPLY",
+        help="reply REPLY when PATTERN (a regular expression) matches what the client sent "
+        "since our last reply; repeatable, the first match wins",
+    )
+    p.add_argument("--default-reply", metavar="TEXT", help="when no --on pattern matches a line")
     p.add_argument("--max-clients", default="100", metavar="N", help="open conversations (100)")
     p.add_argument(
         "--capture-limit", default="1M", metavar="N", help="bytes kept per client, each way (1M)"
