@@ -2,10 +2,11 @@
 ordered server-side dialogue, from `--on PATTERN=REPLY` or a server template file.
 
 A pattern is a Python regular expression over the bytes the client sent since our last
-reply (the last MATCH_WINDOW of them; `^` and `$` also match at each line); the first rule whose pattern is found there
-answers, and those bytes are forgotten. When no rule matches, the default reply answers
-once a whole line (ending in \\n) is in, each datagram over UDP, or at the client's EOF,
-so a request split across reads is not answered half-way. A reply is in payload syntax.
+reply (the last MATCH_WINDOW of them; `^` and `$` also match at each line); the first rule
+whose pattern is found there answers, and those bytes are forgotten. When no rule
+matches, the default reply answers once a whole line (ending in \\n) is in, each datagram
+over UDP, or at the client's EOF, so a request split across reads is not answered
+half-way. A reply is in payload syntax.
 
 A server template (TOML) holds the same, plus steps:
 
