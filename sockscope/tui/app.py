@@ -30,18 +30,17 @@ from textual.containers import Container
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, OptionList, Select, Tab, Tabs, TextArea
+from textual.widgets import Footer, OptionList, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sockscope.core.analysis import Analysis, LiveAnalysis, analyse
-from sockscope.core.fields import FieldError, check_host, check_unix_path, parse_port
+from sockscope.core.fields import FieldError
 from sockscope.core.model import (
     EventType,
     Exchange,
     ReadPolicy,
     StopReason,
     Target,
-    TlsOptions,
     Transport,
 )
 from sockscope.core.payload import PayloadError
@@ -51,11 +50,12 @@ from sockscope.core.templates import Template, TemplateError, load_templates
 from sockscope.crash import EXIT_INTERNAL, report_crash
 from sockscope.engine import Action
 from sockscope.tui.commands import SockscopeCommands
+from sockscope.tui.explorer import SESSION_ACTIONS, Explorer, replay_dialogue
 from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
 from sockscope.tui.widgets.byte_view import ByteRows
-from sockscope.tui.widgets.history import History, listened
+from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.panes import (
     DecodedPane,
     HeadersPane,
@@ -99,6 +99,11 @@ HEADERS_AFTER_FRAME = 8 * 1024 * 1024
 # at 0.5 ms, 0.34 ms (measured in tmux) and the key's own frame.
 SWITCH_INTERVAL = 0.0005
 
+# The screen's classes by its size (Textual's breakpoints): the narrow layout shows one
+# view at a time, under tabs.
+WIDTHS: list[tuple[int, str]] = [(0, "-narrow"), (100, "-wide")]
+HEIGHTS: list[tuple[int, str]] = [(0, "-short"), (30, "-tall")]
+
 # The views, in tab order for the narrow layout: (pane id, tab label).
 VIEWS: tuple[tuple[str, str], ...] = (
     ("sent", "Sent"),
@@ -109,16 +114,6 @@ VIEWS: tuple[tuple[str, str], ...] = (
     ("history-pane", "History"),
 )
 
-# Session actions and the engine command each one is: check_action asks the engine
-# whether the state allows it, so the footer greys out what would be refused.
-SESSION_ACTIONS: dict[str, Action] = {
-    "half_close": Action.HALF_CLOSE,
-    "close_session": Action.CLOSE,
-    "reset_session": Action.RESET,
-}
-# What a live session hides from the footer (and disables): they act on finished
-# exchanges or on the next one-shot run.
-ONE_SHOT_ACTIONS = frozenset({"cancel", "save", "replay", "options", "connect"})
 # Greyed out (not hidden) while a session is live, and named when pressed: Send and the
 # session commands, and Listen (one conversation on screen at a time).
 GREYED_IN_SESSION = frozenset({"send", "listen", *SESSION_ACTIONS})
@@ -128,10 +123,25 @@ SAYS_WHY = frozenset({"send", "connect", *SESSION_ACTIONS})
 LISTEN_SCREEN_ACTIONS = frozenset({"quit", "help", "zoom"})
 
 
-class ExplorerScreen(Screen):
+class ExplorerScreen(Screen[None]):
     """The explorer's own screen: its first showing skips Textual's restyle of every
     widget, which were all styled as they were mounted a moment before (~20 ms of the
-    first frame). Later resumes (back from help, options, listen) restyle as usual."""
+    first frame). Later resumes (back from help, options, listen) restyle as usual.
+
+    Tab moves the focus at once (priority), so the keys typed after it land in the
+    field it moves to, however fast they come."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "app.focus_next", "Next", id="focus-next", priority=True, show=False),
+        Binding(
+            "shift+tab",
+            "app.focus_previous",
+            "Previous",
+            id="focus-previous",
+            priority=True,
+            show=False,
+        ),
+    ]
 
     _shown = False
 
@@ -146,17 +156,21 @@ class SockscopeApp(App[int]):
     TITLE = "sockscope"
     CSS_PATH = "sockscope.tcss"
     COMMANDS = App.COMMANDS | {SockscopeCommands}
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
+    HORIZONTAL_BREAKPOINTS = WIDTHS
+    VERTICAL_BREAKPOINTS = HEIGHTS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", id="send", priority=True),
         Binding("escape", "cancel", "Stop", id="cancel"),
-        # Straight to a place: priority, so ctrl+e works from the host field (whose own
-        # ctrl+e is end of line, as End is); in the editor itself it stays end of line.
+        # Straight to a place: priority, so the focus moves before the keys typed after
+        # it are handed to a widget (they land in the new place, however fast they come),
+        # and ctrl+e works from the host field (whose own ctrl+e is end of line, as End
+        # is); in the editor itself ctrl+e stays end of line.
         Binding("ctrl+e", "focus_request", "Edit", id="focus-request", priority=True, show=False),
-        Binding("ctrl+f", "focus_target", "Target", id="focus-target", show=False),
-        Binding("ctrl+n", "focus_history", "History", id="focus-history", show=False),
+        Binding("ctrl+f", "focus_target", "Target", id="focus-target", priority=True, show=False),
+        Binding(
+            "ctrl+n", "focus_history", "History", id="focus-history", priority=True, show=False
+        ),
         # Priority, like Send: a key the state refuses is then passed on to on_key,
         # which says why, instead of being run.
         Binding("f6", "connect", "Connect", id="connect", priority=True),
@@ -241,7 +255,8 @@ class SockscopeApp(App[int]):
         # Saved exchanges to open with, in history order; the last one is shown.
         self._preloaded = [*exchanges, *([exchange] if exchange is not None else [])]
         last = self._preloaded[-1] if self._preloaded else None
-        self._initial = self._initial_target(host, port, template, transport, last)
+        self.explorer = Explorer(self.templates, lab)
+        self.explorer.open_on(host, port, template, transport, last)
         self._run = 0
         self._bridge: Bridge | None = None
         self._live: Exchange | None = None
@@ -263,44 +278,15 @@ class SockscopeApp(App[int]):
         # holds exactly that, a new host or port renders the template again.
         self._rendered_text: str | None = None
         self.options = Options()
-        # Where each exchange's capture file is (the model does not record it): by run
-        # while it streams, then by the finished Exchange's identity.
+        # The capture file of each run while it streams (it joins the history with it).
         self._capture_by_run: dict[int, str] = {}
-        self._captures: dict[int, str] = {}
-        # The finished exchange the panes show: what Save, Export and Replay act on.
-        self.current: Exchange | None = None
         # The live persistent session (None once it has ended: it is then in the history).
         self.session: SessionBridge | None = None
         self._session_note = ""  # the engine's refusal of the last command, if it refused
-        # The history entry marked by "Compare with…": the next one selected is compared.
-        self._compare_from: int | None = None
-
-    def _initial_target(
-        self,
-        host: str | None,
-        port: int | None,
-        template: str | None,
-        transport: str | None,
-        exchange: Exchange | None,
-    ) -> tuple[str, int | None, Transport, str | None]:
-        if exchange is not None:
-            t = exchange.target
-            return t.host, t.port, t.transport, exchange.template
-        chosen = self.templates.get(template) if template else None
-        if host is None and self.lab is not None:
-            host = self.lab.host
-            chosen = chosen or self.templates.get("http-get")
-        kind = Transport(transport) if transport else (chosen.transport if chosen else None)
-        kind = kind or Transport.TCP
-        if port is None and chosen is not None:
-            if self.lab is not None and host == self.lab.host:
-                port = self.lab.port_for_template(chosen.name, kind)
-            port = port or chosen.port
-        return host or "", port, kind, chosen.name if chosen else None
 
     # ---- layout -------------------------------------------------------------------
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[None]:
         """The explorer's screen, with its breakpoint classes from the start: Textual sets
         them at the first resize, which restyles every widget once more (measured ~20 ms
         of the first frame's ~200)."""
@@ -312,16 +298,7 @@ class SockscopeApp(App[int]):
         return ExplorerScreen(id="_default", classes=" ".join(classes))
 
     def compose(self) -> ComposeResult:
-        host, port, transport, template = self._initial
-        yield TargetBar(
-            self.templates,
-            self.lab,
-            host=host,
-            port=port,
-            transport=transport,
-            template=template,
-            id="target-bar",
-        )
+        yield TargetBar(self.templates, self.lab, self.explorer.fields, id="target-bar")
         yield RequestEditor(id="request")
         yield Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in VIEWS), id="view-tabs")
         with Container(id="views"):
@@ -357,14 +334,14 @@ class SockscopeApp(App[int]):
                 editor.toggle_mode()
             editor.set_bytes(exchange.request)
             for saved in self._preloaded:
-                self.query_one(History).add(saved)
+                self._add_to_history(saved)
             self._show(exchange, final_state(exchange))
         else:
-            template = bar.template
+            template = self.explorer.template
             if template is not None:
                 self._fill_request(template)
             self._show(None, State.READY)
-        self.query_one("#host", Input).focus()
+        bar.focus_host()
         if self._listen is not None:
             from sockscope.tui.screens.listen import ListenScreen
 
@@ -375,17 +352,11 @@ class SockscopeApp(App[int]):
     # ---- templates ----------------------------------------------------------------
 
     def _fill_request(self, template: Template) -> None:
-        """Render `template` for the bar's host and port into the editor."""
-        bar = self.query_one(TargetBar)
+        """Render `template` for the target's host and port into the editor."""
         editor = self.query_one(RequestEditor)
         editor.line_protocol = template.line_protocol
         try:
-            port = parse_port(bar.port_text)
-        except FieldError:
-            port = template.port
-        host = bar.host_text.strip() or "localhost"
-        try:
-            data = template.render(host, port)
+            data = template.render(self.explorer.render_host(), self.explorer.render_port())
         except TemplateError as exc:
             self.notify(str(exc), title="template", severity="error")
             return
@@ -394,24 +365,46 @@ class SockscopeApp(App[int]):
         editor.set_bytes(data)
         self._rendered_text = editor.text
 
+    def _show_fields(self) -> None:
+        self.query_one(TargetBar).show(self.explorer.fields)
+
     @on(TargetBar.TemplateChosen)
     def _template_chosen(self, event: TargetBar.TemplateChosen) -> None:
-        self._fill_request(event.template)
+        if event.name != self.explorer.fields.template:
+            self.choose_template(event.name)
+
+    @on(TargetBar.TransportChosen)
+    def _transport_chosen(self, event: TargetBar.TransportChosen) -> None:
+        if self.explorer.choose_transport(event.transport):
+            self._show_fields()
+            self._target_changed()
 
     @on(TargetBar.TargetEdited)
+    def _target_edited(self, event: TargetBar.TargetEdited) -> None:
+        if self.explorer.typed(event.field, event.value):
+            self._target_changed()
+
+    def _take_typed_fields(self) -> None:
+        """What the host and port fields hold now: their edit messages may still be on
+        their way when a send comes straight after the keys."""
+        bar = self.query_one(TargetBar)
+        host = self.explorer.typed("host", bar.host_text)
+        if self.explorer.typed("port", bar.port_text) or host:
+            self._target_changed()
+
     def _target_changed(self) -> None:
-        template = self.query_one(TargetBar).template
-        editor = self.query_one(RequestEditor)
-        if template is not None and editor.text == self._rendered_text:
+        """The host or port changed: a request the template rendered names them."""
+        template = self.explorer.template
+        if template is not None and self.query_one(RequestEditor).text == self._rendered_text:
             self._fill_request(template)
 
-    def choose_template(self, name: str) -> None:
-        bar = self.query_one(TargetBar)
-        current = bar.template
-        if current is not None and current.name == name:
-            bar.choose(current)  # choosing it again starts its request afresh
-        else:
-            self.query_one("#template", Select).value = name
+    def choose_template(self, name: str | None) -> None:
+        """Use template `name`: its transport, its port where the port is not the
+        user's, and its request (chosen again, the request starts afresh)."""
+        template = self.explorer.choose_template(name)
+        self._show_fields()
+        if template is not None:
+            self._fill_request(template)
 
     def lab_services(self) -> Iterator[tuple[str, str]]:
         lab = self.lab
@@ -421,17 +414,10 @@ class SockscopeApp(App[int]):
 
     def open_lab_service(self, service: str, template: str) -> None:
         """Point the bar at a lab service and pick the template that talks to it."""
-        lab = self.lab
-        if lab is None:
-            return
-        bar = self.query_one(TargetBar)
-        bar.set_target(lab.host, lab.port(service, Transport.TCP), Transport.TCP)
-        self.choose_template(template)
-        # The template fills its own lab port; a service without one of its own
-        # (trickle shares the banner template) keeps the port just set.
-        self.call_after_refresh(
-            bar.set_target, lab.host, lab.port(service, Transport.TCP), Transport.TCP
-        )
+        chosen = self.explorer.open_lab_service(service, template)
+        self._show_fields()
+        if chosen is not None:
+            self._fill_request(chosen)
 
     # ---- sending ------------------------------------------------------------------
 
@@ -440,8 +426,22 @@ class SockscopeApp(App[int]):
         self.action_send()
 
     def action_send(self) -> None:
+        self._after_typed_keys(self._send_now)
+
+    def _after_typed_keys(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the keys typed before its key are in their field: a
+        priority key runs at once, while the keys typed before it may still wait in the
+        focused widget's queue (fast typing, a busy screen)."""
+        focused = self.focused
+        if focused is None:
+            callback()
+        else:
+            focused.call_later(callback)
+
+    def _send_now(self) -> None:
         """Send the editor's bytes: on the live session if there is one, else as a new
         exchange (step by step when the template is a dialogue the editor still holds)."""
+        self._take_typed_fields()
         request = self._editor_bytes()
         if request is None:
             return
@@ -451,7 +451,7 @@ class SockscopeApp(App[int]):
         target = self._bar_target()
         if target is None:
             return
-        template = self.query_one(TargetBar).template
+        template = self.explorer.template
         policy = self.options.read_policy(self._template_policy(template))
         dialogue = None
         # A dialogue runs step by step while the editor still holds what the template
@@ -482,16 +482,19 @@ class SockscopeApp(App[int]):
             return None
 
     def _bar_target(self) -> Target | None:
-        """Where the bar points; None (the bar names the field, a bell) if it is invalid."""
-        bar = self.query_one(TargetBar)
-        if bar.revalidate():
+        """Where the bar points; None (the bar and the status line name the field, a
+        bell) if it is invalid."""
+        problems = self.query_one(TargetBar).revalidate()
+        try:
+            target = None if problems else self.explorer.target(self.options.tls)
+        except FieldError as exc:
+            problems = [str(exc)]
+            target = None
+        if target is None:
             self.bell()
-            return None
-        transport = bar.transport
-        if transport.is_unix:
-            return Target(check_unix_path(bar.host_text), None, transport)
-        host = check_host(bar.host_text)
-        return Target(host, parse_port(bar.port_text), transport, tls=self._tls_for(host))
+            note = sanitize(f"not sent: {' · '.join(problems)}")
+            self.query_one(StatusLine).show(self._state, self.explorer.current, note)
+        return target
 
     def _dialogue(self, template: Template, target: Target) -> Dialogue | None:
         host = "localhost" if target.transport.is_unix else target.host
@@ -504,13 +507,6 @@ class SockscopeApp(App[int]):
     @staticmethod
     def _template_policy(template: Template | None) -> ReadPolicy:
         return template.read_policy(ReadPolicy()) if template else ReadPolicy()
-
-    def _tls_for(self, host: str) -> TlsOptions:
-        tls = self.options.tls
-        # The lab's https certificate is signed by its own CA: trust it for the lab only.
-        if tls.ca_file is None and self.lab is not None and host == self.lab.host:
-            return replace(tls, ca_file=self.lab.ca_file)
-        return tls
 
     def _start(
         self,
@@ -558,7 +554,11 @@ class SockscopeApp(App[int]):
     # ---- persistent sessions ------------------------------------------------------
 
     def action_connect(self) -> None:
+        self._after_typed_keys(self._connect_now)
+
+    def _connect_now(self) -> None:
         """Open a persistent session to the bar's target; replies show as they come."""
+        self._take_typed_fields()
         if self.session is not None:
             self._command(self.session.session.why_not(Action.CONNECT))
             return
@@ -573,13 +573,15 @@ class SockscopeApp(App[int]):
             if self._redraw_timer is not None:
                 self._redraw_timer.stop()
                 self._redraw_timer = None
-        template = self.query_one(TargetBar).template
+        template = self.explorer.template
         policy = self.options.read_policy(self._template_policy(template))
         bridge = SessionBridge(self, target, policy, template.name if template else None)
         self.session = bridge
+        self.explorer.session = bridge.session
         self._live_analysis = None
         self._settled.clear()
-        self._compare_mark(None)
+        self.explorer.compare_mark = None
+        self.query_one(History).mark(None)
         timeline = self.query_one(Timeline)
         timeline.turns_view = True  # a session is a dialogue: show it turn by turn
         self.query_one("#timeline-pane").border_title = "Turns"
@@ -638,14 +640,14 @@ class SockscopeApp(App[int]):
         if self._redraw_timer is not None:
             self._redraw_timer.stop()
             self._redraw_timer = None
-        self.session = None
+        self.session = self.explorer.session = None
         final = bridge.snapshot()
-        self.query_one(History).add(final)
+        self._add_to_history(final)
         self._show(final, final_state(final))
         self.refresh_bindings()
         self._settled.set()
 
-    def refusal(self, action: str) -> str | None:
+    def refusal(self, action: str, *parameters: object) -> str | None:
         """Why `action` cannot run now, in one plain sentence; None if it can. Keys and
         palette commands both ask here (check_action for keys, run_command for the
         palette), so neither runs what the other would refuse."""
@@ -653,24 +655,7 @@ class SockscopeApp(App[int]):
             if action in LISTEN_SCREEN_ACTIONS or action not in self.EXPLORER_ACTIONS:
                 return None
             return "not on the Listen screen: escape leaves it (and stops listening)"
-        bridge = self.session
-        if action in SESSION_ACTIONS:
-            if bridge is None:
-                return "not connected: Connect (f6) first"
-            return bridge.session.why_not(SESSION_ACTIONS[action])
-        if bridge is None:
-            if action == "replay" and self.current is not None and listened(self.current):
-                return "a Listen client's conversation has no server to replay it to"
-            return None
-        if action == "listen":
-            return "a session is live: close it (f8) or reset it (f9) before listening"
-        if action == "connect":
-            return bridge.session.why_not(Action.CONNECT)
-        if action in ONE_SHOT_ACTIONS:
-            return "a session is live: close it (f8) first"
-        if action == "send":
-            return bridge.session.why_not(Action.SEND)
-        return None
+        return self.explorer.why_not(action, *parameters)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Session commands only while a session is live, greyed out when its state
@@ -679,7 +664,13 @@ class SockscopeApp(App[int]):
         zoom remain."""
         if action == "focus_request" and self.focused is self._request_text():
             return False  # the editor's own ctrl+e: end of line
-        if self.refusal(action) is None:
+        if (
+            action in self.EXPLORER_ACTIONS
+            and action not in LISTEN_SCREEN_ACTIONS
+            and not isinstance(self.screen, ExplorerScreen)
+        ):
+            return False  # a dialog, the palette or Listen is in front: keys are theirs
+        if self.refusal(action, *parameters) is None:
             return True
         if self._on_listen():
             return False
@@ -697,7 +688,7 @@ class SockscopeApp(App[int]):
     def run_command(self, action: str, *parameters: object) -> None:
         """A palette command: run as its key would, or say why not. Session commands
         the state refuses run anyway: they name the refusal on the status line."""
-        reason = self.refusal(action)
+        reason = self.refusal(action, *parameters)
         if reason is None or (self.session is not None and action in SAYS_WHY):
             getattr(self, f"action_{action}")(*parameters)
             return
@@ -763,10 +754,7 @@ class SockscopeApp(App[int]):
 
     @on(ConversationDone)
     def _done(self, message: ConversationDone) -> None:
-        capture = self._capture_by_run.pop(message.run, None)
-        if capture is not None:
-            self._captures[id(message.exchange)] = capture
-        self.query_one(History).add(message.exchange)
+        self._add_to_history(message.exchange, self._capture_by_run.pop(message.run, None))
         if message.run != self._run or self.session is not None:
             return  # a cancelled run: kept in the history, not shown over what runs now
         if self._redraw_timer is not None:
@@ -797,7 +785,7 @@ class SockscopeApp(App[int]):
         self._state = state
         self._last_redraw = started = time.monotonic()
         if not live:
-            self.current = exchange
+            self.explorer.current = exchange
         self.query_one(SentPane).show(exchange)
         # Only the events new since the last redraw are looked at; past the capture
         # limit the kept bytes stay the same object, and the views leave them alone.
@@ -818,17 +806,17 @@ class SockscopeApp(App[int]):
             self._headers_of = ()
             self.call_after_refresh(self._show_headers, exchange, received, live)
         self.query_one(Timeline).show(exchange, live=live)
-        if exchange is not None:
-            capture = (
-                self._capture_by_run.get(self._run) if live else self._captures.get(id(exchange))
-            )
-        else:
+        if exchange is None:
             capture = None
+        elif live:
+            capture = self._capture_by_run.get(self._run)
+        else:
+            capture = self.explorer.capture_of(exchange)
         self.query_one(StatusLine).show(state, exchange, note, capture)
         self._redraw_cost = time.monotonic() - started
 
     def _show_headers(self, exchange: Exchange | None, received: bytes, live: bool) -> None:
-        if not live and exchange is not self.current:
+        if not live and exchange is not self.explorer.current:
             return  # another exchange was shown before this one's turn came
         analysis = self._analysis(exchange, received, live)
         headers_of = (exchange, analysis, self._tally.others)
@@ -859,20 +847,22 @@ class SockscopeApp(App[int]):
             self._analysed = (made_of, analysis)
         return analysis
 
+    def _add_to_history(self, exchange: Exchange, capture: str | None = None) -> None:
+        self.explorer.add(exchange, capture)
+        self.query_one(History).add(exchange)
+
     @on(OptionList.OptionSelected, "#history")
     def _recall(self, event: OptionList.OptionSelected) -> None:
-        history = self.query_one(History)
         index = int(event.option.id or 0)
-        exchange = history.exchanges[index]
-        marked = self._compare_from
-        if marked is not None:
-            self._compare_mark(None)
-            if marked != index:
-                from sockscope.tui.screens.compare import CompareScreen
+        exchange = self.explorer.history[index].exchange
+        pair = self.explorer.select(index)
+        self.query_one(History).mark(None)
+        if pair is not None:
+            from sockscope.tui.screens.compare import CompareScreen
 
-                left = (marked + 1, history.exchanges[marked])
-                self.push_screen(CompareScreen(left, (index + 1, exchange)))
-                return
+            left, right = (self.explorer.history[i].exchange for i in pair)
+            self.push_screen(CompareScreen((pair[0] + 1, left), (pair[1] + 1, right)))
+            return
         if self.session is None:  # a live session keeps the panes
             self._show(exchange, final_state(exchange))
 
@@ -881,28 +871,24 @@ class SockscopeApp(App[int]):
     def action_compare(self) -> None:
         """Mark the shown exchange; the next history entry selected is compared with it.
         Again (or on the marked entry itself) drops the mark."""
-        if self._compare_from is not None:
-            self._compare_mark(None)
-            self.query_one(StatusLine).show(self._state, self.current, "comparison dropped")
+        had_mark = self.explorer.compare_mark is not None
+        if not had_mark and self._chosen() is None:
             return
-        chosen = self._chosen()
-        if chosen is None:
-            return
-        number, _exchange = chosen
-        self._compare_mark(number - 1)
+        marked = self.explorer.toggle_compare()
         history = self.query_one(History)
-        history.highlighted = number - 1
+        history.mark(marked)
+        if marked is None:
+            status = self.query_one(StatusLine)
+            status.show(self._state, self.explorer.current, "comparison dropped")
+            return
+        history.highlighted = marked
         history.focus()
         self.query_one("#view-tabs", Tabs).active = "tab-history-pane"
         self.query_one(StatusLine).show(
             self._state,
-            self.current,
-            f"compare #{number} with…: select another history entry (f4 again drops it)",
+            self.explorer.current,
+            f"compare #{marked + 1} with…: select another history entry (f4 again drops it)",
         )
-
-    def _compare_mark(self, index: int | None) -> None:
-        self._compare_from = index
-        self.query_one(History).mark(index)
 
     def action_toggle_turns(self) -> None:
         """The timeline as turns (who spoke, when, how much) or as every event."""
@@ -914,7 +900,7 @@ class SockscopeApp(App[int]):
         if self.session is not None:
             self._redraw_session()
         else:
-            timeline.show(self.current)
+            timeline.show(self.explorer.current)
 
     # ---- narrow layout: one view at a time ------------------------------------------
 
@@ -939,7 +925,7 @@ class SockscopeApp(App[int]):
             return
         from sockscope.tui.screens.options import OptionsScreen
 
-        base = self._template_policy(self.query_one(TargetBar).template)
+        base = self._template_policy(self.explorer.template)
         self.push_screen(OptionsScreen(self.options, base), self._options_chosen)
 
     def _options_chosen(self, options: Options | None) -> None:
@@ -956,14 +942,11 @@ class SockscopeApp(App[int]):
 
     def _chosen(self) -> tuple[int, Exchange] | None:
         """The exchange shown and its history number; None (with a bell) if none is."""
-        exchange = self.current
-        history = self.query_one(History).exchanges
-        number = next((i + 1 for i, e in enumerate(history) if e is exchange), None)
-        if exchange is None or number is None:
+        chosen = self.explorer.chosen()
+        if chosen is None:
             self.bell()
             self.notify("no finished exchange to use yet", severity="warning")
-            return None
-        return number, exchange
+        return chosen
 
     def action_save(self) -> None:
         chosen = self._chosen()
@@ -1009,17 +992,20 @@ class SockscopeApp(App[int]):
 
     def action_replay(self) -> None:
         """The shown exchange's exact request bytes to its target again, with the same
-        TLS options and read policy, as a new history entry."""
+        TLS options and read policy, as a new history entry; a dialogue or a session
+        turn by turn, each turn after the reply that came before it."""
         chosen = self._chosen()
         if chosen is None:
             return
         _number, exchange = chosen
+        template = self.templates.get(exchange.template or "")
         self._start(
             exchange.target,
             exchange.request,
             exchange.policy,
             exchange.template,
-            self._captures.get(id(exchange)),
+            self.explorer.capture_of(exchange),
+            replay_dialogue(exchange, template),
         )
 
     def action_zoom(self) -> None:
@@ -1044,9 +1030,8 @@ class SockscopeApp(App[int]):
         export and compare work on it as on any exchange."""
         if not message.exchanges:
             return
-        history = self.query_one(History)
         for exchange in message.exchanges:
-            history.add(exchange)
+            self._add_to_history(exchange)
         count = len(message.exchanges)
         self.notify(
             f"{count} client conversation{'s' if count != 1 else ''} added to the history",
@@ -1069,7 +1054,7 @@ class SockscopeApp(App[int]):
         self._request_text().focus()
 
     def action_focus_target(self) -> None:
-        self.query_one("#host", Input).focus()
+        self.query_one(TargetBar).focus_host()
 
     def action_focus_history(self) -> None:
         # In the narrow layout the history is a tab: show it first.

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 from sockscope.core.model import Transport
 
+# The host field's name for the lab: it resolves to the lab's loopback address. A real
+# server on 127.0.0.1 is then never mistaken for the lab.
+LAB_HOST = "lab"
+
 # Which lab service answers a template, so choosing one on the lab host fills its port.
 TEMPLATE_SERVICES: Mapping[str, str] = {
     "http-get": "http",
@@ -75,10 +79,10 @@ class LabInfo:
         return None if service is None else self.port(service, transport)
 
     def hint(self) -> str:
-        """`lab 127.0.0.1: http 41234 · echo 41235 ...` for the line under the target bar."""
+        """`lab = 127.0.0.1: http 41234 · echo 41235 ...` for the line under the target bar."""
         parts = []
         for service, _template in HINT_SERVICES:
             port = self.port(service, Transport.TCP)
             if port is not None:
                 parts.append(f"{service} {port}")
-        return f"lab {self.host}: " + " · ".join(parts)
+        return f"{LAB_HOST} = {self.host}: " + " · ".join(parts)

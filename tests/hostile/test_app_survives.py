@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 from textual.content import Content
-from textual.widgets import Checkbox, Input
+from textual.widgets import Checkbox, Input, Select
 
 from sockscope.cli.send import SendPlan
 from sockscope.core.analysis import analyse
@@ -39,7 +39,6 @@ from sockscope.tui.screens.options import OptionsScreen
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import State, StatusLine
-from sockscope.tui.widgets.target_bar import TargetBar
 from sockscope.tui.widgets.timeline import Timeline
 from tests.hostile.conftest import ExchangeOf, case_params, send_plan, unsafe_characters
 from tests.hostile.test_memory_bounded import CAPTURE_LIMIT, PEAK_LIMIT
@@ -104,7 +103,9 @@ async def point_at(pilot, app: SockscopeApp, plan: SendPlan) -> None:  # type: i
     """The case's address in the target bar and its exact request in the editor (typed
     in, as the case's `sockscope send` arguments give it, not rendered from a template)."""
     target = plan.target
-    app.query_one(TargetBar).set_target(target.host, target.port, target.transport)
+    app.query_one("#transport", Select).value = target.transport
+    app.query_one("#host", Input).value = target.host
+    app.query_one("#port", Input).value = "" if target.port is None else str(target.port)
     editor = app.query_one(RequestEditor)
     editor.set_bytes(plan.request)
     await pilot.pause()
@@ -128,7 +129,7 @@ async def send_and_wait(pilot, app: SockscopeApp, what: str) -> Exchange:  # typ
         lambda: len(app.query_one(History).exchanges) > runs and status(app).state in FINISHED,
         what,
     )
-    exchange = app.current
+    exchange = app.explorer.current
     assert exchange is not None
     assert app.query_one(History).exchanges[-1] is exchange
     return exchange
@@ -331,9 +332,9 @@ async def test_escape_cancels_an_endless_case_and_keeps_what_arrived(
             await until(pilot, lambda: status(app).state is State.RECEIVING, "the connection")
         await pilot.press("escape")
         assert status(app).state is State.CANCELLED  # at once, before the engine returns
-        await until(pilot, lambda: app.current is not None, "the cancelled exchange")
+        await until(pilot, lambda: app.explorer.current is not None, "the cancelled exchange")
 
-        exchange = app.current
+        exchange = app.explorer.current
         assert exchange is not None
         assert exchange.stop is StopReason.CANCELLED, exchange.stop_message
         assert status(app).state is State.CANCELLED
@@ -433,10 +434,10 @@ async def test_a_never_ending_stream_counted_past_the_limit_holds_only_the_limit
                 "64 MiB counted on the status line",
             )
             await pilot.press("escape")
-            await until(pilot, lambda: app.current is not None, "the cancelled exchange")
+            await until(pilot, lambda: app.explorer.current is not None, "the cancelled exchange")
         record_property("tracemalloc_peak", peak[0])
 
-        exchange = app.current
+        exchange = app.explorer.current
         assert exchange is not None
         assert exchange.stop is StopReason.CANCELLED
         assert exchange.bytes_in >= NEVER_ENDING_READ

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sockscope.core.model import StopReason, Transport
+from sockscope.core.model import EventType, StopReason, Transport
+from sockscope.core.steps import step_outcomes
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.screens.compare import CompareScreen
@@ -128,3 +129,23 @@ async def test_compare_with_marks_an_entry_and_shows_the_changed_header_and_body
         assert "headers: 1 changed" in summary or "headers: 2 changed" in summary
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
+
+
+@pilot_test
+async def test_f5_replays_a_dialogue_step_by_step_with_its_checks(lab: LabInfo) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        app.choose_template("smtp-dialogue")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await app.wait_for_conversation()
+        await pilot.press("f5")
+        await app.wait_for_conversation()
+        await pilot.pause()
+        first, replay = app.query_one(History).exchanges
+        sends = [len(list(e.of_type(EventType.SEND))) for e in (first, replay)]
+        assert sends[0] == sends[1] > 1
+        assert [o.line.split(":")[0] for o in step_outcomes(replay)] == [
+            o.line.split(":")[0] for o in step_outcomes(first)
+        ]
+        assert "all 3 steps ok" in _status(app)

@@ -14,9 +14,10 @@ from sockscope.core.model import StopReason
 from sockscope.engine import SessionState
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.commands import SockscopeCommands
-from sockscope.tui.lab_info import LabInfo
+from sockscope.tui.lab_info import LAB_HOST, LabInfo
 from sockscope.tui.screens.help import DESCRIPTIONS, STOP_REASONS, HelpScreen
 from sockscope.tui.screens.listen import ListenScreen
+from sockscope.tui.screens.options import OptionsScreen
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import StatusLine
@@ -72,7 +73,7 @@ async def test_ctrl_e_from_the_start_screen_puts_typed_text_in_the_request() -> 
         editor.load_text("")
         await pilot.press(*"PING", "backslash", "r")
         assert editor.text == "PING\\r"
-        assert app.query_one("#host").value == LAB.host  # type: ignore[attr-defined]
+        assert app.query_one("#host").value == LAB_HOST  # type: ignore[attr-defined]
         # In the editor ctrl+e is still the end of the line.
         editor.load_text("one\ntwo")
         editor.move_cursor((0, 0))
@@ -188,3 +189,21 @@ async def test_ctrl_a_in_the_request_editor_selects_all_so_typing_replaces_it() 
         await pilot.press(*"QUIT")
         await pilot.pause()
         assert app.query_one(RequestEditor).text == "QUIT"
+
+
+@pilot_test
+async def test_keys_do_not_act_behind_the_palette_or_a_dialog() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        status = app.query_one(StatusLine)
+        shown = status.state
+        await pilot.press("ctrl+p")
+        await pilot.press("ctrl+s", "f6", "ctrl+n")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("escape")
+        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+s", "f6")
+        assert isinstance(app.screen, OptionsScreen)
+        assert status.state is shown  # nothing was sent, no session opened
+        assert app.session is None
+        assert len(app.query_one(History).exchanges) == 1

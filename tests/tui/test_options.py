@@ -72,7 +72,7 @@ async def test_turning_verification_off_shows_a_warning_badge() -> None:
         badge = app.query_one("#options-summary")
         assert badge.display and badge.region.width > 0
         assert str(badge.render()).startswith(" verify off ")
-        assert app._tls_for("example.com").verify is False
+        assert app.options.tls.verify is False
 
 
 @pilot_test
@@ -102,3 +102,17 @@ async def test_a_capture_file_gets_every_byte_while_the_app_holds_the_limit(
         status = str(app.query_one("#status").render())
         assert "holding 64.0 KiB; all in " in status and "capture.bin" in status
         assert view_text(app, "headers-view").startswith("HTTP/1.1 200")
+
+
+@pilot_test
+async def test_enter_on_a_checkbox_applies_and_space_toggles_it() -> None:
+    app = make_app(lab=LAB)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        verify = app.screen.query_one("#opt-verify", Checkbox)
+        assert app.screen.focused is verify
+        await pilot.press("space")
+        assert verify.value is False
+        await pilot.press("enter")
+        assert not isinstance(app.screen, OptionsScreen)
+        assert app.options.tls.verify is False

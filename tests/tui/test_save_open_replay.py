@@ -75,7 +75,7 @@ async def test_open_shows_saved_exchanges_in_the_history() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.query_one(History).exchanges == [first, last]
-        assert app.current is last
+        assert app.explorer.current is last
         assert app.query_one("#port", Input).value == "8443"
         assert view_text(app, "headers-view").startswith("TLS      TLSv1.3")
 
@@ -127,4 +127,4 @@ async def test_replay_adds_an_entry_with_the_same_request_bytes(lab: LabInfo) ->
         assert history[1].request == history[1].sent == first.request
         assert history[1].target == first.target and history[1].policy == first.policy
         assert history[1].stop is StopReason.PEER_CLOSED
-        assert app.current is history[1]
+        assert app.explorer.current is history[1]

@@ -88,7 +88,7 @@ async def test_an_smtp_dialogue_held_turn_by_turn_lands_in_the_history(
         await until(pilot, lambda: app.query_one(History).exchanges, "the history entry")
         assert _state(app) is None  # the status line shows the finished exchange again
         session = app.query_one(History).exchanges[0]
-        assert app.current is session
+        assert app.explorer.current is session
         assert session.stop is StopReason.PEER_CLOSED
         assert [e.data for e in session.of_type(EventType.SEND)] == [
             b"EHLO sockscope.test\r\n",
@@ -106,7 +106,7 @@ async def test_an_smtp_dialogue_held_turn_by_turn_lands_in_the_history(
     reopened = SockscopeApp(exchanges=[saved], cursor_blink=False)
     async with reopened.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert reopened.current is saved
+        assert reopened.explorer.current is saved
         reopened.action_toggle_turns()
         await pilot.pause()
         assert [row.split()[:2] for row in _turn_rows(reopened)] == [

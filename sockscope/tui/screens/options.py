@@ -38,10 +38,20 @@ from sockscope.tui.widgets.filled_input import FilledInput
 from sockscope.tui.widgets.target_bar import FieldCheck
 
 
+class OptionBox(Checkbox, inherit_bindings=False):
+    """A checkbox that space toggles; enter is the dialog's (apply), as its border says."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_button", "Toggle", id="options.toggle", show=False),
+    ]
+
+
 class OptionsScreen(ModalScreen[Options | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Cancel", id="options.cancel"),
         Binding("ctrl+o", "apply", "Apply", id="options.apply"),
+        # Inputs and buttons take enter themselves (submit applies; a button presses).
+        Binding("enter", "apply", "Apply", id="options.enter-applies", show=False),
     ]
 
     def __init__(self, options: Options, base: ReadPolicy) -> None:
@@ -58,7 +68,7 @@ class OptionsScreen(ModalScreen[Options | None]):
             body.border_subtitle = "enter applies · escape cancels"
             with Grid(id="options-grid"):
                 yield Label("TLS", classes="options-section")
-                yield Checkbox("verify the certificate", tls.verify, id="opt-verify", compact=True)
+                yield OptionBox("verify the certificate", tls.verify, id="opt-verify", compact=True)
                 yield from self._field(
                     "sni", "server name", tls.server_name or "", parse_server_name, "the host"
                 )
@@ -82,7 +92,7 @@ class OptionsScreen(ModalScreen[Options | None]):
                     "none; NSS key log for Wireshark",
                 )
                 yield Label("Reading", classes="options-section")
-                yield Checkbox(
+                yield OptionBox(
                     "half-close after sending", policy.half_close, id="opt-half-close", compact=True
                 )
                 for field_id, label, name in POLICY_FIELDS:

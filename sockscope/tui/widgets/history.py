@@ -10,18 +10,12 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from sockscope.core.model import EventType, Exchange
+from sockscope.core.model import Exchange
 from sockscope.core.views import human_bytes
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, WARNING_STYLE, plain, safe
+from sockscope.tui.explorer import listened
 
 _MARK = plain("  ◆ compare with…", f"bold {WARNING_STYLE}")
-
-
-def listened(exchange: Exchange) -> bool:
-    """Whether `exchange` is a client's conversation with our Listen mode (its connect
-    event names the listener), rather than one we started."""
-    connect = next((e for e in exchange.events if e.type is EventType.CONNECT), None)
-    return connect is not None and "listener" in connect.detail
 
 
 def history_label(number: int, exchange: Exchange) -> Content:

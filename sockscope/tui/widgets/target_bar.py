@@ -20,6 +20,7 @@ from sockscope.core.fields import FieldError, check_host, check_unix_path, parse
 from sockscope.core.model import Transport
 from sockscope.core.templates import Template
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, WARNING_STYLE, plain, safe
+from sockscope.tui.explorer import TargetFields
 from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.widgets.filled_input import FilledInput
 
@@ -43,39 +44,54 @@ class TargetBar(Vertical):
     """Host, port, transport, template and Send on one row, a message line below."""
 
     class TemplateChosen(Message):
-        """A template was picked: port and transport are filled; the request is next."""
+        """The user picked a template (None: the blank choice)."""
 
-        def __init__(self, template: Template) -> None:
+        def __init__(self, name: str | None) -> None:
             super().__init__()
-            self.template = template
+            self.name = name
+
+    class TransportChosen(Message):
+        def __init__(self, transport: Transport) -> None:
+            super().__init__()
+            self.transport = transport
 
     class SendRequested(Message):
         """Enter in a field or the Send button."""
 
     class TargetEdited(Message):
-        """The host or port was edited: a template's request may name them."""
+        """The user edited the host or port field (`field`): it now holds `value`."""
+
+        def __init__(self, field: str, value: str) -> None:
+            super().__init__()
+            self.field = field
+            self.value = value
 
     def __init__(
         self,
         templates: Mapping[str, Template],
         lab: LabInfo | None,
+        fields: TargetFields,
         *,
-        host: str = "",
-        port: int | None = None,
-        transport: Transport = Transport.TCP,
-        template: str | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self._templates = templates
         self._lab = lab
-        self._initial = (host, port, transport, template)
-        self._transport = transport
-        self._template_name = template
+        self._fields = fields
+        self._transport = fields.transport
         self._notes: list[str] = []
+        # Values this bar put in an input itself, whose Changed message is still to come:
+        # only what the user types is reported as an edit.
+        self._echoes: dict[str, list[str]] = {"host": [], "port": []}
 
     def compose(self) -> ComposeResult:
-        host, port, transport, template = self._initial
+        fields = self._fields
+        host, port, transport, template = (
+            fields.host,
+            fields.port,
+            fields.transport,
+            fields.template,
+        )
         with Horizontal(id="target-row"):
             yield Label("host", classes="field-label")
             # A host from a saved transcript may hold control characters: shown as
@@ -90,7 +106,7 @@ class TargetBar(Vertical):
             )
             yield Label("port", classes="field-label")
             yield Input(
-                "" if port is None else str(port),
+                port,
                 placeholder="1-65535",
                 id="port",
                 compact=True,
@@ -119,6 +135,7 @@ class TargetBar(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#options-summary").display = False
+        self.query_one("#port", Input).disabled = self._transport.is_unix
         self.revalidate()
 
     # ---- values -------------------------------------------------------------------
@@ -141,11 +158,28 @@ class TargetBar(Vertical):
     def port_text(self) -> str:
         return self.query_one("#port", Input).value
 
-    def set_target(self, host: str, port: int | None, transport: Transport) -> None:
-        self.query_one("#host", FilledInput).fill(host)
-        self.query_one("#port", Input).value = "" if port is None else str(port)
-        self.query_one("#transport", Select).value = transport
-        self._transport = transport
+    def show(self, fields: TargetFields) -> None:
+        """Show `fields`, writing only the inputs whose text differs (never under the
+        user's typing: the explorer changes a field only when the user did not type it)."""
+        host = self.query_one("#host", FilledInput)
+        if host.true_value != fields.host:
+            host.fill(fields.host)
+            self._echoes["host"].append(host.value)
+        port = self.query_one("#port", Input)
+        if port.value != fields.port:
+            self._echoes["port"].append(fields.port)
+            port.value = fields.port
+        self._transport = fields.transport
+        self.query_one("#transport", Select).value = fields.transport
+        template = fields.template if fields.template in self._templates else Select.NULL
+        self.query_one("#template", Select).value = template
+        # A Unix socket has no port; what was typed there stays for later.
+        self.query_one("#port", Input).disabled = fields.transport.is_unix
+        self.revalidate()
+
+    def focus_host(self) -> None:
+        """Focus the host field now, so that the keys typed next land in it."""
+        self.screen.set_focus(self.query_one("#host", Input))
 
     def set_options_summary(self, verify_off: bool, parts: list[str]) -> None:
         """The options that are not the defaults, right of the message line; turning
@@ -205,8 +239,17 @@ class TargetBar(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.revalidate()
-        if event.input.id in ("host", "port"):
-            self.post_message(self.TargetEdited())
+        field = event.input.id
+        if field not in self._echoes:
+            return
+        echoes = self._echoes[field]
+        if event.value in echoes:
+            del echoes[: echoes.index(event.value) + 1]
+            return
+        value = event.value
+        if isinstance(event.input, FilledInput):
+            value = event.input.true_of(value)
+        self.post_message(self.TargetEdited(field, value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -217,38 +260,11 @@ class TargetBar(Vertical):
         self.post_message(self.SendRequested())
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        # A Select also reports the value it was built with, and a value set from
-        # code; only a real change may refill the port or the request.
+        # A Select also reports the value it was built with, and a value set from code:
+        # the explorer tells those from the user's choice by comparing with its own.
         event.stop()
         if event.select.id == "transport" and isinstance(event.value, Transport):
-            if event.value is not self._transport:
-                self._transport = event.value
-                self._fill_lab_port()
-            # A Unix socket has no port; what was typed there stays for later.
-            self.query_one("#port", Input).disabled = event.value.is_unix
-            self.revalidate()
-        elif event.select.id == "template" and event.value != self._template_name:
-            self._template_name = event.value if isinstance(event.value, str) else None
-            if (template := self.template) is not None:
-                self.choose(template)
-
-    def choose(self, template: Template) -> None:
-        """Fill transport and port for `template` and ask for its request."""
-        self._transport = template.transport
-        self.query_one("#transport", Select).value = template.transport
-        port = self._lab_port(template, template.transport) or template.port
-        if port is not None and not template.transport.is_unix:
-            self.query_one("#port", Input).value = str(port)
-        self.post_message(self.TemplateChosen(template))
-
-    def _lab_port(self, template: Template, transport: Transport) -> int | None:
-        lab = self._lab
-        if lab is None or self.host_text.strip() != lab.host:
-            return None
-        return lab.port_for_template(template.name, transport)
-
-    def _fill_lab_port(self) -> None:
-        """On the lab host, switching e.g. http to tls moves to the https service."""
-        template = self.template
-        if template is not None and (port := self._lab_port(template, self.transport)):
-            self.query_one("#port", Input).value = str(port)
+            self.post_message(self.TransportChosen(event.value))
+        elif event.select.id == "template":
+            name = event.value if isinstance(event.value, str) else None
+            self.post_message(self.TemplateChosen(name))
