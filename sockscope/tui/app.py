@@ -50,7 +50,7 @@ from sockscope.core.templates import Template, TemplateError, load_templates
 from sockscope.crash import EXIT_INTERNAL, report_crash
 from sockscope.engine import Action
 from sockscope.tui.commands import SockscopeCommands
-from sockscope.tui.explorer import SESSION_ACTIONS, Explorer, replay_dialogue
+from sockscope.tui.explorer import SESSION_ACTIONS, Explorer, app_words, replay_dialogue
 from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
@@ -978,7 +978,7 @@ class SockscopeApp(App[int]):
             try:
                 write_export(exchange, fmt, Path(path))
             except ExportError as exc:
-                return str(exc)
+                return app_words(str(exc))
             except OSError as exc:
                 return f"cannot write {path}: {exc.strerror or exc}"
             return None

@@ -7,6 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from sockscope.export import FORMATS as EXPORT_FORMATS
 from sockscope.tui.content import safe
@@ -99,8 +100,10 @@ class SockscopeCommands(Commands):
         app: SockscopeApp = self.app  # type: ignore[assignment]
 
         def command(text: str, action: str, help_text: str, *parameters: object) -> Command:
-            # Help text is parsed as markup: refusals, like the rest, are our own words.
-            refusal = app.refusal(action)
+            # Help text is parsed as markup: refusals, like the rest, are our own words
+            # (an export's refusal quotes the brackets a socat address cannot hold).
+            refusal = app.refusal(action, *parameters)
+            refusal = escape(refusal) if refusal is not None else None
             return text, refusal or help_text, partial(app.run_command, action, *parameters)
 
         for text, action, help_text in ACTIONS:

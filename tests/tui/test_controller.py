@@ -13,8 +13,7 @@ from sockscope.core.templates import builtin_templates
 from sockscope.engine.session import Action
 from sockscope.tui.explorer import Explorer, Origin, app_words, replay_dialogue
 from sockscope.tui.lab_info import LAB_HOST
-
-from .exchanges import LAB, http_exchange, smtp_session_exchange
+from tests.tui.exchanges import LAB, http_exchange, smtp_session_exchange
 
 
 def on_lab() -> Explorer:

@@ -21,7 +21,7 @@ from sockscope.tui.screens.options import OptionsScreen
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import StatusLine
-from tests.tui.exchanges import LAB, http_exchange
+from tests.tui.exchanges import LAB, http_exchange, smtp_session_exchange
 from tests.tui.helpers import make_app, pilot_test, until, view_text
 
 SIZE = (120, 36)
@@ -207,3 +207,20 @@ async def test_keys_do_not_act_behind_the_palette_or_a_dialog() -> None:
         assert status.state is shown  # nothing was sent, no session opened
         assert app.session is None
         assert len(app.query_one(History).exchanges) == 1
+
+
+@pilot_test
+async def test_an_export_the_exchange_cannot_take_says_why_before_asking_for_a_path() -> None:
+    app = make_app(smtp_session_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        provider = SockscopeCommands(app.screen, None)
+        offered = {hit.text: hit.help async for hit in provider.discover()}
+        assert offered["Export: curl"].startswith("curl sends one request")
+        assert "Export: ncat" in offered["Export: curl"]
+        assert offered["Export: ncat"].startswith("write the shown exchange")
+        await pilot.press(*"Export: curl", "enter")
+        await pilot.pause()
+        assert app.screen is app.screen_stack[0]  # no path was asked for
+        assert "curl sends one request" in _notes(app)
+        assert "--format" not in _notes(app)

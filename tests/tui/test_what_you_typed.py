@@ -14,8 +14,7 @@ from sockscope.tui.app import SockscopeApp
 from sockscope.tui.lab_info import LAB_HOST, LabInfo
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.request_editor import RequestEditor
-
-from .helpers import make_app, pilot_test, until, view_text
+from tests.tui.helpers import make_app, pilot_test, until, view_text
 
 SIZE = (120, 36)
 
