@@ -14,6 +14,7 @@ from sockscope.tui.app import SockscopeApp
 from sockscope.tui.lab_info import LAB_HOST, LabInfo
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.request_editor import RequestEditor
+from sockscope.tui.widgets.status import StatusLine
 from tests.tui.helpers import make_app, pilot_test, until, view_text
 
 SIZE = (120, 36)
@@ -107,3 +108,14 @@ async def test_on_the_lab_label_templates_and_transports_pick_the_lab_ports(lab:
         await app.wait_for_conversation()
         sent = app.query_one(History).exchanges[-1]
         assert (sent.target.host, sent.target.port) == (lab.host, lab.port("smtp", Transport.TCP))
+
+
+@pilot_test
+async def test_ctrl_s_with_an_invalid_port_says_why_on_the_status_line(lab: LabInfo) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#port", Input).value = "70000"
+        await pilot.press("ctrl+s")
+        status = str(app.query_one(StatusLine).render())
+        assert "not sent: port" in status and "65535" in status
+        assert app.query_one(History).exchanges == []
