@@ -40,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 _RUNNERS = {
     "explore": ("sockscope.cli.explore", "run_explorer"),
     "send": ("sockscope.cli.send", "run_send"),
+    "connect": ("sockscope.cli.connect", "run_connect"),
     "lab": ("sockscope.cli.lab", "run_lab"),
     "templates": ("sockscope.cli.templates", "list_templates"),
     "export": ("sockscope.cli.export", "run_export"),

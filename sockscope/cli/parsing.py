@@ -14,6 +14,7 @@ from sockscope.export import FORMATS as EXPORT_FORMATS
 # Each sub-command and the line `sockscope --help` gives it.
 SUBCOMMANDS = {
     "send": "send exact bytes once and print what came back",
+    "connect": "talk line by line, as with telnet or ncat, with line editing and history",
     "listen": "be the server: accept clients, show their bytes, reply",
     "relay": "stand between a client and a server, showing both directions",
     "lab": "serve the classic loopback lab services (add --hostile for the hostile ones)",
@@ -39,6 +40,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
     return {
         "explore": _explore_parser,
         "send": _send_parser,
+        "connect": _connect_parser,
         "lab": _lab_parser,
         "templates": _templates_parser,
         "export": _export_parser,
@@ -149,6 +151,23 @@ def _send_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also write the exchange to FILE as a JSON transcript (see sockscope export)",
     )
+    return p
+
+
+def _connect_parser() -> argparse.ArgumentParser:
+    from sockscope.cli.connect import add_connect_arguments
+
+    p = _Parser(
+        prog="sockscope connect",
+        description=(
+            "Talk to a server line by line: each line you type goes out with CRLF, what "
+            "the server sends appears as it arrives, with its time and size. Lines that "
+            "start with : are commands (:help lists them). Ctrl-D half-closes and waits "
+            "for the server to finish; Ctrl-C ends. With standard input not a terminal, "
+            "its lines are sent one by one."
+        ),
+    )
+    add_connect_arguments(p)
     return p
 
 

@@ -18,19 +18,11 @@ def _printed(capsys: pytest.CaptureFixture[str], *args: str) -> str:
 
 def test_help_names_every_sub_command_with_what_it_does(capsys) -> None:
     out = _printed(capsys, "--help")
-    for name in ("send", "listen", "relay", "lab", "templates", "open", "compare", "export"):
+    names = ("send", "connect", "listen", "relay", "lab", "templates", "open", "compare", "export")
+    for name in names:
         line = next(line for line in out.splitlines() if line.split()[:1] == [name])
         assert SUBCOMMANDS[name] in line
-    assert set(SUBCOMMANDS) == {
-        "send",
-        "listen",
-        "relay",
-        "lab",
-        "templates",
-        "open",
-        "compare",
-        "export",
-    }
+    assert set(SUBCOMMANDS) == {*names}
 
 
 def test_version_prints_the_package_version(capsys) -> None:

@@ -1,0 +1,434 @@
+"""`sockscope connect`: a conversation typed line by line, as with telnet, ncat or rlwrap nc.
+
+One engine Session holds the connection: each line typed (or read from a pipe) is one
+send, and whatever the server sends is printed as it arrives, from the session's worker
+thread, with its time and size. At a terminal the prompt is prompt_toolkit's, which keeps
+the line being typed intact while output arrives above it; anywhere else standard input
+is read line by line, so the command works in scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sockscope.cli.parsing import TRANSPORTS, UsageError
+from sockscope.cli.tls_args import add_tls_arguments, tls_options
+from sockscope.core.fields import (
+    FieldError,
+    check_host,
+    check_unix_path,
+    parse_port,
+    parse_seconds,
+    parse_size,
+)
+from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, Target, Transport
+from sockscope.core.payload import PayloadError, parse_hex
+from sockscope.core.sanitize import sanitize
+from sockscope.core.views import check_encoding, decoded_lines, human_bytes, repr_lines
+from sockscope.engine.session import Session, SessionState
+
+PROMPT = "» "
+# How long `connect` waits for the connection before the first line goes out is the
+# connect timeout; after the input ends, how long a quiet server is waited for.
+DEFAULT_IDLE = 2.0
+# The longest line printed at once; longer ones continue on the next line.
+LINE_WIDTH = 256
+
+HELP = """\
+:hex 41 42      send these bytes (hex), with no line ending
+:half-close     tell the server nothing more is coming (shutdown SHUT_WR); keep reading
+:close          close the connection and end
+:reset          reset the connection (the server sees a RST) and end
+:save FILE      write the conversation so far to FILE as a JSON transcript
+:help           this list
+::text          send the line ":text" (a leading : doubled)
+Ctrl-D half-closes and waits for the server to finish; Ctrl-C ends."""
+
+
+def add_connect_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("host", nargs="?", help="host name or address (or use --unix PATH)")
+    p.add_argument("port", nargs="?", help="port, 1-65535")
+    where = p.add_argument_group("where to")
+    where.add_argument("-t", "--transport", choices=TRANSPORTS)
+    where.add_argument("--unix", metavar="PATH", help="a Unix socket path (transport unix)")
+    family = where.add_mutually_exclusive_group()
+    family.add_argument("-4", dest="family", action="store_const", const=4, help="IPv4 only")
+    family.add_argument("-6", dest="family", action="store_const", const=6, help="IPv6 only")
+    add_tls_arguments(p)
+    lines = p.add_argument_group("lines")
+    lines.add_argument("--lf", action="store_true", help="end each line with a bare LF, not CRLF")
+    lines.add_argument("--repr", action="store_true", help="show received bytes as Python repr")
+    lines.add_argument("-e", "--encoding", default="utf-8", help="decoding of received text")
+    timing = p.add_argument_group("timing")
+    timing.add_argument("--timeout", metavar="S", help="connect timeout in seconds (default 10)")
+    timing.add_argument(
+        "--idle",
+        metavar="S",
+        help="after the input ends, close once the server has been quiet S seconds "
+        f"(default {DEFAULT_IDLE:g})",
+    )
+    timing.add_argument(
+        "--capture-limit", metavar="N", help="bytes kept in the transcript (default 8M)"
+    )
+    out = p.add_argument_group("recording")
+    out.add_argument("--save", metavar="FILE", help="write the conversation to FILE (JSON)")
+    out.add_argument(
+        "--json",
+        action="store_true",
+        help="print the transcript as one JSON object at the end (live output goes to stderr)",
+    )
+
+
+@dataclass(frozen=True)
+class ConnectPlan:
+    target: Target
+    policy: ReadPolicy
+    line_end: bytes
+    show_repr: bool
+    encoding: str
+    idle: float
+    save: str | None
+    json: bool
+
+
+def plan_connect(args: argparse.Namespace) -> ConnectPlan:
+    """Every field checked before any socket opens; UsageError names the one that is wrong."""
+    try:
+        return _plan(args)
+    except FieldError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _plan(args: argparse.Namespace) -> ConnectPlan:
+    transport = Transport(args.transport) if args.transport else Transport.TCP
+    if args.unix:
+        transport = transport if transport.is_unix else Transport.UNIX
+    if transport.is_unix:
+        path = args.unix or args.host
+        if not path:
+            raise FieldError("--unix", "give the socket path, e.g. --unix /run/app.sock")
+        host, port = check_unix_path(path, "--unix"), None
+    else:
+        if args.host is None:
+            raise FieldError("HOST", "missing; e.g. sockscope connect 127.0.0.1 6379")
+        if args.port is None:
+            raise FieldError("PORT", "missing; give a port (1-65535)")
+        host, port = check_host(args.host, "HOST"), parse_port(args.port, "PORT")
+    target = Target(host, port, transport, args.family or 0, tls_options(args))
+    policy = ReadPolicy()
+    if args.timeout is not None:
+        policy = replace(policy, connect_timeout=parse_seconds(args.timeout, "--timeout"))
+    if args.capture_limit is not None:
+        policy = replace(policy, capture_limit=parse_size(args.capture_limit, "--capture-limit"))
+    try:
+        encoding = check_encoding(args.encoding)
+    except ValueError as exc:
+        raise FieldError("--encoding", str(exc)) from None
+    return ConnectPlan(
+        target=target,
+        policy=policy,
+        line_end=b"\n" if args.lf else b"\r\n",
+        show_repr=args.repr,
+        encoding=encoding,
+        idle=DEFAULT_IDLE if args.idle is None else parse_seconds(args.idle, "--idle"),
+        save=args.save,
+        json=args.json,
+    )
+
+
+# ---- what is printed -------------------------------------------------------------------
+
+
+class Printer:
+    """Turns the session's events and states into lines, as they happen. `write` gets
+    each line, already sanitised: every byte from the server goes through the decoded
+    or repr view, every message through the sanitiser."""
+
+    def __init__(self, write: Callable[[str], None], plan: ConnectPlan) -> None:
+        self.write = write
+        self.plan = plan
+
+    def note(self, text: str) -> None:
+        self.write("* " + sanitize(text))
+
+    def refused(self, text: str) -> None:
+        self.write("! " + sanitize(text))
+
+    def event(self, event: Event) -> None:
+        kind = event.type
+        if kind is EventType.RECV:
+            self._received(event)
+        elif kind is EventType.SEND:
+            self.write(f"→ {event.t:.3f} s · {_size(event.size)} sent")
+        elif kind is EventType.TLS:
+            self._tls(event)
+        elif kind is EventType.INFO:
+            self.note(str(event.detail.get("message", "")))
+        elif kind is EventType.ERROR:
+            hint = event.detail.get("hint")
+            if hint:
+                self.note(f"hint: {hint}")
+
+    def _received(self, event: Event) -> None:
+        self.write(f"← {event.t:.3f} s · {_size(event.size)}")
+        data = event.data
+        if self.plan.show_repr:
+            lines = repr_lines(data, LINE_WIDTH)
+        else:
+            lines = [
+                "".join(chunk for chunk, _ in segments)
+                for segments in decoded_lines(data, self.plan.encoding, LINE_WIDTH)
+            ]
+        for line in lines:
+            self.write("  " + line)
+        if event.size > len(data):
+            self.write(f"  ({human_bytes(event.size - len(data))} past the capture limit)")
+
+    def _tls(self, event: Event) -> None:
+        facts = event.detail
+        parts = [str(facts.get("version") or "TLS"), str(facts.get("cipher") or "")]
+        if facts.get("alpn"):
+            parts.append(f"ALPN {facts['alpn']}")
+        parts.append("verified" if facts.get("verified") else "not verified")
+        self.note(" · ".join(p for p in parts if p))
+
+    def state(self, state: SessionState, message: str) -> None:
+        if state is not SessionState.CONNECTING:
+            self.note(message)
+
+
+def _size(n: int) -> str:
+    return "1 byte" if n == 1 else f"{n:,} bytes"
+
+
+# ---- the conversation --------------------------------------------------------------------
+
+
+class Conversation:
+    """The session and the lines and commands given to it, from either kind of input."""
+
+    def __init__(self, plan: ConnectPlan, printer: Printer) -> None:
+        self.plan = plan
+        self.printer = printer
+        self.opened = threading.Event()  # open, or ended without opening
+        self.ended = threading.Event()
+        self.last_activity = time.monotonic()
+        self.on_end: list[Callable[[], None]] = []
+        self.session = Session(plan.target, plan.policy, on_event=self._event, on_state=self._state)
+
+    def _event(self, event: Event) -> None:
+        self.last_activity = time.monotonic()
+        self.printer.event(event)
+
+    def _state(self, state: SessionState, message: str) -> None:
+        self.printer.state(state, message)
+        if state is not SessionState.CONNECTING:
+            self.opened.set()
+        if state.ended:
+            self.ended.set()
+            for hook in self.on_end:
+                hook()
+
+    def start(self) -> bool:
+        """Connect and wait for the outcome; True once the connection is open."""
+        self.session.connect()
+        self.opened.wait()
+        return not self.ended.is_set()
+
+    def line(self, text: bytes) -> bool:
+        """One line of input (without its line ending); False once it ended the
+        conversation (:close, :reset)."""
+        if text.startswith(b"::"):
+            return self._send(text[1:] + self.plan.line_end)
+        if text.startswith(b":"):
+            return self._command(text[1:].decode("utf-8", "replace").strip())
+        return self._send(text + self.plan.line_end)
+
+    def _send(self, data: bytes) -> bool:
+        refusal = self.session.send(data)
+        if refusal is not None:
+            self.printer.refused(refusal)
+        return True
+
+    def _command(self, command: str) -> bool:
+        name, _, rest = command.partition(" ")
+        rest = rest.strip()
+        if name == "hex":
+            try:
+                data = parse_hex(rest)
+            except PayloadError as exc:
+                self.printer.refused(f":hex: {exc}")
+                return True
+            return self._send(data)
+        if name == "half-close":
+            self._refuse_if(self.session.half_close())
+            return True
+        if name in ("close", "reset"):
+            refusal = self.session.close() if name == "close" else self.session.reset()
+            self._refuse_if(refusal)
+            return refusal is not None
+        if name == "save":
+            self._save(rest)
+            return True
+        if name == "help":
+            for line in HELP.splitlines():
+                self.printer.write(line)
+            return True
+        self.printer.refused(f"unknown command :{name} (:help lists them)")
+        return True
+
+    def _refuse_if(self, refusal: str | None) -> None:
+        if refusal is not None:
+            self.printer.refused(refusal)
+
+    def _save(self, path: str) -> None:
+        if not path:
+            self.printer.refused(":save needs a file name, e.g. :save chat.json")
+            return
+        from sockscope.export.transcript import TranscriptError, save_transcript
+
+        try:
+            save_transcript(self.session.exchange(), path)
+        except TranscriptError as exc:
+            self.printer.refused(str(exc))
+            return
+        self.printer.note(f"saved the conversation so far to {path}")
+
+    def finish(self) -> None:
+        """The input ended: half-close where the transport can, then wait for the server
+        to finish, or to be quiet for the idle time, and close."""
+        if self.ended.is_set():
+            return
+        transport = self.plan.target.transport
+        if not transport.is_datagram and transport is not Transport.TLS:
+            self.session.half_close()
+        self.last_activity = time.monotonic()
+        while not self.ended.wait(0.05):
+            if time.monotonic() - self.last_activity >= self.plan.idle:
+                self.printer.note(f"the server was quiet for {self.plan.idle:g} s: closing")
+                break
+        self.stop()
+
+    def stop(self) -> None:
+        """Close (if still open) and wait for the session to end."""
+        self.session.close()
+        self.session.join()
+
+    def exchange(self) -> Exchange:
+        return self.session.exchange()
+
+
+# ---- the two kinds of input ------------------------------------------------------------
+
+
+def read_lines(conversation: Conversation, stream: Any) -> None:
+    """Lines from a pipe or a file, each without its LF or CRLF, until it ends."""
+    for raw in stream:
+        if conversation.ended.is_set():
+            return
+        line = raw[:-1] if raw.endswith(b"\n") else raw
+        line = line[:-1] if line.endswith(b"\r") else line
+        if not conversation.line(line):
+            conversation.session.join()
+            return
+    conversation.finish()
+
+
+class _Ended(Exception):
+    """The connection ended while the prompt was up."""
+
+
+def interactive(conversation: Conversation, *, input: Any = None, output: Any = None) -> None:
+    """The prompt at a terminal (or prompt_toolkit's test input and output)."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    prompt: PromptSession[str] = PromptSession(input=input, output=output)
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+
+        def leave() -> None:
+            if prompt.app.is_running:
+                prompt.app.exit(exception=_Ended())
+
+        def leave_if_ended() -> None:
+            if conversation.ended.is_set():
+                leave()
+
+        def leave_soon() -> None:
+            loop.call_soon_threadsafe(leave)
+
+        conversation.on_end.append(leave_soon)
+        with patch_stdout(raw=True):
+            while not conversation.ended.is_set():
+                try:
+                    text = await prompt.prompt_async(PROMPT, pre_run=leave_if_ended)
+                except _Ended:
+                    return
+                except EOFError:
+                    await loop.run_in_executor(None, conversation.finish)
+                    return
+                except KeyboardInterrupt:
+                    await loop.run_in_executor(None, conversation.stop)
+                    return
+                if not conversation.line(text.encode("utf-8", "surrogateescape")):
+                    await loop.run_in_executor(None, conversation.session.join)
+                    return
+
+    asyncio.run(run())
+
+
+# ---- the command ---------------------------------------------------------------------------
+
+
+def run_connect(args: argparse.Namespace) -> int:
+    plan = plan_connect(args)
+
+    def write(line: str) -> None:
+        # Looked up at each call: at a terminal, prompt_toolkit swaps in its own stdout.
+        print(line, file=sys.stderr if plan.json else sys.stdout, flush=True)
+
+    conversation = Conversation(plan, Printer(write, plan))
+    interrupted = False
+    try:
+        if conversation.start():
+            if sys.stdin.isatty() and sys.stdout.isatty():
+                interactive(conversation)
+            else:
+                read_lines(conversation, sys.stdin.buffer)
+    except KeyboardInterrupt:
+        interrupted = True
+    conversation.stop()
+    exchange = conversation.exchange()
+    problem = _record(exchange, plan)
+    if problem is not None:
+        raise UsageError(f"--save: {problem}")
+    if interrupted:
+        return 130
+    return 1 if exchange.error is not None else 0
+
+
+def _record(exchange: Exchange, plan: ConnectPlan) -> str | None:
+    """Print the JSON and write the transcript as asked; the problem in words, if any."""
+    if plan.json:
+        from sockscope.cli.send import exchange_json
+        from sockscope.core.analysis import analyse
+
+        print(json.dumps(exchange_json(exchange, analyse(exchange, None))))
+    if plan.save:
+        from sockscope.export.transcript import TranscriptError, save_transcript
+
+        try:
+            save_transcript(exchange, plan.save)
+        except TranscriptError as exc:
+            return str(exc)
+    return None
