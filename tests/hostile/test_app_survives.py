@@ -45,6 +45,10 @@ from tests.hostile.test_memory_bounded import CAPTURE_LIMIT, PEAK_LIMIT
 from tests.tui.helpers import pilot_test, until, view_text
 from tests.tui.test_display_attacks import _assert_screen_is_safe
 
+# A family of cases runs in one app, once per module (seen_in_app): one pytest-xdist
+# worker takes the whole module, so that no family runs twice.
+pytestmark = pytest.mark.xdist_group("hostile-app")
+
 SIZE = (120, 36)
 FINISHED = (State.DONE, State.FAILED, State.CANCELLED)
 # Counted from a never-ending server before Escape: far past the capture limit.
