@@ -25,3 +25,13 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     readme_test_command = _command_lines(readme.split("```", 2)[1])[1]
     assert readme_test_command in _command_lines(ci)
+
+
+def test_ci_fails_on_lint_format_or_type_errors_before_the_tests() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    lines = [line.strip() for line in ci.splitlines()]
+    tests = lines.index(_command_lines(readme.split("```", 2)[1])[1])
+    checks = [".venv/bin/ruff check .", ".venv/bin/ruff format --check .", ".venv/bin/mypy"]
+    assert all(lines.index(check) < tests for check in checks)
+    assert "set -euo pipefail" in lines
