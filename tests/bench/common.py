@@ -22,6 +22,7 @@ HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 RUNS = 5  # every figure is the median of this many alternated runs
+SPREAD = 2.0  # runs further apart than this (slowest over fastest) are run again
 CACHE = Path.home() / ".cache" / "sockscope-bench"  # big files and peer apps' venvs
 SBIN = "/usr/local/sbin:/usr/sbin:/sbin"
 
@@ -62,13 +63,17 @@ class Stats:
     @property
     def spread(self) -> float:
         """Highest over lowest: 2.0 means one run took twice as long as another."""
-        low = min(self.values)
-        return max(self.values) / low if low > 0 else float("inf")
+        low, high = min(self.values), max(self.values)
+        return high / low if low > 0 else (1.0 if high == 0 else float("inf"))
 
-    def show(self, fmt: Callable[[float], str]) -> str:
+    def show(
+        self, fmt: Callable[[float], str], bounds: Callable[[float], str] | None = None
+    ) -> str:
+        """The median, then [lowest-highest] (in `bounds`' format if given)."""
         if len(self.values) == 1:
             return fmt(self.median)
-        return f"{fmt(self.median)} [{fmt(min(self.values))}-{fmt(max(self.values))}]"
+        edge = bounds or fmt
+        return f"{fmt(self.median)} [{edge(min(self.values))}-{edge(max(self.values))}]"
 
 
 @dataclass
@@ -90,9 +95,18 @@ class Sample:
 
 def alternate(tools: Sequence[Tool]) -> dict[str, Sample]:
     """Run each tool RUNS times, one run of each in turn (reversed every other round),
-    so that a noisy moment on the shared machine hurts all of them alike. A tool whose
-    run fails (wrong byte count, error) is not run again: its sample says why."""
+    so that a noisy moment on the shared machine hurts all of them alike; when a tool's
+    runs then differ by more than SPREAD, all run RUNS times more (once), and every run
+    counts. A tool whose run fails (wrong byte count, error) is not run again: its
+    sample says why."""
     samples = {tool.name: Sample(tool.name) for tool in tools}
+    _rounds(tools, samples)
+    if any(s.failure is None and s.runs and s.stats().spread > SPREAD for s in samples.values()):
+        _rounds(tools, samples)
+    return samples
+
+
+def _rounds(tools: Sequence[Tool], samples: dict[str, Sample]) -> None:
     for round_ in range(RUNS):
         for tool in tools if round_ % 2 == 0 else list(reversed(tools)):
             sample = samples[tool.name]
@@ -108,7 +122,6 @@ def alternate(tools: Sequence[Tool]) -> dict[str, Sample]:
                 sample.failure = f"{tool.name} got {got} of {tool.expect:,} bytes"
                 continue
             sample.runs.append(measured)
-    return samples
 
 
 @dataclass(frozen=True)
@@ -142,17 +155,20 @@ def compared(
     meets: Callable[[float], bool] | None = None,
     key: str | None = None,
     per: float | None = None,
+    bounds: Callable[[float], str] | None = None,
 ) -> Row:
     """A row from alternated samples: each tool's median [min-max], the ratio of the
     medians (or of ours to `per`), and the verdict on the ratio (on our median when
     there is none). A failed sample fails the row: no ratio is printed."""
     failures = [s.failure for s in (ours, peer) if s is not None and s.failure is not None]
-    peer_cell = "" if peer is None or peer.failure else f"{peer.name}: {peer.stats(key).show(fmt)}"
+    peer_cell = (
+        "" if peer is None or peer.failure else f"{peer.name}: {peer.stats(key).show(fmt, bounds)}"
+    )
     if failures:
         return Row(
             area,
             measure,
-            "" if ours.failure else ours.stats(key).show(fmt),
+            "" if ours.failure else ours.stats(key).show(fmt, bounds),
             peer_cell,
             "FAILED: " + "; ".join(failures),
             target,
@@ -171,7 +187,7 @@ def compared(
     return Row(
         area,
         measure,
-        ours.stats(key).show(fmt),
+        ours.stats(key).show(fmt, bounds),
         peer_cell,
         "" if value is None else ratio(value),
         target,
@@ -281,7 +297,7 @@ def run_process(
         errors = err.read_bytes()
         if int(code) != 0:
             tail = errors.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
-            raise Failed(f"exit {code}: {tail[0][:120]}")
+            raise Failed(f"exit {code}: {tail[0].rpartition('Error: ')[2][:200]}")
         kept = out.read_bytes() if keep_stdout and stdout is None else b""
         return Process(float(seconds), int(peak), kept, errors)
 

@@ -16,14 +16,15 @@ from tests.bench.common import CACHE, HOST, missing, program, reply_head
 from tests.interop.conftest import IS_ROOT, free_ports, running
 
 GIB = 1 << 30
-KEEP = 64 << 20  # the bytes kept by the memory rows
+KEPT = ("keep.bin", "keep16.bin")  # the bodies the memory rows keep
 LINE = 5_000_000  # one line, no newline, for `--full`
 
 # name -> size: random bytes (.bin), one printable line (.txt), a page (.html); made
 # once in CACHE and reused
 FILES = {
     "gib.bin": GIB,
-    "keep.bin": KEEP,
+    "keep.bin": 64 << 20,
+    "keep16.bin": 16 << 20,
     "line.txt": LINE,
     "index.html": 0,
 }
