@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -30,7 +30,7 @@ from sockscope.core.fields import (
     parse_seconds,
     parse_size,
 )
-from sockscope.core.model import Exchange, StopReason, Transport
+from sockscope.core.model import EventType, Exchange, StopReason, Transport
 from sockscope.core.payload import PayloadError, format_text, parse_hex, parse_text
 from sockscope.core.responders import ReplyPlan, Responder, plan_reply
 from sockscope.core.sanitize import sanitize
@@ -63,6 +63,11 @@ class ListenPlan:
     reply: str  # how we answer, in words
     encoding: str
     warnings: tuple[str, ...] = ()
+    more_ports: tuple[int, ...] = ()  # `sockscope listen 8080 8081`: one listener each
+
+    def configs(self) -> list[ListenConfig]:
+        """The config of every listener of the run: one per port."""
+        return [self.config, *(replace(self.config, port=port) for port in self.more_ports)]
 
 
 def plan_listen(args: argparse.Namespace) -> ListenPlan:
@@ -82,8 +87,9 @@ def _plan(args: argparse.Namespace) -> ListenPlan:
     if args.cert and transport is not Transport.TLS:
         raise FieldError("--cert", "is for --transport tls")
     warnings: list[str] = []
+    more_ports: tuple[int, ...] = ()
     if transport is Transport.UNIX:
-        if args.second is not None:
+        if args.second is not None or args.more:
             raise FieldError("PATH", "give only the socket path with --transport unix")
         if args.first is None:
             raise FieldError("PATH", "missing; e.g. sockscope listen --transport unix /tmp/s.sock")
@@ -91,11 +97,16 @@ def _plan(args: argparse.Namespace) -> ListenPlan:
     else:
         if args.first is None:
             raise FieldError("PORT", "missing; give a port, or 0 to let the OS pick one")
-        host_text, port_text = (
-            (args.first, args.second) if args.second is not None else (LOOPBACK, args.first)
-        )
+        words = [w for w in (args.first, args.second, *args.more) if w is not None]
+        # A first word of digits is a port: `listen 8080 8081` is two ports on 127.0.0.1.
+        host_text, port_texts = (LOOPBACK, words) if _is_number(words[0]) else (words[0], words[1:])
+        if not port_texts:
+            raise FieldError("PORT", f"missing after the host {sanitize(host_text)!r}")
         host = check_host(host_text, "HOST")
-        port = _port(port_text)
+        port, *others = (_port(text) for text in port_texts)
+        more_ports = tuple(others)
+        if len({port, *more_ports} - {0}) < len([p for p in (port, *more_ports) if p]):
+            raise FieldError("PORT", "is given twice; name each port once")
         if not is_loopback(host):
             warnings.append(
                 f"{sanitize(host)} is not a loopback address: other machines can connect"
@@ -119,7 +130,19 @@ def _plan(args: argparse.Namespace) -> ListenPlan:
         encoding = check_encoding(args.encoding)
     except ValueError as exc:
         raise FieldError("--encoding", str(exc)) from None
-    return ListenPlan(config, reply.factory, reply.protocol, reply.words, encoding, tuple(warnings))
+    return ListenPlan(
+        config,
+        reply.factory,
+        reply.protocol,
+        reply.words,
+        encoding,
+        tuple(warnings),
+        more_ports,
+    )
+
+
+def _is_number(text: str) -> bool:
+    return text.strip().isascii() and text.strip().isdigit()
 
 
 def _port(text: str) -> int:
@@ -180,20 +203,29 @@ def run_listen(args: argparse.Namespace) -> int:
     if args.app:
         return _run_app(args, plan)
     events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-    listener = Listener(
-        plan.config,
-        responder=plan.responder,
-        on_client=lambda session: events.put(("client", session)),
-        on_finished=lambda session, exchange: events.put(("finished", (session, exchange))),
-        on_note=lambda message, facts: events.put(("note", (message, facts))),
-    )
+    listeners = [
+        Listener(
+            config,
+            responder=plan.responder,
+            on_client=lambda session: events.put(("client", session)),
+            on_finished=lambda session, exchange: events.put(("finished", (session, exchange))),
+            on_note=lambda message, facts: events.put(("note", (message, facts))),
+        )
+        for config in plan.configs()
+    ]
+    printer = _Printer(plan, args.json, args.full)
+    started: list[Listener] = []
     try:
-        address = listener.start()
+        for listener in listeners:
+            address = listener.start()
+            started.append(listener)
+            printer.listening(address, plan)
     except ListenError as exc:
+        for listener in started:
+            listener.stop()
         print(f"sockscope listen: error: {exc}", file=sys.stderr)
         return EXIT_NETWORK
-    printer = _Printer(plan, args.json, args.full)
-    printer.listening(address, plan)
+    printer.several = len(listeners) > 1
     finished = 0
     stopping = threading.Event()
     previous = stop_on_signals(stopping, events)
@@ -203,7 +235,8 @@ def run_listen(args: argparse.Namespace) -> int:
             if kind != "stop":
                 finished += printer.show(kind, item)
     finally:
-        listener.stop()
+        for listener in listeners:
+            listener.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     while True:  # conversations the stop ended, and notes that came meanwhile
@@ -213,7 +246,7 @@ def run_listen(args: argparse.Namespace) -> int:
             break
         if kind != "stop":
             finished += printer.show(kind, item)
-    printer.summary(finished, listener.turned_away)
+    printer.summary(finished, sum(listener.turned_away for listener in listeners))
     return EXIT_OK
 
 
@@ -222,6 +255,8 @@ def _run_app(args: argparse.Namespace, plan: ListenPlan) -> int:
     for flag, given in (("--json", args.json), ("--full", args.full), ("--count", args.count)):
         if given:
             raise UsageError(f"{flag} is for the printed report; leave it out with --app")
+    if plan.more_ports:
+        raise UsageError("the Listen screen listens on one port; give one with --app")
     template_file = args.reply_template is not None and is_template_file(args.reply_template)
     if args.on or args.default_reply is not None or template_file:
         raise UsageError(
@@ -275,9 +310,10 @@ class _Printer:
         self.plan = plan
         self.as_json = as_json
         self.full = full
+        self.several = False  # several ports: each client says which one it came to
         self.console: Any = None
         if not as_json:
-            from sockscope.cli.report import new_console
+            from sockscope.cli.output import new_console
 
             self.console = new_console()
 
@@ -350,7 +386,7 @@ class _Printer:
             if not self.as_json:
                 udp = session.exchange.target.transport is Transport.UDP
                 how = "first datagram from" if udp else "connected:"
-                self._say(f"client {session.number} {how} {session.peer}", "dim")
+                self._say(f"client {session.number} {how} {self._peer(session)}", "dim")
             return 0
         session, exchange = item
         self._finished(session, exchange)
@@ -361,6 +397,7 @@ class _Printer:
         analysis = analyse_client(exchange.received, eof=eof, protocol=self.plan.protocol)
         if self.as_json:
             out = {"client": session.number, "peer": session.peer, **exchange.to_dict()}
+            out["listener"] = _listener_label(exchange)
             out["request"] = client_analysis_to_dict(analysis)
             self._line(out)
             return
@@ -369,13 +406,18 @@ class _Printer:
         print_client(
             self.console,
             session.number,
-            session.peer,
+            self._peer(session),
             exchange,
             analysis,
             self.plan.encoding,
             full=self.full,
         )
         sys.stdout.flush()
+
+    def _peer(self, session: ClientSession) -> str:
+        if not self.several:
+            return session.peer
+        return f"{session.peer} on {_listener_label(session.exchange)}"
 
     def summary(self, finished: int, turned_away: int) -> None:
         if self.as_json:
@@ -384,3 +426,10 @@ class _Printer:
         away = f", {turned_away} turned away (max-clients)" if turned_away else ""
         noun = "client" if finished == 1 else "clients"
         self._say(f"stopped: {finished} {noun}{away}", "bold")
+
+
+def _listener_label(exchange: Exchange) -> str | None:
+    """The address the client came to (its CONNECT event says), for runs on several ports."""
+    connect = next(exchange.of_type(EventType.CONNECT), None)
+    label = None if connect is None else connect.detail.get("listener")
+    return label if isinstance(label, str) else None

@@ -226,7 +226,7 @@ def _listen_parser() -> argparse.ArgumentParser:
     templates = "; ".join(f"{name}: {title}" for name, (title, _) in REPLY_TEMPLATES.items())
     p = _Parser(
         prog="sockscope listen",
-        usage="sockscope listen [HOST] PORT | --transport unix PATH [options]",
+        usage="sockscope listen [HOST] PORT [PORT...] | --transport unix PATH [options]",
         description=(
             "Be the server: accept clients and print what each one really sends (hex, "
             "repr, decoded, the parsed request) and the timeline. HOST defaults to "
@@ -242,6 +242,7 @@ def _listen_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("first", nargs="?", metavar="HOST", help="address to bind (default 127.0.0.1)")
     p.add_argument("second", nargs="?", metavar="PORT", help="port, or 0; PATH for unix")
+    p.add_argument("more", nargs="*", metavar="PORT", help="more ports, one listener each")
     p.add_argument("-t", "--transport", choices=["tcp", "udp", "tls", "unix"])
     reply = p.add_mutually_exclusive_group()
     reply.add_argument(
