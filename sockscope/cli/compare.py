@@ -10,7 +10,6 @@ from rich.text import Text
 from sockscope.cli.parsing import UsageError
 from sockscope.cli.report import safe
 from sockscope.core.compare import BytesDiff, Change, Comparison, compare
-from sockscope.core.sanitize import sanitize
 from sockscope.export.transcript import TranscriptError, load_transcript
 
 MARKS = {Change.SAME: " ", Change.REMOVED: "-", Change.ADDED: "+", Change.CHANGED: "~"}
@@ -26,7 +25,7 @@ def run_compare(args: argparse.Namespace) -> int:
     try:
         left, right = load_transcript(args.left), load_transcript(args.right)
     except TranscriptError as exc:
-        raise UsageError(sanitize(str(exc))) from None
+        raise UsageError(str(exc)) from None
     console = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
     print_comparison(console, compare(left, right), args.left, args.right, show_all=args.all)
     return 0

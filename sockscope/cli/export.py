@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from sockscope.cli.parsing import UsageError
-from sockscope.core.sanitize import sanitize
 from sockscope.export import ExportError
 from sockscope.export.formats import render, write_export
 from sockscope.export.transcript import TranscriptError, load_transcript
@@ -17,18 +16,16 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         exchange = load_transcript(args.file)
     except TranscriptError as exc:
-        raise UsageError(sanitize(str(exc))) from None
+        raise UsageError(str(exc)) from None
     try:
         if args.output:
             write_export(exchange, args.format, Path(args.output))
             return 0
         result = render(exchange, args.format)
     except ExportError as exc:
-        raise UsageError(sanitize(f"--format {args.format}: {exc}")) from None
+        raise UsageError(f"--format {args.format}: {exc}") from None
     except OSError as exc:
-        raise UsageError(
-            sanitize(f"-o: cannot write {args.output}: {exc.strerror or exc}")
-        ) from None
+        raise UsageError(f"-o: cannot write {args.output}: {exc.strerror or exc}") from None
     if isinstance(result, bytes):
         if sys.stdout.isatty():
             raise UsageError(

@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 
 from sockscope.cli.parsing import UsageError
-from sockscope.core.sanitize import sanitize
 from sockscope.export.transcript import TranscriptError, load_transcript
 
 
 def run_open(args: argparse.Namespace) -> int:
-    # Every file is read before the screen opens: a bad one is a line on the terminal
-    # (sanitised: it quotes the file name, which anyone may have chosen).
+    # Every file is read before the screen opens: a bad one is a line on the terminal.
     try:
         exchanges = [load_transcript(name) for name in args.files]
     except TranscriptError as exc:
-        raise UsageError(sanitize(str(exc))) from None
+        raise UsageError(str(exc)) from None
     from sockscope.tui.launch import launch
 
     return launch(None, None, None, None, exchanges)

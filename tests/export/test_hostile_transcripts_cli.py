@@ -2,7 +2,8 @@
 
 Every string field of the transcript holds an attack (OSC 52, OSC 0, CSI, C1, bidi,
 Textual markup); `sockscope export` to each text format and `sockscope compare` print
-it inert (escaped in programs, as tokens in reports), and a refusal is one clean line.
+it inert (escaped in programs and command lines, as tokens in reports and diagrams), and
+a refusal is one clean line.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ def test_export_of_a_hostile_transcript_puts_no_control_byte_on_the_terminal(
     if result.code == 2:
         assert result.out == "" and result.err.count("\n") == 1
     assert unsafe_characters(result.err) == set()
-    if fmt in ("python", "json"):
-        # Programs carry the values escaped: "\x1b" as four characters, never the byte.
-        assert unsafe_characters(result.out) == set()
+    # Programs carry the values escaped ("\x1b" as four characters, never the byte),
+    # command lines as printf escapes, diagrams as tokens.
+    assert unsafe_characters(result.out) == set()
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
