@@ -7,7 +7,6 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.markup import escape
 
 from sockscope.export import FORMATS as EXPORT_FORMATS
 from sockscope.tui.content import safe
@@ -60,7 +59,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
 
 
 # What a provider offers: (text, help, callback). The text may quote a user template's
-# name and title; the help is parsed as markup by the palette, so it holds only our words.
+# name and title; the help, a refusal the engine words.
 Command = tuple[str, str, Callable[[], object]]
 # The longest hit shown: a template title may be as long as its file allows.
 MAX_HIT = 200
@@ -75,7 +74,7 @@ class Commands(Provider):
     async def discover(self) -> Hits:
         for text, help_text, callback in self._commands():
             shown = safe(text, limit=MAX_HIT, one_line=True)
-            yield DiscoveryHit(shown, callback, text=shown.plain, help=help_text)
+            yield DiscoveryHit(shown, callback, text=shown.plain, help=_help(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -89,7 +88,13 @@ class Commands(Provider):
                 for offset in offsets:
                     if not shown.plain[offset].isspace():
                         shown = shown.stylize(matcher.match_style, offset, offset + 1)
-                yield Hit(score, shown, callback, text=shown.plain, help=help_text)
+                yield Hit(score, shown, callback, text=shown.plain, help=_help(help_text))
+
+
+def _help(text: str) -> str:
+    """A hit's help as Content: the palette parses a `str` help as markup, and passes
+    Content through as it is (Textual 8.2.8, command.py, `Content.from_markup`)."""
+    return safe(text, limit=MAX_HIT, one_line=True)  # type: ignore[return-value]
 
 
 class SockscopeCommands(Commands):
@@ -100,10 +105,7 @@ class SockscopeCommands(Commands):
         app: SockscopeApp = self.app  # type: ignore[assignment]
 
         def command(text: str, action: str, help_text: str, *parameters: object) -> Command:
-            # Help text is parsed as markup: refusals, like the rest, are our own words
-            # (an export's refusal quotes the brackets a socat address cannot hold).
             refusal = app.refusal(action, *parameters)
-            refusal = escape(refusal) if refusal is not None else None
             return text, refusal or help_text, partial(app.run_command, action, *parameters)
 
         for text, action, help_text in ACTIONS:

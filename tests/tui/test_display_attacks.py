@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 from rich.segment import Segment
-from textual.widgets import Input, Select
+from textual.widgets import Input, OptionList, Select
 
 from sockscope.core.compare import Change
 from sockscope.core.model import ErrorInfo, ErrorKind, Event, EventType, Transport
@@ -218,4 +218,23 @@ async def test_a_notification_quoting_outside_text_is_shown_as_text_even_asked_f
         _assert_screen_is_safe(app)
         toast = str(app.screen.query_one("Toast").render())
         assert "wrote" in toast
+    assert app.return_code in (None, 0)
+
+
+@pytest.mark.parametrize("name", ["clipboard write", "action markup", "crash markup"])
+@pilot_test
+async def test_a_palette_help_quoting_outside_text_is_shown_as_text(name: str, monkeypatch) -> None:
+    """A refusal shown as a hit's help is the engine's sentence, which may one day quote
+    what it refuses: the palette shows it as text, never as markup."""
+    text = DISPLAY_ATTACKS[name].decode("utf-8", "surrogateescape")
+    monkeypatch.setattr(
+        SockscopeApp, "refusal", lambda self, action: f"no: {text}" if action == "send" else None
+    )
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p", *"send")
+        hits = app.screen.query_one("CommandList", OptionList)
+        await until(pilot, lambda: hits.option_count > 0, "hits")
+        _assert_screen_is_safe(app)
+        assert "no: " in str(hits.get_option_at_index(0).prompt)
     assert app.return_code in (None, 0)
