@@ -23,6 +23,8 @@ EXPORT_HELP = {
     "ncat": "an ncat command line",
     "socat": "a socat command line",
     "pcap": "a pcap capture for Wireshark",
+    "diagram": "a sequence diagram, as text",
+    "diagram-svg": "a sequence diagram, as an SVG picture",
 }
 
 

@@ -149,7 +149,7 @@ async def test_a_palette_command_the_listen_screen_switches_off_says_why() -> No
         assert isinstance(app.screen, ListenScreen)
         await pilot.press("ctrl+p")
         provider = SockscopeCommands(app.screen, None)
-        offered = {hit.text: hit.help async for hit in provider.discover()}
+        offered = {hit.text: str(hit.help) async for hit in provider.discover()}
         assert offered["Replay"].startswith("not on the Listen screen")
         assert not any(text.startswith("Template:") for text in offered)
         await pilot.press(*"Replay", "enter")

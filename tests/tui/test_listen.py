@@ -458,7 +458,7 @@ async def test_listen_palette_commands_say_why_when_the_screen_refuses_them() ->
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_listen(pilot, ListenForm())
         await pilot.press("ctrl+p")
-        offered = {hit.text: hit.help async for hit in ListenCommands(screen, None).discover()}
+        offered = {hit.text: str(hit.help) async for hit in ListenCommands(screen, None).discover()}
         assert offered["Listen: Save client"] == "no client is selected"
         assert offered["Listen: Reply"].startswith("replies are typed by hand only")
         assert "Listen: Export client: pcap" in offered

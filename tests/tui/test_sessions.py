@@ -195,7 +195,7 @@ async def test_at_80_columns_the_footer_holds_the_session_keys_and_the_palette(
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("ctrl+p")
         provider = SockscopeCommands(app.screen, None)
-        offered = {hit.text: hit.help async for hit in provider.discover()}
+        offered = {hit.text: str(hit.help) async for hit in provider.discover()}
         assert offered["Session: Half-close"] == "not connected: Connect (f6) first"
         assert "Compare with…" in offered and "Switch turns / events" in offered
         await pilot.press("escape")
