@@ -215,7 +215,7 @@ async def test_an_export_the_exchange_cannot_take_says_why_before_asking_for_a_p
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         provider = SockscopeCommands(app.screen, None)
-        offered = {hit.text: hit.help async for hit in provider.discover()}
+        offered = {hit.text: str(hit.help) async for hit in provider.discover()}
         assert offered["Export: curl"].startswith("curl sends one request")
         assert "Export: ncat" in offered["Export: curl"]
         assert offered["Export: ncat"].startswith("write the shown exchange")
