@@ -1,4 +1,5 @@
-"""`sockscope open FILE...`: the explorer with saved transcripts in its history."""
+"""`sockscope open FILE...`: the explorer with saved transcripts in its history, or with
+`--play` the playback of the last one."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ def run_open(args: argparse.Namespace) -> int:
         exchanges = [load_transcript(name) for name in args.files]
     except TranscriptError as exc:
         raise UsageError(str(exc)) from None
+    if args.play:
+        from sockscope.tui.playback import play
+
+        return play(exchanges[-1])
     from sockscope.tui.launch import launch
 
     return launch(None, None, None, None, exchanges)

@@ -324,4 +324,9 @@ def _open_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="a transcript to open")
+    p.add_argument(
+        "--play",
+        action="store_true",
+        help="play the (last) exchange back at its recorded pace: space plays, arrows step",
+    )
     return p

@@ -64,6 +64,11 @@ def _centred(text: str, room: int) -> str:
 
 
 def render_text(diagram: Diagram, width: int = WIDTH) -> list[str]:
+    return [line for _, line in render_lines(diagram, width)]
+
+
+def render_lines(diagram: Diagram, width: int = WIDTH) -> list[tuple[int | None, str]]:
+    """Each line with the index of the row it draws (None: titles, lifelines, gaps)."""
     inner = max(width - _TIME - 4, 20)  # between the lifelines
     gutter = " " * (_TIME + 2)
     half = (inner + 2) // 2
@@ -71,18 +76,19 @@ def render_text(diagram: Diagram, width: int = WIDTH) -> list[str]:
     server = fit(diagram.server, inner + 2 - half - 1)
     title = client + " " * (inner + 2 - cells(client) - cells(server)) + server
     empty = gutter + "│" + " " * inner + "│"
-    lines = [f"{'time':>{_TIME}}  {title}", empty]
+    lines: list[tuple[int | None, str]] = [(None, f"{'time':>{_TIME}}  {title}"), (None, empty)]
     before = 0.0
-    for row, blank in zip(diagram.rows, spacing(diagram, SCALE_LINES), strict=True):
+    steps = spacing(diagram, SCALE_LINES)
+    for index, (row, blank) in enumerate(zip(diagram.rows, steps, strict=True)):
         if blank:
             gap = _centred(f"⋮ {format_duration(row.t - before)} later", inner)
-            lines.extend([empty] * (blank - 1))
-            lines.append(gutter + "│" + gap + "│")
+            lines.extend([(None, empty)] * (blank - 1))
+            lines.append((None, gutter + "│" + gap + "│"))
         before = row.t
-        lines.append(f"{format_duration(row.t):>{_TIME}}  " + _row_line(row, inner))
+        lines.append((index, f"{format_duration(row.t):>{_TIME}}  " + _row_line(row, inner)))
         if row.preview:
-            lines.append(gutter + "│" + _centred(row.preview, inner) + "│")
-    lines.append(empty)
+            lines.append((index, gutter + "│" + _centred(row.preview, inner) + "│"))
+    lines.append((None, empty))
     return lines
 
 

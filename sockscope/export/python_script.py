@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+from dataclasses import dataclass
 
-from sockscope.core.model import Exchange, Target, Transport
+from sockscope.core.model import EventType, Exchange, Target, Transport
 from sockscope.export.dialogue import Receive, Send, steps
 
 _LITERAL_WIDTH = 48  # bytes per line of a long bytes literal, so it stays on screen
@@ -20,6 +21,54 @@ _FAMILIES = {0: "socket.AF_UNSPEC", 4: "socket.AF_INET", 6: "socket.AF_INET6"}
 
 
 def to_python(exchange: Exchange) -> str:
+    return "\n".join(_script(exchange)) + "\n"
+
+
+@dataclass(frozen=True)
+class Script:
+    """The script as lines, and for each event of the exchange the index of the line
+    whose call made it (the code view marks it while the exchange plays back)."""
+
+    lines: tuple[str, ...]
+    line_of_event: dict[int, int]
+
+
+# The line of each call, as the functions below write it (stripped of its indent).
+_CALLS: dict[EventType, tuple[str, ...]] = {
+    EventType.RESOLVE: ("sock = socket.create_connection(", "family, kind, proto, _, address"),
+    EventType.CONNECT: ("sock = socket.create_connection(", "sock.connect("),
+    EventType.TLS: ("sock = context.wrap_socket(",),
+    EventType.SEND: ("sock.sendall(", "sock.send("),
+    EventType.RECV: ("chunk = sock.recv(", "datagram = sock.recv("),
+    EventType.SHUTDOWN: ("sock.shutdown(socket.SHUT_WR)",),
+    EventType.CLOSE: ("with sock:",),
+}
+
+
+def python_script(exchange: Exchange) -> Script:
+    """`to_python`'s script with the line each event maps to: the k-th send to the k-th
+    `sendall()`, every recv to the `recv()` in the loop, connect, the TLS handshake,
+    `shutdown()` and the close at the end of the `with` block."""
+    lines = _script(exchange)
+    found: dict[EventType, list[int]] = {kind: [] for kind in _CALLS}
+    for number, line in enumerate(lines):
+        text = line.strip()
+        for kind, starts in _CALLS.items():
+            if text.startswith(starts):
+                found[kind].append(number)
+    mapping: dict[int, int] = {}
+    sends = 0
+    for index, event in enumerate(exchange.events):
+        places = found.get(event.type, [])
+        if event.type is EventType.SEND:
+            sends += 1
+            places = places[sends - 1 : sends]
+        if places:
+            mapping[index] = places[0]
+    return Script(tuple(lines), mapping)
+
+
+def _script(exchange: Exchange) -> list[str]:
     target, policy = exchange.target, exchange.policy
     datagram = target.transport.is_datagram
     tls = target.transport is Transport.TLS
@@ -49,7 +98,7 @@ def to_python(exchange: Exchange) -> str:
         *_conversation(exchange),
         'print(f"received {len(total)} bytes in total")',
     ]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _constants(exchange: Exchange, idle: float | None) -> list[str]:
