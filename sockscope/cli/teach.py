@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from sockscope.cli.report import heading, new_console
+from sockscope.cli.output import new_console
+from sockscope.cli.report import heading
 from sockscope.core.diagram import diagram
 from sockscope.core.diagram_text import WIDTH, render_text
 from sockscope.core.model import Exchange
