@@ -2,7 +2,8 @@
 
 The client's lifeline is on the left and the server's on the right, whoever sockscope
 was: in a Listen conversation (the connect event names the listener) sockscope is the
-server, its RECV events are the client's words and its SENDs the replies. Each row is an
+server, its RECV events are the client's words and its SENDs the replies; in a relayed
+one each event names its side (SENDs are the client's bytes, RECVs the server's). Each row is an
 arrow (a send, a recv, the connect and TLS handshakes, a FIN, a RST) or a note (an error,
 why reading stopped), with the time since the start, the size, and the first bytes.
 
@@ -17,10 +18,10 @@ renderers (diagram_render.py) never see a raw byte.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from sockscope.core.model import ErrorKind, Event, EventType, Exchange, StopReason
+from sockscope.core.model import Direction, ErrorKind, Event, EventType, Exchange, StopReason
 from sockscope.core.payload import format_text
 from sockscope.core.sanitize import sanitize_line
 from sockscope.core.turns import TURN_KEY, turns
@@ -62,11 +63,17 @@ class Diagram:
     to_scale: bool = False  # renderers space rows by the time between them
 
 
+def relayed(exchange: Exchange) -> bool:
+    """Whether `exchange` is a conversation our relay stood in (its events say whose
+    side each happened on)."""
+    return any(e.direction is not None for e in exchange.events)
+
+
 def listened(exchange: Exchange) -> bool:
     """Whether `exchange` is a client's conversation with our Listen mode (its connect
-    event names the listener), rather than one we started."""
+    event names the listener), rather than one we started or relayed."""
     connect = next((e for e in exchange.events if e.type is EventType.CONNECT), None)
-    return connect is not None and "listener" in connect.detail
+    return connect is not None and "listener" in connect.detail and not relayed(exchange)
 
 
 def preview(data: bytes, limit: int = PREVIEW_CHARS) -> str:
@@ -84,6 +91,8 @@ def diagram(exchange: Exchange, *, by_turn: bool = False, to_scale: bool = False
     label = sanitize_line(exchange.target.label)
     if server_side:
         client, server = f"client {label}", "sockscope (server)"
+    elif relayed(exchange):
+        client, server = "client (via sockscope relay)", f"server {label}"
     else:
         client, server = "sockscope (client)", f"server {label}"
     rows = _Rows(exchange, server_side).build(by_turn)
@@ -124,7 +133,9 @@ class _Rows:
     def _event(self, index: int, event: Event) -> None:
         kind, t, us = event.type, event.t, self.us
         transport = self.exchange.target.transport
-        if kind is EventType.CONNECT:
+        if event.direction is not None and kind is not EventType.CLOSE:
+            self._relayed(index, event)
+        elif kind is EventType.CONNECT:
             if not us:
                 self.add(Kind.CONNECT, t, "accept(): a client connected", index, True)
             elif self.stream:
@@ -156,12 +167,30 @@ class _Rows:
         elif kind is EventType.CLOSE:
             self._close(index, t)
 
-    def _error(self, index: int, event: Event) -> None:
+    def _relayed(self, index: int, event: Event) -> None:
+        """An event on one side of a relay: the client's side draws from the left."""
+        kind, t = event.type, event.t
+        client = event.direction is Direction.CLIENT
+        side = "client" if client else "server"
+        if kind is EventType.CONNECT:
+            said = "accept(): the client reached the relay" if client else "the relay connected"
+            self.add(Kind.CONNECT, t, said, index, True)
+        elif kind is EventType.TLS:
+            self.add(Kind.TLS, t, f"TLS handshake, {side} side", index, True)
+        elif kind in (EventType.SEND, EventType.RECV):
+            self._event(index, replace(event, direction=None))
+        elif kind is EventType.SHUTDOWN:
+            self.add(Kind.FIN, t, f"FIN: the {side} finished sending", index, client)
+        elif kind is EventType.ERROR:
+            self._error(index, event, client)
+
+    def _error(self, index: int, event: Event, from_client: bool | None = None) -> None:
         kind = event.detail.get("kind")
         message = sanitize_line(str(event.detail.get("message", "")))
         if kind in (ErrorKind.RESET.value, ErrorKind.REFUSED.value):
             self.reset = True
-            self.add(Kind.RST, event.t, f"RST: {message}", index, not self.us)
+            sender = not self.us if from_client is None else from_client
+            self.add(Kind.RST, event.t, f"RST: {message}", index, sender)
         else:
             self.add(Kind.NOTE, event.t, f"error: {message}", index)
 
@@ -174,6 +203,9 @@ class _Rows:
             self.add(Kind.NOTE, t, f"stop: {said}", index)
         if not self.stream:
             self.add(Kind.NOTE, t, "close(): nothing is sent, UDP has no connection", index)
+            return
+        if relayed(exchange):
+            self.add(Kind.NOTE, t, "the relay closed both connections", index)
             return
         if stop is StopReason.PEER_CLOSED:
             self.add(Kind.FIN, t, 'FIN: recv() returned b""', index, not us)
