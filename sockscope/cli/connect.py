@@ -30,7 +30,7 @@ from sockscope.core.fields import (
     parse_size,
 )
 from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, Target, Transport
-from sockscope.core.payload import PayloadError, parse_hex
+from sockscope.core.payload import PayloadError, parse_hex, parse_text
 from sockscope.core.sanitize import sanitize
 from sockscope.core.views import check_encoding, decoded_lines, human_bytes, repr_lines
 from sockscope.engine.session import Session, SessionState
@@ -41,12 +41,16 @@ PROMPT = "» "
 DEFAULT_IDLE = 2.0
 # The longest line printed at once; longer ones continue on the next line.
 LINE_WIDTH = 256
+# What :wait searches: the bytes received since the last match, up to this many.
+WAIT_WINDOW = 64 * 1024
 
 HELP = """\
 :hex 41 42      send these bytes (hex), with no line ending
 :half-close     tell the server nothing more is coming (shutdown SHUT_WR); keep reading
 :close          close the connection and end
 :reset          reset the connection (the server sees a RST) and end
+:starttls       start TLS over this connection (after the server's go-ahead to STARTTLS)
+:wait TEXT      wait until TEXT (escapes such as \r\n) arrives, for scripts
 :save FILE      write the conversation so far to FILE as a JSON transcript
 :help           this list
 ::text          send the line ":text" (a leading : doubled)
@@ -194,7 +198,8 @@ class Printer:
 
     def _tls(self, event: Event) -> None:
         facts = event.detail
-        parts = [str(facts.get("version") or "TLS"), str(facts.get("cipher") or "")]
+        parts = ["STARTTLS upgrade"] if facts.get("starttls") else []
+        parts += [str(facts.get("version") or "TLS"), str(facts.get("cipher") or "")]
         if facts.get("alpn"):
             parts.append(f"ALPN {facts['alpn']}")
         parts.append("verified" if facts.get("verified") else "not verified")
@@ -222,11 +227,17 @@ class Conversation:
         self.ended = threading.Event()
         self.last_activity = time.monotonic()
         self.on_end: list[Callable[[], None]] = []
+        self._arrived = threading.Condition()
+        self._unmatched = b""  # received since the last :wait matched (its tail)
         self.session = Session(plan.target, plan.policy, on_event=self._event, on_state=self._state)
 
     def _event(self, event: Event) -> None:
         self.last_activity = time.monotonic()
         self.printer.event(event)
+        if event.type is EventType.RECV and event.data:
+            with self._arrived:
+                self._unmatched = (self._unmatched + event.data)[-WAIT_WINDOW:]
+                self._arrived.notify_all()
 
     def _state(self, state: SessionState, message: str) -> None:
         self.printer.state(state, message)
@@ -234,6 +245,8 @@ class Conversation:
             self.opened.set()
         if state.ended:
             self.ended.set()
+            with self._arrived:
+                self._arrived.notify_all()
             for hook in self.on_end:
                 hook()
 
@@ -275,6 +288,12 @@ class Conversation:
             refusal = self.session.close() if name == "close" else self.session.reset()
             self._refuse_if(refusal)
             return refusal is not None
+        if name == "wait":
+            self._wait_for(rest)
+            return True
+        if name == "starttls":
+            self._refuse_if(self.session.start_tls())
+            return True
         if name == "save":
             self._save(rest)
             return True
@@ -284,6 +303,28 @@ class Conversation:
             return True
         self.printer.refused(f"unknown command :{name} (:help lists them)")
         return True
+
+    def _wait_for(self, text: str) -> None:
+        """Block until `text` arrives (or the connection ends, or the connect timeout
+        passes): a script's way to let a reply come before its next line."""
+        try:
+            wanted = parse_text(text)
+        except PayloadError as exc:
+            self.printer.refused(f":wait: {exc}")
+            return
+        if not wanted:
+            self.printer.refused(":wait needs the text to wait for, e.g. :wait 220")
+            return
+        limit = self.plan.policy.connect_timeout
+        with self._arrived:
+            found = self._arrived.wait_for(
+                lambda: wanted in self._unmatched or self.ended.is_set(), timeout=limit
+            )
+            if wanted in self._unmatched:
+                self._unmatched = self._unmatched.split(wanted, 1)[1]
+                return
+        if not found:
+            self.printer.refused(f":wait: {text!r} did not arrive in {limit:g} s")
 
     def _refuse_if(self, refusal: str | None) -> None:
         if refusal is not None:
@@ -312,6 +353,8 @@ class Conversation:
             self.session.half_close()
         self.last_activity = time.monotonic()
         while not self.ended.wait(0.05):
+            if self.session.state is SessionState.PEER_CLOSED:
+                break  # nothing more can arrive, and we have nothing more to send
             if time.monotonic() - self.last_activity >= self.plan.idle:
                 self.printer.note(f"the server was quiet for {self.plan.idle:g} s: closing")
                 break

@@ -208,6 +208,13 @@ def _duration(measured: object, derived: float | None) -> float | None:
     return derived
 
 
+def _opened(first_recv: float, marks: dict[EventType, float]) -> float:
+    """When the connection was ready for the reply that came first: after the TLS
+    handshake, unless TLS started later (STARTTLS), then after the connect."""
+    ready = [marks.get(EventType.TLS), marks.get(EventType.CONNECT)]
+    return next((t for t in ready if t is not None and t <= first_recv), 0.0)
+
+
 @dataclass(frozen=True)
 class Timings:
     """Durations in seconds, None where the step did not happen."""
@@ -308,7 +315,7 @@ class Exchange:
             ),
             first_byte=None
             if first_recv is None
-            else first_recv - (last_send if last_send is not None else (tls or connect or 0.0)),
+            else first_recv - (last_send if last_send is not None else _opened(first_recv, marks)),
             total=end,
         )
 

@@ -45,6 +45,7 @@ class Step:
     until: bytes | None = None  # read until these bytes arrive
     silence: float | None = None  # the server must say nothing for this many seconds
     timeout: float | None = None  # idle seconds for this step's reads (default: the policy's)
+    starttls: bool = False  # once `expect` matched (the go-ahead), upgrade to TLS
 
     @property
     def kind(self) -> str:

@@ -258,9 +258,9 @@ def _steps(
     )
 
 
-def _command(line: str, expect: str, until: bytes | None = None) -> Step:
+def _command(line: str, expect: str, until: bytes | None = None, *, starttls: bool = False) -> Step:
     """A step sending one command line (CRLF added), then expecting its reply."""
-    return Step(send=_crlf(line), expect=expect, until=until)
+    return Step(send=_crlf(line), expect=expect, until=until, starttls=starttls)
 
 
 def dialogue_templates() -> list[Template]:
@@ -312,6 +312,38 @@ def dialogue_templates() -> list[Template]:
             Step(expect="200|201"),
             _command("CAPABILITIES", "101"),
             _command("QUIT", "205"),
+        ),
+        _steps(
+            "smtp-starttls",
+            "SMTP with STARTTLS: greeting, EHLO, STARTTLS 220, TLS, EHLO again, QUIT",
+            25,
+            "smtp",
+            Step(expect="220"),
+            _command("EHLO {helo}", "250"),
+            _command("STARTTLS", "220", starttls=True),
+            _command("EHLO {helo}", "250"),
+            _command("QUIT", "221"),
+            defaults={"helo": "sockscope.local"},
+        ),
+        _steps(
+            "imap-starttls",
+            "IMAP with STARTTLS: greeting, a1 STARTTLS, TLS, a2 CAPABILITY, a3 LOGOUT",
+            143,
+            "imap",
+            Step(expect="* OK|* PREAUTH"),
+            _command("a1 STARTTLS", "a1 OK", starttls=True),
+            _command("a2 CAPABILITY", "a2 OK"),
+            _command("a3 LOGOUT", "a3 OK"),
+        ),
+        _steps(
+            "pop3-starttls",
+            "POP3 with STLS: greeting, STLS +OK, TLS, CAPA list, QUIT",
+            110,
+            "pop3",
+            Step(expect="+OK"),
+            _command("STLS", "+OK", starttls=True),
+            _command("CAPA", "+OK", until=b"\r\n.\r\n"),
+            _command("QUIT", "+OK"),
         ),
         _steps(
             "redis-dialogue",
@@ -664,7 +696,7 @@ def _check_placeholders(payload: str, defaults: Mapping[str, str], name: str) ->
             )
 
 
-_STEP_FIELDS = ("send", "expect", "until", "silence", "timeout")
+_STEP_FIELDS = ("send", "expect", "until", "silence", "timeout", "starttls")
 
 
 def _steps_field(
@@ -713,7 +745,22 @@ def _step(
     if silence is not None and (expect is not None or until is not None):
         raise FieldError(f"{where}.silence", "cannot be combined with expect or until")
     timeout = _seconds_field(data, "timeout", where)
-    step = Step(send=send, expect=expect, until=until, silence=silence, timeout=timeout)
+    starttls = data.get("starttls", False)
+    if not isinstance(starttls, bool):
+        raise FieldError(f"{where}.starttls", f"must be true or false, got {_got(starttls)}")
+    if starttls and expect is None:
+        raise FieldError(
+            f"{where}.starttls",
+            "needs expect: the server's go-ahead to start TLS (220, +OK, a1 OK...)",
+        )
+    step = Step(
+        send=send,
+        expect=expect,
+        until=until,
+        silence=silence,
+        timeout=timeout,
+        starttls=starttls,
+    )
     if step.kind == "send" and send is None:
         raise FieldError(
             where, "waits for nothing and sends nothing; give send, expect, until or silence"

@@ -41,7 +41,8 @@ def _detail(event: Event) -> str:
         peer, local = d.get("peer"), d.get("local")
         return f"{peer} from {local}" if peer and local else str(peer or "")
     if event.type is EventType.TLS:
-        parts = [d.get("version"), d.get("cipher")]
+        parts = ["STARTTLS upgrade" if d.get("starttls") else None]
+        parts += [d.get("version"), d.get("cipher")]
         if d.get("alpn"):
             parts.append(f"ALPN {d['alpn']}")
         if "sni" in d:  # a listener's TLS event: the name the client asked for

@@ -42,6 +42,7 @@ from sockscope.engine.errors import (
     ConnectTimeout,
     NoAddress,
     SendStalled,
+    StartTlsRefused,
     TlsClosed,
     TlsTimeout,
     TlsVerifyFailed,
@@ -387,7 +388,17 @@ class Connection:
                 raise CaFileError(self.target.tls.ca_file, exc) from exc
             raise
 
-    def _handshake(self, timeout: float) -> None:
+    def start_tls(self, timeout: float) -> None:
+        """Upgrade the plain stream to TLS where it stands (STARTTLS, STLS, AUTH TLS): the
+        caller has read the server's go-ahead, so nothing is waiting unread. The TLS
+        event says it was an upgrade."""
+        if isinstance(self.sock, ssl.SSLSocket):
+            raise StartTlsRefused("the connection already speaks TLS")
+        if self.target.transport.is_datagram:
+            raise StartTlsRefused("a datagram socket cannot start TLS")
+        self._handshake(timeout, upgrade=True)
+
+    def _handshake(self, timeout: float, *, upgrade: bool = False) -> None:
         assert self.sock is not None
         server_name = self._server_name()
         context = self._context()
@@ -412,6 +423,8 @@ class Connection:
         took = time.monotonic() - started
         facts = tlsinfo.handshake_facts(tls_sock, server_name, self.target.tls.verify)
         facts["duration"] = took
+        if upgrade:
+            facts["starttls"] = True
         self.recorder.emit(EventType.TLS, detail=facts)
 
     def _drive_handshake(self, tls_sock: ssl.SSLSocket, timeout: float) -> None:

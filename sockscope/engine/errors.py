@@ -96,6 +96,10 @@ class CaFileError(Exception):
         self.cause = cause
 
 
+class StartTlsRefused(Exception):
+    """STARTTLS asked for where it cannot work; the message says why."""
+
+
 class ClientCertError(Exception):
     """The client certificate (or its key) cannot be loaded; `problem` says why."""
 
@@ -194,6 +198,8 @@ def _classify(exc: BaseException, target: Target) -> ErrorInfo:
             f"could not load the CA file {sanitize(exc.path)}: {_short(exc.cause)}",
             "give a PEM file holding the CA certificate",
         )
+    if isinstance(exc, StartTlsRefused):
+        return ErrorInfo(ErrorKind.TLS_HANDSHAKE, f"cannot start TLS: {exc}")
     if isinstance(exc, ClientCertError):
         return ErrorInfo(
             ErrorKind.TLS_CLIENT_CERT,

@@ -74,6 +74,7 @@ class Action(StrEnum):
     HALF_CLOSE = "half-close"
     CLOSE = "close"
     RESET = "reset"
+    STARTTLS = "starttls"
 
 
 StateCallback = Callable[[SessionState, str], None]
@@ -207,6 +208,7 @@ class Session:
         self._stopping = threading.Event()  # Close or Reset was asked for
         self._half_closing = False  # a half-close was accepted: no more sends
         self._half_closed = False  # ...and done
+        self._tls_asked = False  # a STARTTLS was accepted: the stream is (to be) TLS
         self._recorder = _SessionRecorder(on_event, policy.capture_limit)
         self._interrupt = _Interrupt(self._cancel, self._stopping, self._wake)
         self._exchange = Exchange(
@@ -271,6 +273,11 @@ class Session:
         """Abort: drop queued sends and close with SO_LINGER 0, so the peer sees a RST."""
         return self._queue(_Command(Action.RESET))
 
+    def start_tls(self) -> str | None:
+        """Upgrade the connection to TLS once what is queued before is sent (STARTTLS:
+        send the protocol's command, read its go-ahead, then ask for this)."""
+        return self._queue(_Command(Action.STARTTLS))
+
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the worker to finish; True once it has (or never started)."""
         thread = self._thread
@@ -295,6 +302,8 @@ class Session:
                 self._commands.clear()
             if command.action is Action.HALF_CLOSE:
                 self._half_closing = True
+            if command.action is Action.STARTTLS:
+                self._tls_asked = True
             self._commands.append(command)
             if command.action in (Action.CLOSE, Action.RESET):
                 self._stopping.set()
@@ -326,8 +335,17 @@ class Session:
             return None
         if transport.is_datagram:
             return f"a datagram socket has no connection to {action.value}: Close ends it"
+        tls = transport is Transport.TLS or self._tls_asked
+        if action is Action.STARTTLS:
+            if tls:
+                return "the connection already speaks TLS"
+            if self._half_closing:
+                return "you half-closed the connection: TLS needs both directions"
+            if state is SessionState.PEER_CLOSED:
+                return "the peer finished sending: it cannot answer a TLS handshake"
+            return None
         if action is Action.HALF_CLOSE:
-            if transport is Transport.TLS:
+            if tls:
                 return "TLS cannot close one direction only: use Close"
             return "already half-closed" if self._half_closing else None
         return None
@@ -384,6 +402,8 @@ class Session:
             return self._send(connection, command.data)
         if command.action is Action.HALF_CLOSE:
             return self._shut(connection)
+        if command.action is Action.STARTTLS:
+            return self._start_tls(connection)
         if command.action is Action.CLOSE:
             end = self._drain(connection)  # unread data would turn our FIN into a RST
             if end is not None:
@@ -416,6 +436,42 @@ class Session:
             # one read after the end of the stream reports it at once.
             return self._drain(connection)
         return None
+
+    def _start_tls(self, connection: Connection) -> _End | None:
+        end = self._drain(connection)  # the go-ahead belongs to the turn before
+        if end is None and not self._answered():
+            # The go-ahead to the last send is not in yet (a script asks at once): wait
+            # for its line, as long as a connect may take, so the handshake does not
+            # start before it and read it as TLS.
+            policy = replace(
+                self._read_policy(), delimiter=b"\n", idle_timeout=self.policy.connect_timeout
+            )
+            with self._interrupt.seeing(stop=True, command=False):
+                end = self._after_read(connection, connection.read(policy))
+        if end is not None:
+            return end
+        # A failed handshake raises: the worker ends the session with its error.
+        with self._interrupt.seeing(stop=True, command=False):
+            connection.start_tls(self.policy.connect_timeout)
+        version = next(
+            (
+                e.detail.get("version")
+                for e in reversed(self._recorder.events)
+                if e.type is EventType.TLS
+            ),
+            None,
+        )
+        self._report(SessionState.OPEN, f"TLS started over the connection ({version or 'TLS'})")
+        return None
+
+    def _answered(self) -> bool:
+        """True when something arrived after the last send (or nothing was sent)."""
+        for event in reversed(self._recorder.events):
+            if event.type is EventType.RECV:
+                return True
+            if event.type is EventType.SEND:
+                return False
+        return True
 
     def _shut(self, connection: Connection) -> _End | None:
         events = self._recorder.events

@@ -93,6 +93,10 @@ def _converse(
             # A reset or network error that ended the wait keeps its own reason.
             stop = StopReason.EXPECTATION if last.error is None else last.stop
             return replace(last, stop=stop, message=outcome.line)
+        if step.starttls:
+            # The TLS event marks the upgrade; a failed handshake raises, and the
+            # exchange ends with its error.
+            connection.start_tls(policy.connect_timeout)
     if last is None:
         # The last step only sent: read its reply as the template's policy says.
         last = connection.read(policy, sink=sink, started=started)

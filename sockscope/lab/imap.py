@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 from dataclasses import dataclass
 
 from sockscope.lab.lines import Answer, answer, serve_lines
@@ -19,7 +20,13 @@ _TAG = re.compile(r"[!#$&'\-.0-9:;<=>?@A-Z\[\]^_`a-z|}~,/]{1,32}")
 
 @dataclass
 class Session:
+    starttls: bool = False  # STARTTLS is offered
+    secure: bool = False
     user: str | None = None
+
+    @property
+    def capability(self) -> str:
+        return CAPABILITY + (" STARTTLS" if self.starttls and not self.secure else "")
 
 
 def reply(session: Session, line: str) -> Answer:
@@ -29,7 +36,12 @@ def reply(session: Session, line: str) -> Answer:
     command, _, argument = rest.partition(" ")
     command = command.upper()
     if command == "CAPABILITY":
-        return answer(f"* {CAPABILITY}", f"{tag} OK CAPABILITY completed")
+        return answer(f"* {session.capability}", f"{tag} OK CAPABILITY completed")
+    if command == "STARTTLS" and session.starttls:
+        if session.secure or session.user is not None:
+            return answer(f"{tag} BAD STARTTLS only before LOGIN, and once")
+        session.secure = True
+        return answer(f"{tag} OK Begin TLS negotiation now", start_tls=True)
     if command == "NOOP":
         return answer(f"{tag} OK NOOP completed")
     if command == "LOGOUT":
@@ -40,7 +52,7 @@ def reply(session: Session, line: str) -> Answer:
         if len(argument.split()) != 2 or argument.rstrip().endswith("}"):
             return answer(f"{tag} BAD Syntax: LOGIN user password (no literals here)")
         session.user = argument.split()[0]
-        return answer(f"{tag} OK [{CAPABILITY}] LOGIN completed")
+        return answer(f"{tag} OK [{session.capability}] LOGIN completed")
     if command in ("SELECT", "EXAMINE", "LIST", "STATUS", "FETCH", "SEARCH"):
         return answer(f"{tag} NO the lab has no mailboxes")
     if not command:
@@ -48,8 +60,13 @@ def reply(session: Session, line: str) -> Answer:
     return answer(f"{tag} BAD unknown command")
 
 
-async def serve_imap(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    session = Session()
+async def serve_imap(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    tls: ssl.SSLContext | None = None,
+) -> None:
+    """The dialogue; with `tls`, STARTTLS is offered and upgrades the connection."""
+    session = Session(starttls=tls is not None)
     await serve_lines(
         reader,
         writer,
@@ -57,4 +74,5 @@ async def serve_imap(reader: asyncio.StreamReader, writer: asyncio.StreamWriter)
         lambda line: reply(session, line),
         max_line=MAX_LINE,
         too_long=answer("* BAD line too long"),
+        tls=tls,
     )

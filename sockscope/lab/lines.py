@@ -8,6 +8,7 @@ buffer (LINE_LIMIT) of the server's memory.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,10 +21,11 @@ class Answer:
 
     lines: tuple[str, ...]
     close: bool = False
+    start_tls: bool = False  # the go-ahead of STARTTLS (STLS): TLS begins after it
 
 
-def answer(*lines: str, close: bool = False) -> Answer:
-    return Answer(lines, close)
+def answer(*lines: str, close: bool = False, start_tls: bool = False) -> Answer:
+    return Answer(lines, close, start_tls)
 
 
 async def read_command(reader: asyncio.StreamReader, max_line: int) -> tuple[bytes, bool]:
@@ -44,14 +46,18 @@ async def serve_lines(
     *,
     max_line: int,
     too_long: Answer,
+    tls: ssl.SSLContext | None = None,
 ) -> None:
-    """Send `greeting`, then `respond` to each command line until an answer closes."""
+    """Send `greeting`, then `respond` to each command line until an answer closes; an
+    answer that starts TLS is followed by the handshake, with `tls`."""
     reply = greeting
     while True:
         writer.write("".join(f"{line}\r\n" for line in reply.lines).encode("utf-8"))
         await writer.drain()
         if reply.close:
             return
+        if reply.start_tls and tls is not None:
+            await writer.start_tls(tls)
         line, fits = await read_command(reader, max_line)
         if not line:
             return

@@ -7,6 +7,7 @@ shows dot-stuffing; DELE marks it deleted until RSET, and nothing is ever kept.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass
 
 from sockscope.lab.lines import Answer, answer, serve_lines
@@ -26,6 +27,8 @@ MESSAGE_SIZE = sum(len(line) + 2 for line in MESSAGE)
 
 @dataclass
 class Session:
+    starttls: bool = False  # STLS is offered (RFC 2595)
+    secure: bool = False
     user: str | None = None
     authorised: bool = False
     deleted: bool = False
@@ -42,7 +45,13 @@ def reply(session: Session, line: str) -> Answer:
     verb = verb.upper()
     argument = argument.strip()
     if verb == "CAPA":
-        return _block("+OK Capability list follows", CAPABILITIES)
+        offered = ("STLS",) if session.starttls and not session.secure else ()
+        return _block("+OK Capability list follows", (*CAPABILITIES, *offered))
+    if verb == "STLS" and session.starttls:
+        if session.secure or session.authorised:
+            return answer("-ERR STLS only before authentication, and once")
+        session.secure = True
+        return answer("+OK Begin TLS negotiation", start_tls=True)
     if verb == "QUIT":
         return answer("+OK sockscope-lab signing off", close=True)
     if verb == "NOOP":
@@ -88,8 +97,13 @@ def reply(session: Session, line: str) -> Answer:
     return answer("-ERR unknown command")
 
 
-async def serve_pop3(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    session = Session()
+async def serve_pop3(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    tls: ssl.SSLContext | None = None,
+) -> None:
+    """The dialogue; with `tls`, STLS is offered and upgrades the connection."""
+    session = Session(starttls=tls is not None)
     await serve_lines(
         reader,
         writer,
@@ -97,4 +111,5 @@ async def serve_pop3(reader: asyncio.StreamReader, writer: asyncio.StreamWriter)
         lambda line: reply(session, line),
         max_line=MAX_LINE,
         too_long=answer("-ERR line too long"),
+        tls=tls,
     )

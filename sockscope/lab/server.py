@@ -108,6 +108,9 @@ class Lab:
 
     async def start(self) -> None:
         certificates = self._certificates = LabCertificates()
+        # The mail services offer STARTTLS with the lab's certificate.
+        for name, serve in (("smtp", serve_smtp), ("pop3", serve_pop3), ("imap", serve_imap)):
+            self._tcp[name] = functools.partial(serve, tls=certificates.server_context)
         try:
             for service in SERVICES:
                 port = 0 if self.port_base is None else self.port_base + service.offset

@@ -8,6 +8,7 @@ MAIL/RCPT/DATA sequence with its 503 when out of order, dot-terminated DATA, and
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass, field
 
 from sockscope.lab.services import read_line
@@ -20,12 +21,15 @@ DOMAIN = "localhost"
 GREETING = f"220 {DOMAIN} ESMTP sockscope-lab ready"
 EHLO_LINES = (f"{DOMAIN} at your service", f"SIZE {MAX_MESSAGE}", "8BITMIME", "HELP")
 HELP = "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP HELP QUIT"
+STARTTLS_READY = "220 2.0.0 Ready to start TLS"
 # Commands of the protocol the lab will not perform: these get 502, anything else 500.
 NOT_IMPLEMENTED = frozenset({"VRFY", "EXPN", "TURN", "STARTTLS", "AUTH", "BDAT", "ETRN"})
 
 
 @dataclass
 class Session:
+    starttls: bool = False  # STARTTLS is offered (the lab has a certificate for it)
+    secure: bool = False  # ...and done: the dialogue runs over TLS
     greeted: bool = False
     sender: str | None = None
     recipients: list[str] = field(default_factory=list)
@@ -59,7 +63,10 @@ def reply(session: Session, line: str) -> str:
         case "EHLO":
             session.greeted = True
             session.reset()
-            *first, last = EHLO_LINES
+            lines = list(EHLO_LINES)
+            if session.starttls and not session.secure:
+                lines.insert(-1, "STARTTLS")
+            *first, last = lines
             return "\r\n".join([*(f"250-{text}" for text in first), f"250 {last}"])
         case "MAIL" if not session.greeted:
             return "503 5.5.1 Send HELO or EHLO first"
@@ -94,6 +101,12 @@ def reply(session: Session, line: str) -> str:
             return HELP
         case "QUIT":
             return f"221 2.0.0 {DOMAIN} closing connection"
+        case "STARTTLS" if session.starttls and session.secure:
+            return "503 5.5.1 TLS already active"
+        case "STARTTLS" if session.starttls and argument:
+            return "501 5.5.4 Syntax: STARTTLS"
+        case "STARTTLS" if session.starttls:
+            return STARTTLS_READY
         case _ if verb in NOT_IMPLEMENTED:
             return f"502 5.5.1 {verb} not implemented"
     return "500 5.5.2 Command not recognised"
@@ -121,14 +134,23 @@ async def _read_data(reader: asyncio.StreamReader) -> bool | None:
         size += len(line) if fits else MAX_LINE + 1
 
 
-async def serve_smtp(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    session = Session()
+async def serve_smtp(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    tls: ssl.SSLContext | None = None,
+) -> None:
+    """The dialogue; with `tls`, STARTTLS is offered and upgrades the connection."""
+    session = Session(starttls=tls is not None)
     answer = GREETING
     while True:
         writer.write(f"{answer}\r\n".encode("ascii"))
         await writer.drain()
         if answer.startswith("221"):
             return
+        if answer == STARTTLS_READY and tls is not None:
+            await writer.start_tls(tls)
+            # RFC 3207 section 4.2: everything learnt before TLS is forgotten.
+            session = Session(starttls=True, secure=True)
         line, fits = await _read_line(reader)
         if not line:
             return

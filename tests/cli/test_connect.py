@@ -270,3 +270,24 @@ def resetting_server() -> Iterator[int]:
 def test_at_a_terminal_a_reset_by_the_server_ends_the_prompt(resetting_server: int) -> None:
     lines = _terminal(resetting_server, [(_at_once, "bye\r")])
     assert lines[-1] == "* connection reset by peer (5 bytes sent, 0 bytes received)"
+
+
+def test_starttls_upgrades_the_lab_smtp_mid_conversation(lab: Any) -> None:
+    script = (
+        b"EHLO me\r\n:wait 250\\x20\nSTARTTLS\r\n:starttls\nEHLO again\r\n:wait 250\\x20\nQUIT\n"
+    )
+    run = connect(HOST, lab.port("smtp"), "--ca-file", lab.ca_file, stdin=script)
+
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    upgrade = next(i for i, line in enumerate(lines) if line.startswith("* STARTTLS upgrade"))
+    assert lines[upgrade].endswith(" · verified")
+    assert "  220 2.0.0 Ready to start TLS␍" in lines[:upgrade]
+    assert "  250-STARTTLS␍" in lines[:upgrade]  # offered before TLS, not after
+    assert "  250-STARTTLS␍" not in lines[upgrade:] and "  250 HELP␍" in lines[upgrade:]
+    assert "  221 2.0.0 localhost closing connection␍" in lines[upgrade:]
+
+
+def test_a_wait_for_text_that_never_comes_is_named(lab: Any) -> None:
+    run = connect(HOST, lab.port("echo", "tcp"), "--timeout", "0.3", stdin=b":wait never\n")
+    assert "! :wait: 'never' did not arrive in 0.3 s" in run.stdout
