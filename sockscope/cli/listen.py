@@ -10,16 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import queue
-import signal
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from sockscope.cli.parsing import UsageError
+from sockscope.cli.serving import parse_positive, print_until_stopped
 from sockscope.core.client_analysis import analyse_client, client_analysis_to_dict
 from sockscope.core.fields import (
     FieldError,
@@ -118,7 +116,7 @@ def _plan(args: argparse.Namespace) -> ListenPlan:
         host=host,
         port=port,
         transport=transport,
-        max_clients=_positive(args.max_clients, "--max-clients"),
+        max_clients=parse_positive(args.max_clients, "--max-clients"),
         capture_limit=parse_size(args.capture_limit, "--capture-limit"),
         cert_file=cert,
         key_file=key,
@@ -149,12 +147,6 @@ def _port(text: str) -> int:
     if text.strip() == "0":
         return 0
     return parse_port(text, "PORT")
-
-
-def _positive(text: str, field: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise FieldError(field, f"{sanitize(text)!r} is not a whole number from 1")
-    return int(text)
 
 
 def _alpn(text: str) -> tuple[str, ...]:
@@ -226,26 +218,12 @@ def run_listen(args: argparse.Namespace) -> int:
         print(f"sockscope listen: error: {exc}", file=sys.stderr)
         return EXIT_NETWORK
     printer.several = len(listeners) > 1
-    finished = 0
-    stopping = threading.Event()
-    previous = stop_on_signals(stopping, events)
-    try:
-        while not stopping.is_set() and (args.count is None or finished < args.count):
-            kind, item = events.get()
-            if kind != "stop":
-                finished += printer.show(kind, item)
-    finally:
+
+    def stop() -> None:
         for listener in listeners:
             listener.stop()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    while True:  # conversations the stop ended, and notes that came meanwhile
-        try:
-            kind, item = events.get_nowait()
-        except queue.Empty:
-            break
-        if kind != "stop":
-            finished += printer.show(kind, item)
+
+    finished = print_until_stopped(events, printer.show, args.count, stop)
     printer.summary(finished, sum(listener.turned_away for listener in listeners))
     return EXIT_OK
 
@@ -288,21 +266,6 @@ def _run_app(args: argparse.Namespace, plan: ListenPlan) -> int:
         idle=config.idle_timeout,
     )
     return SockscopeApp(listen=form).run() or 0
-
-
-def stop_on_signals(
-    stopping: threading.Event, events: queue.SimpleQueue[tuple[str, Any]]
-) -> dict[int, Any]:
-    """Ctrl-C and SIGTERM set `stopping` (and wake the queue), so the printer stops after
-    the report it is printing, never in the middle of one; returns the handlers replaced."""
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        stopping.set()
-        events.put(("stop", None))  # SimpleQueue.put may be called from a signal handler
-
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    return {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
 
 
 class _Printer:

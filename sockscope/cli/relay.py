@@ -10,15 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import queue
-import signal
 import sys
-import threading
 import time
 from typing import Any
 
-from sockscope.cli.listen import stop_on_signals
 from sockscope.cli.output import warn
 from sockscope.cli.relay_plan import RelayPlan, plan_relay
+from sockscope.cli.serving import print_until_stopped
 from sockscope.core.model import Exchange, Transport
 from sockscope.core.relay_analysis import analyse_relay, relay_analysis_to_dict
 from sockscope.core.views import human_bytes
@@ -46,25 +44,7 @@ def run_relay(args: argparse.Namespace) -> int:
         return EXIT_NETWORK
     printer = _Printer(plan, args.json, args.full)
     printer.relaying(address)
-    finished = 0
-    stopping = threading.Event()
-    previous = stop_on_signals(stopping, events)
-    try:
-        while not stopping.is_set() and (args.count is None or finished < args.count):
-            kind, item = events.get()
-            if kind != "stop":
-                finished += printer.show(kind, item)
-    finally:
-        relay.stop()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    while True:  # conversations the stop ended, and notes that came meanwhile
-        try:
-            kind, item = events.get_nowait()
-        except queue.Empty:
-            break
-        if kind != "stop":
-            finished += printer.show(kind, item)
+    finished = print_until_stopped(events, printer.show, args.count, relay.stop)
     printer.summary(finished, relay.turned_away)
     return EXIT_OK
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sockscope.cli.parsing import UsageError
+from sockscope.cli.serving import parse_positive
 from sockscope.core.fields import (
     FieldError,
     check_host,
@@ -165,7 +166,7 @@ def _plan(args: argparse.Namespace) -> RelayPlan:
         host=host,
         port=port,
         listen_unix=listen_unix,
-        max_clients=_positive(args.max_clients, "--max-clients"),
+        max_clients=parse_positive(args.max_clients, "--max-clients"),
         capture_limit=parse_size(args.capture_limit, "--capture-limit"),
         cert_file=args.cert,
         key_file=args.key,
@@ -197,12 +198,6 @@ def _tls_only(args: argparse.Namespace, transport: Transport) -> None:
     ]
     if given:
         raise FieldError(given[0], "is for --transport tls")
-
-
-def _positive(text: str, field: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise FieldError(field, f"{sanitize(text)!r} is not a whole number from 1")
-    return int(text)
 
 
 def _save_dir(name: str | None) -> Path | None:

@@ -718,7 +718,7 @@ class _Client(Conversation):
         self.failed(exc)
 
     def failed(self, exc: BaseException) -> None:
-        error = _client_error(exc, self.handshaking)
+        error = client_error(exc, self.handshaking)
         self.finish(StopReason.ERROR, error.message, error)
 
     def release(self) -> None:
@@ -757,7 +757,7 @@ _CLIENT_TLS_REASONS = {
 }
 
 
-def _client_error(exc: BaseException, handshaking: bool) -> ErrorInfo:
+def client_error(exc: BaseException, handshaking: bool) -> ErrorInfo:
     if isinstance(exc, ssl.SSLError):
         if isinstance(exc, ssl.SSLEOFError):
             message, hint = "the client closed the connection during the TLS handshake", None

@@ -24,6 +24,7 @@ from sockscope.core.views import human_bytes
 from sockscope.engine.connection import COALESCE_BYTES, POLL, Connection, Recorder
 from sockscope.engine.errors import Cancelled, classify, seconds
 from sockscope.engine.listen_conversation import Tally, Window
+from sockscope.engine.listener import client_error
 from sockscope.engine.relay import capture_note, server_side
 from sockscope.engine.server_tls import client_facts
 
@@ -405,7 +406,5 @@ def _reset(sock: Any) -> None:
 
 
 def _client_tls_error(exc: BaseException) -> tuple[str, ErrorInfo]:
-    from sockscope.engine.listener import _client_error
-
-    error = _client_error(exc, True)
+    error = client_error(exc, True)
     return f"the client's {error.message[0].lower()}{error.message[1:]}", error

@@ -96,3 +96,24 @@ def test_the_report_shows_both_sides_parsed_with_hostile_bytes_made_visible() ->
         assert section in out
     assert "client send" in out and "server recv" in out  # who spoke, on one timeline
     assert "stopped: 1 connection" in out
+
+
+def test_sigterm_stops_the_relay_with_its_summary_and_exit_0() -> None:
+    import json
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sockscope", "relay", "0", "127.0.0.1:9", "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert "relaying" in json.loads(proc.stdout.readline())
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=WAIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert json.loads(out.splitlines()[-1]) == {"stopped": {"connections": 0, "turned_away": 0}}

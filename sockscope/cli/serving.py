@@ -1,0 +1,69 @@
+"""What the serving commands (`listen`, `relay`) share: printing what their threads queue
+until a count or a signal says stop, and their whole-number options.
+
+The serving threads only queue what happened (("client", x), ("finished", x),
+("note", x)); the main thread prints, so reports never interleave. Ctrl-C and SIGTERM
+stop after the report being printed, never in the middle of one; what the stop itself
+ends (open conversations, cancelled) is printed after it.
+"""
+
+from __future__ import annotations
+
+import queue
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from sockscope.core.fields import FieldError
+from sockscope.core.sanitize import sanitize
+
+Events = queue.SimpleQueue[tuple[str, Any]]
+
+
+def print_until_stopped(
+    events: Events, show: Callable[[str, Any], int], count: int | None, stop: Callable[[], None]
+) -> int:
+    """Show queued happenings until `count` conversations finished or a signal came; then
+    `stop()` the servers and show what came meanwhile. Returns the conversations shown
+    (`show` returns 1 for a finished one)."""
+    finished = 0
+    stopping = threading.Event()
+    previous = _stop_on_signals(stopping, events)
+    try:
+        while not stopping.is_set() and (count is None or finished < count):
+            kind, item = events.get()
+            if kind != "stop":
+                finished += show(kind, item)
+    finally:
+        stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    while True:  # conversations the stop ended, and notes that came meanwhile
+        try:
+            kind, item = events.get_nowait()
+        except queue.Empty:
+            break
+        if kind != "stop":
+            finished += show(kind, item)
+    return finished
+
+
+def _stop_on_signals(stopping: threading.Event, events: Events) -> dict[int, Any]:
+    """Ctrl-C and SIGTERM set `stopping` (and wake the queue); returns the handlers replaced."""
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+        events.put(("stop", None))  # SimpleQueue.put may be called from a signal handler
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+
+def parse_positive(text: str, field: str) -> int:
+    """A whole number from 1 (`--max-clients`)."""
+    if not text.strip().isascii() or not text.strip().isdigit() or int(text) < 1:
+        raise FieldError(field, f"{sanitize(text)!r} is not a whole number from 1")
+    return int(text)
