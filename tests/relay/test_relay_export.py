@@ -118,3 +118,22 @@ def test_the_python_export_replays_the_client_side_against_the_server(
     )
     chunks = [ast.literal_eval(line) for line in out.stdout.splitlines() if line[:2] == "b'"]
     assert b"".join(chunks) == b"echo: firstecho: second"
+
+
+def test_the_app_opens_a_relayed_conversation_with_the_servers_reply(
+    relay, echo_server: Target
+) -> None:
+    from sockscope.tui.app import SockscopeApp
+    from tests.tui.helpers import pilot_test, view_text
+
+    exchange, _ = _relayed(relay, echo_server)
+
+    @pilot_test
+    async def opened() -> None:
+        app = SockscopeApp(exchanges=[exchange], cursor_blink=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            assert app.explorer.current is exchange
+            assert "echo: first" in view_text(app, "decoded-view")
+
+    opened()
