@@ -219,7 +219,7 @@ async def visit_history(pilot, app: SockscopeApp) -> None:  # type: ignore[no-un
         history.highlighted = index
         await pilot.press("enter")
         await pilot.pause()
-        assert app.current is history.exchanges[index]
+        assert app.explorer.current is history.exchanges[index]
         assert_screen_is_safe(app, f"history entry {index + 1} shown")
 
 
