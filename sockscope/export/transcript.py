@@ -16,7 +16,7 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn
@@ -81,9 +81,16 @@ class _BadFile(Exception):
 
 
 class _BadField(Exception):
-    def __init__(self, field: str, problem: str) -> None:
-        self.field = field
+    """A value that fails its check. Each container it passes on the way out adds its key
+    to `parts`, so the path is built only for the one field that is wrong."""
+
+    def __init__(self, problem: str, *path: str | int) -> None:
         self.problem = problem
+        self.parts: list[str | int] = list(reversed(path))  # innermost first
+
+    @property
+    def field(self) -> str:
+        return _path(reversed(self.parts))
 
 
 def _document(raw: bytes) -> dict[str, Any]:
@@ -91,8 +98,9 @@ def _document(raw: bytes) -> dict[str, Any]:
         # Kept bytes are in a transcript twice (each event's and received_b64), as base64.
         kept = MAX_TRANSCRIPT_BYTES * 3 // 8 // 2**20
         raise _BadFile(
-            f"larger than the {MAX_TRANSCRIPT_BYTES // 2**20} MiB cap on transcripts; one "
-            f"this big keeps over about {kept} MiB of bytes (save with a smaller --capture-limit)"
+            f"larger than the {MAX_TRANSCRIPT_BYTES // 2**20} MiB cap on transcripts (an "
+            f"exchange that kept over about {kept} MiB, or a session of hundreds of thousands "
+            "of events, saves one this big)"
         )
     try:
         text = raw.decode("utf-8")
@@ -118,58 +126,15 @@ def _document(raw: bytes) -> dict[str, Any]:
             f"transcript format {_shown(version)}, but this sockscope reads format "
             f"{FORMAT_VERSION}" + ("; upgrade sockscope" if newer else "")
         )
-    _DOCUMENT_CHECK(doc, "")  # the named fields first: their messages say most
+    _DOCUMENT_CHECK(doc)
     _check_consistency(doc)
-    _check_json(doc, [], 0)
     return doc
-
-
-# ---- what any JSON value in a transcript may be ---------------------------------------
-# Keys the schema below does not name (extra facts in an event's detail, the derived
-# `timings`, what `send --json` adds) are only held to these rules.
-
-
-def _check_json(value: Any, path: list[str | int], depth: int) -> None:
-    if isinstance(value, str):
-        _check_text(value, path)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise _BadField(_path(path), f"must be a finite number, got {_shown(value)}")
-    elif _is_int(value):
-        if not -(2**63) <= value < 2**63:
-            raise _BadField(
-                _path(path), f"must be a whole number within 64 bits, got {_shown(value)}"
-            )
-    elif isinstance(value, dict | list):
-        if depth >= MAX_DEPTH:
-            raise _BadField(
-                _path(path), f"must not nest lists and objects deeper than {MAX_DEPTH} levels"
-            )
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, item in items:
-            path.append(key)
-            if isinstance(key, str):
-                _check_text(key, path)
-            _check_json(item, path, depth + 1)
-            path.pop()
-
-
-def _check_text(text: str, path: list[str | int]) -> None:
-    # json reads "\ud800" as a lone surrogate: not text, and no file or terminal takes it.
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise _BadField(
-                _path(path),
-                f"must be Unicode text, got the lone surrogate \\u{ord(text[exc.start]):04x}",
-            ) from None
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _path(parts: list[str | int]) -> str:
+def _path(parts: Iterable[str | int]) -> str:
     """`events[3].detail.certificate`; a key that is not a plain name is shown quoted and
     escaped (it is file text): `detail["\\u001b]0;x"]`."""
     out = ""
@@ -180,7 +145,7 @@ def _path(parts: list[str | int]) -> str:
             out += f".{part}" if out else part
         else:
             out += f"[{_shown(part)}]"
-    return out or "the document"
+    return out
 
 
 def _is_int(v: Any) -> bool:
@@ -204,23 +169,60 @@ def _shown(v: Any) -> str:
     return text if len(text) <= 30 else text[:27] + "..."
 
 
+# ---- what any JSON value in a transcript may be ---------------------------------------
+# Keys the schema below does not name (extra facts in an event's detail, the derived
+# `timings`, what `send --json` adds) are held to these rules only.
+
+
+def _check_json(value: Any, depth: int = 0) -> None:
+    if isinstance(value, str):
+        _check_text(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            _fail("a finite number", value)
+    elif _is_int(value):
+        if not -(2**63) <= value < 2**63:
+            _fail("a whole number within 64 bits", value)
+    elif isinstance(value, dict | list):
+        if depth >= MAX_DEPTH:
+            raise _BadField(f"must not nest lists and objects deeper than {MAX_DEPTH} levels")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            try:
+                if isinstance(key, str):
+                    _check_text(key)
+                _check_json(item, depth + 1)
+            except _BadField as exc:
+                exc.parts.append(key)
+                raise
+
+
+def _check_text(text: str) -> None:
+    # json reads "\ud800" as a lone surrogate: not text, and no file or terminal takes it.
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = ord(text[exc.start])
+            raise _BadField(f"must be Unicode text, got the lone surrogate \\u{code:04x}") from None
+
+
 # ---- the schema ------------------------------------------------------------------------
-# A check takes a value and where it is (`events[3].t`), and raises _BadField if the value
-# is not what consumers can take.
+# A check takes a value and raises _BadField if it is not what consumers can take.
 
-Check = Callable[[Any, str], None]
+Check = Callable[[Any], None]
 
 
-def _fail(at: str, wanted: str, v: Any) -> NoReturn:
-    raise _BadField(at, f"must be {wanted}, got {_shown(v)}")
+def _fail(wanted: str, v: Any) -> NoReturn:
+    raise _BadField(f"must be {wanted}, got {_shown(v)}")
 
 
 def _scalar(test: Callable[[Any], bool], wanted: str, *, nullable: bool = False) -> Check:
     wanted += " or null" if nullable else ""
 
-    def check(v: Any, at: str) -> None:
+    def check(v: Any) -> None:
         if not ((v is None and nullable) or (v is not None and test(v))):
-            _fail(at, wanted, v)
+            _fail(wanted, v)
 
     return check
 
@@ -251,37 +253,36 @@ def _text(
 ) -> Check:
     """A string; `path_like` ones go to the OS (host names, paths), which takes no NUL."""
 
-    def check(v: Any, at: str) -> None:
+    def check(v: Any) -> None:
         if v is None and nullable:
             return
         if not isinstance(v, str):
-            _fail(at, "a string" + (" or null" if nullable else ""), v)
+            _fail("a string" + (" or null" if nullable else ""), v)
         if nonempty and not v:
-            raise _BadField(at, "must not be empty")
+            raise _BadField("must not be empty")
         if max_len is not None and len(v) > max_len:
-            raise _BadField(at, f"must be at most {max_len:,} characters, got {len(v):,}")
+            raise _BadField(f"must be at most {max_len:,} characters, got {len(v):,}")
         if path_like and "\0" in v:
-            raise _BadField(at, "must not contain NUL (no host name or path holds one)")
+            raise _BadField("must not contain NUL (no host name or path holds one)")
+        _check_text(v)
 
     return check
 
 
 def _b64(*, nonempty: bool = False, nullable: bool = False) -> Check:
-    def check(v: Any, at: str) -> None:
+    def check(v: Any) -> None:
         if v is None and nullable:
             return
         if not isinstance(v, str):
-            _fail(at, "base64 text" + (" or null" if nullable else ""), v)
+            _fail("base64 text" + (" or null" if nullable else ""), v)
         try:
             data = base64.b64decode(v.encode("ascii"), validate=True)
         except (UnicodeEncodeError, binascii.Error) as exc:
             # binascii says "Incorrect padding" or "Invalid base64-encoded string: ...".
             reason = str(exc).split(":")[0].lower() if isinstance(exc, binascii.Error) else ""
-            raise _BadField(
-                at, f"must be base64, got {_shown(v)} ({reason or 'not ASCII'})"
-            ) from None
+            raise _BadField(f"must be base64, got {_shown(v)} ({reason or 'not ASCII'})") from None
         if nonempty and not data:
-            raise _BadField(at, "must not be empty")
+            raise _BadField("must not be empty")
 
     return check
 
@@ -293,44 +294,58 @@ def _choice(enum: type[StrEnum], *, nullable: bool = False) -> Check:
 
 
 def _list(item: Check, *, max_items: int) -> Check:
-    def check(v: Any, at: str) -> None:
+    def check(v: Any) -> None:
         if not isinstance(v, list):
-            _fail(at, "a list", v)
+            _fail("a list", v)
         if len(v) > max_items:
-            raise _BadField(at, f"must hold at most {max_items:,} items, got {len(v):,}")
-        for i, x in enumerate(v):
-            item(x, f"{at}[{i}]")
+            raise _BadField(f"must hold at most {max_items:,} items, got {len(v):,}")
+        for index, x in enumerate(v):
+            try:
+                item(x)
+            except _BadField as exc:
+                exc.parts.append(index)
+                raise
 
     return check
 
 
 def _object(fields: dict[str, tuple[Check, bool]], *, nullable: bool = False) -> Check:
     """An object whose named keys pass their checks ((check, required) each); other keys
-    are allowed, held only to the rules for any JSON value."""
-
+    are allowed, held to the rules for any JSON value."""
     required = [key for key, (_, needed) in fields.items() if needed]
 
-    def check(v: Any, at: str) -> None:
+    def check(v: Any) -> None:
         if v is None and nullable:
             return
         if not isinstance(v, dict):
-            _fail(at, "an object" + (" or null" if nullable else ""), v)
+            _fail("an object" + (" or null" if nullable else ""), v)
         for key in required:
             if key not in v:
-                raise _BadField(f"{at}.{key}" if at else key, "is missing")
+                raise _BadField("is missing", key)
         # The object's own keys drive the loop: an event's detail holds a few of the many
         # keys the schema names, and a transcript may hold a million events.
         for key, item in v.items():
             entry = fields.get(key)
-            if entry is not None:
-                entry[0](item, f"{at}.{key}" if at else key)
+            try:
+                if entry is not None:
+                    entry[0](item)
+                else:
+                    _check_text(key)
+                    _check_json(item)
+            except _BadField as exc:
+                exc.parts.append(key)
+                raise
 
     return check
 
 
 def _is_alpn(v: Any) -> bool:
-    # surrogatepass: a lone surrogate is refused later, by the rules for any string.
-    return isinstance(v, str) and 1 <= len(v.encode("utf-8", "surrogatepass")) <= MAX_ALPN
+    if not isinstance(v, str):
+        return False
+    try:
+        return 1 <= len(v.encode("utf-8")) <= MAX_ALPN
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
 
 
 STRING = _text()
@@ -465,14 +480,19 @@ def _check_consistency(doc: dict[str, Any]) -> None:
     transport = Transport(target.get("transport", Transport.TCP.value))
     if not transport.is_unix and target.get("port") is None:
         raise _BadField(
-            "target.port",
             f"must be a port from 1 to 65535 for a {transport.value} target, got null",
+            "target",
+            "port",
         )
-    for i, event in enumerate(doc.get("events", [])):
+    for index, event in enumerate(doc.get("events", [])):
         if "size" in event and "data_b64" in event:
-            kept = len(base64.b64decode(event["data_b64"]))
+            # Valid base64 (checked above) is whole groups of 4 characters for 3 bytes.
+            text = event["data_b64"]
+            kept = len(text) // 4 * 3 - text[-2:].count("=")
             if event["size"] < kept:
                 raise _BadField(
-                    f"events[{i}].size",
                     f"must count at least the {kept:,} bytes in data_b64, got {event['size']:,}",
+                    "events",
+                    index,
+                    "size",
                 )

@@ -285,8 +285,9 @@ def test_a_file_over_the_size_cap_is_refused_naming_the_cap(tmp_path: Path) -> N
     with pytest.raises(TranscriptError) as caught:
         load_transcript(path)
     assert str(caught.value) == (
-        f"transcript {path}: larger than the 64 MiB cap on transcripts; one this big "
-        "keeps over about 24 MiB of bytes (save with a smaller --capture-limit)"
+        f"transcript {path}: larger than the 64 MiB cap on transcripts (an exchange that "
+        "kept over about 24 MiB, or a session of hundreds of thousands of events, saves one "
+        "this big)"
     )
 
 
@@ -304,10 +305,10 @@ def test_json_nested_past_what_the_parser_can_recurse_is_refused(tmp_path: Path)
 
 def test_facts_nested_deeper_than_the_cap_are_refused(tmp_path: Path) -> None:
     deep: object = 1
-    for _ in range(MAX_DEPTH):
+    for _ in range(MAX_DEPTH + 1):
         deep = [deep]
     message = refusal(tmp_path, _set("events.5.detail.x_deep", deep))
-    assert message.startswith("events[5].detail.x_deep[0][0]")
+    assert message.startswith("events[5].detail.x_deep" + "[0]" * MAX_DEPTH + ": ")
     assert message.endswith(f"must not nest lists and objects deeper than {MAX_DEPTH} levels")
 
 
