@@ -32,6 +32,7 @@ from sockscope.core.fields import (
 from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, Target, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text
 from sockscope.core.sanitize import sanitize
+from sockscope.core.telnet import Negotiator, Split, TelnetStream, escape_iac, split_telnet
 from sockscope.core.views import check_encoding, decoded_lines, human_bytes, repr_lines
 from sockscope.engine.session import Session, SessionState
 
@@ -39,6 +40,7 @@ PROMPT = "» "
 # How long `connect` waits for the connection before the first line goes out is the
 # connect timeout; after the input ends, how long a quiet server is waited for.
 DEFAULT_IDLE = 2.0
+TELNET_PORT = 23
 # The longest line printed at once; longer ones continue on the next line.
 LINE_WIDTH = 256
 # What :wait searches: the bytes received since the last match, up to this many.
@@ -71,6 +73,20 @@ def add_connect_arguments(p: argparse.ArgumentParser) -> None:
     lines.add_argument("--lf", action="store_true", help="end each line with a bare LF, not CRLF")
     lines.add_argument("--repr", action="store_true", help="show received bytes as Python repr")
     lines.add_argument("-e", "--encoding", default="utf-8", help="decoding of received text")
+    telnet = p.add_argument_group("telnet (on by itself for port 23)")
+    telnet.add_argument(
+        "--telnet",
+        action="store_true",
+        help="show the server's telnet commands (IAC ...) apart from its text and refuse "
+        "every option it asks for",
+    )
+    telnet.add_argument(
+        "--telnet-accept",
+        action="store_true",
+        help="telnet, agreeing to the common options: the server's ECHO and "
+        "SUPPRESS-GO-AHEAD, our TERMINAL-TYPE (dumb) and window size (80x24)",
+    )
+    telnet.add_argument("--no-telnet", action="store_true", help="port 23 as raw bytes")
     timing = p.add_argument_group("timing")
     timing.add_argument("--timeout", metavar="S", help="connect timeout in seconds (default 10)")
     timing.add_argument(
@@ -96,6 +112,7 @@ class ConnectPlan:
     target: Target
     policy: ReadPolicy
     line_end: bytes
+    telnet: Negotiator | None  # telnet mode: commands shown and answered, IAC escaped
     show_repr: bool
     encoding: str
     idle: float
@@ -140,12 +157,22 @@ def _plan(args: argparse.Namespace) -> ConnectPlan:
         target=target,
         policy=policy,
         line_end=b"\n" if args.lf else b"\r\n",
+        telnet=_negotiator(args, port),
         show_repr=args.repr,
         encoding=encoding,
         idle=DEFAULT_IDLE if args.idle is None else parse_seconds(args.idle, "--idle"),
         save=args.save,
         json=args.json,
     )
+
+
+def _negotiator(args: argparse.Namespace, port: int | None) -> Negotiator | None:
+    """Telnet mode: asked for, or port 23; refusing every option unless told otherwise."""
+    if args.telnet_accept:
+        return Negotiator.accepting_common()
+    if args.telnet or (port == TELNET_PORT and not args.no_telnet):
+        return Negotiator()
+    return None
 
 
 # ---- what is printed -------------------------------------------------------------------
@@ -181,9 +208,10 @@ class Printer:
             if hint:
                 self.note(f"hint: {hint}")
 
-    def _received(self, event: Event) -> None:
+    def _received(self, event: Event, data: bytes | None = None) -> None:
+        """The event's header, then `data` (by default its bytes) as lines."""
         self.write(f"← {event.t:.3f} s · {_size(event.size)}")
-        data = event.data
+        data = event.data if data is None else data
         if self.plan.show_repr:
             lines = repr_lines(data, LINE_WIDTH)
         else:
@@ -193,8 +221,17 @@ class Printer:
             ]
         for line in lines:
             self.write("  " + line)
-        if event.size > len(data):
-            self.write(f"  ({human_bytes(event.size - len(data))} past the capture limit)")
+        if event.size > len(event.data):
+            self.write(f"  ({human_bytes(event.size - len(event.data))} past the capture limit)")
+
+    def telnet(self, event: Event, split: Split, direction: str) -> None:
+        """A telnet stretch: each command on a line of its own, then the text."""
+        for command in split.commands:
+            self.write(f"{direction} {command.describe()}")
+        if event.type is EventType.RECV and (split.text or not split.commands):
+            self._received(event, split.text)
+        elif event.type is EventType.SEND and split.text:
+            self.write(f"→ {event.t:.3f} s · {_size(len(split.text))} sent")
 
     def _tls(self, event: Event) -> None:
         facts = event.detail
@@ -230,10 +267,21 @@ class Conversation:
         self._arrived = threading.Condition()
         self._unmatched = b""  # received since the last :wait matched (its tail)
         self.session = Session(plan.target, plan.policy, on_event=self._event, on_state=self._state)
+        self._telnet_in = TelnetStream()
 
     def _event(self, event: Event) -> None:
         self.last_activity = time.monotonic()
-        self.printer.event(event)
+        negotiator = self.plan.telnet
+        if negotiator is not None and event.type is EventType.RECV:
+            split = self._telnet_in.feed(event.data)
+            self.printer.telnet(event, split, "←")
+            answer = negotiator.answer(split.commands)
+            if answer:
+                self.session.send(answer)
+        elif negotiator is not None and event.type is EventType.SEND:
+            self.printer.telnet(event, split_telnet(event.data), "→")
+        else:
+            self.printer.event(event)
         if event.type is EventType.RECV and event.data:
             with self._arrived:
                 self._unmatched = (self._unmatched + event.data)[-WAIT_WINDOW:]
@@ -266,6 +314,8 @@ class Conversation:
         return self._send(text + self.plan.line_end)
 
     def _send(self, data: bytes) -> bool:
+        if self.plan.telnet is not None:
+            data = escape_iac(data)
         refusal = self.session.send(data)
         if refusal is not None:
             self.printer.refused(refusal)

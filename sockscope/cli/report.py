@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from sockscope.cli.output import new_console
-from sockscope.core.analysis import Analysis
+from sockscope.core.analysis import Analysis, shown_text
 from sockscope.core.certificate import (
     certificate_rows,
     peer_certificate,
@@ -85,7 +85,8 @@ def print_report(
         note = human_bytes(exchange.bytes_in)
         if exchange.truncated:
             note += f", {human_bytes(len(received))} kept"
-        print_text_views(console, "Received", received, note, encoding, limit)
+        decoded = shown_text(received, analysis.protocol)
+        print_text_views(console, "Received", received, note, encoding, limit, decoded=decoded)
 
     print_analysis(console, analysis)
     _print_steps(console, exchange)
@@ -123,14 +124,16 @@ def print_text_views(
     limit: int | None,
     *,
     more: str = MORE_HINT,
+    decoded: bytes | None = None,
 ) -> None:
-    """`NAME (repr)` and `Decoded`: the bytes as Python shows them, and as text."""
+    """`NAME (repr)` and `Decoded`: the bytes as Python shows them, and as text
+    (`decoded`, when the text is not all of the bytes: telnet's without its commands)."""
     heading(console, f"{name} (repr)", note)
     view(console, data, limit, lambda data: [Text(line) for line in repr_lines(data)], more)
     heading(console, "Decoded", encoding)
     view(
         console,
-        data,
+        data if decoded is None else decoded,
         limit,
         lambda data: [segments_text(line) for line in decoded_lines(data, encoding)],
         more,

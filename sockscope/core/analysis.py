@@ -22,6 +22,7 @@ from sockscope.core.http import (
 )
 from sockscope.core.model import Exchange, StopReason
 from sockscope.core.replies import Reply, parse_replies
+from sockscope.core.telnet import telnet_replies, telnet_text
 from sockscope.core.views import human_bytes
 
 REPLY_PROTOCOLS = ("smtp", "ftp", "pop3", "imap", "nntp", "redis")
@@ -61,9 +62,21 @@ def analyse(exchange: Exchange, parser: str | None = None) -> Analysis:
         method = request_method(exchange.request) or "GET"
         response = parse_response(received, eof=_eof(exchange, truncated), method=method)
         return _http_analysis(response, truncated, len(received), bytes_in)
+    return _replies(protocol, received)
+
+
+def _replies(protocol: str | None, received: bytes) -> Analysis:
     if protocol in REPLY_PROTOCOLS:
         return Analysis(protocol, replies=parse_replies(received, protocol))
+    if protocol == "telnet":
+        return Analysis(protocol, replies=telnet_replies(received))
     return Analysis(None)
+
+
+def shown_text(received: bytes, protocol: str | None) -> bytes:
+    """The bytes the Decoded view shows: a telnet stream's text without its commands
+    (Headers lists those), any other reply as it came."""
+    return telnet_text(received) if protocol == "telnet" else received
 
 
 class LiveAnalysis:
@@ -109,9 +122,7 @@ class LiveAnalysis:
             truncated = bytes_in > len(received)
             response = self._http.result(_eof(exchange, truncated))
             return _http_analysis(response, truncated, len(received), bytes_in)
-        if self._protocol in REPLY_PROTOCOLS:
-            return Analysis(self._protocol, replies=parse_replies(received, self._protocol))
-        return Analysis(None)
+        return _replies(self._protocol, received)
 
     def _start(self, request: bytes) -> None:
         self._request = request

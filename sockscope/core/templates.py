@@ -28,7 +28,7 @@ from sockscope.core.payload import PayloadError, parse_hex, parse_text
 from sockscope.core.sanitize import sanitize_line
 from sockscope.core.steps import MAX_STEPS, Dialogue, Step, parse_expect, reply_protocol
 
-PARSERS = ("http", "smtp", "ftp", "pop3", "imap", "nntp", "redis")
+PARSERS = ("http", "smtp", "ftp", "pop3", "imap", "nntp", "redis", "telnet")
 
 # `{name}` with a lowercase name is a placeholder; other braces (JSON) are plain text.
 # A literal "{path}" can be sent as `\x7bpath}`.
@@ -396,6 +396,15 @@ def builtin_templates() -> dict[str, Template]:
             17,
             _crlf(""),
             policy={"first_datagram": True},
+        ),
+        Template(
+            "telnet",
+            "Telnet: send nothing, show the server's option negotiation (IAC) and login banner",
+            Transport.TCP,
+            23,
+            "",
+            parser="telnet",
+            policy={"idle_timeout": 1.0},
         ),
         Template(
             "banner",

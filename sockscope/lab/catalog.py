@@ -1,7 +1,7 @@
 """What the lab serves: each service's name, port offset, transports and a way to try it.
 
 With a port base P, a service listens at P + offset: the offsets echo the well-known
-ports (echo 7, discard 9, daytime 13, qotd 17, chargen 19, ftp 21, smtp 25, http 80,
+ports (echo 7, discard 9, daytime 13, qotd 17, chargen 19, ftp 21, telnet 23, smtp 25, http 80,
 pop3 110, nntp 119, imap 143, https 443), with the lab's own greeter and trickle at 1
 and 2, and redis at 379 (6379 cut to three digits). UDP services share the TCP number.
 """
@@ -77,6 +77,13 @@ SERVICES = (
         ("tcp",),
         "an FTP control channel: any login, SYST, PWD, no data connections",
         {"tcp": "-T ftp-dialogue"},
+    ),
+    Service(
+        "telnet",
+        23,
+        ("tcp",),
+        "telnet-style: option negotiation (IAC), a login name, then lines echoed",
+        {"tcp": "-T telnet"},
     ),
     Service(
         "smtp",

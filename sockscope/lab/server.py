@@ -43,6 +43,7 @@ from sockscope.lab.services import (
     trickle,
 )
 from sockscope.lab.smtp import serve_smtp
+from sockscope.lab.telnet import serve_telnet
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class Lab:
             "qotd": qotd(quotes),
             "chargen": chargen,
             "smtp": serve_smtp,
+            "telnet": serve_telnet,
             "ftp": serve_ftp,
             "pop3": serve_pop3,
             "imap": serve_imap,

@@ -184,7 +184,15 @@ Step = tuple[Callable[[list[str]], bool], str]
 def _terminal(port: int, steps: list[Step]) -> list[str]:
     """At the prompt, type each step's keys once the printed lines satisfy its check."""
     plan = ConnectPlan(
-        Target(HOST, port, Transport.TCP), ReadPolicy(), b"\r\n", False, "utf-8", 2.0, None, False
+        Target(HOST, port, Transport.TCP),
+        ReadPolicy(),
+        b"\r\n",
+        None,
+        False,
+        "utf-8",
+        2.0,
+        None,
+        False,
     )
     lines: list[str] = []
     changed = threading.Condition()
@@ -291,3 +299,54 @@ def test_starttls_upgrades_the_lab_smtp_mid_conversation(lab: Any) -> None:
 def test_a_wait_for_text_that_never_comes_is_named(lab: Any) -> None:
     run = connect(HOST, lab.port("echo", "tcp"), "--timeout", "0.3", stdin=b":wait never\n")
     assert "! :wait: 'never' did not arrive in 0.3 s" in run.stdout
+
+
+def test_telnet_mode_shows_the_labs_negotiation_refuses_it_and_logs_in(lab: Any) -> None:
+    run = connect(
+        HOST,
+        lab.port("telnet"),
+        "--telnet",
+        stdin=b":wait login:\x20\nada\n:wait >\nhi there\n:wait hi there\nquit\n",
+    )
+
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[1:4] == [
+        "← IAC WILL SUPPRESS-GO-AHEAD",
+        "← IAC DO TERMINAL-TYPE",
+        "← IAC DO NAWS",
+    ]
+    assert {"→ IAC DONT SUPPRESS-GO-AHEAD", "→ IAC WONT TERMINAL-TYPE", "→ IAC WONT NAWS"} <= set(
+        lines
+    )
+    assert "  sockscope-lab telnet␍" in lines  # the text, without the commands
+    assert any("Hello ada (terminal not said)" in line for line in lines)
+    assert "  bye␍" in lines
+
+
+def test_telnet_accept_gives_the_terminal_type_when_asked(lab: Any) -> None:
+    run = connect(
+        HOST, lab.port("telnet"), "--telnet-accept", stdin=b":wait login:\x20\nada\n:wait >\nquit\n"
+    )
+
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert "→ IAC WILL TERMINAL-TYPE" in lines and "→ IAC SB NAWS 80x24 IAC SE" in lines
+    assert "← IAC SB TERMINAL-TYPE SEND IAC SE" in lines
+    assert "→ IAC SB TERMINAL-TYPE IS 'dumb' IAC SE" in lines
+
+
+def test_send_with_the_telnet_template_lists_commands_and_decodes_only_the_text(
+    lab: Any,
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "sockscope", "send", HOST, str(lab.port("telnet")), "-T", "telnet"],
+        capture_output=True,
+        timeout=60,
+    )
+    out = run.stdout.decode()
+    assert run.returncode == 0, run.stderr
+    assert "telnet replies  3" in out and "IAC DO TERMINAL-TYPE" in out
+    decoded = out.split("Decoded", 1)[1].split("telnet replies", 1)[0]
+    assert "sockscope-lab telnet␍" in decoded and "\\xff" not in decoded
+    assert "\\xff\\xfb\\x03" in out.split("Decoded", 1)[0]  # Received keeps the bytes
