@@ -37,7 +37,7 @@ def test_every_promised_builtin_exists() -> None:
         "http-get", "http-head", "http10-get", "echo", "daytime", "qotd", "qotd-udp",
         "banner", "smtp", "pop3", "imap", "ftp", "nntp", "gopher", "redis-ping", "raw", "hex",
         "smtp-dialogue", "pop3-dialogue", "imap-dialogue", "ftp-dialogue", "nntp-dialogue",
-        "redis-dialogue", "smtp-starttls", "imap-starttls", "pop3-starttls",
+        "redis-dialogue", "smtp-starttls", "imap-starttls", "pop3-starttls", "telnet",
     }  # fmt: skip
 
 
