@@ -61,6 +61,9 @@ class DatagramRelay:
                 for flow in list(self.flows.values()):
                     for side in flow.windows:
                         flow.flush(side, now)
+                    if flow.session.closing.is_set():
+                        flow.finish(StopReason.CLOSED, "closed by the user")
+                        continue
                     if now - flow.last_moved >= relay.config.idle_timeout:
                         idle = seconds(relay.config.idle_timeout)
                         flow.finish(StopReason.IDLE, f"idle: no datagram either way for {idle}")

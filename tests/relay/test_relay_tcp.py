@@ -261,3 +261,15 @@ def test_a_client_trickling_bytes_past_the_limit_costs_a_few_events_not_one_per_
 
     assert exchange.bytes_out == 3000 and len(exchange.sent) == 16
     assert len(list(exchange.of_type(EventType.SEND))) < 50
+
+
+def test_closing_a_session_ends_both_sides_as_closed(relay, server: Server) -> None:
+    running = relay(server.target())
+    client = running.connect()
+    upstream = server.accepted()
+    session = running.clients.get(timeout=WAIT)
+    session.close()
+    assert client.recv(100) == b""
+    assert upstream.recv(100) == b""
+    exchange = running.next_finished()
+    assert exchange.stop is StopReason.CLOSED and session.finished

@@ -117,7 +117,8 @@ def test_udp_each_client_address_is_a_conversation_of_datagrams_both_ways(relay)
     assert client.recv(100) == b"reply one"
     client.sendto(b"two", ("127.0.0.1", running.port))
     assert backend.recvfrom(100) == (b"two", relayed_from)  # the same client's socket
-    exchange = running.next_finished()  # ended by the idle time
+    running.clients.get(timeout=WAIT).close()
+    exchange = running.next_finished()
 
     datagrams = [
         (e.type, e.direction, e.data) for e in exchange.of_type(EventType.SEND, EventType.RECV)
@@ -127,9 +128,33 @@ def test_udp_each_client_address_is_a_conversation_of_datagrams_both_ways(relay)
         (EventType.RECV, Direction.SERVER, b"reply one"),
         (EventType.SEND, Direction.CLIENT, b"two"),
     ]
-    assert exchange.stop is StopReason.IDLE
+    assert exchange.stop is StopReason.CLOSED
     connects = {e.direction: e.detail for e in exchange.of_type(EventType.CONNECT)}
     assert connects[Direction.CLIENT]["peer"] == f"127.0.0.1:{client.getsockname()[1]}"
     assert connects[Direction.SERVER]["local"] == f"{relayed_from[0]}:{relayed_from[1]}"
     client.close()
+    backend.close()
+
+
+def test_closing_a_udp_session_ends_its_conversation(relay) -> None:
+    backend = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    backend.bind(("127.0.0.1", 0))
+    running = relay(Target("127.0.0.1", backend.getsockname()[1], Transport.UDP))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.sendto(b"one", ("127.0.0.1", running.port))
+        running.clients.get(timeout=WAIT).close()
+        exchange = running.next_finished()
+    assert exchange.stop is StopReason.CLOSED and exchange.sent == b"one"
+    backend.close()
+
+
+def test_a_udp_conversation_ends_after_the_idle_time_without_a_datagram(relay) -> None:
+    backend = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    backend.bind(("127.0.0.1", 0))
+    target = Target("127.0.0.1", backend.getsockname()[1], Transport.UDP)
+    running = relay(target, idle_timeout=0.2)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.sendto(b"one", ("127.0.0.1", running.port))
+        exchange = running.next_finished()
+    assert exchange.stop is StopReason.IDLE and "idle" in exchange.stop_message
     backend.close()
