@@ -21,13 +21,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
-from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Container
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, OptionList, Tab, Tabs, TextArea
@@ -47,13 +45,13 @@ from sockscope.core.payload import PayloadError
 from sockscope.core.sanitize import sanitize
 from sockscope.core.steps import Dialogue
 from sockscope.core.templates import Template, TemplateError, load_templates
-from sockscope.crash import EXIT_INTERNAL, report_crash
 from sockscope.engine import Action
 from sockscope.tui.commands import SockscopeCommands
 from sockscope.tui.explorer import SESSION_ACTIONS, Explorer, app_words, replay_dialogue
 from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
+from sockscope.tui.safe_app import SafeApp
 from sockscope.tui.widgets.byte_view import ByteRows
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.panes import (
@@ -152,7 +150,7 @@ class ExplorerScreen(Screen[None]):
         super()._on_screen_resume(event)
 
 
-class SockscopeApp(App[int]):
+class SockscopeApp(SafeApp):
     TITLE = "sockscope"
     CSS_PATH = "sockscope.tcss"
     COMMANDS = App.COMMANDS | {SockscopeCommands}
@@ -196,35 +194,6 @@ class SockscopeApp(App[int]):
     EXPLORER_ACTIONS: ClassVar[frozenset[str]] = frozenset(
         {"export", "choose_template", *(b.action for b in BINDINGS if isinstance(b, Binding))}
     )
-
-    def _handle_exception(self, error: Exception) -> None:
-        """An unhandled error still ends the app (and fails a Pilot test), but what reaches
-        the terminal is one sanitised line and a log file path: Textual's own report is a
-        traceback with local variables, which may quote server bytes (ESC included).
-        Textual 8.2.8 (pinned) prints `_exit_renderables` after the screen is restored."""
-        super()._handle_exception(error)
-        self._return_code = EXIT_INTERNAL  # Textual's 1 would read as "network failure"
-        self._exit_renderables[:] = [Text(report_crash(error))]
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None:
-        """Every notification (ours, a screen's, Textual's own) is shown sanitised and
-        never parsed as markup (whatever `markup` says): messages quote file names,
-        paths and template errors."""
-        super().notify(
-            sanitize(message),
-            title=sanitize(title),
-            severity=severity,
-            timeout=timeout,
-            markup=False,
-        )
 
     def __init__(
         self,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from textual.app import App
 from textual.screen import Screen
 
 from sockscope.core.model import Exchange
+from sockscope.tui.safe_app import SafeApp
 from sockscope.tui.screens.playback import PlaybackScreen
 
 
-class PlaybackApp(App[int]):
+class PlaybackApp(SafeApp):
     TITLE = "sockscope playback"
     CSS_PATH = "sockscope.tcss"
 

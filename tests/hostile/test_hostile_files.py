@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from rich.segment import Segment
 from rich.text import Text
+from textual.app import App
 from textual.command import CommandPalette
 from textual.content import Content
 from textual.geometry import Region
@@ -26,6 +27,7 @@ from sockscope.core.model import Exchange, Transport
 from sockscope.core.templates import user_template_dir
 from sockscope.export.transcript import load_transcript
 from sockscope.tui.app import SockscopeApp
+from sockscope.tui.playback import PlaybackApp
 from sockscope.tui.screens.compare import CompareScreen
 from sockscope.tui.screens.help import HelpScreen
 from sockscope.tui.screens.options import OptionsScreen
@@ -143,7 +145,7 @@ def _visual_segments(widget: Widget, prompt: object) -> list[Segment]:
     return list(content.render_segments())
 
 
-def assert_screen_is_safe(app: SockscopeApp, where: str, typed: Input | None = None) -> None:
+def assert_screen_is_safe(app: App[int], where: str, typed: Input | None = None) -> None:
     """What the terminal gets now, then every widget of the screen rendered whole (the
     parts scrolled away or in a closed Select too); `typed` is a field the test typed
     into, whose value is the user's own and stays as typed."""
@@ -177,7 +179,7 @@ def assert_screen_is_safe(app: SockscopeApp, where: str, typed: Input | None = N
                     assert_clean_segments(cell.render_segments(), f"{name} cell {row},{x}")
     for text in (app.title, app.sub_title, screen.title or "", screen.sub_title or ""):
         assert_clean_text(text, f"{where}: title")
-    assert app.title == "sockscope"
+    assert app.title == type(app).TITLE
     assert app.is_running, f"{where}: the app stopped"
 
 
@@ -266,6 +268,22 @@ async def test_hostile_transcripts_show_as_text_on_every_screen(tmp_path: Path) 
         await pilot.pause()
         assert_screen_is_safe(app, "explorer at 80x24")
     assert app.return_code in (None, 0)
+
+
+@pilot_test
+async def test_hostile_transcripts_play_back_as_text_event_by_event(tmp_path: Path) -> None:
+    """`sockscope open FILE --play`: the diagram, the code, the bytes, the timeline and the
+    sentence saying what happened, at every step of each hostile transcript."""
+    for exchange in hostile_transcripts(tmp_path)[1:]:
+        app = PlaybackApp(exchange)
+        app.animation_level = "none"
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            assert_screen_is_safe(app, "playback start")
+            for step in range(len(exchange.events)):
+                await pilot.press("right")
+                assert_screen_is_safe(app, f"playback step {step + 1}")
+        assert app.return_code in (None, 0)
 
 
 @pilot_test

@@ -10,6 +10,8 @@ import pytest
 from sockscope.crash import EXIT_INTERNAL, report_crash
 from sockscope.export.transcript import save_transcript
 from sockscope.tui.app import SockscopeApp
+from sockscope.tui.playback import PlaybackApp
+from sockscope.tui.screens.playback import PlaybackScreen
 from tests.tui.exchanges import http_exchange
 from tests.tui.helpers import pilot_test
 
@@ -82,3 +84,21 @@ def test_the_crash_line_names_a_log_directory_from_the_environment_as_text(
     line = report_crash(RuntimeError("boom"))
     assert "tmp␛]0;pwned␇" in line
     assert "\x1b" not in line and "\x07" not in line
+
+
+@pilot_test
+async def test_the_playback_app_ends_an_internal_error_as_the_explorer_does(
+    monkeypatch, capsys
+) -> None:
+    def explode(self: PlaybackScreen) -> None:
+        raise RuntimeError("server said \x1b]0;pwned\x07")
+
+    monkeypatch.setattr(PlaybackScreen, "action_step", explode)
+    app = PlaybackApp(http_exchange())
+    with pytest.raises(RuntimeError):
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press("right")
+            await pilot.pause()
+    assert app.return_code == EXIT_INTERNAL
+    line = capsys.readouterr().err.replace("\n", " ").strip()
+    assert line.startswith("sockscope: internal error: RuntimeError: server said ␛]0;pwned␇")
