@@ -455,6 +455,8 @@ def test_compare_of_hostile_transcripts_prints_no_control_character(tmp_path: Pa
         pytest.param(("send", f"h{ATTACK}", "80"), id="send-host"),
         pytest.param(("send", "127.0.0.1", "1", "--data-file", f"/none{ATTACK}"), id="data-file"),
         pytest.param(("send", "-T", f"nope{ATTACK}", "127.0.0.1", "1"), id="send-template"),
+        pytest.param(("connect", "--unix", f"/nonexistent/{PATH_ATTACK}"), id="connect-unix"),
+        pytest.param(("connect", f"h{ATTACK}", "80"), id="connect-host"),
         pytest.param((f"--bogus{ATTACK}",), id="unknown-option"),
         pytest.param(("templates", "--show", f"nope{ATTACK}"), id="templates-show"),
         pytest.param(("lab", "--host", f"h{ATTACK}"), id="lab-host"),
