@@ -186,6 +186,7 @@ class SockscopeApp(SafeApp):
         Binding("ctrl+l", "toggle_turns", "Turns", id="toggle-turns", show=False),
         Binding("f2", "zoom", "Zoom", id="zoom", show=False),
         Binding("ctrl+g", "listen", "Listen", id="listen", show=False),  # and the palette
+        Binding("f12", "teach", "Diagram", id="teach", show=False),  # and the palette
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
@@ -976,6 +977,15 @@ class SockscopeApp(SafeApp):
             self.explorer.capture_of(exchange),
             replay_dialogue(exchange, template),
         )
+
+    def action_teach(self) -> None:
+        """The shown exchange as a sequence diagram, in the playback screen (at its end:
+        space plays it from the start)."""
+        chosen = self._chosen()
+        if chosen is not None:
+            from sockscope.tui.screens.playback import PlaybackScreen
+
+            self.push_screen(PlaybackScreen(chosen[1], at_end=True))
 
     def action_zoom(self) -> None:
         """Give the focused view the whole screen, or put it back."""

@@ -55,6 +55,11 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
         "the timeline as turns (who spoke, when, how much) or every event (ctrl+l)",
     ),
     ("Listen…", "listen", "be the server: accept clients and watch what each sends (ctrl+g)"),
+    (
+        "Diagram and playback",
+        "teach",
+        "the shown exchange as a sequence diagram; space plays it back, → steps (f12)",
+    ),
     ("Zoom", "zoom", "the focused view gets the whole screen, or back (f2)"),
     ("Help", "help", "keys, panes and stop reasons (f1)"),
 )

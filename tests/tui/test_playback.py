@@ -10,7 +10,7 @@ from sockscope.tui.screens.playback import PlaybackScreen
 from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.timeline import Timeline
 from tests.tui.exchanges import hostile_exchange, http_exchange, smtp_session_exchange
-from tests.tui.helpers import pilot_test, until, view_text
+from tests.tui.helpers import make_app, pilot_test, until, view_text
 
 SIZE = (120, 36)
 
@@ -143,3 +143,21 @@ async def test_a_hostile_recording_plays_back_as_visible_text() -> None:
             for y in range(len(view.lines)):
                 assert _unsafe(view.lines.line(y).plain) == [], view.id
         assert any(e.type is EventType.ERROR for e in hostile_exchange().events)
+
+
+@pilot_test
+async def test_f12_in_the_explorer_shows_the_diagram_of_the_shown_exchange() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f12")
+        await pilot.pause()
+        assert isinstance(app.screen, PlaybackScreen) and app.screen.playback.at_end
+        lines = app.screen.query_one("#diagram-pane-view", LineView).lines
+        assert any("close(): FIN" in lines.line(y).plain for y in range(len(lines)))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, PlaybackScreen)
+        app.run_command("teach")  # the palette's "Diagram and playback"
+        await pilot.pause()
+        assert isinstance(app.screen, PlaybackScreen)

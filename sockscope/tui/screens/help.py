@@ -36,6 +36,7 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "zoom": ("Views", "zoom: the focused view gets the whole screen (again restores)"),
     "focus-history": ("Views", "the history: every exchange so far; enter shows one again"),
     "compare": ("Views", "compare with…: mark the shown exchange, then choose another"),
+    "teach": ("Views", "the shown exchange as a sequence diagram; space plays it back"),
     "save": ("Files", "save the shown exchange as a transcript (sockscope open FILE)"),
     "replay": ("Files", "replay the shown exchange's exact request bytes, same options"),
     "listen": ("Listen", "Listen: be the server and watch each client (not during a session)"),

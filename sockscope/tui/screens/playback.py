@@ -67,12 +67,15 @@ class PlaybackScreen(Screen[None]):
             Binding(str(n), f"pick({n - 1})", f"Pane {n}", id=f"playback-pick-{n}", show=False)
             for n in range(1, len(PANES) + 1)
         ),
-        Binding("q,escape", "app.quit", "Quit", id="playback-quit", priority=True),
+        Binding("q,escape", "leave", "Leave", id="playback-leave", priority=True),
     ]
 
-    def __init__(self, exchange: Exchange) -> None:
+    def __init__(self, exchange: Exchange, *, at_end: bool = False) -> None:
+        """`at_end`: open on the whole exchange (the explorer's diagram view)."""
         super().__init__(id="playback")
         self.playback = Playback(exchange)
+        if at_end:
+            self.playback.to_end()
         self.picked: list[str] = ["diagram-pane", "code-pane"]
         self.presenting = False
         self._clock: Timer | None = None
@@ -201,6 +204,16 @@ class PlaybackScreen(Screen[None]):
             self.app.theme = self._theme or "textual-dark"
         self._show_picked()
         self.render_playback()
+
+    def action_leave(self) -> None:
+        """Back to the explorer (the theme it had), or out of `open --play`."""
+        self._stop_clock()
+        if self.presenting:
+            self.action_present()
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
 
     def action_pick(self, index: int) -> None:
         """Show pane `index` with the one picked before it (presentation keeps two)."""
