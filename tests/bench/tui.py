@@ -52,7 +52,7 @@ from tests.bench.common import (
 SIZE = (120, 36)
 MIB = 1 << 20
 PAGES = 20
-MIN_PRESSES = 5  # fewer answered presses in a run: the stream was too short to judge
+MIN_PRESSES = 1  # a run whose stream ended before any press was answered judged nothing
 ANSWER_TIMEOUT = 10.0
 FIREHOSE_BYTES = 1 << 30
 
@@ -272,6 +272,8 @@ async def _firehose(port: int, pooled: list[float]) -> Measured:
 
 
 def responsiveness(lab: LabProcess) -> list[Row]:
+    """The p95 of every press of every run (a loaded run answers fewer presses: pooling
+    weighs each press alike), with each run's p95 as the spread."""
     port = lab.port("http")
     expect = FIREHOSE_BYTES + reply_head(port, f"/bytes?n={FIREHOSE_BYTES}")
     pooled: list[float] = []
@@ -279,8 +281,8 @@ def responsiveness(lab: LabProcess) -> list[Row]:
     sample = got["app"]
     row = compared(
         "Responsiveness",
-        "key press to painted frame during a 1 GiB stream (the app, counted not kept): "
-        "p95 of each run's presses",
+        "key press to painted frame during a 1 GiB stream (the app; bytes counted, not "
+        "kept): p95 of all presses [each run's p95]",
         sample,
         None,
         ms,
@@ -288,10 +290,12 @@ def responsiveness(lab: LabProcess) -> list[Row]:
     )
     if sample.failure is None:
         worst = p95(pooled)
+        each = sample.stats()
         row = replace(
             row,
-            peer=f"all {len(pooled)} presses: p95 {ms(worst)}, median {ms(median(pooled))}, "
-            f"max {ms(max(pooled))}; stream {sample.stats('seconds').show(_seconds)}",
+            ours=f"{ms(worst)} [{ms(min(each.values))}-{ms(max(each.values))}]",
+            peer=f"{len(pooled)} presses: median {ms(median(pooled))}, max {ms(max(pooled))}; "
+            f"each stream {sample.stats('seconds').show(_seconds)}",
             met=worst < 0.1,
         )
     return [row]
