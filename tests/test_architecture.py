@@ -30,7 +30,7 @@ def _roots(names: set[str]) -> set[str]:
 
 
 def test_core_does_no_io_and_knows_no_ui() -> None:
-    for path in (PACKAGE / "core").glob("*.py"):
+    for path in (PACKAGE / "core").rglob("*.py"):
         imported = _imports(path)
         assert not (_roots(imported) & IO_MODULES), path.name
         assert not any(

@@ -42,9 +42,8 @@ from sockscope.core.turns import turn_rows
 from sockscope.export import FORMATS, ExportError
 from sockscope.export.formats import render
 from sockscope.export.transcript import TranscriptError, parse_transcript
+from tests.export.conftest import made_exchange
 from tests.hostile.files import HOSTILE_TEXTS, hostile_transcript
-
-from .conftest import made_exchange
 
 Path_ = tuple[str | int, ...]
 
