@@ -51,6 +51,7 @@ from sockscope.tui.explorer import SESSION_ACTIONS, Explorer, app_words, replay_
 from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
+from sockscope.tui.presentation import Presenting, pick
 from sockscope.tui.safe_app import SafeApp
 from sockscope.tui.widgets.byte_view import ByteRows
 from sockscope.tui.widgets.history import History
@@ -193,7 +194,13 @@ class SockscopeApp(SafeApp):
     # The explorer's own actions (keys and palette): the Listen screen switches them off,
     # but not Textual's (tab, the palette itself).
     EXPLORER_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"export", "choose_template", *(b.action for b in BINDINGS if isinstance(b, Binding))}
+        {
+            "export",
+            "choose_template",
+            "present",
+            "present_pane",
+            *(b.action for b in BINDINGS if isinstance(b, Binding)),
+        }
     )
 
     def __init__(
@@ -226,6 +233,9 @@ class SockscopeApp(SafeApp):
         self._preloaded = [*exchanges, *([exchange] if exchange is not None else [])]
         last = self._preloaded[-1] if self._preloaded else None
         self.explorer = Explorer(self.templates, lab)
+        # Presentation: the two views picked last stay, large, in a high-contrast theme.
+        self.presenting = Presenting()
+        self.presented = ["received", "decoded"]
         self.explorer.open_on(host, port, template, transport, last)
         self._run = 0
         self._bridge: Bridge | None = None
@@ -996,6 +1006,27 @@ class SockscopeApp(SafeApp):
             pane = next((n for n in screen.focused.ancestors if isinstance(n, Pane)), None)
             if pane is not None:
                 screen.maximize(pane, container=False)
+
+    def action_present(self) -> None:
+        """Presentation on or off: two large views and a high-contrast theme, for a room."""
+        self.presenting.toggle(self)
+        self._show_presented()
+
+    def action_present_pane(self, pane: str) -> None:
+        """Show view `pane` beside the one picked before it (presenting from then on)."""
+        self.presented = pick(self.presented, pane)
+        if not self.presenting.on:
+            self.presenting.toggle(self)
+        self._show_presented()
+
+    def _show_presented(self) -> None:
+        screen = self.screen_stack[0]  # the explorer's, whatever is in front of it
+        presenting = self.presenting.on
+        screen.set_class(presenting, "-presenting")
+        for pane, _label in VIEWS:
+            screen.query_one(f"#{pane}").set_class(
+                presenting and pane in self.presented, "-presented"
+            )
 
     def action_listen(self) -> None:
         """Listen mode: be the server and watch each client's conversation."""

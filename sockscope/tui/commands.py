@@ -56,6 +56,11 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ),
     ("Listen…", "listen", "be the server: accept clients and watch what each sends (ctrl+g)"),
     (
+        "Presentation",
+        "present",
+        "two large views in a high-contrast theme, or back ('Present:' picks the views)",
+    ),
+    (
         "Diagram and playback",
         "teach",
         "the shown exchange as a sequence diagram; space plays it back, → steps (f12)",
@@ -117,6 +122,12 @@ class SockscopeCommands(Commands):
 
         for text, action, help_text in ACTIONS:
             yield command(text, action, help_text)
+            if action == "present":  # which two views presentation keeps
+                from sockscope.tui.app import VIEWS
+
+                for pane, label in VIEWS:
+                    help_text = f"present the {label} view beside the one picked before it"
+                    yield command(f"Present: {label}", "present_pane", help_text, pane)
             if action == "replay":  # the other ways to write the shown exchange
                 for fmt in EXPORT_FORMATS:
                     help_text = f"write the shown exchange as {EXPORT_HELP[fmt]}"

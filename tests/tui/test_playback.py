@@ -161,3 +161,25 @@ async def test_f12_in_the_explorer_shows_the_diagram_of_the_shown_exchange() -> 
         app.run_command("teach")  # the palette's "Diagram and playback"
         await pilot.pause()
         assert isinstance(app.screen, PlaybackScreen)
+
+
+def shown_views(app) -> set[str]:  # type: ignore[no-untyped-def]
+    return {pane.id or "" for pane in app.screen.query("#views > .pane") if pane.display}
+
+
+@pilot_test
+async def test_the_explorer_presents_the_two_views_picked_last_in_high_contrast() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.run_command("present")
+        await pilot.pause()
+        assert app.theme == "sockscope-high-contrast"
+        assert shown_views(app) == {"received", "decoded"}
+        app.run_command("present_pane", "timeline-pane")
+        await pilot.pause()
+        assert shown_views(app) == {"decoded", "timeline-pane"}
+        app.run_command("present")
+        await pilot.pause()
+        assert app.theme != "sockscope-high-contrast"
+        assert len(shown_views(app)) == 6

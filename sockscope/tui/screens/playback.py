@@ -19,7 +19,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.content import Content
 from textual.screen import Screen
-from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
@@ -27,26 +26,13 @@ from sockscope.core.explain import event_sentence, stop_sentence
 from sockscope.core.model import Exchange
 from sockscope.core.playback import Playback
 from sockscope.tui.content import DIM_STYLE, KEY_STYLE, plain, safe
+from sockscope.tui.presentation import Presenting, pick
 from sockscope.tui.widgets.byte_view import ByteRows
 from sockscope.tui.widgets.diagram import CodePane, DiagramPane
 from sockscope.tui.widgets.panes import Pane, ReceivedPane, SentPane
 from sockscope.tui.widgets.timeline import Timeline
 
 TICK = 1 / 30  # seconds between playback steps of the clock while playing
-HIGH_CONTRAST = Theme(
-    name="sockscope-high-contrast",
-    primary="#ffff00",
-    secondary="#00ffff",
-    accent="#00ffff",
-    foreground="#ffffff",
-    background="#000000",
-    surface="#000000",
-    panel="#000000",
-    success="#00ff00",
-    warning="#ffff00",
-    error="#ff6060",
-    dark=True,
-)
 # The panes in the order of their number keys (presentation mode picks two of them).
 PANES: tuple[str, ...] = ("diagram-pane", "code-pane", "received", "sent", "timeline-pane")
 
@@ -77,11 +63,10 @@ class PlaybackScreen(Screen[None]):
         if at_end:
             self.playback.to_end()
         self.picked: list[str] = ["diagram-pane", "code-pane"]
-        self.presenting = False
+        self.presenting = Presenting()
         self._clock: Timer | None = None
         self._last_tick = 0.0
         self._rows = ByteRows(b"")
-        self._theme = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="playback-status")
@@ -95,7 +80,6 @@ class PlaybackScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.app.register_theme(HIGH_CONTRAST)
         self.render_playback()
 
     # ---- rendering ---------------------------------------------------------------------
@@ -122,7 +106,7 @@ class PlaybackScreen(Screen[None]):
             said = event_sentence(playback.exchange, event) or f"({event.type.value})"
             end = stop_sentence(playback.exchange) if playback.at_end else None
             said += f"; {end}" if end else ""
-        hint = "  ·  presenting: 1-5 pick two panes, p ends" if self.presenting else ""
+        hint = "  ·  presenting: 1-5 pick two panes, p ends" if self.presenting.on else ""
         where = playback.status()
         return Content.assemble(
             plain(where[0].upper() + where[1:], KEY_STYLE),
@@ -196,19 +180,14 @@ class PlaybackScreen(Screen[None]):
         self.query_one(DiagramPane).toggle_scale()
 
     def action_present(self) -> None:
-        self.presenting = not self.presenting
-        if self.presenting:
-            self._theme = self.app.theme
-            self.app.theme = HIGH_CONTRAST.name
-        else:
-            self.app.theme = self._theme or "textual-dark"
+        self.presenting.toggle(self.app)
         self._show_picked()
         self.render_playback()
 
     def action_leave(self) -> None:
         """Back to the explorer (the theme it had), or out of `open --play`."""
         self._stop_clock()
-        if self.presenting:
+        if self.presenting.on:
             self.action_present()
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
@@ -217,14 +196,11 @@ class PlaybackScreen(Screen[None]):
 
     def action_pick(self, index: int) -> None:
         """Show pane `index` with the one picked before it (presentation keeps two)."""
-        pane = PANES[index]
-        others = [picked for picked in self.picked if picked != pane]
-        self.picked = [others[-1], pane]
+        self.picked = pick(self.picked, PANES[index])
         self._show_picked()
 
     def _show_picked(self) -> None:
-        self.set_class(self.presenting, "-presenting")
+        presenting = self.presenting.on
+        self.set_class(presenting, "-presenting")
         for pane in PANES:
-            self.query_one(f"#{pane}").set_class(
-                self.presenting and pane not in self.picked, "-hidden"
-            )
+            self.query_one(f"#{pane}").set_class(presenting and pane not in self.picked, "-hidden")
