@@ -83,3 +83,25 @@ def test_send_explain_puts_a_sentence_under_each_step_and_the_stop(cli, lab) -> 
 def test_send_without_explain_prints_no_sentences(cli, lab) -> None:
     result = cli("send", "127.0.0.1", lab.port("echo"), "-d", "hi", "--half-close")
     assert result.code == 0 and "↳" not in result.out
+
+
+def test_open_play_plays_the_last_file_back(
+    cli, session_file: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import sockscope.tui.launch
+    import sockscope.tui.playback
+
+    monkeypatch.setattr(sockscope.tui.launch, "launch", lambda *args: 0)  # not the explorer
+    played = []
+    monkeypatch.setattr(
+        sockscope.tui.playback, "play", lambda exchange: played.append(exchange) or 0
+    )
+    result = cli("open", session_file, "--play")
+    assert result.code == 0 and [e.template for e in played] == ["smtp"]
+
+
+def test_open_play_refuses_a_broken_transcript_in_one_line(cli, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"sockscope": 1}')
+    result = cli("open", broken, "--play")
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1
