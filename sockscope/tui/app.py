@@ -31,7 +31,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, OptionList, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from sockscope.core.analysis import Analysis, LiveAnalysis, analyse
+from sockscope.core.analysis import Analysis, LiveAnalysis, analyse, shown_text
 from sockscope.core.fields import FieldError
 from sockscope.core.model import (
     EventType,
@@ -176,6 +176,7 @@ class SockscopeApp(SafeApp):
         Binding("f7", "half_close", "Half-close", id="half-close", priority=True),
         Binding("f8", "close_session", "Close", id="close-session", priority=True),
         Binding("f9", "reset_session", "Reset", id="reset-session", priority=True),
+        Binding("f10", "start_tls", "STARTTLS", id="start-tls", priority=True, show=False),
         Binding("ctrl+t", "toggle_hex", "Hex", id="toggle-hex"),
         # The request editor names it when a bare LF needs it; the footer is full at 80.
         Binding("ctrl+r", "crlf", "CRLF", id="crlf", show=False),
@@ -580,6 +581,10 @@ class SockscopeApp(SafeApp):
         if self.session is not None:
             self._command(self.session.session.reset())
 
+    def action_start_tls(self) -> None:
+        if self.session is not None:
+            self._command(self.session.session.start_tls())
+
     def _command(self, refusal: str | None) -> None:
         """After a session command: the engine's refusal in the status line, or the
         session as it now is."""
@@ -776,7 +781,10 @@ class SockscopeApp(SafeApp):
         rows = ByteRows.of(received, self._rows)
         self._rows = rows
         self.query_one(ReceivedPane).show(exchange, rows, live=live)
-        self.query_one(DecodedPane).show(received, live=live, rows=rows)
+        if self._parser_of(exchange) == "telnet":  # the text without the IAC commands
+            self.query_one(DecodedPane).show(shown_text(received, "telnet"), live=live)
+        else:
+            self.query_one(DecodedPane).show(received, live=live, rows=rows)
         if live or len(received) < HEADERS_AFTER_FRAME or self._headers_of[:1] == (exchange,):
             self._show_headers(exchange, received, live)
         else:
@@ -804,6 +812,10 @@ class SockscopeApp(SafeApp):
             self._headers_of = headers_of
             self.query_one(HeadersPane).show(exchange, analysis)
 
+    def _parser_of(self, exchange: Exchange | None) -> str | None:
+        template = self.templates.get(exchange.template or "") if exchange else None
+        return template.parser if template else None
+
     def _analysis(self, exchange: Exchange | None, received: bytes, live: bool) -> Analysis | None:
         """`analyse` again only when what it reads changed: not while only the counters
         move past the capture limit. While an exchange runs only its new bytes are parsed."""
@@ -811,8 +823,7 @@ class SockscopeApp(SafeApp):
             self._live_analysis = None
         if exchange is None or not received:
             return None
-        template = self.templates.get(exchange.template or "")
-        parser = template.parser if template else None
+        parser = self._parser_of(exchange)
         made_of = (exchange.request, parser, received, exchange.stop, self._tally.truncated)
         key, analysis = self._analysed
         if len(key) != len(made_of) or any(a is not b for a, b in zip(key, made_of, strict=True)):

@@ -36,6 +36,11 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Session: Half-close", "half_close", "finish sending; keep reading (f7)"),
     ("Session: Close", "close_session", "close the session gracefully (f8)"),
     ("Session: Reset", "reset_session", "abort the session: the peer sees a RST (f9)"),
+    (
+        "Session: STARTTLS",
+        "start_tls",
+        "upgrade the session to TLS, after the server's go-ahead to STARTTLS (f10)",
+    ),
     ("Go to: request editor", "focus_request", "type the bytes to send (ctrl+e)"),
     ("Go to: target", "focus_target", "the host field, then port, transport, template (ctrl+f)"),
     ("Go to: history", "focus_history", "every exchange so far; enter shows one (ctrl+n)"),

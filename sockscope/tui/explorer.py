@@ -52,6 +52,7 @@ SESSION_ACTIONS: Mapping[str, Action] = {
     "half_close": Action.HALF_CLOSE,
     "close_session": Action.CLOSE,
     "reset_session": Action.RESET,
+    "start_tls": Action.STARTTLS,
 }
 # What a live session refuses: they act on finished exchanges or on the next one-shot run.
 ONE_SHOT_ACTIONS = frozenset({"cancel", "save", "replay", "options", "connect", "export"})
