@@ -50,6 +50,16 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     return run
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (pyproject's addopts): the whole suite runs on one worker per core; a
+    selection (`pytest tests/core`) runs in this process, where starting workers would
+    cost more than they save. `-n 2` runs a selection in parallel too."""
+    if config.args_source is not pytest.Config.ArgsSource.TESTPATHS:
+        return 0
+    return None  # pytest-xdist's own count: one worker per core
+
+
 # Under pytest-xdist the workers run the tests and only the controller writes the run's
 # summary: a line a worker leaves in its workeroutput["summary"] is printed here.
 _worker_summary: list[tuple[str, bool]] = []
