@@ -183,3 +183,15 @@ async def test_the_explorer_presents_the_two_views_picked_last_in_high_contrast(
         await pilot.pause()
         assert app.theme != "sockscope-high-contrast"
         assert len(shown_views(app)) == 6
+
+
+@pilot_test
+async def test_a_listen_conversation_plays_back_with_the_client_on_the_left_and_no_script() -> None:
+    from tests.core.test_diagram import listened_exchange
+
+    app = make_playback(listened_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("right", "right")
+        assert "recv() 18 bytes" in marked_line(app, "diagram-pane-view")
+        assert "sockscope was the server here" in view_text(app, "code-pane-view")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.content import Content
 
-from sockscope.core.diagram import Diagram, Kind, Row, diagram
+from sockscope.core.diagram import Diagram, Kind, Row, diagram, listened
 from sockscope.core.diagram_text import WIDTH, render_lines
 from sockscope.core.model import Exchange
 from sockscope.export.python_script import Script, python_script
@@ -136,11 +136,15 @@ class CodePane(Pane):
     def show(self, exchange: Exchange, current: int | None = None) -> None:
         """`exchange` is the whole recording: the script replays all of it, whatever
         playback has shown so far."""
+        view = self.query_one(LineView)
+        if listened(exchange):
+            view.show(NoLines("sockscope was the server here: the client's program is its own"))
+            self.set_badge("")
+            return
         if self._script is None or self._script[0] is not exchange:
             self._script = (exchange, python_script(exchange))
         script = self._script[1]
         line = script.line_of_event.get(current) if current is not None else None
-        view = self.query_one(LineView)
         view.show(_ScriptLines(script.lines, line))
         if line is not None:
             scroll_into_view(view, line)
