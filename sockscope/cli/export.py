@@ -17,11 +17,14 @@ def run_export(args: argparse.Namespace) -> int:
         exchange = load_transcript(args.file)
     except TranscriptError as exc:
         raise UsageError(str(exc)) from None
+    shape = {"by_turn": args.by_turn, "to_scale": args.to_scale}
+    if any(shape.values()) and not args.format.startswith("diagram"):
+        raise UsageError("--by-turn and --to-scale shape diagrams: give -f diagram")
     try:
         if args.output:
-            write_export(exchange, args.format, Path(args.output))
+            write_export(exchange, args.format, Path(args.output), **shape)
             return 0
-        result = render(exchange, args.format)
+        result = render(exchange, args.format, **shape)
     except ExportError as exc:
         raise UsageError(f"--format {args.format}: {exc}") from None
     except OSError as exc:

@@ -141,6 +141,7 @@ def _send_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="after the report, draw the exchange as a sequence diagram",
     )
+    _diagram_shape(out)
     out.add_argument(
         "--explain",
         action="store_true",
@@ -217,7 +218,18 @@ def _export_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="a transcript written by sockscope send --save")
     p.add_argument("-f", "--format", required=True, choices=EXPORT_FORMATS)
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
+    _diagram_shape(p)
     return p
+
+
+def _diagram_shape(p: argparse._ActionsContainer) -> None:
+    """The two switches that shape a sequence diagram (send --diagram, export -f diagram)."""
+    p.add_argument(
+        "--by-turn", action="store_true", help="diagram: one arrow per turn, not per send and recv"
+    )
+    p.add_argument(
+        "--to-scale", action="store_true", help="diagram: space the arrows by the time between them"
+    )
 
 
 def _listen_parser() -> argparse.ArgumentParser:

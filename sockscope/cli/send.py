@@ -51,6 +51,8 @@ class SendPlan:
 
 
 def run_send(args: argparse.Namespace) -> int:
+    if (args.by_turn or args.to_scale) and not args.diagram:
+        raise UsageError("--by-turn and --to-scale shape the diagram: add --diagram")
     if args.json and (args.diagram or args.explain):
         flag = "--diagram" if args.diagram else "--explain"
         raise UsageError(f"{flag} writes text for people: leave it out with --json")
@@ -89,7 +91,7 @@ def run_send(args: argparse.Namespace) -> int:
         if args.diagram:
             from sockscope.cli.teach import print_diagram
 
-            print_diagram(exchange)
+            print_diagram(exchange, by_turn=args.by_turn, to_scale=args.to_scale)
         if args.capture_file:
             _print_capture_note(exchange, args.capture_file)
     if save_error is not None:

@@ -12,10 +12,17 @@ from sockscope.core.diagram_text import WIDTH, render_text
 from sockscope.core.model import Exchange
 
 
-def print_diagram(exchange: Exchange, console: Console | None = None) -> None:
+def print_diagram(
+    exchange: Exchange,
+    console: Console | None = None,
+    *,
+    by_turn: bool = False,
+    to_scale: bool = False,
+) -> None:
     console = console or new_console()
     # A narrower terminal gets a narrower diagram; a pipe gets the 80 columns a page has.
     width = min(console.width, WIDTH) if console.is_terminal else WIDTH
     heading(console, "Diagram")
-    for line in render_text(diagram(exchange), width):  # labels are sanitised in core
+    drawn = diagram(exchange, by_turn=by_turn, to_scale=to_scale)
+    for line in render_text(drawn, width):  # labels are sanitised in core
         console.print(Text(line, no_wrap=True))

@@ -17,8 +17,11 @@ from sockscope.export.transcript import transcript_text
 __all__ = ["FORMATS", "SUFFIX", "render", "write_export"]
 
 
-def render(exchange: Exchange, fmt: str) -> str | bytes:
-    """Text for every format but pcap; raises ExportError when `fmt` cannot express it."""
+def render(
+    exchange: Exchange, fmt: str, *, by_turn: bool = False, to_scale: bool = False
+) -> str | bytes:
+    """Text for every format but pcap; raises ExportError when `fmt` cannot express it.
+    `by_turn` and `to_scale` shape the diagrams (core/diagram.py)."""
     if fmt == "python":
         return to_python(exchange)
     if fmt == "json":
@@ -26,19 +29,22 @@ def render(exchange: Exchange, fmt: str) -> str | bytes:
     if fmt == "pcap":
         return to_pcap(exchange)
     if fmt == "diagram":
-        return "\n".join(render_text(diagram(exchange))) + "\n"
+        drawn = diagram(exchange, by_turn=by_turn, to_scale=to_scale)
+        return "\n".join(render_text(drawn)) + "\n"
     if fmt == "diagram-svg":
-        return render_svg(diagram(exchange))
+        return render_svg(diagram(exchange, by_turn=by_turn, to_scale=to_scale))
     return to_shell(exchange, fmt)
 
 
-def write_export(exchange: Exchange, fmt: str, path: Path) -> None:
+def write_export(
+    exchange: Exchange, fmt: str, path: Path, *, by_turn: bool = False, to_scale: bool = False
+) -> None:
     """Raises ExportError (the format cannot express the exchange) or OSError.
 
     A diagram written to a `.svg` file is the SVG picture."""
     if fmt == "diagram" and path.suffix.lower() == ".svg":
         fmt = "diagram-svg"
-    result = render(exchange, fmt)
+    result = render(exchange, fmt, by_turn=by_turn, to_scale=to_scale)
     path.write_bytes(result if isinstance(result, bytes) else result.encode("utf-8"))
     if fmt == "python":
         path.chmod(0o755)  # the script starts with #!/usr/bin/env python3

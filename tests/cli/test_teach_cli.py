@@ -105,3 +105,25 @@ def test_open_play_refuses_a_broken_transcript_in_one_line(cli, tmp_path: Path) 
     broken.write_text('{"sockscope": 1}')
     result = cli("open", broken, "--play")
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1
+
+
+def test_export_diagram_by_turn_and_to_scale(cli, session_file: Path) -> None:
+    result = cli("export", session_file, "-f", "diagram", "--by-turn", "--to-scale")
+    assert result.code == 0, result.err
+    assert "turn 1: 22 bytes" in result.out and "⋮ 5.606 s later" in result.out
+    plain = cli("export", session_file, "-f", "diagram").out
+    assert "turn 1" not in plain and "later" not in plain
+
+
+def test_diagram_switches_without_a_diagram_are_refused(cli, session_file: Path) -> None:
+    exported = cli("export", session_file, "-f", "python", "--by-turn")
+    sent = cli("send", "127.0.0.1", "7", "-d", "x", "--to-scale")
+    for result in (exported, sent):
+        assert result.code == 2 and result.out == "" and "diagram" in result.err
+
+
+def test_send_diagram_by_turn(cli, lab) -> None:
+    result = cli(
+        "send", "127.0.0.1", lab.port("echo"), "-d", "hi", "--half-close", "--diagram", "--by-turn"
+    )
+    assert result.code == 0 and "turn 1: 2 bytes" in result.out
