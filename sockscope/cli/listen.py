@@ -207,11 +207,11 @@ def run_listen(args: argparse.Namespace) -> int:
     ]
     printer = _Printer(plan, args.json, args.full)
     started: list[Listener] = []
+    addresses: list[ListenAddress] = []
     try:
         for listener in listeners:
-            address = listener.start()
+            addresses.append(listener.start())
             started.append(listener)
-            printer.listening(address, plan)
     except ListenError as exc:
         for listener in started:
             listener.stop()
@@ -223,7 +223,11 @@ def run_listen(args: argparse.Namespace) -> int:
         for listener in listeners:
             listener.stop()
 
-    finished = print_until_stopped(events, printer.show, args.count, stop)
+    def announce() -> None:
+        for address in addresses:
+            printer.listening(address, plan)
+
+    finished = print_until_stopped(events, printer.show, args.count, stop, announce)
     printer.summary(finished, sum(listener.turned_away for listener in listeners))
     return EXIT_OK
 

@@ -43,8 +43,9 @@ def run_relay(args: argparse.Namespace) -> int:
         warn(f"sockscope relay: error: {exc}")
         return EXIT_NETWORK
     printer = _Printer(plan, args.json, args.full)
-    printer.relaying(address)
-    finished = print_until_stopped(events, printer.show, args.count, relay.stop)
+    finished = print_until_stopped(
+        events, printer.show, args.count, relay.stop, lambda: printer.relaying(address)
+    )
     printer.summary(finished, relay.turned_away)
     return EXIT_OK
 

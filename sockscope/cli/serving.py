@@ -23,15 +23,22 @@ Events = queue.SimpleQueue[tuple[str, Any]]
 
 
 def print_until_stopped(
-    events: Events, show: Callable[[str, Any], int], count: int | None, stop: Callable[[], None]
+    events: Events,
+    show: Callable[[str, Any], int],
+    count: int | None,
+    stop: Callable[[], None],
+    announce: Callable[[], None],
 ) -> int:
-    """Show queued happenings until `count` conversations finished or a signal came; then
-    `stop()` the servers and show what came meanwhile. Returns the conversations shown
-    (`show` returns 1 for a finished one)."""
+    """`announce()` where the servers listen (once a signal can stop them: a client that
+    read that line and stops us at once is answered with a clean stop), then show queued
+    happenings until `count` conversations finished or a signal came; then `stop()` the
+    servers and show what came meanwhile. Returns the conversations shown (`show` returns
+    1 for a finished one)."""
     finished = 0
     stopping = threading.Event()
     previous = _stop_on_signals(stopping, events)
     try:
+        announce()
         while not stopping.is_set() and (count is None or finished < count):
             kind, item = events.get()
             if kind != "stop":
