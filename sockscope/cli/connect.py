@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import threading
 import time
@@ -513,10 +512,11 @@ def run_connect(args: argparse.Namespace) -> int:
 def _record(exchange: Exchange, plan: ConnectPlan) -> str | None:
     """Print the JSON and write the transcript as asked; the problem in words, if any."""
     if plan.json:
+        from sockscope.cli.output import print_json
         from sockscope.cli.send import exchange_json
         from sockscope.core.analysis import analyse
 
-        print(json.dumps(exchange_json(exchange, analyse(exchange, None))))
+        print_json(exchange_json(exchange, analyse(exchange, None)))
     if plan.save:
         from sockscope.export.transcript import TranscriptError, save_transcript
 

@@ -10,8 +10,9 @@ string that reached a `Text` unsanitised is still shown as tokens.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sockscope.core.json_stream import json_pieces
 from sockscope.core.sanitize import sanitize
 
 if TYPE_CHECKING:
@@ -26,6 +27,16 @@ def say(text: str) -> None:
 def warn(text: str) -> None:
     """One message on stderr, sanitised."""
     print(sanitize(text), file=sys.stderr)
+
+
+def print_json(doc: Any) -> None:
+    """`doc` as one line of JSON on stdout, written a piece at a time (its bytes may be
+    hundreds of MiB of base64). JSON escapes every control character and all but ASCII,
+    so the text cannot act on a terminal and goes out as it is."""
+    write = sys.stdout.write
+    for piece in json_pieces(doc):
+        write(piece)
+    write("\n")
 
 
 def new_console() -> Console:

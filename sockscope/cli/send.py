@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
 from sockscope.cli.data_file import read_data_file
+from sockscope.cli.output import print_json
 from sockscope.cli.parsing import UsageError
 from sockscope.cli.tls_args import tls_options
 from sockscope.core.analysis import Analysis, analyse, http_to_dict, replies_to_list
@@ -76,7 +76,7 @@ def run_send(args: argparse.Namespace) -> int:
         out = exchange_json(exchange, analysis)
         if args.capture_file:
             out["capture_file"] = {"path": args.capture_file, "size": exchange.bytes_in}
-        print(json.dumps(out))
+        print_json(out)
     else:
         from sockscope.cli.report import print_report
 
@@ -130,9 +130,10 @@ def _save(exchange: Exchange, path: str) -> str | None:
 
 
 def exchange_json(exchange: Exchange, analysis: Analysis) -> dict[str, Any]:
-    out = exchange.to_dict()
+    """The `--json` document, its bytes as `Base64` values: `print_json` writes it."""
+    out = exchange.to_stream_dict()
     out["protocol"] = analysis.protocol
-    out["http"] = http_to_dict(analysis.http)
+    out["http"] = http_to_dict(analysis.http, streamed=True)
     out["replies"] = replies_to_list(analysis.replies)
     out["steps"] = [outcome.to_dict() for outcome in step_outcomes(exchange)]
     return out

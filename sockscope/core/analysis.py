@@ -20,6 +20,7 @@ from sockscope.core.http import (
     looks_like_http,
     parse_response,
 )
+from sockscope.core.json_stream import Base64
 from sockscope.core.model import Exchange, StopReason
 from sockscope.core.replies import Reply, parse_replies
 from sockscope.core.telnet import telnet_replies, telnet_text
@@ -159,23 +160,27 @@ def _cut_by_capture(response: HttpResponse, kept: int, received: int) -> HttpRes
     return replace(response, problems=problems)
 
 
-def http_to_dict(response: HttpResponse | None) -> dict[str, Any] | None:
-    """The `http` object of `sockscope send --json`."""
+def http_to_dict(response: HttpResponse | None, *, streamed: bool = False) -> dict[str, Any] | None:
+    """The `http` object of `sockscope send --json`; `streamed`: its body a `Base64`
+    value, for `json_pieces` to encode as it writes it."""
     if response is None:
         return None
     return {
         "version": response.version,
         "status": response.status,
         "reason": response.reason,
-        **message_fields(response),
+        **message_fields(response, streamed=streamed),
     }
 
 
-def message_fields(message: HttpResponse | HttpRequest) -> dict[str, Any]:
+def message_fields(
+    message: HttpResponse | HttpRequest, *, streamed: bool = False
+) -> dict[str, Any]:
     """What requests and responses share in JSON: headers, body, framing, problems."""
+    body = message.body
     return {
         "headers": [[name, value] for name, value in message.headers],
-        "body_b64": base64.b64encode(message.body).decode("ascii"),
+        "body_b64": Base64((body,)) if streamed else base64.b64encode(body).decode("ascii"),
         "framing": message.framing,
         "complete": message.complete,
         "problems": [

@@ -7,10 +7,13 @@ Pure data with a lossless JSON round-trip. The bytes are the truth: every view
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+import binascii
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+from sockscope.core.json_stream import Base64
 
 FORMAT_VERSION = 1
 
@@ -159,11 +162,18 @@ class Event:
     detail: dict[str, Any] = field(default_factory=dict)
     direction: Direction | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, encode: Callable[[bytes], Any] | None = None) -> dict[str, Any]:
+        """A RECV event gives the number of bytes it `kept`: the bytes are the
+        transcript's `received_b64`, which holds each received byte once. `encode` turns
+        a SEND's bytes into their `data_b64` value (a base64 string by default)."""
         out: dict[str, Any] = {"type": self.type.value, "t": self.t}
-        if self.type in (EventType.SEND, EventType.RECV):
+        if self.type is EventType.SEND:
             out["size"] = self.size
-            out["data_b64"] = _b64(self.data)
+            out["data_b64"] = (encode or _b64)(self.data)
+            out["calls"] = self.calls
+        elif self.type is EventType.RECV:
+            out["size"] = self.size
+            out["kept"] = len(self.data)
             out["calls"] = self.calls
         if self.detail:
             out["detail"] = self.detail
@@ -172,8 +182,10 @@ class Event:
         return out
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Event:
-        data = _unb64(d.get("data_b64", ""))
+    def from_dict(cls, d: dict[str, Any], kept: bytes = b"") -> Event:
+        """`kept` is the event's bytes when the dict gives no `data_b64`: a RECV
+        event's share of the transcript's `received_b64`."""
+        data = _unb64(d["data_b64"]) if "data_b64" in d else kept
         return cls(
             type=EventType(d["type"]),
             t=float(d["t"]),
@@ -277,9 +289,14 @@ class Exchange:
         return sum(e.size for e in self.of_type(EventType.SEND))
 
     @property
+    def kept(self) -> int:
+        """How many received bytes are retained: `len(received)`, without joining them."""
+        return sum(len(e.data) for e in self.of_type(EventType.RECV))
+
+    @property
     def truncated(self) -> bool:
         """True when more bytes were received than retained."""
-        return self.bytes_in > len(self.received)
+        return self.bytes_in > self.kept
 
     @property
     def finished(self) -> bool:
@@ -322,8 +339,18 @@ class Exchange:
     # ---- JSON ------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """The lossless transcript, plus derived fields (`received_b64`, `timings`)
-        that `from_dict` ignores."""
+        """The lossless transcript, plus the derived `timings` that `from_dict` ignores.
+        `received_b64` holds each received byte once: the RECV events' bytes in order,
+        each event saying how many of them it `kept`."""
+        return self._document(_b64, _b64(self.received))
+
+    def to_stream_dict(self) -> dict[str, Any]:
+        """`to_dict` with its bytes as `Base64` values, which `json_pieces`
+        (core/json_stream.py) encodes a slice at a time as it writes them."""
+        received = Base64(e.data for e in self.of_type(EventType.RECV))
+        return self._document(lambda data: Base64((data,)), received)
+
+    def _document(self, encode: Callable[[bytes], Any], received: Any) -> dict[str, Any]:
         t = self.target
         p = self.policy
         return {
@@ -355,9 +382,9 @@ class Exchange:
                 "capture_limit": p.capture_limit,
                 "overflow": p.overflow.value,
             },
-            "request_b64": _b64(self.request),
-            "events": [e.to_dict() for e in self.events],
-            "received_b64": _b64(self.received),
+            "request_b64": encode(self.request),
+            "events": [e.to_dict(encode) for e in self.events],
+            "received_b64": received,
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
             "stop_reason": None if self.stop is None else self.stop.value,
@@ -400,7 +427,7 @@ class Exchange:
             target=target,
             request=_unb64(d.get("request_b64", "")),
             policy=policy,
-            events=[Event.from_dict(e) for e in d.get("events", [])],
+            events=_events(d.get("events", []), d.get("received_b64", "")),
             stop=None if stop is None else StopReason(stop),
             stop_message=str(d.get("stop_message", "")),
             error=None if err is None else ErrorInfo.from_dict(err),
@@ -418,6 +445,37 @@ _POLICY_PLAIN_FIELDS = (
     "half_close",
     "capture_limit",
 )
+
+
+def _events(dicts: list[dict[str, Any]], received_b64: str) -> list[Event]:
+    """The events of a transcript: a RECV event without its own `data_b64` (which
+    transcripts before `kept` gave every event) takes its `kept` bytes from
+    `received_b64`, after those of the RECV events before it."""
+    events = []
+    offset = 0
+    for d in dicts:
+        kept = b""
+        if d.get("type") == EventType.RECV.value and "data_b64" not in d:
+            kept = _b64_span(received_b64, offset, int(d.get("kept", 0)))
+        event = Event.from_dict(d, kept)
+        if event.type is EventType.RECV:
+            offset += len(event.data)
+        events.append(event)
+    return events
+
+
+def _b64_span(text: str, offset: int, count: int) -> bytes:
+    """Bytes `offset` to `offset + count` of the base64 `text`, decoding only the groups
+    of 4 characters (3 bytes) that hold them, so no event copies the whole."""
+    if count <= 0:
+        return b""
+    first, last = offset // 3, -(-(offset + count) // 3)
+    data = binascii.a2b_base64(text[4 * first : 4 * last], strict_mode=True)
+    skip = offset - 3 * first
+    span = data[skip : skip + count]
+    if len(span) != count:
+        raise ValueError(f"received_b64 holds fewer than {offset + count:,} bytes")
+    return span
 
 
 def _b64(data: bytes) -> str:

@@ -1,6 +1,9 @@
 """JSON transcripts: `Exchange.to_dict()` on disk, and a loader that names what is wrong.
 
 A transcript is exactly what `sockscope send --json` prints, so either one reopens here.
+It holds each received byte once, as base64 in `received_b64` (each RECV event says how
+many it `kept`); transcripts from before that give each event its own `data_b64` beside
+the joined copy, and still load. Both are written a slice at a time (core/json_stream.py).
 Files come from anywhere (mailed, edited, truncated, written by an attacker), so the
 loader reads at most `MAX_TRANSCRIPT_BYTES`, and one schema checks every field before the
 model sees it: types, ranges, finite numbers, sizes and nesting. Whatever passes, every
@@ -11,16 +14,16 @@ problem is one line naming the file and the field:
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn
 
+from sockscope.core.json_stream import json_pieces
 from sockscope.core.model import (
     FORMAT_VERSION,
     Direction,
@@ -46,30 +49,44 @@ class TranscriptError(ValueError):
     """A transcript that cannot be written or read; `str()` is one plain line."""
 
 
+def transcript_pieces(exchange: Exchange) -> Iterator[str]:
+    """The transcript's text a piece at a time: its bytes never as one string."""
+    yield from json_pieces(exchange.to_stream_dict(), indent=2)
+    yield "\n"
+
+
 def transcript_text(exchange: Exchange) -> str:
-    return json.dumps(exchange.to_dict(), indent=2) + "\n"
+    return "".join(transcript_pieces(exchange))
 
 
 def save_transcript(exchange: Exchange, path: str | Path) -> None:
     try:
-        Path(path).write_text(transcript_text(exchange), encoding="utf-8")
+        with open(path, "w", encoding="utf-8") as file:
+            file.writelines(transcript_pieces(exchange))
     except OSError as exc:
         raise TranscriptError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def load_transcript(path: str | Path) -> Exchange:
-    try:
-        with open(path, "rb") as file:
-            raw = file.read(MAX_TRANSCRIPT_BYTES + 1)  # one byte more tells a file over the cap
-    except OSError as exc:
-        raise TranscriptError(f"transcript {path}: cannot read it: {exc.strerror or exc}") from None
-    return parse_transcript(raw, str(path))
+    return _exchange(lambda: _read(path), str(path))
 
 
 def parse_transcript(raw: bytes, name: str) -> Exchange:
     """The Exchange in `raw`; `name` (the file) starts every error message."""
+    return _exchange(lambda: raw, name)
+
+
+def _read(path: str | Path) -> bytes:
     try:
-        return Exchange.from_dict(_document(raw))
+        with open(path, "rb") as file:
+            return file.read(MAX_TRANSCRIPT_BYTES + 1)  # one byte more tells a file over the cap
+    except OSError as exc:
+        raise TranscriptError(f"transcript {path}: cannot read it: {exc.strerror or exc}") from None
+
+
+def _exchange(source: Callable[[], bytes], name: str) -> Exchange:
+    try:
+        return Exchange.from_dict(_checked(_parsed(source)))
     except _BadField as exc:
         raise TranscriptError(f"transcript {name}: {exc.field}: {exc.problem}") from None
     except _BadFile as exc:
@@ -93,10 +110,14 @@ class _BadField(Exception):
         return _path(reversed(self.parts))
 
 
-def _document(raw: bytes) -> dict[str, Any]:
+def _parsed(source: Callable[[], bytes]) -> Any:
+    """The JSON value in the bytes `source` gives. The file, its text and the parsed
+    value each hold the kept bytes' base64; each is let go once the next is made, so a
+    large transcript costs two of them at a time, not three."""
+    raw = source()
     if len(raw) > MAX_TRANSCRIPT_BYTES:
-        # Kept bytes are in a transcript twice (each event's and received_b64), as base64.
-        kept = MAX_TRANSCRIPT_BYTES * 3 // 8 // 2**20
+        # Kept bytes are in a transcript once, as base64 (4 characters for 3 bytes).
+        kept = MAX_TRANSCRIPT_BYTES * 3 // 4 // 2**20
         raise _BadFile(
             f"larger than the {MAX_TRANSCRIPT_BYTES // 2**20} MiB cap on transcripts (an "
             f"exchange that kept over about {kept} MiB, or a session of hundreds of thousands "
@@ -106,14 +127,18 @@ def _document(raw: bytes) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _BadFile(f"not a sockscope transcript: byte {exc.start} is not UTF-8 text") from None
+    del raw
     try:
-        doc = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise _BadFile(f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except RecursionError:
         raise _BadFile(f"nested deeper than {MAX_DEPTH} levels of lists and objects") from None
     except ValueError:  # the only other one: an integer beyond Python's 4,300-digit limit
         raise _BadFile("not a transcript: it holds a number thousands of digits long") from None
+
+
+def _checked(doc: Any) -> dict[str, Any]:
     if not isinstance(doc, dict) or "sockscope" not in doc:
         raise _BadFile(
             'not a sockscope transcript (no "sockscope" format field); '
@@ -275,13 +300,16 @@ def _b64(*, nonempty: bool = False, nullable: bool = False) -> Check:
             return
         if not isinstance(v, str):
             _fail("base64 text" + (" or null" if nullable else ""), v)
+        if not v.isascii():
+            raise _BadField(f"must be base64, got {_shown(v)} (not ASCII)")
         try:
-            data = base64.b64decode(v.encode("ascii"), validate=True)
-        except (UnicodeEncodeError, binascii.Error) as exc:
+            # Decoded from the string itself: received_b64 may be tens of MiB.
+            binascii.a2b_base64(v, strict_mode=True)
+        except binascii.Error as exc:
             # binascii says "Incorrect padding" or "Invalid base64-encoded string: ...".
-            reason = str(exc).split(":")[0].lower() if isinstance(exc, binascii.Error) else ""
-            raise _BadField(f"must be base64, got {_shown(v)} ({reason or 'not ASCII'})") from None
-        if nonempty and not data:
+            reason = str(exc).split(":")[0].lower()
+            raise _BadField(f"must be base64, got {_shown(v)} ({reason})") from None
+        if nonempty and not v:
             raise _BadField("must not be empty")
 
     return check
@@ -444,6 +472,7 @@ _EVENT = {
     "t": (_seconds(positive=False), True),
     "data_b64": (_b64(), False),
     "size": (COUNT, False),
+    "kept": (COUNT, False),  # a RECV event's bytes in received_b64
     "calls": (_whole(1, MAX_COUNT), False),
     "detail": (_object(_DETAIL), False),
     "direction": (_choice(Direction, nullable=True), False),  # a relay's: whose event
@@ -467,6 +496,7 @@ _DOCUMENT_CHECK = _object(
         "policy": (_object(_POLICY, nullable=True), False),
         "request_b64": (_b64(), False),
         "events": (_list(_object(_EVENT), max_items=MAX_EVENTS), False),
+        "received_b64": (_b64(), False),
         "stop_reason": (_choice(StopReason, nullable=True), False),
         "stop_message": (STRING, False),
         "error": (_object(_ERROR, nullable=True), False),
@@ -484,15 +514,34 @@ def _check_consistency(doc: dict[str, Any]) -> None:
             "target",
             "port",
         )
+    received = _b64_length(doc.get("received_b64", ""))
+    taken = 0  # received bytes the RECV events before this one hold
     for index, event in enumerate(doc.get("events", [])):
-        if "size" in event and "data_b64" in event:
-            # Valid base64 (checked above) is whole groups of 4 characters for 3 bytes.
-            text = event["data_b64"]
-            kept = len(text) // 4 * 3 - text[-2:].count("=")
-            if event["size"] < kept:
+        if "data_b64" in event:
+            kept, source = _b64_length(event["data_b64"]), "data_b64"
+        elif event["type"] == EventType.RECV.value:
+            kept, source = event.get("kept", 0), "kept"
+            if taken + kept > received:
                 raise _BadField(
-                    f"must count at least the {kept:,} bytes in data_b64, got {event['size']:,}",
+                    f"must be at most the {received - taken:,} bytes left in received_b64 "
+                    f"after the events before it, got {kept:,}",
                     "events",
                     index,
-                    "size",
+                    "kept",
                 )
+        else:
+            continue
+        if event["type"] == EventType.RECV.value:
+            taken += kept
+        if event.get("size", kept) < kept:
+            raise _BadField(
+                f"must count at least the {kept:,} bytes in {source}, got {event['size']:,}",
+                "events",
+                index,
+                "size",
+            )
+
+
+def _b64_length(text: str) -> int:
+    """Bytes in valid base64 (checked above): 3 for each 4 characters, less the padding."""
+    return len(text) // 4 * 3 - text[-2:].count("=")

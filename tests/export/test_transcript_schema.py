@@ -286,7 +286,7 @@ def test_a_file_over_the_size_cap_is_refused_naming_the_cap(tmp_path: Path) -> N
         load_transcript(path)
     assert str(caught.value) == (
         f"transcript {path}: larger than the 64 MiB cap on transcripts (an exchange that "
-        "kept over about 24 MiB, or a session of hundreds of thousands of events, saves one "
+        "kept over about 48 MiB, or a session of hundreds of thousands of events, saves one "
         "this big)"
     )
 
