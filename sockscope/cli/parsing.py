@@ -137,6 +137,13 @@ def _send_parser() -> argparse.ArgumentParser:
     )
     out.add_argument("--full", action="store_true", help="print whole views, however long")
     out.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="at a terminal, show nothing until the report: no rows as they happen, no "
+        "progress line for -o/--capture-file",
+    )
+    out.add_argument(
         "--diagram",
         action="store_true",
         help="after the report, draw the exchange as a sequence diagram",

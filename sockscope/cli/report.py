@@ -28,7 +28,7 @@ from sockscope.core.http import HttpResponse, Problem
 from sockscope.core.model import Exchange
 from sockscope.core.sanitize import Segment, display_segments
 from sockscope.core.steps import step_outcomes
-from sockscope.core.timeline import timeline_rows, timings_summary
+from sockscope.core.timeline import TimelineRow, timeline_rows, timings_summary
 from sockscope.core.views import decoded_lines, hexdump_lines, human_bytes, repr_lines
 
 MAX_VIEW_BYTES = 8192  # per view, unless --full: `less` wants everything, a glance does not
@@ -96,11 +96,15 @@ def print_report(
 def print_timeline(console: Console, exchange: Exchange, explain: bool = False) -> None:
     heading(console, "Timeline")
     for row, event in zip(timeline_rows(exchange), exchange.events, strict=True):
-        line = Text(f"  {row.t:>10}  {row.delta:>10}  {row.event:<9}{row.size:>10}  ")
-        line.append_text(safe(row.detail))
-        console.print(line)
+        console.print(row_text(row))
         if explain:
             _print_sentence(console, event_sentence(exchange, event))
+
+
+def row_text(row: TimelineRow) -> Text:
+    """One timeline line: times, event, size, and its detail (server text, sanitised)."""
+    line = Text(f"  {row.t:>10}  {row.delta:>10}  {row.event:<9}{row.size:>10}  ")
+    return line.append_text(safe(row.detail))
 
 
 def _print_sentence(console: Console, sentence: str | None) -> None:

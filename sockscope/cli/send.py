@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sockscope.cli.data_file import read_data_file
 from sockscope.cli.output import print_json
@@ -21,7 +24,7 @@ from sockscope.core.fields import (
     parse_seconds,
     parse_size,
 )
-from sockscope.core.model import Exchange, Overflow, ReadPolicy, Target, Transport
+from sockscope.core.model import Event, Exchange, Overflow, ReadPolicy, Target, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text, to_crlf
 from sockscope.core.steps import Dialogue, failed_step, step_outcomes
 from sockscope.core.templates import (
@@ -32,6 +35,9 @@ from sockscope.core.templates import (
     unknown_template,
 )
 from sockscope.core.views import check_encoding, human_bytes
+
+if TYPE_CHECKING:
+    from sockscope.cli.live import LiveView
 
 # The exit status when a step's expectation failed: the network worked, the server
 # answered, but not as the template expected (see --help's epilog).
@@ -65,8 +71,10 @@ def run_send(args: argparse.Namespace) -> int:
             output = open(path, "wb")  # noqa: SIM115 - closed below, after the run
         except OSError as exc:
             raise UsageError(f"{flag}: cannot write {path}: {exc.strerror}") from None
+    live = _live_view(args, plan)
     try:
-        exchange = _run_interruptible(plan, output)
+        with live if live is not None else contextlib.nullcontext():
+            exchange = _run_interruptible(plan, output, live.event if live else None)
     finally:
         if output is not None:
             output.close()
@@ -139,8 +147,26 @@ def exchange_json(exchange: Exchange, analysis: Analysis) -> dict[str, Any]:
     return out
 
 
-def _run_interruptible(plan: SendPlan, output: BinaryIO | None) -> Exchange:
-    """Run the exchange in a thread so Ctrl-C cancels it and still prints what came."""
+def _live_view(args: argparse.Namespace, plan: SendPlan) -> LiveView | None:
+    """What a person at a terminal sees while the exchange runs (not --json, --quiet):
+    its rows and lines on stdout, or for a transfer into a file, a meter on stderr."""
+    if args.json or args.quiet:
+        return None
+    transfer = bool(args.output or args.capture_file)
+    lines = not transfer and sys.stdout.isatty()
+    progress = transfer and sys.stderr.isatty()
+    if not (lines or progress):
+        return None
+    from sockscope.cli.live import LiveView
+
+    return LiveView(plan.encoding, lines=lines, progress=progress)
+
+
+def _run_interruptible(
+    plan: SendPlan, output: BinaryIO | None, on_event: Callable[[Event], None] | None = None
+) -> Exchange:
+    """Run the exchange in a thread so Ctrl-C cancels it and still prints what came;
+    `on_event` sees each event as it happens (on the exchange's thread)."""
     from sockscope.engine import FileSink, run_exchange, run_steps
 
     cancel = threading.Event()
@@ -154,24 +180,41 @@ def _run_interruptible(plan: SendPlan, output: BinaryIO | None) -> Exchange:
     def run() -> Exchange:
         if dialogue is not None:
             return run_steps(
-                plan.target, dialogue, plan.policy, cancel=cancel, sink=sink, template=name
+                plan.target,
+                dialogue,
+                plan.policy,
+                on_event=on_event,
+                cancel=cancel,
+                sink=sink,
+                template=name,
             )
         return run_exchange(
-            plan.target, plan.request, plan.policy, cancel=cancel, sink=sink, template=name
+            plan.target,
+            plan.request,
+            plan.policy,
+            on_event=on_event,
+            cancel=cancel,
+            sink=sink,
+            template=name,
         )
 
-    worker = threading.Thread(
-        target=lambda: result.append(run()),
-        name="sockscope-send",
-        daemon=True,
-    )
-    worker.start()
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            result.append(run())
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="sockscope-send", daemon=True).start()
+    # Waited on with an Event: a Thread.join that Ctrl-C interrupted can return early
+    # on the next call (Python 3.11), before the cancelled exchange is finished.
     try:
-        while worker.is_alive():
-            worker.join(0.1)
+        while not done.wait(0.1):
+            pass
     except KeyboardInterrupt:
         cancel.set()
-        worker.join()
+        done.wait()
     return result[0]
 
 

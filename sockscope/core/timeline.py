@@ -70,18 +70,21 @@ def timeline_rows(exchange: Exchange) -> list[TimelineRow]:
     rows = []
     previous = 0.0
     for event in exchange.events:
-        sized = event.type in (EventType.SEND, EventType.RECV)
-        rows.append(
-            TimelineRow(
-                t=format_duration(event.t),
-                delta=format_duration(event.t - previous),
-                event=event.type.value,
-                size=f"{event.size:,}" if sized else "",
-                detail=_detail(event),
-            )
-        )
+        rows.append(timeline_row(event, previous))
         previous = event.t
     return rows
+
+
+def timeline_row(event: Event, previous: float) -> TimelineRow:
+    """One event's row; `previous` is the time of the event before it (0 for the first)."""
+    sized = event.type in (EventType.SEND, EventType.RECV)
+    return TimelineRow(
+        t=format_duration(event.t),
+        delta=format_duration(event.t - previous),
+        event=event.type.value,
+        size=f"{event.size:,}" if sized else "",
+        detail=_detail(event),
+    )
 
 
 def timings_summary(timings: Timings) -> str:
