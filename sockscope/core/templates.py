@@ -346,6 +346,16 @@ def dialogue_templates() -> list[Template]:
             _command("QUIT", "+OK"),
         ),
         _steps(
+            "ftp-auth-tls",
+            "FTP with AUTH TLS: greeting 220, AUTH TLS 234, TLS, SYST 215, QUIT 221",
+            21,
+            "ftp",
+            Step(expect="220"),
+            _command("AUTH TLS", "234", starttls=True),
+            _command("SYST", "215"),
+            _command("QUIT", "221"),
+        ),
+        _steps(
             "redis-dialogue",
             "Redis step by step: PING +PONG, ECHO a bulk string, QUIT +OK",
             6379,

@@ -1,10 +1,12 @@
 """An FTP control channel (RFC 959) with no data connections: log in with any USER and
-PASS, ask SYST, PWD, FEAT, NOOP, TYPE, CWD, QUIT. Commands that need a data connection
-are refused with 502, so nothing listens on a second port."""
+PASS, ask SYST, PWD, FEAT, NOOP, TYPE, CWD, QUIT; AUTH TLS (RFC 4217) upgrades the
+control channel with the lab's certificate. Commands that need a data connection are
+refused with 502, so nothing listens on a second port."""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass
 
 from sockscope.lab.lines import Answer, answer, serve_lines
@@ -18,6 +20,8 @@ DATA_COMMANDS = frozenset(
 
 @dataclass
 class Session:
+    starttls: bool = False  # AUTH TLS is offered
+    secure: bool = False
     user: str | None = None
     logged_in: bool = False
 
@@ -42,7 +46,15 @@ def reply(session: Session, line: str) -> Answer:
         case "SYST":
             return answer("215 UNIX Type: L8")
         case "FEAT":
-            return answer("211-Features:", " UTF8", " SIZE", "211 End")
+            offered = (" AUTH TLS",) if session.starttls and not session.secure else ()
+            return answer("211-Features:", " UTF8", " SIZE", *offered, "211 End")
+        case "AUTH" if session.starttls and argument.upper() in ("TLS", "TLS-C", "SSL"):
+            if session.secure:
+                return answer("503 TLS is already active")
+            session.secure = True
+            return answer("234 AUTH TLS successful", start_tls=True)
+        case "AUTH":
+            return answer("504 AUTH type not supported")
         case "NOOP":
             return answer("200 NOOP ok")
         case "HELP":
@@ -62,8 +74,13 @@ def reply(session: Session, line: str) -> Answer:
     return answer("500 Unknown command")
 
 
-async def serve_ftp(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    session = Session()
+async def serve_ftp(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    tls: ssl.SSLContext | None = None,
+) -> None:
+    """The control channel; with `tls`, AUTH TLS is offered and upgrades it."""
+    session = Session(starttls=tls is not None)
     await serve_lines(
         reader,
         writer,
@@ -71,4 +88,5 @@ async def serve_ftp(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) 
         lambda line: reply(session, line),
         max_line=MAX_LINE,
         too_long=answer("500 Line too long"),
+        tls=tls,
     )

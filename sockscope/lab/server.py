@@ -110,8 +110,14 @@ class Lab:
 
     async def start(self) -> None:
         certificates = self._certificates = LabCertificates()
-        # The mail services offer STARTTLS with the lab's certificate.
-        for name, serve in (("smtp", serve_smtp), ("pop3", serve_pop3), ("imap", serve_imap)):
+        # The mail services offer STARTTLS with the lab's certificate, FTP its AUTH TLS.
+        upgrading = (
+            ("smtp", serve_smtp),
+            ("pop3", serve_pop3),
+            ("imap", serve_imap),
+            ("ftp", serve_ftp),
+        )
+        for name, serve in upgrading:
             self._tcp[name] = functools.partial(serve, tls=certificates.server_context)
         try:
             for service in SERVICES:

@@ -35,10 +35,11 @@ def test_the_built_in_starttls_templates_upgrade_after_the_protocols_own_command
         name: next(step.send or "" for step in templates[name].steps if step.starttls).split("\\")[
             0
         ]
-        for name in ("smtp-starttls", "imap-starttls", "pop3-starttls")
+        for name in ("smtp-starttls", "imap-starttls", "pop3-starttls", "ftp-auth-tls")
     }
     assert upgrades == {
         "smtp-starttls": "STARTTLS",
         "imap-starttls": "a1 STARTTLS",
         "pop3-starttls": "STLS",
+        "ftp-auth-tls": "AUTH TLS",
     }

@@ -38,6 +38,7 @@ def test_every_promised_builtin_exists() -> None:
         "banner", "smtp", "pop3", "imap", "ftp", "nntp", "gopher", "redis-ping", "raw", "hex",
         "smtp-dialogue", "pop3-dialogue", "imap-dialogue", "ftp-dialogue", "nntp-dialogue",
         "redis-dialogue", "smtp-starttls", "imap-starttls", "pop3-starttls", "telnet",
+        "ftp-auth-tls",
     }  # fmt: skip
 
 

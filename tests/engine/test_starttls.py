@@ -22,7 +22,9 @@ def lab_target(lab: Any, service: str) -> Target:
     return Target(lab.host, lab.port(service), Transport.TCP, tls=TlsOptions(ca_file=lab.ca_file))
 
 
-@pytest.mark.parametrize("name", ["smtp-starttls", "imap-starttls", "pop3-starttls"])
+@pytest.mark.parametrize(
+    "name", ["smtp-starttls", "imap-starttls", "pop3-starttls", "ftp-auth-tls"]
+)
 def test_each_starttls_template_upgrades_the_lab_service_and_every_step_passes(
     lab: Any, name: str
 ) -> None:
