@@ -27,7 +27,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Container
 from textual.screen import Screen
-from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, OptionList, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -46,6 +46,7 @@ from sockscope.core.sanitize import sanitize
 from sockscope.core.steps import Dialogue
 from sockscope.core.templates import Template, TemplateError, load_templates
 from sockscope.engine import Action
+from sockscope.tui.bridge import Throttle
 from sockscope.tui.commands import SockscopeCommands
 from sockscope.tui.explorer import SESSION_ACTIONS, Explorer, app_words, replay_dialogue
 from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
@@ -84,9 +85,6 @@ if TYPE_CHECKING:
 # as counters can be read. At twenty, a 1 GiB stream's redraws and their frames left a
 # key press waiting behind them (p95 ~0.25 s against ~0.1 s at ten).
 REDRAW_INTERVAL = 0.1
-# Redraws are spaced further when they cost more: at most this share of the UI thread,
-# so keys and frames are answered however fast the bytes come.
-REDRAW_SHARE = 0.3
 # A finished capture at least this large shows its bytes first and its parsed headers
 # a frame later.
 HEADERS_AFTER_FRAME = 8 * 1024 * 1024
@@ -249,12 +247,10 @@ class SockscopeApp(SafeApp):
         # The running exchange's analysis, fed only what arrived since the last redraw.
         self._live_analysis: LiveAnalysis | None = None
         self._headers_of: tuple[object, ...] = ()
-        self._redraw_cost = 0.0
         self._state = State.READY
         self._settled = asyncio.Event()
         self._settled.set()
-        self._redraw_timer: Timer | None = None
-        self._last_redraw = 0.0
+        self._throttle = Throttle(self, REDRAW_INTERVAL)
         # The request text as a template last rendered it: while the editor still
         # holds exactly that, a new host or port renders the template again.
         self._rendered_text: str | None = None
@@ -304,6 +300,8 @@ class SockscopeApp(SafeApp):
             for field in self.query("Input, TextArea"):
                 field.cursor_blink = False  # type: ignore[attr-defined]
         self.query_one("#sent").add_class("-active")
+        # f2 zooms; escape (Textual's) also puts the pane back: both show in its title.
+        self.watch(self.screen, "maximized", self._zoom_changed, init=False)
         bar = self.query_one(TargetBar)
         bar.set_notes(self.template_problems)
         editor = self.query_one(RequestEditor)
@@ -551,9 +549,7 @@ class SockscopeApp(SafeApp):
             # lands in the history, the session takes the panes.
             self.workers.cancel_group(self, "conversation")
             self._live = None
-            if self._redraw_timer is not None:
-                self._redraw_timer.stop()
-                self._redraw_timer = None
+            self._throttle.cancel()
         template = self.explorer.template
         policy = self.options.read_policy(self._template_policy(template))
         bridge = SessionBridge(self, target, policy, template.name if template else None)
@@ -596,7 +592,6 @@ class SockscopeApp(SafeApp):
         self._redraw_session()
 
     def _redraw_session(self) -> None:
-        self._redraw_timer = None
         bridge = self.session
         if bridge is None or not self.is_running:
             return
@@ -610,7 +605,7 @@ class SockscopeApp(SafeApp):
     @on(SessionUpdate)
     def _session_update(self, message: SessionUpdate) -> None:
         if message.bridge is self.session:
-            self._schedule_redraw(self._redraw_session)
+            self._throttle.request(self._redraw_session)
 
     @on(SessionChanged)
     def _session_changed(self, message: SessionChanged) -> None:
@@ -622,9 +617,7 @@ class SockscopeApp(SafeApp):
             self._redraw_session()
             self.refresh_bindings()
             return
-        if self._redraw_timer is not None:
-            self._redraw_timer.stop()
-            self._redraw_timer = None
+        self._throttle.cancel()
         self.session = self.explorer.session = None
         final = bridge.snapshot()
         self._add_to_history(final)
@@ -683,10 +676,9 @@ class SockscopeApp(SafeApp):
     def on_key(self, event: events.Key) -> None:
         """A greyed-out key still says why when pressed: Textual passes a key whose
         binding is disabled on to the widgets, and so here."""
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if self.check_action(binding.action, ()) is None:
-                self.run_command(binding.action)
-                return
+        active = self.screen.active_bindings.get(event.key)
+        if active is not None and active.node is self and not active.enabled:
+            self.run_command(active.binding.action)
 
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)
@@ -712,20 +704,9 @@ class SockscopeApp(SafeApp):
         if live is None or message.bridge is not self._bridge:
             return
         live.events.extend(events)
-        self._schedule_redraw(self._redraw_live)
-
-    def _schedule_redraw(self, redraw: Callable[[], None]) -> None:
-        """Redraw now, or once ~100 ms have passed since the last redraw (longer after a
-        redraw that cost more than REDRAW_SHARE of that)."""
-        interval = max(REDRAW_INTERVAL, self._redraw_cost / REDRAW_SHARE)
-        delay = interval - (time.monotonic() - self._last_redraw)
-        if delay <= 0:
-            redraw()
-        elif self._redraw_timer is None:
-            self._redraw_timer = self.set_timer(delay, redraw)
+        self._throttle.request(self._redraw_live)
 
     def _redraw_live(self) -> None:
-        self._redraw_timer = None
         live = self._live
         # Quitting closes the screens while a redraw timer may still fire.
         if live is None or not self.is_running:
@@ -742,9 +723,7 @@ class SockscopeApp(SafeApp):
         self._add_to_history(message.exchange, self._capture_by_run.pop(message.run, None))
         if message.run != self._run or self.session is not None:
             return  # a cancelled run: kept in the history, not shown over what runs now
-        if self._redraw_timer is not None:
-            self._redraw_timer.stop()
-            self._redraw_timer = None
+        self._throttle.cancel()
         self._live = None
         self._show(message.exchange, final_state(message.exchange))
         self._settled.set()
@@ -768,7 +747,7 @@ class SockscopeApp(SafeApp):
         self, exchange: Exchange | None, state: State, *, live: bool = False, note: str = ""
     ) -> None:
         self._state = state
-        self._last_redraw = started = time.monotonic()
+        started = self._throttle.drawing()
         if not live:
             self.explorer.current = exchange
         self.query_one(SentPane).show(exchange)
@@ -801,7 +780,7 @@ class SockscopeApp(SafeApp):
         else:
             capture = self.explorer.capture_of(exchange)
         self.query_one(StatusLine).show(state, exchange, note, capture)
-        self._redraw_cost = time.monotonic() - started
+        self._throttle.drawn(started)
 
     def _show_headers(self, exchange: Exchange | None, received: bytes, live: bool) -> None:
         if not live and exchange is not self.explorer.current:
@@ -1007,6 +986,10 @@ class SockscopeApp(SafeApp):
             from sockscope.tui.screens.playback import PlaybackScreen
 
             self.push_screen(PlaybackScreen(chosen[1], at_end=True))
+
+    def _zoom_changed(self, maximized: Widget | None) -> None:
+        for pane in self.query(Pane):
+            pane.show_zoomed(pane is maximized)
 
     def action_zoom(self) -> None:
         """Give the focused view the whole screen, or put it back."""

@@ -156,7 +156,11 @@ class SockscopeCommands(Commands):
 
 # The Listen screen's own commands: (palette text, action, help).
 LISTEN_ACTIONS: tuple[tuple[str, str, str], ...] = (
-    ("Listen: Start / Stop", "toggle", "start listening, or stop (ends open clients) (ctrl+l)"),
+    (
+        "Listen: Start / Stop",
+        "toggle_listening",
+        "start listening, or stop (ends open clients) (ctrl+l)",
+    ),
     ("Listen: Reply", "reply", "send the reply editor's bytes to the selected client (ctrl+s)"),
     ("Listen: Close client", "close_client", "close the selected client's connection (f8)"),
     ("Listen: Save client", "save_client", "write the selected client's conversation (f3)"),

@@ -232,13 +232,14 @@ class Explorer:
         fields = self.fields
         if fields.transport.is_unix:
             return Target(check_unix_path(fields.host), None, fields.transport)
-        port = parse_port(fields.port)
         if self.on_lab and self.lab is not None:
+            port = parse_port(fields.port)
             # The lab's https certificate is signed by its own CA: trusted for the lab only.
             if tls.ca_file is None:
                 tls = replace(tls, ca_file=self.lab.ca_file)
             return Target(self.lab.host, port, fields.transport, tls=tls)
-        return Target(check_host(fields.host), port, fields.transport, tls=tls)
+        host = check_host(fields.host)  # named first, as the bar orders them
+        return Target(host, parse_port(fields.port), fields.transport, tls=tls)
 
     # ---- history and compare -------------------------------------------------------
 

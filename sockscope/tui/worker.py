@@ -1,9 +1,9 @@
 """The bridge from the engine's callbacks (worker thread) to Textual messages.
 
 `on_event` runs on the worker thread for every event; it only queues the event and,
-if the UI has not been told yet, posts one `ConversationUpdate`. The UI drains the
-queue when it handles that message, so however fast events come, at most one message
-is waiting at a time; the app then redraws at most ~10 times a second.
+if the UI has not been told yet, posts one `ConversationUpdate` (bridge.Coalescer). The
+UI drains the queue when it handles that message, so however fast events come, at most
+one message is waiting at a time; the app then redraws at most ~10 times a second.
 
 A persistent session (engine.session) reports the same way through `SessionBridge`,
 except that the UI reads `session.exchange()` snapshots rather than the events, and
@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 
 from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, Target
+from sockscope.tui.bridge import Coalescer
 
 if TYPE_CHECKING:
     from sockscope.core.steps import Dialogue
@@ -49,24 +50,20 @@ class Bridge:
     def __init__(self, target: MessagePump, run: int) -> None:
         self.run = run
         self._target = target
-        self._lock = threading.Lock()
         self._pending: list[Event] = []
-        self._posted = False
+        self._updates = Coalescer(target, lambda: ConversationUpdate(self))
 
     def on_event(self, event: Event) -> None:
         """Worker thread: queue the event; post a message only if none is waiting."""
-        with self._lock:
+        with self._updates.lock:
             self._pending.append(event)
-            if self._posted:
-                return
-            self._posted = True
-        self._target.post_message(ConversationUpdate(self))
+        self._updates.poke()
 
     def drain(self) -> list[Event]:
         """UI thread: take every queued event; the next event posts a new message."""
-        with self._lock:
+        with self._updates.lock:
             events, self._pending = self._pending, []
-            self._posted = False
+            self._updates.taken()
         return events
 
     def converse(
@@ -186,24 +183,19 @@ class SessionBridge:
         from sockscope.engine import Session  # first needed here: start-up
 
         self._target = target
-        self._lock = threading.Lock()
-        self._posted = False
+        self._updates = Coalescer(target, lambda: SessionUpdate(self))
         self.session = Session(
             server, policy, on_event=self._on_event, on_state=self._on_state, template=template
         )
 
     def _on_event(self, event: Event) -> None:
         """Session thread: post one update unless one is already waiting."""
-        with self._lock:
-            if self._posted:
-                return
-            self._posted = True
-        self._target.post_message(SessionUpdate(self))
+        self._updates.poke()
 
     def snapshot(self) -> Exchange:
         """UI thread: the conversation so far; the next event posts a new update."""
-        with self._lock:
-            self._posted = False
+        with self._updates.lock:
+            self._updates.taken()
         return self.session.exchange()
 
     def _on_state(self, state: SessionState, message: str) -> None:

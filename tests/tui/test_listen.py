@@ -16,8 +16,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from sockscope.core.model import Transport
+from sockscope.core.templates import builtin_templates
 from sockscope.engine.listener import ListenAddress, ListenConfig
 from sockscope.export.transcript import load_transcript
+from sockscope.tui.app import SockscopeApp
 from sockscope.tui.commands import ListenCommands
 from sockscope.tui.screens.listen import ListenScreen
 from sockscope.tui.screens.path import PathScreen
@@ -465,3 +467,33 @@ async def test_listen_palette_commands_say_why_when_the_screen_refuses_them() ->
         await pilot.press(*"Listen: Save client", "enter")
         await pilot.pause()
         assert app.screen is screen and "no client is selected" in message(screen)
+
+
+@pilot_test
+async def test_the_line_names_port_0_only_while_the_port_field_holds_it() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+g")
+        screen = app.screen
+        assert isinstance(screen, ListenScreen)
+        assert "port 0: the OS picks" in message(screen)
+        screen.query_one("#listen-port", Input).value = "8080"
+        await pilot.pause()
+        assert "not listening · ctrl+l starts" in message(screen)
+        assert "port 0" not in message(screen)
+
+
+@pilot_test
+async def test_leaving_listen_app_opens_an_explorer_waiting_for_a_target_not_in_error() -> None:
+    app = SockscopeApp(listen=ListenForm(), templates=builtin_templates(), cursor_blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ListenScreen)
+        await until(screen, lambda: screen.listening)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ListenScreen)
+        assert str(app.query_one("#target-message").render()) == ""
+        assert not app.query_one("#host").has_class("-invalid")
+        await pilot.press("ctrl+s")  # sending names what is missing
+        assert "not sent: host" in str(app.query_one("#status").render())

@@ -128,3 +128,13 @@ async def test_replay_adds_an_entry_with_the_same_request_bytes(lab: LabInfo) ->
         assert history[1].target == first.target and history[1].policy == first.policy
         assert history[1].stop is StopReason.PEER_CLOSED
         assert app.explorer.current is history[1]
+
+
+@pilot_test
+async def test_typing_in_the_save_dialog_replaces_the_suggested_name() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        assert isinstance(app.screen, PathScreen)
+        await pilot.press(*"get.json")
+        assert app.screen.query_one("#path-input", Input).value == "get.json"

@@ -1,8 +1,8 @@
-"""f6: Listen mode. Be the server: accept clients and show each one's conversation.
+"""ctrl+g: Listen mode. Be the server: accept clients and show each one's conversation.
 
 The engine's Listener owns the sockets and runs on its own thread; its callbacks only
-queue what happened in a ListenBridge, which posts one ListenUpdate at a time (the
-explorer's worker.Bridge pattern). The screen keeps a Client per accepted connection;
+queue what happened in a ListenBridge, which posts one ListenUpdate at a time (through
+bridge.Coalescer, as the explorer does). The screen keeps a Client per accepted connection;
 the selected one is shown in the explorer's panes: what it sent (hex and repr, decoded),
 the parsed request in place of the reply headers, what we sent, and the timeline.
 Redraws come at most ~20 times a second however fast clients talk.
@@ -14,8 +14,6 @@ the panes' line sources or tui.content.safe.
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
@@ -26,7 +24,6 @@ from textual.content import Content
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, OptionList, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
@@ -43,6 +40,7 @@ from sockscope.engine.listener import (
     Listener,
     ListenError,
 )
+from sockscope.tui.bridge import Coalescer, Throttle
 from sockscope.tui.commands import ListenCommands
 from sockscope.tui.content import (
     DIM_STYLE,
@@ -104,41 +102,32 @@ class ListenBridge:
     waiting. Events need no copying: each session's Exchange is live."""
 
     def __init__(self, target: MessagePump) -> None:
-        self._target = target
-        self._lock = threading.Lock()
         self._sessions: list[ClientSession] = []
         self._notes: list[str] = []
-        self._posted = False
-
-    def _post(self) -> None:
-        with self._lock:
-            if self._posted:
-                return
-            self._posted = True
-        self._target.post_message(ListenUpdate(self))
+        self._updates = Coalescer(target, lambda: ListenUpdate(self))
 
     def on_client(self, session: ClientSession) -> None:
-        with self._lock:
+        with self._updates.lock:
             self._sessions.append(session)
-        self._post()
+        self._updates.poke()
 
     def on_event(self, _session: ClientSession, _event: Event) -> None:
-        self._post()
+        self._updates.poke()
 
     def on_finished(self, _session: ClientSession, _exchange: Exchange) -> None:
-        self._post()
+        self._updates.poke()
 
     def on_note(self, message: str, _facts: dict[str, object]) -> None:
-        with self._lock:
+        with self._updates.lock:
             self._notes.append(message)
-        self._post()
+        self._updates.poke()
 
     def drain(self) -> tuple[list[ClientSession], list[str]]:
         """UI thread: the new sessions and notes; the next callback posts again."""
-        with self._lock:
+        with self._updates.lock:
             sessions, self._sessions = self._sessions, []
             notes, self._notes = self._notes, []
-            self._posted = False
+            self._updates.taken()
         return sessions, notes
 
 
@@ -259,7 +248,7 @@ class ListenScreen(Screen[None]):
 
     COMMANDS = Screen.COMMANDS | {ListenCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+l", "toggle", "Start/Stop", id="listen.toggle", priority=True),
+        Binding("ctrl+l", "toggle_listening", "Start/Stop", id="listen.toggle", priority=True),
         Binding("ctrl+s", "reply", "Reply", id="listen.reply", priority=True),
         Binding("f8", "close_client", "Close", id="listen.close-client"),
         Binding("f3", "save_client", "Save", id="listen.save"),
@@ -286,8 +275,7 @@ class ListenScreen(Screen[None]):
         self._note = ""
         self._error = ""
         self._shown: tuple[int, int, object] | None = None  # (client, events, stop) drawn
-        self._redraw_timer: Timer | None = None
-        self._last_redraw = 0.0
+        self._throttle = Throttle(self, REDRAW_INTERVAL)
         self._changed = asyncio.Event()
         # Sessions the listener reported, listed at the next redraw with everything else.
         self._arrived: list[ClientSession] = []
@@ -321,7 +309,7 @@ class ListenScreen(Screen[None]):
         self._show_client()
         self.redraw()
         if self._start_at_mount:
-            self.action_toggle()
+            self.action_toggle_listening()
         else:
             self.query_one("#listen-port").focus()
 
@@ -346,7 +334,7 @@ class ListenScreen(Screen[None]):
 
     # ---- start and stop ----------------------------------------------------------------
 
-    def action_toggle(self) -> None:
+    def action_toggle_listening(self) -> None:
         if self.listener is not None:
             self._stop()
             self.query_one(ListenBar).set_listening(False)
@@ -443,11 +431,7 @@ class ListenScreen(Screen[None]):
             self._note = notes[-1]
         if self.listener is not None:
             self._turned_away = self.listener.turned_away
-        delay = REDRAW_INTERVAL - (time.monotonic() - self._last_redraw)
-        if delay <= 0:
-            self.redraw()
-        elif self._redraw_timer is None:
-            self._redraw_timer = self.set_timer(delay, self.redraw)
+        self._throttle.request(self.redraw)
 
     def add_client(self, client: Client) -> None:
         """A new entry in the client list (selected when it is the first)."""
@@ -457,8 +441,7 @@ class ListenScreen(Screen[None]):
 
     def redraw(self) -> None:
         """The client list, the selected client's panes and the status, now."""
-        self._redraw_timer = None
-        self._last_redraw = time.monotonic()
+        started = self._throttle.drawing()
         clients = self.query_one(ClientList)
         arrived, self._arrived = self._arrived, []
         for session in arrived:
@@ -470,6 +453,7 @@ class ListenScreen(Screen[None]):
         self.refresh_bindings()
         self._changed.set()
         self._changed = asyncio.Event()
+        self._throttle.drawn(started)
 
     def _status(self) -> Content:
         parts: list[Content] = self._exposure()
@@ -492,7 +476,10 @@ class ListenScreen(Screen[None]):
                 parts.append(safe(address.ca_file, "bold", 300, one_line=True))
                 parts.append(plain(f" (curl --cacert FILE https://localhost:{address.port}/)"))
         else:
-            parts.append(plain("not listening · ctrl+l starts (port 0: the OS picks)", DIM_STYLE))
+            # Port 0 is named only while the field holds it: after Stop it shows the port.
+            port = self.query_one(ListenBar).form().port.strip()
+            picks = " (port 0: the OS picks)" if port in ("", "0") else ""
+            parts.append(plain(f"not listening · ctrl+l starts{picks}", DIM_STYLE))
             if self._turned_away:
                 parts.append(plain(f" · {self._turned_away} turned away", WARNING_STYLE))
         if self._error:
@@ -566,7 +553,7 @@ class ListenScreen(Screen[None]):
 
     @on(ListenBar.Toggle)
     def _bar_toggle(self) -> None:
-        self.action_toggle()
+        self.action_toggle_listening()
 
     @on(ListenBar.Changed)
     def _bar_changed(self) -> None:
@@ -606,11 +593,10 @@ class ListenScreen(Screen[None]):
 
     def on_key(self, event: events.Key) -> None:
         """A greyed-out key says why when pressed (Textual passes it on, to here)."""
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if self.check_action(binding.action, ()) is None:
-                event.stop()
-                self.run_command(binding.action)
-                return
+        active = self.active_bindings.get(event.key)
+        if active is not None and active.node is self and not active.enabled:
+            event.stop()
+            self.run_command(active.binding.action)
 
     def _refuse(self, reason: str) -> None:
         self.app.bell()

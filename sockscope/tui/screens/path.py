@@ -36,7 +36,8 @@ class PathScreen(ModalScreen[str | None]):
         with Vertical(id="path-body") as body:
             body.border_title = self._title
             body.border_subtitle = "enter writes · escape cancels"
-            yield Input(self._path, id="path-input", compact=True, select_on_focus=False)
+            # The suggested name is selected: typing replaces it, an arrow key keeps it.
+            yield Input(self._path, id="path-input", compact=True)
             yield Static(
                 plain("a path; relative to the current directory", DIM_STYLE), id="path-message"
             )

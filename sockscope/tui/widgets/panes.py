@@ -59,8 +59,12 @@ class Pane(Vertical, can_focus=False):
 
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(id=id, classes="pane")
-        self.border_title = title
+        self.border_title = self._title = title
         self._badge = ""
+
+    def show_zoomed(self, zoomed: bool) -> None:
+        """Zoomed (f2), the title names the way back."""
+        self.border_title = f"{self._title} · f2 or escape: back" if zoomed else self._title
 
     def set_badge(self, badge: str) -> None:
         """The border subtitle. Textual repaints the whole box on every assignment, even

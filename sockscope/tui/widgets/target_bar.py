@@ -101,6 +101,7 @@ class TargetBar(Vertical):
                 placeholder="host name, address or unix path",
                 id="host",
                 compact=True,
+                valid_empty=True,
                 validators=[FieldCheck(self._check_host)],
                 select_on_focus=False,
             )
@@ -110,6 +111,7 @@ class TargetBar(Vertical):
                 placeholder="1-65535",
                 id="port",
                 compact=True,
+                valid_empty=True,
                 validators=[FieldCheck(self._check_port)],
                 select_on_focus=False,
             )
@@ -211,12 +213,13 @@ class TargetBar(Vertical):
         return parse_port(text)
 
     def problems(self) -> list[str]:
-        """One sentence per invalid field, in the order of the bar."""
+        """One sentence per invalid field, in the order of the bar. An empty field is
+        not one (valid_empty): an explorer opened with no target (after `sockscope
+        listen --app`) is waiting for one, not wrong; Send names what is missing."""
         out = []
         for input_id in ("host", "port"):
-            result = self.query_one(f"#{input_id}", Input).validate(
-                self.query_one(f"#{input_id}", Input).value
-            )
+            field = self.query_one(f"#{input_id}", Input)
+            result = field.validate(field.value)
             if result is not None and not result.is_valid:
                 out.extend(result.failure_descriptions)
         return out
