@@ -51,8 +51,8 @@ async def test_keys_typed_fast_after_ctrl_f_land_in_the_host_and_are_all_sent(
         await pilot.pause()
         request = editor.text
         type_fast(app, "ctrl+f", *"localhost", "ctrl+s")
+        await app.wait_for_conversation()  # the new send's end (the firehose is cancelled)
         await until(pilot, lambda: len(app.query_one(History).exchanges) == 2, "the new send")
-        await app.wait_for_conversation()
         assert host.value == "localhost"
         assert editor.text == request  # nothing typed for the host went to the editor
         sent = app.query_one(History).exchanges[-1]
