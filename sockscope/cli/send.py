@@ -245,7 +245,10 @@ def _plan(args: argparse.Namespace) -> SendPlan:
         host = check_host(args.host, "HOST")
         port = _port(args.port, template)
 
-    target = Target(host, port, transport, args.family or 0, tls_options(args))
+    from sockscope.engine.tlsinfo import with_template_certificate
+
+    tls = with_template_certificate(tls_options(args), template)
+    target = Target(host, port, transport, args.family or 0, tls)
     if args.capture_file and args.output:
         raise FieldError(
             "--capture-file", "not with --output, which already writes every received byte"

@@ -75,6 +75,9 @@ class Template:
     source: str = "built-in"
     # A multi-step dialogue; `payload` then holds every step's `send`, joined.
     steps: tuple[Step, ...] = ()
+    # A client certificate for mutual TLS ([tls] cert and key): absolute or ~ paths.
+    cert_file: str | None = None
+    key_file: str | None = None
 
     def render(self, host: str, port: int | None, **values: str) -> bytes:
         """The request bytes for `host` and `port`.
@@ -612,6 +615,7 @@ _FIELDS = (
     "method",
     "defaults",
     "steps",
+    "tls",
     # ReadPolicy overrides
     "idle_timeout",
     "deadline",
@@ -684,6 +688,7 @@ def _template(data: Mapping[str, object], stem: str, shown: str) -> Template:
             "method", f"must be an HTTP method such as GET or HEAD, got {_got(method)}"
         )
     port = data.get("port")
+    cert_file, key_file = _tls(data.get("tls", {}))
     return Template(
         name=name,
         title=_string(data, "title", f"user template from {stem}.toml"),
@@ -698,7 +703,38 @@ def _template(data: Mapping[str, object], stem: str, shown: str) -> Template:
         policy=_policy(data),
         source=shown,
         steps=steps,
+        cert_file=cert_file,
+        key_file=key_file,
     )
+
+
+_TLS_FIELDS = ("cert", "key")
+MAX_PATH = 4096
+
+
+def _tls(value: object) -> tuple[str | None, str | None]:
+    """The [tls] table: a client certificate and its key, as paths that do not depend on
+    the directory sockscope runs in."""
+    if not isinstance(value, dict):
+        raise FieldError("tls", f"must be a table ([tls]), got {_got(value)}")
+    for key in value:
+        if key not in _TLS_FIELDS:
+            raise FieldError("tls", _unknown_field(key, _TLS_FIELDS))
+    cert, key = (_tls_path(value, name) for name in _TLS_FIELDS)
+    if key and not cert:
+        raise FieldError("tls.key", "needs tls.cert, the certificate the key belongs to")
+    return cert, key
+
+
+def _tls_path(table: Mapping[str, object], key: str) -> str | None:
+    path = table.get(key)
+    if path is None:
+        return None
+    if not (isinstance(path, str) and 0 < len(path) <= MAX_PATH and path[0] in "/~"):
+        raise FieldError(
+            f"tls.{key}", f"must be an absolute path or start with ~, got {_got(path)}"
+        )
+    return path
 
 
 def _check_placeholders(payload: str, defaults: Mapping[str, str], name: str) -> None:

@@ -12,9 +12,12 @@ from __future__ import annotations
 import hashlib
 import os
 import ssl
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from sockscope.core.fields import FieldError
 from sockscope.core.model import TlsOptions
+from sockscope.core.templates import Template
 from sockscope.engine.errors import ClientCertError, KeylogError
 
 if TYPE_CHECKING:
@@ -68,6 +71,19 @@ def keylog_path(options: TlsOptions) -> str | None:
 def client_certificate_problem(cert_file: str, key_file: str | None) -> str | None:
     """Why this certificate and key cannot authenticate us, in words; None when they can."""
     return _load_client_certificate(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), cert_file, key_file)
+
+
+def with_template_certificate(options: TlsOptions, template: Template | None) -> TlsOptions:
+    """`options` with the template's client certificate ([tls] cert, key) when they name
+    none; FieldError naming the template's field when it cannot be used."""
+    if template is None or not template.cert_file or options.cert_file:
+        return options
+    cert = os.path.expanduser(template.cert_file)
+    key = os.path.expanduser(template.key_file) if template.key_file else None
+    problem = client_certificate_problem(cert, key)
+    if problem is not None:
+        raise FieldError(f"template {template.name}: tls.cert", problem)
+    return replace(options, cert_file=cert, key_file=key)
 
 
 def keylog_problem(path: str) -> str | None:

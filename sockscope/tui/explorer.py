@@ -23,6 +23,7 @@ from sockscope.core.model import EventType, Exchange, Target, TlsOptions, Transp
 from sockscope.core.steps import Dialogue, Step
 from sockscope.core.templates import Template, TemplateError
 from sockscope.engine.session import Action
+from sockscope.engine.tlsinfo import with_template_certificate
 from sockscope.tui.lab_info import LAB_HOST, LabInfo
 
 
@@ -230,6 +231,8 @@ class Explorer:
     def target(self, tls: TlsOptions) -> Target:
         """Where the fields point; raises FieldError naming the invalid field."""
         fields = self.fields
+        template = self.templates.get(fields.template) if fields.template else None
+        tls = with_template_certificate(tls, template)
         if fields.transport.is_unix:
             return Target(check_unix_path(fields.host), None, fields.transport)
         if self.on_lab and self.lab is not None:

@@ -1,4 +1,4 @@
-"""`starttls = true` in a template's [[steps]]: read from files, checked by name."""
+"""Template files: `starttls = true` in [[steps]], and a [tls] client certificate."""
 
 from __future__ import annotations
 
@@ -43,3 +43,23 @@ def test_the_built_in_starttls_templates_upgrade_after_the_protocols_own_command
         "pop3-starttls": "STLS",
         "ftp-auth-tls": "AUTH TLS",
     }
+
+
+# ---- [tls]: a client certificate in a template ------------------------------------------
+
+
+def test_a_template_may_name_a_client_certificate_and_key() -> None:
+    template = parse('payload = "x"\n[tls]\ncert = "~/certs/me.pem"\nkey = "/etc/me.key"\n')
+    assert (template.cert_file, template.key_file) == ("~/certs/me.pem", "/etc/me.key")  # type: ignore[attr-defined]
+
+
+def test_a_relative_certificate_path_is_refused_naming_the_field() -> None:
+    with pytest.raises(TemplateError, match=r"tls\.cert: must be an absolute path or start with ~"):
+        parse('payload = "x"\n[tls]\ncert = "me.pem"\n')
+
+
+def test_a_key_without_a_certificate_and_unknown_tls_fields_are_refused() -> None:
+    with pytest.raises(TemplateError, match=r"tls\.key: needs tls\.cert"):
+        parse('payload = "x"\n[tls]\nkey = "/k.pem"\n')
+    with pytest.raises(TemplateError, match=r'unknown field "certificate"'):
+        parse('payload = "x"\n[tls]\ncertificate = "/c.pem"\n')

@@ -19,6 +19,7 @@ import pytest
 import trustme
 
 from sockscope.core.model import ErrorKind
+from sockscope.core.templates import user_template_dir
 from tests.clirun import CliResult
 from tests.interop.conftest import HOST, IS_ROOT, free_ports, program, running
 
@@ -222,3 +223,32 @@ class _capturing:
 # A bounded wait for tshark to be capturing: PROBES connections, PROBE_WAIT seconds each.
 PROBES = 40
 PROBE_WAIT = 0.5
+
+
+def test_a_template_with_a_tls_table_presents_its_client_certificate(
+    cli: Callable[..., CliResult], mutual_tls: MutualTls
+) -> None:
+    directory = user_template_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "mtls-get.toml").write_text(
+        'transport = "tls"\npayload = "GET / HTTP/1.0\\r\\n\\r\\n"\n'
+        f'[tls]\ncert = "{mutual_tls.cert_file}"\nkey = "{mutual_tls.key_file}"\n'
+    )
+    run = cli(*("send", HOST, mutual_tls.port, "-T", "mtls-get", "--ca-file", mutual_tls.ca_file))
+
+    assert run.code == 0, run.out + run.err
+    assert "HTTP/1.0 200 ok" in run.out and "sockscope client" in run.out
+
+
+def test_a_templates_unusable_certificate_is_refused_naming_the_template(
+    cli: Callable[..., CliResult], mutual_tls: MutualTls
+) -> None:
+    directory = user_template_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "mtls-bad.toml").write_text(
+        f'transport = "tls"\npayload = "x"\n[tls]\ncert = "{mutual_tls.cert_file}"\n'
+    )
+    run = cli("send", HOST, mutual_tls.port, "-T", "mtls-bad")
+
+    assert run.code == 2
+    assert "template mtls-bad: tls.cert: not a PEM certificate with its private key" in run.err
