@@ -14,6 +14,7 @@ and cut to fit, so the whole diagram fits `width` columns (80 by default).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from sockscope.core.diagram import Diagram, Kind, Row, spacing
@@ -31,15 +32,19 @@ _LINE = {
     Kind.RST: "━",
 }
 _BOTH_WAYS = (Kind.CONNECT, Kind.TLS)
+_LOOK_UP = re.compile(r"[^\x00-\u02ff\u2010-\u2064\u2200-\u22ff\u2400-\u2426\u2500-\u25fc]")
 
 
 def cells(text: str) -> int:
     """Terminal cells `text` takes: wide (East Asian) characters two, combining none."""
-    total = 0
-    for ch in text:
+    # Latin, punctuation, arrows, box drawing and control pictures (all a diagram draws
+    # itself) are one cell each: only the other characters are looked up.
+    total = len(text)
+    for ch in _LOOK_UP.findall(text):
         if unicodedata.combining(ch):
-            continue
-        total += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+            total -= 1
+        elif unicodedata.east_asian_width(ch) in ("W", "F"):
+            total += 1
     return total
 
 

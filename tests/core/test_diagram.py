@@ -218,3 +218,14 @@ def test_any_bytes_and_any_host_make_a_safe_diagram_that_fits(
     assert max(map(cells, lines)) <= 80
     assert all(_unsafe(line) == [] for line in lines)
     ET.fromstring(render_svg(d))  # well-formed, whatever the bytes
+
+
+@given(st.text(max_size=12))
+def test_cells_counts_wide_characters_twice_and_combining_ones_not_at_all(text: str) -> None:
+    import unicodedata
+
+    expected = sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
+    assert cells(text) == expected

@@ -18,7 +18,7 @@ from sockscope.core.diagram_text import WIDTH, render_lines
 from sockscope.core.model import Exchange
 from sockscope.export.python_script import Script, python_script
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, plain, safe
-from sockscope.tui.widgets.byte_view import ContentLines, Lines, LineView, NoLines
+from sockscope.tui.widgets.byte_view import Lines, LineView, NoLines
 from sockscope.tui.widgets.panes import Pane
 
 MARK_STYLE = "reverse bold"
@@ -76,17 +76,16 @@ class DiagramPane(Pane):
         d = diagram(exchange, by_turn=self.by_turn, to_scale=self.to_scale)
         marked = marked_rows(d, current)
         width = view.size.width - view.styles.scrollbar_size_vertical if view.size.width else 0
-        lines = []
+        lines: list[tuple[str, str]] = []  # (text, style), made Content when drawn
         first_marked: int | None = None
         for row, text in render_lines(d, max(width, _NARROWEST) if width else WIDTH):
             if row is None:
-                lines.append(safe(text, DIM_STYLE))
+                lines.append((text, DIM_STYLE))
             else:
                 if row in marked and first_marked is None:
                     first_marked = len(lines)
-                style = MARK_STYLE if row in marked else _style(d.rows[row])
-                lines.append(safe(text, style))
-        view.show(ContentLines(lines), follow=True)
+                lines.append((text, MARK_STYLE if row in marked else _style(d.rows[row])))
+        view.show(_StyledLines(lines), follow=True)
         if first_marked is not None:
             scroll_into_view(view, first_marked)
         kind = "turns" if self.by_turn else "events"
@@ -103,6 +102,21 @@ class DiagramPane(Pane):
     def on_resize(self) -> None:
         if self._exchange is not None:
             self.show(self._exchange, self._current)
+
+
+class _StyledLines(Lines):
+    """Lines of text, each in one style, formatted as they are drawn."""
+
+    def __init__(self, lines: Sequence[tuple[str, str]]) -> None:
+        self._lines = lines
+        self.width = max((len(text) for text, _ in lines), default=0)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def line(self, y: int) -> Content:
+        text, style = self._lines[y]
+        return safe(text, style)
 
 
 class _ScriptLines(Lines):
