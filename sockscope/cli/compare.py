@@ -7,6 +7,7 @@ import argparse
 from rich.console import Console
 from rich.text import Text
 
+from sockscope.cli.output import new_console
 from sockscope.cli.parsing import UsageError
 from sockscope.cli.report import safe
 from sockscope.core.compare import BytesDiff, Change, Comparison, compare
@@ -26,7 +27,7 @@ def run_compare(args: argparse.Namespace) -> int:
         left, right = load_transcript(args.left), load_transcript(args.right)
     except TranscriptError as exc:
         raise UsageError(str(exc)) from None
-    console = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
+    console = new_console()
     print_comparison(console, compare(left, right), args.left, args.right, show_all=args.all)
     return 0
 

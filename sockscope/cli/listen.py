@@ -8,7 +8,6 @@ as cancelled and are printed too, and the socket file and certificates are remov
 from __future__ import annotations
 
 import argparse
-import json
 import queue
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from sockscope.cli.output import print_json
 from sockscope.cli.parsing import UsageError
 from sockscope.cli.serving import parse_positive, print_until_stopped
 from sockscope.core.client_analysis import analyse_client, client_analysis_to_dict
@@ -285,7 +285,7 @@ class _Printer:
             self.console = new_console()
 
     def _line(self, obj: dict[str, Any]) -> None:
-        print(json.dumps(obj), flush=True)
+        print_json(obj)
 
     def _say(self, text: str, style: str = "") -> None:
         from sockscope.cli.report import safe

@@ -2,9 +2,10 @@
 
 Messages name files, paths, arguments and template names, and reports quote servers:
 none of that was written by sockscope, so no line reaches stdout or stderr without the
-display sanitiser. `say` and `warn` print one message; `new_console` is the Rich console
-of every report, and it sanitises each piece of text it renders as its last step, so a
-string that reached a `Text` unsanitised is still shown as tokens.
+display sanitiser. `say` and `warn` print one message, `print_json` one JSON document;
+`new_console` is the Rich console of every report, and it sanitises each piece of text
+it renders as its last step, so a string that reached a `Text` unsanitised is still
+shown as tokens.
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ def warn(text: str) -> None:
 
 def print_json(doc: Any) -> None:
     """`doc` as one line of JSON on stdout, written a piece at a time (its bytes may be
-    hundreds of MiB of base64). JSON escapes every control character and all but ASCII,
-    so the text cannot act on a terminal and goes out as it is."""
+    hundreds of MiB of base64). ASCII-only JSON escapes every control character but DEL,
+    which it leaves raw: escaped here too, so no string can act on a terminal."""
     write = sys.stdout.write
     for piece in json_pieces(doc):
-        write(piece)
+        write(piece.replace("\x7f", "\\u007f"))
     write("\n")
+    sys.stdout.flush()
 
 
 def new_console() -> Console:

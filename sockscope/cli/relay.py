@@ -8,13 +8,12 @@ end as cancelled and are printed too.
 from __future__ import annotations
 
 import argparse
-import json
 import queue
 import sys
 import time
 from typing import Any
 
-from sockscope.cli.output import warn
+from sockscope.cli.output import print_json, warn
 from sockscope.cli.relay_plan import RelayPlan, plan_relay
 from sockscope.cli.serving import print_until_stopped
 from sockscope.core.model import Exchange, Transport
@@ -69,7 +68,7 @@ class _Printer:
             self.console = new_console()
 
     def _line(self, obj: dict[str, Any]) -> None:
-        print(json.dumps(obj), flush=True)
+        print_json(obj)
 
     def _say(self, text: str, style: str = "") -> None:
         from sockscope.cli.report import safe

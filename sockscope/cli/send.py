@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sockscope.cli.data_file import read_data_file
-from sockscope.cli.output import print_json
+from sockscope.cli.output import new_console, print_json
 from sockscope.cli.parsing import UsageError
 from sockscope.cli.tls_args import tls_options
 from sockscope.core.analysis import Analysis, analyse, http_to_dict, replies_to_list
@@ -113,7 +113,6 @@ def run_send(args: argparse.Namespace) -> int:
 
 def _print_capture_note(exchange: Exchange, path: str) -> None:
     """Where the bytes the report does not hold are: all of them, in the capture file."""
-    from rich.console import Console
     from rich.text import Text
 
     from sockscope.cli.report import HEADING_STYLE, safe
@@ -123,7 +122,7 @@ def _print_capture_note(exchange: Exchange, path: str) -> None:
     note.append_text(safe(f"all {human_bytes(exchange.bytes_in)} received are in {path}", "dim"))
     if kept < exchange.bytes_in:
         note.append_text(safe(f" (the report holds the first {human_bytes(kept)})", "dim"))
-    Console(highlight=False, markup=False, emoji=False, soft_wrap=True).print(note)
+    new_console().print(note)
 
 
 def _save(exchange: Exchange, path: str) -> str | None:

@@ -7,8 +7,8 @@ each reaches stdout through `sanitize_line` (JSON output through `json.dumps`).
 from __future__ import annotations
 
 import argparse
-import json
 
+from sockscope.cli.output import print_json
 from sockscope.cli.parsing import UsageError
 from sockscope.core.sanitize import sanitize, sanitize_line
 from sockscope.core.templates import load_templates, unknown_template, user_template_dir
@@ -34,8 +34,7 @@ def list_templates(args: argparse.Namespace) -> int:
             }
             for name, t in templates.items()
         }
-        # ASCII-only JSON escapes every control character but DEL; escape that one too.
-        print(json.dumps(listing).replace("\x7f", "\\u007f"))
+        print_json(listing)
         return 0
     width = max(len(name) for name in templates)
     for name, t in templates.items():

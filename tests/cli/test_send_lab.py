@@ -181,3 +181,11 @@ def test_a_reply_cut_by_the_capture_limit_says_so_not_incomplete(cli, lab, tmp_p
     problems = {p["code"]: p for p in result.json()["http"]["problems"]}
     assert "incomplete-body" not in problems
     assert "16.0 KiB" in problems["capture-truncated"]["message"]
+
+
+def test_json_output_carries_no_raw_control_character_even_del(cli, lab) -> None:
+    # The echo sends DEL back: JSON's own escaping leaves it raw, the output must not.
+    result = cli("send", "127.0.0.1", lab.port("echo"), "-d", "\\x7f\\x1b[2J\\r\\n", "--json")
+    assert result.code == 0, result.err
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in result.out.rstrip("\n"))
+    assert base64.b64decode(result.json()["received_b64"]) == b"\x7f\x1b[2J\r\n"
