@@ -32,11 +32,11 @@ def warn(text: str) -> None:
 
 def print_json(doc: Any) -> None:
     """`doc` as one line of JSON on stdout, written a piece at a time (its bytes may be
-    hundreds of MiB of base64). ASCII-only JSON escapes every control character but DEL,
-    which it leaves raw: escaped here too, so no string can act on a terminal."""
+    hundreds of MiB of base64). ASCII-only JSON escapes every control character, DEL
+    included, and everything past ASCII, so no string can act on a terminal."""
     write = sys.stdout.write
     for piece in json_pieces(doc):
-        write(piece.replace("\x7f", "\\u007f"))
+        write(piece)
     write("\n")
     sys.stdout.flush()
 

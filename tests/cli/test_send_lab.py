@@ -184,8 +184,11 @@ def test_a_reply_cut_by_the_capture_limit_says_so_not_incomplete(cli, lab, tmp_p
 
 
 def test_json_output_carries_no_raw_control_character_even_del(cli, lab) -> None:
-    # The echo sends DEL back: JSON's own escaping leaves it raw, the output must not.
-    result = cli("send", "127.0.0.1", lab.port("echo"), "-d", "\\x7f\\x1b[2J\\r\\n", "--json")
+    # The echo sends the line back and the redis parser quotes it in "replies": JSON's
+    # own escaping leaves DEL raw there, the output must not.
+    result = cli(
+        "send", "127.0.0.1", lab.port("echo"), "-T", "redis-ping", "-d", "+a\\x7fb\\r\\n", "--json"
+    )
     assert result.code == 0, result.err
     assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in result.out.rstrip("\n"))
-    assert base64.b64decode(result.json()["received_b64"]) == b"\x7f\x1b[2J\r\n"
+    assert result.json()["replies"][0]["lines"] == ["a\x7fb"]
