@@ -296,10 +296,17 @@ def run_process(
         seconds, peak, code = result.stdout.split()
         errors = err.read_bytes()
         if int(code) != 0:
-            tail = errors.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
-            raise Failed(f"exit {code}: {tail[0].rpartition('Error: ')[2][:200]}")
+            raise Failed(f"exit {code}: {last_words(errors.decode(errors='replace'))}")
         kept = out.read_bytes() if keep_stdout and stdout is None else b""
         return Process(float(seconds), int(peak), kept, errors)
+
+
+def last_words(stderr: str, most: int = 300) -> str:
+    """What a failed command said last, for a table cell: its last line, without an
+    exception's class name, cut at a word under `most` characters."""
+    lines = stderr.strip().splitlines() or ["no message"]
+    said = lines[-1].rpartition("Error: ")[2]
+    return said if len(said) <= most else said[:most].rpartition(" ")[0] + " ..."
 
 
 def compile_bytecode() -> None:

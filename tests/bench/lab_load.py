@@ -25,6 +25,7 @@ from tests.bench.common import (
     Tool,
     alternate,
     compared,
+    last_words,
     missing,
     program,
 )
@@ -62,9 +63,8 @@ def _ab(port: int, path: str = "/") -> Measured:
 
     if done.returncode != 0 or "Requests per second" not in out:
         completed = re.search(r"Total of (\d+) requests completed", done.stderr)
-        tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
         after = f" after {completed.group(1)} of {REQUESTS} requests" if completed else ""
-        raise Failed(f"ab stopped{after} (exit {done.returncode}): {tail[:100]}")
+        raise Failed(f"ab stopped{after} (exit {done.returncode}): {last_words(done.stderr)}")
     return Measured(
         number(r"Requests per second:\s+([\d.]+)"),
         more={

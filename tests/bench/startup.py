@@ -99,7 +99,7 @@ def _first_frame(kind: str, argument: str) -> None:
 
 def _peer_python(kind: str, packages: str) -> Path | str:
     """The interpreter of the venv of `kind` (made on first use), or why not."""
-    from tests.bench.common import CACHE
+    from tests.bench.common import CACHE, last_words
 
     venv = CACHE / kind
     python = venv / "bin" / "python"
@@ -112,15 +112,14 @@ def _peer_python(kind: str, packages: str) -> Path | str:
         text=True,
     )
     if made.returncode != 0:
-        reason = (made.stderr.strip().splitlines() or ["no message"])[-1]
-        return f"skipped: pip install {packages} failed ({reason[:80]})"
+        return f"skipped: pip install {packages} failed ({last_words(made.stderr)})"
     return python
 
 
 def _frame(
     python: Path | str, kind: str, argument: str = "", env: dict[str, str] | None = None
 ) -> Measured:
-    from tests.bench.common import REPO, Failed, Measured
+    from tests.bench.common import REPO, Failed, Measured, last_words
 
     started = time.monotonic()
     done = subprocess.run(
@@ -132,8 +131,7 @@ def _frame(
         timeout=120,
     )
     if done.returncode != 0:
-        tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise Failed(f"exit {done.returncode}: {tail[:120]}")
+        raise Failed(f"exit {done.returncode}: {last_words(done.stderr)}")
     return Measured(said(done.stdout, "bench-frame") - started)
 
 
