@@ -12,6 +12,7 @@ from rich.text import Text
 from sockscope.cli.report import (
     MAX_VIEW_BYTES,
     heading,
+    print_decoded_body,
     print_headers,
     print_hex_view,
     print_problems,
@@ -54,6 +55,8 @@ def print_client(
     print_hex_view(console, "Received (hex)", received, limit, more=MORE_HINT)
     print_text_views(console, "Received", received, note, encoding, limit, more=MORE_HINT)
     print_request(console, analysis)
+    if analysis.http is not None:
+        print_decoded_body(console, analysis.http, encoding, limit, more=MORE_HINT)
     if exchange.bytes_out:
         sent = exchange.sent
         heading(console, "Replied (repr)", kept_note(exchange.bytes_out, len(sent)))

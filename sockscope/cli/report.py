@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from sockscope.cli.output import new_console
-from sockscope.core.analysis import Analysis, shown_text
+from sockscope.core.analysis import Analysis, decoded_body, shown_text
 from sockscope.core.certificate import (
     certificate_rows,
     peer_certificate,
@@ -24,7 +24,8 @@ from sockscope.core.certificate import (
     tls_session,
 )
 from sockscope.core.explain import event_sentence, stop_sentence
-from sockscope.core.http import HttpResponse, Problem
+from sockscope.core.http import HttpRequest, HttpResponse, Problem
+from sockscope.core.http.coding import charset_of
 from sockscope.core.model import Exchange
 from sockscope.core.sanitize import Segment, display_segments
 from sockscope.core.steps import step_outcomes
@@ -89,6 +90,8 @@ def print_report(
         print_text_views(console, "Received", received, note, encoding, limit, decoded=decoded)
 
     print_analysis(console, analysis)
+    if analysis.http is not None:
+        print_decoded_body(console, analysis.http, encoding, limit)
     _print_steps(console, exchange)
     print_stopped(console, exchange, explain)
 
@@ -140,6 +143,30 @@ def print_text_views(
         data if decoded is None else decoded,
         limit,
         lambda data: [segments_text(line) for line in decoded_lines(data, encoding)],
+        more,
+    )
+
+
+def print_decoded_body(
+    console: Console,
+    message: HttpResponse | HttpRequest,
+    encoding: str,
+    limit: int | None,
+    *,
+    more: str = MORE_HINT,
+) -> None:
+    """`Body (decoded)`: a gzip, deflate or br body undone, as text in the charset its
+    Content-Type names (else `encoding`); nothing when the body had no content coding."""
+    decoded = decoded_body(message)
+    if decoded is None:
+        return
+    charset = charset_of(message.headers) or encoding
+    heading(console, "Body (decoded)", f"{decoded.summary()} · {charset}")
+    view(
+        console,
+        decoded.data,
+        limit,
+        lambda data: [segments_text(line) for line in decoded_lines(data, charset)],
         more,
     )
 

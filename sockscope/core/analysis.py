@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sockscope.core.http import (
+    Framing,
     HttpRequest,
     HttpResponse,
     HttpResponseParser,
@@ -20,6 +21,7 @@ from sockscope.core.http import (
     looks_like_http,
     parse_response,
 )
+from sockscope.core.http.coding import DecodedBody, decode_body
 from sockscope.core.json_stream import Base64
 from sockscope.core.model import Exchange, StopReason
 from sockscope.core.replies import Reply, parse_replies
@@ -173,14 +175,30 @@ def http_to_dict(response: HttpResponse | None, *, streamed: bool = False) -> di
     }
 
 
+def decoded_body(message: HttpResponse | HttpRequest) -> DecodedBody | None:
+    """The message's body with its content codings undone (a chunked one de-chunked
+    first, as the parser does); None when it has none."""
+    return decode_body(message.body, message.headers, chunked=message.framing is Framing.CHUNKED)
+
+
 def message_fields(
     message: HttpResponse | HttpRequest, *, streamed: bool = False
 ) -> dict[str, Any]:
-    """What requests and responses share in JSON: headers, body, framing, problems."""
+    """What requests and responses share in JSON: headers, body, framing, problems,
+    and the body decoded when it had content codings (`body_b64` is before them)."""
     body = message.body
+    decoded = decoded_body(message)
     return {
         "headers": [[name, value] for name, value in message.headers],
-        "body_b64": Base64((body,)) if streamed else base64.b64encode(body).decode("ascii"),
+        "body_b64": _b64(body, streamed),
+        "decoded": None
+        if decoded is None
+        else {
+            "codings": decoded.chain,
+            "body_b64": _b64(decoded.data, streamed),
+            "size": len(decoded.data),
+            "problem": decoded.problem or None,
+        },
         "framing": message.framing,
         "complete": message.complete,
         "problems": [
@@ -195,3 +213,7 @@ def replies_to_list(replies: list[Reply]) -> list[dict[str, Any]]:
         {"code": r.code, "lines": r.lines, "multiline": r.multiline, "complete": r.complete}
         for r in replies
     ]
+
+
+def _b64(data: bytes, streamed: bool) -> Base64 | str:
+    return Base64((data,)) if streamed else base64.b64encode(data).decode("ascii")

@@ -177,8 +177,9 @@ def _summary_line() -> tuple[str, bool]:
 
 @pytest.fixture(scope="session")
 def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """nginx serving /index.html, /big.txt, and /chunked/big.txt (the same file, with its
-    length removed by sub_filter so that HTTP/1.1 replies are chunked)."""
+    """nginx serving /index.html, /big.txt, /chunked/big.txt (the same file, with its
+    length removed by sub_filter so that HTTP/1.1 replies are chunked), and /gzip/big.txt
+    (gzip-coded, and so chunked, for a client that accepts gzip)."""
     binary = program("nginx", "nginx-light")
     directory = tmp_path_factory.mktemp("nginx")
     www = directory / "www"
@@ -210,6 +211,11 @@ http {{
             alias {www}/;
             sub_filter_types *;
             sub_filter "no such text" "";
+        }}
+        location /gzip/ {{
+            alias {www}/;
+            gzip on;
+            gzip_types text/plain;
         }}
     }}
 }}

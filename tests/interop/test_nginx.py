@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sockscope.core.analysis import analyse
+from sockscope.core.analysis import analyse, decoded_body
 from sockscope.core.http import HttpResponse, parse_response
 from sockscope.core.model import Exchange, ReadPolicy, StopReason, Target
+from sockscope.core.views import human_bytes
 from sockscope.engine import run_exchange
 from tests.interop.conftest import BIG_TEXT, INDEX_HTML, Server, program
 
@@ -171,3 +172,17 @@ def test_parsed_reply_agrees_with_what_curl_reports(
     assert without_date(response.headers) == without_date(curl_headers)
     assert response.body == (tmp_path / "body").read_bytes()
     assert response.complete and serious(response) == []
+
+
+def test_a_gzip_coded_reply_decodes_to_the_file_with_its_chain_named(nginx: Server) -> None:
+    request = http_request(nginx, "/gzip/big.txt").replace(
+        b"\r\n\r\n", b"\r\nAccept-Encoding: gzip\r\n\r\n"
+    )
+    _done, response = exchange(nginx, request)
+
+    assert response.header("Content-Encoding") == "gzip"
+    assert response.body[:2] == b"\x1f\x8b" and len(response.body) < len(BIG_TEXT) // 4
+    decoded = decoded_body(response)
+    assert decoded is not None
+    assert decoded.data == BIG_TEXT
+    assert decoded.summary() == f"chunked → gzip, {human_bytes(len(BIG_TEXT))}"
