@@ -37,37 +37,22 @@ from tests.bench.common import (
     run_process,
 )
 from tests.bench.servers import GIB, KEPT, Nginx
+from tests.bench.splice_spy import path
 from tests.bench.startup import said
 
-# `python -m sockscope ARGS`, with os.splice wrapped to count the bytes moved out of a
-# socket; the count goes to stderr as the process ends. One wrapped call per MiB.
+# `python -m sockscope ARGS` with os.splice counted; the count goes to stderr as the
+# process ends. One wrapped call per MiB spliced.
 _SPY = """
-import atexit, os, runpy, stat, sys
-moved = 0
-real = getattr(os, "splice", None)
-if real is not None:
-    def splice(src, dst, count, *args, **kwargs):
-        global moved
-        n = real(src, dst, count, *args, **kwargs)
-        if stat.S_ISSOCK(os.fstat(src).st_mode):
-            moved += n
-        return n
-    os.splice = splice
-atexit.register(lambda: os.write(2, b"bench-spliced %d\\n" % moved))
+import atexit, os, runpy, sys
+from tests.bench.splice_spy import install
+spliced = install()
+atexit.register(lambda: os.write(2, b"bench-spliced %d\\n" % spliced()))
 sys.argv = ["sockscope", *sys.argv[1:]]
 runpy.run_module("sockscope", run_name="__main__", alter_sys=True)
 """
 NEVER = "sockscope-bench: a delimiter that never arrives"
 MEMORY_CEILING = 100 * 2**20  # moving bytes without keeping them
 SCRATCH = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
-
-
-def _path(spliced: int, total: int) -> str:
-    if spliced == 0:
-        return "copy"
-    if spliced >= 0.9 * total:
-        return "splice"
-    return f"splice {100 * spliced // total}%"
 
 
 def _spliced(stderr: bytes) -> int:
@@ -99,7 +84,7 @@ def _sockscope(
         return Measured(
             done.seconds,
             count,
-            _path(_spliced(done.stderr), total),
+            path(_spliced(done.stderr), total),
             {"transfer": float(report["timings"]["total"]), "peak": done.peak_rss},
         )
 
