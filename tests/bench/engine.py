@@ -209,10 +209,24 @@ def transfers(server: Nginx | str) -> list[Row]:
             1.0,
         ),
         row(
+            f"{size}, `--until` that never matches, transfer only (own clocks)",
+            "sockscope --until NEVER -o /dev/null",
+            "curl -o /dev/null",
+            None,
+            key="transfer",
+        ),
+        row(
             f"{size} over TLS, whole process",
             "sockscope -t tls -k -o /dev/null",
             "curl -k https:// -o /dev/null",
             0.9,
+        ),
+        row(
+            f"{size} over TLS, transfer only (own clocks)",
+            "sockscope -t tls -k -o /dev/null",
+            "curl -k https:// -o /dev/null",
+            None,
+            key="transfer",
         ),
     ]
     for peer in ("socat", "ncat"):
