@@ -174,7 +174,7 @@ def compared(
             target,
             False,
             ours.path,
-            runs(ours, peer),
+            _counted(ours, peer),
         )
     value = None
     if peer is not None and ratio_of is not None:
@@ -193,11 +193,11 @@ def compared(
         target,
         verdict,
         ours.path,
-        runs(ours, peer),
+        _counted(ours, peer),
     )
 
 
-def runs(*samples: Sample | None) -> str:
+def _counted(*samples: Sample | None) -> str:
     counts = sorted({len(s.runs) for s in samples if s is not None})
     return "/".join(str(n) for n in counts)
 
