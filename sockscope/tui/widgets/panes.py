@@ -6,12 +6,17 @@ them in a LineView; the border subtitle is the size badge.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Select
 
-from sockscope.core.analysis import Analysis
+from sockscope.core.analysis import Analysis, decoded_body
 from sockscope.core.certificate import (
     certificate_rows,
     peer_certificate,
@@ -19,10 +24,17 @@ from sockscope.core.certificate import (
     tls_session,
 )
 from sockscope.core.http import HttpRequest, HttpResponse
+from sockscope.core.http.coding import DecodedBody, charset_of, media_type, pretty_text
 from sockscope.core.model import ErrorKind, Exchange
 from sockscope.core.replies import Reply
 from sockscope.core.steps import step_outcomes
-from sockscope.core.views import ENCODINGS, HEX_WIDTH, hex_width_for, human_bytes
+from sockscope.core.views import (
+    ENCODINGS,
+    HEX_WIDTH,
+    check_encoding,
+    hex_width_for,
+    human_bytes,
+)
 from sockscope.tui.content import (
     DIM_STYLE,
     ERROR_STYLE,
@@ -158,10 +170,24 @@ class ReceivedPane(Pane):
 
 
 class DecodedPane(Pane):
+    """The received bytes as text in the chosen encoding; for an HTTP response with a
+    Content-Encoding, its body decoded instead (the badge names the chain), and the
+    charset its Content-Type names picks the encoding. `p` lays out a JSON or XML body."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("p", "pretty", "pretty JSON/XML", show=False)]
+
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
+        self._raw = b""
         self._rows = ByteRows(b"")
         self._shown: tuple[ByteRows, int, str] | None = None  # (index, bytes, encoding)
+        self._live = False
+        # The response whose body is shown decoded (None: the bytes as they came), its
+        # decoding, its media type, and whether it is laid out.
+        self._response: HttpResponse | None = None
+        self._body: DecodedBody | None = None
+        self._media = ""
+        self.pretty = False
 
     def compose(self) -> ComposeResult:
         yield Select(
@@ -181,7 +207,43 @@ class DecodedPane(Pane):
     def show(self, data: bytes, *, live: bool = False, rows: ByteRows | None = None) -> None:
         """`rows`: the index of `data` another view built, used when it is split the way
         this encoding needs (UTF-16 ends a row at an encoded LF, the rest at an LF byte)."""
+        self._raw = data
+        self._response = self._body = None
+        self._live = live
+        self._draw(rows)
+
+    def show_http(self, response: HttpResponse) -> None:
+        """After `show`: the response's charset picks the encoding, and a coded body is
+        shown decoded. The same response again keeps what is shown."""
+        if response is self._response:
+            return
+        self._response = response
+        self._body = decoded_body(response)
+        self._media = media_type(response.headers)
+        charset = charset_of(response.headers)
+        if charset is not None and charset != codecs.lookup(self.encoding).name:
+            # A charset the selector does not offer leaves the chosen one; else
+            # Select.Changed follows and draws in the new encoding.
+            with contextlib.suppress(ValueError):
+                self.query_one("#encoding", Select).value = check_encoding(charset)
+        self._draw()
+
+    def _content(self) -> tuple[bytes, str]:
+        """What the view shows (the bytes as they came, or the body decoded and perhaps
+        laid out) and what the badge says of it before the encoding."""
+        body = self._body
+        note = f"body: {body.summary()}" if body is not None else ""
+        shown = self._raw if body is None else body.data
+        if self.pretty and self._response is not None:
+            source = self._response.body if body is None else body.data
+            laid_out = pretty_text(source, self._media, self.encoding)
+            if laid_out is not None:
+                return laid_out, f"{note or 'body'}, laid out"
+        return shown, note
+
+    def _draw(self, rows: ByteRows | None = None) -> None:
         encoding = self.encoding
+        data, note = self._content()
         split = split_encoding(encoding)
         if rows is not None and rows.data is data and rows.encoding == split:
             self._rows = rows
@@ -195,12 +257,16 @@ class DecodedPane(Pane):
             if not data:
                 view.show(NoLines())
             else:
-                view.show(DecodedLines(self._rows, encoding), follow=live)
-        self.set_badge(encoding)
+                view.show(DecodedLines(self._rows, encoding), follow=self._live)
+        self.set_badge(f"{note} · {encoding}" if note else encoding)
+
+    def action_pretty(self) -> None:
+        self.pretty = not self.pretty
+        self._draw()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        self.show(self._rows.data)
+        self._draw()
 
 
 class HeadersPane(Pane):

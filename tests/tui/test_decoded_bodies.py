@@ -1,0 +1,77 @@
+"""The Decoded pane shows a gzip body decoded, named by its chain, in its charset; `p`
+lays out JSON; Received keeps the bytes as they came."""
+
+from __future__ import annotations
+
+import gzip
+
+from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
+from sockscope.tui.widgets.panes import DecodedPane
+from tests.tui.helpers import make_app, pilot_test, view_text
+
+JSON = b'{"greeting":"gr\xfc\xdfe","items":[1,2]}'
+
+
+def coded_exchange(body: bytes, content_type: str, coding: str = "gzip") -> Exchange:
+    packed = gzip.compress(body) if coding == "gzip" else body
+    half = len(packed) // 2
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (packed[:half], packed[half:]))
+    reply = (
+        (
+            f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Encoding: {coding}\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n"
+        ).encode()
+        + chunks
+        + b"0\r\n\r\n"
+    )
+    request = b"GET / HTTP/1.1\r\nHost: example\r\n\r\n"
+    return Exchange(
+        Target("127.0.0.1", 80),
+        request,
+        events=[
+            Event(EventType.SEND, 0.001, request, len(request)),
+            Event(EventType.RECV, 0.002, reply, len(reply)),
+        ],
+        stop=StopReason.PEER_CLOSED,
+    )
+
+
+@pilot_test
+async def test_a_gzip_body_is_decoded_in_its_charset_and_received_keeps_the_bytes() -> None:
+    app = make_app(coded_exchange(JSON, "application/json; charset=iso-8859-1"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        pane = app.query_one(DecodedPane)
+        assert view_text(app, "decoded-view") == '{"greeting":"grüße","items":[1,2]}'
+        assert pane.border_subtitle == f"body: chunked → gzip, {len(JSON)} bytes · latin-1"
+        assert "\\x1f\\x8b" in view_text(app, "received-view")
+
+
+@pilot_test
+async def test_p_in_the_decoded_pane_lays_out_json_and_again_shows_it_as_it_came() -> None:
+    app = make_app(coded_exchange(JSON, "application/json; charset=iso-8859-1"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        app.query_one("#decoded-view").focus()
+        await pilot.press("p")
+        assert view_text(app, "decoded-view").splitlines() == [
+            "{",
+            '  "greeting": "grüße",',
+            '  "items": [',
+            "    1,",
+            "    2",
+            "  ]",
+            "}",
+        ]
+        assert app.query_one(DecodedPane).border_subtitle.endswith(", laid out · latin-1")
+        await pilot.press("p")
+        assert view_text(app, "decoded-view") == '{"greeting":"grüße","items":[1,2]}'
+
+
+@pilot_test
+async def test_a_bad_coding_shows_what_decoded_and_names_the_problem() -> None:
+    app = make_app(coded_exchange(b"not really compressed", "text/plain", coding="br"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        badge = str(app.query_one(DecodedPane).border_subtitle)
+        assert badge.startswith("body: chunked → br, 0 bytes; br data is corrupt")
