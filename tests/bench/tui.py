@@ -21,6 +21,7 @@ from textual.app import App, ScreenStackError
 from textual.css.query import NoMatches
 from textual.worker import WorkerState
 
+from sockscope.core.find import find_all
 from sockscope.core.model import (
     Event,
     EventType,
@@ -160,10 +161,20 @@ def views() -> list[Row]:
 
         return run
 
+    def found(received: bytes) -> Callable[[], Measured]:
+        # A needle chargen never sends: every byte is scanned, the worst case of a find.
+        def run() -> Measured:
+            started = time.perf_counter()
+            find_all(received, b"not in chargen \x00")
+            return Measured(time.perf_counter() - started)
+
+        return run
+
     got = alternate(
         [
             Tool("1 MiB capture", shown(capture(MIB))),
             Tool("64 MiB capture", shown(capture(64 * MIB))),
+            Tool("find in 64 MiB", found(capture(64 * MIB).received)),
         ]
     )
     small, large = got["1 MiB capture"], got["64 MiB capture"]
@@ -190,6 +201,15 @@ def views() -> list[Row]:
             ratio_of=slower,
             target="<= 1.5x",
             meets=lambda v: v <= 1.5,
+        ),
+        compared(
+            "Views",
+            "find: every match in a 64 MiB capture",
+            got["find in 64 MiB"],
+            None,
+            ms,
+            target="< 200 ms",
+            meets=lambda v: v < 0.2,
         ),
         compared(
             "Views",
