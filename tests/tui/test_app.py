@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual.command import CommandPalette
 from textual.widgets import Tabs
 
 from sockscope.tui.commands import SockscopeCommands
 from sockscope.tui.widgets.byte_view import LineView
-from tests.tui.exchanges import LAB, http_exchange
+from sockscope.tui.widgets.status import State, StatusLine
+from tests.tui.exchanges import LAB, http_exchange, refused_exchange
 from tests.tui.helpers import make_app, pilot_test
 
 
@@ -65,3 +68,15 @@ async def test_palette_offers_actions_templates_and_lab_services() -> None:
         await pilot.press(*"Lab: smtp", "enter")
         await pilot.pause()
         assert app.query_one("#port").value == "40025"  # type: ignore[attr-defined]
+
+
+@pilot_test
+async def test_the_status_line_puts_what_to_do_next_before_the_numbers() -> None:
+    app = make_app(refused_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        line = str(app.query_one(StatusLine).render())
+        assert line.index("nothing is listening on that port") < line.index("↑ 0 bytes")
+        running = replace(http_exchange(), events=[], stop=None, stop_message="")
+        app.query_one(StatusLine).show(State.RECEIVING, running)
+        assert str(app.query_one(StatusLine).render()).startswith(" receiving  ↑ 0 bytes ↓ 0")

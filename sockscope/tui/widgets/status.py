@@ -16,6 +16,7 @@ from sockscope.core.turns import turns
 from sockscope.core.views import human_bytes
 from sockscope.engine import SessionState
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, OK_STYLE, WARNING_STYLE, plain, safe
+from sockscope.tui.explorer import app_words
 
 
 class State(StrEnum):
@@ -97,10 +98,18 @@ class StatusLine(Static):
         if exchange is not None:
             if exchange.error is not None:
                 parts.append(safe(f" {exchange.error.message}", ERROR_STYLE, 400, True))
+                # What to do next comes before the numbers, which a narrow line cuts.
+                if exchange.error.hint:
+                    hint = app_words(exchange.error.hint)
+                    parts.append(safe(f" · {hint}", DIM_STYLE, 400, True))
             elif exchange.stop_message:
                 parts.append(safe(f" {exchange.stop_message}", limit=400, one_line=True))
+            said = len(parts) > 1  # a sentence before the counters: a separator between
             parts.append(
-                plain(f" · ↑ {human_bytes(exchange.bytes_out)} ↓ {human_bytes(exchange.bytes_in)}")
+                plain(
+                    f"{' ·' if said else ''} ↑ {human_bytes(exchange.bytes_out)}"
+                    f" ↓ {human_bytes(exchange.bytes_in)}"
+                )
             )
             if capture is not None:
                 held = len(exchange.received)
@@ -109,6 +118,4 @@ class StatusLine(Static):
             timings = timings_summary(exchange.timings())
             if timings:
                 parts.append(plain(f" · {timings}", DIM_STYLE))
-            if exchange.error is not None and exchange.error.hint:
-                parts.append(safe(f" · {exchange.error.hint}", DIM_STYLE, 400, True))
         self.update(Content("").join(parts))
