@@ -226,7 +226,7 @@ class Printer:
     def telnet(self, event: Event, split: Split, direction: str) -> None:
         """A telnet stretch: each command on a line of its own, then the text."""
         for command in split.commands:
-            self.write(f"{direction} {command.describe()}")
+            self.write(f"{direction} {sanitize(command.describe())}")
         if event.type is EventType.RECV and (split.text or not split.commands):
             self._received(event, split.text)
         elif event.type is EventType.SEND and split.text:
