@@ -238,3 +238,25 @@ async def test_a_palette_help_quoting_outside_text_is_shown_as_text(name: str, m
         _assert_screen_is_safe(app)
         assert "no: " in str(hits.get_option_at_index(0).prompt)
     assert app.return_code in (None, 0)
+
+
+@pilot_test
+async def test_a_paste_into_any_field_shows_its_control_characters_as_tokens() -> None:
+    from textual import events
+
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        for field_id in ("#host", "#port"):
+            field = app.query_one(field_id, Input)
+            field.focus()
+            field.value = ""
+            field.post_message(events.Paste("a\x1b]52;c;cHduZWQ=\x07b\u202e"))
+            await until(pilot, lambda f=field: f.value != "", f"the paste in {field_id}")
+            assert field.value == "a␛]52;c;cHduZWQ=␇b\\u202e"
+        app.action_save()
+        await until(pilot, lambda: bool(app.screen.query("#path-input")), "the save dialog")
+        path = app.screen.query_one("#path-input", Input)
+        path.value = ""
+        path.post_message(events.Paste("x\x1b[2Jy"))
+        await until(pilot, lambda: path.value != "", "the paste in the path")
+        assert path.value == "x␛[2Jy"

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, plain, safe
+from sockscope.tui.widgets.filled_input import FilledInput
 
 # Writes to the path; returns None when done, else one sentence saying what went wrong.
 Writer = Callable[[str], str | None]
@@ -37,14 +38,14 @@ class PathScreen(ModalScreen[str | None]):
             body.border_title = self._title
             body.border_subtitle = "enter writes · escape cancels"
             # The suggested name is selected: typing replaces it, an arrow key keeps it.
-            yield Input(self._path, id="path-input", compact=True)
+            yield FilledInput(self._path, id="path-input", compact=True)
             yield Static(
                 plain("a path; relative to the current directory", DIM_STYLE), id="path-message"
             )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        path = event.value.strip()
+        path = self.query_one("#path-input", FilledInput).true_of(event.value).strip()
         problem = "give a file name" if not path else self._write(path)
         if problem is None:
             self.dismiss(path)

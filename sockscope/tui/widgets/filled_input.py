@@ -4,7 +4,12 @@ A host from a saved transcript or a path from the command line may hold control
 characters; an Input draws its value as it is, so such text is shown with the
 sanitiser's tokens (`␛]0;…`) while the true text is kept beside it. As long as the
 field still shows exactly those tokens, `true_value` (and every validator) gets the
-true text; once the user edits the field, what they typed is the value, never altered.
+true text; once the user edits the field, what they typed is the value.
+
+What a keyboard types is printable; a paste is not: the clipboard may hold text copied
+from anywhere, ESC sequences included, and an Input would draw them to the terminal.
+Pasted (and any inserted) text gets the same tokens, so the field shows `␛` where the
+clipboard held ESC, and validation names it.
 """
 
 from __future__ import annotations
@@ -31,6 +36,12 @@ class FilledInput(Input):
         shown = field_text(value)
         self._filled = (shown, value) if shown != value else None
         return shown
+
+    def insert_text_at_cursor(self, text: str) -> None:
+        super().insert_text_at_cursor(field_text(text))
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        super().replace(field_text(text), start, end)
 
     def true_of(self, value: str) -> str:
         filled = self._filled

@@ -106,7 +106,7 @@ class TargetBar(Vertical):
                 select_on_focus=False,
             )
             yield Label("port", classes="field-label")
-            yield Input(
+            yield FilledInput(
                 port,
                 placeholder="1-65535",
                 id="port",
