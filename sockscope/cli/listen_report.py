@@ -25,7 +25,7 @@ from sockscope.cli.report import (
 from sockscope.core.certificate import tls_session
 from sockscope.core.client_analysis import ClientAnalysis
 from sockscope.core.model import Exchange
-from sockscope.core.views import human_bytes, repr_lines
+from sockscope.core.views import human_bytes, repr_rows
 
 # listen keeps no byte file of its own: --json carries every byte kept.
 MORE_HINT = "--full shows all, --json has every byte kept"
@@ -64,7 +64,7 @@ def print_client(
             console,
             sent,
             limit,
-            lambda data: [Text(x) for x in repr_lines(data)],
+            repr_rows,
             MORE_HINT,
         )
     print_stopped(console, exchange)

@@ -11,13 +11,25 @@ shown as tokens.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sockscope.core.json_stream import json_pieces
 from sockscope.core.sanitize import sanitize
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+ROWS_PER_WRITE = 1024
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """`items` in lists of `size` (the last may be shorter); itertools has it from 3.12."""
+    it = iter(items)
+    while block := list(islice(it, size)):
+        yield block
 
 
 def say(text: str) -> None:
@@ -39,6 +51,17 @@ def print_json(doc: Any) -> None:
         write(piece)
     write("\n")
     sys.stdout.flush()
+
+
+def print_rows(console: Console, rows: Iterable[str], indent: str = "  ") -> None:
+    """Unstyled rows, each after `indent`, on `console`'s file, sanitised, a block at a
+    time past Rich's rendering (megabytes of hex rows took Rich seconds). Rich would
+    print them the same: the report's console never wraps or styles plain text."""
+    file = console.file
+    glue = "\n" + indent
+    for block in batched(rows, ROWS_PER_WRITE):
+        file.write(sanitize(indent + glue.join(block)) + "\n")
+    file.flush()
 
 
 def new_console() -> Console:

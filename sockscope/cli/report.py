@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from rich.console import Console
 from rich.text import Text
 
-from sockscope.cli.output import new_console
+from sockscope.cli.output import ROWS_PER_WRITE, batched, new_console, print_rows
 from sockscope.core.analysis import Analysis, decoded_body, shown_text
 from sockscope.core.certificate import (
     certificate_rows,
@@ -30,7 +30,7 @@ from sockscope.core.model import Exchange
 from sockscope.core.sanitize import Segment, display_segments
 from sockscope.core.steps import step_outcomes
 from sockscope.core.timeline import TimelineRow, timeline_rows, timings_summary
-from sockscope.core.views import decoded_lines, hexdump_lines, human_bytes, repr_lines
+from sockscope.core.views import decoded_lines, hexdump_rows, human_bytes, repr_rows
 
 MAX_VIEW_BYTES = 8192  # per view, unless --full: `less` wants everything, a glance does not
 # What a cut view's "... N more" line suggests; each command names only its own options.
@@ -119,7 +119,7 @@ def print_hex_view(
     console: Console, name: str, data: bytes, limit: int | None, *, more: str = MORE_HINT
 ) -> None:
     heading(console, name, human_bytes(len(data)))
-    view(console, data, limit, lambda data: [Text(line) for line in hexdump_lines(data)], more)
+    view(console, data, limit, hexdump_rows, more)
 
 
 def print_text_views(
@@ -136,15 +136,9 @@ def print_text_views(
     """`NAME (repr)` and `Decoded`: the bytes as Python shows them, and as text
     (`decoded`, when the text is not all of the bytes: telnet's without its commands)."""
     heading(console, f"{name} (repr)", note)
-    view(console, data, limit, lambda data: [Text(line) for line in repr_lines(data)], more)
+    view(console, data, limit, repr_rows, more)
     heading(console, "Decoded", encoding)
-    view(
-        console,
-        data if decoded is None else decoded,
-        limit,
-        lambda data: [segments_text(line) for line in decoded_lines(data, encoding)],
-        more,
-    )
+    text_view(console, data if decoded is None else decoded, encoding, limit, more)
 
 
 def print_decoded_body(
@@ -162,13 +156,7 @@ def print_decoded_body(
         return
     charset = charset_of(message.headers) or encoding
     heading(console, "Body (decoded)", f"{decoded.summary()} · {charset}")
-    view(
-        console,
-        decoded.data,
-        limit,
-        lambda data: [segments_text(line) for line in decoded_lines(data, charset)],
-        more,
-    )
+    text_view(console, decoded.data, charset, limit, more)
 
 
 def print_problems(console: Console, problems: Iterable[Problem]) -> None:
@@ -256,12 +244,35 @@ def view(
     console: Console,
     data: bytes,
     limit: int | None,
-    render: Callable[[bytes], list[Text]],
+    rows: Callable[[bytes], Iterable[str]],
     more: str = MORE_HINT,
 ) -> None:
+    """The `rows` of `data` (its first `limit` bytes), rows sockscope writes in printable
+    ASCII (hex, repr): indented, a block at a time, past Rich (which took seconds for
+    megabytes of rows) and still through the sanitiser."""
     shown = data if limit is None else data[:limit]
-    for line in render(shown):
-        console.print(Text("  ") + line)
-    if len(shown) < len(data):
-        rest = human_bytes(len(data) - len(shown))
+    print_rows(console, rows(shown))
+    _print_more(console, len(data) - len(shown), more)
+
+
+def text_view(
+    console: Console, data: bytes, encoding: str, limit: int | None, more: str = MORE_HINT
+) -> None:
+    """The decoded rows of `data` (its first `limit` bytes), a block at a time: as
+    Rich `Text` when the block has tokens to style on a console that shows styles, else
+    as plain text, which Rich would print the same."""
+    shown = data if limit is None else data[:limit]
+    styled = console.color_system is not None
+    for block in batched(decoded_lines(shown, encoding), ROWS_PER_WRITE):
+        if styled and any(token for row in block for _, token in row):
+            lines = (Text("  ").append_text(segments_text(row)) for row in block)
+            console.print(Text("\n").join(lines))
+        else:
+            print_rows(console, ("".join(chunk for chunk, _ in row) for row in block))
+    _print_more(console, len(data) - len(shown), more)
+
+
+def _print_more(console: Console, left_out: int, more: str) -> None:
+    if left_out:
+        rest = human_bytes(left_out)
         console.print(Text(f"  ... {rest} more ({more})", style="dim"))

@@ -37,6 +37,16 @@ _TOKENS = _Tokens(
 )
 
 
+# Deleting these from text leaves nothing when it is printable ASCII, LF and TAB only.
+_SAFE_ASCII = bytes(range(0x20, 0x7F)) + b"\n\t"
+
+
+def _all_safe(text: str) -> bool:
+    # Checked at C speed: megabytes of hex, repr and plain text rows are all safe ASCII,
+    # and the split below costs ten times as much to find that out.
+    return text.isascii() and not text.encode("ascii").translate(None, _SAFE_ASCII)
+
+
 def _is_unsafe(ch: str) -> bool:
     # isprintable() is False exactly for categories C* and Z* except the ASCII space;
     # of those only the ordinary spaces (Zs) are safe to show. LF and TAB never get here.
@@ -49,6 +59,8 @@ def display_segments(text: str) -> list[Segment]:
     Segments alternate: adjacent unsafe characters share one token segment, and every
     non-token segment is exactly the original text at that place.
     """
+    if _all_safe(text):
+        return [(text, False)] if text else []
     segments: list[Segment] = []
     pending: list[str] = []  # pieces of the segment being built
     pending_unsafe = False
@@ -77,6 +89,8 @@ def _flush(segments: list[Segment], pieces: list[str], unsafe: bool) -> None:
 
 def sanitize(text: str) -> str:
     """`text` with every unsafe character replaced by its token, for plain output."""
+    if _all_safe(text):
+        return text
     return "".join(chunk for chunk, _ in display_segments(text))
 
 
