@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from sockscope.cli.output import print_json, warn
+from sockscope.cli.parsing import UsageError
 from sockscope.cli.relay_plan import RelayPlan, plan_relay
 from sockscope.cli.serving import print_until_stopped
 from sockscope.core.model import Exchange, Transport
@@ -29,6 +30,8 @@ EXIT_OK, EXIT_NETWORK = 0, 1
 
 def run_relay(args: argparse.Namespace) -> int:
     plan = plan_relay(args)
+    if args.app:
+        return _run_app(args)
     events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
     relay = Relay(
         plan.config,
@@ -47,6 +50,17 @@ def run_relay(args: argparse.Namespace) -> int:
     )
     printer.summary(finished, relay.turned_away)
     return EXIT_OK
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    """The explorer, open on its Relay screen with these arguments, already relaying."""
+    printed = (("--json", args.json), ("--full", args.full), ("--count", args.count))
+    for flag, given in (*printed, ("--save", args.save)):
+        if given:
+            raise UsageError(f"{flag} is for the printed report; leave it out with --app")
+    from sockscope.tui.app import SockscopeApp
+
+    return SockscopeApp(relay=args).run() or 0
 
 
 def transcript_name(session: RelaySession) -> str:

@@ -79,6 +79,11 @@ def relay_parser(parser_class: Any) -> argparse.ArgumentParser:
     out.add_argument("--json", action="store_true", help="one JSON object per line")
     out.add_argument("--full", action="store_true", help="print whole views, however long")
     out.add_argument("--save", metavar="DIR", help="write each conversation's transcript to DIR")
+    out.add_argument(
+        "--app",
+        action="store_true",
+        help="watch the connections in the explorer's Relay screen instead of printing them",
+    )
     return p
 
 

@@ -78,7 +78,10 @@ from sockscope.tui.worker import (
 )
 
 if TYPE_CHECKING:
+    import argparse
+
     from sockscope.tui.screens.listen import ListenScreen
+    from sockscope.tui.screens.relay import RelayScreen
     from sockscope.tui.widgets.listen_bar import ListenForm
 
 # The shortest time between redraws while an exchange streams in: ten a second, as fast
@@ -113,7 +116,7 @@ VIEWS: tuple[tuple[str, str], ...] = (
 
 # Greyed out (not hidden) while a session is live, and named when pressed: Send and the
 # session commands, and Listen (one conversation on screen at a time).
-GREYED_IN_SESSION = frozenset({"send", "listen", *SESSION_ACTIONS})
+GREYED_IN_SESSION = frozenset({"send", "listen", "relay", *SESSION_ACTIONS})
 # The actions that name the engine's refusal on the status line themselves.
 SAYS_WHY = frozenset({"send", "connect", *SESSION_ACTIONS})
 # What the explorer still does on the Listen screen.
@@ -198,6 +201,7 @@ class SockscopeApp(SafeApp):
             "choose_template",
             "present",
             "present_pane",
+            "relay",
             *(b.action for b in BINDINGS if isinstance(b, Binding)),
         }
     )
@@ -216,6 +220,7 @@ class SockscopeApp(SafeApp):
         template_dir: Path | None = None,
         cursor_blink: bool = True,
         listen: ListenForm | None = None,
+        relay: argparse.Namespace | None = None,
     ) -> None:
         super().__init__()
         problems: list[str] = []
@@ -228,6 +233,8 @@ class SockscopeApp(SafeApp):
         self._switch_interval = sys.getswitchinterval()  # restored when the app ends
         # `sockscope listen --app`: open on the Listen screen, listening.
         self._listen = listen
+        # `sockscope relay ... --app`: open on the Relay screen, relaying.
+        self._relay = relay
         # Saved exchanges to open with, in history order; the last one is shown.
         self._preloaded = [*exchanges, *([exchange] if exchange is not None else [])]
         last = self._preloaded[-1] if self._preloaded else None
@@ -327,6 +334,10 @@ class SockscopeApp(SafeApp):
             self.push_screen(
                 ListenScreen(self._listen, start=True, cursor_blink=self._cursor_blink)
             )
+        if self._relay is not None:
+            from sockscope.tui.screens.relay import RelayScreen
+
+            self.push_screen(RelayScreen(self._relay, start=True))
 
     # ---- templates ----------------------------------------------------------------
 
@@ -632,6 +643,8 @@ class SockscopeApp(SafeApp):
         if self._on_listen():
             if action in LISTEN_SCREEN_ACTIONS or action not in self.EXPLORER_ACTIONS:
                 return None
+            if self._front_is("RelayScreen"):
+                return "not on the Relay screen: escape leaves it (and stops relaying)"
             return "not on the Listen screen: escape leaves it (and stops listening)"
         return self.explorer.why_not(action, *parameters)
 
@@ -659,9 +672,13 @@ class SockscopeApp(SafeApp):
         return False
 
     def _on_listen(self) -> bool:
-        """Whether the Listen screen is in front (under the palette, if that is open)."""
+        """Whether the Listen or Relay screen is in front: screens with keys of their own."""
+        return self._front_is("ListenScreen") or self._front_is("RelayScreen")
+
+    def _front_is(self, name: str) -> bool:
+        """Whether screen `name` is in front (under the palette, if that is open)."""
         screens = (s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette))
-        return _is_screen(next(screens, None), "ListenScreen")
+        return _is_screen(next(screens, None), name)
 
     def run_command(self, action: str, *parameters: object) -> None:
         """A palette command: run as its key would, or say why not. Session commands
@@ -1035,15 +1052,26 @@ class SockscopeApp(SafeApp):
     def on_listen_screen_left(self, message: ListenScreen.Left) -> None:
         """Leaving Listen: each client's conversation joins the history, so that save,
         export and compare work on it as on any exchange."""
-        if not message.exchanges:
+        self._joined(message.exchanges, "client conversation", "Listen")
+
+    def action_relay(self) -> None:
+        """Relay mode: stand between a client and a server and watch both directions."""
+        if not _is_screen(self.screen, "RelayScreen"):
+            from sockscope.tui.screens.relay import RelayScreen
+
+            self.push_screen(RelayScreen())
+
+    def on_relay_screen_left(self, message: RelayScreen.Left) -> None:
+        """Leaving Relay: each connection joins the history, as Listen's clients do."""
+        self._joined(message.exchanges, "relayed connection", "Relay")
+
+    def _joined(self, exchanges: list[Exchange], noun: str, title: str) -> None:
+        if not exchanges:
             return
-        for exchange in message.exchanges:
+        for exchange in exchanges:
             self._add_to_history(exchange)
-        count = len(message.exchanges)
-        self.notify(
-            f"{count} client conversation{'s' if count != 1 else ''} added to the history",
-            title="Listen",
-        )
+        count = len(exchanges)
+        self.notify(f"{count} {noun}{'s' if count != 1 else ''} added to the history", title=title)
 
     def action_help(self) -> None:
         if not _is_screen(self.screen, "HelpScreen"):
@@ -1073,6 +1101,7 @@ class SockscopeApp(SafeApp):
 _SCREEN_MODULES = {
     "HelpScreen": "sockscope.tui.screens.help",
     "ListenScreen": "sockscope.tui.screens.listen",
+    "RelayScreen": "sockscope.tui.screens.relay",
     "OptionsScreen": "sockscope.tui.screens.options",
 }
 

@@ -60,6 +60,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
         "the timeline as turns (who spoke, when, how much) or every event (ctrl+l)",
     ),
     ("Listen…", "listen", "be the server: accept clients and watch what each sends (ctrl+g)"),
+    ("Relay…", "relay", "stand between a client and a server and watch both directions"),
     (
         "Presentation",
         "present",

@@ -1,0 +1,546 @@
+"""The Relay screen: stand between a client and a server and watch each connection.
+
+The engine's Relay owns the sockets and runs on its own threads; its callbacks only queue
+what happened in a RelayBridge, which posts one RelayUpdate at a time through
+bridge.Coalescer; redraws go through bridge.Throttle, as on the Listen screen. The
+selected connection's two directions are shown side by side: the client's bytes (hex and
+repr, decoded, parsed as a request or commands) and the server's (the same, parsed as a
+reply), with the timeline under them.
+
+The bar takes what `sockscope relay` takes (LISTEN, TARGET, transport) and checks it with
+the command's own checks (cli.relay_plan). Every byte from either side is untrusted: it
+reaches a widget only through the panes' line sources or tui.content.safe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.message_pump import MessagePump
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, OptionList, Select, Static
+
+from sockscope.core.model import Event, Exchange
+from sockscope.core.relay_analysis import RelayAnalysis, analyse_relay
+from sockscope.core.views import human_bytes
+from sockscope.engine.listener import ListenAddress
+from sockscope.engine.relay import Relay, RelayError, RelaySession
+from sockscope.tui.bridge import Coalescer, Throttle
+from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, OK_STYLE, plain, safe
+from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
+from sockscope.tui.widgets.clients import Client, ClientList
+from sockscope.tui.widgets.panes import (
+    DecodedPane,
+    HeadersPane,
+    Pane,
+    SentPane,
+    framing_rows,
+    header_rows,
+    reply_rows,
+    size_badge,
+)
+from sockscope.tui.widgets.timeline import Timeline
+
+if TYPE_CHECKING:
+    from sockscope.cli.relay_plan import RelayPlan
+    from sockscope.tui.app import SockscopeApp
+
+REDRAW_INTERVAL = 0.05  # at most ~20 redraws a second while connections talk
+TRANSPORTS = ("tcp", "tls", "udp")
+
+
+# ---- relay threads -> screen ---------------------------------------------------------
+
+
+class RelayUpdate(Message):
+    def __init__(self, bridge: RelayBridge) -> None:
+        super().__init__()
+        self.bridge = bridge
+
+
+class RelayStarted(Message):
+    def __init__(self, relay: Relay, address: ListenAddress) -> None:
+        super().__init__()
+        self.relay = relay
+        self.address = address
+
+
+class RelayFailed(Message):
+    def __init__(self, relay: Relay, message: str) -> None:
+        super().__init__()
+        self.relay = relay
+        self.message = message
+
+
+class RelayBridge:
+    """The Relay's callbacks (its threads): queue, and post a message only if none is
+    waiting. Events need no copying: each session's Exchange is live."""
+
+    def __init__(self, target: MessagePump) -> None:
+        self._sessions: list[RelaySession] = []
+        self._notes: list[str] = []
+        self._updates = Coalescer(target, lambda: RelayUpdate(self))
+
+    def on_client(self, session: RelaySession) -> None:
+        with self._updates.lock:
+            self._sessions.append(session)
+        self._updates.poke()
+
+    def on_event(self, _session: RelaySession, _event: Event) -> None:
+        self._updates.poke()
+
+    def on_finished(self, _session: RelaySession, _exchange: Exchange) -> None:
+        self._updates.poke()
+
+    def on_note(self, message: str, _facts: dict[str, object]) -> None:
+        with self._updates.lock:
+            self._notes.append(message)
+        self._updates.poke()
+
+    def drain(self) -> tuple[list[RelaySession], list[str]]:
+        with self._updates.lock:
+            sessions, self._sessions = self._sessions, []
+            notes, self._notes = self._notes, []
+            self._updates.taken()
+        return sessions, notes
+
+
+# ---- panes ---------------------------------------------------------------------------
+
+
+class ClientSidePane(SentPane):
+    EMPTY = ("no connection selected", "the client sent nothing")
+
+
+class ServerSidePane(SentPane):
+    EMPTY = ("no connection selected", "the server sent nothing")
+
+    def data_of(self, exchange: Exchange) -> bytes:
+        return exchange.received
+
+    def badge(self, exchange: Exchange) -> str:
+        return size_badge(len(exchange.received), exchange.bytes_in)
+
+
+class ClientParsedPane(Pane):
+    """The client's bytes parsed: an HTTP request, command lines, or redis commands."""
+
+    def compose(self) -> ComposeResult:
+        yield LineView(id=f"{self.id}-view")
+
+    def show(self, exchange: Exchange | None, analysis: RelayAnalysis | None) -> None:
+        view = self.query_one(LineView)
+        if exchange is None or analysis is None:
+            view.show(NoLines("the client's request goes here"))
+            self.set_badge("")
+            return
+        rows, kind = client_rows(exchange, analysis)
+        self.set_badge(kind)
+        view.show(ContentLines(rows))
+
+
+def client_rows(exchange: Exchange, analysis: RelayAnalysis) -> tuple[list[Content], str]:
+    request = analysis.client.http
+    if request is not None:
+        rows: list[Content] = []
+        if request.method:
+            line = f"{request.method} {request.target} {request.version}"
+            rows.append(safe(line, "bold", 500, one_line=True))
+        rows.extend(header_rows(request.headers))
+        rows.append(Content(""))
+        rows.extend(framing_rows(request))
+        return rows, "http"
+    if analysis.client_values:
+        return reply_rows(analysis.client_values), "redis"
+    if analysis.client.commands:
+        rows = [
+            Content.assemble(
+                safe(f"{command.verb:<6}", KEY_STYLE, 40, one_line=True),
+                " ",
+                safe(command.argument, limit=400, one_line=True),
+            )
+            for command in analysis.client.commands
+        ]
+        return rows, analysis.client.protocol or "commands"
+    if exchange.sent:
+        return [plain("raw bytes: no parser applies", DIM_STYLE)], "raw"
+    return [plain("nothing from the client yet", DIM_STYLE)], ""
+
+
+# ---- the bar -------------------------------------------------------------------------
+
+
+class RelayBar(Vertical):
+    """LISTEN, TARGET and the transport on one row, with Start/Stop; a status line."""
+
+    DEFAULT_CSS = """
+    RelayBar { height: auto; padding: 0 1; }
+    RelayBar #relay-row { height: 1; }
+    RelayBar #relay-row Input { width: 1fr; margin-right: 1; }
+    RelayBar #relay-transport { width: 9; margin-right: 1; }
+    RelayBar #relay-start { min-width: 8; }
+    RelayBar #relay-message { height: auto; max-height: 2; color: $text-muted; }
+    """
+
+    class Toggle(Message):
+        """Start or Stop was pressed (or enter in a field)."""
+
+    def __init__(self, args: argparse.Namespace, *, id: str) -> None:
+        super().__init__(id=id)
+        self._args = args
+
+    def compose(self) -> ComposeResult:
+        args = self._args
+        transport = args.transport if args.transport in TRANSPORTS else "tcp"
+        with Horizontal(id="relay-row"):
+            yield Input(
+                args.listen, placeholder="[HOST:]PORT or unix:PATH", compact=True, id="relay-listen"
+            )
+            yield Input(
+                args.target, placeholder="TARGET HOST:PORT or PATH", compact=True, id="relay-target"
+            )
+            yield Select(
+                [(name, name) for name in TRANSPORTS],
+                value=transport,
+                allow_blank=False,
+                compact=True,
+                id="relay-transport",
+            )
+            yield Button("Start", id="relay-start", compact=True)
+        yield Static(id="relay-message", markup=False)
+
+    def args(self) -> argparse.Namespace:
+        """The command's arguments: the fields, over what the screen was opened with."""
+        return argparse.Namespace(
+            **{
+                **vars(self._args),
+                "listen": self.query_one("#relay-listen", Input).value.strip(),
+                "target": self.query_one("#relay-target", Input).value.strip(),
+                "transport": str(self.query_one("#relay-transport", Select).value),
+            }
+        )
+
+    def set_running(self, running: bool) -> None:
+        self.query_one("#relay-start", Button).label = "Stop" if running else "Start"
+        for field in self.query(Input):
+            field.disabled = running
+        self.query_one("#relay-transport", Select).disabled = running
+
+    def show(self, status: Content) -> None:
+        self.query_one("#relay-message", Static).update(status)
+
+    @on(Button.Pressed, "#relay-start")
+    @on(Input.Submitted)
+    def _toggle(self) -> None:
+        self.post_message(self.Toggle())
+
+
+def default_args(listen: str = "127.0.0.1:0", target: str = "") -> argparse.Namespace:
+    """`sockscope relay`'s defaults, for a Relay screen opened from the palette."""
+    from sockscope.cli.parsing import build_parser
+
+    args = build_parser("relay").parse_args([listen, "127.0.0.1:1"])
+    args.target = target
+    return args
+
+
+# ---- the screen ----------------------------------------------------------------------
+
+
+class RelayScreen(Screen[None]):
+    """On leaving, every connection (finished by then) goes to the app in a Left message,
+    for the history."""
+
+    DEFAULT_CSS = """
+    RelayScreen #relay-body { height: 1fr; }
+    RelayScreen #connections-pane { width: 34; }
+    RelayScreen #connections, RelayScreen #relay-timeline { height: 1fr; border: none; }
+    RelayScreen #relay-views {
+        width: 1fr;
+        layout: grid;
+        grid-size: 2 4;
+        grid-rows: 1fr 1fr 1fr 8;
+    }
+    RelayScreen #relay-timeline-pane { column-span: 2; }
+    """
+
+    class Left(Message):
+        def __init__(self, exchanges: list[Exchange]) -> None:
+            super().__init__()
+            self.exchanges = exchanges
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+l", "toggle_relaying", "Start/Stop", id="relay.toggle", priority=True),
+        Binding("f8", "close_connection", "Close", id="relay.close"),
+        Binding("f3", "save_connection", "Save", id="relay.save"),
+        Binding("escape", "leave", "Leave", id="relay.leave"),
+    ]
+
+    def __init__(self, args: argparse.Namespace | None = None, *, start: bool = False) -> None:
+        """`args`: `sockscope relay`'s arguments; `start`: relay at once (`--app`)."""
+        super().__init__(id="relay")
+        self._args = args if args is not None else default_args()
+        self._start_at_mount = start
+        self.relay: Relay | None = None
+        self._bridge: RelayBridge | None = None
+        self._plan: RelayPlan | None = None
+        self.address: ListenAddress | None = None
+        self._sessions: dict[int, RelaySession] = {}
+        self._note = ""
+        self._error = ""
+        self._shown: tuple[int, int, object] | None = None
+        self._throttle = Throttle(self, REDRAW_INTERVAL)
+        self._changed = asyncio.Event()
+        self._arrived: list[RelaySession] = []
+
+    def compose(self) -> ComposeResult:
+        yield RelayBar(self._args, id="relay-bar")
+        with Horizontal(id="relay-body"):
+            with Pane("Connections", id="connections-pane"):
+                yield ClientList(id="connections")
+            with Container(id="relay-views"):
+                yield ClientSidePane("Client → server", id="relay-client-bytes")
+                yield ServerSidePane("Server → client", id="relay-server-bytes")
+                yield DecodedPane("Client decoded", id="relay-client-decoded")
+                yield DecodedPane("Server decoded", id="relay-server-decoded")
+                yield ClientParsedPane("Request", id="relay-client-parsed")
+                yield HeadersPane("Reply", id="relay-server-parsed")
+                with Pane("Timeline", id="relay-timeline-pane"):
+                    yield Timeline(id="relay-timeline")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._show_connection()
+        self.redraw()
+        if self._start_at_mount:
+            self.action_toggle_relaying()
+        else:
+            self.query_one("#relay-target", Input).focus()
+
+    def on_unmount(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+
+    @property
+    def connections(self) -> list[Client]:
+        return self.query_one(ClientList).clients
+
+    @property
+    def relaying(self) -> bool:
+        return self.address is not None
+
+    async def changed(self) -> None:
+        """Until the next redraw (tests wait on it instead of sleeping)."""
+        await self._changed.wait()
+
+    # ---- start and stop ----------------------------------------------------------------
+
+    @on(RelayBar.Toggle)
+    def _bar_toggle(self) -> None:
+        self.action_toggle_relaying()
+
+    def action_toggle_relaying(self) -> None:
+        from sockscope.cli.parsing import UsageError
+        from sockscope.cli.relay_plan import plan_relay
+
+        bar = self.query_one(RelayBar)
+        if self.relay is not None:
+            self._stop()
+            bar.set_running(False)
+            self.redraw()
+            return
+        try:
+            plan = plan_relay(bar.args())
+        except UsageError as exc:
+            self._error = str(exc)
+            self.app.bell()
+            self.redraw()
+            return
+        bridge = RelayBridge(self)
+        relay = Relay(
+            plan.config,
+            on_client=bridge.on_client,
+            on_event=bridge.on_event,
+            on_finished=bridge.on_finished,
+            on_note=bridge.on_note,
+        )
+        self.relay, self._bridge, self._plan = relay, bridge, plan
+        self._error = self._note = ""
+        bar.set_running(True)
+        self._bind(relay)  # binding (and making a certificate) is not for the UI thread
+
+    @work(thread=True, exclusive=True, group="relay", exit_on_error=False)
+    def _bind(self, relay: Relay) -> None:
+        try:
+            address = relay.start()
+        except RelayError as exc:
+            self.post_message(RelayFailed(relay, exc.message))
+            return
+        self.post_message(RelayStarted(relay, address))
+
+    @on(RelayStarted)
+    def _started(self, message: RelayStarted) -> None:
+        if message.relay is not self.relay:
+            message.relay.stop()
+            return
+        self.address = message.address
+        self.redraw()
+
+    @on(RelayFailed)
+    def _failed(self, message: RelayFailed) -> None:
+        if message.relay is self.relay:
+            self.relay = None
+            self._error = f"could not relay: {message.message}"
+            self.query_one(RelayBar).set_running(False)
+            self.app.bell()
+            self.redraw()
+
+    def _stop(self) -> None:
+        relay, self.relay = self.relay, None
+        if relay is not None:
+            relay.stop()
+        self.address = None
+
+    def action_leave(self) -> None:
+        self._stop()
+        self.redraw()
+        self.app.post_message(self.Left([client.exchange for client in self.connections]))
+        self.dismiss()
+
+    # ---- what the relay reports --------------------------------------------------------
+
+    @on(RelayUpdate)
+    def _update(self, message: RelayUpdate) -> None:
+        sessions, notes = message.bridge.drain()
+        if message.bridge is not self._bridge:
+            return
+        self._arrived.extend(sessions)
+        if notes:
+            self._note = notes[-1]
+        self._throttle.request(self.redraw)
+
+    def redraw(self) -> None:
+        started = self._throttle.drawing()
+        connections = self.query_one(ClientList)
+        arrived, self._arrived = self._arrived, []
+        for session in arrived:
+            number = len(connections.clients) + 1
+            self._sessions[number] = session
+            connections.add(Client(number, session.peer, session.exchange))
+        connections.refresh_labels()
+        self._show_connection()
+        self.query_one(RelayBar).show(self._status())
+        self.refresh_bindings()
+        self._changed.set()
+        self._changed = asyncio.Event()
+        self._throttle.drawn(started)
+
+    def _status(self) -> Content:
+        parts: list[Content] = []
+        address, plan = self.address, self._plan
+        if address is not None and plan is not None:
+            open_now = sum(1 for client in self.connections if not client.exchange.finished)
+            parts.append(plain("relaying ", OK_STYLE))
+            parts.append(safe(address.label, "bold", 200, one_line=True))
+            parts.append(plain(" -> "))
+            parts.append(safe(plan.config.target.label, "bold", 200, one_line=True))
+            parts.append(
+                plain(
+                    f" ({plan.config.target.transport.value}) · {open_now} open · "
+                    f"{human_bytes(plan.config.capture_limit)} kept per connection each way"
+                )
+            )
+            if address.ca_file:
+                parts.append(plain("\nCA for clients "))
+                parts.append(safe(address.ca_file, "bold", 300, one_line=True))
+        else:
+            parts.append(plain("not relaying · ctrl+l starts", DIM_STYLE))
+        if self._error:
+            parts.append(safe(f" · {self._error}", ERROR_STYLE, 400, one_line=True))
+        elif self._note:
+            parts.append(safe(f" · {self._note}", DIM_STYLE, 400, one_line=True))
+        return Content("").join(parts)
+
+    @on(OptionList.OptionHighlighted, "#connections")
+    def _connection_chosen(self) -> None:
+        self._show_connection()
+        self.refresh_bindings()
+
+    def _show_connection(self) -> None:
+        client = self.query_one(ClientList).selected
+        exchange = None if client is None else client.exchange
+        key = (
+            None
+            if client is None or exchange is None
+            else (
+                client.number,
+                len(exchange.events),
+                exchange.stop,
+            )
+        )
+        if key == self._shown and key is not None:
+            return
+        self._shown = key
+        live = exchange is not None and not exchange.finished
+        self.query_one(ClientSidePane).show(exchange)
+        self.query_one(ServerSidePane).show(exchange)
+        sent = b"" if exchange is None else exchange.sent
+        received = b"" if exchange is None else exchange.received
+        self.query_one("#relay-client-decoded", DecodedPane).show(sent, live=live)
+        self.query_one("#relay-server-decoded", DecodedPane).show(received, live=live)
+        protocol = None if self._plan is None else self._plan.protocol
+        analysis = None if exchange is None else analyse_relay(exchange, protocol)
+        self.query_one(ClientParsedPane).show(exchange, analysis)
+        server = None if analysis is None or not received else analysis.server
+        self.query_one(HeadersPane).show(exchange, server)
+        self.query_one(Timeline).show(exchange, live=live)
+
+    # ---- per connection ------------------------------------------------------------------
+
+    def refusal(self, action: str) -> str | None:
+        client = self.query_one(ClientList).selected
+        if client is None:
+            return "no connection is selected"
+        if action == "close_connection" and client.exchange.finished:
+            return f"connection #{client.number} has ended"
+        if action == "save_connection" and not client.exchange.finished:
+            return f"connection #{client.number} is still open: close it (f8) or let it end"
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("close_connection", "save_connection"):
+            return None if self.refusal(action) else True
+        return True
+
+    def _refuse(self, reason: str) -> None:
+        self.app.bell()
+        self._note = reason
+        self.redraw()
+
+    def action_close_connection(self) -> None:
+        reason = self.refusal("close_connection")
+        client = self.query_one(ClientList).selected
+        if reason is not None or client is None:
+            self._refuse(reason or "no connection is selected")
+            return
+        self._sessions[client.number].close()
+        self._note = f"closing connection #{client.number} (both sides)"
+        self.redraw()
+
+    def action_save_connection(self) -> None:
+        reason = self.refusal("save_connection")
+        client = self.query_one(ClientList).selected
+        if reason is not None or client is None:
+            self._refuse(reason or "no connection is selected")
+            return
+        app: SockscopeApp = self.app  # type: ignore[assignment]
+        title = f"Save connection #{client.number}"
+        app.export((client.number, client.exchange), "json", title, "save-path", "relay")
