@@ -184,8 +184,13 @@ class _capturing:
         self.lines: queue.Queue[str | None] = queue.Queue()
 
     def __enter__(self) -> None:
+        # A session of its own: tshark and its dumpcap never signal the tests' group.
         self.process = subprocess.Popen(
-            self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            self.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
         threading.Thread(target=self._read, daemon=True).start()
         if not self._probe_seen():
