@@ -36,8 +36,7 @@ from sockscope.core.views import check_encoding, decoded_lines, human_bytes, rep
 from sockscope.engine.session import Session, SessionState
 
 PROMPT = "» "
-# How long `connect` waits for the connection before the first line goes out is the
-# connect timeout; after the input ends, how long a quiet server is waited for.
+# After the input ends, how long a quiet server is waited for before closing.
 DEFAULT_IDLE = 2.0
 TELNET_PORT = 23
 # The longest line printed at once; longer ones continue on the next line.
@@ -51,7 +50,7 @@ HELP = """\
 :close          close the connection and end
 :reset          reset the connection (the server sees a RST) and end
 :starttls       start TLS over this connection (after the server's go-ahead to STARTTLS)
-:wait TEXT      wait until TEXT (escapes such as \r\n) arrives, for scripts
+:wait TEXT      wait until TEXT (escapes such as \\r\\n) arrives, for scripts
 :save FILE      write the conversation so far to FILE as a JSON transcript
 :help           this list
 ::text          send the line ":text" (a leading : doubled)

@@ -350,3 +350,12 @@ def test_send_with_the_telnet_template_lists_commands_and_decodes_only_the_text(
     decoded = out.split("Decoded", 1)[1].split("telnet replies", 1)[0]
     assert "sockscope-lab telnet␍" in decoded and "\\xff" not in decoded
     assert "\\xff\\xfb\\x03" in out.split("Decoded", 1)[0]  # Received keeps the bytes
+
+
+def test_help_lists_every_command_on_lines_of_its_own(lab: Any) -> None:
+    run = connect(HOST, lab.port("echo", "tcp"), stdin=b":help\n")
+
+    lines = run.stdout.splitlines()
+    for command in (":hex", ":half-close", ":close", ":reset", ":starttls", ":wait", ":save"):
+        assert any(line.startswith(command + " ") for line in lines), command
+    assert "\r" not in run.stdout
