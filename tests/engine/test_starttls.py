@@ -13,6 +13,7 @@ from sockscope.core.model import EventType, ReadPolicy, Target, TlsOptions, Tran
 from sockscope.core.templates import builtin_templates
 from sockscope.core.timeline import timeline_rows
 from sockscope.engine import Session, SessionState, run_steps
+from sockscope.export.transcript import parse_transcript, transcript_text
 from tests.engine.test_session import Watch
 
 POLICY = ReadPolicy(connect_timeout=10.0, idle_timeout=10.0, deadline=30.0)
@@ -42,6 +43,8 @@ def test_each_starttls_template_upgrades_the_lab_service_and_every_step_passes(
     # The greeting came before TLS, so the first byte is timed from the connect.
     timings = exchange.timings()
     assert timings.first_byte is not None and timings.first_byte >= 0
+    reopened = parse_transcript(transcript_text(exchange).encode(), f"{name}.json")
+    assert tls_session(reopened) == session  # the upgrade survives a saved transcript
 
 
 def test_a_starttls_step_whose_handshake_fails_ends_with_the_tls_error(lab: Any) -> None:
