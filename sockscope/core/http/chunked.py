@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 from enum import Enum, auto
 
-from sockscope.core.http.head import Buffer, parse_field
+from sockscope.core.http.head import Buffer, Span, parse_field
 from sockscope.core.http.problems import (
     MAX_CHUNK_DIGITS,
     MAX_HEADERS,
@@ -20,6 +20,10 @@ from sockscope.core.http.problems import (
     Severity,
     quote,
 )
+
+# Chunk size lines whose bytes are recorded; a body of millions of tiny chunks keeps
+# only the first ones' places (each is a tuple: thousands cost little, millions do).
+MAX_CHUNK_SPANS = 10_000
 
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]+)[ \t]*(?:;.*)?", re.S)
 _HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]+")
@@ -53,6 +57,7 @@ class ChunkedDecoder:
         self.bare_lf = False
         self.can_fold = False
         self.line_at = pos  # where the last whole line started
+        self.size_lines: list[Span] = []  # each chunk size line's bytes, line end included
         self.end: int | None = None  # just past the blank line after the trailers
 
     def advance(self, buf: Buffer) -> None:
@@ -117,6 +122,8 @@ class ChunkedDecoder:
 
     def _size_line(self, line: bytes) -> None:
         self.chunk_at = self.line_at
+        if len(self.size_lines) < MAX_CHUNK_SPANS:
+            self.size_lines.append((self.line_at, self.pos))
         match = _CHUNK_SIZE.fullmatch(line)
         digits = _HEX_DIGITS.match(line)
         if digits and len(digits.group()) > MAX_CHUNK_DIGITS:

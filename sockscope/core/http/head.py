@@ -15,6 +15,8 @@ from sockscope.core.http.problems import MAX_HEAD, MAX_HEADERS, MAX_LINE, Proble
 
 # The parsers read a message in place from bytes, or from a bytearray that grows.
 Buffer = bytes | bytearray
+# Where some bytes are in the received buffer: [start, end), line ends included.
+Span = tuple[int, int]
 
 VERSION = re.compile(rb"HTTP/1\.[0-9]")
 HEAD_END = re.compile(rb"\n\r?\n")
@@ -60,6 +62,9 @@ class Head:
     lengths: list[tuple[str, int | None]] = field(default_factory=list)  # Content-Length
     codings: list[tuple[str, int | None]] = field(default_factory=list)  # Transfer-Encoding
     lines: int = 0
+    # The bytes of the first line, and of each listed header (with its folded lines).
+    first_span: Span | None = None
+    header_spans: list[Span] = field(default_factory=list)
 
 
 def _parse_status(line: bytes, number: int, head: Head) -> None:
@@ -253,12 +258,18 @@ class HeadParser:
             )
         if status_line:
             self.parse_first(line, number, self.head)
+            self.head.first_span = (pos, after)
             return
         headers = self.head.headers
         known = len(headers)
+        folds = self.can_fold and line[:1] in (b" ", b"\t")
         self.can_fold = parse_field(line, where, number, headers, self.head.problems, self.can_fold)
         if len(headers) > known:
             self.numbers.append(number)
+            self.head.header_spans.append((pos, after))
+        elif folds and self.can_fold:
+            spans = self.head.header_spans
+            spans[-1] = (spans[-1][0], after)
 
     def _bulk(self, buf: Buffer, stop: int, final: bool) -> None:
         """Count the header lines in buf[pos:stop] (and its blank line, if there)."""
@@ -295,6 +306,8 @@ class HeadParser:
             list(parsed.headers),
         )
         head.problems = list(parsed.problems)
+        head.first_span = parsed.first_span
+        head.header_spans = list(parsed.header_spans)
         if self.bare or self.unlisted_bare:
             where = _line_list(self.bare) if self.bare else "lines"
             if self.unlisted_bare:

@@ -13,12 +13,21 @@ Following responses are framed with the same request method (a HEAD pipeline sta
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
 from sockscope.core.http.chunked import ChunkedDecoder, ChunkState
 from sockscope.core.http.framing import Framing, response_framing
-from sockscope.core.http.head import HEAD_END, VERSION, Buffer, Head, HeadParser, first_value
+from sockscope.core.http.head import (
+    HEAD_END,
+    VERSION,
+    Buffer,
+    Head,
+    HeadParser,
+    Span,
+    first_value,
+)
 from sockscope.core.http.problems import QUOTE_LIMIT, Problem, Severity, quote
 
 
@@ -30,6 +39,35 @@ class Interim:
     status: int
     reason: str
     headers: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ResponseSpans:
+    """Where each part of the final response is in the bytes parsed, line ends included:
+    what a view highlights when that part is chosen."""
+
+    status_line: Span | None = None
+    headers: list[Span] = field(default_factory=list)  # one per listed header, in order
+    body: Span | None = None  # as it came: a chunked body with its size lines
+    chunk_lines: list[Span] = field(default_factory=list)  # the first MAX_CHUNK_SPANS
+
+    def part_at(self, offset: int) -> tuple[str, int] | None:
+        """Which part holds byte `offset`: ("status", 0), ("header", i), ("chunk", i) or
+        ("body", 0); None outside them all."""
+        if _holds(self.status_line, offset):
+            return ("status", 0)
+        for kind, spans in (("header", self.headers), ("chunk", self.chunk_lines)):
+            index = bisect_right(spans, (offset, _END)) - 1
+            if index >= 0 and _holds(spans[index], offset):
+                return (kind, index)
+        return ("body", 0) if _holds(self.body, offset) else None
+
+
+_END = 1 << 62  # sorts after any end offset: bisect finds the last span starting at or before
+
+
+def _holds(span: Span | None, offset: int) -> bool:
+    return span is not None and span[0] <= offset < span[1]
 
 
 @dataclass(frozen=True)
@@ -47,6 +85,7 @@ class HttpResponse:
     interim: list[Interim] = field(default_factory=list)
     trailers: list[tuple[str, str]] = field(default_factory=list)
     following: int = 0  # further responses that start in `extra`
+    spans: ResponseSpans = field(default_factory=ResponseSpans)
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (any case), or None."""
@@ -278,14 +317,18 @@ def _describe(buf: Buffer, messages: list[_Message], eof: bool) -> HttpResponse:
         return HttpResponse(
             partial.version, partial.status, partial.reason, partial.headers, b"", Framing.NONE,
             False, problems, size - msg.start, b"", interim,
+            spans=ResponseSpans(partial.first_span, partial.header_spans),
         )  # fmt: skip
     head = msg.head
     assert head is not None  # set when the state left HEAD
     trailers: list[tuple[str, str]] = []
     complete = msg.end is not None
+    body_end = size if msg.end is None else msg.end
+    chunk_lines: list[Span] = []
     if msg.framing is Framing.CONTENT_LENGTH:
         got = min(size - msg.body_start, msg.length)
         body = _copy(buf, msg.body_start, msg.body_start + got)
+        body_end = msg.body_start + got
         if not complete:
             problems.append(
                 Problem("incomplete-body", f"incomplete body: {got:,} of {msg.length:,} bytes")
@@ -299,6 +342,7 @@ def _describe(buf: Buffer, messages: list[_Message], eof: bool) -> HttpResponse:
     elif msg.chunked is not None:
         body = bytes(msg.chunked.body)
         trailers = list(msg.chunked.trailers)
+        chunk_lines = list(msg.chunked.size_lines)
         problems += msg.chunked.problems
         if msg.chunked.state != ChunkState.FAILED and not complete:
             problems.append(msg.chunked.cut_short(buf, eof))
@@ -315,9 +359,15 @@ def _describe(buf: Buffer, messages: list[_Message], eof: bool) -> HttpResponse:
     if msg.end is not None and msg.end < size:
         extra = _copy(buf, msg.end)
         following = _trailing_problems(buf, messages, eof, msg.upgraded, problems)
+    spans = ResponseSpans(
+        head.first_span,
+        head.header_spans,
+        None if msg.framing is Framing.NONE else (msg.body_start, body_end),
+        chunk_lines,
+    )
     return HttpResponse(
         head.version, head.status, head.reason, head.headers, body, msg.framing, complete,
-        problems, msg.body_start - msg.start, extra, interim, trailers, following,
+        problems, msg.body_start - msg.start, extra, interim, trailers, following, spans,
     )  # fmt: skip
 
 
