@@ -5,10 +5,11 @@ no `@click` action that the app did not put there."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import replace
 
-import pytest
 from rich.segment import Segment
+from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Select
 
 from sockscope.core.compare import Change
@@ -77,35 +78,70 @@ def _assert_safe_segments(segments: list[Segment], where: str) -> None:
         assert not clicks, f"{where}: action metadata {clicks!r} on {segment.text!r}"
 
 
-def _assert_screen_is_safe(app: SockscopeApp) -> None:
+def _assert_screen_is_safe(app: SockscopeApp, attack: str = "") -> None:
+    """`attack` names the payload being checked in the failure message."""
+    where = f"{attack}: " if attack else ""
     for y, strip in enumerate(app.screen._compositor.render_strips()):
-        _assert_safe_segments(list(strip), f"screen row {y}")
+        _assert_safe_segments(list(strip), f"{where}screen row {y}")
     # Rows scrolled out of sight are formatted the same way when scrolled to: check
     # every row of every line view, whole, not only the part on screen.
     for view in app.query(LineView):
         lines = view.lines
         for y in range(len(lines)):
-            _assert_safe_segments(lines.line(y).render_segments(), f"{view.id} row {y}")
-    assert app.title == "sockscope"
+            _assert_safe_segments(lines.line(y).render_segments(), f"{where}{view.id} row {y}")
+    assert app.title == "sockscope", where
 
 
-@pytest.mark.parametrize("name", list(DISPLAY_ATTACKS))
+# One app carries every attack, each as its own history entry, and each test shows them
+# one by one as a user would, by selecting the entry: starting an app per attack would
+# cost far more than showing an exchange does, and the rendering checked is the same.
+
+
+def _attacks(names: Iterable[str] = DISPLAY_ATTACKS) -> list[tuple[str, str]]:
+    """Each attack's name and its payload as the text a server's bytes decode to."""
+    return [(name, DISPLAY_ATTACKS[name].decode("utf-8", "surrogateescape")) for name in names]
+
+
+async def _recall(pilot: Pilot[None], app: SockscopeApp, index: int) -> None:
+    """Select history entry `index` and wait until the panes show it."""
+    history = app.query_one(History)
+    history.highlighted = index
+    history.action_select()
+    exchange = app.explorer.history[index].exchange
+    await until(pilot, lambda: app.explorer.current is exchange, f"history entry #{index + 1}")
+    await pilot.pause()
+
+
+async def _close_screens(pilot: Pilot[None], app: SockscopeApp) -> None:
+    """Escape until the main screen is back."""
+    while len(app.screen_stack) > 1:
+        depth = len(app.screen_stack)
+        await pilot.press("escape")
+        await until(pilot, lambda d=depth: len(app.screen_stack) < d, "the screen to close")
+
+
 @pilot_test
-async def test_display_attack_is_shown_as_text_everywhere(name: str) -> None:
-    payload = DISPLAY_ATTACKS[name]
-    app = make_app(_exchange_carrying(payload))
+async def test_display_attack_is_shown_as_text_everywhere() -> None:
+    names = list(DISPLAY_ATTACKS)
+    app = make_app(exchanges=[_exchange_carrying(DISPLAY_ATTACKS[name]) for name in names])
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        _assert_screen_is_safe(app)
-        assert "certificate" in view_text(app, "headers-view")
+        for index, name in enumerate(names):
+            await _recall(pilot, app, index)
+            _assert_screen_is_safe(app, name)
+            assert "certificate" in view_text(app, "headers-view"), name
         # In Latin-1 the raw byte 0x9B decodes to the C1 control U+009B.
         app.query_one("#encoding", Select).value = "latin-1"
         await pilot.pause()
-        _assert_screen_is_safe(app)
+        for index, name in enumerate(names):
+            await _recall(pilot, app, index)
+            _assert_screen_is_safe(app, f"{name} in latin-1")
         # The narrow layout draws the same views one at a time.
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
-        _assert_screen_is_safe(app)
+        for index, name in enumerate(names):
+            await _recall(pilot, app, index)
+            _assert_screen_is_safe(app, f"{name} in latin-1, narrow")
     assert app.return_code in (None, 0)
 
 
@@ -127,116 +163,130 @@ async def test_markup_in_a_reply_stays_literal_and_clicking_it_does_nothing() ->
         assert app.is_running
 
 
-@pytest.mark.parametrize(
-    "name", ["clipboard write", "action markup", "c1 raw byte", "crash markup"]
-)
 @pilot_test
-async def test_save_and_export_errors_quoting_a_path_are_shown_as_text(name: str) -> None:
-    text = DISPLAY_ATTACKS[name].decode("utf-8", "surrogateescape")
-    app = make_app(_exchange_carrying(DISPLAY_ATTACKS[name]))
+async def test_save_and_export_errors_quoting_a_path_are_shown_as_text() -> None:
+    attacks = _attacks(["clipboard write", "action markup", "c1 raw byte", "crash markup"])
+    app = make_app(exchanges=[_exchange_carrying(DISPLAY_ATTACKS[name]) for name, _ in attacks])
     async with app.run_test(size=SIZE) as pilot:
-        for action in (app.action_save, lambda: app.action_export("pcap")):
-            action()
+        for index, (name, text) in enumerate(attacks):
+            await _recall(pilot, app, index)
+            for action in (app.action_save, lambda: app.action_export("pcap")):
+                action()
+                await pilot.pause()
+                app.screen.query_one("#path-input", Input).value = f"/nonexistent/{text}/x"
+                await pilot.press("enter")
+                await pilot.pause()
+                message = str(app.screen.query_one("#path-message").render())
+                assert "cannot write" in message, name
+                # The field shows what was typed, as typed (the user's keys, not the
+                # server's bytes); the message quoting it is what must be sanitised.
+                app.screen.query_one("#path-input", Input).value = ""
+                await pilot.pause()
+                _assert_screen_is_safe(app, name)
+                await _close_screens(pilot, app)
+            # curl refuses a request it cannot express; its sentence is shown the same way.
+            app.action_export("curl")
             await pilot.pause()
-            app.screen.query_one("#path-input", Input).value = f"/nonexistent/{text}/x"
             await pilot.press("enter")
             await pilot.pause()
-            assert "cannot write" in str(app.screen.query_one("#path-message").render())
-            # The field shows what was typed, as typed (the user's keys, not the
-            # server's bytes); the message quoting it is what must be sanitised.
-            app.screen.query_one("#path-input", Input).value = ""
-            await pilot.pause()
-            _assert_screen_is_safe(app)
-            await pilot.press("escape")
-        # curl refuses a request it cannot express; its sentence is shown the same way.
-        app.action_export("curl")
-        await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
-        _assert_screen_is_safe(app)
+            _assert_screen_is_safe(app, f"{name} in the curl export")
+            await _close_screens(pilot, app)
     assert app.return_code in (None, 0)
 
 
-@pytest.mark.parametrize("name", list(DISPLAY_ATTACKS))
 @pilot_test
-async def test_step_outcomes_and_turn_rows_quoting_a_server_are_shown_as_text(name: str) -> None:
-    text = DISPLAY_ATTACKS[name].decode("utf-8", "surrogateescape")
-    app = make_app(exchanges=[failed_dialogue_exchange(text.encode("utf-8", "surrogateescape"))])
+async def test_step_outcomes_and_turn_rows_quoting_a_server_are_shown_as_text() -> None:
+    attacks = _attacks()
+    dialogues = [failed_dialogue_exchange(DISPLAY_ATTACKS[name]) for name, _ in attacks]
+    app = make_app(exchanges=dialogues)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert "✗  3 expected 250" in view_text(app, "headers-view")
-        _assert_screen_is_safe(app)
+        for index, (name, _) in enumerate(attacks):
+            await _recall(pilot, app, index)
+            assert "✗  3 expected 250" in view_text(app, "headers-view"), name
+            _assert_screen_is_safe(app, name)
         await pilot.press("ctrl+l")  # the turns view quotes each turn's first bytes
         await pilot.pause()
-        _assert_screen_is_safe(app)
+        for index, (name, _) in enumerate(attacks):
+            await _recall(pilot, app, index)
+            _assert_screen_is_safe(app, f"{name} in the turns view")
     assert app.return_code in (None, 0)
 
 
-@pytest.mark.parametrize("name", list(DISPLAY_ATTACKS))
 @pilot_test
-async def test_compare_rows_quoting_a_server_are_shown_as_text(name: str) -> None:
-    app = make_app(exchanges=[_exchange_carrying(DISPLAY_ATTACKS[name]), http_exchange()])
+async def test_compare_rows_quoting_a_server_are_shown_as_text() -> None:
+    names = list(DISPLAY_ATTACKS)
+    plain = len(names)  # the plain exchange comes last, so it is the one shown
+    exchanges = [_exchange_carrying(DISPLAY_ATTACKS[name]) for name in names]
+    app = make_app(exchanges=[*exchanges, http_exchange()])
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f4")  # the second entry is shown: compare it with the first
-        history = app.query_one(History)
-        history.highlighted = 0
-        await pilot.press("enter")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, CompareScreen)
-        await until(pilot, lambda: screen.comparison is not None, "the comparison")
-        await pilot.pause()
-        # Header names and values only one side has, and a changed status line.
-        changes = {diff.change for diff in screen.comparison.headers}
-        assert {Change.ADDED, Change.REMOVED} <= changes
-        for strip in screen._compositor.render_strips():
-            _assert_safe_segments(list(strip), "compare screen")
-        lines = screen.query_one("#compare-view", LineView).lines
-        for y in range(len(lines)):
-            _assert_safe_segments(lines.line(y).render_segments(), f"compare row {y}")
-        _assert_safe_segments(
-            list(screen.query_one("#compare-summary").render_line(0)), "compare summary"
-        )
+        for index, name in enumerate(names):
+            await pilot.press("f4")  # compare the plain exchange with this attack's
+            history = app.query_one(History)
+            history.highlighted = index
+            await pilot.press("enter")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, CompareScreen), name
+            await until(pilot, lambda s=screen: s.comparison is not None, "the comparison")
+            await pilot.pause()
+            assert app.explorer.number(app.explorer.current) == plain + 1, name
+            # Header names and values only one side has, and a changed status line.
+            changes = {diff.change for diff in screen.comparison.headers}
+            assert {Change.ADDED, Change.REMOVED} <= changes, name
+            for strip in screen._compositor.render_strips():
+                _assert_safe_segments(list(strip), f"{name}: compare screen")
+            lines = screen.query_one("#compare-view", LineView).lines
+            for y in range(len(lines)):
+                _assert_safe_segments(lines.line(y).render_segments(), f"{name}: compare row {y}")
+            _assert_safe_segments(
+                list(screen.query_one("#compare-summary").render_line(0)),
+                f"{name}: compare summary",
+            )
+            await _close_screens(pilot, app)
     assert app.return_code in (None, 0)
 
 
-@pytest.mark.parametrize(
-    "name", ["clipboard write", "action markup", "crash markup", "bidi override"]
-)
 @pilot_test
-async def test_a_notification_quoting_outside_text_is_shown_as_text_even_asked_for_markup(
-    name: str,
-) -> None:
+async def test_a_notification_quoting_outside_text_is_shown_as_text_even_asked_for_markup() -> None:
     """Any code may notify (ours, a screen's, Textual's own); the app shows every message
     and title sanitised and never parses them, whatever `markup` says."""
-    text = DISPLAY_ATTACKS[name].decode("utf-8", "surrogateescape")
     app = make_app(http_exchange())
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        app.notify(f"wrote {text}", title=f"file {text}", markup=True)
-        await pilot.pause()
-        await pilot.pause()
-        _assert_screen_is_safe(app)
-        toast = str(app.screen.query_one("Toast").render())
-        assert "wrote" in toast
+        for name, text in _attacks(
+            ["clipboard write", "action markup", "crash markup", "bidi override"]
+        ):
+            app.notify(f"wrote {text}", title=f"file {text}", markup=True)
+            await pilot.pause()
+            await pilot.pause()
+            _assert_screen_is_safe(app, name)
+            toast = str(app.screen.query_one("Toast").render())
+            assert "wrote" in toast, name
+            app.clear_notifications()
+            await until(pilot, lambda: not app.screen.query("Toast"), "the toast to go")
     assert app.return_code in (None, 0)
 
 
-@pytest.mark.parametrize("name", ["clipboard write", "action markup", "crash markup"])
 @pilot_test
-async def test_a_palette_help_quoting_outside_text_is_shown_as_text(name: str, monkeypatch) -> None:
+async def test_a_palette_help_quoting_outside_text_is_shown_as_text(monkeypatch) -> None:
     """A refusal shown as a hit's help is the engine's sentence, which may one day quote
     what it refuses: the palette shows it as text, never as markup."""
-    text = DISPLAY_ATTACKS[name].decode("utf-8", "surrogateescape")
+    refused = {"text": ""}
     monkeypatch.setattr(
-        SockscopeApp, "refusal", lambda self, action: f"no: {text}" if action == "send" else None
+        SockscopeApp,
+        "refusal",
+        lambda self, action: f"no: {refused['text']}" if action == "send" else None,
     )
     app = make_app(http_exchange())
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+p", *"send")
-        hits = app.screen.query_one("CommandList", OptionList)
-        await until(pilot, lambda: hits.option_count > 0, "hits")
-        _assert_screen_is_safe(app)
-        assert "no: " in str(hits.get_option_at_index(0).prompt)
+        for name, text in _attacks(["clipboard write", "action markup", "crash markup"]):
+            refused["text"] = text
+            await pilot.press("ctrl+p", *"send")
+            hits = app.screen.query_one("CommandList", OptionList)
+            await until(pilot, lambda h=hits: h.option_count > 0, "hits")
+            _assert_screen_is_safe(app, name)
+            assert "no: " in str(hits.get_option_at_index(0).prompt), name
+            await _close_screens(pilot, app)
     assert app.return_code in (None, 0)
 
 
