@@ -239,20 +239,21 @@ def _run_app(args: argparse.Namespace, plan: ListenPlan) -> int:
             raise UsageError(f"{flag} is for the printed report; leave it out with --app")
     if plan.more_ports:
         raise UsageError("the Listen screen listens on one port; give one with --app")
-    template_file = args.reply_template is not None and is_template_file(args.reply_template)
-    if args.on or args.default_reply is not None or template_file:
+    if args.on or args.default_reply is not None:
         raise UsageError(
-            "replies by rules (--on, --default-reply, a server template file) are not in "
-            "the Listen screen yet; leave out --app"
+            "the Listen screen takes rules from a file (--reply-template FILE.toml), "
+            "not --on or --default-reply; leave out --app"
         )
     from sockscope.tui.app import SockscopeApp
-    from sockscope.tui.widgets.listen_bar import FIXED, NONE, ListenForm
+    from sockscope.tui.widgets.listen_bar import FIXED, NONE, RULES, ListenForm
 
     config = plan.config
     if args.reply is not None:
         reply, text = FIXED, args.reply
     elif args.reply_hex is not None:
         reply, text = FIXED, format_text(parse_hex(args.reply_hex))
+    elif args.reply_template is not None and is_template_file(args.reply_template):
+        reply, text = RULES, args.reply_template
     else:
         reply, text = args.reply_template or NONE, ""
     form = ListenForm(

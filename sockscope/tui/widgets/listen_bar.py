@@ -28,6 +28,7 @@ from sockscope.core.model import Transport
 from sockscope.core.payload import PayloadError, parse_text
 from sockscope.core.responders import REPLY_TEMPLATES, Responder, plan_reply
 from sockscope.core.sanitize import sanitize
+from sockscope.core.server_rules import ServerScript, load_server_template, plan_rules
 from sockscope.engine.listen_udp import UDP_IDLE
 from sockscope.engine.listener import MAX_CLIENTS, ListenConfig
 from sockscope.tui.content import ERROR_STYLE, safe
@@ -36,12 +37,14 @@ from sockscope.tui.widgets.target_bar import FieldCheck
 
 LOOPBACK = "127.0.0.1"
 TRANSPORTS = (Transport.TCP, Transport.UDP, Transport.TLS, Transport.UNIX)
-# Reply modes besides the reply templates: watch only, a fixed reply, typed by hand.
-NONE, FIXED, HAND = "none", "fixed", "hand"
+# Reply modes besides the reply templates: watch only, a fixed reply, rules from a server
+# template file (core.server_rules; the text field holds its path), typed by hand.
+NONE, FIXED, RULES, HAND = "none", "fixed", "rules", "hand"
 REPLY_MODES: tuple[tuple[str, str], ...] = (
     ("none: watch", NONE),
     ("fixed text", FIXED),
     *((name, name) for name in REPLY_TEMPLATES),
+    ("rules file", RULES),
     ("by hand", HAND),
 )
 
@@ -96,6 +99,16 @@ def fixed_reply(text: str, field: str = "reply") -> bytes:
         raise FieldError(field, str(exc)) from None
 
 
+def rules_file(text: str, field: str = "rules file") -> ServerScript:
+    """The server template file at `text` (its path); FieldError names the problem."""
+    if not text.strip():
+        raise FieldError(field, "is empty; give the path of a server template (.toml)")
+    try:
+        return load_server_template(Path(text.strip()))
+    except FieldError as exc:
+        raise FieldError(field, exc.message) from None
+
+
 def plan_listen(form: ListenForm) -> ListenPlan:
     """The listener's config and responder; FieldError names the first bad field."""
     transport = form.transport
@@ -105,8 +118,12 @@ def plan_listen(form: ListenForm) -> ListenPlan:
         host, port = check_host(form.host, "address"), listen_port(form.port)
     data = fixed_reply(form.reply_text) if form.reply == FIXED else None
     template = form.reply if form.reply in REPLY_TEMPLATES else None
+    datagram = transport is Transport.UDP
     try:
-        reply = plan_reply(data=data, template=template, datagram=transport is Transport.UDP)
+        if form.reply == RULES:
+            reply = plan_rules(rules_file(form.reply_text), datagram=datagram)
+        else:
+            reply = plan_reply(data=data, template=template, datagram=datagram)
     except ValueError as exc:
         raise FieldError("reply", str(exc)) from None
     words = "by hand" if form.reply == HAND else reply.words
@@ -246,6 +263,8 @@ class ListenBar(Vertical):
         return None if self._transport is Transport.UNIX else listen_port(text)
 
     def _check_reply(self, text: str) -> object:
+        if self._reply == RULES:
+            return rules_file(text)
         return fixed_reply(text) if self._reply == FIXED else None
 
     def _file(self, field: str) -> Callable[[str], object]:
@@ -299,7 +318,7 @@ class ListenBar(Vertical):
             return
         unix, tls = self._transport is Transport.UNIX, self._transport is Transport.TLS
         self.query_one("#listen-port", Input).disabled = unix
-        self.query_one("#listen-reply-text", Input).disabled = self._reply != FIXED
+        self.query_one("#listen-reply-text", Input).disabled = self._reply not in (FIXED, RULES)
         self.query_one("#listen-cert", Input).disabled = not tls
         self.query_one("#listen-key", Input).disabled = not tls
 
