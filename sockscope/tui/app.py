@@ -48,7 +48,13 @@ from sockscope.core.templates import Template, TemplateError, load_templates
 from sockscope.engine import Action
 from sockscope.tui.bridge import Throttle
 from sockscope.tui.commands import SockscopeCommands
-from sockscope.tui.explorer import SESSION_ACTIONS, Explorer, app_words, replay_dialogue
+from sockscope.tui.explorer import (
+    SESSION_ACTIONS,
+    VIEWS,
+    Explorer,
+    app_words,
+    replay_dialogue,
+)
 from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
@@ -103,16 +109,6 @@ SWITCH_INTERVAL = 0.0005
 # view at a time, under tabs.
 WIDTHS: list[tuple[int, str]] = [(0, "-narrow"), (100, "-wide")]
 HEIGHTS: list[tuple[int, str]] = [(0, "-short"), (30, "-tall")]
-
-# The views, in tab order for the narrow layout: (pane id, tab label).
-VIEWS: tuple[tuple[str, str], ...] = (
-    ("sent", "Sent"),
-    ("received", "Received"),
-    ("decoded", "Decoded"),
-    ("headers", "Headers"),
-    ("timeline-pane", "Timeline"),
-    ("history-pane", "History"),
-)
 
 # Greyed out (not hidden) while a session is live, and named when pressed: Send and the
 # session commands, and Listen (one conversation on screen at a time).

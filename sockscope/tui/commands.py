@@ -4,16 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from sockscope.export import FORMATS as EXPORT_FORMATS
 from sockscope.tui.content import safe
+from sockscope.tui.explorer import VIEWS
 
 if TYPE_CHECKING:
-    from sockscope.tui.app import SockscopeApp
-    from sockscope.tui.screens.listen import ListenScreen
+    from sockscope.core.templates import Template
+    from sockscope.tui.lab_info import LabInfo
+
+
+class Commanded(Protocol):
+    """What a palette asks of the screen (or app) it serves: whether an action may run
+    now, and to run it. The palette imports no screen, so no screen imports it back."""
+
+    def refusal(self, action: str, *parameters: object) -> str | None: ...
+
+    def run_command(self, action: str, *parameters: object) -> None: ...
+
+
+class ExplorerCommanded(Commanded, Protocol):
+    """The explorer, for its palette: its templates and the lab's services too."""
+
+    templates: dict[str, Template]
+    lab: LabInfo | None
+
+    def choose_template(self, name: str | None) -> None: ...
+
+    def lab_services(self) -> Iterator[tuple[str, str]]: ...
+
+    def open_lab_service(self, service: str, template: str) -> None: ...
 
 
 EXPORT_HELP = {
@@ -120,7 +143,7 @@ class SockscopeCommands(Commands):
         """(text, help, callback) for everything the palette offers. Each action runs
         through the app's own check, as its key does: one the app refuses now says why
         (in its help here, and when chosen) instead of running."""
-        app: SockscopeApp = self.app  # type: ignore[assignment]
+        app = cast(ExplorerCommanded, self.app)
 
         def command(text: str, action: str, help_text: str, *parameters: object) -> Command:
             refusal = app.refusal(action, *parameters)
@@ -129,8 +152,6 @@ class SockscopeCommands(Commands):
         for text, action, help_text in ACTIONS:
             yield command(text, action, help_text)
             if action == "present":  # which two views presentation keeps
-                from sockscope.tui.app import VIEWS
-
                 for pane, label in VIEWS:
                     help_text = f"present the {label} view beside the one picked before it"
                     yield command(f"Present: {label}", "present_pane", help_text, pane)
@@ -175,7 +196,7 @@ class ListenCommands(Commands):
     each goes through the screen's own check, as the keys do."""
 
     def _commands(self) -> Iterator[Command]:
-        screen: ListenScreen = self.screen  # type: ignore[assignment]
+        screen = cast(Commanded, self.screen)
 
         def command(text: str, action: str, help_text: str, *parameters: object) -> Command:
             refusal = screen.refusal(action)

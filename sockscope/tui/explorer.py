@@ -47,6 +47,16 @@ class TargetFields:
     port_by: Origin = Origin.USER
 
 
+# The views, in tab order for the narrow layout: (pane id, tab label).
+VIEWS: tuple[tuple[str, str], ...] = (
+    ("sent", "Sent"),
+    ("received", "Received"),
+    ("decoded", "Decoded"),
+    ("headers", "Headers"),
+    ("timeline-pane", "Timeline"),
+    ("history-pane", "History"),
+)
+
 # Session commands and the engine action each one is: the engine says whether the
 # session's state allows it.
 SESSION_ACTIONS: Mapping[str, Action] = {

@@ -3,10 +3,13 @@ history and compare marks, and why an action cannot run now."""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+import sockscope.tui
 from sockscope.core.fields import FieldError
 from sockscope.core.model import TlsOptions, Transport
 from sockscope.core.templates import builtin_templates
@@ -172,3 +175,16 @@ def test_a_dialogue_replays_with_its_template_steps_and_checks() -> None:
 
 def test_a_single_request_replays_in_one_send() -> None:
     assert replay_dialogue(http_exchange(), None) is None
+
+
+def test_no_screen_widget_or_palette_imports_the_app_that_imports_it() -> None:
+    tui = Path(sockscope.tui.__file__).parent
+    importers = []
+    for path in sorted(tui.rglob("*.py")):
+        if path.name in ("app.py", "launch.py"):
+            continue  # the app itself, and what starts it
+        tree = ast.parse(path.read_text())
+        modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        if "sockscope.tui.app" in modules:
+            importers.append(path.relative_to(tui).as_posix())
+    assert importers == []

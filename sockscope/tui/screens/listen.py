@@ -14,7 +14,7 @@ the panes' line sources or tui.content.safe.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, Protocol, cast
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -65,8 +65,15 @@ from sockscope.tui.widgets.panes import (
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.timeline import Timeline
 
-if TYPE_CHECKING:
-    from sockscope.tui.app import SockscopeApp
+
+class Exports(Protocol):
+    """The app's save and export dialog, which Listen's clients use too (a protocol, so
+    that this screen imports no app that imports it back)."""
+
+    def export(
+        self, chosen: tuple[int, Exchange], fmt: str, title: str, screen_id: str, stem: str = ...
+    ) -> None: ...
+
 
 # At most this many redraws a second while clients talk (as the explorer's).
 REDRAW_INTERVAL = 0.05
@@ -621,7 +628,7 @@ class ListenScreen(Screen[None]):
             self._refuse(reason or "no client is selected")
             return
         title = f"Save client #{client.number}" if fmt == "json" else f"Export as {fmt}"
-        app: SockscopeApp = self.app  # type: ignore[assignment]
+        app = cast(Exports, self.app)
         app.export((client.number, client.exchange), fmt, title, "save-path", "client")
 
     def action_reply(self) -> None:
