@@ -78,6 +78,15 @@ class Refuses(Protocol):
     def why_not(self, action: Action) -> str | None: ...
 
 
+class Exports(Protocol):
+    """The explorer's save and export dialog, which Listen's and Relay's connections use
+    too: through this protocol, so that no screen imports the app that imports it."""
+
+    def export(
+        self, chosen: tuple[int, Exchange], fmt: str, title: str, screen_id: str, stem: str = ...
+    ) -> None: ...
+
+
 def listened(exchange: Exchange) -> bool:
     """Whether `exchange` is a client's conversation with our Listen mode (its connect
     event names the listener), rather than one we started."""

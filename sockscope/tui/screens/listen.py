@@ -14,7 +14,7 @@ the panes' line sources or tui.content.safe.
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar, Protocol, cast
+from typing import ClassVar, cast
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -51,6 +51,7 @@ from sockscope.tui.content import (
     plain,
     safe,
 )
+from sockscope.tui.explorer import Exports
 from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
 from sockscope.tui.widgets.clients import Client, ClientList
 from sockscope.tui.widgets.listen_bar import HAND, ListenBar, ListenForm, ListenPlan
@@ -64,16 +65,6 @@ from sockscope.tui.widgets.panes import (
 )
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.timeline import Timeline
-
-
-class Exports(Protocol):
-    """The app's save and export dialog, which Listen's clients use too (a protocol, so
-    that this screen imports no app that imports it back)."""
-
-    def export(
-        self, chosen: tuple[int, Exchange], fmt: str, title: str, screen_id: str, stem: str = ...
-    ) -> None: ...
-
 
 # At most this many redraws a second while clients talk (as the explorer's).
 REDRAW_INTERVAL = 0.05

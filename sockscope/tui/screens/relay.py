@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,6 +35,7 @@ from sockscope.engine.listener import ListenAddress
 from sockscope.engine.relay import Relay, RelayError, RelaySession
 from sockscope.tui.bridge import Coalescer, Throttle
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, OK_STYLE, plain, safe
+from sockscope.tui.explorer import Exports
 from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
 from sockscope.tui.widgets.clients import Client, ClientList
 from sockscope.tui.widgets.panes import (
@@ -51,7 +52,6 @@ from sockscope.tui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
     from sockscope.cli.relay_plan import RelayPlan
-    from sockscope.tui.app import SockscopeApp
 
 REDRAW_INTERVAL = 0.05  # at most ~20 redraws a second while connections talk
 TRANSPORTS = ("tcp", "tls", "udp")
@@ -541,6 +541,6 @@ class RelayScreen(Screen[None]):
         if reason is not None or client is None:
             self._refuse(reason or "no connection is selected")
             return
-        app: SockscopeApp = self.app  # type: ignore[assignment]
+        app = cast(Exports, self.app)
         title = f"Save connection #{client.number}"
         app.export((client.number, client.exchange), "json", title, "save-path", "relay")
