@@ -79,7 +79,9 @@ def run_send(args: argparse.Namespace) -> int:
         if output is not None:
             output.close()
     save_error = _save(exchange, args.save) if args.save else None
-    analysis = analyse(exchange, plan.template.parser if plan.template else None)
+    # The text report shows no body (but a content-coded one, decoded): not copied for it.
+    parser = plan.template.parser if plan.template else None
+    analysis = analyse(exchange, parser, body=args.json)
     if args.json:
         out = exchange_json(exchange, analysis)
         if args.capture_file:
@@ -117,7 +119,7 @@ def _print_capture_note(exchange: Exchange, path: str) -> None:
 
     from sockscope.cli.report import HEADING_STYLE, safe
 
-    kept = len(exchange.received)
+    kept = exchange.kept
     note = Text("Capture file", style=HEADING_STYLE).append("  ")
     note.append_text(safe(f"all {human_bytes(exchange.bytes_in)} received are in {path}", "dim"))
     if kept < exchange.bytes_in:

@@ -21,7 +21,7 @@ from sockscope.core.http import (
     looks_like_http,
     parse_response,
 )
-from sockscope.core.http.coding import DecodedBody, decode_body
+from sockscope.core.http.coding import DecodedBody, content_codings, decode_body
 from sockscope.core.json_stream import Base64
 from sockscope.core.model import Exchange, StopReason
 from sockscope.core.replies import Reply, parse_replies
@@ -56,14 +56,19 @@ def choose_protocol(parser: str | None, request: bytes, received: bytes) -> str 
     return None
 
 
-def analyse(exchange: Exchange, parser: str | None = None) -> Analysis:
+def analyse(exchange: Exchange, parser: str | None = None, *, body: bool = True) -> Analysis:
+    """`body=False`: an HTTP response's `body` is left empty unless it has content
+    codings (shown decoded), sparing a copy of the bytes a report does not show."""
     received = exchange.received
     protocol = choose_protocol(parser, exchange.request, received)
     if protocol == "http":
         bytes_in = exchange.bytes_in
         truncated = bytes_in > len(received)
         method = request_method(exchange.request) or "GET"
-        response = parse_response(received, eof=_eof(exchange, truncated), method=method)
+        eof = _eof(exchange, truncated)
+        response = parse_response(received, eof=eof, method=method, body=body)
+        if not body and response is not None and content_codings(response.headers):
+            response = parse_response(received, eof=eof, method=method)
         return _http_analysis(response, truncated, len(received), bytes_in)
     return _replies(protocol, received)
 

@@ -97,15 +97,18 @@ def looks_like_http(data: bytes) -> bool:
     return VERSION.match(data) is not None
 
 
-def parse_response(data: bytes, *, eof: bool, method: str = "GET") -> HttpResponse | None:
+def parse_response(
+    data: bytes, *, eof: bool, method: str = "GET", body: bool = True
+) -> HttpResponse | None:
     """Parse the first response in `data`; None only when `data` is empty.
 
     `eof` says whether the server finished sending: it decides whether a body delimited
     by close is complete, and turns "waiting" into errors for anything cut short.
+    `body=False` leaves the response's `body` empty, sparing its copy of the bytes.
     """
     parser = HttpResponseParser(method)
     parser.feed(data)
-    return parser.result(eof)
+    return parser.result(eof, body=body)
 
 
 class HttpResponseParser:
@@ -121,7 +124,7 @@ class HttpResponseParser:
         self._method = method.upper()
         self._buf: Buffer = b""
         self._messages = [_Message(0)]
-        self._cached: tuple[int, bool, HttpResponse | None] | None = None
+        self._cached: tuple[int, bool, bool, HttpResponse | None] | None = None
 
     def feed(self, chunk: bytes | bytearray | memoryview) -> None:
         if not chunk:
@@ -139,14 +142,15 @@ class HttpResponseParser:
                 return
             self._messages.append(_Message(last.end))
 
-    def result(self, eof: bool) -> HttpResponse | None:
-        """The first response as far as it has arrived; None before any bytes."""
+    def result(self, eof: bool, *, body: bool = True) -> HttpResponse | None:
+        """The first response as far as it has arrived; None before any bytes. Its
+        `body` is empty with `body=False` (a copy of the bytes, for whoever shows it)."""
         if not self._buf:
             return None
-        if self._cached and self._cached[:2] == (len(self._buf), eof):
-            return self._cached[2]
-        response = _describe(self._buf, self._messages, eof)
-        self._cached = (len(self._buf), eof, response)
+        if self._cached and self._cached[:3] == (len(self._buf), eof, body):
+            return self._cached[3]
+        response = _describe(self._buf, self._messages, eof, body)
+        self._cached = (len(self._buf), eof, body, response)
         return response
 
 
@@ -273,7 +277,8 @@ class _Message:
         return head
 
 
-def _describe(buf: Buffer, messages: list[_Message], eof: bool) -> HttpResponse:
+def _describe(buf: Buffer, messages: list[_Message], eof: bool, keep: bool) -> HttpResponse:
+    """`keep`: copy the body into the response (else it is left empty)."""
     msg = messages[0]
     size = len(buf)
     problems = list(msg.problems)
@@ -298,7 +303,7 @@ def _describe(buf: Buffer, messages: list[_Message], eof: bool) -> HttpResponse:
         problems.append(
             Problem("not-http", f"not an HTTP/1.x response (it starts with {quote(first)})")
         )
-        body = _copy(buf, msg.head_start)
+        body = _copy(buf, msg.head_start) if keep else b""
         return HttpResponse(
             "", None, "", [], body, Framing.CLOSE, eof, problems, msg.head_start, b"", interim
         )
@@ -327,7 +332,7 @@ def _describe(buf: Buffer, messages: list[_Message], eof: bool) -> HttpResponse:
     chunk_lines: list[Span] = []
     if msg.framing is Framing.CONTENT_LENGTH:
         got = min(size - msg.body_start, msg.length)
-        body = _copy(buf, msg.body_start, msg.body_start + got)
+        body = _copy(buf, msg.body_start, msg.body_start + got) if keep else b""
         body_end = msg.body_start + got
         if not complete:
             problems.append(
@@ -340,14 +345,14 @@ def _describe(buf: Buffer, messages: list[_Message], eof: bool) -> HttpResponse:
                 )
             )
     elif msg.chunked is not None:
-        body = bytes(msg.chunked.body)
+        body = bytes(msg.chunked.body) if keep else b""
         trailers = list(msg.chunked.trailers)
         chunk_lines = list(msg.chunked.size_lines)
         problems += msg.chunked.problems
         if msg.chunked.state != ChunkState.FAILED and not complete:
             problems.append(msg.chunked.cut_short(buf, eof))
     elif msg.framing is Framing.CLOSE:
-        body = _copy(buf, msg.body_start)
+        body = _copy(buf, msg.body_start) if keep else b""
         complete = eof
         problems.append(
             Problem("close-delimited", "length delimited by close", severity=Severity.INFO)
