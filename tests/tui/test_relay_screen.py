@@ -15,6 +15,7 @@ import pytest
 from sockscope.tui.screens.relay import RelayScreen, default_args
 from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.history import History
+from sockscope.tui.widgets.timeline import Timeline
 from tests.tui.helpers import make_app, pilot_test, until
 
 SIZE = (140, 44)
@@ -85,6 +86,9 @@ async def test_a_relayed_connection_shows_both_sides_parsed_and_joins_the_histor
         await until(pilot, lambda: "X-Evil" in _screen_text(screen), "the panes")
         text = _screen_text(screen)
         assert "GET" in text and "200" in text
+        timeline = screen.query_one("#relay-timeline", Timeline)
+        details = [str(timeline.get_row_at(i)[-1]) for i in range(timeline.row_count)]
+        assert details[0].startswith("client ") and any(d.startswith("server ") for d in details)
         assert "\x1b" not in text and "\x07" not in text
         assert "␛]52;c;cHduZWQ=␇" in text
         screen.action_leave()

@@ -32,6 +32,7 @@ from sockscope.tui.content import (
 # Event names that deserve a colour of their own.
 _EVENT_STYLE = {"send": "$text-primary", "recv": "$text-success", "error": ERROR_STYLE}
 _WHO_STYLE = {"you": "$text-primary", "peer": "$text-success"}
+_SIDE_STYLE = {"client": "$text-primary", "server": "$text-success"}
 _DETAIL_LIMIT = 300
 # Bytes of each turn quoted in the turns view: enough to recognise the line.
 _PREVIEW = 48
@@ -115,13 +116,17 @@ class Timeline(DataTable[object]):
             step = event.detail.get(STEP_KEY) if event.type is EventType.INFO else None
             if isinstance(step, dict):
                 style = OK_STYLE if step.get("ok") is True else ERROR_STYLE
+            detail = safe(row.detail, style, limit=_DETAIL_LIMIT, one_line=True)
+            if event.direction is not None:  # a relay's: whose side the event is on
+                side = event.direction.value
+                detail = Content.assemble(plain(f"{side:<7}", _SIDE_STYLE[side]), detail)
             rows.append(
                 (
                     plain(row.t, TABLE_DIM_STYLE),
                     plain(row.delta, TABLE_DIM_STYLE),
                     plain(row.event, _EVENT_STYLE.get(row.event, "")),
                     plain(f"{row.size:>9}"),
-                    safe(row.detail, style, limit=_DETAIL_LIMIT, one_line=True),
+                    detail,
                 )
             )
         if exchange.stop is not None:
