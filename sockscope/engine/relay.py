@@ -8,7 +8,7 @@ the client's: `target` is the server, SEND events are the client's bytes and REC
 the server's, and every event carries its `direction` (which side it happened on), so
 both handshakes, both half-closes and a reset are told apart on one timeline.
 
-Backpressure: a direction's buffer holds at most RELAY_BUFFER bytes, and its source is
+Backpressure: a direction's buffer holds at most relay_stream.RELAY_BUFFER bytes, and its source is
 read only while there is room, so a server that reads slowly slows the client down (the
 kernel's buffers fill, then the client's send blocks) instead of growing memory. Past
 `capture_limit` bytes in a direction the relay keeps relaying and counting, not keeping.
@@ -55,10 +55,6 @@ from sockscope.engine.server_tls import Identity, server_context, throwaway_iden
 __all__ = ["Relay", "RelayConfig", "RelayError", "RelaySession"]
 
 RelayError = ListenError
-RELAY_BUFFER = 64 * 1024  # bytes read from one side and not yet written to the other
-_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
-_RESETS = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
-_OTHER = {Direction.CLIENT: Direction.SERVER, Direction.SERVER: Direction.CLIENT}
 
 
 @dataclass(frozen=True)
