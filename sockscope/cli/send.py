@@ -24,6 +24,8 @@ from sockscope.core.fields import (
     parse_seconds,
     parse_size,
 )
+from sockscope.core.http import Framing
+from sockscope.core.json_stream import Base64
 from sockscope.core.model import Event, Exchange, Overflow, ReadPolicy, Target, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text, to_crlf
 from sockscope.core.steps import Dialogue, failed_step, step_outcomes
@@ -79,9 +81,9 @@ def run_send(args: argparse.Namespace) -> int:
         if output is not None:
             output.close()
     save_error = _save(exchange, args.save) if args.save else None
-    # The text report shows no body (but a content-coded one, decoded): not copied for it.
+    # The report shows no body but a content-coded one (decoded); JSON writes the bytes.
     parser = plan.template.parser if plan.template else None
-    analysis = analyse(exchange, parser, body=args.json)
+    analysis = analyse(exchange, parser, body=False)
     if args.json:
         out = exchange_json(exchange, analysis)
         if args.capture_file:
@@ -142,7 +144,12 @@ def exchange_json(exchange: Exchange, analysis: Analysis) -> dict[str, Any]:
     """The `--json` document, its bytes as `Base64` values: `print_json` writes it."""
     out = exchange.to_stream_dict()
     out["protocol"] = analysis.protocol
-    out["http"] = http_to_dict(analysis.http, streamed=True)
+    http = analysis.http
+    out["http"] = http_to_dict(http, streamed=True)
+    spanned = (Framing.CONTENT_LENGTH, Framing.CLOSE)
+    if http is not None and http.framing in spanned and http.spans.body and not http.body:
+        # Left out by analyse(body=False): the body is that span of the kept bytes.
+        out["http"]["body_b64"] = Base64(exchange.kept_slices(*http.spans.body))
     out["replies"] = replies_to_list(analysis.replies)
     out["steps"] = [outcome.to_dict() for outcome in step_outcomes(exchange)]
     return out

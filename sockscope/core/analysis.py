@@ -57,8 +57,10 @@ def choose_protocol(parser: str | None, request: bytes, received: bytes) -> str 
 
 
 def analyse(exchange: Exchange, parser: str | None = None, *, body: bool = True) -> Analysis:
-    """`body=False`: an HTTP response's `body` is left empty unless it has content
-    codings (shown decoded), sparing a copy of the bytes a report does not show."""
+    """`body=False`: an HTTP body that is one span of the received bytes (`spans.body`,
+    framed by Content-Length or close) is left out of `body` unless it has content
+    codings (a report shows those decoded), sparing a copy of the bytes: the report
+    does not show it, and JSON writes it from `Exchange.kept_slices`."""
     received = exchange.received
     protocol = choose_protocol(parser, exchange.request, received)
     if protocol == "http":

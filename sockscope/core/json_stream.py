@@ -22,7 +22,7 @@ _SLICE = 3 * 64 * 1024
 class Base64:
     """A JSON string value: the base64 of `chunks` (bytes, in order) as if joined."""
 
-    def __init__(self, chunks: Iterable[bytes]) -> None:
+    def __init__(self, chunks: Iterable[bytes | memoryview]) -> None:
         self.chunks = chunks
 
 
@@ -53,7 +53,7 @@ def json_pieces(doc: Any, *, indent: int | None = None) -> Iterator[str]:
     yield text[at:]
 
 
-def base64_pieces(chunks: Iterable[bytes]) -> Iterator[str]:
+def base64_pieces(chunks: Iterable[bytes | memoryview]) -> Iterator[str]:
     """The base64 of the joined `chunks`, a slice at a time, without joining them."""
     carry = b""  # the last 1 or 2 bytes of a chunk, completed by the next one
     for chunk in chunks:

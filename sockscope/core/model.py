@@ -275,6 +275,19 @@ class Exchange:
         """The retained received bytes, in order."""
         return b"".join(e.data for e in self.of_type(EventType.RECV))
 
+    def kept_slices(self, start: int, end: int) -> Iterator[memoryview]:
+        """Bytes `start` to `end` of `received` as views of the events' bytes, in order:
+        a part of the capture without joining or copying it."""
+        at = 0
+        for event in self.of_type(EventType.RECV):
+            size = len(event.data)
+            low, high = max(start - at, 0), min(end - at, size)
+            if low < high:
+                yield memoryview(event.data)[low:high]
+            at += size
+            if at >= end:
+                return
+
     @property
     def sent(self) -> bytes:
         return b"".join(e.data for e in self.of_type(EventType.SEND))

@@ -54,10 +54,10 @@ def test_the_text_report_keeping_32_mib_peaks_under_the_target(
     assert "32.0 MiB" in out.read_text()
 
 
-def test_send_json_keeping_16_mib_peaks_under_the_target(
+def test_send_json_keeping_32_mib_peaks_under_the_target(
     lab, tmp_path: Path, peak_memory: Callable[[], int]
 ) -> None:
-    kept = 16 * MIB
+    kept = 32 * MIB
     out = tmp_path / "out.json"
 
     code = _send_bytes(lab, kept, out, "--json")

@@ -104,7 +104,8 @@ def parse_response(
 
     `eof` says whether the server finished sending: it decides whether a body delimited
     by close is complete, and turns "waiting" into errors for anything cut short.
-    `body=False` leaves the response's `body` empty, sparing its copy of the bytes.
+    `body=False` leaves `body` empty where the body is one span of `data` (`spans.body`,
+    by Content-Length or close), sparing a copy of the bytes: `data[start:end]` is it.
     """
     parser = HttpResponseParser(method)
     parser.feed(data)
@@ -143,8 +144,8 @@ class HttpResponseParser:
             self._messages.append(_Message(last.end))
 
     def result(self, eof: bool, *, body: bool = True) -> HttpResponse | None:
-        """The first response as far as it has arrived; None before any bytes. Its
-        `body` is empty with `body=False` (a copy of the bytes, for whoever shows it)."""
+        """The first response as far as it has arrived; None before any bytes. With
+        `body=False` its `body` is empty where `spans.body` says where it is."""
         if not self._buf:
             return None
         if self._cached and self._cached[:3] == (len(self._buf), eof, body):
@@ -278,7 +279,7 @@ class _Message:
 
 
 def _describe(buf: Buffer, messages: list[_Message], eof: bool, keep: bool) -> HttpResponse:
-    """`keep`: copy the body into the response (else it is left empty)."""
+    """`keep`: copy a body that is one span of `buf` into the response."""
     msg = messages[0]
     size = len(buf)
     problems = list(msg.problems)
@@ -303,7 +304,7 @@ def _describe(buf: Buffer, messages: list[_Message], eof: bool, keep: bool) -> H
         problems.append(
             Problem("not-http", f"not an HTTP/1.x response (it starts with {quote(first)})")
         )
-        body = _copy(buf, msg.head_start) if keep else b""
+        body = _copy(buf, msg.head_start)
         return HttpResponse(
             "", None, "", [], body, Framing.CLOSE, eof, problems, msg.head_start, b"", interim
         )
@@ -345,7 +346,7 @@ def _describe(buf: Buffer, messages: list[_Message], eof: bool, keep: bool) -> H
                 )
             )
     elif msg.chunked is not None:
-        body = bytes(msg.chunked.body) if keep else b""
+        body = bytes(msg.chunked.body)
         trailers = list(msg.chunked.trailers)
         chunk_lines = list(msg.chunked.size_lines)
         problems += msg.chunked.problems
