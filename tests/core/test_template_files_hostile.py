@@ -244,12 +244,7 @@ _TOMLISH = st.one_of(
 )
 
 
-@settings(
-    derandomize=True,
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(files=st.lists(_TOMLISH, min_size=1, max_size=4))
 def test_loading_arbitrary_files_never_raises_and_keeps_every_builtin(files: list[bytes]) -> None:
     with tempfile.TemporaryDirectory() as directory:
@@ -265,7 +260,6 @@ def test_loading_arbitrary_files_never_raises_and_keeps_every_builtin(files: lis
         assert not _unsafe(problem)
 
 
-@settings(derandomize=True, max_examples=200, deadline=None)
 @given(content=_TOMLISH)
 def test_a_file_that_parses_gives_a_template_that_renders(content: bytes) -> None:
     try:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sockscope.core.model import (
@@ -102,7 +102,6 @@ _exchanges = st.builds(
 )
 
 
-@settings(max_examples=150, deadline=None)
 @given(exchange=_exchanges)
 def test_any_exchange_saved_and_loaded_is_unchanged(tmp_path_factory, exchange) -> None:
     path = tmp_path_factory.mktemp("t") / "run.json"

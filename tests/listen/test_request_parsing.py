@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sockscope.core.client_analysis import analyse_client
@@ -82,7 +82,6 @@ def test_odd_request_lines_keep_what_was_sent_and_say_what_is_wrong() -> None:
     assert _codes(tls_hello) == ["not-http"] and tls_hello.method == ""
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300), st.booleans())
 def test_the_request_parser_never_raises_and_names_only_known_problems(data, eof) -> None:
     request = parse_request(data, eof=eof)
@@ -91,7 +90,6 @@ def test_the_request_parser_never_raises_and_names_only_known_problems(data, eof
         assert set(_codes(request)) <= set(PROBLEM_CODES)
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300))
 def test_command_parsing_never_raises_and_accounts_for_every_byte(data) -> None:
     commands = parse_commands(data, smtp=True)
