@@ -118,6 +118,31 @@ def repr_line(chunk: bytes) -> str:
     return repr(chunk)
 
 
+def _repr_widths(quote: int) -> bytes:
+    """How many characters repr() writes for each byte value, inside `quote` quotes."""
+    widths = bytearray(256)
+    for byte in range(256):
+        if byte in (0x5C, quote, 0x09, 0x0A, 0x0D):
+            widths[byte] = 2  # \\ \' \t \n \r
+        else:
+            widths[byte] = 1 if 0x20 <= byte < 0x7F else 4  # \xNN
+    return bytes(widths)
+
+
+_REPR_WIDTHS = {quote: _repr_widths(quote) for quote in (0x22, 0x27)}
+
+
+def repr_columns(chunk: bytes) -> list[int]:
+    """Where each byte's form starts in `repr_line(chunk)`, then where the last one ends:
+    the columns to highlight for a span of the bytes."""
+    # repr() picks double quotes for bytes holding a single quote and no double one.
+    widths = _REPR_WIDTHS[0x22 if b"'" in chunk and b'"' not in chunk else 0x27]
+    columns = [2]  # after b'
+    for byte in chunk:
+        columns.append(columns[-1] + widths[byte])
+    return columns
+
+
 def repr_lines(data: bytes, max_len: int = 256) -> list[str]:
     return list(repr_rows(data, max_len))
 

@@ -55,12 +55,14 @@ from sockscope.tui.explorer import (
     app_words,
     replay_dialogue,
 )
+from sockscope.tui.finding import Finder
 from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
 from sockscope.tui.presentation import Presenting, pick
 from sockscope.tui.safe_app import SafeApp
 from sockscope.tui.widgets.byte_view import ByteRows
+from sockscope.tui.widgets.find_bar import FindBar
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.panes import (
     DecodedPane,
@@ -163,7 +165,9 @@ class SockscopeApp(SafeApp):
         # and ctrl+e works from the host field (whose own ctrl+e is end of line, as End
         # is); in the editor itself ctrl+e stays end of line.
         Binding("ctrl+e", "focus_request", "Edit", id="focus-request", priority=True, show=False),
-        Binding("ctrl+f", "focus_target", "Target", id="focus-target", priority=True, show=False),
+        Binding("ctrl+b", "focus_target", "Target", id="focus-target", priority=True, show=False),
+        # Find, as in every editor and browser (priority: an Input's own ctrl+f deletes).
+        Binding("ctrl+f", "find", "Find", id="find", priority=True, show=False),
         Binding(
             "ctrl+n", "focus_history", "History", id="focus-history", priority=True, show=False
         ),
@@ -235,6 +239,7 @@ class SockscopeApp(SafeApp):
         self._preloaded = [*exchanges, *([exchange] if exchange is not None else [])]
         last = self._preloaded[-1] if self._preloaded else None
         self.explorer = Explorer(self.templates, lab)
+        self.finder = Finder(self)
         # Presentation: the two views picked last stay, large, in a high-contrast theme.
         self.presenting = Presenting()
         self.presented = ["received", "decoded"]
@@ -281,6 +286,7 @@ class SockscopeApp(SafeApp):
         yield TargetBar(self.templates, self.lab, self.explorer.fields, id="target-bar")
         yield RequestEditor(id="request")
         yield Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in VIEWS), id="view-tabs")
+        yield FindBar(id="find-bar")
         with Container(id="views"):
             yield SentPane("Sent", id="sent")
             yield ReceivedPane("Received", id="received")
@@ -777,6 +783,8 @@ class SockscopeApp(SafeApp):
             self.query_one(DecodedPane).show(shown_text(received, "telnet"), live=live)
         else:
             self.query_one(DecodedPane).show(received, live=live, rows=rows)
+        if not live:
+            self.finder.show_capture(rows)
         if live or len(received) < HEADERS_AFTER_FRAME or self._headers_of[:1] == (exchange,):
             self._show_headers(exchange, received, live)
         else:
@@ -1083,6 +1091,24 @@ class SockscopeApp(SafeApp):
 
     def action_focus_request(self) -> None:
         self._request_text().focus()
+
+    def action_find(self) -> None:
+        self.finder.open()
+
+    def action_find_step(self, forward: bool) -> None:
+        self.finder.step(forward)
+
+    @on(FindBar.Changed)
+    def _find_changed(self, message: FindBar.Changed) -> None:
+        self.finder.search(message.query, message.mode)
+
+    @on(FindBar.Step)
+    def _find_step(self, message: FindBar.Step) -> None:
+        self.finder.step(message.forward)
+
+    @on(FindBar.Closed)
+    def _find_closed(self) -> None:
+        self.finder.close()
 
     def action_focus_target(self) -> None:
         self.query_one(TargetBar).focus_host()

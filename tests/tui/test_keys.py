@@ -82,14 +82,14 @@ async def test_ctrl_e_from_the_start_screen_puts_typed_text_in_the_request() -> 
 
 
 @pilot_test
-async def test_ctrl_f_and_ctrl_n_go_to_the_target_and_the_history_tab() -> None:
+async def test_ctrl_b_and_ctrl_n_go_to_the_target_and_the_history_tab() -> None:
     app = make_app(http_exchange())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("ctrl+e", "ctrl+n")
         assert app.focused is app.query_one(History)
         assert app.query_one("#history-pane").display
         assert not app.query_one("#sent").display
-        await pilot.press("ctrl+f")
+        await pilot.press("ctrl+b")
         assert app.focused is app.query_one("#host")
 
 

@@ -50,7 +50,7 @@ async def test_keys_typed_fast_after_ctrl_f_land_in_the_host_and_are_all_sent(
         editor.focus()
         await pilot.pause()
         request = editor.text
-        type_fast(app, "ctrl+f", *"localhost", "ctrl+s")
+        type_fast(app, "ctrl+b", *"localhost", "ctrl+s")
         await app.wait_for_conversation()  # the new send's end (the firehose is cancelled)
         await until(pilot, lambda: len(app.query_one(History).exchanges) == 2, "the new send")
         assert host.value == "localhost"

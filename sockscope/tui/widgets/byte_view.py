@@ -24,6 +24,8 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from sockscope.core import views
+from sockscope.core.find import Matches, row_of
+from sockscope.core.http.head import Span
 from sockscope.tui.content import DIM_STYLE, plain, repr_content, segments
 
 # views.row_starts cuts rows at this many bytes, so no row is unbounded.
@@ -36,11 +38,46 @@ BLOCK = 2 * 1024 * 1024
 GROW_INTERVAL = 0.02
 
 
+# How highlighted bytes look: every find match, the current match, the linked part.
+MATCH_STYLE = "on $warning 40%"
+CURRENT_STYLE = "reverse $warning"
+LINKED_STYLE = "on $accent 40%"
+
+
+class Marks:
+    """Byte spans a view highlights: a find's matches and the current one, and the
+    bytes of the part chosen in the Headers pane."""
+
+    def __init__(
+        self,
+        matches: Matches | None = None,
+        current: Span | None = None,
+        linked: Span | None = None,
+    ) -> None:
+        self.matches = matches
+        self.current = current
+        self.linked = linked
+
+    def in_row(self, start: int, end: int) -> list[tuple[int, int, str]]:
+        """(first byte, end byte, style) of each highlight in bytes [start, end)."""
+        found: list[tuple[int, int, str]] = []
+        if self.linked is not None:
+            found.append((*self.linked, LINKED_STYLE))
+        if self.matches is not None:
+            found += [(a, b, MATCH_STYLE) for a, b in self.matches.within(start, end)]
+        if self.current is not None:
+            found.append((*self.current, CURRENT_STYLE))
+        return [
+            (max(a, start), min(b, end), style) for a, b, style in found if a < end and b > start
+        ]
+
+
 class Lines:
     """Rows formatted on demand; `width` bounds the widest row (for the scrollbar). A
     source whose rows are still being indexed says so from `grow`, which indexes more."""
 
     width = 0
+    marks: Marks | None = None  # RowLines highlight these bytes
 
     def __len__(self) -> int:
         return 0
@@ -189,6 +226,14 @@ class ByteRows:
             return self._open, len(self.data)
         return None
 
+    def row_of(self, offset: int) -> int:
+        """The row holding byte `offset`, indexing as far as it needs."""
+        while self.indexed <= offset and not self.complete:
+            self._index(BLOCK)
+        if offset >= self._open:
+            return len(self._starts)
+        return row_of(self._starts, offset)
+
     @property
     def widest(self) -> int:
         """The widest row indexed so far (the open row as far as it was looked at)."""
@@ -213,9 +258,20 @@ class RowLines(Lines):
 
     def line(self, y: int) -> Content:
         span = self.rows.span(y)
-        return Content("") if span is None else self.format(*span)
+        if span is None:
+            return Content("")
+        content = self.format(*span)
+        if self.marks is not None:
+            for first, last, style in self.marks.in_row(*span):
+                columns = self.columns(span[0], span[1], (first, last))
+                content = content.stylize(style, *columns)
+        return content
 
     def format(self, start: int, end: int) -> Content:
+        raise NotImplementedError
+
+    def columns(self, start: int, end: int, part: Span) -> Span:
+        """The characters of row [start, end) that show the bytes `part`."""
         raise NotImplementedError
 
 
@@ -227,6 +283,10 @@ class ReprLines(RowLines):
 
     def format(self, start: int, end: int) -> Content:
         return repr_content(views.repr_line(self.rows.data[start:end]))
+
+    def columns(self, start: int, end: int, part: Span) -> Span:
+        columns = views.repr_columns(self.rows.data[start:end])
+        return columns[part[0] - start], columns[part[1] - start]
 
 
 class DecodedLines(RowLines):
@@ -244,6 +304,14 @@ class DecodedLines(RowLines):
     def format(self, start: int, end: int) -> Content:
         row = views.decoded_row(self.rows.data, start, end, self.encoding)
         return segments(row, one_line=True)
+
+    def columns(self, start: int, end: int, part: Span) -> Span:
+        # The text of the bytes before each edge: a character cut by an edge counts
+        # as one of the bytes it was decoded from.
+        def before(at: int) -> int:
+            return len(self.format(start, at).plain) if at > start else 0
+
+        return before(part[0]), before(part[1])
 
 
 class Stacked(Lines):
@@ -297,6 +365,7 @@ class LineView(ScrollView, can_focus=True):
         self._lines: Lines = NoLines()
         self._strips: LRUCache[int, Strip] = LRUCache(1024)
         self._grower: Timer | None = None
+        self._marks: Marks | None = None  # kept for every source shown after
         self.shown = 0  # how many sources were shown (a redraw that changed nothing shows none)
 
     @property
@@ -307,6 +376,7 @@ class LineView(ScrollView, can_focus=True):
         """Replace the source; with `follow`, stay at the end if the view was there."""
         at_end = self.scroll_y >= self.max_scroll_y
         self._lines = lines
+        lines.marks = self._marks
         self.shown += 1
         self._strips.clear()
         self.virtual_size = Size(lines.width, len(lines))
@@ -335,6 +405,19 @@ class LineView(ScrollView, can_focus=True):
         if not more and self._grower is not None:
             self._grower.stop()
             self._grower = None
+
+    def set_marks(self, marks: Marks | None) -> None:
+        """Highlight other bytes: the rows drawn are formatted again."""
+        self._marks = self._lines.marks = marks
+        self._strips.clear()
+        self.refresh()
+
+    def center_on(self, row: int) -> None:
+        """Scroll so `row` is in the middle of the view, unless it is on screen."""
+        top = self.scroll_offset.y
+        if not top <= row < top + self.scrollable_content_region.height:
+            y = max(0, row - self.scrollable_content_region.height // 2)
+            self.scroll_to(y=y, animate=False, immediate=True)
 
     def _widen(self, width: int) -> None:
         if width > self.virtual_size.width:

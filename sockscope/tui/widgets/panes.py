@@ -68,6 +68,11 @@ class Pane(Vertical, can_focus=False):
     """A titled box; the narrow layout shows one pane at a time (class `-active`)."""
 
     ALLOW_MAXIMIZE = True  # f2 zooms the pane holding the focus
+    # The next and previous match of the find bar's query, as in less.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "app.find_step(True)", "Next match", show=False),
+        Binding("N", "app.find_step(False)", "Previous match", show=False),
+    ]
 
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(id=id, classes="pane")

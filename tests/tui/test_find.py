@@ -1,0 +1,125 @@
+"""Find in the explorer: ctrl+f, a query as text, with escapes or hex, `k of N`, Enter and
+n/N step through every match of the whole capture, which is scrolled into view and
+highlighted in Received and Decoded."""
+
+from __future__ import annotations
+
+from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
+from sockscope.tui.widgets.byte_view import CURRENT_STYLE, MATCH_STYLE, LineView
+from sockscope.tui.widgets.find_bar import FindBar
+from sockscope.tui.widgets.target_bar import TargetBar
+from tests.tui.helpers import make_app, pilot_test, until
+
+
+def lines_exchange(count: int, needle_rows: tuple[int, ...]) -> Exchange:
+    rows = [
+        b"row %06d needle\r\n" % i if i in needle_rows else b"row %06d hay\r\n" % i
+        for i in range(count)
+    ]
+    reply = b"".join(rows)
+    request = b"GIVE\r\n"
+    return Exchange(
+        Target("127.0.0.1", 7),
+        request,
+        events=[
+            Event(EventType.SEND, 0.001, request, len(request)),
+            Event(EventType.RECV, 0.002, reply, len(reply)),
+        ],
+        stop=StopReason.PEER_CLOSED,
+    )
+
+
+def position(app: object) -> str:
+    bar = app.query_one(FindBar)  # type: ignore[attr-defined]
+    return str(bar.query_one("#find-position").render())
+
+
+def styles_of_row(app: object, view_id: str, row: int) -> set[str]:
+    view = app.query_one(f"#{view_id}", LineView)  # type: ignore[attr-defined]
+    return {str(span.style) for span in view.lines.line(row).spans}
+
+
+@pilot_test
+async def test_ctrl_f_finds_every_match_of_the_capture_and_enter_goes_to_the_next() -> None:
+    app = make_app(lines_exchange(3000, (5, 1500, 2900)))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+f")
+        assert app.query_one(FindBar).is_open
+        await pilot.press(*"needle")
+        await pilot.pause()
+        assert position(app) == "1 of 3"
+        assert CURRENT_STYLE in styles_of_row(app, "received-view", 5)
+        assert MATCH_STYLE in styles_of_row(app, "received-view", 1500)
+        assert MATCH_STYLE in styles_of_row(app, "decoded-view", 1500)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert position(app) == "2 of 3"
+        received = app.query_one("#received-view", LineView)
+        top = received.scroll_offset.y
+        assert top <= 1500 < top + received.scrollable_content_region.height
+        assert CURRENT_STYLE in styles_of_row(app, "received-view", 1500)
+        await pilot.press("up")
+        await pilot.pause()
+        assert position(app) == "1 of 3"
+
+
+@pilot_test
+async def test_n_and_shift_n_in_a_pane_step_and_wrap_around() -> None:
+    app = make_app(lines_exchange(50, (3, 40)))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+f", *"needle")
+        await pilot.pause()
+        received = app.query_one("#received-view", LineView)
+        received.focus()
+        await pilot.press("n")
+        assert position(app) == "2 of 2"
+        await pilot.press("n")
+        assert position(app) == "1 of 2"
+        await pilot.press("N")
+        assert position(app) == "2 of 2"
+
+
+@pilot_test
+async def test_escapes_and_hex_find_bytes_a_bad_query_is_named_escape_closes() -> None:
+    app = make_app(lines_exchange(10, (2,)))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+f", *"hay\\r\\n")
+        await pilot.pause()
+        assert position(app) == "no matches"  # as text, the backslashes are themselves
+        await pilot.press("ctrl+t")  # text with escapes
+        await pilot.pause()
+        assert position(app) == "1 of 9"
+        await pilot.press("ctrl+t")  # hex: "hay\r\n" is not hex
+        await pilot.pause()
+        assert position(app).startswith("column 1:")
+        await pilot.press("ctrl+a", "ctrl+k", *"0d 0a")
+        await pilot.pause()
+        assert position(app) == "1 of 10"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.query_one(FindBar).is_open
+        assert styles_of_row(app, "received-view", 0) <= {"", "$text-secondary"}
+
+
+@pilot_test
+async def test_a_large_capture_is_searched_in_a_worker() -> None:
+    app = make_app(lines_exchange(120_000, (119_999,)))  # about 2 MiB
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+f", *"needle")
+        await until(pilot, lambda: position(app) == "1 of 1", "the worker's matches")
+        received = app.query_one("#received-view", LineView)
+        assert received.scroll_offset.y > 100_000
+
+
+@pilot_test
+async def test_ctrl_b_goes_to_the_target() -> None:
+    app = make_app(lines_exchange(10, ()))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        app.query_one("#received-view").focus()
+        await pilot.press("ctrl+b")
+        assert app.focused is app.query_one(TargetBar).query_one("#host")
