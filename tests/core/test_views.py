@@ -81,6 +81,15 @@ def test_any_row_can_be_formatted_on_its_own() -> None:
     assert hexdump_line(data, 5 * HEX_WIDTH).startswith("00000050  50 51")
 
 
+@pytest.mark.parametrize("size", [1, 15, 65_535, 65_536, 65_537, 2 * 65_536 + 5])
+@pytest.mark.parametrize("width", [16, 8, 4])
+def test_rows_made_a_block_at_a_time_are_each_rows_own_formatting(size: int, width: int) -> None:
+    data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    rows = hexdump_lines(data, width)
+    assert len(rows) == -(-size // width)
+    assert all(row == hexdump_line(data, i * width, width) for i, row in enumerate(rows))
+
+
 def test_no_bytes_make_no_rows() -> None:
     assert hexdump_lines(b"") == []
 
