@@ -122,12 +122,8 @@ LISTEN_SCREEN_ACTIONS = frozenset({"quit", "help", "zoom"})
 
 
 class ExplorerScreen(Screen[None]):
-    """The explorer's own screen: its first showing skips Textual's restyle of every
-    widget, which were all styled as they were mounted a moment before (~20 ms of the
-    first frame). Later resumes (back from help, options, listen) restyle as usual.
-
-    Tab moves the focus at once (priority), so the keys typed after it land in the
-    field it moves to, however fast they come."""
+    """The explorer's own screen. Tab moves the focus at once (priority), so the keys
+    typed after it land in the field it moves to, however fast they come."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "app.focus_next", "Next", id="focus-next", priority=True, show=False),
@@ -140,14 +136,6 @@ class ExplorerScreen(Screen[None]):
             show=False,
         ),
     ]
-
-    _shown = False
-
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        if not self._shown:
-            self._shown = True
-            event.refresh_styles = False
-        super()._on_screen_resume(event)
 
 
 class SockscopeApp(SafeApp):
@@ -387,7 +375,9 @@ class SockscopeApp(SafeApp):
     def _target_changed(self) -> None:
         """The host or port changed: a request the template rendered names them."""
         template = self.explorer.template
-        if template is not None and self.query_one(RequestEditor).text == self._rendered_text:
+        # Quitting removes the widgets while a field's edit may still be on its way.
+        editor = self.query_one_optional(RequestEditor)
+        if template is not None and editor is not None and editor.text == self._rendered_text:
             self._fill_request(template)
 
     def choose_template(self, name: str | None) -> None:

@@ -119,3 +119,16 @@ async def test_ctrl_s_with_an_invalid_port_says_why_on_the_status_line(lab: LabI
         status = str(app.query_one(StatusLine).render())
         assert "not sent: port" in status and "65535" in status
         assert app.query_one(History).exchanges == []
+
+
+@pilot_test
+async def test_keys_typed_fast_after_tab_land_in_the_next_field(lab: LabInfo) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        host, port = app.query_one("#host", Input), app.query_one("#port", Input)
+        port.value = ""
+        host.focus()
+        await pilot.pause()
+        type_fast(app, "tab", *"8080")
+        await until(pilot, lambda: port.value == "8080", "the port typed")
+        assert host.value == LAB_HOST
