@@ -73,3 +73,35 @@ def test_sockscope_send_loads_nothing_a_one_shot_exchange_does_not_run(lab: LabT
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def _modules_loaded_by(argv: list[str], stdin: str | None = None) -> tuple[int, set[str]]:
+    """The exit status of `sockscope ARGV` run in a fresh interpreter, and the modules it
+    loaded (its output goes to a pipe, as in a script)."""
+    code = (
+        "import sys; from sockscope.cli import main\n"
+        "try:\n"
+        f"    code = main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "sys.stdout.flush()\n"
+        "print('\\0' + ' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+        "sys.exit(code)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, input=stdin
+    )
+    return proc.returncode, set(proc.stderr.rpartition("\0")[2].split())
+
+
+def _roots_loaded(modules: set[str], roots: tuple[str, ...]) -> list[str]:
+    return sorted(r for r in roots if any(m == r or m.startswith(r + ".") for m in modules))
+
+
+def test_help_loads_only_the_argument_parser() -> None:
+    """`sockscope --help` prints text: no data model, JSON, typing, Rich, TLS or app."""
+    code, modules = _modules_loaded_by(["--help"])
+    assert code == 0
+    heavy = ("sockscope.core.model", "dataclasses", "json", "typing", "rich", "ssl", "textual")
+    assert _roots_loaded(modules, heavy) == []
+

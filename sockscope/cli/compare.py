@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.text import Text
 
 from sockscope.cli.output import new_console
@@ -12,6 +12,9 @@ from sockscope.cli.parsing import UsageError
 from sockscope.cli.report import safe
 from sockscope.core.compare import BytesDiff, Change, Comparison, compare
 from sockscope.export.transcript import TranscriptError, load_transcript
+
+if TYPE_CHECKING:
+    from sockscope.cli.output import Printer
 
 MARKS = {Change.SAME: " ", Change.REMOVED: "-", Change.ADDED: "+", Change.CHANGED: "~"}
 STYLES = {
@@ -33,7 +36,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def print_comparison(
-    console: Console, comparison: Comparison, left: str, right: str, *, show_all: bool
+    console: Printer, comparison: Comparison, left: str, right: str, *, show_all: bool
 ) -> None:
     console.print(Text("- ", style="red").append_text(safe(left)))
     console.print(Text("+ ", style="green").append_text(safe(right)))
@@ -59,7 +62,7 @@ def print_comparison(
         console.print(line)
 
 
-def _print_bytes(console: Console, name: str, diff: BytesDiff, show_all: bool) -> None:
+def _print_bytes(console: Printer, name: str, diff: BytesDiff, show_all: bool) -> None:
     if diff.identical and not show_all:
         return
     console.print(Text(name, style="bold cyan"))

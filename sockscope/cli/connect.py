@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sockscope.cli.parsing import TRANSPORTS, UsageError
-from sockscope.cli.tls_args import add_tls_arguments, tls_options
+from sockscope.cli.parsing import TRANSPORTS, UsageError, add_tls_arguments
+from sockscope.cli.tls_args import tls_options
 from sockscope.core.fields import (
     FieldError,
     check_host,

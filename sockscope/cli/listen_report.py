@@ -6,7 +6,8 @@ display sanitiser into `rich.text.Text`, never markup.
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from sockscope.cli.report import (
@@ -27,12 +28,15 @@ from sockscope.core.client_analysis import ClientAnalysis
 from sockscope.core.model import Exchange
 from sockscope.core.views import human_bytes, repr_rows
 
+if TYPE_CHECKING:
+    from sockscope.cli.output import Printer
+
 # listen keeps no byte file of its own: --json carries every byte kept.
 MORE_HINT = "--full shows all, --json has every byte kept"
 
 
 def print_client(
-    console: Console,
+    console: Printer,
     number: int,
     peer: str,
     exchange: Exchange,
@@ -87,7 +91,7 @@ def tls_summary(session: dict[str, object]) -> str:
     return " · ".join(str(p) for p in parts if p)
 
 
-def print_request(console: Console, analysis: ClientAnalysis) -> None:
+def print_request(console: Printer, analysis: ClientAnalysis) -> None:
     request = analysis.http
     if request is not None:
         state = "complete" if request.complete else "incomplete"

@@ -3,26 +3,49 @@
 Messages name files, paths, arguments and template names, and reports quote servers:
 none of that was written by sockscope, so no line reaches stdout or stderr without the
 display sanitiser. `say` and `warn` print one message, `print_json` one JSON document;
-`new_console` is the Rich console of every report, and it sanitises each piece of text
-it renders as its last step, so a string that reached a `Text` unsanitised is still
-shown as tokens.
+`new_console` is the printer of every report, and it sanitises each piece of text it
+prints as its last step, so a string that reached a `Text` unsanitised is still shown
+as tokens.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import TYPE_CHECKING, Any, TypeVar
 
-from sockscope.core.json_stream import json_pieces
 from sockscope.core.sanitize import sanitize
 
+# Start-up is most of a short command: `typing` is not loaded just for annotations
+# (type checkers take any TYPE_CHECKING as True).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Protocol, TextIO, TypeVar
+
     from rich.console import Console
+    from rich.text import Text
+
+    class Printer(Protocol):
+        """What a report prints on: a Rich `Console`, or the plain printer below."""
+
+        @property
+        def is_terminal(self) -> bool: ...
+
+        @property
+        def width(self) -> int: ...
+
+        @property
+        def file(self) -> TextIO: ...
+
+        @property
+        def color_system(self) -> str | None: ...
+
+        def print(self, *lines: Text) -> None: ...
+
+    T = TypeVar("T")
 
 ROWS_PER_WRITE = 1024
-T = TypeVar("T")
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -46,6 +69,9 @@ def print_json(doc: Any) -> None:
     """`doc` as one line of JSON on stdout, written a piece at a time (its bytes may be
     hundreds of MiB of base64). ASCII-only JSON escapes every control character, DEL
     included, and everything past ASCII, so no string can act on a terminal."""
+    # The JSON encoder is loaded by the commands that print JSON only.
+    from sockscope.core.json_stream import json_pieces
+
     write = sys.stdout.write
     for piece in json_pieces(doc):
         write(piece)
@@ -53,7 +79,7 @@ def print_json(doc: Any) -> None:
     sys.stdout.flush()
 
 
-def print_rows(console: Console, rows: Iterable[str], indent: str = "  ") -> None:
+def print_rows(console: Printer, rows: Iterable[str], indent: str = "  ") -> None:
     """Unstyled rows, each after `indent`, on `console`'s file, sanitised, a block at a
     time past Rich's rendering (megabytes of hex rows took Rich seconds). Rich would
     print them the same: the report's console never wraps or styles plain text."""
@@ -64,9 +90,36 @@ def print_rows(console: Console, rows: Iterable[str], indent: str = "  ") -> Non
     file.flush()
 
 
-def new_console() -> Console:
-    """The console for reports: no markup, highlighting or emoji, every text sanitised."""
-    # Rich is loaded only by a command that prints a report.
+def new_console() -> Printer:
+    """The printer for reports: Rich's console where styles can show (a terminal, or
+    FORCE_COLOR / TTY_COMPATIBLE for Rich to weigh), else a plain one that writes the
+    same text without loading Rich."""
+    if sys.stdout.isatty() or any(name in os.environ for name in ("FORCE_COLOR", "TTY_COMPATIBLE")):
+        return _rich_console()
+    return PlainPrinter(sys.stdout)
+
+
+class PlainPrinter:
+    """Each `Text`'s characters, sanitised, a line per call, as Rich prints them where
+    there are no styles to show: soft-wrapped (no line is cut), tabs expanded."""
+
+    is_terminal = False
+    width = 80
+    color_system = None
+
+    def __init__(self, stream: TextIO) -> None:
+        self.file = stream
+
+    def print(self, *lines: Text) -> None:
+        text = " ".join(line.plain for line in lines).expandtabs(8)
+        self.file.write(sanitize(text) + "\n")
+        # As Rich does: a long-running command (listen, relay) shows each line at once.
+        self.file.flush()
+
+
+def _rich_console() -> Console:
+    """Rich's console with no markup, highlighting or emoji, every text sanitised."""
+    # Rich is loaded only where its styles show.
     from rich.console import (
         Console,
         ConsoleOptions,

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
 
 from sockscope import __version__
 from sockscope.cli.data_file import MAX_DATA_FILE
-from sockscope.cli.tls_args import add_tls_arguments
-from sockscope.core.model import Transport
+from sockscope.core.transport import Transport
 from sockscope.export import FORMATS as EXPORT_FORMATS
+
+# `sockscope --help` loads no more than it prints: not even `typing`, which costs a
+# tenth of the interpreter's start (type checkers treat any TYPE_CHECKING as True).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 # Each sub-command and the line `sockscope --help` gives it.
 SUBCOMMANDS = {
@@ -349,3 +353,22 @@ def _open_parser() -> argparse.ArgumentParser:
         help="play the (last) exchange back at its recorded pace: space plays, arrows step",
     )
     return p
+
+
+def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
+    """The TLS flags that `send` and `connect` share (`cli.tls_args` checks them)."""
+    tls = parser.add_argument_group("TLS")
+    tls.add_argument("-k", "--insecure", action="store_true", help="do not verify the certificate")
+    tls.add_argument("--ca-file", metavar="PEM", help="trust the CA certificates in this file")
+    tls.add_argument("--sni", metavar="NAME", help="server name to send and verify")
+    tls.add_argument("--alpn", metavar="LIST", help="ALPN protocols, comma-separated (h2,http/1.1)")
+    tls.add_argument(
+        "--cert", metavar="PEM", help="client certificate for mutual TLS (may hold the key too)"
+    )
+    tls.add_argument("--key", metavar="PEM", help="the client certificate's private key")
+    tls.add_argument(
+        "--keylog",
+        metavar="FILE",
+        help="append the TLS secrets to FILE in the NSS key log format, for Wireshark "
+        "(default: $SSLKEYLOGFILE when set)",
+    )

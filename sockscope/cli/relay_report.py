@@ -7,7 +7,8 @@ Every string either side chose goes through the display sanitiser into `rich.tex
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from sockscope.cli.listen_report import kept_note, print_request, tls_summary
@@ -24,12 +25,15 @@ from sockscope.core.model import Direction, EventType, Exchange
 from sockscope.core.relay_analysis import RelayAnalysis
 from sockscope.core.timeline import timeline_rows
 
+if TYPE_CHECKING:
+    from sockscope.cli.output import Printer
+
 MORE_HINT = "--full shows all, --json and --save have every byte kept"
 WHO = {Direction.CLIENT: "client", Direction.SERVER: "server", None: ""}
 
 
 def print_conversation(
-    console: Console,
+    console: Printer,
     number: int,
     peer: str,
     exchange: Exchange,
@@ -76,7 +80,7 @@ def print_conversation(
     print_stopped(console, exchange)
 
 
-def print_timeline(console: Console, exchange: Exchange) -> None:
+def print_timeline(console: Printer, exchange: Exchange) -> None:
     """The timeline with a column naming the side of each event."""
     heading(console, "Timeline")
     for event, row in zip(exchange.events, timeline_rows(exchange), strict=True):
@@ -85,7 +89,7 @@ def print_timeline(console: Console, exchange: Exchange) -> None:
         console.print(line.append_text(safe(row.detail)))
 
 
-def _print_handshakes(console: Console, exchange: Exchange) -> None:
+def _print_handshakes(console: Printer, exchange: Exchange) -> None:
     for event in exchange.of_type(EventType.TLS):
         if event.direction is Direction.CLIENT:
             heading(console, "TLS with the client", tls_summary(event.detail))

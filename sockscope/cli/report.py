@@ -4,15 +4,15 @@ Its pieces (headings, byte views, timeline, problems, the stop) are also the per
 report of `sockscope listen`.
 
 Every piece of server text goes through the display sanitiser into `rich.text.Text`
-(never markup), its tokens styled; the console (cli.output) sanitises whatever it prints
-once more. Rich drops the styles when the output is not a terminal.
+(never markup), its tokens styled; the printer (cli.output) sanitises whatever it prints
+once more. Where the output is not a terminal it writes the text without the styles.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.text import Text
 
 from sockscope.cli.output import ROWS_PER_WRITE, batched, new_console, print_rows
@@ -31,6 +31,9 @@ from sockscope.core.sanitize import Segment, display_segments
 from sockscope.core.steps import step_outcomes
 from sockscope.core.timeline import TimelineRow, timeline_rows, timings_summary
 from sockscope.core.views import decoded_lines, hexdump_rows, human_bytes, repr_rows
+
+if TYPE_CHECKING:
+    from sockscope.cli.output import Printer
 
 MAX_VIEW_BYTES = 8192  # per view, unless --full: `less` wants everything, a glance does not
 # What a cut view's "... N more" line suggests; each command names only its own options.
@@ -60,7 +63,7 @@ def print_report(
     *,
     output: str | None = None,
     full: bool = False,
-    console: Console | None = None,
+    console: Printer | None = None,
     explain: bool = False,
 ) -> None:
     """With `explain`, each timeline line and the stop get a sentence (core/explain.py)."""
@@ -96,7 +99,7 @@ def print_report(
     print_stopped(console, exchange, explain)
 
 
-def print_timeline(console: Console, exchange: Exchange, explain: bool = False) -> None:
+def print_timeline(console: Printer, exchange: Exchange, explain: bool = False) -> None:
     heading(console, "Timeline")
     for row, event in zip(timeline_rows(exchange), exchange.events, strict=True):
         console.print(row_text(row))
@@ -110,20 +113,20 @@ def row_text(row: TimelineRow) -> Text:
     return line.append_text(safe(row.detail))
 
 
-def _print_sentence(console: Console, sentence: str | None) -> None:
+def _print_sentence(console: Printer, sentence: str | None) -> None:
     if sentence:
         console.print(Text(f"  {'':>10}  ↳ {sentence}", style=EXPLAIN_STYLE))
 
 
 def print_hex_view(
-    console: Console, name: str, data: bytes, limit: int | None, *, more: str = MORE_HINT
+    console: Printer, name: str, data: bytes, limit: int | None, *, more: str = MORE_HINT
 ) -> None:
     heading(console, name, human_bytes(len(data)))
     view(console, data, limit, hexdump_rows, more)
 
 
 def print_text_views(
-    console: Console,
+    console: Printer,
     name: str,
     data: bytes,
     note: str,
@@ -142,7 +145,7 @@ def print_text_views(
 
 
 def print_decoded_body(
-    console: Console,
+    console: Printer,
     message: HttpResponse | HttpRequest,
     encoding: str,
     limit: int | None,
@@ -159,21 +162,21 @@ def print_decoded_body(
     text_view(console, decoded.data, charset, limit, more)
 
 
-def print_problems(console: Console, problems: Iterable[Problem]) -> None:
+def print_problems(console: Printer, problems: Iterable[Problem]) -> None:
     for problem in problems:
         style = PROBLEM_STYLE.get(problem.severity, "")
         line = Text(f"  {problem.severity}: ", style=style).append_text(safe(problem.message))
         console.print(line)
 
 
-def print_headers(console: Console, headers: Iterable[tuple[str, str]]) -> None:
+def print_headers(console: Printer, headers: Iterable[tuple[str, str]]) -> None:
     for name, value in headers:
         console.print(
             Text("  ").append_text(safe(name, "cyan")).append(": ").append_text(safe(value))
         )
 
 
-def _print_steps(console: Console, exchange: Exchange) -> None:
+def _print_steps(console: Printer, exchange: Exchange) -> None:
     outcomes = step_outcomes(exchange)
     if not outcomes:
         return
@@ -185,7 +188,7 @@ def _print_steps(console: Console, exchange: Exchange) -> None:
         console.print(line)
 
 
-def print_stopped(console: Console, exchange: Exchange, explain: bool = False) -> None:
+def print_stopped(console: Printer, exchange: Exchange, explain: bool = False) -> None:
     heading(console, "Stopped")
     console.print(Text("  ").append_text(safe(exchange.stop_message or "-")))
     if explain:
@@ -204,7 +207,7 @@ def _completeness(http: HttpResponse) -> str:
     return "complete" if http.complete else "incomplete"
 
 
-def _print_tls(console: Console, exchange: Exchange) -> None:
+def _print_tls(console: Printer, exchange: Exchange) -> None:
     certificate = peer_certificate(exchange)
     session = tls_session(exchange)
     if certificate is None and session is None:
@@ -214,7 +217,7 @@ def _print_tls(console: Console, exchange: Exchange) -> None:
         console.print(Text(f"  {label:<8} ", style="dim").append_text(safe(value)))
 
 
-def print_analysis(console: Console, analysis: Analysis) -> None:
+def print_analysis(console: Printer, analysis: Analysis) -> None:
     if analysis.http is not None:
         http = analysis.http
         status = "" if http.status is None else str(http.status)
@@ -233,7 +236,7 @@ def print_analysis(console: Console, analysis: Analysis) -> None:
                 console.print(Text("  ").append_text(lead).append_text(safe(line)))
 
 
-def heading(console: Console, name: str, note: str = "") -> None:
+def heading(console: Printer, name: str, note: str = "") -> None:
     text = Text(name, style=HEADING_STYLE)
     if note:
         text.append("  ").append_text(safe(note, "dim"))
@@ -241,7 +244,7 @@ def heading(console: Console, name: str, note: str = "") -> None:
 
 
 def view(
-    console: Console,
+    console: Printer,
     data: bytes,
     limit: int | None,
     rows: Callable[[bytes], Iterable[str]],

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from sockscope.cli.output import new_console
@@ -11,10 +12,13 @@ from sockscope.core.diagram import diagram
 from sockscope.core.diagram_text import WIDTH, render_text
 from sockscope.core.model import Exchange
 
+if TYPE_CHECKING:
+    from sockscope.cli.output import Printer
+
 
 def print_diagram(
     exchange: Exchange,
-    console: Console | None = None,
+    console: Printer | None = None,
     *,
     by_turn: bool = False,
     to_scale: bool = False,

@@ -1,4 +1,5 @@
-"""The TLS options that `send` and `connect` share: their flags and their checks."""
+"""The TLS options that `send` and `connect` share: the checks of their flags (which
+`cli.parsing` defines)."""
 
 from __future__ import annotations
 
@@ -8,24 +9,6 @@ from pathlib import Path
 from sockscope.core.fields import FieldError
 from sockscope.core.model import TlsOptions
 from sockscope.core.sanitize import sanitize
-
-
-def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
-    tls = parser.add_argument_group("TLS")
-    tls.add_argument("-k", "--insecure", action="store_true", help="do not verify the certificate")
-    tls.add_argument("--ca-file", metavar="PEM", help="trust the CA certificates in this file")
-    tls.add_argument("--sni", metavar="NAME", help="server name to send and verify")
-    tls.add_argument("--alpn", metavar="LIST", help="ALPN protocols, comma-separated (h2,http/1.1)")
-    tls.add_argument(
-        "--cert", metavar="PEM", help="client certificate for mutual TLS (may hold the key too)"
-    )
-    tls.add_argument("--key", metavar="PEM", help="the client certificate's private key")
-    tls.add_argument(
-        "--keylog",
-        metavar="FILE",
-        help="append the TLS secrets to FILE in the NSS key log format, for Wireshark "
-        "(default: $SSLKEYLOGFILE when set)",
-    )
 
 
 def tls_options(args: argparse.Namespace) -> TlsOptions:

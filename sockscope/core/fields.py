@@ -10,8 +10,8 @@ import ipaddress
 import math
 import re
 
-from sockscope.core.model import Transport
 from sockscope.core.sanitize import sanitize
+from sockscope.core.transport import Transport
 
 # Linux: sun_path is 108 bytes including the terminating NUL.
 UNIX_PATH_MAX = 107

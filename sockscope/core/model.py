@@ -14,24 +14,9 @@ from enum import StrEnum
 from typing import Any
 
 from sockscope.core.json_stream import Base64
+from sockscope.core.transport import Transport as Transport  # the model's users import it here
 
 FORMAT_VERSION = 1
-
-
-class Transport(StrEnum):
-    TCP = "tcp"
-    UDP = "udp"
-    TLS = "tls"
-    UNIX = "unix"  # Unix stream socket
-    UNIX_DGRAM = "unix-dgram"
-
-    @property
-    def is_datagram(self) -> bool:
-        return self in (Transport.UDP, Transport.UNIX_DGRAM)
-
-    @property
-    def is_unix(self) -> bool:
-        return self in (Transport.UNIX, Transport.UNIX_DGRAM)
 
 
 class EventType(StrEnum):
