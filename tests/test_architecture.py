@@ -104,4 +104,3 @@ def test_help_loads_only_the_argument_parser() -> None:
     assert code == 0
     heavy = ("sockscope.core.model", "dataclasses", "json", "typing", "rich", "ssl", "textual")
     assert _roots_loaded(modules, heavy) == []
-
