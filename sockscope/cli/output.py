@@ -21,7 +21,7 @@ from sockscope.core.sanitize import sanitize
 # (type checkers take any TYPE_CHECKING as True).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Protocol, TextIO, TypeVar
+    from typing import IO, Any, Protocol, TextIO, TypeVar
 
     from rich.console import Console
     from rich.text import Text
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
         def width(self) -> int: ...
 
         @property
-        def file(self) -> TextIO: ...
+        def file(self) -> IO[str]: ...
 
         @property
         def color_system(self) -> str | None: ...

@@ -259,7 +259,7 @@ def view(
 
 
 def text_view(
-    console: Console, data: bytes, encoding: str, limit: int | None, more: str = MORE_HINT
+    console: Printer, data: bytes, encoding: str, limit: int | None, more: str = MORE_HINT
 ) -> None:
     """The decoded rows of `data` (its first `limit` bytes), a block at a time: as
     Rich `Text` when the block has tokens to style on a console that shows styles, else
@@ -275,7 +275,7 @@ def text_view(
     _print_more(console, len(data) - len(shown), more)
 
 
-def _print_more(console: Console, left_out: int, more: str) -> None:
+def _print_more(console: Printer, left_out: int, more: str) -> None:
     if left_out:
         rest = human_bytes(left_out)
         console.print(Text(f"  ... {rest} more ({more})", style="dim"))
