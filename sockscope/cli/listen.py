@@ -364,7 +364,7 @@ class _Printer:
         eof = exchange.stop in (StopReason.PEER_CLOSED, StopReason.RESET)
         analysis = analyse_client(exchange.received, eof=eof, protocol=self.plan.protocol)
         if self.as_json:
-            out = {"client": session.number, "peer": session.peer, **exchange.to_dict()}
+            out = {"client": session.number, "peer": session.peer, **exchange.to_stream_dict()}
             out["listener"] = _listener_label(exchange)
             out["request"] = client_analysis_to_dict(analysis)
             self._line(out)

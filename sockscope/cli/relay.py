@@ -151,7 +151,7 @@ class _Printer:
         analysis = analyse_relay(exchange, self.plan.protocol)
         saved = self._save(session, exchange)
         if self.as_json:
-            out = {"connection": session.number, "peer": session.peer, **exchange.to_dict()}
+            out = {"connection": session.number, "peer": session.peer, **exchange.to_stream_dict()}
             out.update(relay_analysis_to_dict(analysis))
             if saved:
                 out["saved"] = saved
