@@ -7,11 +7,12 @@ from dataclasses import replace
 from textual.command import CommandPalette
 from textual.widgets import Tabs
 
+from sockscope.core.model import EventType
 from sockscope.tui.commands import SockscopeCommands
 from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.status import State, StatusLine
-from tests.tui.exchanges import LAB, http_exchange, refused_exchange
-from tests.tui.helpers import make_app, pilot_test
+from tests.tui.exchanges import LAB, http_exchange, qotd_udp_exchange, refused_exchange
+from tests.tui.helpers import make_app, pilot_test, view_text
 
 
 @pilot_test
@@ -80,3 +81,13 @@ async def test_the_status_line_puts_what_to_do_next_before_the_numbers() -> None
         running = replace(http_exchange(), events=[], stop=None, stop_message="")
         app.query_one(StatusLine).show(State.RECEIVING, running)
         assert str(app.query_one(StatusLine).render()).startswith(" receiving  ↑ 0 bytes ↓ 0")
+
+
+@pilot_test
+async def test_an_empty_datagram_is_shown_as_sent() -> None:
+    udp = qotd_udp_exchange()
+    events = [replace(e, data=b"", size=0) if e.type is EventType.SEND else e for e in udp.events]
+    app = make_app(replace(udp, request=b"", events=events))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert view_text(app, "sent-view") == "an empty datagram was sent (0 bytes)"

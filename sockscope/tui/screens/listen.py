@@ -143,6 +143,9 @@ class ClientBytesPane(SentPane):
     def badge(self, exchange: Exchange) -> str:
         return size_badge(len(exchange.received), exchange.bytes_in)
 
+    def empty_text(self, exchange: Exchange | None) -> str:
+        return self.EMPTY[0] if exchange is None else self.EMPTY[1]
+
 
 class RequestPane(Pane):
     """The client's request parsed: HTTP request line, headers and problems, or the

@@ -25,7 +25,7 @@ from sockscope.core.certificate import (
 )
 from sockscope.core.http import HttpRequest, HttpResponse
 from sockscope.core.http.coding import DecodedBody, charset_of, media_type, pretty_text
-from sockscope.core.model import ErrorKind, Exchange
+from sockscope.core.model import ErrorKind, EventType, Exchange
 from sockscope.core.replies import Reply
 from sockscope.core.steps import step_outcomes
 from sockscope.core.views import (
@@ -116,6 +116,15 @@ class SentPane(Pane):
     def badge(self, exchange: Exchange) -> str:
         return human_bytes(exchange.bytes_out)
 
+    def empty_text(self, exchange: Exchange | None) -> str:
+        """What the pane says without bytes: a datagram of 0 bytes was still sent (the
+        timeline shows `send 0`)."""
+        if exchange is None:
+            return self.EMPTY[0]
+        if exchange.target.transport.is_datagram and any(exchange.of_type(EventType.SEND)):
+            return "an empty datagram was sent (0 bytes)"
+        return self.EMPTY[1]
+
     def show(self, exchange: Exchange | None) -> None:
         self._exchange = exchange
         view = self.query_one(LineView)
@@ -126,7 +135,7 @@ class SentPane(Pane):
         if shown != self._shown:
             self._shown = shown
             if not data:
-                view.show(NoLines(self.EMPTY[0] if exchange is None else self.EMPTY[1]))
+                view.show(NoLines(self.empty_text(exchange)))
             else:
                 hex_lines = HexLines(data, per_row)
                 self.per_row = hex_lines.per_row
