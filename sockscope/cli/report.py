@@ -23,7 +23,6 @@ from sockscope.core.certificate import (
     session_summary,
     tls_session,
 )
-from sockscope.core.explain import event_sentence, stop_sentence
 from sockscope.core.http import HttpRequest, HttpResponse, Problem
 from sockscope.core.http.coding import charset_of
 from sockscope.core.model import Exchange
@@ -101,6 +100,9 @@ def print_report(
 
 def print_timeline(console: Printer, exchange: Exchange, explain: bool = False) -> None:
     heading(console, "Timeline")
+    if explain:
+        # The teaching sentences load the diagram's modules: only --explain pays for them.
+        from sockscope.core.explain import event_sentence
     for row, event in zip(timeline_rows(exchange), exchange.events, strict=True):
         console.print(row_text(row))
         if explain:
@@ -192,6 +194,8 @@ def print_stopped(console: Printer, exchange: Exchange, explain: bool = False) -
     heading(console, "Stopped")
     console.print(Text("  ").append_text(safe(exchange.stop_message or "-")))
     if explain:
+        from sockscope.core.explain import stop_sentence
+
         _print_sentence(console, stop_sentence(exchange))
     if exchange.error is not None:
         err = Text("  error: ", style="bold red").append_text(safe(exchange.error.message))
