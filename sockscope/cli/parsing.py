@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from sockscope import __version__
 from sockscope.cli.data_file import MAX_DATA_FILE
@@ -13,7 +15,7 @@ from sockscope.export import FORMATS as EXPORT_FORMATS
 # tenth of the interpreter's start (type checkers treat any TYPE_CHECKING as True).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
 # Each sub-command and the line `sockscope --help` gives it.
 SUBCOMMANDS = {
@@ -36,8 +38,47 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(**kwargs)
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see --help)")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, as wide as the terminal as argparse makes it, but measured
+    without `shutil`: every parser builds formatters, and shutil's compression modules
+    cost a command's start more than its whole argument parsing."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        columns = width if width is not None else _terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, columns)
+
+
+class _RawDescriptionFormatter(_Formatter, argparse.RawDescriptionHelpFormatter):
+    """The description and epilog as written (the sub-command list of `--help`)."""
+
+
+def _terminal_columns() -> int:
+    """The width `shutil.get_terminal_size` gives: $COLUMNS, else stdout's terminal, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    stdout = sys.__stdout__
+    try:
+        return (stdout and os.get_terminal_size(stdout.fileno()).columns) or 80
+    except (ValueError, OSError):
+        return 80
 
 
 def build_parser(command: str) -> argparse.ArgumentParser:
@@ -64,7 +105,7 @@ def _explore_parser() -> argparse.ArgumentParser:
         ),
         epilog="sub-commands (sockscope COMMAND --help for each):\n"
         + "\n".join(f"  {name:<10} {summary}" for name, summary in SUBCOMMANDS.items()),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_RawDescriptionFormatter,
     )
     p.add_argument("--version", action="version", version=f"sockscope {__version__}")
     p.add_argument("host", nargs="?", help="host name, address, or Unix socket path")
