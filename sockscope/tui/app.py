@@ -70,6 +70,7 @@ from sockscope.tui.widgets.panes import (
     Pane,
     ReceivedPane,
     SentPane,
+    part_at,
 )
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import State, StatusLine
@@ -1099,6 +1100,23 @@ class SockscopeApp(SafeApp):
     @on(FindBar.Closed)
     def _find_closed(self) -> None:
         self.finder.close()
+
+    @on(HeadersPane.Linked)
+    def _linked(self, message: HeadersPane.Linked) -> None:
+        self.finder.link(message.span)
+
+    @on(ReceivedPane.Pointed)
+    def _pointed(self, message: ReceivedPane.Pointed) -> None:
+        """A click in Received: name the part its row belongs to, and link its bytes."""
+        headers = self.query_one(HeadersPane)
+        row = self._rows.span(message.row)
+        part = None
+        if row is not None and headers.response is not None:
+            part = part_at(headers.response, row[0])
+        self.query_one(ReceivedPane).name_part(part[0] if part else "")
+        self.finder.link(part[1] if part else None)
+        if part is not None:
+            headers.point_at(part[1])
 
     def action_focus_target(self) -> None:
         self.query_one(TargetBar).focus_host()

@@ -2,6 +2,8 @@
 highlighted in Received and in Decoded (while it shows those bytes), the current one
 brought into view. The rules are core/find.py's; this holds the state between keys.
 
+The bytes of the part the Headers cursor is on (`link`) are highlighted the same way.
+
 A large capture is searched in a thread, so the screen keeps drawing and taking keys;
 a newer query or capture makes the older search's result be dropped when it arrives.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sockscope.core.find import Matches, find_all, query_bytes
+from sockscope.core.http.head import Span
 from sockscope.tui.widgets.byte_view import ByteRows, LineView, Marks
 from sockscope.tui.widgets.find_bar import FindBar
 
@@ -31,6 +34,7 @@ class Finder:
         self.index: int | None = None
         self._query: tuple[str, FindMode] | None = None
         self._generation = 0  # which search a thread's result answers
+        self.linked: Span | None = None
 
     @property
     def bar(self) -> FindBar:
@@ -50,6 +54,8 @@ class Finder:
         """The explorer shows other bytes (or more of them): search them again."""
         if rows is self.rows and len(rows.data) == len(self.rows.data) and self.matches:
             return
+        if rows.data is not self.rows.data:
+            self.linked = None  # another exchange's parts
         self.rows = rows
         if self._query is not None and self.bar.is_open:
             self.search(*self._query)
@@ -114,11 +120,23 @@ class Finder:
             if same_rows:
                 view.center_on(row)
 
+    def link(self, span: Span | None) -> None:
+        """Highlight `span` (a part's bytes) and bring its first row into view."""
+        self.linked = span
+        self._mark()
+        if span is not None:
+            row = self.rows.row_of(span[0])
+            for view, same_rows in self._views():
+                if same_rows:
+                    view.center_on(row)
+
     def _mark(self) -> None:
         current = None
         if self.matches is not None and self.index is not None:
             current = self.matches.span(self.index)
-        marks = Marks(self.matches, current) if self.matches else None
+        marks = None
+        if self.matches or self.linked:
+            marks = Marks(self.matches or None, current, self.linked)
         for view, same_rows in self._views():
             view.set_marks(marks if same_rows else None)
 

@@ -14,11 +14,15 @@ from array import array
 from collections.abc import Sequence
 from itertools import chain, islice
 from operator import sub
+from typing import ClassVar
 
 from rich.segment import Segment
+from textual import events
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
@@ -42,6 +46,7 @@ GROW_INTERVAL = 0.02
 MATCH_STYLE = "on $warning 40%"
 CURRENT_STYLE = "reverse $warning"
 LINKED_STYLE = "on $accent 40%"
+CURSOR_STYLE = "reverse"
 
 
 class Marks:
@@ -366,6 +371,7 @@ class LineView(ScrollView, can_focus=True):
         self._strips: LRUCache[int, Strip] = LRUCache(1024)
         self._grower: Timer | None = None
         self._marks: Marks | None = None  # kept for every source shown after
+        self.cursor: int | None = None  # a row cursor (CursorLineView), drawn while focused
         self.shown = 0  # how many sources were shown (a redraw that changed nothing shows none)
 
     @property
@@ -438,6 +444,8 @@ class LineView(ScrollView, can_focus=True):
         strip = self._strips.get(row)
         if strip is None:
             content = self._lines.line(row)
+            if row == self.cursor and self.has_focus:
+                content = content.stylize(CURSOR_STYLE)
             # _get_style resolves theme variables ($text-accent) in the spans.
             rendered = content.render(self.visual_style, "", self._get_style)
             strip = Strip(
@@ -449,3 +457,53 @@ class LineView(ScrollView, can_focus=True):
                 # Sources guess their width; a wider row widens the scroll area.
                 self.call_later(self._widen, strip.cell_length)
         return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, row)
+
+
+class CursorLineView(LineView):
+    """A LineView with a row cursor (up and down move it, the view follows): the Headers
+    pane, whose rows name parts of the received bytes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+    ]
+
+    class Moved(Message):
+        """The cursor is on row `row` now."""
+
+        def __init__(self, view: CursorLineView, row: int) -> None:
+            super().__init__()
+            self.view = view
+            self.row = row
+
+        @property
+        def control(self) -> CursorLineView:
+            return self.view
+
+    def show(self, lines: Lines, *, follow: bool = False) -> None:
+        if self.cursor is not None and self.cursor >= len(lines):
+            self.cursor = None
+        super().show(lines, follow=follow)
+
+    def move_to(self, row: int) -> None:
+        """Put the cursor on `row` and bring it into view."""
+        self.cursor = max(0, min(row, len(self.lines) - 1))
+        self._strips.clear()
+        self.scroll_to_region(
+            Region(0, self.cursor, 1, 1), animate=False, immediate=True, force=True
+        )
+        self.refresh()
+        self.post_message(self.Moved(self, self.cursor))
+
+    def action_move(self, step: int) -> None:
+        self.move_to((self.cursor if self.cursor is not None else -step) + step)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self._strips.clear()
+        super()._on_focus(event)
+        if self.cursor is not None:
+            self.post_message(self.Moved(self, self.cursor))
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self._strips.clear()
+        super()._on_blur(event)

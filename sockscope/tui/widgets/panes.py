@@ -10,10 +10,12 @@ import codecs
 import contextlib
 from typing import ClassVar
 
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Select
 
 from sockscope.core.analysis import Analysis, decoded_body
@@ -25,6 +27,7 @@ from sockscope.core.certificate import (
 )
 from sockscope.core.http import HttpRequest, HttpResponse
 from sockscope.core.http.coding import DecodedBody, charset_of, media_type, pretty_text
+from sockscope.core.http.head import Span
 from sockscope.core.model import ErrorKind, EventType, Exchange
 from sockscope.core.replies import Reply
 from sockscope.core.steps import step_outcomes
@@ -47,6 +50,7 @@ from sockscope.tui.content import (
 from sockscope.tui.widgets.byte_view import (
     ByteRows,
     ContentLines,
+    CursorLineView,
     DecodedLines,
     HexLines,
     LineView,
@@ -156,8 +160,19 @@ class SentPane(Pane):
 
 
 class ReceivedPane(Pane):
+    """Every received byte as repr rows. A click on a row asks which part of the parsed
+    reply it belongs to (`Pointed`); the badge then names it."""
+
+    class Pointed(Message):
+        """The user clicked row `row` of the view."""
+
+        def __init__(self, row: int) -> None:
+            super().__init__()
+            self.row = row
+
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
+        self._size_badge = ""  # before any part is named
         # What the view shows: (index, bytes indexed, empty message). Past the capture
         # limit only the counters move, and a redraw leaves the view alone.
         self._shown: tuple[ByteRows, int, str] | None = None
@@ -180,7 +195,22 @@ class ReceivedPane(Pane):
         if shown != self._shown:
             self._shown = shown
             view.show(NoLines(empty) if empty else ReprLines(rows), follow=live)
-        self.set_badge("" if exchange is None else size_badge(len(rows.data), exchange.bytes_in))
+        self._size_badge = "" if exchange is None else size_badge(len(rows.data), exchange.bytes_in)
+        self.set_badge(self._size_badge)
+
+    def name_part(self, name: str) -> None:
+        """Say in the badge which part the clicked row belongs to. A header name is the
+        server's: Content, never a markup string."""
+        self._badge = ""  # the next set_badge sets the size again
+        self.border_subtitle = safe(
+            f"{name} · {self._size_badge}" if name else self._size_badge, one_line=True
+        )
+
+    def on_click(self, event: events.Click) -> None:
+        view = self.query_one(LineView)
+        offset = event.get_content_offset(view)
+        if offset is not None:
+            self.post_message(self.Pointed(view.scroll_offset.y + offset.y))
 
 
 class DecodedPane(Pane):
@@ -284,10 +314,28 @@ class DecodedPane(Pane):
 
 
 class HeadersPane(Pane):
+    """The parsed head. Its rows have a cursor: on the status line, a header or the
+    framing row (the body), the bytes that make it are highlighted in Received and
+    Decoded (`Linked`)."""
+
+    class Linked(Message):
+        """The cursor names these received bytes (None: a row of no bytes)."""
+
+        def __init__(self, span: Span | None) -> None:
+            super().__init__()
+            self.span = span
+
+    def __init__(self, title: str, *, id: str) -> None:
+        super().__init__(title, id=id)
+        self.response: HttpResponse | None = None
+        self._spans: list[Span | None] = []  # the bytes of each row, where it has some
+
     def compose(self) -> ComposeResult:
-        yield LineView(id="headers-view")
+        yield CursorLineView(id="headers-view")
 
     def show_parsing(self, size: int) -> None:
+        self.response = None
+        self._spans = []
         self.query_one(LineView).show(NoLines(f"parsing {human_bytes(size)}…"))
         self.set_badge("")
 
@@ -295,30 +343,76 @@ class HeadersPane(Pane):
         view = self.query_one(LineView)
         tls = tls_rows(exchange) if exchange is not None else []
         steps = step_rows(exchange) if exchange is not None else []
+        self.response = None
+        self._spans = []
         if analysis is None and not tls and not steps:
             view.show(
                 NoLines("status and headers go here" if exchange is None else "nothing received")
             )
             self.set_badge("")
             return
+        spans: list[Span | None] = []
         if analysis is None:
             rows = [plain("nothing received", DIM_STYLE)]
             kind = ""
         elif analysis.http is not None:
             rows = http_rows(analysis.http)
             kind = "http"
+            self.response = analysis.http
+            spans = http_row_spans(analysis.http)
         elif analysis.protocol is not None:
             rows = reply_rows(analysis.replies)
             kind = analysis.protocol
         else:
             rows = [plain("raw bytes: no parser applies", DIM_STYLE)]
             kind = "raw"
+        padding: list[Span | None] = [None] * (len(tls) + len(steps))
+        self._spans = padding + spans
         self.set_badge(
             " · ".join(
                 part for part in ("tls" if tls else "", "steps" if steps else "", kind) if part
             )
         )
         view.show(ContentLines([*tls, *steps, *rows]))
+
+    def span_of(self, row: int) -> Span | None:
+        return self._spans[row] if 0 <= row < len(self._spans) else None
+
+    def point_at(self, span: Span) -> None:
+        """Put the cursor on the row whose bytes are `span` (from a click in Received)."""
+        if span in self._spans:
+            self.query_one(CursorLineView).move_to(self._spans.index(span))
+
+    @on(CursorLineView.Moved)
+    def _moved(self, message: CursorLineView.Moved) -> None:
+        message.stop()
+        self.post_message(self.Linked(self.span_of(message.row)))
+
+
+def http_row_spans(response: HttpResponse) -> list[Span | None]:
+    """The bytes of each of `http_rows`' rows: the status line, each header, and the
+    body for the framing row; None for the rest."""
+    spans = response.spans
+    headers: list[Span | None] = list(spans.headers[: len(response.headers)])
+    headers += [None] * (len(response.headers) - len(headers))
+    return [spans.status_line, *headers, None, spans.body]
+
+
+def part_at(response: HttpResponse, offset: int) -> tuple[str, Span] | None:
+    """The part of the response byte `offset` belongs to, named (`header 2 (Host)`), and
+    all its bytes; None for a byte of no part (the blank line, bytes after the end)."""
+    spans = response.spans
+    part = spans.part_at(offset)
+    if part is None:
+        return None
+    kind, index = part
+    if kind == "header":
+        return f"header {index + 1} ({response.headers[index][0]})", spans.headers[index]
+    if kind == "chunk":
+        return f"chunk size line {index + 1}", spans.chunk_lines[index]
+    span = spans.status_line if kind == "status" else spans.body
+    assert span is not None  # part_at found the offset in it
+    return ("status line" if kind == "status" else "body"), span
 
 
 def step_rows(exchange: Exchange) -> list[Content]:
