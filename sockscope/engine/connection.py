@@ -58,8 +58,8 @@ POLL = 0.05
 # floods in (bytes past the capture limit are only counted, so they close no event early).
 COALESCE_SECONDS = 0.05
 COALESCE_BYTES = 64 * 1024
-# 128 KiB per recv_into: on loopback, 1 GiB took 0.31 s at 64 or 128 KiB and 0.42 s at
-# 1 MiB for the same CPU (a buffer larger than the cache makes every copy slower).
+# 128 KiB per recv_into: few system calls for a fast stream, yet small enough to stay in
+# the CPU cache (a buffer larger than the cache makes every copy slower).
 STREAM_BUFFER = 128 * 1024
 # One byte more than the largest datagram shown, so a cut datagram is noticed even where
 # recv() cannot report the real length (MSG_TRUNC as an input flag is Linux only).

@@ -145,7 +145,7 @@ def fingerprint(der: bytes) -> str:
 
 def certificate_facts(der: bytes) -> dict[str, Any]:
     """Subject, issuer, subjectAltName entries, validity and fingerprint of a DER certificate."""
-    # Imported here: `cryptography` costs ~45 ms at start, and most exchanges are not TLS.
+    # Imported here: `cryptography` is slow to import, and most exchanges are not TLS.
     from cryptography import x509
 
     facts: dict[str, Any] = {"sha256": fingerprint(der), "size": len(der)}

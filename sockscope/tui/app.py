@@ -94,8 +94,8 @@ if TYPE_CHECKING:
     from sockscope.tui.widgets.listen_bar import ListenForm
 
 # The shortest time between redraws while an exchange streams in: ten a second, as fast
-# as counters can be read. At twenty, a 1 GiB stream's redraws and their frames left a
-# key press waiting behind them (p95 ~0.25 s against ~0.1 s at ten).
+# as counters can be read, and seldom enough that a fast stream's frames do not leave a
+# key press waiting behind them.
 REDRAW_INTERVAL = 0.1
 # A finished capture at least this large shows its bytes first and its parsed headers
 # a frame later.
@@ -103,9 +103,8 @@ HEADERS_AFTER_FRAME = 8 * 1024 * 1024
 # The GIL switch interval while the app runs. The socket worker (and an in-process lab)
 # share the GIL with the screen, and a thread streaming from a fast server takes it back
 # after every recv() before the waiting UI thread wakes: the UI then waits the whole
-# interval for each turn of its event loop. At the default 5 ms an in-app loopback
-# connect measured 8.3 ms and a key press during a firehose waited a frame or more;
-# at 0.5 ms, 0.34 ms (measured in tmux) and the key's own frame.
+# interval for each turn of its event loop. A tenth of the default 5 ms keeps a loopback
+# connect under a millisecond and lets a key press during a firehose show in its own frame.
 SWITCH_INTERVAL = 0.0005
 
 # The screen's classes by its size (Textual's breakpoints): the narrow layout shows one
@@ -262,8 +261,8 @@ class SockscopeApp(SafeApp):
 
     def get_default_screen(self) -> Screen[None]:
         """The explorer's screen, with its breakpoint classes from the start: Textual sets
-        them at the first resize, which restyles every widget once more (measured ~20 ms
-        of the first frame's ~200)."""
+        them at the first resize, which would restyle every widget once more in the first
+        frame."""
         width, height = self.size
         classes = (
             breakpoint_class(width, self.HORIZONTAL_BREAKPOINTS),
@@ -290,9 +289,9 @@ class SockscopeApp(SafeApp):
 
     def on_mount(self) -> None:
         sys.setswitchinterval(SWITCH_INTERVAL)
-        # What start-up built lives as long as the app: frozen, the collector no longer
-        # walks it, and a full collection during a 1 GiB stream paused the screen
-        # 15-45 ms instead of 20-90 ms (measured; they showed as key-press latency).
+        # What start-up built lives as long as the app: frozen, the collector does not
+        # walk it, so a full collection during a large stream pauses the screen (and a key
+        # press) for a fraction as long.
         self.call_after_refresh(gc.freeze)
         if not self._cursor_blink:
             for field in self.query("Input, TextArea"):
@@ -780,7 +779,7 @@ class SockscopeApp(SafeApp):
             self._show_headers(exchange, received, live)
         else:
             # A large finished capture: its bytes first, its parsed headers a frame later
-            # (parsing hands over the body as bytes, a copy: ~40 ms for 64 MiB).
+            # (parsing hands over the body as bytes, a copy as long as the body).
             self.query_one(HeadersPane).show_parsing(len(received))
             self._headers_of = ()
             self.call_after_refresh(self._show_headers, exchange, received, live)
@@ -1127,7 +1126,8 @@ class SockscopeApp(SafeApp):
         self.query_one(History).focus()
 
 
-# The screens load when first opened, not with the explorer (~30 ms of its start-up).
+# The screens load when first opened, not with the explorer: most sessions never open
+# them, and their imports would lengthen every start-up.
 _SCREEN_MODULES = {
     "HelpScreen": "sockscope.tui.screens.help",
     "ListenScreen": "sockscope.tui.screens.listen",
