@@ -116,7 +116,7 @@ HEIGHTS: list[tuple[int, str]] = [(0, "-short"), (30, "-tall")]
 # session commands, and Listen (one conversation on screen at a time).
 GREYED_IN_SESSION = frozenset({"send", "listen", "relay", *SESSION_ACTIONS})
 # The actions that name the engine's refusal on the status line themselves.
-SAYS_WHY = frozenset({"send", "connect", *SESSION_ACTIONS})
+NAME_THEIR_REFUSAL = frozenset({"send", "connect", *SESSION_ACTIONS})
 # What the explorer still does on the Listen screen.
 LISTEN_SCREEN_ACTIONS = frozenset({"quit", "help", "zoom"})
 
@@ -311,12 +311,12 @@ class SockscopeApp(SafeApp):
             editor.set_bytes(exchange.request)
             for saved in self._preloaded:
                 self._add_to_history(saved)
-            self._show(exchange, final_state(exchange))
+            self._show_exchange(exchange, final_state(exchange))
         else:
             template = self.explorer.template
             if template is not None:
                 self._fill_request(template)
-            self._show(None, State.READY)
+            self._show_exchange(None, State.READY)
         bar.focus_host()
         if self._listen is not None:
             from sockscope.tui.screens.listen import ListenScreen
@@ -515,7 +515,7 @@ class SockscopeApp(SafeApp):
         self._live = Exchange(target, request, policy, template=template, started_at=time.time())
         self._live_analysis = None
         self._settled.clear()
-        self._show(self._live, State.CONNECTING, live=True)
+        self._show_exchange(self._live, State.CONNECTING, live=True)
         # exclusive=True cancels the previous run's worker: its engine sees the event.
         self._converse(self._bridge, target, request, policy, template, capture, dialogue)
 
@@ -599,7 +599,7 @@ class SockscopeApp(SafeApp):
         if bridge is None or not self.is_running:
             return
         exchange = bridge.snapshot()
-        self._show(exchange, State.RECEIVING, live=True)
+        self._show_exchange(exchange, State.RECEIVING, live=True)
         session = bridge.session
         self.query_one(StatusLine).show_session(
             session.state, exchange, session.message, self._session_note
@@ -624,7 +624,7 @@ class SockscopeApp(SafeApp):
         self.session = self.explorer.session = None
         final = bridge.snapshot()
         self._add_to_history(final)
-        self._show(final, final_state(final))
+        self._show_exchange(final, final_state(final))
         self.refresh_bindings()
         self._settled.set()
 
@@ -676,7 +676,7 @@ class SockscopeApp(SafeApp):
         """A palette command: run as its key would, or say why not. Session commands
         the state refuses run anyway: they name the refusal on the status line."""
         reason = self.refusal(action, *parameters)
-        if reason is None or (self.session is not None and action in SAYS_WHY):
+        if reason is None or (self.session is not None and action in NAME_THEIR_REFUSAL):
             getattr(self, f"action_{action}")(*parameters)
             return
         self.bell()
@@ -700,14 +700,14 @@ class SockscopeApp(SafeApp):
             return
         self.workers.cancel_group(self, "conversation")
         # Say so at once; the engine stops within 100 ms and reports the final bytes.
-        self._show(self._live, State.CANCELLED, live=True)
+        self._show_exchange(self._live, State.CANCELLED, live=True)
 
     async def wait_for_conversation(self) -> None:
         """Until the latest exchange has finished and been shown (for tests)."""
         await self._settled.wait()
 
     @on(ConversationUpdate)
-    def _update(self, message: ConversationUpdate) -> None:
+    def _take_live_events(self, message: ConversationUpdate) -> None:
         events = message.bridge.drain()
         live = self._live
         if live is None or message.bridge is not self._bridge:
@@ -725,16 +725,16 @@ class SockscopeApp(SafeApp):
             e.type in (EventType.CONNECT, EventType.SEND, EventType.RECV) for e in live.events
         ):
             state = State.RECEIVING
-        self._show(live, state, live=True)
+        self._show_exchange(live, state, live=True)
 
     @on(ConversationDone)
-    def _done(self, message: ConversationDone) -> None:
+    def _conversation_finished(self, message: ConversationDone) -> None:
         self._add_to_history(message.exchange, self._capture_by_run.pop(message.run, None))
         if message.run != self._run or self.session is not None:
             return  # a cancelled run: kept in the history, not shown over what runs now
         self._throttle.cancel()
         self._live = None
-        self._show(message.exchange, final_state(message.exchange))
+        self._show_exchange(message.exchange, final_state(message.exchange))
         self._settled.set()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -747,12 +747,12 @@ class SockscopeApp(SafeApp):
             # An engine bug, not a network problem: say so in one sanitised line.
             live = replace(self._live, stop=StopReason.ERROR)
             self._live = None
-            self._show(live, State.FAILED, note=f"internal error: {worker.error!r}")
+            self._show_exchange(live, State.FAILED, note=f"internal error: {worker.error!r}")
             self._settled.set()
 
     # ---- showing ------------------------------------------------------------------
 
-    def _show(
+    def _show_exchange(
         self, exchange: Exchange | None, state: State, *, live: bool = False, note: str = ""
     ) -> None:
         self._state = state
@@ -848,7 +848,7 @@ class SockscopeApp(SafeApp):
             self.push_screen(CompareScreen((pair[0] + 1, left), (pair[1] + 1, right)))
             return
         if self.session is None:  # a live session keeps the panes
-            self._show(exchange, final_state(exchange))
+            self._show_exchange(exchange, final_state(exchange))
 
     # ---- compare ------------------------------------------------------------------
 
@@ -856,7 +856,7 @@ class SockscopeApp(SafeApp):
         """Mark the shown exchange; the next history entry selected is compared with it.
         Again (or on the marked entry itself) drops the mark."""
         had_mark = self.explorer.compare_mark is not None
-        if not had_mark and self._chosen() is None:
+        if not had_mark and self._finished_exchange() is None:
             return
         marked = self.explorer.toggle_compare()
         history = self.query_one(History)
@@ -924,7 +924,7 @@ class SockscopeApp(SafeApp):
 
     # ---- save, export, replay -------------------------------------------------------
 
-    def _chosen(self) -> tuple[int, Exchange] | None:
+    def _finished_exchange(self) -> tuple[int, Exchange] | None:
         """The exchange shown and its history number; None (with a bell) if none is."""
         chosen = self.explorer.chosen()
         if chosen is None:
@@ -933,12 +933,12 @@ class SockscopeApp(SafeApp):
         return chosen
 
     def action_save(self) -> None:
-        chosen = self._chosen()
+        chosen = self._finished_exchange()
         if chosen is not None:
             self.export(chosen, "json", "Save transcript", "save-path")
 
     def action_export(self, fmt: str) -> None:
-        chosen = self._chosen()
+        chosen = self._finished_exchange()
         if chosen is not None:
             self.export(chosen, fmt, f"Export as {fmt}", "export-path")
 
@@ -978,7 +978,7 @@ class SockscopeApp(SafeApp):
         """The shown exchange's exact request bytes to its target again, with the same
         TLS options and read policy, as a new history entry; a dialogue or a session
         turn by turn, each turn after the reply that came before it."""
-        chosen = self._chosen()
+        chosen = self._finished_exchange()
         if chosen is None:
             return
         _number, exchange = chosen
@@ -995,7 +995,7 @@ class SockscopeApp(SafeApp):
     def action_teach(self) -> None:
         """The shown exchange as a sequence diagram, in the playback screen (at its end:
         space plays it from the start)."""
-        chosen = self._chosen()
+        chosen = self._finished_exchange()
         if chosen is not None:
             from sockscope.tui.screens.playback import PlaybackScreen
 
