@@ -253,9 +253,12 @@ def _plan(args: argparse.Namespace) -> SendPlan:
         host = check_host(args.host, "HOST")
         port = _port(args.port, template)
 
-    from sockscope.engine.tlsinfo import with_template_certificate
+    tls = tls_options(args)
+    if template is not None and template.cert_file:
+        # tlsinfo loads ssl (OpenSSL): a plain exchange's start does not pay for it.
+        from sockscope.engine.tlsinfo import with_template_certificate
 
-    tls = with_template_certificate(tls_options(args), template)
+        tls = with_template_certificate(tls, template)
     target = Target(host, port, transport, args.family or 0, tls)
     if args.capture_file and args.output:
         raise FieldError(

@@ -17,16 +17,19 @@ def tls_options(args: argparse.Namespace) -> TlsOptions:
         raise FieldError("--ca-file", f"{sanitize(args.ca_file)} is not a readable file")
     if args.key and not args.cert:
         raise FieldError("--key", "needs --cert, the certificate the key belongs to")
-    from sockscope.engine.tlsinfo import client_certificate_problem, keylog_problem
-
     for flag, path in (("--cert", args.cert), ("--key", args.key)):
         if path and not Path(path).is_file():
             raise FieldError(flag, f"{sanitize(path)} is not a readable file")
     if args.cert:
+        # tlsinfo loads ssl (OpenSSL): only a command given a certificate or key log checks it.
+        from sockscope.engine.tlsinfo import client_certificate_problem
+
         problem = client_certificate_problem(args.cert, args.key)
         if problem is not None:
             raise FieldError("--key" if args.key else "--cert", problem)
     if args.keylog:
+        from sockscope.engine.tlsinfo import keylog_problem
+
         problem = keylog_problem(args.keylog)
         if problem is not None:
             raise FieldError("--keylog", f"{sanitize(args.keylog)}: {problem}")

@@ -12,14 +12,13 @@ import errno
 import os
 import selectors
 import socket
-import ssl
 import stat
 import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeVar
 
 from sockscope.core.fields import UNIX_PATH_MAX
 from sockscope.core.model import (
@@ -34,7 +33,10 @@ from sockscope.core.model import (
     Transport,
 )
 from sockscope.core.views import human_bytes
-from sockscope.engine import tlsinfo
+
+if TYPE_CHECKING:
+    import ssl
+
 from sockscope.engine.errors import (
     CaFileError,
     CallbackError,
@@ -68,7 +70,43 @@ DATAGRAM_BUFFER = DATAGRAM_SHOWN + 1
 TRUNC_FLAG = socket.MSG_TRUNC if sys.platform == "linux" else 0
 
 _FAMILIES = {0: socket.AF_UNSPEC, 4: socket.AF_INET, 6: socket.AF_INET6}
-_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+_WOULD_BLOCK: tuple[type[OSError], ...] = (BlockingIOError, InterruptedError)
+
+
+class _TlsSignals(NamedTuple):
+    """The ssl exceptions a call on a socket may raise, as except-clause tuples: all
+    empty for a plain socket (an empty tuple catches nothing)."""
+
+    want_read: tuple[type[OSError], ...] = ()
+    want_write: tuple[type[OSError], ...] = ()
+    truncated: tuple[type[OSError], ...] = ()  # closed without a close_notify
+    closed: tuple[type[OSError], ...] = ()  # the close_notify
+
+    @property
+    def is_tls(self) -> bool:
+        return bool(self.closed)
+
+
+def _tls_signals(sock: socket.socket) -> _TlsSignals:
+    # ssl (OpenSSL) is loaded by the first TLS connection, whose methods below import it:
+    # a plain exchange starts without it, and no socket is an SSLSocket before then.
+    if "ssl" not in sys.modules:
+        return _TlsSignals()
+    import ssl
+
+    if not isinstance(sock, ssl.SSLSocket):
+        return _TlsSignals()
+    return _TlsSignals(
+        (ssl.SSLWantReadError,),
+        (ssl.SSLWantWriteError,),
+        (ssl.SSLEOFError,),
+        (ssl.SSLZeroReturnError,),
+    )
+
+
+def _is_tls(sock: socket.socket) -> bool:
+    return _tls_signals(sock).is_tls
+
 
 T = TypeVar("T")
 
@@ -376,11 +414,16 @@ class Connection:
             selector.modify(sock, selectors.EVENT_READ)
 
     # ---- TLS -----------------------------------------------------------------------
+    # These import ssl and tlsinfo (OpenSSL) themselves: only a TLS connection runs them.
 
     def _server_name(self) -> str:
         return self.target.tls.server_name or self.target.host.strip("[]")
 
     def _context(self, verify: bool | None = None) -> ssl.SSLContext:
+        import ssl
+
+        from sockscope.engine import tlsinfo
+
         try:
             return tlsinfo.make_context(self.target.tls, verify=verify)
         except (OSError, ssl.SSLError) as exc:
@@ -392,13 +435,17 @@ class Connection:
         """Upgrade the plain stream to TLS where it stands (STARTTLS, STLS, AUTH TLS): the
         caller has read the server's go-ahead, so nothing is waiting unread. The TLS
         event says it was an upgrade."""
-        if isinstance(self.sock, ssl.SSLSocket):
+        if self.sock is not None and _is_tls(self.sock):
             raise StartTlsRefused("the connection already speaks TLS")
         if self.target.transport.is_datagram:
             raise StartTlsRefused("a datagram socket cannot start TLS")
         self._handshake(timeout, upgrade=True)
 
     def _handshake(self, timeout: float, *, upgrade: bool = False) -> None:
+        import ssl
+
+        from sockscope.engine import tlsinfo
+
         assert self.sock is not None
         server_name = self._server_name()
         context = self._context()
@@ -428,6 +475,8 @@ class Connection:
         self.recorder.emit(EventType.TLS, detail=facts)
 
     def _drive_handshake(self, tls_sock: ssl.SSLSocket, timeout: float) -> None:
+        import ssl
+
         until = time.monotonic() + timeout
         with selectors.DefaultSelector() as selector:
             selector.register(tls_sock, selectors.EVENT_READ)
@@ -458,6 +507,8 @@ class Connection:
             )
             self._drive_handshake(sock, timeout)
             der = sock.getpeercert(binary_form=True)
+            from sockscope.engine import tlsinfo
+
             return tlsinfo.certificate_facts(der) if der else None
         except OSError:  # ssl errors, TlsClosed and TlsTimeout included: nothing to show
             return None
@@ -485,6 +536,7 @@ class Connection:
         if not data:
             return
         view = memoryview(data)
+        tls = _tls_signals(sock)
         sent = calls = 0
         started = time.monotonic()
         reset: OSError | None = None
@@ -494,9 +546,9 @@ class Connection:
                     sent += sock.send(view[sent:])
                     calls += 1
                     continue
-                except ssl.SSLWantReadError:
+                except tls.want_read:
                     want = selectors.EVENT_READ
-                except _WOULD_BLOCK:
+                except (*_WOULD_BLOCK, *tls.want_write):
                     want = selectors.EVENT_WRITE
                 until = None if stall_timeout is None else time.monotonic() + stall_timeout
                 if not self._wait(want, until, "while sending"):
@@ -522,7 +574,7 @@ class Connection:
     def shutdown_write(self) -> None:
         """Half-close: tell the server nothing more is coming, keep reading."""
         assert self.sock is not None
-        if isinstance(self.sock, ssl.SSLSocket):
+        if _is_tls(self.sock):
             # SSLSocket.shutdown drops the TLS layer, and TLS has no half-close of its own.
             self.recorder.info("half-close skipped: TLS cannot close one direction only")
             return
@@ -653,7 +705,7 @@ class _Reader:
         return False
 
     def _more_records(
-        self, sock: ssl.SSLSocket, view: memoryview, n: int, want: int
+        self, sock: socket.socket, tls: _TlsSignals, view: memoryview, n: int, want: int
     ) -> tuple[int, int]:
         """Fill the rest of the read buffer with the TLS records already at hand.
 
@@ -666,9 +718,9 @@ class _Reader:
         while n < want:
             try:
                 got = sock.recv_into(view[n:], want - n)
-            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            except (*tls.want_read, *tls.want_write):
                 break
-            except (OSError, ssl.SSLError) as exc:
+            except OSError as exc:  # ssl.SSLError included
                 self.deferred = exc
                 break
             calls += 1
@@ -728,6 +780,8 @@ class _Reader:
         cancel = conn.cancel
         max_bytes = policy.max_bytes
         last = time.monotonic()  # the last data, or the start: the idle clock
+        tls = _tls_signals(sock)
+        would_block = (*_WOULD_BLOCK, *tls.want_read, *tls.want_write)
         # Past the capture limit of a COUNT read the bytes are only counted and written to
         # the sink. When the sink is a file and nothing has to look at them (no delimiter
         # to find, no TLS to decrypt), the kernel moves them instead: see _Splice.
@@ -735,7 +789,7 @@ class _Reader:
             isinstance(self.sink, FileSink)
             and policy.overflow is Overflow.COUNT
             and not policy.delimiter
-            and not isinstance(sock, ssl.SSLSocket)
+            and not tls.is_tls
             and hasattr(os, "splice")
         )
         if max_bytes is not None and max_bytes <= 0:
@@ -755,24 +809,24 @@ class _Reader:
                     error, self.deferred = self.deferred, None
                     raise error
                 n = sock.recv_into(view, want) if splice is None else splice.move(want)
-                if n and isinstance(sock, ssl.SSLSocket):
-                    n, calls = self._more_records(sock, view, n, want)
+                if n and tls.is_tls:
+                    n, calls = self._more_records(sock, tls, view, n, want)
             except _SpliceUnsupported:
                 self.stop_splicing()
                 continue
-            except _WOULD_BLOCK:
+            except would_block:
                 stop = self._quiet(selector, last)
                 if stop is not None:
                     return stop
                 continue
-            except ssl.SSLEOFError:
+            except tls.truncated:
                 conn.peer_closed = True
                 return self._outcome(
                     StopReason.PEER_CLOSED,
                     "TLS stream truncated: data may be incomplete (the server closed without "
                     f"a TLS close_notify after {human_bytes(self.total)}){self._kept_note()}",
                 )
-            except ssl.SSLZeroReturnError:
+            except tls.closed:
                 n = 0
             except OSError as exc:
                 return self._failed(exc)

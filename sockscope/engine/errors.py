@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import errno
 import socket
-import ssl
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sockscope.core.fields import UNIX_PATH_MAX
 from sockscope.core.model import ErrorInfo, ErrorKind, Target, Transport
 from sockscope.core.sanitize import sanitize
 from sockscope.core.views import human_bytes
+
+if TYPE_CHECKING:
+    import ssl
 
 # Longest message kept from an exception we did not expect (its text may quote anything).
 _SHORT = 160
@@ -180,8 +183,9 @@ def _classify(exc: BaseException, target: Target) -> ErrorInfo:
         )
     if isinstance(exc, TlsVerifyFailed):
         return _verify(exc)
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return _verify(TlsVerifyFailed(exc, target.tls.server_name or target.host, None))
+    tls = _ssl_error(exc, target)
+    if tls is not None:
+        return tls
     if isinstance(exc, TlsClosed):
         reset = isinstance(exc.cause, ConnectionResetError)
         return ErrorInfo(
@@ -212,8 +216,6 @@ def _classify(exc: BaseException, target: Target) -> ErrorInfo:
             f"could not open the TLS key log {sanitize(exc.path)}: {_short(exc.cause)}",
             "give a file in a directory you can write to (--keylog FILE, or SSLKEYLOGFILE)",
         )
-    if isinstance(exc, ssl.SSLError):
-        return _tls(exc)
     if isinstance(exc, UnixPathError):
         return _unix_path(exc)
     if isinstance(exc, SendStalled):
@@ -363,7 +365,24 @@ _TLS_REASONS: dict[str, tuple[ErrorKind, str, str | None]] = {
 }
 
 
+def _ssl_error(exc: BaseException, target: Target) -> ErrorInfo | None:
+    """What an exception of the ssl module says; None for any other. ssl is loaded by the
+    first TLS connection, and none of its exceptions exists before: a plain connection's
+    errors are classified without loading OpenSSL."""
+    if "ssl" not in sys.modules:
+        return None
+    import ssl
+
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _verify(TlsVerifyFailed(exc, target.tls.server_name or target.host, None))
+    if isinstance(exc, ssl.SSLError):
+        return _tls(exc)
+    return None
+
+
 def _tls(exc: ssl.SSLError) -> ErrorInfo:
+    import ssl
+
     if isinstance(exc, ssl.SSLEOFError):
         return ErrorInfo(
             ErrorKind.TLS_HANDSHAKE,
