@@ -18,7 +18,7 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
@@ -26,7 +26,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, OptionList, Select, Static
+from textual.widgets import Button, Footer, Input, OptionList, Select, Static, Tab, Tabs
 
 from sockscope.core.model import Event, Exchange
 from sockscope.core.relay_analysis import RelayAnalysis, analyse_relay
@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 
 REDRAW_INTERVAL = 0.05  # at most ~20 redraws a second while connections talk
 TRANSPORTS = ("tcp", "tls", "udp")
+# The actions on the selected connection: refused, with a reason, when it cannot take them.
+CONNECTION_ACTIONS = frozenset({"close_connection", "save_connection", "export_connection"})
 
 
 # ---- relay threads -> screen ---------------------------------------------------------
@@ -254,22 +256,47 @@ def default_args(listen: str = "127.0.0.1:0", target: str = "") -> argparse.Name
 
 # ---- the screen ----------------------------------------------------------------------
 
+# The narrow layout's tabs: (view id, label); each view but the first holds both sides.
+RELAY_VIEWS: tuple[tuple[str, str], ...] = (
+    ("connections-pane", "Connections"),
+    ("relay-bytes", "Bytes"),
+    ("relay-decoded", "Decoded"),
+    ("relay-parsed", "Parsed"),
+    ("relay-timeline-pane", "Timeline"),
+)
+
 
 class RelayScreen(Screen[None]):
     """On leaving, every connection (finished by then) goes to the app in a Left message,
     for the history."""
 
+    # Wide and tall: the connections beside three rows of client/server pairs and the
+    # timeline. Narrow or short (80x24): one view at a time under tabs, the connections
+    # among them; a pair keeps its two sides, stacked when the screen is narrow so that
+    # each side keeps a whole line of text.
     DEFAULT_CSS = """
+    RelayScreen #relay-tabs { display: none; }
     RelayScreen #relay-body { height: 1fr; }
-    RelayScreen #connections-pane { width: 34; }
+    RelayScreen #connections-pane { width: 36; }
     RelayScreen #connections, RelayScreen #relay-timeline { height: 1fr; border: none; }
     RelayScreen #relay-views {
         width: 1fr;
         layout: grid;
-        grid-size: 2 4;
+        grid-size: 1 4;
         grid-rows: 1fr 1fr 1fr 8;
     }
-    RelayScreen #relay-timeline-pane { column-span: 2; }
+    RelayScreen .relay-pair > .pane { width: 1fr; }
+    RelayScreen.-narrow, RelayScreen.-short {
+        #relay-tabs { display: block; }
+        #relay-body, #relay-views { layout: vertical; }
+        #connections-pane, #relay-views, #relay-views > * { display: none; }
+        #connections-pane.-active, #relay-views.-active, #relay-views > .-active {
+            display: block;
+            width: 1fr;
+            height: 1fr;
+        }
+    }
+    RelayScreen.-narrow .relay-pair { layout: vertical; }
     """
 
     class Left(Message):
@@ -303,25 +330,31 @@ class RelayScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield RelayBar(self._args, id="relay-bar")
+        yield Tabs(*(Tab(label, id=f"tab-{view}") for view, label in RELAY_VIEWS), id="relay-tabs")
         with Horizontal(id="relay-body"):
             with Pane("Connections", id="connections-pane"):
                 yield ClientList(id="connections")
             with Container(id="relay-views"):
-                yield ClientSidePane("Client → server", id="relay-client-bytes")
-                yield ServerSidePane("Server → client", id="relay-server-bytes")
-                yield DecodedPane("Client decoded", id="relay-client-decoded")
-                yield DecodedPane("Server decoded", id="relay-server-decoded")
-                yield ClientParsedPane("Request", id="relay-client-parsed")
-                yield HeadersPane("Reply", id="relay-server-parsed")
+                with Horizontal(id="relay-bytes", classes="relay-pair"):
+                    yield ClientSidePane("Client → server", id="relay-client-bytes")
+                    yield ServerSidePane("Server → client", id="relay-server-bytes")
+                with Horizontal(id="relay-decoded", classes="relay-pair"):
+                    yield DecodedPane("Client decoded", id="relay-client-decoded")
+                    yield DecodedPane("Server decoded", id="relay-server-decoded")
+                with Horizontal(id="relay-parsed", classes="relay-pair"):
+                    yield ClientParsedPane("Request", id="relay-client-parsed")
+                    yield HeadersPane("Reply", id="relay-server-parsed")
                 with Pane("Timeline", id="relay-timeline-pane"):
                     yield Timeline(id="relay-timeline")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.query_one("#connections-pane").add_class("-active")
         self._show_connection()
         self.redraw()
         if self._start_at_mount:
             self.action_toggle_relaying()
+            self.query_one(ClientList).focus()  # the fields are locked while relaying
         else:
             self.query_one("#relay-target", Input).focus()
 
@@ -454,8 +487,8 @@ class RelayScreen(Screen[None]):
             parts.append(safe(plan.config.target.label, "bold", 200, one_line=True))
             parts.append(
                 plain(
-                    f" ({plan.config.target.transport.value}) · {open_now} open · "
-                    f"{human_bytes(plan.config.capture_limit)} kept per connection each way"
+                    f" ({plan.config.target.transport.value}) · {open_now} open · keeps "
+                    f"{human_bytes(plan.config.capture_limit)} each way"
                 )
             )
             if address.ca_file:
@@ -503,44 +536,80 @@ class RelayScreen(Screen[None]):
         self.query_one(HeadersPane).show(exchange, server)
         self.query_one(Timeline).show(exchange, live=live)
 
+    # ---- narrow layout: one view at a time, the connections among them -----------------
+
+    @on(Tabs.TabActivated, "#relay-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        chosen = (event.tab.id or "").removeprefix("tab-")
+        for view, _label in RELAY_VIEWS:
+            self.query_one(f"#{view}").set_class(view == chosen, "-active")
+        self.query_one("#relay-views").set_class(chosen != "connections-pane", "-active")
+
+    @on(OptionList.OptionSelected, "#connections")
+    def _connection_opened(self) -> None:
+        """Enter on a connection, when the views are tabs: show both sides parsed, with
+        the tabs focused (the list is out of sight): left and right then change views."""
+        tabs = self.query_one("#relay-tabs", Tabs)
+        if tabs.display:
+            tabs.active = "tab-relay-parsed"
+            tabs.focus()
+
     # ---- per connection ------------------------------------------------------------------
 
     def refusal(self, action: str) -> str | None:
+        """Why `action` cannot run now, in a sentence (keys and palette alike)."""
+        if action not in CONNECTION_ACTIONS:
+            return None
         client = self.query_one(ClientList).selected
         if client is None:
-            return "no connection is selected"
-        if action == "close_connection" and client.exchange.finished:
+            return "no connection is selected" if self.connections else "no connection yet"
+        if action == "close_connection" and (
+            client.exchange.finished or client.number not in self._sessions
+        ):
             return f"connection #{client.number} has ended"
-        if action == "save_connection" and not client.exchange.finished:
+        if action != "close_connection" and not client.exchange.finished:
             return f"connection #{client.number} is still open: close it (f8) or let it end"
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("close_connection", "save_connection"):
-            return None if self.refusal(action) else True
-        return True
+        """A refused key is greyed out in the footer, and says why when pressed."""
+        return None if self.refusal(action) else True
 
-    def _refuse(self, reason: str) -> None:
-        self.app.bell()
-        self._note = reason
-        self.redraw()
+    def run_command(self, action: str, *parameters: object) -> None:
+        """A palette command: run as its key would (each action says why when refused)."""
+        getattr(self, f"action_{action}")(*parameters)
+
+    def on_key(self, event: events.Key) -> None:
+        """A greyed-out key says why when pressed (Textual passes it on, to here)."""
+        active = self.active_bindings.get(event.key)
+        if active is not None and active.node is self and not active.enabled:
+            event.stop()
+            self.run_command(active.binding.action)
+
+    def _selected_for(self, action: str) -> Client | None:
+        """The selected connection, or None after saying why `action` cannot run."""
+        reason = self.refusal(action)
+        if reason is not None:
+            self.app.bell()
+            self._error, self._note = "", reason
+            self.redraw()
+            return None
+        return self.query_one(ClientList).selected
 
     def action_close_connection(self) -> None:
-        reason = self.refusal("close_connection")
-        client = self.query_one(ClientList).selected
-        if reason is not None or client is None:
-            self._refuse(reason or "no connection is selected")
-            return
-        self._sessions[client.number].close()
-        self._note = f"closing connection #{client.number} (both sides)"
-        self.redraw()
+        client = self._selected_for("close_connection")
+        if client is not None:
+            self._sessions[client.number].close()
+            self._note = f"closing connection #{client.number} (both sides)"
+            self.redraw()
 
     def action_save_connection(self) -> None:
-        reason = self.refusal("save_connection")
-        client = self.query_one(ClientList).selected
-        if reason is not None or client is None:
-            self._refuse(reason or "no connection is selected")
-            return
-        app = cast(Exports, self.app)
-        title = f"Save connection #{client.number}"
-        app.export((client.number, client.exchange), "json", title, "save-path", "relay")
+        self.action_export_connection("json")
+
+    def action_export_connection(self, fmt: str) -> None:
+        """The selected finished connection, through the app's save dialog."""
+        client = self._selected_for("save_connection" if fmt == "json" else "export_connection")
+        if client is not None:
+            title = f"Save connection #{client.number}" if fmt == "json" else f"Export as {fmt}"
+            app = cast(Exports, self.app)
+            app.export((client.number, client.exchange), fmt, title, "save-path", "relay")
