@@ -1071,8 +1071,10 @@ class SockscopeApp(SafeApp):
         if not _is_screen(self.screen, "HelpScreen"):
             from sockscope.tui.screens.help import HelpScreen
             from sockscope.tui.screens.listen import ListenScreen
+            from sockscope.tui.screens.relay import RelayScreen
 
-            self.push_screen(HelpScreen([*self.BINDINGS, *ListenScreen.BINDINGS]))
+            screens = [*ListenScreen.BINDINGS, *RelayScreen.BINDINGS]
+            self.push_screen(HelpScreen([*self.BINDINGS, *screens]))
 
     # ---- going straight to a place ------------------------------------------------
 

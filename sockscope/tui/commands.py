@@ -192,9 +192,26 @@ LISTEN_ACTIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-class ListenCommands(Commands):
-    """The Listen screen's keys, and exports of the selected client, in the palette;
+# The Relay screen's own commands: (palette text, action, help).
+RELAY_ACTIONS: tuple[tuple[str, str, str], ...] = (
+    (
+        "Relay: Start / Stop",
+        "toggle_relaying",
+        "start relaying, or stop (ends open connections) (ctrl+l)",
+    ),
+    ("Relay: Close connection", "close_connection", "close both sides of the selected one (f8)"),
+    ("Relay: Save connection", "save_connection", "write the selected connection (f3)"),
+    ("Relay: Leave", "leave", "stop relaying; the connections join the history (escape)"),
+)
+
+
+class ScreenCommands(Commands):
+    """A screen's own keys, and exports of its selected conversation, in the palette;
     each goes through the screen's own check, as the keys do."""
+
+    ACTIONS: tuple[tuple[str, str, str], ...] = ()
+    SAVE = ""  # the save action, after which the exports are offered
+    EXPORT = ("", "")  # (palette text before the format, what is exported)
 
     def _commands(self) -> Iterator[Command]:
         screen = cast(Commanded, self.screen)
@@ -203,9 +220,23 @@ class ListenCommands(Commands):
             refusal = screen.refusal(action)
             return text, refusal or help_text, partial(screen.run_command, action, *parameters)
 
-        for text, action, help_text in LISTEN_ACTIONS:
+        prefix, what = self.EXPORT
+        for text, action, help_text in self.ACTIONS:
             yield command(text, action, help_text)
-            if action == "save_client":
+            if action == self.SAVE:
                 for fmt in EXPORT_FORMATS:
-                    help_text = f"write the selected client's conversation as {EXPORT_HELP[fmt]}"
-                    yield command(f"Listen: Export client: {fmt}", "export_client", help_text, fmt)
+                    help_text = f"write {what} as {EXPORT_HELP[fmt]}"
+                    export = f"export_{action.removeprefix('save_')}"
+                    yield command(f"{prefix}{fmt}", export, help_text, fmt)
+
+
+class ListenCommands(ScreenCommands):
+    ACTIONS = LISTEN_ACTIONS
+    SAVE = "save_client"
+    EXPORT = ("Listen: Export client: ", "the selected client's conversation")
+
+
+class RelayCommands(ScreenCommands):
+    ACTIONS = RELAY_ACTIONS
+    SAVE = "save_connection"
+    EXPORT = ("Relay: Export connection: ", "the selected connection")

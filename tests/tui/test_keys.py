@@ -18,6 +18,7 @@ from sockscope.tui.lab_info import LAB_HOST, LabInfo
 from sockscope.tui.screens.help import DESCRIPTIONS, STOP_REASONS, HelpScreen
 from sockscope.tui.screens.listen import ListenScreen
 from sockscope.tui.screens.options import OptionsScreen
+from sockscope.tui.screens.relay import RelayScreen
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import StatusLine
@@ -108,7 +109,8 @@ async def test_escape_in_the_request_editor_cancels_the_running_exchange(lab: La
 
 
 def _every_binding() -> list[Binding]:
-    every = [*SockscopeApp.BINDINGS, *ListenScreen.BINDINGS, *HelpScreen.BINDINGS]
+    screens = [*ListenScreen.BINDINGS, *RelayScreen.BINDINGS, *HelpScreen.BINDINGS]
+    every = [*SockscopeApp.BINDINGS, *screens]
     assert all(isinstance(binding, Binding) for binding in every)
     return every  # type: ignore[return-value]
 
@@ -129,7 +131,7 @@ async def test_help_shows_every_key_grouped_and_every_stop_reason() -> None:
         assert isinstance(screen, HelpScreen)
         texts = [str(static.render()) for static in screen.query(Static)]
         shown = "\n".join(texts)
-        for group in ("Send & read", "Session", "Views", "Files", "Listen", "App"):
+        for group in ("Send & read", "Session", "Views", "Files", "Listen", "Relay", "App"):
             assert group in texts
         for binding in _every_binding():
             _group, text = DESCRIPTIONS[binding.id or ""]

@@ -12,8 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from sockscope.core.model import StopReason
 from sockscope.tui.screens.relay import RelayScreen, default_args
 from sockscope.tui.widgets.byte_view import LineView
+from sockscope.tui.widgets.clients import Client, ClientList
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.timeline import Timeline
 from tests.tui.helpers import make_app, pilot_test, until
@@ -131,3 +133,124 @@ def test_relay_app_refuses_the_printed_reports_options(capsys) -> None:
     assert main(["relay", "0", "127.0.0.1:80", "--app", "--json"]) == 2
     err = capsys.readouterr().err
     assert "--json is for the printed report" in err and err.count("\n") == 1
+
+
+# ---- a recorded connection: the layout, the refusals, the palette --------------------
+
+
+async def _recorded(pilot, *, finished: bool = True) -> RelayScreen:  # type: ignore[no-untyped-def]
+    """The Relay screen (not relaying) with one recorded HTTP connection, selected."""
+    from tests.tui.test_relay_snapshots import relayed_get
+
+    exchange = relayed_get()
+    if not finished:
+        exchange.stop = None
+    screen = RelayScreen(default_args(target="127.0.0.1:8000"))
+    await pilot.app.push_screen(screen)
+    screen.add_connection(Client(1, "127.0.0.1:51000", exchange))
+    screen.query_one("#connections", ClientList).highlighted = 0
+    screen.query_one("#connections", ClientList).focus()
+    screen.redraw()
+    await pilot.pause()
+    return screen
+
+
+def _rows(screen: RelayScreen) -> list[str]:
+    return [strip.text for strip in screen._compositor.render_strips()]
+
+
+def _message(screen: RelayScreen) -> str:
+    return str(screen.query_one("#relay-message").render())
+
+
+@pilot_test
+async def test_at_80x24_the_connections_and_each_pair_of_sides_are_tabs() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _recorded(pilot)
+        rows = _rows(screen)
+        assert all(len(row.rstrip()) <= 80 for row in rows)
+        assert "Connections  Bytes  Decoded  Parsed  Timeline" in "\n".join(rows)
+        assert any("#1 127.0.0.1:51000 · peer-closed" in row for row in rows)
+        assert not any("GET /hello" in row for row in rows)
+        await pilot.press("enter")  # both sides parsed, the tabs focused
+        await pilot.pause()
+        text = "\n".join(_rows(screen))
+        assert "Request" in text and "GET /hello HTTP/1.1" in text
+        assert "Reply" in text and "HTTP/1.1 200 OK" in text
+        assert "#1 127.0.0.1:51000" not in text
+        await pilot.press("right")
+        await pilot.pause()
+        text = "\n".join(_rows(screen))
+        assert "client 127.0.0.1:51000" in text and "peer-closed" in text  # the timeline
+        assert "GET /hello" not in text
+
+
+@pilot_test
+async def test_at_120x36_the_connections_and_every_view_show_at_once() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _recorded(pilot)
+        text = "\n".join(_rows(screen))
+        assert "Connections  Bytes" not in text  # no tabs
+        for title in ("Client → server", "Server decoded", "Request", "Reply", "Timeline"):
+            assert title in text, title
+        assert "#1 127.0.0.1:51000" in text and "GET /hello HTTP/1.1" in text
+
+
+@pilot_test
+async def test_a_greyed_out_key_says_why_when_pressed() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = RelayScreen(default_args(target="127.0.0.1:8000"))
+        await app.push_screen(screen)
+        screen.query_one("#connections", ClientList).focus()
+        await pilot.press("f3")
+        assert "no connection yet" in _message(screen)
+        await app.pop_screen()
+        screen = await _recorded(pilot, finished=False)
+        await pilot.press("f3")
+        assert "connection #1 is still open: close it (f8) or let it end" in _message(screen)
+        await app.pop_screen()
+        screen = await _recorded(pilot)
+        await pilot.press("f8")
+        assert "connection #1 has ended" in _message(screen)
+
+
+@pilot_test
+async def test_the_palette_offers_the_screens_keys_and_exports_and_says_why_not() -> None:
+    from sockscope.tui.commands import RelayCommands
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _recorded(pilot, finished=False)
+        provider = RelayCommands(screen, None)
+        offered = {hit.text: hit async for hit in provider.discover()}
+        for text in ("Relay: Start / Stop", "Relay: Close connection", "Relay: Leave"):
+            assert text in offered
+        refused = "connection #1 is still open: close it (f8) or let it end"
+        assert str(offered["Relay: Save connection"].help) == refused
+        pcap = offered["Relay: Export connection: pcap"]
+        assert str(pcap.help) == refused
+        pcap.command()
+        assert refused in _message(screen)
+        screen.connections[0].exchange.stop = StopReason.PEER_CLOSED
+        offered = {hit.text: hit async for hit in provider.discover()}
+        assert "pcap capture" in str(offered["Relay: Export connection: pcap"].help)
+
+
+@pilot_test
+async def test_help_names_the_relay_screens_keys() -> None:
+    from textual.widgets import Static
+
+    from sockscope.tui.screens.help import DESCRIPTIONS, HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _recorded(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        texts = [str(static.render()) for static in app.screen.query(Static)]
+        assert "Relay" in texts
+        for binding in RelayScreen.BINDINGS:
+            assert DESCRIPTIONS[binding.id][1] in texts  # type: ignore[union-attr,index]

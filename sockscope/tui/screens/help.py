@@ -15,7 +15,7 @@ from sockscope.core.model import StopReason
 from sockscope.tui.content import DIM_STYLE, KEY_STYLE, plain
 
 # The groups, in the order the help shows them.
-GROUPS = ("Send & read", "Session", "Views", "Files", "Listen", "App")
+GROUPS = ("Send & read", "Session", "Views", "Files", "Listen", "Relay", "App")
 
 # What each key does, by binding id: the help is built from the bindings themselves
 # (their keys), so a key that changes changes here, and a binding without a line here
@@ -48,6 +48,10 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "listen.toggle-hex": ("Listen", "edit the reply as text or as hex"),
     "listen.save": ("Listen", "save the selected (finished) client's conversation"),
     "listen.leave": ("Listen", "leave: stop listening; the clients join the history"),
+    "relay.toggle": ("Relay", "start or stop relaying (stopping ends open connections)"),
+    "relay.close": ("Relay", "close the selected connection, both sides"),
+    "relay.save": ("Relay", "save the selected (finished) connection; the palette exports it"),
+    "relay.leave": ("Relay", "leave: stop relaying; the connections join the history"),
     "help": ("App", "this help"),
     "help.close": ("App", "close this help"),
     "quit": ("App", "quit"),

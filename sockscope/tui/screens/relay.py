@@ -34,6 +34,7 @@ from sockscope.core.views import human_bytes
 from sockscope.engine.listener import ListenAddress
 from sockscope.engine.relay import Relay, RelayError, RelaySession
 from sockscope.tui.bridge import Coalescer, Throttle
+from sockscope.tui.commands import RelayCommands
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, OK_STYLE, plain, safe
 from sockscope.tui.explorer import Exports
 from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
@@ -304,6 +305,7 @@ class RelayScreen(Screen[None]):
             super().__init__()
             self.exchanges = exchanges
 
+    COMMANDS = Screen.COMMANDS | {RelayCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "toggle_relaying", "Start/Stop", id="relay.toggle", priority=True),
         Binding("f8", "close_connection", "Close", id="relay.close"),
@@ -421,11 +423,20 @@ class RelayScreen(Screen[None]):
 
     @on(RelayStarted)
     def _started(self, message: RelayStarted) -> None:
-        if message.relay is not self.relay:
-            message.relay.stop()
+        if message.relay is not self.relay or self._plan is None:
+            message.relay.stop()  # stopped while it was binding
             return
-        self.address = message.address
+        self.relaying_on(message.address, self._plan)
+
+    def relaying_on(self, address: ListenAddress, plan: RelayPlan) -> None:
+        """Show that we relay from `address` (also how a snapshot shows a fixed state)."""
+        self.address, self._plan = address, plan
+        self.query_one(RelayBar).set_running(True)
         self.redraw()
+
+    def add_connection(self, client: Client) -> None:
+        """A connection in the list that no relay holds (a snapshot's recorded one)."""
+        self.query_one(ClientList).add(client)
 
     @on(RelayFailed)
     def _failed(self, message: RelayFailed) -> None:
@@ -483,14 +494,11 @@ class RelayScreen(Screen[None]):
             open_now = sum(1 for client in self.connections if not client.exchange.finished)
             parts.append(plain("relaying ", OK_STYLE))
             parts.append(safe(address.label, "bold", 200, one_line=True))
-            parts.append(plain(" -> "))
+            parts.append(plain(" → "))
             parts.append(safe(plan.config.target.label, "bold", 200, one_line=True))
-            parts.append(
-                plain(
-                    f" ({plan.config.target.transport.value}) · {open_now} open · keeps "
-                    f"{human_bytes(plan.config.capture_limit)} each way"
-                )
-            )
+            # The transport is in the bar: the line fits 80 columns with loopback ports.
+            limit = human_bytes(plan.config.capture_limit)
+            parts.append(plain(f" · {open_now} open · keeps {limit} each way"))
             if address.ca_file:
                 parts.append(plain("\nCA for clients "))
                 parts.append(safe(address.ca_file, "bold", 300, one_line=True))
