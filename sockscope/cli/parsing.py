@@ -7,7 +7,6 @@ import os
 import sys
 
 from sockscope import __version__
-from sockscope.cli.data_file import MAX_DATA_FILE
 from sockscope.core.transport import Transport
 from sockscope.export import FORMATS as EXPORT_FORMATS
 
@@ -82,6 +81,8 @@ def _terminal_columns() -> int:
 
 
 def build_parser(command: str) -> argparse.ArgumentParser:
+    # Only the command's own parser is built, and each imports what only it needs
+    # inside it: `sockscope --help` builds the explorer's alone.
     return {
         "explore": _explore_parser,
         "send": _send_parser,
@@ -116,6 +117,8 @@ def _explore_parser() -> argparse.ArgumentParser:
 
 
 def _send_parser() -> argparse.ArgumentParser:
+    from sockscope.cli.data_file import MAX_DATA_FILE
+
     p = _Parser(
         prog="sockscope send",
         description=(
