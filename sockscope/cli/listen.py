@@ -245,17 +245,18 @@ def _run_app(args: argparse.Namespace, plan: ListenPlan) -> int:
             "not --on or --default-reply; leave out --app"
         )
     from sockscope.tui.app import SockscopeApp
-    from sockscope.tui.widgets.listen_bar import FIXED, NONE, RULES, ListenForm
+    from sockscope.tui.widgets.listen_bar import ListenForm, ReplyMode
 
     config = plan.config
     if args.reply is not None:
-        reply, text = FIXED, args.reply
+        reply: str = ReplyMode.FIXED
+        text = args.reply
     elif args.reply_hex is not None:
-        reply, text = FIXED, format_text(parse_hex(args.reply_hex))
+        reply, text = ReplyMode.FIXED, format_text(parse_hex(args.reply_hex))
     elif args.reply_template is not None and is_template_file(args.reply_template):
-        reply, text = RULES, args.reply_template
+        reply, text = ReplyMode.RULES, args.reply_template
     else:
-        reply, text = args.reply_template or NONE, ""
+        reply, text = args.reply_template or ReplyMode.NONE, ""
     form = ListenForm(
         host=config.host,
         port="" if config.port is None else str(config.port),

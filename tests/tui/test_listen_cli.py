@@ -11,7 +11,7 @@ from sockscope.cli import main
 from sockscope.core.model import Transport
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.screens.listen import ListenScreen
-from sockscope.tui.widgets.listen_bar import FIXED, ListenForm
+from sockscope.tui.widgets.listen_bar import ListenForm, ReplyMode
 from tests.tui.helpers import pilot_test
 from tests.tui.test_listen import message, until
 
@@ -35,7 +35,7 @@ def test_listen_app_carries_the_command_line_into_the_listen_screen(opened) -> N
     assert main([*argv, "--capture-limit", "64k", "--alpn", "h2,http/1.1", "--idle", "7"]) == 0
     (form,) = opened
     assert (form.host, form.port, form.transport) == ("127.0.0.1", "0", Transport.TLS)
-    assert (form.reply, form.reply_text) == (FIXED, "A\\r\n")
+    assert (form.reply, form.reply_text) == (ReplyMode.FIXED, "A\\r\n")
     assert (form.max_clients, form.capture_limit) == ("3", "64k")
     assert (form.alpn, form.idle) == (("h2", "http/1.1"), 7.0)
 

@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 from sockscope.tui.screens.listen import ListenScreen
-from sockscope.tui.widgets.listen_bar import RULES, ListenForm
+from sockscope.tui.widgets.listen_bar import ListenForm, ReplyMode
 from tests.tui.helpers import make_app, pilot_test
 from tests.tui.test_listen import SIZE, WAIT, message, open_listen
 
@@ -21,7 +21,7 @@ async def test_a_rules_file_answers_a_matching_request(tmp_path: Path) -> None:
     path.write_text(RULES_FILE)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_listen(pilot, ListenForm(reply=RULES, reply_text=str(path)))
+        screen = await open_listen(pilot, ListenForm(reply=ReplyMode.RULES, reply_text=str(path)))
         assert "reply: 1 rule" in message(screen)
 
         def ping() -> bytes:
@@ -41,7 +41,9 @@ async def test_a_rules_file_that_does_not_load_is_named_and_nothing_listens(
     path.write_text('[[rules]]\nmatch = "("\n')
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = ListenScreen(ListenForm(reply=RULES, reply_text=str(path)), cursor_blink=False)
+        screen = ListenScreen(
+            ListenForm(reply=ReplyMode.RULES, reply_text=str(path)), cursor_blink=False
+        )
         await pilot.app.push_screen(screen)
         screen.action_toggle_listening()
         await pilot.pause()

@@ -54,7 +54,7 @@ from sockscope.tui.content import (
 from sockscope.tui.explorer import Exports
 from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
 from sockscope.tui.widgets.clients import Client, ClientList
-from sockscope.tui.widgets.listen_bar import HAND, ListenBar, ListenForm, ListenPlan
+from sockscope.tui.widgets.listen_bar import ListenBar, ListenForm, ListenPlan, ReplyMode
 from sockscope.tui.widgets.panes import (
     DecodedPane,
     Pane,
@@ -450,7 +450,9 @@ class ListenScreen(Screen[None]):
         clients.refresh_labels()
         self._show_client()
         self.query_one(ListenBar).show(self._status())
-        self.query_one(RequestEditor).display = self.query_one(ListenBar).reply_mode == HAND
+        self.query_one(RequestEditor).display = (
+            self.query_one(ListenBar).reply_mode == ReplyMode.BY_HAND
+        )
         self.refresh_bindings()
         self._changed.set()
         self._changed = asyncio.Event()
@@ -565,7 +567,10 @@ class ListenScreen(Screen[None]):
 
     def refusal(self, action: str) -> str | None:
         """Why `action` cannot run now, in a sentence (keys and palette alike)."""
-        if action in ("reply", "toggle_hex") and self.query_one(ListenBar).reply_mode != HAND:
+        if (
+            action in ("reply", "toggle_hex")
+            and self.query_one(ListenBar).reply_mode != ReplyMode.BY_HAND
+        ):
             return "replies are typed by hand only with the reply mode by hand"
         client = self.query_one(ClientList).selected
         if action in ("close_client", "reply") and (client is None or not client.open):
@@ -579,7 +584,7 @@ class ListenScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("reply", "toggle_hex"):
-            return self.query_one(ListenBar).reply_mode == HAND
+            return self.query_one(ListenBar).reply_mode == ReplyMode.BY_HAND
         if action in ("close_client", "save_client"):
             return None if self.refusal(action) else True
         return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -37,15 +38,24 @@ from sockscope.tui.widgets.target_bar import FieldCheck
 
 LOOPBACK = "127.0.0.1"
 TRANSPORTS = (Transport.TCP, Transport.UDP, Transport.TLS, Transport.UNIX)
-# Reply modes besides the reply templates: watch only, a fixed reply, rules from a server
-# template file (core.server_rules; the text field holds its path), typed by hand.
-NONE, FIXED, RULES, HAND = "none", "fixed", "rules", "hand"
+
+
+class ReplyMode(StrEnum):
+    """Reply modes besides the reply templates (a form's `reply` holds one of these or a
+    template's name)."""
+
+    NONE = "none"  # watch only
+    FIXED = "fixed"  # the text field's payload
+    RULES = "rules"  # a server template file (core.server_rules); the text field holds its path
+    BY_HAND = "hand"  # typed in the reply editor
+
+
 REPLY_MODES: tuple[tuple[str, str], ...] = (
-    ("none: watch", NONE),
-    ("fixed text", FIXED),
+    ("none: watch", ReplyMode.NONE),
+    ("fixed text", ReplyMode.FIXED),
     *((name, name) for name in REPLY_TEMPLATES),
-    ("rules file", RULES),
-    ("by hand", HAND),
+    ("rules file", ReplyMode.RULES),
+    ("by hand", ReplyMode.BY_HAND),
 )
 
 
@@ -56,8 +66,8 @@ class ListenForm:
     host: str = LOOPBACK
     port: str = "0"
     transport: Transport = Transport.TCP
-    reply: str = NONE  # NONE, FIXED, HAND or a reply template's name
-    reply_text: str = ""  # FIXED: payload syntax
+    reply: str = ReplyMode.NONE  # a ReplyMode or a reply template's name
+    reply_text: str = ""  # FIXED: payload syntax; RULES: the file's path
     max_clients: str = str(MAX_CLIENTS)
     capture_limit: str = "1M"
     cert: str = ""
@@ -116,17 +126,17 @@ def plan_listen(form: ListenForm) -> ListenPlan:
         host, port = check_unix_path(form.host, "unix path"), None
     else:
         host, port = check_host(form.host, "address"), listen_port(form.port)
-    data = fixed_reply(form.reply_text) if form.reply == FIXED else None
+    data = fixed_reply(form.reply_text) if form.reply == ReplyMode.FIXED else None
     template = form.reply if form.reply in REPLY_TEMPLATES else None
     datagram = transport is Transport.UDP
     try:
-        if form.reply == RULES:
+        if form.reply == ReplyMode.RULES:
             reply = plan_rules(rules_file(form.reply_text), datagram=datagram)
         else:
             reply = plan_reply(data=data, template=template, datagram=datagram)
     except ValueError as exc:
         raise FieldError("reply", str(exc)) from None
-    words = "by hand" if form.reply == HAND else reply.words
+    words = "by hand" if form.reply == ReplyMode.BY_HAND else reply.words
     cert = form.cert.strip() or None
     key = form.key.strip() or None
     if transport is Transport.TLS:
@@ -263,9 +273,9 @@ class ListenBar(Vertical):
         return None if self._transport is Transport.UNIX else listen_port(text)
 
     def _check_reply(self, text: str) -> object:
-        if self._reply == RULES:
+        if self._reply == ReplyMode.RULES:
             return rules_file(text)
-        return fixed_reply(text) if self._reply == FIXED else None
+        return fixed_reply(text) if self._reply == ReplyMode.FIXED else None
 
     def _file(self, field: str) -> Callable[[str], object]:
         def check(text: str) -> object:
@@ -318,7 +328,10 @@ class ListenBar(Vertical):
             return
         unix, tls = self._transport is Transport.UNIX, self._transport is Transport.TLS
         self.query_one("#listen-port", Input).disabled = unix
-        self.query_one("#listen-reply-text", Input).disabled = self._reply not in (FIXED, RULES)
+        self.query_one("#listen-reply-text", Input).disabled = self._reply not in (
+            ReplyMode.FIXED,
+            ReplyMode.RULES,
+        )
         self.query_one("#listen-cert", Input).disabled = not tls
         self.query_one("#listen-key", Input).disabled = not tls
 
