@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sockscope.core.model import EventType, Exchange
@@ -36,6 +37,15 @@ _IMAP = re.compile(r"(\*|\+|[A-Za-z0-9.\-_]{1,32})(?: +([A-Za-z]{1,16}))?")
 _RESP_TYPES = "+-:$*_#,(!=%~>|"
 
 
+class StepKind(StrEnum):
+    """What a step waits for after sending."""
+
+    SEND = "send"  # nothing: the step is done once sent
+    EXPECT = "expect"  # a reply matching a pattern
+    UNTIL = "until"  # a delimiter
+    SILENCE = "silence"  # the server saying nothing for a while
+
+
 @dataclass(frozen=True)
 class Step:
     """One step: send (payload syntax, placeholders allowed), then wait for one thing."""
@@ -48,15 +58,15 @@ class Step:
     starttls: bool = False  # once `expect` matched (the go-ahead), upgrade to TLS
 
     @property
-    def kind(self) -> str:
-        """What the step waits for: "expect", "until", "silence", or "send" (no wait)."""
+    def kind(self) -> StepKind:
+        """What the step waits for (`silence` wins over `expect`, which wins over `until`)."""
         if self.silence is not None:
-            return "silence"
+            return StepKind.SILENCE
         if self.expect is not None:
-            return "expect"
+            return StepKind.EXPECT
         if self.until is not None:
-            return "until"
-        return "send"
+            return StepKind.UNTIL
+        return StepKind.SEND
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,7 @@ class StepOutcome:
     """How one step went. `message` may quote server text: sanitise it before display."""
 
     index: int  # 1-based, as in the template
-    kind: str
+    kind: StepKind
     ok: bool
     message: str
     sent: int = 0  # bytes this step sent
@@ -95,7 +105,7 @@ class StepOutcome:
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
-            "kind": self.kind,
+            "kind": self.kind.value,
             "ok": self.ok,
             "message": self.message,
             "sent": self.sent,
@@ -106,7 +116,7 @@ class StepOutcome:
     def from_dict(cls, d: dict[str, Any]) -> StepOutcome:
         return cls(
             index=int(d["index"]),
-            kind=str(d["kind"]),
+            kind=StepKind(d["kind"]),
             ok=bool(d["ok"]),
             message=str(d["message"]),
             sent=int(d.get("sent", 0)),
@@ -202,7 +212,7 @@ def judge(step: Step, data: bytes, protocol: str | None) -> Verdict | None:
     A step waiting for silence is decided (failed) by the first byte; its success
     comes from the read ending quietly, which only the engine sees.
     """
-    if step.kind == "silence":
+    if step.kind is StepKind.SILENCE:
         return (
             Verdict(False, "", f"{human_bytes(len(data))}: {_first_line(data)}") if data else None
         )
@@ -310,15 +320,15 @@ def step_outcome(
     def outcome(ok: bool, message: str) -> StepOutcome:
         return StepOutcome(index, kind, ok, message, sent, received)
 
-    if kind == "send":
+    if kind is StepKind.SEND:
         return outcome(True, f"sent {context} ({human_bytes(sent)})")
     if verdict is not None:
         if verdict.ok:
             return outcome(True, f"{verdict.head} after {context}")
         return outcome(False, f"expected {wanted} after {context}, got {verdict.got}")
-    if kind == "silence" and not data and quiet:
+    if kind is StepKind.SILENCE and not data and quiet:
         return outcome(True, f"{wanted} after {context}")
-    if kind == "silence":
+    if kind is StepKind.SILENCE:
         return outcome(False, f"expected {wanted} after {context}, got {ended}")
     got = "nothing" if not data else f"{human_bytes(received)} without it: {_first_line(data)}"
     return outcome(False, f"expected {wanted} after {context}, got {got}; {ended}")

@@ -26,7 +26,7 @@ from sockscope.core.fields import (
 from sockscope.core.model import ReadPolicy, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text
 from sockscope.core.sanitize import sanitize_line
-from sockscope.core.steps import MAX_STEPS, Dialogue, Step, parse_expect, reply_protocol
+from sockscope.core.steps import MAX_STEPS, Dialogue, Step, StepKind, parse_expect, reply_protocol
 
 PARSERS = ("http", "smtp", "ftp", "pop3", "imap", "nntp", "redis", "telnet")
 
@@ -816,11 +816,11 @@ def _step(
         timeout=timeout,
         starttls=starttls,
     )
-    if step.kind == "send" and send is None:
+    if step.kind is StepKind.SEND and send is None:
         raise FieldError(
             where, "waits for nothing and sends nothing; give send, expect, until or silence"
         )
-    if timeout is not None and step.kind in ("send", "silence"):
+    if timeout is not None and step.kind in (StepKind.SEND, StepKind.SILENCE):
         raise FieldError(
             f"{where}.timeout",
             "needs expect or until (silence has its own seconds; a send alone waits for nothing)",

@@ -16,6 +16,7 @@ from sockscope.core.steps import (
     STEP_KEY,
     Dialogue,
     Step,
+    StepKind,
     StepOutcome,
     Verdict,
     judge,
@@ -71,7 +72,7 @@ def _converse(
             connection.send(data, stall_timeout=policy.idle_timeout)
             context = send_label(data)
         sent = len(data or b"")
-        if step.kind == "send":
+        if step.kind is StepKind.SEND:
             _record(recorder, step_outcome(index, step, context, None, data=b"", sent=sent))
             last = None
             continue
