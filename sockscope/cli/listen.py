@@ -17,7 +17,7 @@ from typing import Any
 
 from sockscope.cli.output import print_json
 from sockscope.cli.parsing import UsageError
-from sockscope.cli.serving import parse_positive, print_until_stopped
+from sockscope.cli.serving import Events, Happening, parse_positive, print_until_stopped
 from sockscope.core.client_analysis import analyse_client, client_analysis_to_dict
 from sockscope.core.fields import (
     FieldError,
@@ -194,14 +194,16 @@ def run_listen(args: argparse.Namespace) -> int:
     plan = plan_listen(args)
     if args.app:
         return _run_app(args, plan)
-    events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+    events: Events = queue.SimpleQueue()
     listeners = [
         Listener(
             config,
             responder=plan.responder,
-            on_client=lambda session: events.put(("client", session)),
-            on_finished=lambda session, exchange: events.put(("finished", (session, exchange))),
-            on_note=lambda message, facts: events.put(("note", (message, facts))),
+            on_client=lambda session: events.put((Happening.CLIENT, session)),
+            on_finished=lambda session, exchange: events.put(
+                (Happening.FINISHED, (session, exchange))
+            ),
+            on_note=lambda message, facts: events.put((Happening.NOTE, (message, facts))),
         )
         for config in plan.configs()
     ]
@@ -341,16 +343,16 @@ class _Printer:
         for warning in plan.warnings:
             self._say(f"note: {warning}", "yellow")
 
-    def show(self, kind: str, item: Any) -> int:
+    def show(self, kind: Happening, item: Any) -> int:
         """Print one queued happening; returns 1 for a finished conversation."""
-        if kind == "note":
+        if kind is Happening.NOTE:
             message, facts = item
             if self.as_json:
                 self._line({"note": {"message": message, **facts}})
             else:
                 self._say(f"note: {message}", "yellow")
             return 0
-        if kind == "client":
+        if kind is Happening.CLIENT:
             session: ClientSession = item
             if not self.as_json:
                 udp = session.exchange.target.transport is Transport.UDP

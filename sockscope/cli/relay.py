@@ -16,7 +16,7 @@ from typing import Any
 from sockscope.cli.output import print_json, warn
 from sockscope.cli.parsing import UsageError
 from sockscope.cli.relay_plan import RelayPlan, plan_relay
-from sockscope.cli.serving import print_until_stopped
+from sockscope.cli.serving import Events, Happening, print_until_stopped
 from sockscope.core.model import Exchange, Transport
 from sockscope.core.relay_analysis import analyse_relay, relay_analysis_to_dict
 from sockscope.core.views import human_bytes
@@ -32,12 +32,12 @@ def run_relay(args: argparse.Namespace) -> int:
     plan = plan_relay(args)
     if args.app:
         return _run_app(args)
-    events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+    events: Events = queue.SimpleQueue()
     relay = Relay(
         plan.config,
-        on_client=lambda session: events.put(("client", session)),
-        on_finished=lambda session, _exchange: events.put(("finished", session)),
-        on_note=lambda message, facts: events.put(("note", (message, facts))),
+        on_client=lambda session: events.put((Happening.CLIENT, session)),
+        on_finished=lambda session, _exchange: events.put((Happening.FINISHED, session)),
+        on_note=lambda message, facts: events.put((Happening.NOTE, (message, facts))),
     )
     try:
         address = relay.start()
@@ -130,9 +130,9 @@ class _Printer:
         for warning in self.plan.warnings:
             self._say(f"note: {warning}", "yellow")
 
-    def show(self, kind: str, item: Any) -> int:
+    def show(self, kind: Happening, item: Any) -> int:
         """Print one queued happening; returns 1 for a finished conversation."""
-        if kind == "note":
+        if kind is Happening.NOTE:
             message, facts = item
             if self.as_json:
                 self._line({"note": {"message": message, **facts}})
@@ -140,7 +140,7 @@ class _Printer:
                 self._say(f"note: {message}", "yellow")
             return 0
         session: RelaySession = item
-        if kind == "client":
+        if kind is Happening.CLIENT:
             if not self.as_json:
                 self._say(f"connection {session.number} from {session.peer}", "dim")
             return 0

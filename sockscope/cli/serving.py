@@ -1,10 +1,10 @@
 """What the serving commands (`listen`, `relay`) share: printing what their threads queue
 until a count or a signal says stop, and their whole-number options.
 
-The serving threads only queue what happened (("client", x), ("finished", x),
-("note", x)); the main thread prints, so reports never interleave. Ctrl-C and SIGTERM
-stop after the report being printed, never in the middle of one; what the stop itself
-ends (open conversations, cancelled) is printed after it.
+The serving threads only queue what happened (a Happening and its item); the main thread
+prints, so reports never interleave. Ctrl-C and SIGTERM stop after the report being
+printed, never in the middle of one; what the stop itself ends (open conversations,
+cancelled) is printed after it.
 """
 
 from __future__ import annotations
@@ -13,18 +13,29 @@ import queue
 import signal
 import threading
 from collections.abc import Callable
+from enum import StrEnum
 from types import FrameType
 from typing import Any
 
 from sockscope.core.fields import FieldError
 from sockscope.core.sanitize import sanitize
 
-Events = queue.SimpleQueue[tuple[str, Any]]
+
+class Happening(StrEnum):
+    """What a serving thread queues, with its item."""
+
+    CLIENT = "client"  # a session that began
+    FINISHED = "finished"  # a session that ended (and, for listen, its exchange)
+    NOTE = "note"  # (message, facts) worth a line
+    STOP = "stop"  # a signal: stop after the report being printed
+
+
+Events = queue.SimpleQueue[tuple[Happening, Any]]
 
 
 def print_until_stopped(
     events: Events,
-    show: Callable[[str, Any], int],
+    show: Callable[[Happening, Any], int],
     count: int | None,
     stop: Callable[[], None],
     announce: Callable[[], None],
@@ -41,7 +52,7 @@ def print_until_stopped(
         announce()
         while not stopping.is_set() and (count is None or finished < count):
             kind, item = events.get()
-            if kind != "stop":
+            if kind is not Happening.STOP:
                 finished += show(kind, item)
     finally:
         stop()
@@ -52,7 +63,7 @@ def print_until_stopped(
             kind, item = events.get_nowait()
         except queue.Empty:
             break
-        if kind != "stop":
+        if kind is not Happening.STOP:
             finished += show(kind, item)
     return finished
 
@@ -62,7 +73,7 @@ def _stop_on_signals(stopping: threading.Event, events: Events) -> dict[int, Any
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         stopping.set()
-        events.put(("stop", None))  # SimpleQueue.put may be called from a signal handler
+        events.put((Happening.STOP, None))  # SimpleQueue.put may be called from a signal handler
 
     if threading.current_thread() is not threading.main_thread():
         return {}
