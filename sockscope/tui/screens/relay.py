@@ -356,7 +356,6 @@ class RelayScreen(Screen[None]):
         self.redraw()
         if self._start_at_mount:
             self.action_toggle_relaying()
-            self.query_one(ClientList).focus()  # the fields are locked while relaying
         else:
             self.query_one("#relay-target", Input).focus()
 
@@ -432,6 +431,7 @@ class RelayScreen(Screen[None]):
         """Show that we relay from `address` (also how a snapshot shows a fixed state)."""
         self.address, self._plan = address, plan
         self.query_one(RelayBar).set_running(True)
+        self.query_one(ClientList).focus()  # the fields are locked: the list takes the keys
         self.redraw()
 
     def add_connection(self, client: Client) -> None:
@@ -590,7 +590,9 @@ class RelayScreen(Screen[None]):
     def on_key(self, event: events.Key) -> None:
         """A greyed-out key says why when pressed (Textual passes it on, to here)."""
         active = self.active_bindings.get(event.key)
-        if active is not None and active.node is self and not active.enabled:
+        # Asked now, not read from `active.enabled`: that is as of the last refresh of
+        # the bindings, which a connection arriving just before the key may not have had.
+        if active is not None and active.node is self and self.refusal(active.binding.action):
             event.stop()
             self.run_command(active.binding.action)
 
