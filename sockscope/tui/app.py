@@ -32,6 +32,7 @@ from textual.widgets import Footer, OptionList, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sockscope.core.analysis import Analysis, LiveAnalysis, analyse, shown_text
+from sockscope.core.copy_forms import copy_form
 from sockscope.core.fields import FieldError
 from sockscope.core.model import (
     EventType,
@@ -45,6 +46,7 @@ from sockscope.core.payload import PayloadError
 from sockscope.core.sanitize import sanitize
 from sockscope.core.steps import Dialogue
 from sockscope.core.templates import Template, TemplateError, load_templates
+from sockscope.core.views import human_bytes
 from sockscope.engine import Action
 from sockscope.tui.bridge import Throttle
 from sockscope.tui.commands import SockscopeCommands
@@ -115,6 +117,11 @@ HEIGHTS: list[tuple[int, str]] = [(0, "-short"), (30, "-tall")]
 # Greyed out (not hidden) while a session is live, and named when pressed: Send and the
 # session commands, and Listen (one conversation on screen at a time).
 GREYED_IN_SESSION = frozenset({"send", "listen", "relay", *SESSION_ACTIONS})
+# After every copy: OSC 52 is the one way an app in a terminal reaches the clipboard.
+CLIPBOARD_NOTE = (
+    "Copied. Some terminals ignore clipboard writes (OSC 52): "
+    "the palette's 'Copy to file' writes the same text to a file."
+)
 # The actions that name the engine's refusal on the status line themselves.
 NAME_THEIR_REFUSAL = frozenset({"send", "connect", *SESSION_ACTIONS})
 # What the explorer still does on the Listen screen.
@@ -190,6 +197,9 @@ class SockscopeApp(SafeApp):
             "present",
             "present_pane",
             "relay",
+            "copy",
+            "copy_to_file",
+            "copy_export",
             *(b.action for b in BINDINGS if isinstance(b, Binding)),
         }
     )
@@ -1101,6 +1111,76 @@ class SockscopeApp(SafeApp):
     @on(FindBar.Closed)
     def _find_closed(self) -> None:
         self.finder.close()
+
+    def _copy_source(self) -> tuple[bytes, str] | None:
+        """The bytes a copy takes and what they are: the current match or the linked
+        part, else the whole focused pane (Sent, Decoded, or else Received)."""
+        exchange = self.explorer.current
+        if exchange is None:
+            self.bell()
+            self.notify("nothing to copy yet", severity="warning")
+            return None
+        span = self.finder.selected()
+        if span is not None:
+            return self.finder.rows.data[span[0] : span[1]], "the highlighted bytes"
+        if self.query_one(SentPane).has_focus_within:
+            return exchange.sent, "the Sent pane"
+        decoded = self.query_one(DecodedPane)
+        if decoded.has_focus_within:
+            return decoded.shown_bytes, "the Decoded pane"
+        return self.finder.rows.data, "the Received pane"
+
+    def action_copy(self, form: str) -> None:
+        """The clipboard is written here and in action_copy_export only: the user's own
+        palette choice or key, never anything a server sent."""
+        source = self._copy_source()
+        if source is not None:
+            data, what = source
+            self.copy_to_clipboard(copy_form(data, form))
+            self.notify(f"{what} ({human_bytes(len(data))}) as {form}. {CLIPBOARD_NOTE}")
+
+    def action_copy_to_file(self, form: str) -> None:
+        from sockscope.tui.screens.path import PathScreen
+
+        source = self._copy_source()
+        if source is None:
+            return
+        data, what = source
+
+        def write(path: str) -> str | None:
+            try:
+                Path(path).write_text(copy_form(data, form), encoding="utf-8")
+            except OSError as exc:
+                return f"cannot write {path}: {exc.strerror or exc}"
+            return None
+
+        def done(path: str | None) -> None:
+            if path is not None:
+                self.notify(f"{what} as {form} written to {path}")
+
+        self.push_screen(
+            PathScreen(
+                f"Copy {what} as {form} to", f"sockscope-copy.{form}", write, id="copy-path"
+            ),
+            done,
+        )
+
+    def action_copy_export(self, fmt: str) -> None:
+        from sockscope.export import ExportError
+        from sockscope.export.formats import render
+
+        chosen = self._finished_exchange()
+        if chosen is None:
+            return
+        try:
+            text = render(chosen[1], fmt)
+        except ExportError as exc:
+            self.bell()
+            self.notify(app_words(str(exc)), severity="warning")
+            return
+        assert isinstance(text, str)  # curl, ncat and python are text
+        self.copy_to_clipboard(text)
+        self.notify(f"#{chosen[0]} as {fmt}. {CLIPBOARD_NOTE}")
 
     @on(HeadersPane.Linked)
     def _linked(self, message: HeadersPane.Linked) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from sockscope.core.copy_forms import COPY_FORMS
 from sockscope.export import FORMATS as EXPORT_FORMATS
 from sockscope.tui.content import safe
 from sockscope.tui.explorer import VIEWS
@@ -39,6 +40,9 @@ class ExplorerCommanded(Commanded, Protocol):
     def open_lab_service(self, service: str, template: str) -> None: ...
 
 
+# Exports that are a command line or a script: worth pasting, so offered for the clipboard.
+COPY_EXPORTS = ("curl", "ncat", "python")
+COPY_WHAT = "the current match or linked bytes, else the focused pane"
 EXPORT_HELP = {
     "json": "a JSON transcript",
     "python": "a standard-library Python script that replays it",
@@ -160,6 +164,14 @@ class SockscopeCommands(Commands):
                 for fmt in EXPORT_FORMATS:
                     help_text = f"write the shown exchange as {EXPORT_HELP[fmt]}"
                     yield command(f"Export: {fmt}", "export", help_text, fmt)
+                for fmt in COPY_EXPORTS:
+                    help_text = f"the shown exchange as {EXPORT_HELP[fmt]}, to the clipboard"
+                    yield command(f"Copy as {fmt}", "copy_export", help_text, fmt)
+                for form in COPY_FORMS:
+                    help_text = f"{COPY_WHAT}, as {form}, to the clipboard (y: as text)"
+                    yield command(f"Copy: {form}", "copy", help_text, form)
+                    help_text = f"{COPY_WHAT}, as {form}, to a file you name"
+                    yield command(f"Copy to file: {form}", "copy_to_file", help_text, form)
         if app.refusal("choose_template") is not None:
             return  # the Listen screen: the explorer's bar is not in sight
         for name, template in app.templates.items():

@@ -140,6 +140,13 @@ class Finder:
         for view, same_rows in self._views():
             view.set_marks(marks if same_rows else None)
 
+    def selected(self) -> Span | None:
+        """The bytes a copy takes: the current match, else the linked part; None for
+        neither (a copy then takes the whole pane)."""
+        if self.matches is not None and self.index is not None:
+            return self.matches.span(self.index)
+        return self.linked
+
     def close(self) -> None:
         self.matches = None
         self.index = None

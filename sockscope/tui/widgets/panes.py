@@ -76,6 +76,8 @@ class Pane(Vertical, can_focus=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "app.find_step(True)", "Next match", show=False),
         Binding("N", "app.find_step(False)", "Previous match", show=False),
+        # Copy (yank, as in vi): the current match or linked bytes, else this pane.
+        Binding("y", "app.copy('text')", "Copy as text", show=False),
     ]
 
     def __init__(self, title: str, *, id: str) -> None:
@@ -303,6 +305,11 @@ class DecodedPane(Pane):
             else:
                 view.show(DecodedLines(self._rows, encoding), follow=self._live)
         self.set_badge(f"{note} · {encoding}" if note else encoding)
+
+    @property
+    def shown_bytes(self) -> bytes:
+        """The bytes the view shows: the received ones, or the body decoded."""
+        return self._content()[0]
 
     def action_pretty(self) -> None:
         self.pretty = not self.pretty

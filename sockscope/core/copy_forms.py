@@ -1,0 +1,23 @@
+"""Bytes as the text a user copies: the payload syntax, hex, or base64.
+
+The payload syntax (`\\r`, `\\x1b`) rather than the raw text: what a server sent may hold
+escape sequences, and pasted raw into a terminal they would run there. Pasted into the
+request editor, the payload syntax gives back the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from sockscope.core.payload import format_hex, format_text
+
+COPY_FORMS = ("text", "hex", "base64")
+
+
+def copy_form(data: bytes, form: str) -> str:
+    """`data` as `form` (one of COPY_FORMS)."""
+    if form == "hex":
+        return format_hex(data)
+    if form == "base64":
+        return base64.b64encode(data).decode("ascii")
+    return format_text(data)

@@ -1,0 +1,57 @@
+"""Copy: the current match or the linked bytes, else the whole focused pane, as text
+(payload syntax), hex or base64; the exchange as curl, ncat or python; or to a file."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from sockscope.core.payload import parse_text
+from tests.tui.exchanges import HTTP_BODY, HTTP_HEAD, http_exchange
+from tests.tui.helpers import make_app, pilot_test
+
+
+@pilot_test
+async def test_y_copies_the_current_match_else_the_focused_pane() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert app.clipboard == ""  # nothing is written until the user asks
+        app.query_one("#received-view").focus()
+        await pilot.press("y")
+        assert parse_text(app.clipboard) == HTTP_HEAD + HTTP_BODY
+        await pilot.press("ctrl+f", *"Hello", "enter")
+        app.query_one("#received-view").focus()
+        await pilot.press("y")
+        assert app.clipboard == "Hello"
+
+
+@pilot_test
+async def test_the_palette_copies_as_base64_and_as_a_curl_command() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        app.query_one("#sent-view").focus()
+        await pilot.pause()
+        app.run_command("copy", "base64")
+        assert base64.b64decode(app.clipboard) == http_exchange().sent
+        app.run_command("copy_export", "curl")
+        assert app.clipboard.startswith("curl ")
+
+
+@pilot_test
+async def test_copy_to_file_writes_the_same_text_to_the_file_named(tmp_path: Path) -> None:
+    app = make_app(http_exchange())
+    target = tmp_path / "copied.txt"
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        app.query_one("#received-view").focus()
+        await pilot.pause()
+        app.run_command("copy_to_file", "hex")
+        await pilot.pause()
+        field = app.screen.query_one("#path-input")
+        field.value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
+    assert target.read_text().startswith("48 54 54 50 2f 31 2e 31")
+    assert app.clipboard == ""
