@@ -434,6 +434,14 @@ class LineView(ScrollView, can_focus=True):
         super().notify_style_update()
         self._strips.clear()
 
+    def strip_of(self, content: Content) -> Strip:
+        """`content` as one row of segments in this view's styles."""
+        # _get_style resolves theme variables ($text-accent) in the spans.
+        rendered = content.render(self.visual_style, "", self._get_style)
+        return Strip(
+            [Segment(text, style.rich_style) for text, style in rendered], content.cell_length
+        )
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
@@ -446,12 +454,7 @@ class LineView(ScrollView, can_focus=True):
             content = self._lines.line(row)
             if row == self.cursor and self.has_focus:
                 content = content.stylize(CURSOR_STYLE)
-            # _get_style resolves theme variables ($text-accent) in the spans.
-            rendered = content.render(self.visual_style, "", self._get_style)
-            strip = Strip(
-                [Segment(text, style.rich_style) for text, style in rendered],
-                content.cell_length,
-            )
+            strip = self.strip_of(content)
             self._strips[row] = strip
             if strip.cell_length > self.virtual_size.width:
                 # Sources guess their width; a wider row widens the scroll area.

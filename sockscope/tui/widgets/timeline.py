@@ -4,16 +4,21 @@ or, switched to turns, who spoke in each turn of the conversation, when and how 
 Rows come from core.timeline and core.turns (the same rows the CLI prints); every cell
 is Content, and the detail column, which may quote server text, goes through the
 sanitiser. A dialogue step's outcome (an INFO event) is coloured by how it went.
+
+It is a `LineView` (the line API): a row is laid out only when it is drawn, and while an
+exchange streams a redraw adds the rows of its new events, so a redraw costs the same
+with ten rows as with ten thousand. The column titles stay on the first line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import ClassVar
 
-from rich.text import Text
+from rich.segment import Segment
 from textual.content import Content
-from textual.widgets import DataTable
+from textual.strip import Strip
 
 from sockscope.core.model import EventType, Exchange
 from sockscope.core.steps import STEP_KEY
@@ -28,6 +33,7 @@ from sockscope.tui.content import (
     plain,
     safe,
 )
+from sockscope.tui.widgets.byte_view import Lines, LineView
 
 # Event names that deserve a colour of their own.
 _EVENT_STYLE = {"send": "$text-primary", "recv": "$text-success", "error": ERROR_STYLE}
@@ -36,81 +42,129 @@ _SIDE_STYLE = {"client": "$text-primary", "server": "$text-success"}
 _DETAIL_LIMIT = 300
 # Bytes of each turn quoted in the turns view: enough to recognise the line.
 _PREVIEW = 48
-# Room a live table's detail column keeps beyond its widest cell: a stream's coalesced
-# rows ("2,902 recv() calls · 173,870,027 bytes not kept") widen digit by digit, and a
-# row wider than the column rebuilds the table.
-_LIVE_ROOM = 12
 
 
-class Timeline(DataTable[object]):
+_EVENT_COLUMNS = (("t", 9), ("Δ", 9), ("event", 8), ("bytes", 9), ("detail", 0))
+_TURN_COLUMNS = (("turn", 5), ("who", 5), ("t", 9), ("bytes", 11), ("detail", 0))
+
+Row = Sequence[Content]
+
+
+def _laid_out(cells: Row, columns: Sequence[tuple[str, int]]) -> Content:
+    """One line of cells, each padded (or cut) to its column's width with a space on
+    either side; the last column, the detail, as wide as it is."""
+    fitted = [
+        cell.truncate(width, pad=True) if width else cell
+        for cell, (_, width) in zip(cells, columns, strict=True)
+    ]
+    return Content("").join(cell.pad(1, 1) for cell in fitted)
+
+
+class TableLines(Lines):
+    """The titles, then the rows (each laid out when drawn), then the stop row if any."""
+
+    def __init__(self, columns: Sequence[tuple[str, int]], rows: list[Row]) -> None:
+        self.columns = columns
+        self.rows = rows
+        self.stop: Row | None = None
+        self.title = _laid_out([plain(label) for label, _ in columns], columns)
+        self.width = max(self._width(rows), self.title.cell_length)
+
+    def _width(self, rows: Sequence[Row]) -> int:
+        fixed = sum(width + 2 for _, width in self.columns[:-1])
+        return max((fixed + 2 + row[-1].cell_length for row in rows), default=0)
+
+    def extend(self, rows: Sequence[Row]) -> None:
+        self.rows.extend(rows)
+        self.width = max(self.width, self._width(rows))
+
+    def end_with(self, stop: Row | None) -> None:
+        self.stop = stop
+        self.width = max(self.width, self._width([stop] if stop else []))
+
+    def __len__(self) -> int:
+        return 1 + len(self.rows) + (self.stop is not None)
+
+    def cells(self, y: int) -> Row:
+        """Row `y`'s cells (not counting the titles)."""
+        if y == len(self.rows) and self.stop is not None:
+            return self.stop
+        return self.rows[y]
+
+    def line(self, y: int) -> Content:
+        return self.title if y == 0 else _laid_out(self.cells(y - 1), self.columns)
+
+
+class Timeline(LineView):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"timeline--title"}
+    DEFAULT_CSS = """
+    Timeline > .timeline--title { background: $panel; text-style: bold; }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        super().__init__(id=id)
         self.turns_view = False
+        self._table = TableLines(_EVENT_COLUMNS, [])
         # The exchange shown as events, and how many of its events are rows: a live
         # exchange's events only grow, so a redraw adds the rows of the new ones.
         self._events_of: Exchange | None = None
         self._rows_shown = 0
         self.rebuilt = 0  # how many times every row was built afresh
 
-    def show(self, exchange: Exchange | None, *, live: bool = False) -> None:
+    @property
+    def row_count(self) -> int:
+        return len(self._table) - 1
+
+    def get_row_at(self, y: int) -> Row:
+        return self._table.cells(y)
+
+    def show(self, exchange: Exchange | None, *, live: bool = False) -> None:  # type: ignore[override]
         if not (exchange is not None and self._append(exchange)):
-            self._rebuild(exchange, room=_LIVE_ROOM if live else 0)
-        if live:  # follow the newest row while the exchange runs
-            self.move_cursor(row=self.row_count - 1, animate=False)
+            self._rebuild(exchange)
+        if exchange is not None and not self.turns_view:
+            self._table.end_with(self._stop_row(exchange))
+        # While the exchange runs, follow the newest row (unless scrolled up to read).
+        super().show(self._table, follow=live)
 
     def _append(self, exchange: Exchange) -> bool:
-        """Add the rows of the events new since the last show; False when the table
-        must be built afresh instead (another exchange, the turns view, a stop row, or
-        a new detail wider than its column)."""
+        """Add the rows of the events new since the last show; False when the rows
+        must be built afresh instead (another exchange, the turns view)."""
         shown = self._rows_shown
-        if (
-            exchange is not self._events_of
-            or shown == 0  # the detail column's width then came from no row at all
-            or self.turns_view
-            or exchange.stop is not None
-            or len(exchange.events) < shown
-        ):
+        if exchange is not self._events_of or self.turns_view or len(exchange.events) < shown:
             return False
-        if len(exchange.events) == shown:
-            return True
-        # Each row's delta is from the event before it: start one event earlier.
-        earlier = max(shown - 1, 0)
-        rows = self._event_rows(replace(exchange, events=exchange.events[earlier:]))
-        rows = rows[shown - earlier :]
-        detail = self.columns.get("detail")  # type: ignore[call-overload]
-        if detail is None or any(row[-1].cell_length > detail.width for row in rows):
-            return False
-        self.add_rows(rows)
-        self._rows_shown = len(exchange.events)
+        if len(exchange.events) > shown:
+            # Each row's delta is from the event before it: start one event earlier.
+            earlier = max(shown - 1, 0)
+            rows = self._event_rows(replace(exchange, events=exchange.events[earlier:]))
+            self._table.extend(rows[shown - earlier :])
+            self._rows_shown = len(exchange.events)
         return True
 
-    def _rebuild(self, exchange: Exchange | None, room: int = 0) -> None:
+    def _rebuild(self, exchange: Exchange | None) -> None:
         self.rebuilt += 1
         if self.turns_view:
-            columns = (("turn", "turn", 5), ("who", "who", 5), ("t", "t", 9), ("bytes", "size", 11))
             rows = self._turn_rows(exchange) if exchange is not None else []
+            self._table = TableLines(_TURN_COLUMNS, rows)
             self._events_of = None
         else:
-            columns = (
-                ("t", "t", 9),
-                ("Δ", "delta", 9),
-                ("event", "event", 8),
-                ("bytes", "size", 9),
-            )
             rows = self._event_rows(exchange) if exchange is not None else []
+            self._table = TableLines(_EVENT_COLUMNS, rows)
             self._events_of = exchange
-            self._rows_shown = 0 if exchange is None else len(exchange.events)
-        # Fixed widths for the short columns so a live table does not jump; the detail
-        # column as wide as its widest cell (DataTable does not measure Content cells).
-        detail = max((row[-1].cell_length for row in rows), default=6) + room
-        self.clear(columns=True)
-        for label, key, width in (*columns, ("detail", "detail", detail)):
-            # Our own words; a rich Text, as DataTable's labels are typed (never markup).
-            self.add_column(Text(label), key=key, width=width)
-        self.add_rows(rows)
+            self._rows_shown = len(rows)
 
-    def _event_rows(self, exchange: Exchange) -> list[Sequence[Content]]:
-        rows: list[Sequence[Content]] = []
+    def render_line(self, y: int) -> Strip:
+        if y:
+            return super().render_line(y)
+        # The titles: the first line whatever the vertical scroll.
+        scroll_x = int(self.scroll_x)
+        width = self.scrollable_content_region.width
+        style = self.get_component_rich_style("timeline--title")
+        titles = Strip(Segment.apply_style(self.strip_of(self._table.title), post_style=style))
+        return titles.crop_extend(scroll_x, scroll_x + width, style)
+
+    @staticmethod
+    def _event_rows(exchange: Exchange) -> list[Row]:
+        rows: list[Row] = []
         for event, row in zip(exchange.events, timeline_rows(exchange), strict=True):
             style = ""
             step = event.detail.get(STEP_KEY) if event.type is EventType.INFO else None
@@ -129,22 +183,25 @@ class Timeline(DataTable[object]):
                     detail,
                 )
             )
-        if exchange.stop is not None:
-            stop = f"{exchange.stop.value}: {exchange.stop_message}"
-            rows.append(
-                (
-                    plain(""),
-                    plain(""),
-                    plain("stop", KEY_STYLE),
-                    plain(""),
-                    safe(stop, limit=_DETAIL_LIMIT, one_line=True),
-                )
-            )
         return rows
 
-    def _turn_rows(self, exchange: Exchange) -> list[Sequence[Content]]:
+    @staticmethod
+    def _stop_row(exchange: Exchange) -> Row | None:
+        if exchange.stop is None:
+            return None
+        stop = f"{exchange.stop.value}: {exchange.stop_message}"
+        return (
+            plain(""),
+            plain(""),
+            plain("stop", KEY_STYLE),
+            plain(""),
+            safe(stop, limit=_DETAIL_LIMIT, one_line=True),
+        )
+
+    @staticmethod
+    def _turn_rows(exchange: Exchange) -> list[Row]:
         said = {turn.number: turn for turn in turns(exchange.events)}
-        rows: list[Sequence[Content]] = []
+        rows: list[Row] = []
         for row in turn_rows(exchange):
             turn = said[int(row.turn)]
             data = turn.request if row.who == "you" else turn.reply
