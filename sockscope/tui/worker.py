@@ -80,9 +80,12 @@ class Bridge:
         post the result, even when cancelled (a cancelled Textual worker no longer
         delivers its return value). Every received byte goes to `capture` too, which is
         closed at the end."""
-        from sockscope.engine import run_exchange, run_steps  # first needed here: start-up
+        # First needed here: start-up.
+        from sockscope.engine import FileSink, run_exchange, run_steps
 
-        sink = capture.write if capture is not None else None
+        # A FileSink, not capture.write, as `send -o` has it: past the capture limit the
+        # engine may then move a plain stream's bytes into the file inside the kernel.
+        sink = FileSink(capture) if capture is not None else None
         try:
             if dialogue is not None:
                 exchange = run_steps(

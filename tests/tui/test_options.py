@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.widgets import Checkbox, Input, TextArea
 
-from sockscope.core.model import Overflow, Transport
+from sockscope.core.model import EventType, Overflow, Transport
+from sockscope.lab.services import chargen_stream
 from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.screens.options import OptionsScreen
 from sockscope.tui.widgets.history import History
@@ -102,6 +106,42 @@ async def test_a_capture_file_gets_every_byte_while_the_app_holds_the_limit(
         status = str(app.query_one("#status").render())
         assert "holding 64.0 KiB; all in " in status and "capture.bin" in status
         assert view_text(app, "headers-view").startswith("HTTP/1.1 200")
+
+
+@pytest.mark.skipif(not hasattr(os, "splice"), reason="splice(2) is Linux only")
+@pilot_test
+async def test_the_capture_file_past_the_limit_takes_the_kernel_path_with_the_same_bytes(
+    lab: LabInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spliced: list[int] = []
+    real = os.splice
+
+    def spy(*args: Any, **kwargs: Any) -> int:
+        moved = real(*args, **kwargs)
+        spliced.append(moved)
+        return moved
+
+    monkeypatch.setattr(os, "splice", spy)
+    size = 3_000_000
+    capture = tmp_path / "capture.bin"
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        app.screen.query_one("#opt-capture-limit", Input).value = "64k"
+        app.screen.query_one("#opt-capture-file", Input).value = str(capture)
+        await pilot.press("ctrl+o")
+        port = lab.port("http", Transport.TCP)
+        request = f"GET /bytes?n={size} HTTP/1.1\\r\nHost: 127.0.0.1:{port}\\r\n"
+        app.query_one("#request-text", TextArea).load_text(request + "Connection: close\\r\n\\r\n")
+        await pilot.press("ctrl+s")
+        await app.wait_for_conversation()
+        await pilot.pause()
+        exchange = app.query_one(History).exchanges[-1]
+    data = capture.read_bytes()
+    assert sum(spliced) > 2 * size * 0.9  # socket -> pipe -> file: nearly every byte
+    assert len(data) == exchange.bytes_in == sum(e.size for e in exchange.of_type(EventType.RECV))
+    assert data.startswith(exchange.received)
+    assert data.partition(b"\r\n\r\n")[2] == b"".join(map(bytes, chargen_stream(size)))
 
 
 @pilot_test
