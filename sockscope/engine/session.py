@@ -393,11 +393,11 @@ class Session:
                 if not self._commands:
                     return None
                 command = self._commands.popleft()
-            end = self._do(connection, command)
+            end = self._run_command(connection, command)
             if end is not None:
                 return end
 
-    def _do(self, connection: Connection, command: _Command) -> _End | None:
+    def _run_command(self, connection: Connection, command: _Command) -> _End | None:
         if command.action is Action.SEND:
             return self._send(connection, command.data)
         if command.action is Action.HALF_CLOSE:

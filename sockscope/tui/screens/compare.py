@@ -154,9 +154,9 @@ class CompareScreen(ModalScreen[None]):
         comparison = compare(self._left[1], self._right[1])
         rows = compare_rows(comparison)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, comparison, rows)
+            self.app.call_from_thread(self._show_comparison, comparison, rows)
 
-    def _show(self, comparison: Comparison, rows: list[Content]) -> None:
+    def _show_comparison(self, comparison: Comparison, rows: list[Content]) -> None:
         if not self.is_attached:  # closed while the result was on its way
             return
         self.comparison = comparison

@@ -423,7 +423,7 @@ class ListenScreen(Screen[None]):
     # ---- what the listener reports ---------------------------------------------------
 
     @on(ListenUpdate)
-    def _update(self, message: ListenUpdate) -> None:
+    def _take_listen_events(self, message: ListenUpdate) -> None:
         sessions, notes = message.bridge.drain()
         if message.bridge is not self._bridge:
             return

@@ -462,7 +462,7 @@ class RelayScreen(Screen[None]):
     # ---- what the relay reports --------------------------------------------------------
 
     @on(RelayUpdate)
-    def _update(self, message: RelayUpdate) -> None:
+    def _take_relay_events(self, message: RelayUpdate) -> None:
         sessions, notes = message.bridge.drain()
         if message.bridge is not self._bridge:
             return
