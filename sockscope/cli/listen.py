@@ -109,7 +109,7 @@ def _plan(args: argparse.Namespace) -> ListenPlan:
             warnings.append(
                 f"{sanitize(host)} is not a loopback address: other machines can connect"
             )
-    cert, key = _tls_files(args, transport)
+    cert, key = _tls_files(args)
     reply = _reply(args, transport)
     idle = default_idle(transport) if args.idle is None else parse_seconds(args.idle, "--idle")
     config = ListenConfig(
@@ -156,7 +156,7 @@ def _alpn(text: str) -> tuple[str, ...]:
     return names
 
 
-def _tls_files(args: argparse.Namespace, transport: Transport) -> tuple[str | None, str | None]:
+def _tls_files(args: argparse.Namespace) -> tuple[str | None, str | None]:
     if args.key and not args.cert:
         raise FieldError("--key", "needs --cert (the certificate chain it belongs to)")
     for field, name in (("--cert", args.cert), ("--key", args.key)):

@@ -383,7 +383,7 @@ class Session:
                 continue
             with self._interrupt.seeing(stop=True, command=True):
                 outcome = connection.read(self._read_policy())
-            end = self._after_read(connection, outcome)
+            end = self._after_read(outcome)
             if end is not None:
                 return end
 
@@ -447,7 +447,7 @@ class Session:
                 self._read_policy(), delimiter=b"\n", idle_timeout=self.policy.connect_timeout
             )
             with self._interrupt.seeing(stop=True, command=False):
-                end = self._after_read(connection, connection.read(policy))
+                end = self._after_read(connection.read(policy))
         if end is not None:
             return end
         # A failed handshake raises: the worker ends the session with its error.
@@ -511,9 +511,9 @@ class Session:
         policy = replace(self._read_policy(), idle_timeout=0.0, deadline=COALESCE_SECONDS)
         with self._interrupt.seeing(stop=False, command=False):
             outcome = connection.read(policy)
-        return self._after_read(connection, outcome)
+        return self._after_read(outcome)
 
-    def _after_read(self, connection: Connection, outcome: ReadOutcome) -> _End | None:
+    def _after_read(self, outcome: ReadOutcome) -> _End | None:
         stop = outcome.stop
         if stop is StopReason.PEER_CLOSED:
             if self._half_closed:

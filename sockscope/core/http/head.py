@@ -214,7 +214,7 @@ class HeadParser:
     def feed(self, buf: Buffer, stop: int, *, final: bool = False) -> None:
         """Parse the lines that end before `stop`; with `final`, a last unended one too."""
         while self.pos < stop and not self.ended:
-            if self.number - self.first_line > MAX_HEADERS and not self._blank_next(buf, stop):
+            if self.number - self.first_line > MAX_HEADERS and not self._blank_next(buf):
                 self._bulk(buf, stop, final)
                 return
             newline = buf.find(b"\n", self.pos, stop)
@@ -222,7 +222,7 @@ class HeadParser:
                 return
             self._line(buf, newline, stop)
 
-    def _blank_next(self, buf: Buffer, stop: int) -> bool:
+    def _blank_next(self, buf: Buffer) -> bool:
         return buf[self.pos : self.pos + 1] == b"\n" or buf[self.pos : self.pos + 2] == b"\r\n"
 
     def _line(self, buf: Buffer, newline: int, stop: int) -> None:
