@@ -54,6 +54,11 @@ def _client(port: int) -> bytes:
     return got
 
 
+def _lines(screen: RelayScreen, view: str) -> list[str]:
+    lines = screen.query_one(f"#{view}", LineView).lines
+    return [lines.line(y).plain for y in range(len(lines))]
+
+
 def _screen_text(screen: RelayScreen) -> str:
     """Every row of the two byte panes and the two parsed panes, as plain text."""
     views = [
@@ -254,3 +259,30 @@ async def test_help_names_the_relay_screens_keys() -> None:
         assert "Relay" in texts
         for binding in RelayScreen.BINDINGS:
             assert DESCRIPTIONS[binding.id][1] in texts  # type: ignore[union-attr,index]
+
+
+@pilot_test
+async def test_a_tls_relay_shows_the_clients_handshake_in_request_and_the_servers_in_reply() -> (
+    None
+):
+    from sockscope.core.model import Direction, Event, EventType
+    from tests.tui.test_relay_snapshots import relayed_get
+
+    CLIENT, SERVER = Direction.CLIENT, Direction.SERVER
+    exchange = relayed_get()
+    client_tls = {"version": "TLSv1.3", "cipher": "C", "alpn": "h2", "sni": "client.example"}
+    server_tls = {"version": "TLSv1.2", "cipher": "S", "verified": True}
+    exchange.events[1:1] = [Event(EventType.TLS, 0.0002, detail=client_tls, direction=CLIENT)]
+    exchange.events[4:4] = [Event(EventType.TLS, 0.0007, detail=server_tls, direction=SERVER)]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = RelayScreen(default_args(target="127.0.0.1:8000"))
+        await app.push_screen(screen)
+        screen.add_connection(Client(1, "127.0.0.1:51000", exchange))
+        screen.redraw()
+        await pilot.pause()
+        views = ("relay-client-parsed-view", "headers-view")
+        request, reply = ("\n".join(_lines(screen, view)) for view in views)
+        assert "SNI client.example" in request and "ALPN h2" in request
+        assert "TLSv1.2 · S · verified" in reply and "NOT verified" not in reply
+        assert "client.example" not in reply

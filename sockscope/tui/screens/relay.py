@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events, on, work
@@ -28,7 +29,7 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, OptionList, Select, Static, Tab, Tabs
 
-from sockscope.core.model import Event, Exchange
+from sockscope.core.model import Direction, Event, Exchange
 from sockscope.core.relay_analysis import RelayAnalysis, analyse_relay
 from sockscope.core.views import human_bytes
 from sockscope.engine.listener import ListenAddress
@@ -37,6 +38,7 @@ from sockscope.tui.bridge import Coalescer, Throttle
 from sockscope.tui.commands import RelayCommands
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, OK_STYLE, plain, safe
 from sockscope.tui.explorer import Exports
+from sockscope.tui.screens.listen import tls_rows
 from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
 from sockscope.tui.widgets.clients import Client, ClientList
 from sockscope.tui.widgets.panes import (
@@ -145,9 +147,17 @@ class ClientParsedPane(Pane):
             view.show(NoLines("the client's request goes here"))
             self.set_badge("")
             return
+        tls = tls_rows(one_side(exchange, Direction.CLIENT))
         rows, kind = client_rows(exchange, analysis)
-        self.set_badge(kind)
-        view.show(ContentLines(rows))
+        self.set_badge(" · ".join(part for part in ("tls" if tls else "", kind) if part))
+        view.show(ContentLines([*tls, *rows]))
+
+
+def one_side(exchange: Exchange, direction: Direction) -> Exchange:
+    """`exchange` with `direction`'s events only: the panes that show a TLS session then
+    show that side's handshake (the client's SNI and ALPN, the server's certificate and
+    verification) rather than the first one on the timeline."""
+    return replace(exchange, events=[e for e in exchange.events if e.direction is direction])
 
 
 def client_rows(exchange: Exchange, analysis: RelayAnalysis) -> tuple[list[Content], str]:
@@ -444,6 +454,7 @@ class RelayScreen(Screen[None]):
             self.relay = None
             self._error = f"could not relay: {message.message}"
             self.query_one(RelayBar).set_running(False)
+            self.query_one("#relay-listen", Input).focus()  # binding is what failed
             self.app.bell()
             self.redraw()
 
@@ -541,7 +552,8 @@ class RelayScreen(Screen[None]):
         analysis = None if exchange is None else analyse_relay(exchange, protocol)
         self.query_one(ClientParsedPane).show(exchange, analysis)
         server = None if analysis is None or not received else analysis.server
-        self.query_one(HeadersPane).show(exchange, server)
+        server_side = None if exchange is None else one_side(exchange, Direction.SERVER)
+        self.query_one(HeadersPane).show(server_side, server)
         self.query_one(Timeline).show(exchange, live=live)
 
     # ---- narrow layout: one view at a time, the connections among them -----------------
