@@ -99,6 +99,10 @@ class Lines:
         """Index another step; True while more remains to index."""
         return False
 
+    def first_of(self, y: int) -> int:
+        """The first row of the entry row `y` belongs to (a folded entry takes several)."""
+        return y
+
 
 class NoLines(Lines):
     def __init__(self, message: str = "") -> None:
@@ -112,11 +116,16 @@ class NoLines(Lines):
 
 
 class ContentLines(Lines):
-    """Rows already built (headers, replies): tens to thousands, not millions."""
+    """Rows already built (headers, replies): tens to thousands, not millions. `firsts`
+    names each row's entry (`first_of`) where entries were folded over several rows."""
 
-    def __init__(self, rows: Sequence[Content]) -> None:
+    def __init__(self, rows: Sequence[Content], firsts: Sequence[int] | None = None) -> None:
         self._rows = rows
+        self._firsts = firsts
         self.width = max((row.cell_length for row in rows), default=0)
+
+    def first_of(self, y: int) -> int:
+        return y if self._firsts is None else self._firsts[y]
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -452,7 +461,7 @@ class LineView(ScrollView, can_focus=True):
         strip = self._strips.get(row)
         if strip is None:
             content = self._lines.line(row)
-            if row == self.cursor and self.has_focus:
+            if self.has_focus and self._lines.first_of(row) == self.cursor:
                 content = content.stylize(CURSOR_STYLE)
             strip = self.strip_of(content)
             self._strips[row] = strip
@@ -489,17 +498,25 @@ class CursorLineView(LineView):
         super().show(lines, follow=follow)
 
     def move_to(self, row: int) -> None:
-        """Put the cursor on `row` and bring it into view."""
-        self.cursor = max(0, min(row, len(self.lines) - 1))
+        """Put the cursor on the entry of `row` and bring that entry into view."""
+        lines = self.lines
+        self.cursor = lines.first_of(max(0, min(row, len(lines) - 1)))
+        end = self.cursor + 1
+        while end < len(lines) and lines.first_of(end) == self.cursor:
+            end += 1
         self._strips.clear()
         self.scroll_to_region(
-            Region(0, self.cursor, 1, 1), animate=False, immediate=True, force=True
+            Region(0, self.cursor, 1, end - self.cursor), animate=False, immediate=True, force=True
         )
         self.refresh()
         self.post_message(self.Moved(self, self.cursor))
 
     def action_move(self, step: int) -> None:
-        self.move_to((self.cursor if self.cursor is not None else -step) + step)
+        """To the next or previous entry, over the rows a folded entry takes."""
+        lines, row = self.lines, (self.cursor if self.cursor is not None else -step) + step
+        while step > 0 and 0 < row < len(lines) and lines.first_of(row) != row:
+            row += 1
+        self.move_to(row)
 
     def _on_focus(self, event: events.Focus) -> None:
         self._strips.clear()

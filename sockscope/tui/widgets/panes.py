@@ -98,7 +98,7 @@ class Pane(Vertical, can_focus=False):
 
 
 class SentPane(Pane):
-    """The hex dump and repr of the bytes sent; hex rows of 16, 8 or 4 bytes, the widest
+    """The repr and hex dump of the bytes sent; hex rows of 16, 8 or 4 bytes, the widest
     that fits the pane (chosen again whenever the pane is resized).
 
     Listen mode shows a client's bytes the same way: a subclass picks other bytes
@@ -145,7 +145,8 @@ class SentPane(Pane):
             else:
                 hex_lines = HexLines(data, per_row)
                 self.per_row = hex_lines.per_row
-                view.show(Stacked(("hex", hex_lines), ("repr", ReprLines(ByteRows.of(data)))))
+                # The repr first: a request's lines read at a glance above its dump.
+                view.show(Stacked(("repr", ReprLines(ByteRows.of(data))), ("hex", hex_lines)))
         self.set_badge("" if exchange is None else self.badge(exchange))
 
     def _fitting_width(self) -> int:
@@ -335,14 +336,17 @@ class HeadersPane(Pane):
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
         self.response: HttpResponse | None = None
-        self._spans: list[Span | None] = []  # the bytes of each row, where it has some
+        self._entries: list[Content] = []  # each a row before folding to the pane's width
+        self._entry_spans: list[Span | None] = []  # the bytes of each entry, where it has some
+        self._spans: list[Span | None] = []  # the same, of each row on screen
+        self._folded_to = 0  # the width the rows were folded to
 
     def compose(self) -> ComposeResult:
         yield CursorLineView(id="headers-view")
 
     def show_parsing(self, size: int) -> None:
         self.response = None
-        self._spans = []
+        self._entries, self._entry_spans, self._spans = [], [], []
         self.query_one(LineView).show(NoLines(f"parsing {human_bytes(size)}…"))
         self.set_badge("")
 
@@ -351,7 +355,7 @@ class HeadersPane(Pane):
         tls = tls_rows(exchange) if exchange is not None else []
         steps = step_rows(exchange) if exchange is not None else []
         self.response = None
-        self._spans = []
+        self._entries, self._entry_spans, self._spans = [], [], []
         if analysis is None and not tls and not steps:
             view.show(
                 NoLines("status and headers go here" if exchange is None else "nothing received")
@@ -374,13 +378,31 @@ class HeadersPane(Pane):
             rows = [plain("raw bytes: no parser applies", DIM_STYLE)]
             kind = "raw"
         padding: list[Span | None] = [None] * (len(tls) + len(steps))
-        self._spans = padding + spans
+        self._entry_spans = padding + spans
+        self._entries = [*tls, *steps, *rows]
         self.set_badge(
             " · ".join(
                 part for part in ("tls" if tls else "", "steps" if steps else "", kind) if part
             )
         )
-        view.show(ContentLines([*tls, *steps, *rows]))
+        self._fold()
+
+    def _width(self) -> int:
+        view = self.query_one(LineView)
+        return view.size.width - view.styles.scrollbar_size_vertical
+
+    def _fold(self) -> None:
+        """Show the entries folded to the pane's width: a long header or verdict is read
+        in full, not cut at the border."""
+        self._folded_to = width = self._width()
+        rows, entries, firsts = fold_rows(self._entries, width)
+        spans = self._entry_spans
+        self._spans = [spans[entry] if entry < len(spans) else None for entry in entries]
+        self.query_one(LineView).show(ContentLines(rows, firsts))
+
+    def on_resize(self) -> None:
+        if self._entries and self._width() != self._folded_to:
+            self._fold()
 
     def span_of(self, row: int) -> Span | None:
         return self._spans[row] if 0 <= row < len(self._spans) else None
@@ -394,6 +416,36 @@ class HeadersPane(Pane):
     def _moved(self, message: CursorLineView.Moved) -> None:
         message.stop()
         self.post_message(self.Linked(self.span_of(message.row)))
+
+
+# Folded rows go on under their first row's text, indented by this much.
+FOLD_INDENT = 2
+
+
+def fold_rows(entries: list[Content], width: int) -> tuple[list[Content], list[int], list[int]]:
+    """`entries` wrapped to `width` cells at spaces (a word too long for a row is cut),
+    each continuation indented: the rows, the entry each row shows and the first row
+    of that entry."""
+    rows: list[Content] = []
+    entry_of: list[int] = []
+    first_of: list[int] = []
+    for index, entry in enumerate(entries):
+        first = len(rows)
+        indent, room = "", width
+        while room > 0:
+            head = entry.wrap(room)[0]
+            rows.append(Content(indent) + head)
+            # Wrapping drops the spaces a row breaks at; the rest starts after them.
+            rest = entry[len(head.plain) :]
+            entry = rest[len(rest.plain) - len(rest.plain.lstrip(" ")) :]
+            if not entry.plain:
+                break
+            indent, room = " " * FOLD_INDENT, width - FOLD_INDENT
+        else:
+            rows.append(entry)  # no room yet (before layout): one row, as it is
+        entry_of.extend([index] * (len(rows) - first))
+        first_of.extend([first] * (len(rows) - first))
+    return rows, entry_of, first_of
 
 
 def http_row_spans(response: HttpResponse) -> list[Span | None]:
