@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
 from sockscope.cli.output import new_console
 from sockscope.cli.parsing import UsageError
 from sockscope.cli.report import safe
+from sockscope.cli.styled import Text
 from sockscope.core.compare import BytesDiff, Change, Comparison, compare
 from sockscope.export.transcript import TranscriptError, load_transcript
 

@@ -1,14 +1,12 @@
 """The human-readable report of one client of `sockscope listen`, from report.py's pieces.
 
 Every string a client chose (bytes, headers, commands, SNI, ALPN) goes through the
-display sanitiser into `rich.text.Text`, never markup.
+display sanitiser into a styled `Text` (cli.styled), never markup.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from rich.text import Text
 
 from sockscope.cli.report import (
     MAX_VIEW_BYTES,
@@ -23,6 +21,7 @@ from sockscope.cli.report import (
     safe,
     view,
 )
+from sockscope.cli.styled import Text
 from sockscope.core.certificate import tls_session
 from sockscope.core.client_analysis import ClientAnalysis
 from sockscope.core.model import Exchange

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
 from sockscope.cli.output import new_console
 from sockscope.cli.report import row_text, segments_text
+from sockscope.cli.styled import Text
 from sockscope.core.model import Event, EventType
 from sockscope.core.timeline import timeline_row
 from sockscope.core.views import decoded_lines, human_bytes

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from typing import IO, Any, Protocol, TextIO, TypeVar
 
     from rich.console import Console
-    from rich.text import Text
+
+    from sockscope.cli.styled import Text
 
     class Printer(Protocol):
         """What a report prints on: a Rich `Console`, or the plain printer below."""

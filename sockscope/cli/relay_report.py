@@ -2,14 +2,12 @@
 listen_report.py's pieces: both handshakes, one timeline saying which side each event
 belongs to, then each direction's bytes and what they parse as.
 
-Every string either side chose goes through the display sanitiser into `rich.text.Text`.
+Every string either side chose goes through the display sanitiser into a styled `Text`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from rich.text import Text
 
 from sockscope.cli.listen_report import kept_note, print_request, tls_summary
 from sockscope.cli.report import (
@@ -20,6 +18,7 @@ from sockscope.cli.report import (
     print_text_views,
     safe,
 )
+from sockscope.cli.styled import Text
 from sockscope.core.certificate import session_summary
 from sockscope.core.model import Direction, EventType, Exchange
 from sockscope.core.relay_analysis import RelayAnalysis

@@ -3,7 +3,7 @@
 Its pieces (headings, byte views, timeline, problems, the stop) are also the per-client
 report of `sockscope listen`.
 
-Every piece of server text goes through the display sanitiser into `rich.text.Text`
+Every piece of server text goes through the display sanitiser into a styled `Text`
 (never markup), its tokens styled; the printer (cli.output) sanitises whatever it prints
 once more. Where the output is not a terminal it writes the text without the styles.
 """
@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
 from sockscope.cli.output import ROWS_PER_WRITE, batched, new_console, print_rows
+from sockscope.cli.styled import Text
 from sockscope.core.analysis import Analysis, decoded_body, shown_text
 from sockscope.core.certificate import (
     certificate_rows,

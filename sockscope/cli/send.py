@@ -117,9 +117,8 @@ def run_send(args: argparse.Namespace) -> int:
 
 def _print_capture_note(exchange: Exchange, path: str) -> None:
     """Where the bytes the report does not hold are: all of them, in the capture file."""
-    from rich.text import Text
-
     from sockscope.cli.report import HEADING_STYLE, safe
+    from sockscope.cli.styled import Text
 
     kept = exchange.kept
     note = Text("Capture file", style=HEADING_STYLE).append("  ")

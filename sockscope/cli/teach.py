@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
 from sockscope.cli.output import new_console
 from sockscope.cli.report import heading
+from sockscope.cli.styled import Text
 from sockscope.core.diagram import diagram
 from sockscope.core.diagram_text import WIDTH, render_text
 from sockscope.core.model import Exchange
