@@ -286,3 +286,22 @@ async def test_a_tls_relay_shows_the_clients_handshake_in_request_and_the_server
         assert "SNI client.example" in request and "ALPN h2" in request
         assert "TLSv1.2 · S · verified" in reply and "NOT verified" not in reply
         assert "client.example" not in reply
+
+
+@pilot_test
+async def test_the_status_line_says_what_to_do_next_before_relaying() -> None:
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = RelayScreen(default_args())
+        await app.push_screen(screen)
+        await pilot.pause()
+        assert "TARGET: the server's HOST:PORT; then enter or ctrl+l starts" in _message(screen)
+        await pilot.press("enter")  # no target: refused, naming the field
+        await pilot.pause()
+        assert _message(screen) == "not relaying · TARGET: '' has no port; e.g. 127.0.0.1:8080"
+        assert not screen.relaying
+        screen.query_one("#relay-target", Input).value = "127.0.0.1:8000"
+        await pilot.pause()
+        assert _message(screen) == "not relaying · ctrl+l starts (LISTEN port 0: the OS picks)"

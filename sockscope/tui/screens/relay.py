@@ -514,12 +514,27 @@ class RelayScreen(Screen[None]):
                 parts.append(plain("\nCA for clients "))
                 parts.append(safe(address.ca_file, "bold", 300, one_line=True))
         else:
-            parts.append(plain("not relaying · ctrl+l starts", DIM_STYLE))
+            # A refusal names the field to fix: it replaces the next step, on 80 columns.
+            parts.append(plain("not relaying" if self._error else self._how_to_start(), DIM_STYLE))
         if self._error:
             parts.append(safe(f" · {self._error}", ERROR_STYLE, 400, one_line=True))
         elif self._note:
             parts.append(safe(f" · {self._note}", DIM_STYLE, 400, one_line=True))
         return Content("").join(parts)
+
+    def _how_to_start(self) -> str:
+        """What to do next, while not relaying: name the target first, if it is empty."""
+        args = self.query_one(RelayBar).args()
+        if not args.target:
+            return "not relaying · TARGET: the server's HOST:PORT; then enter or ctrl+l starts"
+        picks = " (LISTEN port 0: the OS picks)" if args.listen.rsplit(":", 1)[-1] == "0" else ""
+        return f"not relaying · ctrl+l starts{picks}"
+
+    @on(Input.Changed)
+    def _field_changed(self) -> None:
+        """A field edited: its refusal is out of date, and so may be what to do next."""
+        self._error = ""
+        self.redraw()
 
     @on(OptionList.OptionHighlighted, "#connections")
     def _connection_chosen(self) -> None:
