@@ -40,6 +40,9 @@ FIRST_BLOCK = 256 * 1024
 BLOCK = 2 * 1024 * 1024
 # Seconds between those steps: the UI stays free for keys and frames meanwhile.
 GROW_INTERVAL = 0.02
+# Wrapped lines are built all at once, so wrapping is offered up to this many rows (a
+# few MiB of text); a longer source stays cut at the pane's edge and says so.
+MAX_WRAP_ROWS = 20_000
 
 
 # How highlighted bytes look: every find match, the current match, the linked part.
@@ -381,6 +384,8 @@ class LineView(ScrollView, can_focus=True):
         self._grower: Timer | None = None
         self._marks: Marks | None = None  # kept for every source shown after
         self.cursor: int | None = None  # a row cursor (CursorLineView), drawn while focused
+        self.wrap = False  # rows wrapped at the view's width rather than cut
+        self._source: Lines = self._lines  # what was shown, before any wrapping
         self.shown = 0  # how many sources were shown (a redraw that changed nothing shows none)
 
     @property
@@ -390,6 +395,9 @@ class LineView(ScrollView, can_focus=True):
     def show(self, lines: Lines, *, follow: bool = False) -> None:
         """Replace the source; with `follow`, stay at the end if the view was there."""
         at_end = self.scroll_y >= self.max_scroll_y
+        self._source = lines
+        if self.wrap:
+            lines = self._wrapped(lines)
         self._lines = lines
         lines.marks = self._marks
         self.shown += 1
@@ -420,6 +428,36 @@ class LineView(ScrollView, can_focus=True):
         if not more and self._grower is not None:
             self._grower.stop()
             self._grower = None
+
+    @property
+    def wraps(self) -> bool:
+        """Whether the rows shown are wrapped (wrap is on and the source was short
+        enough to wrap)."""
+        return self._lines is not self._source
+
+    def toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+        self.show(self._source)
+
+    def _wrapped(self, lines: Lines) -> Lines:
+        """`lines` wrapped at the view's width; as they are past MAX_WRAP_ROWS rows (or
+        before the view has a width). Highlights stay with the unwrapped rows."""
+        width = self.scrollable_content_region.width - self.styles.scrollbar_size_vertical
+        if width < 8:
+            return lines
+        while lines.pending and len(lines) <= MAX_WRAP_ROWS:
+            lines.grow()
+        if len(lines) > MAX_WRAP_ROWS:
+            return lines
+        rows: list[Content] = []
+        for y in range(len(lines)):
+            row = lines.line(y)
+            rows.extend(row.wrap(width) if row.cell_length > width else [row])
+        return ContentLines(rows)
+
+    def on_resize(self) -> None:
+        if self.wrap:
+            self.show(self._source)
 
     def set_marks(self, marks: Marks | None) -> None:
         """Highlight other bytes: the rows drawn are formatted again."""

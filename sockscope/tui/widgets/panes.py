@@ -92,6 +92,9 @@ class Pane(Vertical, can_focus=False):
     def set_badge(self, badge: str) -> None:
         """The border subtitle. Textual repaints the whole box on every assignment, even
         of the same text, and a streaming exchange redraws ~10 times a second."""
+        view = next(iter(self.query(LineView)), None) if self.is_mounted else None
+        if view is not None and view.wrap:
+            badge = f"{badge} · {'wrapped' if view.wraps else 'too long to wrap'}"
         if badge != self._badge:
             self._badge = badge
             self.border_subtitle = badge
@@ -221,7 +224,14 @@ class DecodedPane(Pane):
     Content-Encoding, its body decoded instead (the badge names the chain), and the
     charset its Content-Type names picks the encoding. `p` lays out a JSON or XML body."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("p", "pretty", "pretty JSON/XML", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "pretty", "pretty JSON/XML", show=False),
+        Binding("w", "wrap", "Wrap", show=False),
+    ]
+
+    def action_wrap(self) -> None:
+        self.query_one(LineView).toggle_wrap()
+        self._draw()
 
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)

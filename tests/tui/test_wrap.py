@@ -1,0 +1,60 @@
+"""w in Decoded: long rows wrapped at the pane's width, or cut at its edge (Headers
+always folds its rows)."""
+
+from __future__ import annotations
+
+from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
+from sockscope.tui.widgets.byte_view import MAX_WRAP_ROWS, LineView
+from sockscope.tui.widgets.panes import DecodedPane
+from tests.tui.helpers import make_app, pilot_test
+
+LONG = "x" * 150
+
+
+def reply_exchange(reply: bytes) -> Exchange:
+    request = b"GET / HTTP/1.1\r\n\r\n"
+    return Exchange(
+        Target("127.0.0.1", 80),
+        request,
+        events=[
+            Event(EventType.SEND, 0.001, request, len(request)),
+            Event(EventType.RECV, 0.002, reply, len(reply)),
+        ],
+        stop=StopReason.PEER_CLOSED,
+    )
+
+
+def rows(app: object, view_id: str) -> list[str]:
+    lines = app.query_one(f"#{view_id}", LineView).lines  # type: ignore[attr-defined]
+    return [lines.line(y).plain for y in range(len(lines))]
+
+
+@pilot_test
+async def test_w_wraps_long_rows_in_decoded_and_w_again_cuts_them() -> None:
+    reply = f"HTTP/1.1 200 OK\r\nX-Long: {LONG}\r\nContent-Length: 150\r\n\r\n{LONG}".encode()
+    app = make_app(reply_exchange(reply))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        before = rows(app, "decoded-view")
+        app.query_one("#decoded-view").focus()
+        await pilot.press("w")
+        wrapped = rows(app, "decoded-view")
+        width = app.query_one("#decoded-view", LineView).scrollable_content_region.width
+        assert len(wrapped) > len(before)
+        assert max(map(len, wrapped)) <= width
+        assert "".join(wrapped).replace(" ", "") == "".join(before).replace(" ", "")
+        assert str(app.query_one(DecodedPane).border_subtitle).endswith(" · wrapped")
+        await pilot.press("w")
+        assert rows(app, "decoded-view") == before
+
+
+@pilot_test
+async def test_a_source_too_long_to_wrap_stays_cut_and_says_so() -> None:
+    body = b"line\n" * (MAX_WRAP_ROWS + 10)
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    app = make_app(reply_exchange(reply))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        app.query_one("#decoded-view").focus()
+        await pilot.press("w")
+        assert str(app.query_one(DecodedPane).border_subtitle).endswith(" · too long to wrap")
