@@ -293,7 +293,7 @@ class SockscopeApp(SafeApp):
             with Pane("Timeline", id="timeline-pane"):
                 yield Timeline(id="timeline")
             with Pane("History", id="history-pane"):
-                yield History(id="history")
+                yield History(self.explorer.kept, id="history")
         yield StatusLine(id="status")
         yield Footer(compact=True)
 
@@ -702,6 +702,7 @@ class SockscopeApp(SafeApp):
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)
         gc.unfreeze()
+        self.explorer.kept.close()
         if self.session is not None:
             self.session.session.close()
 

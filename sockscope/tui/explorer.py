@@ -24,6 +24,7 @@ from sockscope.core.steps import Dialogue, Step
 from sockscope.core.templates import Template, TemplateError
 from sockscope.engine.session import Action
 from sockscope.engine.tlsinfo import with_template_certificate
+from sockscope.tui.kept import Kept
 from sockscope.tui.lab_info import LAB_HOST, LabInfo
 
 
@@ -106,10 +107,16 @@ def app_words(message: str) -> str:
 
 @dataclass
 class Entry:
-    """One exchange in the history, and the file its received bytes were copied to."""
+    """One exchange in the history (in `kept`, maybe on disk), and the file its
+    received bytes were copied to."""
 
-    exchange: Exchange
+    kept: Kept
+    index: int
     capture: str | None = None
+
+    @property
+    def exchange(self) -> Exchange:
+        return self.kept[self.index]
 
 
 class Explorer:
@@ -117,6 +124,8 @@ class Explorer:
         self.templates = templates
         self.lab = lab
         self.fields = TargetFields()
+        # The history's exchanges, their bytes in memory up to a budget.
+        self.kept = Kept()
         self.history: list[Entry] = []
         # The finished exchange the panes show: what Save, Export and Replay act on.
         self.current: Exchange | None = None
@@ -267,12 +276,14 @@ class Explorer:
 
     def add(self, exchange: Exchange, capture: str | None = None) -> int:
         """A finished exchange joins the history; returns its number (#1 first)."""
-        self.history.append(Entry(exchange, capture))
+        self.kept.append(exchange)
+        self.history.append(Entry(self.kept, len(self.kept) - 1, capture))
         return len(self.history)
 
     def number(self, exchange: Exchange | None) -> int | None:
         """`exchange`'s number in the history, None if it is not there."""
-        return next((i + 1 for i, e in enumerate(self.history) if e.exchange is exchange), None)
+        index = self.kept.index_of(exchange)
+        return None if index is None else index + 1
 
     def capture_of(self, exchange: Exchange) -> str | None:
         number = self.number(exchange)

@@ -6,6 +6,8 @@ entry selected is compared with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -36,22 +38,27 @@ def history_label(number: int, exchange: Exchange) -> Content:
 
 
 class History(OptionList):
-    def __init__(self, *, id: str | None = None) -> None:
+    """Lists `exchanges` (the explorer's history): `add` after each one joins it."""
+
+    def __init__(self, exchanges: Sequence[Exchange], *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.exchanges: list[Exchange] = []
+        self.exchanges = exchanges
+        # Each entry's label, so that marking one does not read its exchange back.
+        self._labels: list[Content] = []
         self.marked: int | None = None  # the index of the entry marked for comparison
 
     def add(self, exchange: Exchange) -> None:
-        self.exchanges.append(exchange)
-        number = len(self.exchanges)
-        self.add_option(Option(history_label(number, exchange), id=str(number - 1)))
+        """`exchange` joined the history (it is the last of `exchanges`)."""
+        number = len(self._labels) + 1
+        self._labels.append(history_label(number, exchange))
+        self.add_option(Option(self._labels[-1], id=str(number - 1)))
         self.highlighted = number - 1
 
     def mark(self, index: int | None) -> None:
         """Mark entry `index` as the left side of a comparison (None: no mark)."""
         for changed in {self.marked, index} - {None}:
             assert changed is not None
-            label = history_label(changed + 1, self.exchanges[changed])
+            label = self._labels[changed]
             self.replace_option_prompt_at_index(
                 changed, label + _MARK if changed == index else label
             )

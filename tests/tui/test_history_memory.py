@@ -1,0 +1,71 @@
+"""The history holds its exchanges' bytes in memory up to a budget, the rest on disk,
+and gives back every exchange as it was."""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, StopReason, Target
+from sockscope.core.templates import builtin_templates
+from sockscope.tui.explorer import Explorer
+from sockscope.tui.kept import Kept
+
+SIZE = 256 * 1024
+BUDGET = 4 * 1024 * 1024
+
+
+def exchange(n: int, size: int = SIZE) -> Exchange:
+    request = f"GET /{n} HTTP/1.1\r\n\r\n".encode()
+    reply = bytes([n % 256]) * size  # a fresh object each time: nothing shared
+    return Exchange(
+        Target("127.0.0.1", 8080),
+        request,
+        ReadPolicy(capture_limit=size),
+        events=[
+            Event(EventType.SEND, 0.001, request, len(request)),
+            Event(EventType.RECV, 0.002, reply, len(reply)),
+        ],
+        stop=StopReason.PEER_CLOSED,
+        stop_message="server finished sending (EOF)",
+    )
+
+
+def test_a_hundred_exchanges_take_the_budget_in_memory_not_their_sum() -> None:
+    kept = Kept(budget=BUDGET)
+    tracemalloc.start()
+    try:
+        for n in range(100):
+            kept.append(exchange(n))
+        memory, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        kept.close()
+    assert 100 * SIZE > 6 * BUDGET
+    assert memory < BUDGET + 2 * SIZE  # not 25 MiB
+
+
+def test_an_exchange_on_disk_comes_back_as_it_was_and_the_disk_copy_goes_at_close() -> None:
+    kept = Kept(budget=BUDGET)
+    for n in range(40):
+        kept.append(exchange(n))
+    assert kept.held <= BUDGET
+    assert kept[3] == exchange(3)  # read back from its transcript
+    assert kept.held <= BUDGET + SIZE  # the one asked for stays, others went
+    assert [e.received for e in kept] == [exchange(n).received for n in range(40)]
+    written = next(Path(p) for p in kept._files.values())
+    assert written.exists()
+    kept.close()
+    assert not written.parent.exists()
+
+
+def test_the_shown_exchange_read_back_from_disk_still_has_its_history_number() -> None:
+    explorer = Explorer(builtin_templates(), None)
+    explorer.kept.budget = BUDGET
+    for n in range(40):
+        explorer.add(exchange(n))
+    shown = explorer.history[0].exchange  # long gone to disk: read back
+    assert shown.received == exchange(0).received
+    explorer.current = shown
+    assert explorer.chosen() == (1, shown)
+    explorer.kept.close()
