@@ -74,7 +74,7 @@ async def test_open_shows_saved_exchanges_in_the_history() -> None:
     app = SockscopeApp(exchanges=[first, last], cursor_blink=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert app.query_one(History).exchanges == [first, last]
+        assert list(app.query_one(History).exchanges) == [first, last]
         assert app.explorer.current is last
         assert app.query_one("#port", Input).value == "8443"
         assert view_text(app, "headers-view").startswith("TLS      TLSv1.3")

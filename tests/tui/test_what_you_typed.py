@@ -118,7 +118,7 @@ async def test_ctrl_s_with_an_invalid_port_says_why_on_the_status_line(lab: LabI
         await pilot.press("ctrl+s")
         status = str(app.query_one(StatusLine).render())
         assert "not sent: port" in status and "65535" in status
-        assert app.query_one(History).exchanges == []
+        assert len(app.query_one(History).exchanges) == 0
 
 
 @pilot_test
