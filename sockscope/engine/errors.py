@@ -298,8 +298,14 @@ def _verify(exc: TlsVerifyFailed) -> ErrorInfo:
         reason = sanitize(exc.error.verify_message or exc.error.reason or "unknown reason")
     message = f"certificate verify failed: {reason}"
     if cert.get("sha256"):
-        message += f" (SHA-256 fingerprint {cert['sha256']})"
+        message += fingerprint_note(cert["sha256"])
     return ErrorInfo(ErrorKind.TLS_VERIFY, message, INSECURE_HINT)
+
+
+def fingerprint_note(sha256: str) -> str:
+    """What a verification failure's message ends with when the certificate is known
+    (a screen that shows the certificate beside it may leave this out)."""
+    return f" (SHA-256 fingerprint {sha256})"
 
 
 def certificate_names(cert: dict[str, Any]) -> Sequence[str]:

@@ -1,11 +1,28 @@
-"""What the explorer shows at 120x36 reads in full: Sent shows the repr above a hex dump
-of 8 bytes a row, long Headers rows fold under themselves instead of being cut."""
+"""What the explorer shows reads in full: Sent shows the repr above a hex dump of 8 bytes
+a row at 120x36, long Headers rows fold under themselves instead of being cut, and the
+status line takes a second row rather than cut the hint or the total time."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from textual.geometry import Region
+
+from sockscope.core.model import (
+    ErrorInfo,
+    ErrorKind,
+    Event,
+    EventType,
+    Exchange,
+    StopReason,
+    TlsOptions,
+)
+from sockscope.engine.errors import INSECURE_HINT
+from sockscope.tui.app import SockscopeApp
 from sockscope.tui.widgets.byte_view import CursorLineView, LineView
 from sockscope.tui.widgets.panes import SentPane
-from tests.tui.exchanges import http_exchange
+from sockscope.tui.widgets.status import StatusLine
+from tests.tui.exchanges import CERTIFICATE, http_exchange, tls_exchange, tls_session_detail
 from tests.tui.helpers import make_app, pilot_test, view_text
 
 
@@ -53,3 +70,59 @@ async def test_the_headers_cursor_moves_over_a_folded_row_as_one() -> None:
         assert view.cursor is not None and view.cursor > folded + 1
         await pilot.press("up")
         assert view.cursor == folded
+
+
+def status_text(app: SockscopeApp) -> str:
+    """What the status line shows on screen, its rows joined by a newline."""
+    status = app.query_one(StatusLine)
+    width, height = status.size
+    strips = status.render_lines(Region(0, 0, width, height))
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+@pilot_test
+async def test_at_120_columns_the_status_line_takes_a_second_row_for_the_total_time() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        shown = status_text(app)
+        assert "server finished sending" in shown and "total 2.50 ms" in shown
+        assert shown.count("\n") == 1
+
+
+@pilot_test
+async def test_a_rejected_certificate_leaves_its_fingerprint_to_headers_and_keeps_the_hint() -> (
+    None
+):
+    app = make_app(verify_failed_exchange())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        shown = status_text(app)
+        assert "self-signed certificate" in shown and "(ctrl+o, verify off)" in shown
+        assert "47:DD" not in shown
+        assert "fingerprint 47:DD:D6" in view_text(app, "headers-view").replace("\n", " ")
+
+
+def verify_failed_exchange() -> Exchange:
+    """HTTPS to a self-signed certificate, refused by verification."""
+    base = tls_exchange()
+    certificate = tls_session_detail()["certificate"]
+    error = ErrorInfo(
+        ErrorKind.TLS_VERIFY,
+        "certificate verify failed: self-signed certificate"
+        f" (SHA-256 fingerprint {CERTIFICATE['sha256']})",
+        INSECURE_HINT,
+    )
+    events = [
+        *base.events[:2],
+        Event(EventType.ERROR, 0.0009, detail={**error.to_dict(), "certificate": certificate}),
+    ]
+    target = replace(base.target, tls=TlsOptions())
+    return replace(
+        base,
+        target=target,
+        events=events,
+        error=error,
+        stop=StopReason.ERROR,
+        stop_message=error.message,
+    )

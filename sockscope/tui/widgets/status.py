@@ -10,11 +10,13 @@ from enum import StrEnum
 from textual.content import Content
 from textual.widgets import Static
 
-from sockscope.core.model import Exchange
+from sockscope.core.certificate import peer_certificate
+from sockscope.core.model import ErrorKind, Exchange
 from sockscope.core.timeline import timings_summary
 from sockscope.core.turns import turns
 from sockscope.core.views import human_bytes
 from sockscope.engine import SessionState
+from sockscope.engine.errors import fingerprint_note
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, OK_STYLE, WARNING_STYLE, plain, safe
 from sockscope.tui.explorer import app_words
 
@@ -56,7 +58,21 @@ def session_badge(state: SessionState, exchange: Exchange) -> str:
     return f"{state.value} {exchange.target.label} · {count} turn{'' if count == 1 else 's'}"
 
 
+def error_sentence(exchange: Exchange) -> str:
+    """The error as the status line says it: a rejected certificate's fingerprint is left
+    to the Headers pane (its `rejected` row and the certificate), so the line keeps room
+    for what to do next."""
+    error = exchange.error
+    assert error is not None
+    certificate = peer_certificate(exchange)
+    if error.kind is ErrorKind.TLS_VERIFY and certificate and certificate.get("sha256"):
+        return error.message.replace(fingerprint_note(str(certificate["sha256"])), "")
+    return error.message
+
+
 class StatusLine(Static):
+    """One line, two when what it says does not fit: the hint is never cut."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self.state = State.READY
@@ -97,7 +113,7 @@ class StatusLine(Static):
             parts.append(safe(f" {note}", WARNING_STYLE, 400, True))
         if exchange is not None:
             if exchange.error is not None:
-                parts.append(safe(f" {exchange.error.message}", ERROR_STYLE, 400, True))
+                parts.append(safe(f" {error_sentence(exchange)}", ERROR_STYLE, 400, True))
                 # What to do next comes before the numbers, which a narrow line cuts.
                 if exchange.error.hint:
                     hint = app_words(exchange.error.hint)
