@@ -58,12 +58,6 @@ class Playback:
             error=None,
         )
 
-    def until_next(self) -> float | None:
-        """Wall seconds until the next event shows at this speed; None when paused or done."""
-        if self.paused or self.at_end:
-            return None
-        return max(self.exchange.events[self.count].t - self.position, 0.0) / self.speed
-
     # ---- what the user does ----------------------------------------------------------
 
     def play(self) -> None:
@@ -119,9 +113,6 @@ class Playback:
 
     def slower(self) -> None:
         self.speed = next((s for s in reversed(SPEEDS) if s < self.speed), MIN_SPEED)
-
-    def set_speed(self, speed: float) -> None:
-        self.speed = min(max(speed, MIN_SPEED), MAX_SPEED)
 
     def status(self) -> str:
         """`paused at event 3 of 9 · 0.58 ms of 2.50 ms · 1x`, in plain words."""

@@ -21,8 +21,8 @@ from sockscope.core.views import (
     decoded_row,
     hex_width_for,
     hexdump_line,
-    hexdump_lines,
     hexdump_row_length,
+    hexdump_rows,
     human_bytes,
     line_spans,
     repr_line,
@@ -64,7 +64,7 @@ def test_a_hexdump_row_looks_like_hexdump_c() -> None:
 
 
 def test_a_short_last_row_keeps_its_gutter_aligned() -> None:
-    rows = hexdump_lines(b"HTTP/1.1 200 OK\r\nab")
+    rows = list(hexdump_rows(b"HTTP/1.1 200 OK\r\nab"))
     assert rows[1] == "00000010  0a 61 62" + " " * 42 + "|.ab|"
     assert rows[0].index("|") == rows[1].index("|")
 
@@ -77,7 +77,7 @@ def test_the_gutter_shows_only_printable_ascii() -> None:
 
 def test_any_row_can_be_formatted_on_its_own() -> None:
     data = bytes(range(256)) * 4
-    assert hexdump_line(data, 5 * HEX_WIDTH) == hexdump_lines(data)[5]
+    assert hexdump_line(data, 5 * HEX_WIDTH) == list(hexdump_rows(data))[5]
     assert hexdump_line(data, 5 * HEX_WIDTH).startswith("00000050  50 51")
 
 
@@ -85,19 +85,19 @@ def test_any_row_can_be_formatted_on_its_own() -> None:
 @pytest.mark.parametrize("width", [16, 8, 4])
 def test_rows_made_a_block_at_a_time_are_each_rows_own_formatting(size: int, width: int) -> None:
     data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
-    rows = hexdump_lines(data, width)
+    rows = list(hexdump_rows(data, width))
     assert len(rows) == -(-size // width)
     assert all(row == hexdump_line(data, i * width, width) for i, row in enumerate(rows))
 
 
 def test_no_bytes_make_no_rows() -> None:
-    assert hexdump_lines(b"") == []
+    assert list(hexdump_rows(b"")) == []
 
 
 def test_narrower_rows_keep_the_offset_the_two_groups_and_the_gutter() -> None:
     assert hexdump_line(RESPONSE, 8, 8) == "00000008  20 32 30 30  20 4f 4b 0d  | 200 OK.|"
     assert hexdump_line(RESPONSE, 4, 4) == "00000004  2f 31  2e 31  |/1.1|"
-    assert hexdump_lines(b"abcdef", 4) == [
+    assert list(hexdump_rows(b"abcdef", 4)) == [
         "00000000  61 62  63 64  |abcd|",
         "00000004  65 66         |ef|",
     ]
@@ -105,9 +105,9 @@ def test_narrower_rows_keep_the_offset_the_two_groups_and_the_gutter() -> None:
 
 @pytest.mark.parametrize("width", [16, 8, 4])
 def test_every_full_row_has_the_announced_length(width: int) -> None:
-    rows = hexdump_lines(bytes(range(256)), width)
+    rows = list(hexdump_rows(bytes(range(256)), width))
     assert {len(row) for row in rows} == {hexdump_row_length(width)}
-    assert all(row.index("|") == rows[0].index("|") for row in hexdump_lines(b"abc", width))
+    assert all(row.index("|") == rows[0].index("|") for row in hexdump_rows(b"abc", width))
 
 
 def test_other_row_widths_are_refused() -> None:
@@ -127,7 +127,7 @@ def test_the_layout_matches_the_real_hexdump_c() -> None:
     data = bytes(range(256)) + b"\r\nshort tail"  # no repeated rows, so no "*" lines
     real = subprocess.run(["hexdump", "-C"], input=data, capture_output=True, check=True)
     expected = real.stdout.decode("ascii").splitlines()[:-1]  # drop the final offset line
-    assert hexdump_lines(data) == expected
+    assert list(hexdump_rows(data)) == expected
 
 
 # ---- lines and repr ----------------------------------------------------------------------
