@@ -101,6 +101,14 @@ def test_send_report_shows_the_text_in_the_charset_and_the_bytes_as_they_came(
     assert "\\x1f\\x8b" in out  # Received (repr): the gzip bytes themselves
 
 
+def test_a_charset_that_is_no_text_encoding_falls_back_to_the_chosen_one(cli, reply_server) -> None:
+    # rot13 is a Python codec, but a transform: the report crashed on it.
+    port = reply_server(_response("gzip", gzip.compress(TEXT, mtime=0), charset="rot13"))
+    result = cli("send", "127.0.0.1", port, "-T", "http-get")
+    assert result.code == 0
+    assert f"Body (decoded)  chunked → gzip, {len(TEXT)} bytes · utf-8" in result.out
+
+
 def test_listen_decodes_a_gzip_request_body(reply_server) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "sockscope", "listen", "0", "--count", "1"],

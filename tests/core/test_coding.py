@@ -126,6 +126,34 @@ def test_several_gzip_members_decode_as_one_body() -> None:
     assert (decoded.data, decoded.problem) == (b"one two", "")
 
 
+def test_what_zlib_is_fed_grows_with_the_body_not_with_its_square(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 20,000 empty members (400 kB): handing each member the whole rest fed zlib 4 GB,
+    # and a capture of such members never finished decoding.
+    fed = 0
+    real = zlib.decompressobj
+
+    class Counting:
+        def __init__(self, wbits: int) -> None:
+            self._engine = real(wbits)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._engine, name)
+
+        def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+            nonlocal fed
+            fed += len(data)
+            return self._engine.decompress(data, max_length)
+
+    monkeypatch.setattr(zlib, "decompressobj", Counting)
+    body = gzip.compress(b"", mtime=0) * 20_000 + gzip.compress(b"end", mtime=0)
+    decoded = decode_body(body, _coded("gzip"))
+    assert decoded is not None
+    assert (decoded.data, decoded.problem) == (b"end", "")
+    assert fed < 500 * len(body)
+
+
 def test_a_gzip_bomb_stops_at_the_decoded_size_cap() -> None:
     # 1,024 members of 1 MiB of zeros each: about 1 MiB that inflates to 1 GiB.
     member = gzip.compress(bytes(1024 * 1024))
@@ -168,6 +196,9 @@ def test_a_bomb_inside_a_second_layer_is_bounded_too() -> None:
         ('text/html; Charset="ISO-8859-1"', "iso8859-1"),
         ("text/plain;charset=latin1", "iso8859-1"),
         ("text/plain; charset=no-such-thing", None),
+        ("text/plain; charset=rot13", None),
+        ("text/plain; charset=punycode", None),
+        ("text/plain; charset=utf-32", None),
         ("text/plain", None),
     ],
 )

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sockscope.core.http.head import first_value
-from sockscope.core.views import human_bytes
+from sockscope.core.views import check_encoding, human_bytes
 
 # A decoded body larger than this is cut there: the capture limit's order of size.
 MAX_DECODED = 64 * 1024 * 1024
@@ -86,26 +86,38 @@ def decode_body(
 
 
 def _zlib_layer(name: str, wbits: int, data: bytes, cap: int) -> tuple[bytes, str]:
-    """Inflate `data`; gzip may hold several members one after another (RFC 1952)."""
+    """Inflate `data`; gzip may hold several members one after another (RFC 1952).
+
+    The input goes in `_FEED` bytes at a time: at a member's end zlib copies the input
+    it was given and did not use (`unused_data`), so handing it the whole rest would copy
+    the body again for every member, and a body of many empty members would never end."""
     out = bytearray()
-    rest = data
+    view = memoryview(data)
+    at = 0
+    engine = zlib.decompressobj(wbits)
     while True:
-        engine = zlib.decompressobj(wbits)
+        piece = view[at : at + _FEED]
         try:
-            out += engine.decompress(rest, cap + 1 - len(out))
+            out += engine.decompress(piece, cap + 1 - len(out))
         except zlib.error as exc:
             return bytes(out[:cap]), f"{name} data is corrupt ({exc})"
         if len(out) > cap:
             return bytes(out[:cap]), f"{name} stopped at the {human_bytes(cap)} decoded-size cap"
+        at += len(piece) - len(engine.unused_data)
         if not engine.eof:
+            if at < len(data):
+                continue
             return bytes(out), f"{name} data ends early (the stream is cut)"
-        rest = engine.unused_data
+        rest = view[at:]
         if not rest or wbits != _GZIP or rest[:2] != b"\x1f\x8b":
             problem = f"{len(rest):,} bytes after the {name} data" if rest else ""
             return bytes(out), problem
+        engine = zlib.decompressobj(wbits)
 
 
 _GZIP = 16 + zlib.MAX_WBITS
+# What one decompress call is handed: small, as a member's end copies what is left of it.
+_FEED = 4096
 
 
 def _gzip(data: bytes, cap: int) -> tuple[bytes, str]:
@@ -146,14 +158,16 @@ _CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]+)', re.I)
 
 
 def charset_of(headers: list[tuple[str, str]]) -> str | None:
-    """The Python codec the `Content-Type` charset names, or None (absent or unknown)."""
+    """The Python codec the `Content-Type` charset names, or None (absent, or not one of
+    the text encodings sockscope shows: the server picks the name, and Python's codecs
+    also hold transforms such as rot13 or punycode that a view must not be handed)."""
     content_type = first_value(headers, "content-type") or ""
     match = _CHARSET.search(content_type)
     if match is None:
         return None
     try:
-        return codecs.lookup(match.group(1)).name
-    except LookupError:
+        return codecs.lookup(check_encoding(match.group(1))).name
+    except ValueError:
         return None
 
 
