@@ -109,7 +109,7 @@ def _zlib_layer(name: str, wbits: int, data: bytes, cap: int) -> tuple[bytes, st
                 continue
             return bytes(out), f"{name} data ends early (the stream is cut)"
         rest = view[at:]
-        if not rest or wbits != _GZIP or rest[:2] != b"\x1f\x8b":
+        if not rest or wbits != _GZIP or bytes(rest[:2]) != b"\x1f\x8b":
             problem = f"{len(rest):,} bytes after the {name} data" if rest else ""
             return bytes(out), problem
         engine = zlib.decompressobj(wbits)
