@@ -9,9 +9,11 @@ plus `parse_error`, never an exception.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import ssl
+import stat
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +59,7 @@ def make_context(options: TlsOptions, *, verify: bool | None = None) -> ssl.SSLC
     keylog = keylog_path(options)
     if keylog:
         try:
+            _refuse_pipe(keylog)
             context.keylog_filename = keylog
         except OSError as exc:
             raise KeylogError(keylog, exc) from exc
@@ -90,11 +93,23 @@ def keylog_problem(path: str) -> str | None:
     """Why secrets cannot be appended to `path`, in words; None when they can (the file
     is then made, as the handshake would make it)."""
     try:
+        _refuse_pipe(path)
         with open(path, "a"):
             pass
     except OSError as exc:
         return f"cannot write it: {exc.strerror or exc}"
     return None
+
+
+def _refuse_pipe(path: str) -> None:
+    """OSError when `path` is a named pipe: opening one to write waits for a reader
+    that may never come, and the path is checked while the user types it."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # absent (then made) or unreachable: opening it says which
+    if stat.S_ISFIFO(mode):
+        raise OSError(errno.ENXIO, "it is a named pipe (FIFO), not a file")
 
 
 class _Encrypted(Exception):

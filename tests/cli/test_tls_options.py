@@ -4,7 +4,8 @@ certificate, not the key log), and transcripts from before them still load."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from sockscope.core.model import Exchange, Target, TlsOptions, Transport
+from sockscope.engine.errors import KeylogError
+from sockscope.engine.tlsinfo import make_context
 from sockscope.export.transcript import parse_transcript, transcript_text
 from tests.clirun import CliResult
 
@@ -117,3 +120,30 @@ def test_a_certificate_path_that_is_not_a_string_is_named() -> None:
         ValueError, match=r"target\.tls\.cert_file: must be a string or null, got 7"
     ):
         parse_transcript(json.dumps(doc).encode(), "bad.json")
+
+
+@pytest.fixture
+def fifo_with_a_reader(tmp_path: Path) -> Iterator[Path]:
+    # A reader that never reads: without one, code that opens the pipe to write would
+    # wait forever instead of failing this test.
+    path = tmp_path / "keys.fifo"
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    yield path
+    os.close(reader)
+
+
+def test_a_key_log_that_is_a_named_pipe_is_refused(
+    cli: Callable[..., CliResult], fifo_with_a_reader: Path
+) -> None:
+    run = send(cli, "--keylog", fifo_with_a_reader)
+    assert run.code == 2
+    assert "--keylog:" in run.err and "named pipe" in run.err
+
+
+def test_an_sslkeylogfile_that_is_a_named_pipe_is_refused(
+    fifo_with_a_reader: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSLKEYLOGFILE", str(fifo_with_a_reader))
+    with pytest.raises(KeylogError, match="named pipe"):
+        make_context(TlsOptions())
