@@ -937,7 +937,7 @@ class SockscopeApp(SafeApp):
 
     def _finished_exchange(self) -> tuple[int, Exchange] | None:
         """The exchange shown and its history number; None (with a bell) if none is."""
-        chosen = self.explorer.chosen()
+        chosen = self.explorer.shown_with_number()
         if chosen is None:
             self.bell()
             self.notify("no finished exchange to use yet", severity="warning")
@@ -978,12 +978,12 @@ class SockscopeApp(SafeApp):
                 return f"cannot write {path}: {exc.strerror or exc}"
             return None
 
-        def done(path: str | None) -> None:
+        def say_written(path: str | None) -> None:
             if path is not None:
                 self.notify(f"#{number} written to {path}", title=title)
 
         default = f"{stem}-{number}{SUFFIX[fmt]}"
-        self.push_screen(PathScreen(title, default, write, id=screen_id), done)
+        self.push_screen(PathScreen(title, default, write, id=screen_id), say_written)
 
     def action_replay(self) -> None:
         """The shown exchange's exact request bytes to its target again, with the same
@@ -1155,7 +1155,7 @@ class SockscopeApp(SafeApp):
                 return f"cannot write {path}: {exc.strerror or exc}"
             return None
 
-        def done(path: str | None) -> None:
+        def say_written(path: str | None) -> None:
             if path is not None:
                 self.notify(f"{what} as {form} written to {path}")
 
@@ -1163,7 +1163,7 @@ class SockscopeApp(SafeApp):
             PathScreen(
                 f"Copy {what} as {form} to", f"sockscope-copy.{form}", write, id="copy-path"
             ),
-            done,
+            say_written,
         )
 
     def action_copy_export(self, fmt: str) -> None:

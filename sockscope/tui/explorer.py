@@ -289,7 +289,7 @@ class Explorer:
         number = self.number(exchange)
         return None if number is None else self.history[number - 1].capture
 
-    def chosen(self) -> tuple[int, Exchange] | None:
+    def shown_with_number(self) -> tuple[int, Exchange] | None:
         """The shown exchange and its history number, if it is a finished one."""
         number = self.number(self.current)
         if number is None or self.current is None:
@@ -302,7 +302,7 @@ class Explorer:
         if self.compare_mark is not None:
             self.compare_mark = None
             return None
-        chosen = self.chosen()
+        chosen = self.shown_with_number()
         self.compare_mark = None if chosen is None else chosen[0] - 1
         return self.compare_mark
 
@@ -334,7 +334,7 @@ class Explorer:
             if action == "send":
                 return session.why_not(Action.SEND)
             return None
-        chosen = self.chosen()
+        chosen = self.shown_with_number()
         if chosen is None:
             return None  # Save, Export and Replay say so themselves: nothing to act on yet
         if action == "replay" and listened(chosen[1]):

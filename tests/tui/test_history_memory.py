@@ -67,5 +67,5 @@ def test_the_shown_exchange_read_back_from_disk_still_has_its_history_number() -
     shown = explorer.history[0].exchange  # long gone to disk: read back
     assert shown.received == exchange(0).received
     explorer.current = shown
-    assert explorer.chosen() == (1, shown)
+    assert explorer.shown_with_number() == (1, shown)
     explorer.kept.close()
