@@ -49,6 +49,7 @@ from sockscope.engine.errors import (
     TlsTimeout,
     TlsVerifyFailed,
     UnixPathError,
+    UnixPathProblem,
     classify,
     seconds,
     short_reason,
@@ -309,10 +310,10 @@ class Connection:
     def _connect_unix(self, timeout: float) -> None:
         path = self.target.host
         if len(os.fsencode(path)) > UNIX_PATH_MAX:
-            raise UnixPathError("too-long", path)
+            raise UnixPathError(UnixPathProblem.TOO_LONG, path)
         mode = os.stat(path).st_mode
         if not stat.S_ISSOCK(mode):
-            raise UnixPathError("not-socket", path, _file_kind(mode))
+            raise UnixPathError(UnixPathProblem.NOT_SOCKET, path, _file_kind(mode))
         datagram = self.target.transport is Transport.UNIX_DGRAM
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM if datagram else socket.SOCK_STREAM)
         try:
@@ -323,7 +324,7 @@ class Connection:
             took = self._connect_socket(sock, path, timeout, path)
         except ConnectionRefusedError:
             sock.close()
-            raise UnixPathError("stale", path) from None
+            raise UnixPathError(UnixPathProblem.STALE, path) from None
         except BaseException:
             sock.close()
             raise

@@ -11,6 +11,7 @@ import errno
 import socket
 import sys
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sockscope.core.fields import UNIX_PATH_MAX
@@ -121,14 +122,22 @@ class KeylogError(Exception):
         self.cause = cause
 
 
+class UnixPathProblem(StrEnum):
+    """What is wrong with a Unix socket path."""
+
+    TOO_LONG = "too-long"  # past the kernel's limit for sun_path
+    NOT_SOCKET = "not-socket"  # the path is some other kind of file
+    STALE = "stale"  # a socket file nobody listens on
+
+
 class UnixPathError(OSError):
     """A Unix socket path that cannot work: too long, not a socket, or nobody listening."""
 
-    def __init__(self, problem: str, path: str, what: str = "") -> None:
+    def __init__(self, problem: UnixPathProblem, path: str, what: str = "") -> None:
         super().__init__(f"{problem}: {path}")
-        self.problem = problem  # "too-long" | "not-socket" | "stale"
+        self.problem = problem
         self.path = path
-        self.what = what  # for "not-socket": what the path is instead
+        self.what = what  # for NOT_SOCKET: what the path is instead
 
 
 class SendStalled(TimeoutError):
@@ -404,14 +413,14 @@ def _tls(exc: ssl.SSLError) -> ErrorInfo:
 
 def _unix_path(exc: UnixPathError) -> ErrorInfo:
     path = sanitize(exc.path)
-    if exc.problem == "too-long":
+    if exc.problem is UnixPathProblem.TOO_LONG:
         size = len(exc.path.encode("utf-8", "surrogateescape"))
         return ErrorInfo(
             ErrorKind.UNIX_PATH,
             f"Unix socket path too long: {size} bytes, the limit is {UNIX_PATH_MAX} bytes",
             "use a shorter path, or a symlink to the socket in a shorter directory",
         )
-    if exc.problem == "not-socket":
+    if exc.problem is UnixPathProblem.NOT_SOCKET:
         return ErrorInfo(
             ErrorKind.UNIX_PATH,
             f"{path} is not a socket (it is {exc.what})",
