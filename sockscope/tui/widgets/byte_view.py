@@ -385,6 +385,10 @@ class LineView(ScrollView, can_focus=True):
         self._marks: Marks | None = None  # kept for every source shown after
         self.cursor: int | None = None  # a row cursor (CursorLineView), drawn while focused
         self.wrap = False  # rows wrapped at the view's width rather than cut
+        # Following the end of a live source: until the user scrolls up, and again once
+        # they come back to the end (End); `_left_at` is the row count when they left.
+        self.following = True
+        self._left_at = 0
         self._source: Lines = self._lines  # what was shown, before any wrapping
         self.shown = 0  # how many sources were shown (a redraw that changed nothing shows none)
 
@@ -393,8 +397,8 @@ class LineView(ScrollView, can_focus=True):
         return self._lines
 
     def show(self, lines: Lines, *, follow: bool = False) -> None:
-        """Replace the source; with `follow`, stay at the end if the view was there."""
-        at_end = self.scroll_y >= self.max_scroll_y
+        """Replace the source; with `follow` (bytes still arriving), go on to the new end
+        unless the user has scrolled up from it (`following`)."""
         self._source = lines
         if self.wrap:
             lines = self._wrapped(lines)
@@ -403,8 +407,9 @@ class LineView(ScrollView, can_focus=True):
         self.shown += 1
         self._strips.clear()
         self.virtual_size = Size(lines.width, len(lines))
-        if follow and at_end:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        if follow and self.following:
+            # After the refresh: the new height is laid out by then, so the end is the end.
+            self.scroll_end(animate=False, immediate=False, x_axis=False)
         self.refresh()
         if lines.pending and self._grower is None:
             self._grower = self.set_interval(GROW_INTERVAL, self._grow)
@@ -416,7 +421,25 @@ class LineView(ScrollView, can_focus=True):
         self.scroll_home(animate=False, immediate=True, x_axis=self.scroll_y == 0)
 
     def action_scroll_end(self) -> None:
+        self.following = True
         self.scroll_end(animate=False, immediate=True, x_axis=self.is_vertical_scroll_end)
+
+    def follow(self) -> None:
+        """Follow the end again (a new exchange started)."""
+        self.following = True
+
+    @property
+    def new_rows(self) -> int:
+        """Rows that arrived since the user scrolled up from the end (0 while following)."""
+        return 0 if self.following else max(0, len(self._lines) - self._left_at)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value < old_value and self.following:
+            self.following = False  # scrolled up: the user reads; new rows are counted
+            self._left_at = len(self._lines)
+        elif not self.following and new_value >= self.max_scroll_y > 0:
+            self.following = True  # back at the end
 
     def _grow(self) -> None:
         """Between frames: index more of the source; its height and width follow."""

@@ -100,6 +100,12 @@ class Pane(Vertical, can_focus=False):
             self.border_subtitle = badge
 
 
+def new_rows_note(view: LineView, live: bool) -> str:
+    """` · ↓ 1,204 new` while bytes arrive below where the user scrolled up to."""
+    new = view.new_rows if live else 0
+    return f" · ↓ {new:,} new (End follows)" if new else ""
+
+
 class SentPane(Pane):
     """The repr and hex dump of the bytes sent; hex rows of 16, 8 or 4 bytes, the widest
     that fits the pane (chosen again whenever the pane is resized).
@@ -199,10 +205,12 @@ class ReceivedPane(Pane):
         )
         shown = (rows, len(rows.data), empty)
         if shown != self._shown:
+            if self._shown is None or rows is not self._shown[0]:
+                view.follow()  # other bytes: a new capture starts at its end again
             self._shown = shown
             view.show(NoLines(empty) if empty else ReprLines(rows), follow=live)
         self._size_badge = "" if exchange is None else size_badge(len(rows.data), exchange.bytes_in)
-        self.set_badge(self._size_badge)
+        self.set_badge(self._size_badge + new_rows_note(view, live))
 
     def name_part(self, name: str) -> None:
         """Say in the badge which part the clicked row belongs to. A header name is the
@@ -302,6 +310,7 @@ class DecodedPane(Pane):
         encoding = self.encoding
         data, note = self._content()
         split = split_encoding(encoding)
+        previous = self._rows
         if rows is not None and rows.data is data and rows.encoding == split:
             self._rows = rows
         else:
@@ -311,11 +320,14 @@ class DecodedPane(Pane):
         if shown != self._shown:  # unchanged bytes (past the capture limit): nothing to do
             self._shown = shown
             view = self.query_one(LineView)
+            if self._rows is not previous:
+                view.follow()  # not the same bytes grown: start at the end again
             if not data:
                 view.show(NoLines())
             else:
                 view.show(DecodedLines(self._rows, encoding), follow=self._live)
-        self.set_badge(f"{note} · {encoding}" if note else encoding)
+        note_new = new_rows_note(self.query_one(LineView), self._live)
+        self.set_badge((f"{note} · {encoding}" if note else encoding) + note_new)
 
     @property
     def shown_bytes(self) -> bytes:
