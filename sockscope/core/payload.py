@@ -48,11 +48,11 @@ def parse_text(text: str) -> bytes:
     pos = 0
     while (slash := text.find("\\", pos)) != -1:
         out += _encode(text, pos, slash)
-        kind = text[slash + 1 : slash + 2]
-        if kind in _SIMPLE_ESCAPES:
-            out += _SIMPLE_ESCAPES[kind]
+        letter = text[slash + 1 : slash + 2]  # what follows the backslash
+        if letter in _SIMPLE_ESCAPES:
+            out += _SIMPLE_ESCAPES[letter]
             pos = slash + 2
-        elif kind == "x":
+        elif letter == "x":
             digits = text[slash + 2 : slash + 4]
             if len(digits) < 2 or not _HEX_DIGITS.issuperset(digits):
                 found = _quote(text[slash : slash + 4])
@@ -61,7 +61,7 @@ def parse_text(text: str) -> bytes:
                 )
             out.append(int(digits, 16))
             pos = slash + 4
-        elif kind == "":
+        elif letter == "":
             raise PayloadError(
                 text, slash, 'the text ends with a lone "\\" (write "\\\\" for a backslash)'
             )
