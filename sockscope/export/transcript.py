@@ -17,7 +17,9 @@ from __future__ import annotations
 import binascii
 import json
 import math
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -77,8 +79,13 @@ def parse_transcript(raw: bytes, name: str) -> Exchange:
 
 
 def _read(path: str | Path) -> bytes:
+    # Opened without blocking and read only when it is a regular file: a named pipe
+    # would wait for a writer, or for one that trickles, with no bound.
     try:
-        with open(path, "rb") as file:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise TranscriptError(f"transcript {path}: is not a regular file")
             return file.read(MAX_TRANSCRIPT_BYTES + 1)  # one byte more tells a file over the cap
     except OSError as exc:
         raise TranscriptError(f"transcript {path}: cannot read it: {exc.strerror or exc}") from None

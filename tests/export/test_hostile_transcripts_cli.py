@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,22 @@ def test_a_hostile_file_name_in_an_export_error_is_shown_as_tokens(cli, tmp_path
     assert result.code == 2
     assert unsafe_characters(result.err) == set()
     assert "␛]52;c;cHduZWQ=␇\\u202e.json: cannot read it" in result.err
+
+
+@pytest.mark.parametrize("command", ["open", "compare", "export"])
+def test_a_transcript_that_is_a_named_pipe_is_refused_unread(
+    cli, tmp_path: Path, command: str
+) -> None:
+    pipe = tmp_path / "t.json"
+    os.mkfifo(pipe)
+    # A writer that never writes: reading the pipe would wait for its bytes forever.
+    writer_side = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    writer = os.open(pipe, os.O_WRONLY)
+    try:
+        args = {"open": [pipe], "compare": [pipe, pipe], "export": [pipe, "-f", "curl"]}
+        result = cli(command, *args[command])
+    finally:
+        os.close(writer)
+        os.close(writer_side)
+    assert result.code == 2
+    assert f"transcript {pipe}: is not a regular file" in result.err
