@@ -67,9 +67,10 @@ OTHER_KEYS: tuple[tuple[str, str, str], ...] = (
 PANES: tuple[tuple[str, str], ...] = (
     ("Request", "the exact bytes to send: a newline is LF, \\r is CR, \\xNN any byte"),
     ("Sent", "hex dump and Python repr of the bytes that went out"),
-    ("Received", "Python repr of the bytes that came back, one row per line"),
-    ("Decoded", "the bytes as text in the chosen encoding; controls shown as ␛ ␀ \\x9b"),
-    ("Headers", "TLS session and certificate; HTTP status, headers, framing; reply codes"),
+    ("Received", "Python repr of the bytes that came back; a click names a row's part"),
+    ("Decoded", "the bytes as text; a gzip/br body decoded; p lays out JSON, w wraps"),
+    ("Headers", "TLS, HTTP status, headers, framing; up/down link a row to its bytes"),
+    ("In a pane", "n / N: next / previous match of ctrl+f; y: copy (match, linked, pane)"),
     ("Timeline", "each step with its time, the delta since the previous one, and size"),
     ("Turns", "the timeline by turn: what you sent and what the peer said to each"),
     ("History", "every exchange of this session; select one to see it again"),
