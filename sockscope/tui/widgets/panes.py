@@ -28,6 +28,7 @@ from sockscope.core.certificate import (
 from sockscope.core.http import HttpRequest, HttpResponse
 from sockscope.core.http.coding import DecodedBody, charset_of, media_type, pretty_text
 from sockscope.core.http.head import Span
+from sockscope.core.http.response import Part
 from sockscope.core.model import ErrorKind, EventType, Exchange
 from sockscope.core.replies import Reply
 from sockscope.core.steps import step_outcomes
@@ -487,13 +488,13 @@ def part_at(response: HttpResponse, offset: int) -> tuple[str, Span] | None:
     if part is None:
         return None
     kind, index = part
-    if kind == "header":
+    if kind is Part.HEADER:
         return f"header {index + 1} ({response.headers[index][0]})", spans.headers[index]
-    if kind == "chunk":
+    if kind is Part.CHUNK:
         return f"chunk size line {index + 1}", spans.chunk_lines[index]
-    span = spans.status_line if kind == "status" else spans.body
+    span = spans.status_line if kind is Part.STATUS else spans.body
     assert span is not None  # part_at found the offset in it
-    return ("status line" if kind == "status" else "body"), span
+    return ("status line" if kind is Part.STATUS else "body"), span
 
 
 def step_rows(exchange: Exchange) -> list[Content]:
