@@ -838,7 +838,9 @@ class SockscopeApp(SafeApp):
                     exchange, received=received, bytes_in=self._tally.bytes_in
                 )
             else:
-                analysis = analyse(exchange, parser)
+                # body=False: a body that is one span of the received bytes stays there
+                # (the panes read it by its span), not a second copy of a large capture.
+                analysis = analyse(exchange, parser, body=False)
             self._analysed = (made_of, analysis)
         return analysis
 

@@ -25,7 +25,7 @@ from sockscope.core.certificate import (
     session_summary,
     tls_session,
 )
-from sockscope.core.http import HttpRequest, HttpResponse
+from sockscope.core.http import Framing, HttpRequest, HttpResponse
 from sockscope.core.http.coding import DecodedBody, charset_of, media_type, pretty_text
 from sockscope.core.http.head import Span
 from sockscope.core.http.response import Part
@@ -301,7 +301,7 @@ class DecodedPane(Pane):
         note = f"body: {body.summary()}" if body is not None else ""
         shown = self._raw if body is None else body.data
         if self.pretty and self._response is not None:
-            source = self._response.body if body is None else body.data
+            source = body_bytes(self._response, self._raw) if body is None else body.data
             laid_out = pretty_text(source, self._media, self.encoding)
             if laid_out is not None:
                 return laid_out, f"{note or 'body'}, laid out"
@@ -592,12 +592,31 @@ def header_rows(headers: list[tuple[str, str]]) -> list[Content]:
     ]
 
 
+def _spared(message: HttpResponse | HttpRequest) -> Span | None:
+    """Where the body is in the received bytes when the analysis left it out of
+    `body` (analyse(body=False) spares copying a body that is one span of them)."""
+    if message.body or not isinstance(message, HttpResponse):
+        return None
+    return message.spans.body if message.framing is not Framing.CHUNKED else None
+
+
+def body_bytes(message: HttpResponse | HttpRequest, received: bytes) -> bytes:
+    """The body as it came (chunked ones de-chunked), from `received` if spared."""
+    span = _spared(message)
+    return message.body if span is None else received[span[0] : span[1]]
+
+
+def body_size(message: HttpResponse | HttpRequest) -> int:
+    span = _spared(message)
+    return len(message.body) if span is None else span[1] - span[0]
+
+
 def framing_rows(message: HttpResponse | HttpRequest) -> list[Content]:
     """The framing verdict, then each problem the parser named."""
     state = "complete" if message.complete else "incomplete"
     rows = [
         plain(
-            f"framing {message.framing} · {state} · body {human_bytes(len(message.body))}",
+            f"framing {message.framing} · {state} · body {human_bytes(body_size(message))}",
             DIM_STYLE,
         )
     ]
