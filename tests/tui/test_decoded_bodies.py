@@ -3,9 +3,11 @@ lays out JSON; Received keeps the bytes as they came."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 
 from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
+from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.panes import DecodedPane
 from tests.tui.helpers import make_app, pilot_test, view_text
 
@@ -76,3 +78,36 @@ async def test_a_bad_coding_shows_what_decoded_and_names_the_problem() -> None:
         await pilot.pause()
         badge = str(app.query_one(DecodedPane).border_subtitle)
         assert badge.startswith("body: chunked → br, 0 bytes; br data is corrupt")
+
+
+@pilot_test
+async def test_listen_shows_a_gzip_request_body_decoded() -> None:
+    from tests.tui.test_listen import (
+        SIZE,
+        ListenForm,
+        client_labels,
+        connect,
+        open_listen,
+        recv_all,
+        until,
+    )
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_listen(pilot, ListenForm(reply="http-ok"))
+        body = gzip.compress(b"posted, then gzipped", mtime=0)
+        head = b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+        head += b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+
+        def post() -> bytes:
+            with connect(screen) as client:
+                client.sendall(head + body)
+                return recv_all(client)
+
+        assert (await asyncio.to_thread(post)).startswith(b"HTTP/1.")
+        await until(screen, lambda: "peer-closed" in "".join(client_labels(screen)))
+        pane = screen.query_one("#client-decoded", DecodedPane)
+        lines = pane.query_one(LineView).lines
+        assert [lines.line(y).plain for y in range(len(lines))] == ["posted, then gzipped"]
+        badge = str(pane.border_subtitle)
+        assert badge.startswith("body: gzip, 20 bytes")

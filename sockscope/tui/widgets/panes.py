@@ -250,7 +250,7 @@ class DecodedPane(Pane):
         self._live = False
         # The response whose body is shown decoded (None: the bytes as they came), its
         # decoding, its media type, and whether it is laid out.
-        self._response: HttpResponse | None = None
+        self._response: HttpResponse | HttpRequest | None = None
         self._body: DecodedBody | None = None
         self._media = ""
         self.pretty = False
@@ -278,9 +278,10 @@ class DecodedPane(Pane):
         self._live = live
         self._draw(rows)
 
-    def show_http(self, response: HttpResponse) -> None:
-        """After `show`: the response's charset picks the encoding, and a coded body is
-        shown decoded. The same response again keeps what is shown."""
+    def show_http(self, response: HttpResponse | HttpRequest) -> None:
+        """After `show`: the message's charset picks the encoding, and a coded body is
+        shown decoded (a response's; in Listen, a request's). The same message again
+        keeps what is shown."""
         if response is self._response:
             return
         self._response = response
