@@ -29,9 +29,16 @@ capped, every field is checked, and a problem names the file and the field.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+with warnings.catch_warnings():
+    # The parser re itself uses, under its public name of 3.10 (deprecated, not gone):
+    # patterns are checked for nested repeats before any client's bytes reach them.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import sre_parse
 
 from sockscope.core.fields import FieldError
 from sockscope.core.payload import PayloadError, parse_text
@@ -82,9 +89,48 @@ def compile_pattern(text: str, field: str) -> re.Pattern[bytes]:
     if len(text) > MAX_PATTERN:
         raise FieldError(field, f"has a pattern over {MAX_PATTERN} characters")
     try:
-        return re.compile(text.encode("utf-8", "surrogateescape"), re.DOTALL | re.MULTILINE)
+        compiled = re.compile(text.encode("utf-8", "surrogateescape"), re.DOTALL | re.MULTILINE)
     except re.error as exc:
         raise FieldError(field, f"has a pattern that is not a regular expression: {exc}") from None
+    if _nests_repeats(sre_parse.parse(text)):
+        raise FieldError(
+            field,
+            "has a repeat or alternation inside a repeat, like (a+)+ or (a|b)*: on a "
+            "client's bytes Python's matcher can try every way to split them, for hours, "
+            "with the whole program stopped; write it without the nesting, or make the "
+            "outer repeat possessive (*+, ++)",
+        )
+    return compiled
+
+
+def _nests_repeats(pattern: sre_parse.SubPattern, *, in_repeat: bool = False) -> bool:
+    """Whether a parsed pattern has a backtracking repeat (more than once) around another
+    such repeat or an alternation: the shapes whose matching time grows exponentially.
+    Possessive repeats and atomic groups give nothing back, so what they hold is safe."""
+    # The parser types each argument as a union of every opcode's; each branch knows its own.
+    steps: list[tuple[Any, Any]] = list(pattern.data)
+    for op, arg in steps:
+        inner = in_repeat
+        if op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT):
+            _low, high, body = arg
+            if high > 1 and in_repeat:
+                return True
+            parts, inner = [body], in_repeat or high > 1
+        elif op is sre_parse.BRANCH:
+            if in_repeat:
+                return True
+            parts = arg[1]
+        elif op is sre_parse.SUBPATTERN:
+            parts = [arg[3]]
+        elif op in (sre_parse.ASSERT, sre_parse.ASSERT_NOT):
+            parts = [arg[1]]
+        elif op is sre_parse.GROUPREF_EXISTS:
+            parts = [part for part in arg[1:] if part is not None]
+        else:
+            continue
+        if any(_nests_repeats(part, in_repeat=inner) for part in parts):
+            return True
+    return False
 
 
 def parse_on(text: str) -> Rule:

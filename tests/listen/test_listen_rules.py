@@ -94,6 +94,7 @@ def test_template_steps_run_in_order_then_the_rules_answer(tmp_path: Path) -> No
     ("text", "field"),
     [
         ('[[rules]]\nmatch = "("\nreply = "x"\n', "rules[0].match"),
+        ('[[steps]]\nmatch = "(a|a)*b"\nreply = "x"\n', "steps[0].match"),
         ('[[rules]]\nreply = "x"\n', "rules[0].match"),
         ('[[rules]]\nmatch = "a"\nreply = "\\\\xZZ"\n', "rules[0].reply"),
         ('[[rules]]\nmatch = "a"\nreplay = "x"\n', "rules[0].replay"),
@@ -112,6 +113,20 @@ def test_a_bad_template_file_is_refused_naming_the_file_and_the_field(
     with pytest.raises(FieldError) as refused:
         load_server_template(path)
     assert str(path) in str(refused.value) and f"{field}:" in str(refused.value)
+
+
+@pytest.mark.parametrize("pattern", ["(a|a)*b", "(a+)+$", "(\\w+\\s?)*$", "(?:x{1,9}){1,9}y"])
+def test_a_pattern_that_can_backtrack_for_hours_is_refused_before_any_client(
+    pattern: str,
+) -> None:
+    # (a|a)*b on 40 a's holds the matcher (and with it every thread) for hours.
+    with pytest.raises(FieldError, match="inside a repeat"):
+        parse_on(f"{pattern}=x")
+
+
+@pytest.mark.parametrize("pattern", ["^GET ", "[ab]*c", "(\\r\\n)+", "^(GET|POST) ", "(a+)*+"])
+def test_patterns_without_nested_repeats_are_taken(pattern: str) -> None:
+    assert parse_on(f"{pattern}=x").pattern is not None
 
 
 def test_bad_rules_on_the_command_line_are_one_line_and_exit_2(capsys, tmp_path: Path) -> None:
