@@ -15,6 +15,7 @@ redraw looks only at the events that arrived since the last one.
 
 from __future__ import annotations
 
+import operator
 import threading
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -129,13 +130,11 @@ class Tally:
 
     def count(self, exchange: Exchange | None) -> bytes:
         """The kept received bytes of `exchange`, counting what is new."""
-        if exchange is not self._exchange or (
-            exchange is not None and len(exchange.events) < self._seen
-        ):
-            self._exchange = exchange
+        if not self._continues(exchange):
             self._seen = 0
             self.received = b""
             self.bytes_in = self.others = 0
+        self._exchange = exchange
         if exchange is None:
             return self.received
         new = exchange.events[self._seen :]
@@ -152,6 +151,20 @@ class Tally:
             # One chunk is joined without a copy: a saved exchange's one big RECV.
             self.received = b"".join(chunks)
         return self.received
+
+    def _continues(self, exchange: Exchange | None) -> bool:
+        """Whether `exchange` holds the events counted so far, as they were: the same
+        exchange grown, or the finished exchange that the live one became (the engine's
+        very events), whose bytes then need no second copy."""
+        last = self._exchange
+        if exchange is None or last is None:
+            return exchange is last
+        seen = self._seen
+        if len(exchange.events) < seen:
+            return False
+        if exchange is last:
+            return True
+        return all(map(operator.is_, exchange.events[:seen], last.events[:seen]))
 
     @property
     def truncated(self) -> bool:

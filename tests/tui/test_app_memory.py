@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import tracemalloc
+from dataclasses import replace
 
+from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, Target
+from sockscope.tui.worker import Tally
 from tests.tui.exchanges import http_bytes_exchange
 from tests.tui.helpers import make_app, pilot_test, view_text
 
@@ -26,3 +29,17 @@ async def test_a_large_body_is_not_copied_to_be_shown_and_its_size_is_still_name
     # The row index and the app's own widgets, not another copy of the body.
     assert memory < SIZE
     assert "body 16.0 MiB" in headers
+
+
+def test_the_finished_exchange_keeps_the_bytes_its_live_self_had_joined() -> None:
+    request = b"GET / HTTP/1.1\r\n\r\n"
+    live = Exchange(Target("127.0.0.1", 8080), request, ReadPolicy())
+    live.events += [Event(EventType.RECV, 0.001 * n, b"x" * 1000, 1000) for n in range(3)]
+    tally = Tally()
+    joined = tally.count(live)
+    assert joined == b"x" * 3000
+    # What the engine hands over at the end: its very events, then the close.
+    done = replace(live, events=[*live.events, Event(EventType.CLOSE, 0.004)])
+    assert tally.count(done) is joined  # not a second copy
+    other = replace(done, events=[Event(EventType.RECV, 0.001, b"y", 1)])
+    assert tally.count(other) == b"y"
