@@ -39,7 +39,7 @@ TEMPLATE_SERVICES: Mapping[str, str] = {
     "redis-dialogue": "redis",
 }
 
-# The services worth a line in the hint, with the template that talks to each.
+# The services the hint names first, with the template that talks to each.
 HINT_SERVICES: tuple[tuple[str, str], ...] = (
     ("http", "http-get"),
     ("echo", "echo"),
@@ -50,8 +50,7 @@ HINT_SERVICES: tuple[tuple[str, str], ...] = (
     ("smtp", "smtp"),
 )
 
-# The dialogue servers: in the palette (Lab: pop3 ...) but not in the hint, which is
-# one line and already full at 120 columns.
+# The dialogue servers: named after those, as far as the line has room.
 DIALOGUE_SERVICES: tuple[tuple[str, str], ...] = (
     ("pop3", "pop3-dialogue"),
     ("imap", "imap-dialogue"),
@@ -78,11 +77,24 @@ class LabInfo:
         service = TEMPLATE_SERVICES.get(template)
         return None if service is None else self.port(service, transport)
 
-    def hint(self) -> str:
-        """`lab = 127.0.0.1: http 41234 · echo 41235 ...` for the line under the target bar."""
-        parts = []
-        for service, _template in HINT_SERVICES:
-            port = self.port(service, Transport.TCP)
-            if port is not None:
-                parts.append(f"{service} {port}")
-        return f"{LAB_HOST} = {self.host}: " + " · ".join(parts)
+    def hint(self, width: int = 0) -> str:
+        """`lab = 127.0.0.1: http 41234 · echo 41235 ...` for the line under the target
+        bar: every service that fits in `width` columns (0: all), and where the rest are."""
+        parts = [
+            f"{service} {port}"
+            for service, _template in (*HINT_SERVICES, *DIALOGUE_SERVICES)
+            if (port := self.port(service, Transport.TCP)) is not None
+        ]
+        https = self.port("https", Transport.TLS)
+        if https is not None:
+            parts.append(f"https {https}")  # over TLS, as the name says
+        head = f"{LAB_HOST} = {self.host}: "
+        line = head + " · ".join(parts)
+        if not width or len(line) <= width:
+            return line
+        for shown in range(len(parts) - 1, -1, -1):
+            rest = len(parts) - shown
+            line = f"{head}{' · '.join(parts[:shown])} · {rest} more in the palette (ctrl+p, Lab:)"
+            if len(line) <= width:
+                break
+        return line

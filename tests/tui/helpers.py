@@ -12,6 +12,7 @@ from sockscope.core.templates import builtin_templates
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.widgets.byte_view import LineView
+from sockscope.tui.widgets.panes import HeadersPane
 
 
 def make_app(
@@ -33,8 +34,12 @@ def make_app(
 
 
 def view_text(app: SockscopeApp, view_id: str) -> str:
-    """Every row of a line view as plain text (not only the rows on screen)."""
-    lines = app.query_one(f"#{view_id}", LineView).lines
+    """Every row of a line view as plain text (not only the rows on screen); for the
+    Headers pane, each entry as one row, however the pane's width wrapped it."""
+    view = app.query_one(f"#{view_id}", LineView)
+    if isinstance(view.parent, HeadersPane) and view.parent.entries:
+        return "\n".join(entry.plain for entry in view.parent.entries)
+    lines = view.lines
     return "\n".join(lines.line(y).plain for y in range(len(lines)))
 
 

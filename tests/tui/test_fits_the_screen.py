@@ -4,6 +4,7 @@ status line takes a second row rather than cut the hint or the total time."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from textual.geometry import Region
@@ -19,11 +20,18 @@ from sockscope.core.model import (
 )
 from sockscope.engine.errors import INSECURE_HINT
 from sockscope.tui.app import SockscopeApp
+from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.widgets.byte_view import CursorLineView, LineView
 from sockscope.tui.widgets.panes import SentPane
 from sockscope.tui.widgets.status import StatusLine
 from tests.tui.exchanges import CERTIFICATE, http_exchange, tls_exchange, tls_session_detail
 from tests.tui.helpers import make_app, pilot_test, view_text
+
+
+def screen_rows(app: SockscopeApp, view_id: str) -> list[str]:
+    """The rows of a line view as drawn (the Headers pane's wrapped ones each a row)."""
+    lines = app.query_one(f"#{view_id}", LineView).lines
+    return [lines.line(y).plain for y in range(len(lines))]
 
 
 @pilot_test
@@ -47,7 +55,7 @@ async def test_long_headers_rows_fold_and_read_in_full() -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         view = app.query_one("#headers-view", LineView)
-        rows = view_text(app, "headers-view").splitlines()
+        rows = screen_rows(app, "headers-view")
         assert all(len(row) <= view.scrollable_content_region.width for row in rows)
         text = "".join(row.strip() for row in rows)
         assert "Content-Type:text/html;charset=utf-8" in text.replace(" ", "")
@@ -61,7 +69,7 @@ async def test_the_headers_cursor_moves_over_a_folded_row_as_one() -> None:
         await pilot.pause()
         view = app.query_one("#headers-view", CursorLineView)
         view.focus()
-        rows = view_text(app, "headers-view").splitlines()
+        rows = screen_rows(app, "headers-view")
         folded = next(y for y, row in enumerate(rows) if row.startswith("Content-Type"))
         assert rows[folded + 1].startswith("  ")  # the rest of the header, indented
         await pilot.press(*["down"] * (folded + 1))
@@ -126,3 +134,62 @@ def verify_failed_exchange() -> Exchange:
         stop=StopReason.ERROR,
         stop_message=error.message,
     )
+
+
+# A lab with every service, at fixed ports.
+SERVICE_NAMES = ("http", "echo", "daytime", "qotd", "greeter", "trickle", "smtp")
+SERVICE_NAMES += ("pop3", "imap", "ftp", "nntp", "redis")
+FULL_LAB = LabInfo(
+    "127.0.0.1",
+    {
+        **{
+            name: {"tcp": 40000 + offset}
+            for offset, name in enumerate(
+                [
+                    "http",
+                    "echo",
+                    "daytime",
+                    "qotd",
+                    "greeter",
+                    "trickle",
+                    "smtp",
+                    "pop3",
+                    "imap",
+                    "ftp",
+                    "nntp",
+                    "redis",
+                ]
+            )
+        },
+        "https": {"tls": 40443},
+    },
+)
+EVERY_SERVICE = ("http", "echo", "smtp", "pop3", "imap", "ftp", "nntp", "redis", "https")
+
+
+def test_the_lab_line_names_every_service_when_the_width_allows() -> None:
+    line = FULL_LAB.hint(200)
+    assert all(f"{service} 40" in line for service in EVERY_SERVICE)
+    assert "more" not in line
+
+
+def test_the_lab_line_names_what_fits_and_where_the_rest_are() -> None:
+    line = FULL_LAB.hint(110)
+    assert len(line) <= 110
+    rest = re.search(r" · (\d+) more in the palette \(ctrl\+p, Lab:\)$", line)
+    assert rest is not None
+    named = len(re.findall(r" 4\d{4}\b", line))
+    assert named > 0 and named + int(rest.group(1)) == 13
+
+
+@pilot_test
+async def test_at_200_columns_the_lab_line_shows_every_service() -> None:
+    app = make_app(lab=FULL_LAB)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        shown = str(app.query_one("#target-message").render())
+        assert all(f"{service} 40" in shown for service in EVERY_SERVICE)
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        shown = str(app.query_one("#target-message").render())
+        assert "redis" not in shown and "more in the palette (ctrl+p, Lab:)" in shown

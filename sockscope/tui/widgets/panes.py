@@ -360,7 +360,7 @@ class HeadersPane(Pane):
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
         self.response: HttpResponse | None = None
-        self._entries: list[Content] = []  # each a row before folding to the pane's width
+        self.entries: list[Content] = []  # each a row before folding to the pane's width
         self._entry_spans: list[Span | None] = []  # the bytes of each entry, where it has some
         self._spans: list[Span | None] = []  # the same, of each row on screen
         self._folded_to = 0  # the width the rows were folded to
@@ -370,7 +370,7 @@ class HeadersPane(Pane):
 
     def show_parsing(self, size: int) -> None:
         self.response = None
-        self._entries, self._entry_spans, self._spans = [], [], []
+        self.entries, self._entry_spans, self._spans = [], [], []
         self.query_one(LineView).show(NoLines(f"parsing {human_bytes(size)}…"))
         self.set_badge("")
 
@@ -379,7 +379,7 @@ class HeadersPane(Pane):
         tls = tls_rows(exchange) if exchange is not None else []
         steps = step_rows(exchange) if exchange is not None else []
         self.response = None
-        self._entries, self._entry_spans, self._spans = [], [], []
+        self.entries, self._entry_spans, self._spans = [], [], []
         if analysis is None and not tls and not steps:
             view.show(
                 NoLines("status and headers go here" if exchange is None else "nothing received")
@@ -403,7 +403,7 @@ class HeadersPane(Pane):
             kind = "raw"
         padding: list[Span | None] = [None] * (len(tls) + len(steps))
         self._entry_spans = padding + spans
-        self._entries = [*tls, *steps, *rows]
+        self.entries = [*tls, *steps, *rows]
         self.set_badge(
             " · ".join(
                 part for part in ("tls" if tls else "", "steps" if steps else "", kind) if part
@@ -419,13 +419,13 @@ class HeadersPane(Pane):
         """Show the entries folded to the pane's width: a long header or verdict is read
         in full, not cut at the border."""
         self._folded_to = width = self._width()
-        rows, entries, firsts = fold_rows(self._entries, width)
+        rows, entries, firsts = fold_rows(self.entries, width)
         spans = self._entry_spans
         self._spans = [spans[entry] if entry < len(spans) else None for entry in entries]
         self.query_one(LineView).show(ContentLines(rows, firsts))
 
     def on_resize(self) -> None:
-        if self._entries and self._width() != self._folded_to:
+        if self.entries and self._width() != self._folded_to:
             self._fold()
 
     def span_of(self, row: int) -> Span | None:

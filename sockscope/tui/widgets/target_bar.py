@@ -232,12 +232,16 @@ class TargetBar(Vertical):
         elif self._notes:
             message.update(safe(" · ".join(self._notes), DIM_STYLE, one_line=True))
         elif self._lab is not None:
-            message.update(plain(self._lab.hint(), DIM_STYLE))
+            message.update(plain(self._lab.hint(message.size.width), DIM_STYLE))
         else:
             message.update("")
         return problems
 
     # ---- events -------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        # The lab line names as many services as fit: once the line itself is laid out.
+        self.call_after_refresh(self.revalidate)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
