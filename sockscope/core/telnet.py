@@ -64,6 +64,7 @@ OPTIONS = {
 _SUB_VERBS = {0: "IS", 1: "SEND", 2: "INFO"}
 _TEXT_SUBOPTIONS = (24, 32, 35)
 MAX_SUB = 512  # a subnegotiation longer than this is cut in its description
+MAX_PENDING = 4096  # an unfinished command a stream holds back for the next piece
 
 # What `--telnet-accept` agrees to: the server echoes and drops go-aheads (the usual
 # character-at-a-time session), we say our terminal type and window size.
@@ -190,6 +191,12 @@ class TelnetStream:
 
     def feed(self, data: bytes) -> Split:
         split = split_telnet(self._rest + data)
+        if len(split.rest) > MAX_PENDING:
+            # A subnegotiation with no IAC SE this far is shown as the bytes it is: held
+            # back, a server that never ends one would grow it (and each piece's rescan
+            # of it) without bound.
+            self._rest = b""
+            return Split(split.text + split.rest, split.commands)
         self._rest = split.rest
         return split
 

@@ -12,6 +12,7 @@ from sockscope.core.telnet import (
     DO,
     ECHO,
     IAC,
+    MAX_PENDING,
     NAWS,
     SB,
     SE,
@@ -59,6 +60,16 @@ def test_a_command_cut_between_two_reads_is_completed_by_the_next() -> None:
     assert (first.text, first.commands) == (b"hi", [])
     assert second.text == b"there"
     assert [c.describe() for c in second.commands] == ["IAC SB TERMINAL-TYPE SEND IAC SE"]
+
+
+def test_a_subnegotiation_that_never_ends_is_not_held_back_without_bound() -> None:
+    stream = TelnetStream()
+    pieces = [stream.feed(bytes([IAC, SB, TERMINAL_TYPE]))]
+    pieces += [stream.feed(b"x" * 1024) for _ in range(64)]
+    held = sum(len(piece.text) for piece in pieces)
+    # What is not yet shown stays under a few KiB; the rest is shown as the bytes it is.
+    assert 3 + 64 * 1024 - held <= MAX_PENDING
+    assert pieces[-1].text == b"x" * 1024
 
 
 @given(st.binary(max_size=200), st.integers(min_value=0, max_value=200))
