@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
 from textual import events, on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Container
 from textual.screen import Screen
@@ -143,6 +143,21 @@ class ExplorerScreen(Screen[None]):
             show=False,
         ),
     ]
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The keys in the order the app declares them, so the footer keeps its order as
+        the focus moves (Textual lists priority keys and the focused widget's first);
+        ctrl+t named after the mode it switches to."""
+        active = super().active_bindings
+        rank = {b.key: i for i, b in enumerate(self.app.BINDINGS) if isinstance(b, Binding)}
+        ordered = dict(sorted(active.items(), key=lambda item: rank.get(item[0], len(rank))))
+        toggle = ordered.get("ctrl+t")
+        editors = self.query(RequestEditor)
+        if toggle is not None and toggle.binding.action == "toggle_hex" and editors:
+            mode = "Text" if editors.first().is_hex else toggle.binding.description
+            ordered["ctrl+t"] = toggle._replace(binding=replace(toggle.binding, description=mode))
+        return ordered
 
 
 class SockscopeApp(SafeApp):
@@ -913,6 +928,7 @@ class SockscopeApp(SafeApp):
         editor = self.query_one(RequestEditor)
         if not editor.toggle_mode():
             self.bell()
+        self.refresh_bindings()  # the footer names the other mode
 
     def action_crlf(self) -> None:
         self.query_one(RequestEditor).to_crlf()

@@ -1,0 +1,44 @@
+"""The footer keeps one order wherever the focus is, and ctrl+t names the mode it
+switches to."""
+
+from __future__ import annotations
+
+from textual.widgets._footer import FooterKey
+
+from sockscope.tui.app import SockscopeApp
+from tests.tui.exchanges import http_exchange
+from tests.tui.helpers import make_app, pilot_test
+
+
+def footer(app: SockscopeApp) -> list[str]:
+    return [
+        f"{key.key_display or key.key} {key.description}" for key in app.screen.query(FooterKey)
+    ]
+
+
+@pilot_test
+async def test_the_footer_keeps_its_order_as_the_focus_moves() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        seen = []
+        for place in ("#host", "#request-text", "#received-view", "#history"):
+            app.query_one(place).focus()
+            await pilot.pause()
+            seen.append(footer(app))
+        assert all(keys == seen[0] for keys in seen)
+        assert seen[0][0] == "^s Send" and seen[0][-2] == "^q Quit"
+
+
+@pilot_test
+async def test_ctrl_t_is_labelled_with_the_mode_it_switches_to() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert "^t Hex" in footer(app)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert "^t Text" in footer(app) and "^t Hex" not in footer(app)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert "^t Hex" in footer(app)
