@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sockscope.core.model import EventType, Exchange
+from sockscope.core.model import EventType, Exchange, Transport
 
 
 @dataclass(frozen=True)
 class Send:
     data: bytes
+
+
+@dataclass(frozen=True)
+class StartTls:
+    """The plain connection was upgraded to TLS here (STARTTLS, after the go-ahead)."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,7 @@ class Receive:
     datagrams: int
 
 
-Step = Send | Receive
+Step = Send | Receive | StartTls
 
 
 def sends(exchange: Exchange) -> list[bytes]:
@@ -45,7 +50,9 @@ def sends(exchange: Exchange) -> list[bytes]:
 
 
 def steps(exchange: Exchange) -> list[Step]:
-    """Sends in order, each preceded by a Receive when replies came before it.
+    """Sends in order, each preceded by a Receive when replies came before it, and a
+    StartTls where a plain connection was upgraded (a TLS transport's own handshake is
+    part of connecting, not a step).
 
     Replies after the last send are not a step: the replay reads those by the read policy.
     """
@@ -63,4 +70,9 @@ def steps(exchange: Exchange) -> list[Step]:
                 out.append(Receive(size, datagrams))
             size = datagrams = 0
             out.append(Send(event.data))
+        elif event.type is EventType.TLS and exchange.target.transport is not Transport.TLS:
+            if size or datagrams:
+                out.append(Receive(size, datagrams))
+            size = datagrams = 0
+            out.append(StartTls())
     return out

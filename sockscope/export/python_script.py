@@ -13,7 +13,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from sockscope.core.model import EventType, Exchange, Target, Transport
-from sockscope.export.dialogue import Receive, Send, steps
+from sockscope.export.dialogue import Receive, Send, StartTls, steps
 
 _LITERAL_WIDTH = 48  # bytes per line of a long bytes literal, so it stays on screen
 
@@ -71,7 +71,7 @@ def python_script(exchange: Exchange) -> Script:
 def _script(exchange: Exchange) -> list[str]:
     target, policy = exchange.target, exchange.policy
     datagram = target.transport.is_datagram
-    tls = target.transport is Transport.TLS
+    tls = _uses_tls(exchange)
     # A timeout only when the original had one: None makes recv() wait for the close.
     idle = policy.idle_timeout if policy.idle_timeout is not None else policy.deadline
     lines = [
@@ -101,6 +101,13 @@ def _script(exchange: Exchange) -> list[str]:
     return lines
 
 
+def _uses_tls(exchange: Exchange) -> bool:
+    """TLS from the start, or a plain connection upgraded with STARTTLS."""
+    return exchange.target.transport is Transport.TLS or any(
+        isinstance(step, StartTls) for step in steps(exchange)
+    )
+
+
 def _constants(exchange: Exchange, idle: float | None) -> list[str]:
     target, policy = exchange.target, exchange.policy
     host = _bare(target.host)
@@ -108,7 +115,7 @@ def _constants(exchange: Exchange, idle: float | None) -> list[str]:
         out = [f"PATH = {target.host!r}  # the Unix socket's file"]
     else:
         out = [f"HOST = {host!r}", f"PORT = {target.port!r}"]
-    if target.transport is Transport.TLS:
+    if _uses_tls(exchange):
         name = target.tls.server_name or host
         out.append(f"SERVER_NAME = {name!r}  # sent in the handshake (SNI) and checked")
         if target.tls.verify and target.tls.ca_file:
@@ -261,6 +268,12 @@ def _conversation(exchange: Exchange) -> list[str]:
             else:
                 out.append(f"    # Wait for the {step.size} bytes that came here the first time.")
                 out.append(f"    total += receive(sock, want={step.size})")
+            continue
+        if isinstance(step, StartTls):
+            out += [
+                "    # The server said go ahead: the TLS handshake starts on this same connection.",
+                *(f"    {line}" for line in _tls(exchange.target)),
+            ]
             continue
         assert isinstance(step, Send)
         if not explained_send:

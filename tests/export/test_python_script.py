@@ -131,6 +131,24 @@ def test_tls_script_talks_to_the_lab_https_service(lab, tmp_path: Path) -> None:
     assert _without_date(b"".join(chunks)) == _without_date(exchange.received)
 
 
+def test_starttls_script_upgrades_where_the_original_did_and_hears_every_reply(
+    lab, tmp_path: Path
+) -> None:
+    from sockscope.core.templates import builtin_templates
+    from sockscope.engine import run_steps
+
+    target = Target(lab.host, lab.port("smtp"), tls=TlsOptions(ca_file=lab.ca_file))
+    dialogue = builtin_templates()["smtp-starttls"].dialogue(target.host, target.port)
+    exchange = run_steps(target, dialogue, ReadPolicy(idle_timeout=10.0))
+    assert exchange.error is None, exchange.stop_message
+
+    script = to_python(exchange)
+    chunks, _ = _run(script, tmp_path)
+    assert b"".join(chunks) == exchange.received  # the EHLO and QUIT over TLS answered too
+    assert b"221 " in exchange.received
+    assert script.index("sock = context.wrap_socket(") > script.index("sock.sendall(b'STARTTLS")
+
+
 def test_half_close_is_replayed_only_when_the_original_did_it() -> None:
     sent = [b"data"]
     assert "SHUT_WR" not in to_python(made_exchange(sent))
