@@ -1,11 +1,14 @@
-"""The footer keeps one order wherever the focus is, and ctrl+t names the mode it
-switches to."""
+"""The footer keeps one order wherever the focus is, ctrl+t names the mode it switches
+to, and Listen has a key to its client list."""
 
 from __future__ import annotations
 
+from textual.widgets import Tabs
 from textual.widgets._footer import FooterKey
 
 from sockscope.tui.app import SockscopeApp
+from sockscope.tui.screens.listen import ListenScreen
+from sockscope.tui.widgets.clients import ClientList
 from tests.tui.exchanges import http_exchange
 from tests.tui.helpers import make_app, pilot_test
 
@@ -42,3 +45,19 @@ async def test_ctrl_t_is_labelled_with_the_mode_it_switches_to() -> None:
         await pilot.press("ctrl+t")
         await pilot.pause()
         assert "^t Hex" in footer(app)
+
+
+@pilot_test
+async def test_ctrl_n_goes_to_the_listen_client_list_from_any_field() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ListenScreen)
+        screen.query_one("#listen-port").focus()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.focused is screen.query_one(ClientList)
+        assert screen.query_one("#listen-tabs", Tabs).active == "tab-clients-pane"
+        assert "^n Clients" in footer(app)

@@ -48,6 +48,7 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "listen.toggle-hex": ("Listen", "edit the reply as text or as hex"),
     "listen.save": ("Listen", "save the selected (finished) client's conversation"),
     "listen.leave": ("Listen", "leave: stop listening; the clients join the history"),
+    "listen.clients": ("Listen", "go to the client list"),
     "relay.toggle": ("Relay", "start or stop relaying (stopping ends open connections)"),
     "relay.close": ("Relay", "close the selected connection, both sides"),
     "relay.save": ("Relay", "save the selected (finished) connection; the palette exports it"),

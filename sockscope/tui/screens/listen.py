@@ -255,6 +255,8 @@ class ListenScreen(Screen[None]):
         Binding("f3", "save_client", "Save", id="listen.save"),
         Binding("ctrl+t", "toggle_hex", "Hex", id="listen.toggle-hex", show=False),
         Binding("escape", "leave", "Leave", id="listen.leave"),
+        # As ctrl+n goes to the explorer's history; priority: from any field too.
+        Binding("ctrl+n", "focus_clients", "Clients", id="listen.clients", priority=True),
     ]
 
     def __init__(
@@ -539,6 +541,13 @@ class ListenScreen(Screen[None]):
         self.query_one(Timeline).show(exchange, live=live)
 
     # ---- narrow layout: one view at a time, the client list among them ------------------
+
+    def action_focus_clients(self) -> None:
+        """To the client list (at 80x24, its tab first)."""
+        tabs = self.query_one("#listen-tabs", Tabs)
+        if tabs.display:
+            tabs.active = "tab-clients-pane"
+        self.query_one(ClientList).focus()
 
     @on(Tabs.TabActivated, "#listen-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
