@@ -26,13 +26,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(command, args)
     except UsageError as exc:
         # Every refusal of every command leaves here: it may quote any argument or file.
-        warn(f"sockscope {command}: error: {exc}")
+        if command == "explore":
+            warn(f"sockscope: error: {exc}{_did_you_mean(args_list)}")
+        else:
+            warn(f"sockscope {command}: error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: never a raw traceback
         warn(report_crash(exc))
         return EXIT_INTERNAL
+
+
+def _did_you_mean(args: list[str]) -> str:
+    """A first word that the explorer took for a host but that is a sub-command mistyped
+    (`sockscope sned ...`) is named with the command it is probably meant to be."""
+    if not args:
+        return ""
+    import difflib
+
+    close = difflib.get_close_matches(args[0], SUBCOMMANDS, n=1, cutoff=0.7)
+    return f"; did you mean `sockscope {close[0]}`?" if close else ""
 
 
 # Each command's module is imported only when it runs: `sockscope send` never pays for

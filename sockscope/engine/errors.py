@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 # Longest message kept from an exception we did not expect (its text may quote anything).
 _SHORT = 160
 
-INSECURE_HINT = "to connect anyway, turn certificate verification off (--insecure)"
+# Trusting the right CA comes first: it keeps the check (the lab prints its CA's path).
+INSECURE_HINT = (
+    "trust the server's CA (--ca-file FILE), or connect anyway without verifying (--insecure)"
+)
 CLIENT_CERT_HINT = (
     "give a client certificate and its key (--cert FILE --key FILE, or the client "
     "certificate fields of the options)"

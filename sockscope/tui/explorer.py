@@ -100,6 +100,7 @@ def app_words(message: str) -> str:
     palette entries and its options screen rather than CLI flags."""
     return (
         message.replace("--format ", "Export: ")
+        .replace("(--ca-file FILE)", "(a CA file in ctrl+o)")
         .replace("(--insecure)", "(ctrl+o, verify off)")
         .replace("--insecure", "verification off (ctrl+o)")
     )

@@ -72,6 +72,7 @@ def test_without_the_ca_verification_fails_with_the_fingerprint_and_a_way_on(lab
     )
     assert "SHA-256 fingerprint " in exchange.stop_message
     assert exchange.error.hint is not None and "--insecure" in exchange.error.hint
+    assert exchange.error.hint.startswith("trust the server's CA (--ca-file FILE)")
     rejected = error_event(exchange)["certificate"]
     assert rejected["sha256"] in exchange.stop_message
     assert exchange.received == b""

@@ -13,6 +13,7 @@ import sockscope.tui
 from sockscope.core.fields import FieldError
 from sockscope.core.model import TlsOptions, Transport
 from sockscope.core.templates import builtin_templates
+from sockscope.engine.errors import INSECURE_HINT
 from sockscope.engine.session import Action
 from sockscope.tui.explorer import Explorer, Origin, app_words, replay_dialogue
 from sockscope.tui.lab_info import LAB_HOST
@@ -147,10 +148,11 @@ def test_curl_export_of_an_smtp_exchange_is_refused_before_a_path_is_asked() -> 
 
 
 def test_app_messages_name_the_apps_own_ways_not_cli_flags() -> None:
-    hint = "to connect anyway, turn certificate verification off (--insecure)"
+    hint = INSECURE_HINT
     assert (
         app_words(hint)
-        == "to connect anyway, turn certificate verification off (ctrl+o, verify off)"
+        == "trust the server's CA (a CA file in ctrl+o), or connect anyway without verifying "
+        "(ctrl+o, verify off)"
     )
     assert app_words("use --format python or ncat") == "use Export: python or ncat"
 
