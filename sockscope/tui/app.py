@@ -308,7 +308,7 @@ class SockscopeApp(SafeApp):
             with Pane("Timeline", id="timeline-pane"):
                 yield Timeline(id="timeline")
             with Pane("History", id="history-pane"):
-                yield History(self.explorer.kept, id="history")
+                yield History(self.explorer.kept, self.templates, id="history")
         yield StatusLine(id="status")
         yield Footer(compact=True)
 

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from sockscope.core.fields import check_host, check_unix_path, parse_port
 from sockscope.core.model import EventType, Exchange, Target, TlsOptions, Transport
-from sockscope.core.steps import Dialogue, Step
+from sockscope.core.steps import Dialogue, Step, step_outcomes
 from sockscope.core.templates import Template, TemplateError
 from sockscope.engine.session import Action
 from sockscope.engine.tlsinfo import with_template_certificate
@@ -93,6 +93,23 @@ def listened(exchange: Exchange) -> bool:
     event names the listener), rather than one we started."""
     connect = next((e for e in exchange.events if e.type is EventType.CONNECT), None)
     return connect is not None and "listener" in connect.detail
+
+
+def run_kind(exchange: Exchange, templates: Mapping[str, Template]) -> str:
+    """What the history calls an exchange: its template's name, `client` for a Listen
+    client, `raw` without a template. A dialogue template's exchange whose bytes went
+    out without its steps (an edited request sent in one go, or its replay) was not
+    that dialogue, and says so."""
+    if listened(exchange):
+        return "client"
+    name = exchange.template
+    if not name:
+        return "raw"
+    template = templates.get(name)
+    sent = any(exchange.of_type(EventType.SEND))
+    if template is not None and template.steps and sent and not step_outcomes(exchange):
+        return f"{name}, sent without its steps"
+    return name
 
 
 def app_words(message: str) -> str:
