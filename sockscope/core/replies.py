@@ -16,7 +16,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sockscope.core.views import human_bytes
+
 MAX_COUNT_DIGITS = 18  # byte and element counts; keeps int() cheap on hostile digits
+MAX_LINES = 100_000  # lines parsed into replies; the rest is named, not listed
 
 
 @dataclass(frozen=True)
@@ -38,20 +41,34 @@ def parse_replies(data: bytes, protocol: str) -> list[Reply]:
         raise ValueError(
             f"unknown reply protocol {protocol!r}: choose one of {', '.join(_PARSERS)}"
         )
-    return parser(_Reader(bytes(data)))
+    reader = _Reader(bytes(data))
+    replies = parser(reader)
+    if reader.pos < len(reader.data):
+        replies.append(cut_note(len(reader.data) - reader.pos, f"{MAX_LINES:,} lines"))
+    return replies
+
+
+def cut_note(left: int, parsed: str) -> Reply:
+    """The last row of a listing cut at its bound: what was left and where it stopped."""
+    note = f"… {human_bytes(left)} more not parsed: replies are listed for the first {parsed}"
+    return Reply(None, [note], False, False)
 
 
 class _Reader:
-    """Lines (without CR LF) and counted byte runs from the received data."""
+    """Lines (without CR LF) and counted byte runs from the received data, up to
+    MAX_LINES lines: each line becomes objects, and a server can send millions."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.pos = 0
+        self.lines = 0
 
     def line(self) -> tuple[bytes, bool] | None:
-        """The next line and whether its LF arrived; None at the end of the data."""
-        if self.pos >= len(self.data):
+        """The next line and whether its LF arrived; None at the end of the data or
+        once MAX_LINES lines are read."""
+        if self.pos >= len(self.data) or self.lines >= MAX_LINES:
             return None
+        self.lines += 1
         newline = self.data.find(b"\n", self.pos)
         ended = newline != -1
         end = newline if ended else len(self.data)
@@ -61,10 +78,17 @@ class _Reader:
 
     def peek(self) -> bytes | None:
         """The next line without consuming it, or None at the end of the data."""
-        start = self.pos
+        start, lines = self.pos, self.lines
         item = self.line()
-        self.pos = start
+        self.pos, self.lines = start, lines
         return None if item is None else item[0]
+
+    def text_lines(self, raw: bytes) -> list[str]:
+        """`raw` (a counted run) as lines of text, counted like the others: past
+        MAX_LINES the rest stays one line."""
+        parts = raw.split(b"\n", max(0, MAX_LINES - self.lines - 1))
+        self.lines += len(parts)
+        return [_text(line[:-1] if line.endswith(b"\r") else line) for line in parts]
 
     def take(self, count: int) -> bytes:
         run = self.data[self.pos : self.pos + count]
@@ -74,10 +98,6 @@ class _Reader:
 
 def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
-
-
-def _text_lines(raw: bytes) -> list[str]:
-    return [_text(line[:-1] if line.endswith(b"\r") else line) for line in raw.split(b"\n")]
 
 
 # --- SMTP and FTP: "250-" continues, "250 " ends --------------------------------------
@@ -242,7 +262,7 @@ def _imap(reader: _Reader) -> list[Reply]:
         while complete and match.group(1) != b"+" and (literal := _LITERAL.search(tail)):
             size = int(literal.group(1))
             data = reader.take(size)
-            lines += _text_lines(data)
+            lines += reader.text_lines(data)
             following = reader.line() if len(data) == size else None
             if following is None:
                 complete = False
@@ -272,7 +292,7 @@ def _redis(reader: _Reader) -> list[Reply]:
     hold the simple values and bulk string lines, aggregates flattened in order.
     """
     replies: list[Reply] = []
-    while reader.pos < len(reader.data):
+    while reader.pos < len(reader.data) and reader.lines < MAX_LINES:
         first = reader.data[reader.pos]
         if first not in _RESP_SIMPLE and first not in _RESP_BULK and first not in _RESP_AGGREGATE:
             raw, ended = reader.line() or (b"", False)  # never None: bytes remain
@@ -318,7 +338,7 @@ def _resp_value(reader: _Reader, lines: list[str]) -> bool:
 
 def _resp_bulk(reader: _Reader, count: int, lines: list[str]) -> bool:
     data = reader.take(count)
-    lines += _text_lines(data) if count else [EMPTY_STRING]
+    lines += reader.text_lines(data) if count else [EMPTY_STRING]
     if len(data) < count:
         return False
     ending = reader.data[reader.pos : reader.pos + 2]

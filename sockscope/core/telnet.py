@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sockscope.core.replies import Reply
+from sockscope.core.replies import Reply, cut_note
 
 IAC = 255
 DONT, DO, WONT, WILL, SB = 254, 253, 252, 251, 250
@@ -64,6 +64,7 @@ OPTIONS = {
 _SUB_VERBS = {0: "IS", 1: "SEND", 2: "INFO"}
 _TEXT_SUBOPTIONS = (24, 32, 35)
 MAX_SUB = 512  # a subnegotiation longer than this is cut in its description
+MAX_COMMANDS = 100_000  # commands listed as replies, or split off text, at a time
 MAX_PENDING = 4096  # an unfinished command a stream holds back for the next piece
 
 # What `--telnet-accept` agrees to: the server echoes and drops go-aheads (the usual
@@ -117,12 +118,15 @@ class Split:
     rest: bytes = b""
 
 
-def split_telnet(data: bytes) -> Split:
-    """The text and commands of `data`; a command cut off at the end is left in `rest`."""
+def split_telnet(data: bytes, *, stop_after: int | None = None) -> Split:
+    """The text and commands of `data`; a command cut off at the end is left in `rest`,
+    and so is everything after the command that makes `stop_after` of them."""
     text = bytearray()
     commands: list[Command] = []
     i, n = 0, len(data)
     while i < n:
+        if stop_after is not None and len(commands) >= stop_after:
+            return Split(bytes(text), commands, data[i:])
         at = data.find(IAC, i)
         if at < 0:
             text += data[i:]
@@ -165,17 +169,29 @@ def _sub_end(data: bytes, start: int) -> int | None:
 
 
 def telnet_text(data: bytes) -> bytes:
-    """The text of a telnet stream, without its commands."""
-    split = split_telnet(data)
-    return split.text
+    """The text of a telnet stream, without its commands (read a block of them at a
+    time: a stream of millions of commands must not become millions of objects)."""
+    text = bytearray()
+    while data:
+        split = split_telnet(data, stop_after=MAX_COMMANDS)
+        text += split.text
+        if len(split.commands) < MAX_COMMANDS:
+            break  # the end, or a command cut off there
+        data = split.rest
+    return bytes(text)
 
 
 def telnet_replies(data: bytes) -> list[Reply]:
-    """Each command as a reply-like row (`IAC` and `DO ECHO`), for the Headers view."""
-    return [
+    """Each command as a reply-like row (`IAC` and `DO ECHO`), for the Headers view: the
+    first MAX_COMMANDS of them, then a row naming what was left."""
+    split = split_telnet(data, stop_after=MAX_COMMANDS)
+    replies = [
         Reply("IAC", [command.describe().removeprefix("IAC ")], False, True)
-        for command in split_telnet(data).commands
+        for command in split.commands
     ]
+    if len(split.commands) == MAX_COMMANDS and split.rest:
+        replies.append(cut_note(len(split.rest), f"{MAX_COMMANDS:,} commands"))
+    return replies
 
 
 def escape_iac(data: bytes) -> bytes:

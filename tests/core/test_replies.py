@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sockscope.core.replies import Reply, parse_replies
+from sockscope.core.replies import MAX_LINES, Reply, parse_replies
 
 
 def summary(data: bytes, protocol: str) -> list[tuple]:
@@ -256,3 +256,28 @@ def test_any_bytes_never_raise_and_lines_never_hold_a_line_break(data, protocol)
         assert reply.multiline == (len(reply.lines) > 1)
     if data:
         assert replies
+
+
+@pytest.mark.parametrize("protocol", ["smtp", "ftp", "pop3", "imap", "nntp", "redis"])
+def test_a_flood_of_lines_lists_the_first_replies_and_names_what_is_left(protocol: str) -> None:
+    # Millions of one-line replies became millions of objects (16 MB: 2.4 GB for --json).
+    replies = parse_replies(b"+OK x\r\n" * (MAX_LINES + 1000), protocol)
+    assert len(replies) == MAX_LINES + 1
+    assert replies[-1].lines == [
+        "… 7,000 bytes more not parsed: replies are listed for the first 100,000 lines"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("protocol", "data"),
+    [
+        ("redis", b"$%d\r\n" % (3 * MAX_LINES) + b"ab\n" * MAX_LINES + b"\r\n"),
+        ("imap", b"* OK {%d}\r\n" % (3 * MAX_LINES) + b"ab\n" * MAX_LINES + b"\r\n"),
+    ],
+)
+def test_the_lines_of_a_counted_run_count_against_the_same_bound(
+    protocol: str, data: bytes
+) -> None:
+    lines = parse_replies(data, protocol)[0].lines
+    assert len(lines) <= MAX_LINES
+    assert "".join(lines).count("ab") == MAX_LINES  # past the bound, one line holds the rest

@@ -12,6 +12,7 @@ from sockscope.core.telnet import (
     DO,
     ECHO,
     IAC,
+    MAX_COMMANDS,
     MAX_PENDING,
     NAWS,
     SB,
@@ -22,6 +23,7 @@ from sockscope.core.telnet import (
     Negotiator,
     TelnetStream,
     split_telnet,
+    telnet_replies,
     telnet_text,
 )
 
@@ -121,3 +123,14 @@ def test_the_telnet_parser_lists_commands_as_replies_and_decoded_text_drops_them
     ]
     assert shown_text(exchange.received, "telnet") == b"\r\nDebian login: "
     assert shown_text(exchange.received, None) == OPENING
+
+
+def test_a_flood_of_commands_lists_the_first_and_names_what_is_left() -> None:
+    nop = bytes([IAC, 241])
+    data = b"a" + nop * (MAX_COMMANDS + 500)
+    replies = telnet_replies(data)
+    assert len(replies) == MAX_COMMANDS + 1
+    assert replies[-1].lines == [
+        "… 1,000 bytes more not parsed: replies are listed for the first 100,000 commands"
+    ]
+    assert telnet_text(data + b"z") == b"az"
