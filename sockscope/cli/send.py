@@ -79,7 +79,7 @@ def run_send(args: argparse.Namespace) -> int:
             exchange = _run_interruptible(plan, output, live.event if live else None)
     finally:
         if output is not None:
-            output.close()
+            _close_output(output, flag, path)
     save_error = _save(exchange, args.save) if args.save else None
     # The report shows no body but a content-coded one (decoded); JSON writes the bytes.
     parser = plan.template.parser if plan.template else None
@@ -223,6 +223,15 @@ def _run_interruptible(
         cancel.set()
         done.wait()
     return result[0]
+
+
+def _close_output(output: BinaryIO, flag: str, path: str) -> None:
+    """Close --output/--capture-file: the last bytes are written then, and a full disk
+    (or /dev/full) refuses them there, after every write during the run succeeded."""
+    try:
+        output.close()
+    except OSError as exc:
+        raise UsageError(f"{flag}: cannot write {path}: {exc.strerror or exc}") from None
 
 
 def plan_send(args: argparse.Namespace) -> SendPlan:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from sockscope.lab.services import chargen_stream
 
 BODY = 3 * 1024 * 1024
@@ -78,3 +80,11 @@ def test_capture_file_and_output_together_is_refused_before_connecting(cli, tmp_
     assert result.code == 2
     assert "--capture-file" in result.err and "--output" in result.err
     assert not (tmp_path / "a.bin").exists()
+
+
+@pytest.mark.parametrize("flag", ["--output", "--capture-file"])
+def test_a_file_whose_last_bytes_cannot_be_written_is_named(cli, lab, flag: str) -> None:
+    # /dev/full takes the buffered writes and refuses them when the file is closed.
+    result = cli("send", "127.0.0.1", lab.port("http"), "-T", "http-get", flag, "/dev/full")
+    assert result.code == 2
+    assert result.err.strip().endswith(f"{flag}: cannot write /dev/full: No space left on device")
