@@ -872,6 +872,8 @@ class SockscopeApp(SafeApp):
         if pair is not None:
             from sockscope.tui.screens.compare import CompareScreen
 
+            # The status line asked for this second entry: the question is answered.
+            self.query_one(StatusLine).show(self._state, self.explorer.current)
             left, right = (self.explorer.history[i].exchange for i in pair)
             self.push_screen(CompareScreen((pair[0] + 1, left), (pair[1] + 1, right)))
             return

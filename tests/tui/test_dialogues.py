@@ -129,6 +129,8 @@ async def test_compare_with_marks_an_entry_and_shows_the_changed_header_and_body
         assert "headers: 1 changed" in summary or "headers: 2 changed" in summary
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
+        # The question the status line asked is answered: it no longer asks it.
+        assert "compare #2 with…" not in _status(app)
 
 
 @pilot_test
