@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -12,6 +14,18 @@ from sockscope.cli.parsing import SUBCOMMANDS, UsageError, build_parser
 from sockscope.crash import EXIT_INTERNAL, report_crash
 
 EXIT_USAGE = 2
+EXIT_OUTPUT = 74  # sysexits' EX_IOERR: the output could not be written (a full disk)
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool ended by SIGPIPE
+# Errors of writing the output, not of anything sockscope did.
+_OUTPUT_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit cannot fail
+    again on the same pipe or disk."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,6 +47,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): as for any shell tool, stop quietly.
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRORS:
+            warn(report_crash(exc))
+            return EXIT_INTERNAL
+        _drop_stdout()
+        warn(f"sockscope: cannot write the output: {exc.strerror}")
+        return EXIT_OUTPUT
     except Exception as exc:  # the last line of defence: never a raw traceback
         warn(report_crash(exc))
         return EXIT_INTERNAL
