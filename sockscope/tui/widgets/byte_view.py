@@ -406,7 +406,7 @@ class LineView(ScrollView, can_focus=True):
         lines.marks = self._marks
         self.shown += 1
         self._strips.clear()
-        self.virtual_size = Size(lines.width, len(lines))
+        self._resize(Size(lines.width, len(lines)))
         if follow and self.following:
             # After the refresh: the new height is laid out by then, so the end is the end.
             self.scroll_end(animate=False, immediate=False, x_axis=False)
@@ -446,8 +446,7 @@ class LineView(ScrollView, can_focus=True):
         lines = self._lines
         more = lines.grow()
         size = Size(max(lines.width, self.virtual_size.width), len(lines))
-        if size != self.virtual_size:
-            self.virtual_size = size
+        self._resize(size)
         if not more and self._grower is not None:
             self._grower.stop()
             self._grower = None
@@ -497,7 +496,21 @@ class LineView(ScrollView, can_focus=True):
 
     def _widen(self, width: int) -> None:
         if width > self.virtual_size.width:
-            self.virtual_size = Size(width, self.virtual_size.height)
+            self._resize(Size(width, self.virtual_size.height))
+
+    def _resize(self, size: Size) -> None:
+        """A source that grew (a live one, every redraw) updates the scrollbars without a
+        layout pass of the whole screen, which a view of rows with no children to place
+        does not need; one that shrank goes the usual way, which also brings the scroll
+        offset back in range."""
+        old = self.virtual_size
+        if size.width >= old.width and size.height >= old.height:
+            if size != old:
+                self.set_reactive(LineView.virtual_size, size)
+                self._scroll_update(size)
+                self.refresh()
+        else:
+            self.virtual_size = size
 
     def notify_style_update(self) -> None:
         # Theme changed: the cached strips carry the old colours.
