@@ -540,6 +540,7 @@ class SockscopeApp(SafeApp):
         self._live = Exchange(target, request, policy, template=template, started_at=time.time())
         self._live_analysis = None
         self._settled.clear()
+        self._show_reply_view()
         self._show_exchange(self._live, State.CONNECTING, live=True)
         # exclusive=True cancels the previous run's worker: its engine sees the event.
         self._converse(self._bridge, target, request, policy, template, capture, dialogue)
@@ -897,7 +898,7 @@ class SockscopeApp(SafeApp):
             return
         history.highlighted = marked
         history.focus()
-        self.query_one("#view-tabs", Tabs).active = "tab-history-pane"
+        self._show_view("history-pane")
         self.query_one(StatusLine).show(
             self._state,
             self.explorer.current,
@@ -917,6 +918,17 @@ class SockscopeApp(SafeApp):
             timeline.show(self.explorer.current)
 
     # ---- narrow layout: one view at a time ------------------------------------------
+
+    def _show_view(self, pane: str) -> None:
+        """Bring `pane` forward in the narrow layout (in the wide one every pane shows)."""
+        self.query_one("#view-tabs", Tabs).active = f"tab-{pane}"
+
+    def _show_reply_view(self) -> None:
+        """A new exchange shows its reply: unless a view of the reply is in front already,
+        Received comes forward, so at 80x24 ctrl+s never leaves the reply out of sight."""
+        tabs = self.query_one("#view-tabs", Tabs)
+        if tabs.active not in ("tab-received", "tab-decoded", "tab-headers"):
+            self._show_view("received")
 
     @on(Tabs.TabActivated, "#view-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
@@ -1116,6 +1128,7 @@ class SockscopeApp(SafeApp):
         self._request_text().focus()
 
     def action_find(self) -> None:
+        self._show_view("received")  # what find searches
         self.finder.open()
 
     def action_find_step(self, forward: bool) -> None:
@@ -1225,7 +1238,7 @@ class SockscopeApp(SafeApp):
 
     def action_focus_history(self) -> None:
         # In the narrow layout the history is a tab: show it first.
-        self.query_one("#view-tabs", Tabs).active = "tab-history-pane"
+        self._show_view("history-pane")
         self.query_one(History).focus()
 
 

@@ -250,3 +250,25 @@ async def test_a_unix_path_longer_than_107_bytes_is_refused_in_place(lab: LabInf
         assert "Unix socket paths are limited to 107" in message
         assert app.query_one("#port", Input).disabled
         assert host.value == "/tmp/" + "s" * 120
+
+
+@pilot_test
+async def test_at_80x24_a_send_and_a_find_bring_the_received_view_forward(lab: LabInfo) -> None:
+    from textual.widgets import Tabs
+
+    app = make_app(lab=lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tabs = app.query_one("#view-tabs", Tabs)
+        assert tabs.active == "tab-sent"
+        await pilot.press("ctrl+s")
+        await app.wait_for_conversation()
+        await pilot.pause()
+        assert tabs.active == "tab-received" and app.query_one("#received").display
+        tabs.active = "tab-headers"  # a view of the reply the user chose stays
+        await pilot.press("ctrl+s")
+        await app.wait_for_conversation()
+        assert tabs.active == "tab-headers"
+        tabs.active = "tab-history-pane"
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        assert tabs.active == "tab-received" and app.query_one("#received").display
