@@ -5,6 +5,7 @@ client, each note); at most one message is waiting at a time, whatever the rate,
 screen calls `taken()` when it reads what is queued. `Throttle`: a screen asks it to
 redraw as often as it likes; it redraws now, or once enough time has passed since the
 last redraw, spaced further when redraws cost more. The explorer and Listen use both.
+`ServingBridge`: the Coalescer for a server that reports clients (Listen, Relay).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -42,6 +44,46 @@ class Coalescer:
     def taken(self) -> None:
         """UI thread, holding `lock`: what was queued is being read; the next poke posts."""
         self._posted = False
+
+
+Session = TypeVar("Session")
+
+
+class ServingBridge(Generic[Session]):
+    """A server's callbacks (the Listener's or the Relay's, on their threads): queue new
+    sessions and notes, and post one `message(self)` only if none is waiting. Events need
+    no copying: each session's Exchange is live."""
+
+    def __init__(
+        self, target: MessagePump, message: Callable[[ServingBridge[Session]], Message]
+    ) -> None:
+        self._sessions: list[Session] = []
+        self._notes: list[str] = []
+        self._updates = Coalescer(target, lambda: message(self))
+
+    def on_client(self, session: Session) -> None:
+        with self._updates.lock:
+            self._sessions.append(session)
+        self._updates.poke()
+
+    def on_event(self, _session: Session, _event: object) -> None:
+        self._updates.poke()
+
+    def on_finished(self, _session: Session, _exchange: object) -> None:
+        self._updates.poke()
+
+    def on_note(self, message: str, _facts: dict[str, object]) -> None:
+        with self._updates.lock:
+            self._notes.append(message)
+        self._updates.poke()
+
+    def drain(self) -> tuple[list[Session], list[str]]:
+        """UI thread: the new sessions and notes; the next callback posts again."""
+        with self._updates.lock:
+            sessions, self._sessions = self._sessions, []
+            notes, self._notes = self._notes, []
+            self._updates.taken()
+        return sessions, notes
 
 
 class Throttle:

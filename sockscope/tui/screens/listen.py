@@ -1,7 +1,7 @@
 """ctrl+g: Listen mode. Be the server: accept clients and show each one's conversation.
 
 The engine's Listener owns the sockets and runs on its own thread; its callbacks only
-queue what happened in a ListenBridge, which posts one ListenUpdate at a time (through
+queue what happened in a ServingBridge, which posts one ListenUpdate at a time (through
 bridge.Coalescer, as the explorer does). The screen keeps a Client per accepted connection;
 the selected one is shown in the explorer's panes: what it sent (hex and repr, decoded),
 the parsed request in place of the reply headers, what we sent, and the timeline.
@@ -22,14 +22,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
 from textual.content import Content
 from textual.message import Message
-from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from sockscope.core.client_analysis import ClientAnalysis, analyse_client
 from sockscope.core.fields import is_loopback
-from sockscope.core.model import Event, Exchange, StopReason, Transport
+from sockscope.core.model import Exchange, StopReason, Transport
 from sockscope.core.payload import PayloadError
 from sockscope.core.timeline import timeline_rows
 from sockscope.core.views import human_bytes
@@ -40,7 +39,7 @@ from sockscope.engine.listener import (
     Listener,
     ListenError,
 )
-from sockscope.tui.bridge import Coalescer, Throttle
+from sockscope.tui.bridge import ServingBridge, Throttle
 from sockscope.tui.commands import ListenCommands
 from sockscope.tui.content import (
     DIM_STYLE,
@@ -95,38 +94,7 @@ class ListenFailed(Message):
         self.message = message
 
 
-class ListenBridge:
-    """The Listener's callbacks (its thread): queue, and post a message only if none is
-    waiting. Events need no copying: each session's Exchange is live."""
-
-    def __init__(self, target: MessagePump) -> None:
-        self._sessions: list[ClientSession] = []
-        self._notes: list[str] = []
-        self._updates = Coalescer(target, lambda: ListenUpdate(self))
-
-    def on_client(self, session: ClientSession) -> None:
-        with self._updates.lock:
-            self._sessions.append(session)
-        self._updates.poke()
-
-    def on_event(self, _session: ClientSession, _event: Event) -> None:
-        self._updates.poke()
-
-    def on_finished(self, _session: ClientSession, _exchange: Exchange) -> None:
-        self._updates.poke()
-
-    def on_note(self, message: str, _facts: dict[str, object]) -> None:
-        with self._updates.lock:
-            self._notes.append(message)
-        self._updates.poke()
-
-    def drain(self) -> tuple[list[ClientSession], list[str]]:
-        """UI thread: the new sessions and notes; the next callback posts again."""
-        with self._updates.lock:
-            sessions, self._sessions = self._sessions, []
-            notes, self._notes = self._notes, []
-            self._updates.taken()
-        return sessions, notes
+ListenBridge = ServingBridge[ClientSession]
 
 
 # ---- panes ---------------------------------------------------------------------------
@@ -349,7 +317,7 @@ class ListenScreen(Screen[None]):
             self.redraw()
             return
         plan = bar.plan()
-        bridge = ListenBridge(self)
+        bridge: ListenBridge = ServingBridge(self, ListenUpdate)
         listener = Listener(
             plan.config,
             responder=plan.responder,

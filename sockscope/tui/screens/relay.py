@@ -1,7 +1,7 @@
 """The Relay screen: stand between a client and a server and watch each connection.
 
 The engine's Relay owns the sockets and runs on its own threads; its callbacks only queue
-what happened in a RelayBridge, which posts one RelayUpdate at a time through
+what happened in a ServingBridge, which posts one RelayUpdate at a time through
 bridge.Coalescer; redraws go through bridge.Throttle, as on the Listen screen. The
 selected connection's two directions are shown side by side: the client's bytes (hex and
 repr, decoded, parsed as a request or commands) and the server's (the same, parsed as a
@@ -25,16 +25,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, OptionList, Select, Static, Tab, Tabs
 
-from sockscope.core.model import Direction, Event, Exchange
+from sockscope.core.model import Direction, Exchange
 from sockscope.core.relay_analysis import RelayAnalysis, analyse_relay
 from sockscope.core.views import human_bytes
 from sockscope.engine.listener import ListenAddress
 from sockscope.engine.relay import Relay, RelayError, RelaySession
-from sockscope.tui.bridge import Coalescer, Throttle
+from sockscope.tui.bridge import ServingBridge, Throttle
 from sockscope.tui.commands import RelayCommands
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, OK_STYLE, plain, safe
 from sockscope.tui.explorer import Exports
@@ -85,37 +84,7 @@ class RelayFailed(Message):
         self.message = message
 
 
-class RelayBridge:
-    """The Relay's callbacks (its threads): queue, and post a message only if none is
-    waiting. Events need no copying: each session's Exchange is live."""
-
-    def __init__(self, target: MessagePump) -> None:
-        self._sessions: list[RelaySession] = []
-        self._notes: list[str] = []
-        self._updates = Coalescer(target, lambda: RelayUpdate(self))
-
-    def on_client(self, session: RelaySession) -> None:
-        with self._updates.lock:
-            self._sessions.append(session)
-        self._updates.poke()
-
-    def on_event(self, _session: RelaySession, _event: Event) -> None:
-        self._updates.poke()
-
-    def on_finished(self, _session: RelaySession, _exchange: Exchange) -> None:
-        self._updates.poke()
-
-    def on_note(self, message: str, _facts: dict[str, object]) -> None:
-        with self._updates.lock:
-            self._notes.append(message)
-        self._updates.poke()
-
-    def drain(self) -> tuple[list[RelaySession], list[str]]:
-        with self._updates.lock:
-            sessions, self._sessions = self._sessions, []
-            notes, self._notes = self._notes, []
-            self._updates.taken()
-        return sessions, notes
+RelayBridge = ServingBridge[RelaySession]
 
 
 # ---- panes ---------------------------------------------------------------------------
@@ -408,7 +377,7 @@ class RelayScreen(Screen[None]):
             self.app.bell()
             self.redraw()
             return
-        bridge = RelayBridge(self)
+        bridge: RelayBridge = ServingBridge(self, RelayUpdate)
         relay = Relay(
             plan.config,
             on_client=bridge.on_client,
