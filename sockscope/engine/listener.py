@@ -67,7 +67,12 @@ from sockscope.engine.connection import COALESCE_BYTES, POLL, Recorder
 from sockscope.engine.errors import seconds
 from sockscope.engine.listen_conversation import Conversation
 from sockscope.engine.listen_udp import UDP_IDLE, DatagramEndpoint
-from sockscope.engine.server_tls import Identity, client_facts, server_context, throwaway_identity
+from sockscope.engine.server_tls import (
+    CertificateError,
+    Identity,
+    client_facts,
+    listening_tls,
+)
 
 __all__ = ["ClientSession", "ListenAddress", "ListenConfig", "ListenError", "Listener"]
 
@@ -244,17 +249,12 @@ class Listener:
         config = self.config
         if config.transport is not Transport.TLS:
             return
-        if config.cert_file:
-            self._identity = Identity(config.cert_file, config.key_file)
-        else:
-            self._identity = throwaway_identity(config.host)
         try:
-            self._context = server_context(self._identity, config.alpn)
-        except (OSError, ssl.SSLError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise ListenError(
-                "--cert", f"cannot load the certificate and key: {sanitize(reason)}"
-            ) from None
+            self._identity, self._context = listening_tls(
+                config.cert_file, config.key_file, config.host, config.alpn
+            )
+        except CertificateError as exc:
+            raise ListenError("--cert", str(exc)) from None
         self._context.sni_callback = self._remember_sni
 
     def _remember_sni(self, sock: Any, name: str | None, _context: ssl.SSLContext) -> None:

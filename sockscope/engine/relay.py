@@ -50,7 +50,7 @@ from sockscope.core.views import human_bytes
 from sockscope.engine.binding import ListenError, bind_inet, bind_unix, peer_of, remove_unix
 from sockscope.engine.connection import POLL, Recorder
 from sockscope.engine.listener import MAX_CLIENTS, STREAM_IDLE, ListenAddress
-from sockscope.engine.server_tls import Identity, server_context, throwaway_identity
+from sockscope.engine.server_tls import CertificateError, Identity, listening_tls
 
 __all__ = ["Relay", "RelayConfig", "RelayError", "RelaySession"]
 
@@ -177,17 +177,12 @@ class Relay:
         config = self.config
         if config.target.transport is not Transport.TLS:
             return
-        if config.cert_file:
-            self._identity = Identity(config.cert_file, config.key_file)
-        else:
-            self._identity = throwaway_identity(config.host)
         try:
-            self._context = server_context(self._identity, config.alpn)
-        except (OSError, ssl.SSLError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise RelayError(
-                "--cert", f"cannot load the certificate and key: {sanitize(reason)}"
-            ) from None
+            self._identity, self._context = listening_tls(
+                config.cert_file, config.key_file, config.host, config.alpn
+            )
+        except CertificateError as exc:
+            raise RelayError("--cert", str(exc)) from None
         self._context.sni_callback = self._remember_sni
 
     def _remember_sni(self, sock: Any, name: str | None, _context: ssl.SSLContext) -> None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sockscope.core.sanitize import sanitize
+
 NAMES = ("localhost", "127.0.0.1", "::1")
 ORGANIZATION = "sockscope listen"
 _WILDCARDS = ("0.0.0.0", "::", "")
@@ -48,6 +50,24 @@ def throwaway_identity(host: str) -> Identity:
     ca_file = directory / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     return Identity(str(chain), None, str(ca_file), str(directory))
+
+
+class CertificateError(Exception):
+    """The certificate or key given cannot be loaded; `str()` says why, sanitised."""
+
+
+def listening_tls(
+    cert_file: str | None, key_file: str | None, host: str, alpn: tuple[str, ...]
+) -> tuple[Identity, ssl.SSLContext]:
+    """The identity a listening side shows (the files given, or one made now for `host`)
+    and its server context; raises CertificateError when the files cannot be loaded."""
+    identity = Identity(cert_file, key_file) if cert_file else throwaway_identity(host)
+    try:
+        return identity, server_context(identity, alpn)
+    except (OSError, ssl.SSLError) as exc:
+        identity.remove()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CertificateError(f"cannot load the certificate and key: {sanitize(reason)}") from None
 
 
 def server_context(identity: Identity, alpn: tuple[str, ...]) -> ssl.SSLContext:
