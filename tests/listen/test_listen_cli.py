@@ -246,3 +246,18 @@ def test_command_lines_over_unix_have_one_commands_heading(tmp_path_factory) -> 
     assert proc.returncode == 0, err
     headings = [line for line in out.splitlines() if "ommands" in line]
     assert headings == ["Commands  2"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["listen", "127.0.0.1", "0", "--count", "1"], ["relay", "127.0.0.1:0", "127.0.0.1:9"]],
+)
+def test_a_certificate_that_cannot_be_loaded_is_named_with_its_option(
+    cli, tmp_path, command: list[str]
+) -> None:
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate\n")
+    result = cli(*command, "--transport", "tls", "--cert", bad, "--key", bad)
+    assert result.code == 1
+    assert result.err.startswith(f"sockscope {command[0]}: error: --cert: cannot load the ")
+    assert len(result.err.strip().splitlines()) == 1
