@@ -39,7 +39,10 @@ def _detail(event: Event) -> str:
         return ", ".join(map(str, d.get("addresses", [])))
     if event.type is EventType.CONNECT:
         peer, local = d.get("peer"), d.get("local")
-        return f"{peer} from {local}" if peer and local else str(peer or "")
+        if not (peer and local):
+            return str(peer or "")
+        # We connected out from `local`; or a client (`peer`) reached us at `local`.
+        return f"{peer} to {local}" if "listener" in d else f"{peer} from {local}"
     if event.type is EventType.TLS:
         parts = ["STARTTLS upgrade" if d.get("starttls") else None]
         parts += [d.get("version"), d.get("cipher")]
