@@ -21,8 +21,8 @@ from sockscope.core.model import Exchange, Transport
 from sockscope.core.relay_analysis import analyse_relay, relay_analysis_to_dict
 from sockscope.core.views import human_bytes
 from sockscope.engine.errors import seconds
-from sockscope.engine.listener import ListenAddress
 from sockscope.engine.relay import Relay, RelayError, RelaySession
+from sockscope.engine.serving import ListenAddress
 from sockscope.export.transcript import TranscriptError, save_transcript
 
 EXIT_OK, EXIT_NETWORK = 0, 1

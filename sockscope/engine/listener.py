@@ -36,7 +36,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import os
 import queue
 import selectors
 import socket
@@ -62,17 +61,13 @@ from sockscope.core.model import (
 )
 from sockscope.core.responders import Answer, Responder, datagram_refusal
 from sockscope.core.sanitize import sanitize
-from sockscope.engine.binding import ListenError, bind_inet, bind_unix, peer_of, remove_unix
+from sockscope.engine.binding import ListenError, peer_of
 from sockscope.engine.connection import COALESCE_BYTES, POLL, Recorder
 from sockscope.engine.errors import seconds
 from sockscope.engine.listen_conversation import Conversation
 from sockscope.engine.listen_udp import UDP_IDLE, DatagramEndpoint
-from sockscope.engine.server_tls import (
-    CertificateError,
-    Identity,
-    client_facts,
-    listening_tls,
-)
+from sockscope.engine.server_tls import client_facts
+from sockscope.engine.serving import BindPlan, ListenAddress, Serving
 
 __all__ = ["ClientSession", "ListenAddress", "ListenConfig", "ListenError", "Listener"]
 
@@ -117,18 +112,6 @@ class ListenConfig:
         return default_idle(self.transport) if self.idle_timeout is None else self.idle_timeout
 
 
-@dataclass(frozen=True)
-class ListenAddress:
-    host: str  # the bound address, or the Unix path
-    port: int | None
-    transport: Transport
-    ca_file: str | None = None  # for clients to trust, when the certificate was made here
-
-    @property
-    def label(self) -> str:
-        return Target(self.host, self.port, self.transport).label
-
-
 # Callback types; every callback runs on the listener's thread.
 ClientCallback = Callable[["ClientSession"], None]
 EventCallback = Callable[["ClientSession", Event], None]
@@ -161,7 +144,7 @@ class ClientSession:
         self._listener._post(self, Answer(close=True))
 
 
-class Listener:
+class Listener(Serving):
     """Bind with `start()`, serve on a thread until `stop()` (or `cancel` is set)."""
 
     def __init__(
@@ -175,9 +158,8 @@ class Listener:
         on_note: NoteCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
+        super().__init__(cancel)
         self.config = config
-        self.cancel = cancel if cancel is not None else threading.Event()
-        self.address: ListenAddress | None = None
         self.sessions: list[ClientSession] = []  # every client so far, in arrival order
         self.turned_away = 0  # UDP client addresses dropped because of max_clients
         self._accepting = False  # the listening stream socket is in the selector
@@ -188,17 +170,11 @@ class Listener:
         self._on_finished = on_finished
         self._on_note = on_note
         self._selector = selectors.DefaultSelector()
-        self._server: socket.socket | None = None
-        self._context: ssl.SSLContext | None = None
-        self._identity: Identity | None = None
-        self._unix_inode: int | None = None
         self._clients: dict[ClientSession, Conversation] = {}
         self._datagrams: DatagramEndpoint | None = None
         self._inbox: queue.SimpleQueue[tuple[ClientSession, Answer]] = queue.SimpleQueue()
         self._wake_r, self._wake_w = socket.socketpair()
         self._numbers = itertools.count(1)
-        self._thread: threading.Thread | None = None
-        self._sni: dict[int, str] = {}
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -206,25 +182,20 @@ class Listener:
         """Bind and start serving; raises ListenError with a plain sentence."""
         config = self.config
         try:
-            if config.transport is Transport.UNIX:
-                self._server, note = bind_unix(config.host)
-                self._unix_inode = os.stat(config.host).st_ino
-                self.address = ListenAddress(config.host, None, Transport.UNIX)
-            elif config.transport in (Transport.TCP, Transport.TLS, Transport.UDP):
-                datagram = config.transport is Transport.UDP
-                if datagram:
-                    self._check_datagram_responder()
-                self._tls_setup()
-                self._server = bind_inet(config.host, config.port or 0, datagram=datagram)
-                host, port = self._server.getsockname()[:2]
-                ca = self._identity.ca_file if self._identity else None
-                self.address = ListenAddress(host, port, config.transport, ca)
-                note = None
-            else:
-                raise ListenError("--transport", f"cannot listen on {config.transport.value}")
+            self._check_transport()
         except BaseException:
             self._release()
             raise
+        plan = BindPlan(
+            config.host,
+            config.port,
+            config.transport,
+            config.cert_file,
+            config.key_file,
+            config.alpn,
+        )
+        note = self._bind(plan)
+        assert self._server is not None and self.address is not None
         if config.transport is Transport.UDP:
             self._server.setblocking(False)
             self._datagrams = DatagramEndpoint(self, self._server)
@@ -235,45 +206,19 @@ class Listener:
         self._wake_r.setblocking(False)
         if note:
             self._note(note)
-        self._thread = threading.Thread(target=self._serve, name="sockscope-listen", daemon=True)
-        self._thread.start()
+        self._run(self._serve, "sockscope-listen")
         return self.address
 
-    def _check_datagram_responder(self) -> None:
+    def _check_transport(self) -> None:
+        transport = self.config.transport
+        if transport not in (Transport.UNIX, Transport.TCP, Transport.TLS, Transport.UDP):
+            raise ListenError("--transport", f"cannot listen on {transport.value}")
+        if transport is not Transport.UDP:
+            return
         responder = self._responder() if self._responder is not None else None
         refusal = datagram_refusal(responder) if responder is not None else None
         if refusal is not None:
             raise ListenError("--reply-template", refusal)
-
-    def _tls_setup(self) -> None:
-        config = self.config
-        if config.transport is not Transport.TLS:
-            return
-        try:
-            self._identity, self._context = listening_tls(
-                config.cert_file, config.key_file, config.host, config.alpn
-            )
-        except CertificateError as exc:
-            raise ListenError("--cert", str(exc)) from None
-        self._context.sni_callback = self._remember_sni
-
-    def _remember_sni(self, sock: Any, name: str | None, _context: ssl.SSLContext) -> None:
-        if name is not None:
-            self._sni[id(sock)] = name
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop accepting, end every open conversation (CANCELLED), release the port."""
-        self.cancel.set()
-        self._wake()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the listener has stopped; False if `timeout` passed first."""
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
 
     def __enter__(self) -> Listener:
         self.start()
@@ -285,13 +230,9 @@ class Listener:
     def _release(self) -> None:
         with contextlib.suppress(Exception):
             self._selector.close()
-        for sock in (self._server, self._wake_r, self._wake_w):
-            if sock is not None:
-                sock.close()
-        if self._unix_inode is not None:
-            remove_unix(self.config.host, self._unix_inode)
-        if self._identity is not None:
-            self._identity.remove()
+        for sock in (self._wake_r, self._wake_w):
+            sock.close()
+        super()._release()
 
     # ---- the loop --------------------------------------------------------------------
 

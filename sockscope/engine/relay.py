@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import selectors
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -47,10 +45,10 @@ from sockscope.core.model import (
 )
 from sockscope.core.sanitize import sanitize
 from sockscope.core.views import human_bytes
-from sockscope.engine.binding import ListenError, bind_inet, bind_unix, peer_of, remove_unix
+from sockscope.engine.binding import ListenError, peer_of
 from sockscope.engine.connection import POLL, Recorder
-from sockscope.engine.listener import MAX_CLIENTS, STREAM_IDLE, ListenAddress
-from sockscope.engine.server_tls import CertificateError, Identity, listening_tls
+from sockscope.engine.listener import MAX_CLIENTS, STREAM_IDLE
+from sockscope.engine.serving import BindPlan, ListenAddress, Serving
 
 __all__ = ["Relay", "RelayConfig", "RelayError", "RelaySession"]
 
@@ -106,7 +104,7 @@ class RelaySession:
         self.closing.set()
 
 
-class Relay:
+class Relay(Serving):
     """Bind with `start()`, relay on threads until `stop()` (or `cancel` is set)."""
 
     def __init__(
@@ -119,24 +117,17 @@ class Relay:
         on_note: NoteCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
+        super().__init__(cancel)
         self.config = config
-        self.cancel = cancel if cancel is not None else threading.Event()
-        self.address: ListenAddress | None = None
         self.sessions: list[RelaySession] = []
         self.turned_away = 0  # UDP client addresses dropped because of max_clients
         self.on_client = on_client
         self.on_event = on_event
         self.on_finished = on_finished
         self.on_note = on_note
-        self._server: socket.socket | None = None
-        self._identity: Identity | None = None
-        self._context: ssl.SSLContext | None = None
-        self._unix_inode: int | None = None
         self._numbers = itertools.count(1)
         self._slots = threading.BoundedSemaphore(config.max_clients)
         self._threads: list[threading.Thread] = []
-        self._thread: threading.Thread | None = None
-        self._sni: dict[int, str] = {}
         self._limit_said = False  # the max-clients note, once per time the limit is hit
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -145,22 +136,11 @@ class Relay:
         """Bind and start relaying; raises RelayError with a plain sentence."""
         config = self.config
         transport = config.listen_transport
-        try:
-            if transport is Transport.UNIX:
-                self._server, note = bind_unix(config.host)
-                self._unix_inode = _inode(config.host)
-                self.address = ListenAddress(config.host, None, transport)
-            else:
-                self._tls_setup()
-                datagram = transport is Transport.UDP
-                self._server = bind_inet(config.host, config.port or 0, datagram=datagram)
-                host, port = self._server.getsockname()[:2]
-                ca = self._identity.ca_file if self._identity else None
-                self.address = ListenAddress(host, port, transport, ca)
-                note = None
-        except BaseException:
-            self._release()
-            raise
+        plan = BindPlan(
+            config.host, config.port, transport, config.cert_file, config.key_file, config.alpn
+        )
+        note = self._bind(plan)
+        assert self._server is not None and self.address is not None
         if note:
             self.note(note)
         if transport is Transport.UDP:
@@ -169,37 +149,8 @@ class Relay:
             loop: Callable[[], None] = DatagramRelay(self, self._server).serve
         else:
             loop = self._accept_loop
-        self._thread = threading.Thread(target=loop, name="sockscope-relay", daemon=True)
-        self._thread.start()
+        self._run(loop, "sockscope-relay")
         return self.address
-
-    def _tls_setup(self) -> None:
-        config = self.config
-        if config.target.transport is not Transport.TLS:
-            return
-        try:
-            self._identity, self._context = listening_tls(
-                config.cert_file, config.key_file, config.host, config.alpn
-            )
-        except CertificateError as exc:
-            raise RelayError("--cert", str(exc)) from None
-        self._context.sni_callback = self._remember_sni
-
-    def _remember_sni(self, sock: Any, name: str | None, _context: ssl.SSLContext) -> None:
-        if name is not None:
-            self._sni[id(sock)] = name
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop accepting, end every open conversation (CANCELLED), release the port."""
-        self.cancel.set()
-        self.wait(timeout)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the relay has stopped; False if `timeout` passed first."""
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
 
     def __enter__(self) -> Relay:
         self.start()
@@ -207,14 +158,6 @@ class Relay:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def _release(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        if self._unix_inode is not None:
-            remove_unix(self.config.host, self._unix_inode)
-        if self._identity is not None:
-            self._identity.remove()
 
     def note(self, message: str, **facts: Any) -> None:
         if self.on_note is not None:
@@ -353,7 +296,3 @@ def _quiet(callback: EventCallback, session: RelaySession) -> Callable[[Event], 
 
 def _label(sockaddr: Any) -> str:
     return Target(sockaddr[0], sockaddr[1]).label
-
-
-def _inode(path: str) -> int:
-    return os.stat(path).st_ino

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from sockscope.core.model import Exchange
-from sockscope.engine.listener import ClientSession, ListenAddress, ListenConfig, Listener
+from sockscope.engine.listener import ClientSession, ListenConfig, Listener
+from sockscope.engine.serving import ListenAddress
 
 WAIT = 15.0  # a safety net for a broken build, never a way to synchronise
 

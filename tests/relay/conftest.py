@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from sockscope.core.model import Exchange, Target
-from sockscope.engine.listener import ListenAddress
 from sockscope.engine.relay import Relay, RelayConfig, RelaySession
+from sockscope.engine.serving import ListenAddress
 
 WAIT = 15.0  # a safety net for a broken build, never a way to synchronise
 

@@ -17,7 +17,8 @@ from textual.widgets import Input, Select
 
 from sockscope.core.model import Transport
 from sockscope.core.templates import builtin_templates
-from sockscope.engine.listener import ListenAddress, ListenConfig
+from sockscope.engine.listener import ListenConfig
+from sockscope.engine.serving import ListenAddress
 from sockscope.export.transcript import load_transcript
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.commands import ListenCommands

@@ -16,7 +16,8 @@ from sockscope.core.model import (
     TlsOptions,
     Transport,
 )
-from sockscope.engine.listener import ListenAddress, ListenConfig
+from sockscope.engine.listener import ListenConfig
+from sockscope.engine.serving import ListenAddress
 from sockscope.tui.screens.listen import ListenScreen
 from sockscope.tui.widgets.clients import Client
 from sockscope.tui.widgets.listen_bar import ListenForm

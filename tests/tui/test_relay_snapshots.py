@@ -18,7 +18,7 @@ from sockscope.core.model import (
     Target,
     Transport,
 )
-from sockscope.engine.listener import ListenAddress
+from sockscope.engine.serving import ListenAddress
 from sockscope.tui.screens.relay import RelayScreen, default_args
 from sockscope.tui.widgets.clients import Client
 from tests.tui.exchanges import STARTED

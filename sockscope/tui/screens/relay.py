@@ -31,8 +31,8 @@ from textual.widgets import Button, Footer, Input, OptionList, Select, Static, T
 from sockscope.core.model import Direction, Exchange
 from sockscope.core.relay_analysis import RelayAnalysis, analyse_relay
 from sockscope.core.views import human_bytes
-from sockscope.engine.listener import ListenAddress
 from sockscope.engine.relay import Relay, RelayError, RelaySession
+from sockscope.engine.serving import ListenAddress
 from sockscope.tui.bridge import ServingBridge, Throttle
 from sockscope.tui.commands import RelayCommands
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, OK_STYLE, plain, safe
