@@ -13,11 +13,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from sockscope.cli.output import print_json
 from sockscope.cli.parsing import UsageError
-from sockscope.cli.serving import Events, Happening, parse_positive, print_until_stopped
+from sockscope.cli.serving import (
+    Events,
+    Happening,
+    ServingPrinter,
+    parse_positive,
+    print_until_stopped,
+)
 from sockscope.core.client_analysis import analyse_client, client_analysis_to_dict
 from sockscope.core.fields import (
     FieldError,
@@ -276,26 +280,11 @@ def _run_app(args: argparse.Namespace, plan: ListenPlan) -> int:
     return SockscopeApp(listen=form).run() or 0
 
 
-class _Printer:
+class _Printer(ServingPrinter):
     def __init__(self, plan: ListenPlan, as_json: bool, full: bool) -> None:
+        super().__init__(as_json, full)
         self.plan = plan
-        self.as_json = as_json
-        self.full = full
         self.several = False  # several ports: each client says which one it came to
-        self.console: Any = None
-        if not as_json:
-            from sockscope.cli.output import new_console
-
-            self.console = new_console()
-
-    def _line(self, obj: dict[str, Any]) -> None:
-        print_json(obj)
-
-    def _say(self, text: str, style: str = "") -> None:
-        from sockscope.cli.report import safe
-
-        self.console.print(safe(text, style))
-        sys.stdout.flush()
 
     def listening(self, address: ListenAddress, plan: ListenPlan) -> None:
         config = plan.config
@@ -343,25 +332,10 @@ class _Printer:
         for warning in plan.warnings:
             self._say(f"note: {warning}", "yellow")
 
-    def show(self, kind: Happening, item: Any) -> int:
-        """Print one queued happening; returns 1 for a finished conversation."""
-        if kind is Happening.NOTE:
-            message, facts = item
-            if self.as_json:
-                self._line({"note": {"message": message, **facts}})
-            else:
-                self._say(f"note: {message}", "yellow")
-            return 0
-        if kind is Happening.CLIENT:
-            session: ClientSession = item
-            if not self.as_json:
-                udp = session.exchange.target.transport is Transport.UDP
-                how = "first datagram from" if udp else "connected:"
-                self._say(f"client {session.number} {how} {self._peer(session)}", "dim")
-            return 0
-        session, exchange = item
-        self._finished(session, exchange)
-        return 1
+    def _arrived(self, session: ClientSession) -> None:
+        udp = session.exchange.target.transport is Transport.UDP
+        how = "first datagram from" if udp else "connected:"
+        self._say(f"client {session.number} {how} {self._peer(session)}", "dim")
 
     def _finished(self, session: ClientSession, exchange: Exchange) -> None:
         eof = exchange.stop in (StopReason.PEER_CLOSED, StopReason.RESET)
@@ -389,14 +363,6 @@ class _Printer:
         if not self.several:
             return session.peer
         return f"{session.peer} on {_listener_label(session.exchange)}"
-
-    def summary(self, finished: int, turned_away: int) -> None:
-        if self.as_json:
-            self._line({"stopped": {"clients": finished, "turned_away": turned_away}})
-            return
-        away = f", {turned_away} turned away (max-clients)" if turned_away else ""
-        noun = "client" if finished == 1 else "clients"
-        self._say(f"stopped: {finished} {noun}{away}", "bold")
 
 
 def _listener_label(exchange: Exchange) -> str | None:

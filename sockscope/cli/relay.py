@@ -11,12 +11,11 @@ import argparse
 import queue
 import sys
 import time
-from typing import Any
 
-from sockscope.cli.output import print_json, warn
+from sockscope.cli.output import warn
 from sockscope.cli.parsing import UsageError
 from sockscope.cli.relay_plan import RelayPlan, plan_relay
-from sockscope.cli.serving import Events, Happening, print_until_stopped
+from sockscope.cli.serving import Events, Happening, ServingPrinter, print_until_stopped
 from sockscope.core.model import Exchange, Transport
 from sockscope.core.relay_analysis import analyse_relay, relay_analysis_to_dict
 from sockscope.core.views import human_bytes
@@ -36,7 +35,7 @@ def run_relay(args: argparse.Namespace) -> int:
     relay = Relay(
         plan.config,
         on_client=lambda session: events.put((Happening.CLIENT, session)),
-        on_finished=lambda session, _exchange: events.put((Happening.FINISHED, session)),
+        on_finished=lambda session, exchange: events.put((Happening.FINISHED, (session, exchange))),
         on_note=lambda message, facts: events.put((Happening.NOTE, (message, facts))),
     )
     try:
@@ -70,25 +69,12 @@ def transcript_name(session: RelaySession) -> str:
     return f"relay-{started}-{session.number}.json"
 
 
-class _Printer:
+class _Printer(ServingPrinter):
+    noun = "connection"
+
     def __init__(self, plan: RelayPlan, as_json: bool, full: bool) -> None:
+        super().__init__(as_json, full)
         self.plan = plan
-        self.as_json = as_json
-        self.full = full
-        self.console: Any = None
-        if not as_json:
-            from sockscope.cli.output import new_console
-
-            self.console = new_console()
-
-    def _line(self, obj: dict[str, Any]) -> None:
-        print_json(obj)
-
-    def _say(self, text: str, style: str = "") -> None:
-        from sockscope.cli.report import safe
-
-        self.console.print(safe(text, style))
-        sys.stdout.flush()
 
     def relaying(self, address: ListenAddress) -> None:
         config = self.plan.config
@@ -130,22 +116,8 @@ class _Printer:
         for warning in self.plan.warnings:
             self._say(f"note: {warning}", "yellow")
 
-    def show(self, kind: Happening, item: Any) -> int:
-        """Print one queued happening; returns 1 for a finished conversation."""
-        if kind is Happening.NOTE:
-            message, facts = item
-            if self.as_json:
-                self._line({"note": {"message": message, **facts}})
-            else:
-                self._say(f"note: {message}", "yellow")
-            return 0
-        session: RelaySession = item
-        if kind is Happening.CLIENT:
-            if not self.as_json:
-                self._say(f"connection {session.number} from {session.peer}", "dim")
-            return 0
-        self._finished(session, session.exchange)
-        return 1
+    def _arrived(self, session: RelaySession) -> None:
+        self._say(f"connection {session.number} from {session.peer}", "dim")
 
     def _finished(self, session: RelaySession, exchange: Exchange) -> None:
         analysis = analyse_relay(exchange, self.plan.protocol)
@@ -180,18 +152,6 @@ class _Printer:
         try:
             save_transcript(exchange, path)
         except TranscriptError as exc:
-            message = f"not saved: {exc}"
-            if self.as_json:
-                self._line({"note": {"message": message}})
-            else:
-                self._say(f"note: {message}", "yellow")
+            self._note(f"not saved: {exc}")
             return None
         return str(path)
-
-    def summary(self, finished: int, turned_away: int) -> None:
-        if self.as_json:
-            self._line({"stopped": {"connections": finished, "turned_away": turned_away}})
-            return
-        away = f", {turned_away} turned away (max-clients)" if turned_away else ""
-        noun = "connection" if finished == 1 else "connections"
-        self._say(f"stopped: {finished} {noun}{away}", "bold")
