@@ -5,11 +5,9 @@ refused with 502, so nothing listens on a second port."""
 
 from __future__ import annotations
 
-import asyncio
-import ssl
 from dataclasses import dataclass
 
-from sockscope.lab.lines import Answer, answer, serve_lines
+from sockscope.lab.lines import Answer, answer, line_server
 
 MAX_LINE = 512  # a generous bound for a command; RFC 959 sets none
 GREETING = "220 sockscope-lab FTP ready (control channel only)"
@@ -74,19 +72,7 @@ def reply(session: Session, line: str) -> Answer:
     return answer("500 Unknown command")
 
 
-async def serve_ftp(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    tls: ssl.SSLContext | None = None,
-) -> None:
-    """The control channel; with `tls`, AUTH TLS is offered and upgrades it."""
-    session = Session(starttls=tls is not None)
-    await serve_lines(
-        reader,
-        writer,
-        answer(GREETING),
-        lambda line: reply(session, line),
-        max_line=MAX_LINE,
-        too_long=answer("500 Line too long"),
-        tls=tls,
-    )
+# The control channel; with TLS, AUTH TLS is offered and upgrades it.
+serve_ftp = line_server(
+    Session, reply, answer(GREETING), max_line=MAX_LINE, too_long=answer("500 Line too long")
+)

@@ -4,12 +4,10 @@ server answers what it cannot do."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import ssl
 from dataclasses import dataclass
 
-from sockscope.lab.lines import Answer, answer, serve_lines
+from sockscope.lab.lines import Answer, answer, line_server
 
 MAX_LINE = 8192  # RFC 7162 section 4 suggests servers take lines of at least 8192 octets
 CAPABILITY = "CAPABILITY IMAP4rev1 IMAP4rev2 AUTH=PLAIN LITERAL-"
@@ -60,19 +58,7 @@ def reply(session: Session, line: str) -> Answer:
     return answer(f"{tag} BAD unknown command")
 
 
-async def serve_imap(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    tls: ssl.SSLContext | None = None,
-) -> None:
-    """The dialogue; with `tls`, STARTTLS is offered and upgrades the connection."""
-    session = Session(starttls=tls is not None)
-    await serve_lines(
-        reader,
-        writer,
-        answer(GREETING),
-        lambda line: reply(session, line),
-        max_line=MAX_LINE,
-        too_long=answer("* BAD line too long"),
-        tls=tls,
-    )
+# With TLS, STARTTLS is offered and upgrades the connection.
+serve_imap = line_server(
+    Session, reply, answer(GREETING), max_line=MAX_LINE, too_long=answer("* BAD line too long")
+)

@@ -9,10 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from sockscope.lab.services import read_line
+
+Session = TypeVar("Session")
+
+
+class LineServer(Protocol):
+    def __call__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        tls: ssl.SSLContext | None = None,
+    ) -> Awaitable[None]: ...
 
 
 @dataclass(frozen=True)
@@ -62,3 +74,33 @@ async def serve_lines(
         if not line:
             return
         reply = respond(line.rstrip(b"\r\n").decode("latin-1")) if fits else too_long
+
+
+def line_server(
+    new_session: Callable[..., Session],
+    respond: Callable[[Session, str], Answer],
+    greeting: Answer,
+    *,
+    max_line: int,
+    too_long: Answer,
+) -> LineServer:
+    """A server for a line protocol with STARTTLS: each connection gets its own
+    `new_session(starttls=...)`, told whether TLS is offered (a context was given)."""
+
+    async def serve(
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        session = new_session(starttls=tls is not None)
+        await serve_lines(
+            reader,
+            writer,
+            greeting,
+            lambda line: respond(session, line),
+            max_line=max_line,
+            too_long=too_long,
+            tls=tls,
+        )
+
+    return serve

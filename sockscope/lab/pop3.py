@@ -6,11 +6,9 @@ shows dot-stuffing; DELE marks it deleted until RSET, and nothing is ever kept.
 
 from __future__ import annotations
 
-import asyncio
-import ssl
 from dataclasses import dataclass
 
-from sockscope.lab.lines import Answer, answer, serve_lines
+from sockscope.lab.lines import Answer, answer, line_server
 
 MAX_LINE = 255  # RFC 2449 section 4: a command line is at most 255 octets
 GREETING = "+OK sockscope-lab POP3 ready"
@@ -97,19 +95,7 @@ def reply(session: Session, line: str) -> Answer:
     return answer("-ERR unknown command")
 
 
-async def serve_pop3(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    tls: ssl.SSLContext | None = None,
-) -> None:
-    """The dialogue; with `tls`, STLS is offered and upgrades the connection."""
-    session = Session(starttls=tls is not None)
-    await serve_lines(
-        reader,
-        writer,
-        answer(GREETING),
-        lambda line: reply(session, line),
-        max_line=MAX_LINE,
-        too_long=answer("-ERR line too long"),
-        tls=tls,
-    )
+# With TLS, STLS is offered and upgrades the connection.
+serve_pop3 = line_server(
+    Session, reply, answer(GREETING), max_line=MAX_LINE, too_long=answer("-ERR line too long")
+)
