@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sockscope.cli.parsing import TRANSPORTS, UsageError, add_tls_arguments
+from sockscope.cli.parsing import UsageError, add_tls_arguments, add_where_arguments
 from sockscope.cli.tls_args import tls_options
 from sockscope.core.fields import (
     FieldError,
@@ -60,12 +60,7 @@ Ctrl-D half-closes and waits for the server to finish; Ctrl-C ends."""
 def add_connect_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("host", nargs="?", help="host name or address (or use --unix PATH)")
     p.add_argument("port", nargs="?", help="port, 1-65535")
-    where = p.add_argument_group("where to")
-    where.add_argument("-t", "--transport", choices=TRANSPORTS)
-    where.add_argument("--unix", metavar="PATH", help="a Unix socket path (transport unix)")
-    family = where.add_mutually_exclusive_group()
-    family.add_argument("-4", dest="family", action="store_const", const=4, help="IPv4 only")
-    family.add_argument("-6", dest="family", action="store_const", const=6, help="IPv6 only")
+    add_where_arguments(p)
     add_tls_arguments(p)
     lines = p.add_argument_group("lines")
     lines.add_argument("--lf", action="store_true", help="end each line with a bare LF, not CRLF")

@@ -154,12 +154,7 @@ def _send_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="fill the template placeholder {NAME}",
     )
-    where = p.add_argument_group("where to")
-    where.add_argument("-t", "--transport", choices=TRANSPORTS)
-    where.add_argument("--unix", metavar="PATH", help="a Unix socket path (transport unix)")
-    family = where.add_mutually_exclusive_group()
-    family.add_argument("-4", dest="family", action="store_const", const=4, help="IPv4 only")
-    family.add_argument("-6", dest="family", action="store_const", const=6, help="IPv6 only")
+    add_where_arguments(p)
     add_tls_arguments(p)
     read = p.add_argument_group("when to stop reading (whichever comes first)")
     read.add_argument("--timeout", metavar="S", help="connect timeout in seconds (default 10)")
@@ -397,6 +392,16 @@ def _open_parser() -> argparse.ArgumentParser:
         help="play the (last) exchange back at its recorded pace: space plays, arrows step",
     )
     return p
+
+
+def add_where_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where to, beyond host and port: the transport, a Unix path, the address family."""
+    where = parser.add_argument_group("where to")
+    where.add_argument("-t", "--transport", choices=TRANSPORTS)
+    where.add_argument("--unix", metavar="PATH", help="a Unix socket path (transport unix)")
+    family = where.add_mutually_exclusive_group()
+    family.add_argument("-4", dest="family", action="store_const", const=4, help="IPv4 only")
+    family.add_argument("-6", dest="family", action="store_const", const=6, help="IPv6 only")
 
 
 def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
