@@ -52,8 +52,6 @@ from sockscope.core.model import (
     Event,
     EventType,
     Exchange,
-    Overflow,
-    ReadPolicy,
     StopReason,
     Target,
     TlsOptions,
@@ -67,7 +65,7 @@ from sockscope.engine.errors import seconds
 from sockscope.engine.listen_conversation import Conversation
 from sockscope.engine.listen_udp import UDP_IDLE, DatagramEndpoint
 from sockscope.engine.server_tls import client_facts
-from sockscope.engine.serving import BindPlan, ListenAddress, Serving
+from sockscope.engine.serving import BindPlan, ListenAddress, Serving, conversation_record
 
 __all__ = ["ClientSession", "ListenAddress", "ListenConfig", "ListenError", "Listener"]
 
@@ -382,17 +380,13 @@ class Listener(Serving):
         """A numbered session for a new client, and its recorder (times counted from the
         monotonic `started`)."""
         config = self.config
-        policy = ReadPolicy(
+        exchange, recorder = conversation_record(
+            target,
             connect_timeout=config.handshake_timeout,
             idle_timeout=config.idle,
-            deadline=None,
-            first_datagram=False,
             capture_limit=config.capture_limit,
-            overflow=Overflow.COUNT,
+            started=started,
         )
-        recorder = Recorder()
-        recorder.t0 = started
-        exchange = Exchange(target, b"", policy, recorder.events, started_at=time.time())
         session = ClientSession(self, next(self._numbers), peer, exchange)
         if self._on_event is not None:
             recorder.on_event = functools.partial(self._on_event, session)

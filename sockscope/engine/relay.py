@@ -38,8 +38,6 @@ from sockscope.core.model import (
     Event,
     EventType,
     Exchange,
-    Overflow,
-    ReadPolicy,
     Target,
     Transport,
 )
@@ -48,7 +46,7 @@ from sockscope.core.views import human_bytes
 from sockscope.engine.binding import ListenError, peer_of
 from sockscope.engine.connection import POLL, Recorder
 from sockscope.engine.listener import MAX_CLIENTS, STREAM_IDLE
-from sockscope.engine.serving import BindPlan, ListenAddress, Serving
+from sockscope.engine.serving import BindPlan, ListenAddress, Serving, conversation_record
 
 __all__ = ["Relay", "RelayConfig", "RelayError", "RelaySession"]
 
@@ -237,18 +235,14 @@ class Relay(Serving):
         """A numbered session for a new client, and its client-side recorder (times from
         the monotonic `started`)."""
         config = self.config
-        policy = ReadPolicy(
+        exchange, recorder = conversation_record(
+            config.target,
             connect_timeout=config.connect_timeout,
             idle_timeout=config.idle_timeout,
-            deadline=None,
-            first_datagram=False,
             capture_limit=config.capture_limit,
-            overflow=Overflow.COUNT,
+            started=started,
         )
-        recorder = Recorder()
-        recorder.t0 = started
         recorder.direction = Direction.CLIENT
-        exchange = Exchange(config.target, b"", policy, recorder.events, started_at=time.time())
         session = RelaySession(next(self._numbers), peer, exchange)
         if self.on_event is not None:
             recorder.on_event = _quiet(self.on_event, session)

@@ -12,12 +12,14 @@ import os
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sockscope.core.model import Target, Transport
+from sockscope.core.model import Exchange, Overflow, ReadPolicy, Target, Transport
 from sockscope.engine.binding import ListenError, bind_inet, bind_unix, remove_unix
+from sockscope.engine.connection import Recorder
 from sockscope.engine.server_tls import CertificateError, Identity, listening_tls
 
 
@@ -31,6 +33,30 @@ class ListenAddress:
     @property
     def label(self) -> str:
         return Target(self.host, self.port, self.transport).label
+
+
+def conversation_record(
+    target: Target,
+    *,
+    connect_timeout: float,
+    idle_timeout: float,
+    capture_limit: int,
+    started: float,
+) -> tuple[Exchange, Recorder]:
+    """The Exchange a served conversation is recorded in, and its recorder (times from the
+    monotonic `started`): no deadline, bytes past `capture_limit` counted, not kept."""
+    policy = ReadPolicy(
+        connect_timeout=connect_timeout,
+        idle_timeout=idle_timeout,
+        deadline=None,
+        first_datagram=False,
+        capture_limit=capture_limit,
+        overflow=Overflow.COUNT,
+    )
+    recorder = Recorder()
+    recorder.t0 = started
+    exchange = Exchange(target, b"", policy, recorder.events, started_at=time.time())
+    return exchange, recorder
 
 
 @dataclass(frozen=True)
