@@ -1,10 +1,13 @@
 """Content codings (RFC 9110 section 8.4): a body's gzip, deflate and br layers undone.
 
-The body a parser hands over is already de-chunked; this undoes the `Content-Encoding`
-layers on top, last applied first, each with an incremental decompressor whose output
-is bounded by `MAX_DECODED`: a few kilobytes of gzip can inflate to gigabytes, and a
-server's bytes are hostile. Nothing raises: a corrupt, cut or unknown layer stops the
-decoding there, keeps what was decoded, and `DecodedBody.problem` says why.
+The body a parser hands over is already de-chunked; `BodyDecoder` undoes the
+`Content-Encoding` layers on top, last applied first, as the body's bytes arrive: each
+layer an incremental decompressor whose output is bounded by `MAX_DECODED` (a few
+kilobytes of gzip can inflate to gigabytes, and a server's bytes are hostile), fed as
+much as the caller allows per step so a view can decode between frames. `decode_body`
+is the same decoder fed a whole body at once: however a body is split, it decodes
+alike. Nothing raises: a corrupt, cut or unknown layer stops the decoding there, keeps
+what was decoded, and `DecodedBody.problem` says why.
 
 `charset_of` reads the charset a `Content-Type` names; `pretty_text` lays out a JSON or
 XML body for reading. Both leave bytes they cannot use alone.
@@ -16,8 +19,9 @@ import codecs
 import json
 import re
 import zlib
-from collections.abc import Callable
+from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from sockscope.core.http.head import first_value
 from sockscope.core.views import check_encoding, human_bytes
@@ -26,9 +30,6 @@ from sockscope.core.views import check_encoding, human_bytes
 MAX_DECODED = 64 * 1024 * 1024
 # Pretty-printing reads the whole body as a document; past this it shows as it came.
 MAX_PRETTY = 8 * 1024 * 1024
-
-# A layer's decoder: (encoded, cap) -> (decoded, at most cap bytes; a problem or "").
-Decoder = Callable[[bytes, int], tuple[bytes, str]]
 
 
 @dataclass(frozen=True)
@@ -69,90 +70,324 @@ def decode_body(
     """`body` with its content codings undone, or None when it is empty or has none:
     then the body is the bytes as they came. `chunked` names the de-chunking the
     parser did first."""
-    codings = content_codings(headers)
-    if not body or not codings:
+    if not body or not content_codings(headers):
         return None
-    chain = ["chunked"] if chunked else []
-    data = body
-    for coding in reversed(codings):
-        decoder = _DECODERS.get(coding)
-        if decoder is None:
-            return DecodedBody(data, chain, f"{coding!r} is not a coding sockscope decodes")
-        data, problem = decoder(data, cap)
-        chain.append(coding)
-        if problem:
-            return DecodedBody(data, chain, problem)
-    return DecodedBody(data, chain)
+    decoder = BodyDecoder(headers, chunked=chunked, cap=cap)
+    decoder.feed(body)
+    decoder.run()
+    return decoder.result(ended=True)
 
 
-def _zlib_layer(name: str, wbits: int, data: bytes, cap: int) -> tuple[bytes, str]:
-    """Inflate `data`; gzip may hold several members one after another (RFC 1952).
+class BodyDecoder:
+    """The content codings of one body undone as its (de-chunked) bytes arrive: `feed`
+    queues bytes, `run` decodes queued bytes (bounded per call, for a view that decodes
+    between frames), `result` is the body decoded so far."""
 
-    The input goes in `_FEED` bytes at a time: at a member's end zlib copies the input
-    it was given and did not use (`unused_data`), so handing it the whole rest would copy
-    the body again for every member, and a body of many empty members would never end."""
-    out = bytearray()
-    view = memoryview(data)
-    at = 0
-    engine = zlib.decompressobj(wbits)
-    while True:
-        piece = view[at : at + _FEED]
-        try:
-            out += engine.decompress(piece, cap + 1 - len(out))
-        except zlib.error as exc:
-            return bytes(out[:cap]), f"{name} data is corrupt ({exc})"
-        if len(out) > cap:
-            return bytes(out[:cap]), f"{name} stopped at the {human_bytes(cap)} decoded-size cap"
-        at += len(piece) - len(engine.unused_data)
-        if not engine.eof:
-            if at < len(data):
-                continue
-            return bytes(out), f"{name} data ends early (the stream is cut)"
-        rest = view[at:]
-        if not rest or wbits != _GZIP or bytes(rest[:2]) != b"\x1f\x8b":
-            problem = f"{len(rest):,} bytes after the {name} data" if rest else ""
-            return bytes(out), problem
-        engine = zlib.decompressobj(wbits)
+    def __init__(
+        self, headers: list[tuple[str, str]], *, chunked: bool = False, cap: int = MAX_DECODED
+    ) -> None:
+        self.chain = ["chunked"] if chunked else []
+        self._layers: list[_Layer] = []
+        self._unknown = ""  # a coding sockscope does not decode: the layers stop before it
+        for coding in reversed(content_codings(headers)):
+            layer = _layer_for(coding, cap)
+            if layer is None:
+                self._unknown = f"{coding!r} is not a coding sockscope decodes"
+                break
+            self._layers.append(layer)
+            self.chain.append(coding)
+        self._out = bytearray()
+        self._raw = bytearray()  # the body as it came, when no layer decodes it
+        self.fed = 0  # bytes fed so far
+
+    def feed(self, data: bytes) -> None:
+        self.fed += len(data)
+        if self._layers:
+            self._layers[0].push(data)
+        else:
+            self._raw += data
+
+    def run(self, budget: int | None = None) -> bool:
+        """Decode what is queued, about `budget` decoded bytes at most (None: all of it).
+        True while queued bytes are left for another call."""
+        layers = self._layers
+        while budget is None or budget > 0:
+            moved = False
+            for index, layer in enumerate(layers):
+                limit = _STEP if budget is None else min(_STEP, budget)
+                chunk = layer.pull(limit)
+                if not chunk:
+                    continue
+                moved = True
+                if index + 1 < len(layers):
+                    layers[index + 1].push(chunk)
+                else:
+                    self._out += chunk
+                    if budget is not None:
+                        budget -= len(chunk)
+            if not moved:
+                return False
+        return any(layer.ready for layer in layers)
+
+    @property
+    def size(self) -> int:
+        """Decoded bytes so far."""
+        return len(self._out) if self._layers else len(self._raw)
+
+    def result(self, *, ended: bool) -> DecodedBody:
+        """The body decoded so far. `ended`: no more bytes come, so a layer that has not
+        reached its end is named as cut (call it once `run` has decoded every byte)."""
+        problem = next((p for layer in self._layers if (p := layer.problem_now(ended))), "")
+        data = bytes(self._out) if self._layers else bytes(self._raw)
+        return DecodedBody(data, list(self.chain), problem or self._unknown)
 
 
-_GZIP = 16 + zlib.MAX_WBITS
-# What one decompress call is handed: small, as a member's end copies what is left of it.
+# Decoded bytes one step of `run` asks a layer for: a bound on the memory and time of
+# a step, however much a few input bytes inflate to.
+_STEP = 1024 * 1024
+# What one decompress call is handed: small, as a gzip member's end copies what is
+# left of it (`unused_data`); handing it the whole rest would copy the body again for
+# every member, and a body of many empty members would never end.
 _FEED = 4096
 
 
-def _gzip(data: bytes, cap: int) -> tuple[bytes, str]:
-    return _zlib_layer("gzip", _GZIP, data, cap)
+class _Layer:
+    """One coding's decompressor, its input queued: `pull` decodes some of it."""
+
+    def __init__(self, name: str, cap: int) -> None:
+        self.name = name
+        self.cap = cap
+        self.size = 0  # bytes decoded
+        self.problem = ""  # corrupt, or the cap: nothing more is decoded
+        self.after = 0  # bytes after the coded data's end
+        self._chunks: deque[memoryview] = deque()
+        self._front = memoryview(b"")
+        self._at = 0  # the next byte of _front
+        self.queued = 0
+
+    def push(self, data: bytes) -> None:
+        if self.problem:
+            return
+        if self.at_end:
+            self.after += len(data)
+        elif data:
+            self._chunks.append(memoryview(data))
+            self.queued += len(data)
+
+    @property
+    def at_end(self) -> bool:
+        """Past the end of the coded data: bytes fed now are counted as after it."""
+        return False
+
+    @property
+    def ready(self) -> bool:
+        return not self.problem and self.queued > 0
+
+    def _take(self, size: int) -> bytes:
+        """The next queued bytes, at most `size` (fewer at a pushed chunk's end)."""
+        if self._at == len(self._front):
+            if not self._chunks:
+                return b""
+            self._front, self._at = self._chunks.popleft(), 0
+        piece = bytes(self._front[self._at : self._at + size])
+        self._at += len(piece)
+        self.queued -= len(piece)
+        return piece
+
+    def _untake(self, size: int) -> None:
+        """Put back the last `size` bytes of the piece just taken."""
+        self._at -= size
+        self.queued += size
+
+    def _peek(self, size: int) -> bytes:
+        got = bytes(self._front[self._at : self._at + size])
+        for chunk in self._chunks:
+            if len(got) >= size:
+                break
+            got += bytes(chunk[: size - len(got)])
+        return got
+
+    def _skip_rest(self) -> None:
+        """What is queued lies after the coded data: counted, not decoded."""
+        self.after += self.queued
+        self.queued, self._front, self._at = 0, memoryview(b""), 0
+        self._chunks.clear()
+
+    def _capped(self, out: bytearray) -> bytes:
+        """`out` counted; past the cap it is cut there and the layer stops."""
+        self.size += len(out)
+        if self.size > self.cap:
+            del out[len(out) - (self.size - self.cap) :]
+            self.size = self.cap
+            self.problem = f"{self.name} stopped at the {human_bytes(self.cap)} decoded-size cap"
+        return bytes(out)
+
+    def pull(self, limit: int) -> bytes:
+        raise NotImplementedError
+
+    def finished(self) -> bool:
+        """Whether the coded data reached its end."""
+        raise NotImplementedError
+
+    def problem_now(self, ended: bool) -> str:
+        if self.problem:
+            return self.problem
+        if ended and not self.finished():
+            return f"{self.name} data ends early (the stream is cut)"
+        if self.after:
+            return f"{self.after:,} bytes after the {self.name} data"
+        return ""
 
 
-def _deflate(data: bytes, cap: int) -> tuple[bytes, str]:
-    # RFC 9110 says zlib-wrapped deflate; some servers send the raw stream, which a
-    # zlib header (a checksum over its two bytes) tells apart.
-    zlib_header = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-    return _zlib_layer("deflate", zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS, data, cap)
+_GZIP = 16 + zlib.MAX_WBITS
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _brotli(data: bytes, cap: int) -> tuple[bytes, str]:
-    import brotli  # only when a body is br-coded: most runs never load it
+class _Inflate(_Layer):
+    """gzip (several members may follow one another, RFC 1952) or deflate: RFC 9110
+    says zlib-wrapped deflate; some servers send the raw stream, which a zlib header (a
+    checksum over its two bytes) tells apart."""
 
-    engine = brotli.Decompressor()
-    try:
-        # Past the limit the decompressor keeps the rest for later calls: none is made.
-        out = engine.process(data, output_buffer_limit=cap + 1)
-    except brotli.error as exc:
-        return b"", f"br data is corrupt ({exc})"
-    if len(out) > cap:
-        return out[:cap], f"br stopped at the {human_bytes(cap)} decoded-size cap"
-    if not engine.is_finished():
-        return out, "br data ends early (the stream is cut)"
-    return out, ""
+    def __init__(self, name: str, cap: int, wbits: int | None) -> None:
+        super().__init__(name, cap)
+        self._wbits = wbits  # None: deflate, until its first two bytes arrive
+        self._engine: Any = None
+        self._tail = b""  # input the engine was handed and left for want of output room
+        self._full = False  # the last call filled its output room: more may be pending
+        self._between = False  # a gzip member ended: another may follow
+        self._ended = False  # the stream ended: what follows is after it
+
+    @property
+    def at_end(self) -> bool:
+        return self._ended
+
+    @property
+    def ready(self) -> bool:
+        return not self.problem and (self.queued > 0 or bool(self._tail) or self._full)
+
+    def finished(self) -> bool:
+        return self._ended or (self._between and not self.queued)
+
+    def problem_now(self, ended: bool) -> str:
+        if ended and self._between and self.queued:
+            self._skip_rest()  # one byte after a member: no member can start there
+            self._ended = True
+        return super().problem_now(ended)
+
+    def _start(self) -> bool:
+        """A new engine when the bytes that choose it are here; False to wait for them."""
+        if self._wbits is None:
+            if self.queued < 2:
+                return False
+            first, second = self._peek(2)
+            zlib_header = first & 0x0F == 8 and (first << 8 | second) % 31 == 0
+            self._wbits = zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
+        elif self._between:
+            if self.queued < 2:
+                return False
+            if self._wbits != _GZIP or self._peek(2) != _GZIP_MAGIC:
+                self._skip_rest()
+                self._ended = True
+                return False
+        self._engine = zlib.decompressobj(self._wbits)
+        self._between = False
+        return True
+
+    def pull(self, limit: int) -> bytes:
+        out = bytearray()
+        while len(out) < limit and not self.problem and not self._ended:
+            if (self._engine is None or self._between) and not self._start():
+                break
+            piece = self._tail or self._take(_FEED)
+            if not piece and not self._full:
+                break
+            room = min(limit - len(out), self.cap + 1 - self.size - len(out))
+            before = self._engine.copy()
+            try:
+                chunk = self._engine.decompress(piece, room)
+            except zlib.error as exc:
+                out += _before_error(before, piece, room)
+                self.problem = f"{self.name} data is corrupt ({exc})"
+                break
+            out += chunk
+            self._tail = self._engine.unconsumed_tail
+            self._full = len(chunk) == room
+            if self._engine.eof:
+                self._untake(len(self._engine.unused_data))
+                self._between, self._full = True, False
+            if self.size + len(out) > self.cap:
+                break
+        return self._capped(out)
 
 
-_DECODERS: dict[str, Decoder] = {
-    "gzip": _gzip,
-    "x-gzip": _gzip,
-    "deflate": _deflate,
-    "br": _brotli,
-}
+def _before_error(engine: Any, piece: bytes, room: int) -> bytes:
+    """What `engine` decodes of `piece` before the byte that makes it fail: fed one byte
+    at a time, so the bytes kept do not depend on how the body was split."""
+    out = bytearray()
+    for at in range(len(piece)):
+        try:
+            out += engine.decompress(piece[at : at + 1], max(1, room - len(out)))
+        except zlib.error:
+            break
+        if len(out) >= room:
+            break
+    return bytes(out[:room])
+
+
+class _Brotli(_Layer):
+    def __init__(self, name: str, cap: int) -> None:
+        import brotli  # only when a body is br-coded: most runs never load it
+
+        super().__init__(name, cap)
+        self._engine = brotli.Decompressor()
+        self._error = brotli.error
+        self._holding = False  # the last call gave output: more may wait for the next
+
+    @property
+    def at_end(self) -> bool:
+        return bool(self._engine.is_finished())
+
+    @property
+    def ready(self) -> bool:
+        return not self.problem and (self.queued > 0 or self._holding)
+
+    def finished(self) -> bool:
+        return bool(self._engine.is_finished())
+
+    def pull(self, limit: int) -> bytes:
+        out = bytearray()
+        engine = self._engine
+        while len(out) < limit and not self.problem:
+            if engine.is_finished():
+                self._skip_rest()
+                break
+            piece = self._take(_FEED) if engine.can_accept_more_data() else b""
+            if not piece and not self._holding:
+                break
+            room = min(limit - len(out), self.cap + 1 - self.size - len(out))
+            try:
+                # Past the limit the decompressor keeps the rest for the next call.
+                chunk = engine.process(piece, output_buffer_limit=room)
+            except self._error as exc:
+                self.problem = f"{self.name} data is corrupt ({exc})"
+                break
+            out += chunk
+            # After output the engine may hold more for the input it has: ask again.
+            self._holding = bool(chunk)
+            if self.size + len(out) > self.cap:
+                break
+        return self._capped(out)
+
+
+def _layer_for(coding: str, cap: int) -> _Layer | None:
+    if coding in ("gzip", "x-gzip"):
+        return _Inflate(coding, cap, _GZIP)
+    if coding == "deflate":
+        return _Inflate(coding, cap, None)
+    if coding == "br":
+        return _Brotli(coding, cap)
+    return None
+
 
 _CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]+)', re.I)
 
