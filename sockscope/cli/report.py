@@ -22,7 +22,7 @@ from sockscope.core.certificate import (
     session_summary,
     tls_session,
 )
-from sockscope.core.http import HttpRequest, HttpResponse, Problem
+from sockscope.core.http import HttpResponse, Problem
 from sockscope.core.http.coding import charset_of
 from sockscope.core.model import Exchange
 from sockscope.core.sanitize import Segment, display_segments
@@ -32,6 +32,7 @@ from sockscope.core.views import decoded_lines, hexdump_rows, human_bytes, repr_
 
 if TYPE_CHECKING:
     from sockscope.cli.output import Printer
+    from sockscope.core.http import HttpRequest
 
 MAX_VIEW_BYTES = 8192  # per view, unless --full: `less` wants everything, a glance does not
 # What a cut view's "... N more" line suggests; each command names only its own options.

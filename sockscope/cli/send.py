@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from sockscope.cli.data_file import read_data_file
 from sockscope.cli.output import new_console, print_json
 from sockscope.cli.parsing import UsageError
 from sockscope.cli.tls_args import tls_options
@@ -25,7 +24,6 @@ from sockscope.core.fields import (
     parse_size,
 )
 from sockscope.core.http import Framing
-from sockscope.core.json_stream import Base64
 from sockscope.core.model import Event, Exchange, Overflow, ReadPolicy, Target, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text, to_crlf
 from sockscope.core.steps import Dialogue, failed_step, step_outcomes
@@ -141,6 +139,8 @@ def _save(exchange: Exchange, path: str) -> str | None:
 
 def exchange_json(exchange: Exchange, analysis: Analysis) -> dict[str, Any]:
     """The `--json` document, its bytes as `Base64` values: `print_json` writes it."""
+    from sockscope.core.json_stream import Base64  # and json: a text report needs neither
+
     out = exchange.to_stream_dict()
     out["protocol"] = analysis.protocol
     http = analysis.http
@@ -339,6 +339,8 @@ def _request(
     if args.hex is not None:
         return parse_hex(args.hex)
     if args.data_file is not None:
+        from sockscope.cli.data_file import read_data_file  # and selectors, for a FIFO
+
         return read_data_file(args.data_file, deadline)
     if template is None:
         return b""  # read what the server says first, like the banner template

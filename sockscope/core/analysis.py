@@ -6,14 +6,12 @@ they never disagree about whether a reply is HTTP or an SMTP dialogue.
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sockscope.core.http import (
     Framing,
-    HttpRequest,
     HttpResponse,
     HttpResponseParser,
     Problem,
@@ -22,11 +20,13 @@ from sockscope.core.http import (
     parse_response,
 )
 from sockscope.core.http.coding import DecodedBody, content_codings, decode_body
-from sockscope.core.json_stream import Base64
 from sockscope.core.model import Exchange, StopReason
-from sockscope.core.replies import Reply, parse_replies
-from sockscope.core.telnet import telnet_replies, telnet_text
 from sockscope.core.views import human_bytes
+
+if TYPE_CHECKING:
+    from sockscope.core.http import HttpRequest
+    from sockscope.core.json_stream import Base64
+    from sockscope.core.replies import Reply
 
 REPLY_PROTOCOLS = ("smtp", "ftp", "pop3", "imap", "nntp", "redis")
 
@@ -76,9 +76,15 @@ def analyse(exchange: Exchange, parser: str | None = None, *, body: bool = True)
 
 
 def _replies(protocol: str | None, received: bytes) -> Analysis:
+    # Each protocol's parser is imported when a reply is of that protocol: an HTTP
+    # exchange's start does not pay for the reply-line and telnet parsers.
     if protocol in REPLY_PROTOCOLS:
+        from sockscope.core.replies import parse_replies
+
         return Analysis(protocol, replies=parse_replies(received, protocol))
     if protocol == "telnet":
+        from sockscope.core.telnet import telnet_replies
+
         return Analysis(protocol, replies=telnet_replies(received))
     return Analysis(None)
 
@@ -86,7 +92,11 @@ def _replies(protocol: str | None, received: bytes) -> Analysis:
 def shown_text(received: bytes, protocol: str | None) -> bytes:
     """The bytes the Decoded view shows: a telnet stream's text without its commands
     (Headers lists those), any other reply as it came."""
-    return telnet_text(received) if protocol == "telnet" else received
+    if protocol != "telnet":
+        return received
+    from sockscope.core.telnet import telnet_text
+
+    return telnet_text(received)
 
 
 class LiveAnalysis:
@@ -223,4 +233,11 @@ def replies_to_list(replies: list[Reply]) -> list[dict[str, Any]]:
 
 
 def _b64(data: bytes, streamed: bool) -> Base64 | str:
-    return Base64((data,)) if streamed else base64.b64encode(data).decode("ascii")
+    # Only JSON needs these: a text report's start loads neither base64 nor json.
+    if streamed:
+        from sockscope.core.json_stream import Base64
+
+        return Base64((data,))
+    import base64
+
+    return base64.b64encode(data).decode("ascii")

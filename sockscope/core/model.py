@@ -6,14 +6,12 @@ Pure data with a lossless JSON round-trip. The bytes are the truth: every view
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from sockscope.core.json_stream import Base64
 from sockscope.core.transport import Transport as Transport  # the model's users import it here
 
 FORMAT_VERSION = 1
@@ -345,6 +343,8 @@ class Exchange:
     def to_stream_dict(self) -> dict[str, Any]:
         """`to_dict` with its bytes as `Base64` values, which `json_pieces`
         (core/json_stream.py) encodes a slice at a time as it writes them."""
+        from sockscope.core.json_stream import Base64  # and json: for JSON output only
+
         received = Base64(e.data for e in self.of_type(EventType.RECV))
         return self._document(lambda data: Base64((data,)), received)
 
@@ -476,9 +476,10 @@ def _b64_span(text: str, offset: int, count: int) -> bytes:
     return span
 
 
+# binascii, as the base64 module does, without loading that module and its imports.
 def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"), validate=True)
+    return binascii.a2b_base64(text.encode("ascii"), strict_mode=True)

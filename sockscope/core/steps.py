@@ -18,12 +18,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sockscope.core.model import EventType, Exchange
 from sockscope.core.payload import format_text
-from sockscope.core.replies import Reply, parse_replies
 from sockscope.core.views import human_bytes
+
+if TYPE_CHECKING:
+    from sockscope.core.replies import Reply
 
 REPLY_PROTOCOLS = ("smtp", "ftp", "pop3", "imap", "nntp", "redis")
 STEP_KEY = "step"  # the key of an INFO event's detail that holds a StepOutcome
@@ -238,6 +240,10 @@ def judge_reply(patterns: tuple[Pattern, ...], data: bytes, protocol: str | None
         line = _decode(data[:end].rstrip(b"\r"))
         ok = any(line.startswith(p.code) for p in patterns)
         return Verdict(ok, _cut(line, 24), _cut(line, SHOWN_TEXT))
+    # The reply-line parser is loaded when a step waits for a reply: templates define
+    # steps, and loading them should not load it.
+    from sockscope.core.replies import parse_replies
+
     for reply in parse_replies(data, protocol):
         if not reply.complete:
             return None

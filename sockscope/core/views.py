@@ -151,18 +151,20 @@ def repr_rows(data: bytes, max_len: int = 256) -> Iterator[str]:
 
 # ---- decoded text ------------------------------------------------------------------------
 
-ENCODINGS: tuple[str, ...] = (
-    "utf-8",
-    "ascii",
-    "latin-1",
-    "cp1252",
-    "utf-16",
-    "utf-16-le",
-    "utf-16-be",
-)
-# Python's canonical codec name -> the name sockscope shows, so aliases such as "utf8",
-# "ISO-8859-1" or "windows-1252" are accepted.
-_CANONICAL = {codecs.lookup(name).name: name for name in ENCODINGS}
+# Python's canonical codec name -> the name sockscope shows (ENCODINGS, in this order),
+# so aliases such as "utf8", "ISO-8859-1" or "windows-1252" are accepted. Written out
+# rather than looked up: each lookup imports that codec's module, and a command checks
+# one name (a test holds this table to Python's lookups).
+CANONICAL = {
+    "utf-8": "utf-8",
+    "ascii": "ascii",
+    "iso8859-1": "latin-1",
+    "cp1252": "cp1252",
+    "utf-16": "utf-16",
+    "utf-16-le": "utf-16-le",
+    "utf-16-be": "utf-16-be",
+}
+ENCODINGS: tuple[str, ...] = tuple(CANONICAL.values())
 
 
 def check_encoding(name: str) -> str:
@@ -171,11 +173,11 @@ def check_encoding(name: str) -> str:
         canonical = codecs.lookup(name.strip()).name
     except LookupError:
         canonical = ""
-    if canonical not in _CANONICAL:
+    if canonical not in CANONICAL:
         raise ValueError(
             f'unknown encoding "{sanitize(name[:40])}"; choose one of {", ".join(ENCODINGS)}'
         )
-    return _CANONICAL[canonical]
+    return CANONICAL[canonical]
 
 
 # Undecodable bytes become lone surrogates U+DC00 + byte, which the sanitiser shows as

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from sockscope.core.sanitize import Segment
 from sockscope.core.views import (
+    CANONICAL,
     ENCODINGS,
     HEX_WIDTH,
     check_encoding,
@@ -193,6 +194,10 @@ def test_the_offered_encodings_include_the_common_ones() -> None:
 )
 def test_encoding_aliases_are_accepted(typed: str, name: str) -> None:
     assert check_encoding(typed) == name
+
+
+def test_each_offered_encoding_is_known_by_the_name_python_gives_it() -> None:
+    assert {codecs.lookup(name).name: name for name in ENCODINGS} == CANONICAL
 
 
 def test_an_unknown_encoding_names_the_choices() -> None:

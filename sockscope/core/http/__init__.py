@@ -9,8 +9,11 @@ One concern per module, each building on the ones before it: `problems` (the pro
 codes, severities and limits), `head` (status or request line and header fields),
 `framing` (where the body ends), `chunked` (the chunked decoder), `response` and
 `request` (a whole message of each kind). The names the rest of sockscope uses are
-imported here.
+imported here; the request parser's when first used, as a reply's analysis (all that
+`sockscope send` needs) does not use it.
 """
+
+from typing import TYPE_CHECKING
 
 from sockscope.core.http.framing import Framing
 from sockscope.core.http.problems import (
@@ -23,7 +26,6 @@ from sockscope.core.http.problems import (
     Problem,
     Severity,
 )
-from sockscope.core.http.request import HttpRequest, looks_like_request, parse_request
 from sockscope.core.http.response import (
     HttpResponse,
     HttpResponseParser,
@@ -31,6 +33,9 @@ from sockscope.core.http.response import (
     looks_like_http,
     parse_response,
 )
+
+if TYPE_CHECKING:
+    from sockscope.core.http.request import HttpRequest, looks_like_request, parse_request
 
 __all__ = [
     "MAX_CHUNK_DIGITS",
@@ -51,3 +56,11 @@ __all__ = [
     "parse_request",
     "parse_response",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in ("HttpRequest", "looks_like_request", "parse_request"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from sockscope.core.http import request
+
+    return getattr(request, name)

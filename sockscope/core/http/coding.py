@@ -16,7 +16,6 @@ XML body for reading. Both leave bytes they cannot use alone.
 from __future__ import annotations
 
 import codecs
-import json
 import re
 import zlib
 from collections import deque
@@ -422,6 +421,8 @@ def pretty_text(data: bytes, media: str, encoding: str) -> bytes | None:
     except (UnicodeError, LookupError):
         return None
     if media.endswith("/json") or media.endswith("+json"):
+        import json  # a reply's analysis loads it only for a JSON body shown pretty
+
         try:
             pretty = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
         except (ValueError, RecursionError):
