@@ -110,8 +110,8 @@ HEADERS_AFTER_FRAME = 8 * 1024 * 1024
 SWITCH_INTERVAL = 0.0005
 
 # The screen's classes by its size (Textual's breakpoints): the narrow layout shows one
-# view at a time, under tabs; from 120 columns the Sent pane has room for 8-byte rows.
-WIDTHS: list[tuple[int, str]] = [(0, "-narrow"), (100, "-wide"), (120, "-wider")]
+# view at a time, under tabs.
+WIDTHS: list[tuple[int, str]] = [(0, "-narrow"), (100, "-wide")]
 HEIGHTS: list[tuple[int, str]] = [(0, "-short"), (30, "-tall")]
 
 # Greyed out (not hidden) while a session is live, and named when pressed: Send and the

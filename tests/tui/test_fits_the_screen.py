@@ -1,6 +1,6 @@
-"""What the explorer shows reads in full: Sent shows the repr above a hex dump of 8 bytes
-a row at 120x36, long Headers rows fold under themselves instead of being cut, and the
-status line takes a second row rather than cut the hint or the total time."""
+"""What the explorer shows reads in full: Received is the widest pane, Sent shows the repr
+above a hex dump whose rows fit it, long Headers rows fold under themselves instead of being
+cut, and the status line takes a second row rather than cut the hint or the total time."""
 
 from __future__ import annotations
 
@@ -34,19 +34,41 @@ def screen_rows(app: SockscopeApp, view_id: str) -> list[str]:
     return [lines.line(y).plain for y in range(len(lines))]
 
 
+def pane_widths(app: SockscopeApp) -> dict[str, int]:
+    return {name: app.query_one(f"#{name}").size.width for name in PANES}
+
+
+PANES = ("sent", "received", "decoded", "headers")
+
+
 @pilot_test
-async def test_at_120_columns_sent_shows_the_repr_then_a_hex_dump_of_8_bytes_a_row() -> None:
-    app = make_app(http_exchange())
+async def test_at_120_columns_received_is_the_widest_pane_and_every_empty_hint_reads_in_full() -> (
+    None
+):
+    app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
-        assert app.query_one(SentPane).per_row == 8
-        view = app.query_one("#sent-view", LineView)
-        rows = view_text(app, "sent-view").splitlines()
-        # The request's lines first, all in view, then its dump, whose rows fit the pane.
-        assert rows[0] == "repr" and rows[1] == "b'GET / HTTP/1.1\\r\\n'"
-        assert rows.index("hex") < view.scrollable_content_region.height - 1
-        dump = rows[rows.index("hex") + 1 :]
-        assert all(len(row) <= view.scrollable_content_region.width for row in dump)
+        widths = pane_widths(app)
+        assert max(widths, key=widths.__getitem__) == "received"
+        for name in PANES:
+            hint = view_text(app, f"{name}-view")
+            assert len(hint) <= app.query_one(f"#{name}-view").size.width, (name, hint)
+
+
+@pilot_test
+async def test_sent_shows_the_repr_then_a_hex_dump_whose_rows_fit_the_pane() -> None:
+    for size, per_row in (((120, 36), 4), ((200, 50), 8)):
+        app = make_app(http_exchange())
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            assert app.query_one(SentPane).per_row == per_row
+            view = app.query_one("#sent-view", LineView)
+            rows = view_text(app, "sent-view").splitlines()
+            # The request's lines first, all in view, then its dump, whose rows fit the pane.
+            assert rows[0] == "repr" and rows[1] == "b'GET / HTTP/1.1\\r\\n'"
+            assert rows.index("hex") < view.scrollable_content_region.height - 1
+            dump = rows[rows.index("hex") + 1 :]
+            assert all(len(row) <= view.scrollable_content_region.width for row in dump)
 
 
 @pilot_test

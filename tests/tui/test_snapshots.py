@@ -60,7 +60,7 @@ def test_help_screen_lists_keys_panes_and_stop_reasons(snap_compare) -> None:
 
 
 def test_hex_rows_are_as_wide_as_the_sent_pane_allows(snap_compare) -> None:
-    # 120x36 fits 8 bytes a row, 80x24 (one view at a time) 16; here too the Sent pane fits 8.
+    # 120x36 fits 4 bytes a row, 80x24 (one view at a time) 16, 180 columns 8.
     assert snap_compare(
         make_app(binary_exchange(request=bytes(range(64)))), terminal_size=(180, 40)
     )

@@ -381,9 +381,7 @@ class HeadersPane(Pane):
         self.response = None
         self.entries, self._entry_spans, self._spans = [], [], []
         if analysis is None and not tls and not steps:
-            view.show(
-                NoLines("status and headers go here" if exchange is None else "nothing received")
-            )
+            view.show(NoLines("headers go here" if exchange is None else "nothing received"))
             self.set_badge("")
             return
         spans: list[Span | None] = []
