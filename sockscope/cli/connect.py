@@ -259,7 +259,13 @@ class Conversation:
         self.on_end: list[Callable[[], None]] = []
         self._arrived = threading.Condition()
         self._unmatched = b""  # received since the last :wait matched (its tail)
-        self.session = Session(plan.target, plan.policy, on_event=self._event, on_state=self._state)
+        self.session = Session(
+            plan.target,
+            plan.policy,
+            on_event=self._event,
+            on_state=self._state,
+            close_name=":close",
+        )
         self._telnet_in = TelnetStream()
 
     def _event(self, event: Event) -> None:

@@ -183,7 +183,8 @@ class Session:
     session has no idle timeout or deadline (silence is normal), and a send waits for
     the peer to take the bytes until Close or Reset. `cancel` ends the session like
     Close, at any time. Each command returns None when accepted, else the sentence
-    saying why not.
+    saying why not. `close_name` is how the interface names Close in those sentences:
+    what its user presses or types (the app's "Close", the CLI's ":close").
     """
 
     def __init__(
@@ -195,8 +196,10 @@ class Session:
         on_state: StateCallback | None = None,
         cancel: threading.Event | None = None,
         template: str | None = None,
+        close_name: str = "Close",
     ) -> None:
         self.target = target
+        self._close_name = close_name
         self.policy = policy
         self._on_state = on_state
         self._cancel = cancel if cancel is not None else threading.Event()
@@ -328,13 +331,17 @@ class Session:
         if action is Action.CLOSE:
             return None
         if state is SessionState.CONNECTING:
-            return "still connecting: wait until the connection is open (Close gives up)"
+            return (
+                f"still connecting: wait until the connection is open ({self._close_name} gives up)"
+            )
         if action is Action.SEND:
             if self._half_closing:
                 return "you half-closed the connection: nothing more can be sent"
             return None
         if transport.is_datagram:
-            return f"a datagram socket has no connection to {action.value}: Close ends it"
+            return (
+                f"a datagram socket has no connection to {action.value}: {self._close_name} ends it"
+            )
         tls = transport is Transport.TLS or self._tls_asked
         if action is Action.STARTTLS:
             if tls:
@@ -346,7 +353,7 @@ class Session:
             return None
         if action is Action.HALF_CLOSE:
             if tls:
-                return "TLS cannot close one direction only: use Close"
+                return f"TLS cannot close one direction only: use {self._close_name}"
             return "already half-closed" if self._half_closing else None
         return None
 
@@ -526,7 +533,9 @@ class Session:
                 said = outcome.message
             else:
                 said = f"the peer finished sending (EOF){self._totals()}"
-            self._report(SessionState.PEER_CLOSED, f"{said}; you can still send, or Close")
+            self._report(
+                SessionState.PEER_CLOSED, f"{said}; you can still send, or {self._close_name}"
+            )
             return None
         if stop is StopReason.RESET:
             message = f"connection reset by peer{self._totals()}"

@@ -254,6 +254,30 @@ CTRL_D = "\x04"
 UP = "\x1b[A"
 
 
+def test_when_the_server_finishes_the_line_names_the_command_to_type_to_close(lab: Any) -> None:
+    def finished(seen: list[str]) -> bool:
+        return any("the peer finished sending" in line for line in seen)
+
+    lines = _terminal(lab.port("daytime", "tcp"), [(finished, ":close\r")])
+
+    said = next(line for line in lines if "the peer finished sending" in line)
+    assert said.endswith("; you can still send, or :close")
+
+
+def test_tls_refuses_a_half_close_naming_the_command_to_type(lab: Any) -> None:
+    run = connect(
+        HOST,
+        lab.port("https"),
+        "-t",
+        "tls",
+        "--ca-file",
+        lab.ca_file,
+        stdin=b":half-close\n:close\n",
+    )
+
+    assert "TLS cannot close one direction only: use :close" in run.stdout + run.stderr
+
+
 def test_at_a_terminal_ctrl_c_ends_the_conversation(lab: Any) -> None:
     lines = _terminal(lab.port("echo", "tcp"), [(_at_once, "\x03")])
     assert lines[-1].startswith("* you closed the connection")
