@@ -1117,7 +1117,11 @@ class SockscopeApp(SafeApp):
             from sockscope.tui.screens.relay import RelayScreen
 
             screens = [*ListenScreen.BINDINGS, *RelayScreen.BINDINGS]
-            self.push_screen(HelpScreen([*self.BINDINGS, *screens]))
+            # Asked on Listen or Relay, the help opens at that screen's keys.
+            at = next(
+                (n for n in ("Listen", "Relay") if _is_screen(self.screen, f"{n}Screen")), None
+            )
+            self.push_screen(HelpScreen([*self.BINDINGS, *screens], at=at))
 
     # ---- going straight to a place ------------------------------------------------
 

@@ -262,6 +262,26 @@ async def test_help_names_the_relay_screens_keys() -> None:
 
 
 @pilot_test
+async def test_help_asked_on_the_relay_screen_opens_at_the_relay_keys() -> None:
+    from textual.containers import VerticalScroll
+    from textual.widgets import Static
+
+    from sockscope.tui.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _recorded(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        body = app.screen.query_one("#help-body", VerticalScroll)
+        titles = {str(s.render()): s for s in app.screen.query(Static).filter(".help-title")}
+        await until(pilot, lambda: body.scroll_y > 0, "the help to scroll")
+        # The Relay group is the first one in view, its keys under it.
+        assert titles["Relay"].region.y == body.content_region.y
+        assert not body.content_region.overlaps(titles["Send & read"].region)
+
+
+@pilot_test
 async def test_a_tls_relay_shows_the_clients_handshake_in_request_and_the_servers_in_reply() -> (
     None
 ):

@@ -117,18 +117,24 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,q", "dismiss", "Close help", id="help.close"),
     ]
 
-    def __init__(self, bindings: Iterable[BindingType]) -> None:
-        """`bindings`: the app's and its screens' (this screen's are added)."""
+    def __init__(self, bindings: Iterable[BindingType], at: str | None = None) -> None:
+        """`bindings`: the app's and its screens' (this screen's are added); `at`: the
+        group shown at the top (the keys of the screen the help was asked on)."""
         super().__init__()
         every = [*bindings, *self.BINDINGS]
         self._keys = [binding for binding in every if isinstance(binding, Binding)]
+        self._at = at
+        self._titles: dict[str, Static] = {}
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
             body.border_title = "sockscope help"
             body.border_subtitle = "escape closes"
             for title, rows in help_sections(self._keys):
-                yield Static(plain(title, "bold $text-primary"), classes="help-title")
+                self._titles[title] = Static(
+                    plain(title, "bold $text-primary"), classes="help-title"
+                )
+                yield self._titles[title]
                 # A grid, so a long line wraps under its own column, not under the key.
                 with Grid(classes="help-table"):
                     for key, text in rows:
@@ -141,3 +147,13 @@ class HelpScreen(ModalScreen[None]):
                     DIM_STYLE,
                 )
             )
+
+    def on_mount(self) -> None:
+        if self._at in self._titles:
+            # After the first layout: before it the title has no place to scroll to.
+            self.call_after_refresh(self._show_at, self._titles[self._at])
+
+    def _show_at(self, title: Static) -> None:
+        self.query_one("#help-body", VerticalScroll).scroll_to_widget(
+            title, top=True, animate=False
+        )
