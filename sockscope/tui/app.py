@@ -57,7 +57,7 @@ from sockscope.tui.explorer import (
     app_words,
     replay_dialogue,
 )
-from sockscope.tui.finding import Finder
+from sockscope.tui.finding import Finder, Where
 from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
@@ -1132,8 +1132,21 @@ class SockscopeApp(SafeApp):
         self._request_text().focus()
 
     def action_find(self) -> None:
-        self._show_view("received")  # what find searches
-        self.finder.open()
+        """Find in the focused pane's bytes: Sent or Decoded, else Received (ctrl+f
+        again from the bar keeps the pane it searches)."""
+        where = self.finder.where
+        if not self.query_one(FindBar).has_focus_within:
+            where = Where.RECEIVED
+            if self.query_one(SentPane).has_focus_within:
+                where = Where.SENT
+            elif self.query_one(DecodedPane).has_focus_within:
+                where = Where.DECODED
+        self._show_view(where)  # at 80x24, the pane searched comes forward
+        self.finder.open(where)
+
+    @on(DecodedPane.Shown)
+    def _decoded_shown(self) -> None:
+        self.finder.refresh()
 
     def action_find_step(self, forward: bool) -> None:
         self.finder.step(forward)
@@ -1158,15 +1171,15 @@ class SockscopeApp(SafeApp):
             self.bell()
             self.notify("nothing to copy yet", severity="warning")
             return None
-        span = self.finder.selected()
-        if span is not None:
-            return self.finder.rows.data[span[0] : span[1]], "the highlighted bytes"
+        selected = self.finder.selected()
+        if selected is not None:
+            return selected, "the highlighted bytes"
         if self.query_one(SentPane).has_focus_within:
             return exchange.sent, "the Sent pane"
         decoded = self.query_one(DecodedPane)
         if decoded.has_focus_within:
             return decoded.shown_bytes, "the Decoded pane"
-        return self.finder.rows.data, "the Received pane"
+        return self.finder.received, "the Received pane"
 
     def action_copy(self, form: str) -> None:
         """The clipboard is written here and in action_copy_export only: the user's own

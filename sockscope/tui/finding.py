@@ -1,8 +1,10 @@
-"""Find in the explorer: the find bar's query searched in the received bytes, the matches
-highlighted in Received and in Decoded (while it shows those bytes), the current one
-brought into view. The rules are core/find.py's; this holds the state between keys.
+"""Find in the explorer: the find bar's query searched in the bytes of the pane it was
+opened over (Received unless Sent or Decoded had the focus), the matches highlighted in
+every view that shows those bytes, the current one brought into view. The rules are
+core/find.py's; this holds the state between keys.
 
-The bytes of the part the Headers cursor is on (`link`) are highlighted the same way.
+The bytes of the part the Headers cursor is on (`link`) are received bytes: they are
+highlighted the same way in every view that shows those, whatever the find searches.
 
 A large capture is searched in a thread, so the screen keeps drawing and taking keys;
 a newer query or capture makes the older search's result be dropped when it arrives.
@@ -10,12 +12,14 @@ a newer query or capture makes the older search's result be dropped when it arri
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sockscope.core.find import Matches, find_all, query_bytes
 from sockscope.core.http.head import Span
 from sockscope.tui.widgets.byte_view import ByteRows, LineView, Marks
 from sockscope.tui.widgets.find_bar import FindBar
+from sockscope.tui.widgets.panes import DecodedPane, Pane, SentPane
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -26,10 +30,20 @@ if TYPE_CHECKING:
 SEARCH_AT_ONCE = 1024 * 1024
 
 
+class Where(StrEnum):
+    """The pane a find searches: the one focused when the bar opened."""
+
+    RECEIVED = "received"
+    SENT = "sent"
+    DECODED = "decoded"
+
+
 class Finder:
     def __init__(self, app: App[Any]) -> None:
         self.app = app
-        self.rows = ByteRows(b"")  # what was searched: the received bytes and their rows
+        self.where = Where.RECEIVED
+        self.received = b""  # the received bytes shown
+        self.data = b""  # the bytes searched
         self.matches: Matches | None = None
         self.index: int | None = None
         self._query: tuple[str, FindMode] | None = None
@@ -40,25 +54,49 @@ class Finder:
     def bar(self) -> FindBar:
         return self.app.query_one(FindBar)
 
-    def _views(self) -> list[tuple[LineView, bool]]:
-        """Received, and Decoded: whether each shows the searched bytes on their rows
-        (Decoded does not while it shows a decoded body, or UTF-16 rows)."""
-        received = self.app.query_one("#received-view", LineView)
-        decoded = self.app.query_one("#decoded-view", LineView)
-        return [(received, True), (decoded, getattr(decoded.lines, "rows", None) is self.rows)]
+    def _views(self) -> list[LineView]:
+        return list(self.app.query_one("#views").query(LineView))
 
-    def open(self) -> None:
-        self.bar.open("Received")
+    def _source(self) -> tuple[bytes, str]:
+        """The bytes the find searches, and the name the bar gives them."""
+        if self.where is Where.SENT:
+            return self.app.query_one(SentPane).data, "Sent"
+        if self.where is Where.DECODED:
+            decoded = self.app.query_one(DecodedPane)
+            data = decoded.shown_bytes
+            if decoded.shows_body:
+                return data, "Decoded body"
+            if data is not self.received:
+                return data, "Decoded"  # a telnet conversation's text
+        return self.received, "Received"
+
+    def open(self, where: Where) -> None:
+        self.where = where
+        data, name = self._source()
+        self.bar.open(name)
+        if data is not self.data:
+            self.refresh()
 
     def show_capture(self, rows: ByteRows) -> None:
-        """The explorer shows other bytes (or more of them): search them again."""
-        if rows is self.rows and len(rows.data) == len(self.rows.data) and self.matches:
-            return
-        if rows.data is not self.rows.data:
+        """The explorer shows other received bytes (or more of them)."""
+        if rows.data is not self.received:
             self.linked = None  # another exchange's parts
-        self.rows = rows
+        self.received = rows.data
+        self.refresh()
+
+    def refresh(self) -> None:
+        """The panes show other bytes: search what the bar searches again."""
+        data, name = self._source()
+        if self.bar.is_open:
+            self.bar.search_in(name)
+        if data is self.data and self.matches is not None:
+            self._mark()
+            return
+        self.data = data
         if self._query is not None and self.bar.is_open:
             self.search(*self._query)
+        else:
+            self._mark()
 
     def search(self, query: str, mode: FindMode) -> None:
         self._query = (query, mode)
@@ -71,7 +109,7 @@ class Finder:
         if not needle:
             self._found(None, "")
             return
-        data = self.rows.data
+        data = self.data
         if len(data) <= SEARCH_AT_ONCE:
             self._found(find_all(data, needle))
             return
@@ -113,39 +151,49 @@ class Finder:
         assert matches is not None
         self.bar.show_position(matches.position(index))
         self._mark()
-        if index is None:
-            return
-        row = self.rows.row_of(matches.span(index)[0])
-        for view, same_rows in self._views():
-            if same_rows:
-                view.center_on(row)
+        if index is not None:
+            self._bring_into_view(self.data, matches.span(index)[0])
 
     def link(self, span: Span | None) -> None:
-        """Highlight `span` (a part's bytes) and bring its first row into view."""
+        """Highlight `span` (a part's received bytes) and bring its first row into view."""
         self.linked = span
         self._mark()
         if span is not None:
-            row = self.rows.row_of(span[0])
-            for view, same_rows in self._views():
-                if same_rows:
+            self._bring_into_view(self.received, span[0])
+
+    def _bring_into_view(self, data: bytes, offset: int) -> None:
+        for view in self._views():
+            if view.lines.shows(data):
+                row = view.lines.row_of(offset)
+                if row is not None:
                     view.center_on(row)
 
     def _mark(self) -> None:
+        """Each view that shows the searched bytes highlights the matches; each that
+        shows the received bytes, the linked part."""
+        matches = self.matches or None
         current = None
-        if self.matches is not None and self.index is not None:
-            current = self.matches.span(self.index)
-        marks = None
-        if self.matches or self.linked:
-            marks = Marks(self.matches or None, current, self.linked)
-        for view, same_rows in self._views():
-            view.set_marks(marks if same_rows else None)
+        if matches is not None and self.index is not None:
+            current = matches.span(self.index)
+        for view in self._views():
+            found = matches is not None and view.lines.shows(self.data)
+            linked = self.linked if view.lines.shows(self.received) else None
+            if found or linked is not None:
+                view.set_marks(
+                    Marks(matches if found else None, current if found else None, linked)
+                )
+            elif view.lines.marks is not None:
+                view.set_marks(None)
 
-    def selected(self) -> Span | None:
+    def selected(self) -> bytes | None:
         """The bytes a copy takes: the current match, else the linked part; None for
         neither (a copy then takes the whole pane)."""
         if self.matches is not None and self.index is not None:
-            return self.matches.span(self.index)
-        return self.linked
+            start, end = self.matches.span(self.index)
+            return self.data[start:end]
+        if self.linked is not None:
+            return self.received[self.linked[0] : self.linked[1]]
+        return None
 
     def close(self) -> None:
         self.matches = None
@@ -153,4 +201,4 @@ class Finder:
         self._query = None
         self._generation += 1
         self._mark()
-        self.app.query_one("#received-view", LineView).focus()
+        self.app.query_one(f"#{self.where}", Pane).query_one(LineView).focus()

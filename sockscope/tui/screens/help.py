@@ -33,7 +33,7 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "close-session": ("Session", "close the session gracefully; it joins the history"),
     "reset-session": ("Session", "reset the session: close with a RST"),
     "start-tls": ("Session", "STARTTLS: upgrade the session to TLS after the go-ahead"),
-    "find": ("Views", "find in the received bytes: text, \\r\\n escapes or hex; n / N"),
+    "find": ("Views", "find in the focused pane: text, \\r\\n escapes or hex; n / N"),
     "toggle-turns": ("Views", "the timeline as turns (who spoke, when, how much) or as events"),
     "zoom": ("Views", "zoom: the focused view gets the whole screen (again restores)"),
     "focus-history": ("Views", "the history: every exchange so far; enter shows one again"),

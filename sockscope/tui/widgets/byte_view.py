@@ -11,6 +11,7 @@ only grows, so its index carries over to the next, larger buffer.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import chain, islice
 from operator import sub
@@ -105,6 +106,14 @@ class Lines:
     def first_of(self, y: int) -> int:
         """The first row of the entry row `y` belongs to (a folded entry takes several)."""
         return y
+
+    def row_of(self, offset: int) -> int | None:
+        """The row showing byte `offset`; None for rows that are not bytes."""
+        return None
+
+    def shows(self, data: bytes) -> bool:
+        """Whether the rows show `data` (that object), so marks of its bytes apply."""
+        return False
 
 
 class NoLines(Lines):
@@ -273,6 +282,12 @@ class RowLines(Lines):
     def grow(self) -> bool:
         return self.rows.grow()
 
+    def row_of(self, offset: int) -> int:
+        return self.rows.row_of(offset)
+
+    def shows(self, data: bytes) -> bool:
+        return self.rows.data is data
+
     def line(self, y: int) -> Content:
         span = self.rows.span(y)
         if span is None:
@@ -338,6 +353,28 @@ class Stacked(Lines):
         self._parts = [(plain(title, "bold $text-accent"), lines) for title, lines in parts]
 
     @property
+    def marks(self) -> Marks | None:
+        return self._parts[0][1].marks if self._parts else None
+
+    @marks.setter
+    def marks(self, marks: Marks | None) -> None:
+        for _, lines in self._parts:
+            lines.marks = marks
+
+    def shows(self, data: bytes) -> bool:
+        return any(lines.shows(data) for _, lines in self._parts)
+
+    def row_of(self, offset: int) -> int | None:
+        """The row of the first part that shows the bytes."""
+        above = 0
+        for _, lines in self._parts:
+            row = lines.row_of(offset)
+            if row is not None:
+                return above + 1 + row
+            above += 1 + len(lines)
+        return None
+
+    @property
     def width(self) -> int:  # type: ignore[override]
         return max((lines.width for _, lines in self._parts), default=0)
 
@@ -361,6 +398,51 @@ class Stacked(Lines):
                 return lines.line(y)
             y -= size
         raise IndexError(y)
+
+
+class WrappedLines(Lines):
+    """`source`'s rows wrapped at `width` cells. Where each source row starts is counted
+    once; a row is formatted (with its marks) and wrapped again when drawn, so find
+    matches and linked bytes show on wrapped rows as on cut ones."""
+
+    def __init__(self, source: Lines, width: int) -> None:
+        self.source = source
+        self.width = width
+        self._firsts = array("q")  # the wrapped row each source row starts at
+        total = 0
+        for y in range(len(source)):
+            self._firsts.append(total)
+            total += len(self._pieces(source.line(y)))
+        self._total = total
+
+    def _pieces(self, row: Content) -> list[Content]:
+        return row.wrap(self.width) if row.cell_length > self.width else [row]
+
+    @property
+    def marks(self) -> Marks | None:
+        return self.source.marks
+
+    @marks.setter
+    def marks(self, marks: Marks | None) -> None:
+        self.source.marks = marks
+
+    def __len__(self) -> int:
+        return self._total
+
+    def line(self, y: int) -> Content:
+        row = bisect_right(self._firsts, y) - 1
+        pieces = self._pieces(self.source.line(row))
+        at = y - self._firsts[row]
+        return pieces[at] if at < len(pieces) else Content("")
+
+    def shows(self, data: bytes) -> bool:
+        return self.source.shows(data)
+
+    def row_of(self, offset: int) -> int | None:
+        row = self.source.row_of(offset)
+        if row is None or not self._firsts:
+            return None
+        return self._firsts[min(row, len(self._firsts) - 1)]
 
 
 class LineView(ScrollView, can_focus=True):
@@ -463,7 +545,7 @@ class LineView(ScrollView, can_focus=True):
 
     def _wrapped(self, lines: Lines) -> Lines:
         """`lines` wrapped at the view's width; as they are past MAX_WRAP_ROWS rows (or
-        before the view has a width). Highlights stay with the unwrapped rows."""
+        before the view has a width)."""
         width = self.scrollable_content_region.width - self.styles.scrollbar_size_vertical
         if width < 8:
             return lines
@@ -471,11 +553,7 @@ class LineView(ScrollView, can_focus=True):
             lines.grow()
         if len(lines) > MAX_WRAP_ROWS:
             return lines
-        rows: list[Content] = []
-        for y in range(len(lines)):
-            row = lines.line(y)
-            rows.extend(row.wrap(width) if row.cell_length > width else [row])
-        return ContentLines(rows)
+        return WrappedLines(lines, width)
 
     def on_resize(self) -> None:
         if self.wrap:

@@ -85,6 +85,12 @@ class FindBar(Horizontal):
         self._label()
         self.query_one("#find-input", FilledInput).focus()
 
+    def search_in(self, where: str) -> None:
+        """The bar searches another pane's bytes (or the same pane shows others)."""
+        if where != self.where:
+            self.where = where
+            self._label()
+
     def _label(self) -> None:
         self.query_one("#find-mode", Static).update(
             plain(f"find in {self.where} ({self.mode})", DIM_STYLE)

@@ -129,6 +129,11 @@ class SentPane(Pane):
     def data_of(self, exchange: Exchange) -> bytes:
         return exchange.sent
 
+    @property
+    def data(self) -> bytes:
+        """The bytes the pane shows."""
+        return self._shown[0] if self._shown is not None else b""
+
     def badge(self, exchange: Exchange) -> str:
         return human_bytes(exchange.bytes_out)
 
@@ -238,6 +243,10 @@ class DecodedPane(Pane):
         Binding("w", "wrap", "Wrap", show=False),
     ]
 
+    class Shown(Message):
+        """The view shows other bytes than before (not merely more of them while an
+        exchange streams in): a find over this pane searches them."""
+
     def action_wrap(self) -> None:
         self.query_one(LineView).toggle_wrap()
         self._draw()
@@ -254,6 +263,7 @@ class DecodedPane(Pane):
         self._body: DecodedBody | None = None
         self._media = ""
         self.pretty = False
+        self.shows_body = False  # the view shows a body decoded or laid out, not the bytes
 
     def compose(self) -> ComposeResult:
         yield Select(
@@ -318,9 +328,12 @@ class DecodedPane(Pane):
         else:
             # Grows with a streaming reply like the Received pane's.
             self._rows = ByteRows.of(data, self._rows, split)
+        self.shows_body = bool(note)
         shown = (self._rows, len(data), encoding)
         if shown != self._shown:  # unchanged bytes (past the capture limit): nothing to do
             self._shown = shown
+            if not self._live:
+                self.post_message(self.Shown())
             view = self.query_one(LineView)
             if self._rows is not previous:
                 view.follow()  # not the same bytes grown: start at the end again
@@ -334,7 +347,7 @@ class DecodedPane(Pane):
     @property
     def shown_bytes(self) -> bytes:
         """The bytes the view shows: the received ones, or the body decoded."""
-        return self._content()[0]
+        return self._rows.data
 
     def action_pretty(self) -> None:
         self.pretty = not self.pretty
