@@ -63,7 +63,7 @@ from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
 from sockscope.tui.presentation import Presenting, pick
 from sockscope.tui.safe_app import SafeApp
-from sockscope.tui.widgets.byte_view import ByteRows
+from sockscope.tui.widgets.byte_view import ByteRows, LineView
 from sockscope.tui.widgets.find_bar import FindBar
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.panes import (
@@ -1164,13 +1164,18 @@ class SockscopeApp(SafeApp):
         self.finder.close()
 
     def _copy_source(self) -> tuple[bytes, str] | None:
-        """The bytes a copy takes and what they are: the current match or the linked
-        part, else the whole focused pane (Sent, Decoded, or else Received)."""
+        """The bytes a copy takes and what they are: the focused pane's selection, the
+        current match or the linked part, else the whole focused pane (Sent, Decoded,
+        or else Received)."""
         exchange = self.explorer.current
         if exchange is None:
             self.bell()
             self.notify("nothing to copy yet", severity="warning")
             return None
+        view = self.screen.focused
+        selected = view.selected_bytes() if isinstance(view, LineView) else None
+        if selected is not None:
+            return selected, "the selection"
         selected = self.finder.selected()
         if selected is not None:
             return selected, "the highlighted bytes"

@@ -17,12 +17,13 @@ from itertools import chain, islice
 from operator import sub
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.content import Content
-from textual.geometry import Region, Size
+from textual.geometry import Offset, Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -31,7 +32,10 @@ from textual.timer import Timer
 from sockscope.core import views
 from sockscope.core.find import Matches, row_of
 from sockscope.core.http.head import Span
+from sockscope.core.views import human_bytes
+from sockscope.tui import selection as select
 from sockscope.tui.content import DIM_STYLE, plain, repr_content, segments
+from sockscope.tui.selection import Selection
 
 # views.row_starts cuts rows at this many bytes, so no row is unbounded.
 MAX_LINE = 256
@@ -51,21 +55,29 @@ MATCH_STYLE = "on $warning 40%"
 CURRENT_STYLE = "reverse $warning"
 LINKED_STYLE = "on $accent 40%"
 CURSOR_STYLE = "reverse"
+# The user's selection: drawn over the others, in the colour Textual selects text with.
+SELECTED_STYLE = "on $primary 60%"
 
 
 class Marks:
-    """Byte spans a view highlights: a find's matches and the current one, and the
-    bytes of the part chosen in the Headers pane."""
+    """Byte spans a view highlights: a find's matches and the current one, the bytes
+    of the part chosen in the Headers pane, and the view's own selection."""
 
     def __init__(
         self,
         matches: Matches | None = None,
         current: Span | None = None,
         linked: Span | None = None,
+        selected: Span | None = None,
     ) -> None:
         self.matches = matches
         self.current = current
         self.linked = linked
+        self.selected = selected
+
+    def with_selected(self, selected: Span | None) -> Marks:
+        """These marks and a view's selection (the find's are shared by the views)."""
+        return Marks(self.matches, self.current, self.linked, selected)
 
     def in_row(self, start: int, end: int) -> list[tuple[int, int, str]]:
         """(first byte, end byte, style) of each highlight in bytes [start, end)."""
@@ -76,6 +88,8 @@ class Marks:
             found += [(a, b, MATCH_STYLE) for a, b in self.matches.within(start, end)]
         if self.current is not None:
             found.append((*self.current, CURRENT_STYLE))
+        if self.selected is not None:
+            found.append((*self.selected, SELECTED_STYLE))
         return [
             (max(a, start), min(b, end), style) for a, b, style in found if a < end and b > start
         ]
@@ -115,6 +129,32 @@ class Lines:
         """Whether the rows show `data` (that object), so marks of its bytes apply."""
         return False
 
+    # What a selection is made of (selection.py): the items the rows show, bytes of a
+    # byte source or characters of a text one, numbered from the start of the source.
+    @property
+    def in_bytes(self) -> bool:
+        """Whether the items are bytes (else characters)."""
+        return True
+
+    @property
+    def items(self) -> object:
+        """What the items are items of: a source shown in place of this one over the
+        same items (a live capture that grew) keeps the selection."""
+        return self
+
+    def row_span(self, y: int) -> Span | None:
+        """The items row `y` shows; None for a row of none."""
+        return None
+
+    def item_at(self, y: int, cell: int) -> Span | None:
+        """The item drawn at cell `cell` of row `y` (the row's nearest one for a cell
+        outside them), as (first, end); None for a row of none."""
+        return None
+
+    def copied(self, span: Span) -> bytes:
+        """The items `span` as bytes: the source's own, or the text's UTF-8."""
+        return b""
+
 
 class NoLines(Lines):
     def __init__(self, message: str = "") -> None:
@@ -135,15 +175,53 @@ class ContentLines(Lines):
         self._rows = rows
         self._firsts = firsts
         self.width = max((row.cell_length for row in rows), default=0)
+        self._starts: list[int] | None = None  # where each row's characters start
 
     def first_of(self, y: int) -> int:
         return y if self._firsts is None else self._firsts[y]
+
+    @property
+    def in_bytes(self) -> bool:
+        return False  # its items are characters of the rows, each row ending in a break
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def line(self, y: int) -> Content:
-        return self._rows[y]
+        row = self._rows[y]
+        selected = self.marks.selected if self.marks is not None else None
+        span = self.row_span(y)
+        if selected is not None and span is not None:
+            first, end = max(selected[0], span[0]), min(selected[1], span[1])
+            if first < end:
+                row = row.stylize(SELECTED_STYLE, first - span[0], end - span[0])
+        return row
+
+    def row_span(self, y: int) -> Span | None:
+        if self._starts is None:
+            self._starts = [0]
+            for row in self._rows:
+                self._starts.append(self._starts[-1] + len(row.plain) + 1)
+        if not 0 <= y < len(self._rows):
+            return None
+        return self._starts[y], self._starts[y + 1]
+
+    def item_at(self, y: int, cell: int) -> Span | None:
+        span = self.row_span(y)
+        if span is None:
+            return None
+        text = self._rows[y].plain
+        index, used = 0, 0
+        while index < len(text) and used + cell_len(text[index]) <= cell:
+            used += cell_len(text[index])
+            index += 1
+        item = span[0] + index  # the line break for a cell past the text
+        return item, item + 1
+
+    def copied(self, span: Span) -> bytes:
+        first, end = span
+        text = "".join(row.plain + "\n" for row in self._rows)
+        return text[first:end].encode("utf-8", "surrogateescape")
 
 
 class HexLines(Lines):
@@ -166,6 +244,31 @@ class HexLines(Lines):
             text[8 : self._gutter],
             (text[self._gutter :], "$text-secondary"),
         )
+
+    def row_span(self, y: int) -> Span | None:
+        first = y * self.per_row
+        if not 0 <= first < len(self._data):
+            return None
+        return first, min(len(self._data), first + self.per_row)
+
+    def item_at(self, y: int, cell: int) -> Span | None:
+        span = self.row_span(y)
+        if span is None:
+            return None
+        # `00000010  48 54 54 50 ...  |HTTP...|`: a byte's two digits and the space
+        # after them are its cells, and so is its character in the gutter.
+        half = self.per_row // 2
+        if cell > self._gutter:  # the gutter's characters start after its `|`
+            index = cell - self._gutter - 1
+        elif cell < 10 + 3 * half:
+            index = (cell - 10) // 3
+        else:
+            index = (cell - 11) // 3
+        item = span[0] + max(0, min(index, span[1] - span[0] - 1))
+        return item, item + 1
+
+    def copied(self, span: Span) -> bytes:
+        return self._data[span[0] : span[1]]
 
 
 def split_encoding(encoding: str) -> str:
@@ -288,6 +391,38 @@ class RowLines(Lines):
     def shows(self, data: bytes) -> bool:
         return self.rows.data is data
 
+    @property
+    def items(self) -> object:
+        return self.rows  # carried over, in place, to the longer buffer of a live capture
+
+    def row_span(self, y: int) -> Span | None:
+        span = self.rows.span(y) if y >= 0 else None
+        if span is None and y > 0 and self.rows.data:
+            # Past the rows: until the index is complete their count is an estimate.
+            span = self.rows.span(self.rows.row_of(len(self.rows.data) - 1))
+        return span
+
+    def item_at(self, y: int, cell: int) -> Span | None:
+        span = self.rows.span(y)
+        if span is None:
+            return None
+        starts = self.starts(*span)
+        # The last item drawn from a cell at or before `cell`.
+        index = bisect_right(starts, cell, key=lambda at: self.cell_of(span[0], span[1], at))
+        index = max(0, index - 1)
+        return starts[index], starts[index + 1] if index + 1 < len(starts) else span[1]
+
+    def starts(self, start: int, end: int) -> list[int]:
+        """Where each item drawn in row [start, end) starts: every byte."""
+        return list(range(start, end))
+
+    def cell_of(self, start: int, end: int, at: int) -> int:
+        """The cell of row [start, end) where byte `at` is drawn from."""
+        return self.columns(start, end, (at, at))[0]
+
+    def copied(self, span: Span) -> bytes:
+        return self.rows.data[span[0] : span[1]]
+
     def line(self, y: int) -> Content:
         span = self.rows.span(y)
         if span is None:
@@ -345,9 +480,23 @@ class DecodedLines(RowLines):
 
         return before(part[0]), before(part[1])
 
+    def cell_of(self, start: int, end: int, at: int) -> int:
+        return self.format(start, at).cell_length if at > start else 0
+
+    def starts(self, start: int, end: int) -> list[int]:
+        """The first byte of each character: a UTF-8 character's continuation bytes and
+        the second byte of a UTF-16 unit are not starts."""
+        data = self.rows.data
+        if self.encoding.startswith("utf-16"):
+            return list(range(start, end, 2))
+        if self.encoding == "utf-8":
+            return [at for at in range(start, end) if at == start or not 0x80 <= data[at] < 0xC0]
+        return list(range(start, end))
+
 
 class Stacked(Lines):
-    """Several sources one after the other, each under a title row (the Sent pane)."""
+    """Several views of the same bytes one after the other, each under a title row (the
+    Sent pane's repr and hex dump): a selection in one is drawn in all."""
 
     def __init__(self, *parts: tuple[str, Lines]) -> None:
         self._parts = [(plain(title, "bold $text-accent"), lines) for title, lines in parts]
@@ -373,6 +522,35 @@ class Stacked(Lines):
                 return above + 1 + row
             above += 1 + len(lines)
         return None
+
+    def _part(self, y: int) -> tuple[Lines, int, int] | None:
+        """The part row `y` is in, its row there (-1: the title) and the part's first row."""
+        top = 0
+        for _, lines in self._parts:
+            size = len(lines) + 1
+            if y < top + size:
+                return lines, y - top - 1, top + 1
+            top += size
+        return None
+
+    @property
+    def items(self) -> object:
+        return self._parts[0][1].items if self._parts else self
+
+    def row_span(self, y: int) -> Span | None:
+        part = self._part(y)
+        return None if part is None or part[1] < 0 else part[0].row_span(part[1])
+
+    def item_at(self, y: int, cell: int) -> Span | None:
+        part = self._part(y)
+        return None if part is None or part[1] < 0 else part[0].item_at(part[1], cell)
+
+    def first_of(self, y: int) -> int:
+        part = self._part(y)
+        return y if part is None or part[1] < 0 else part[2] + part[0].first_of(part[1])
+
+    def copied(self, span: Span) -> bytes:
+        return self._parts[0][1].copied(span) if self._parts else b""
 
     @property
     def width(self) -> int:  # type: ignore[override]
@@ -444,11 +622,59 @@ class WrappedLines(Lines):
             return None
         return self._firsts[min(row, len(self._firsts) - 1)]
 
+    # A selection is made on the source's items: the same with rows wrapped or cut, and
+    # a wrapped row selects the whole source row.
+    @property
+    def in_bytes(self) -> bool:
+        return self.source.in_bytes
+
+    @property
+    def items(self) -> object:
+        return self.source.items
+
+    def first_of(self, y: int) -> int:
+        return self._firsts[bisect_right(self._firsts, y) - 1]
+
+    def row_span(self, y: int) -> Span | None:
+        return self.source.row_span(bisect_right(self._firsts, y) - 1)
+
+    def item_at(self, y: int, cell: int) -> Span | None:
+        row = bisect_right(self._firsts, y) - 1
+        before = self._pieces(self.source.line(row))[: y - self._firsts[row]]
+        return self.source.item_at(row, sum(piece.cell_length for piece in before) + cell)
+
+    def copied(self, span: Span) -> bytes:
+        return self.source.copied(span)
+
 
 class LineView(ScrollView, can_focus=True):
-    """Shows a `Lines` source; formats and caches only the rows that are drawn."""
+    """Shows a `Lines` source; formats and caches only the rows that are drawn.
+
+    A drag selects the items between the press and the pointer, a double click a row;
+    `v` selects the row at the cursor (or the row clicked, or the top one), and the
+    moving keys then take the selection's end with them; escape clears it. The selection
+    is the view's own (selection.py), in items of its source: Textual's own selection is
+    off here, as it is held in cells of rendered text and runs across widgets."""
 
     ALLOW_MAXIMIZE = False  # f2 zooms the pane around it, with its title and badge
+    ALLOW_SELECT = False
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "select_rows", "Select rows", show=False),
+        # Only while something is selected (check_action): else escape is the app's.
+        Binding("escape", "clear_selection", "Clear the selection", show=False),
+    ]
+
+    class SelectionChanged(Message):
+        """The view's selection changed (the pane's badge gives its size)."""
+
+        def __init__(self, view: LineView) -> None:
+            super().__init__()
+            self.view = view
+
+        @property
+        def control(self) -> LineView:
+            return self.view
 
     DEFAULT_CSS = """
     LineView {
@@ -473,6 +699,10 @@ class LineView(ScrollView, can_focus=True):
         self._left_at = 0
         self._source: Lines = self._lines  # what was shown, before any wrapping
         self.shown = 0  # how many sources were shown (a redraw that changed nothing shows none)
+        self.selection: Selection | None = None
+        self._pressed: tuple[Selection, Offset] | None = None  # a drag: where it started
+        self._dragged = False  # the last press moved before it was let go
+        self._pointed = 0  # the row clicked last: `v` starts there while it is on screen
 
     @property
     def lines(self) -> Lines:
@@ -484,8 +714,11 @@ class LineView(ScrollView, can_focus=True):
         self._source = lines
         if self.wrap:
             lines = self._wrapped(lines)
+        if self.selection is not None and lines.items is not self._lines.items:
+            self.selection = None  # other items: the span would name other bytes
+            self.post_message(self.SelectionChanged(self))
         self._lines = lines
-        lines.marks = self._marks
+        lines.marks = self._marks_with_selection()
         self.shown += 1
         self._strips.clear()
         self._resize(Size(lines.width, len(lines)))
@@ -500,9 +733,17 @@ class LineView(ScrollView, can_focus=True):
     # in a second of frames, and while a stream redraws the panes that is a second of
     # waiting for the place the key asked for.
     def action_scroll_home(self) -> None:
+        if self._extending:
+            self.extend_to(0)
+            return
         self.scroll_home(animate=False, immediate=True, x_axis=self.scroll_y == 0)
 
     def action_scroll_end(self) -> None:
+        if self._extending:
+            while self._lines.grow():
+                pass  # the true last row, not the estimate of a capture still indexed
+            self.extend_to(len(self._lines) - 1)
+            return
         self.following = True
         self.scroll_end(animate=False, immediate=True, x_axis=self.is_vertical_scroll_end)
 
@@ -561,9 +802,146 @@ class LineView(ScrollView, can_focus=True):
 
     def set_marks(self, marks: Marks | None) -> None:
         """Highlight other bytes: the rows drawn are formatted again."""
-        self._marks = self._lines.marks = marks
+        self._marks = marks
+        self._redraw_marks()
+
+    def _marks_with_selection(self) -> Marks | None:
+        if self.selection is None:
+            return self._marks
+        return (self._marks or Marks()).with_selected(self.selection.span)
+
+    def _redraw_marks(self) -> None:
+        self._lines.marks = self._marks_with_selection()
         self._strips.clear()
         self.refresh()
+
+    # ---- the selection -------------------------------------------------------------
+
+    @property
+    def selection_note(self) -> str:
+        """`selected 1,204 bytes` (`selected 80 characters` of text), or nothing."""
+        if self.selection is None:
+            return ""
+        size = len(self.selection)
+        return f"selected {human_bytes(size) if self._lines.in_bytes else f'{size:,} characters'}"
+
+    def selected_bytes(self) -> bytes | None:
+        """What the selection holds: its bytes, or its text as UTF-8."""
+        if self.selection is None:
+            return None
+        return self._lines.copied(self.selection.span)
+
+    def select(self, selection: Selection | None) -> None:
+        self.selection = selection
+        self._redraw_marks()
+        self.post_message(self.SelectionChanged(self))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_selection":
+            return self.selection is not None
+        return super().check_action(action, parameters)
+
+    def action_clear_selection(self) -> None:
+        self.select(None)
+
+    def action_select_rows(self) -> None:
+        """`v`: select the cursor's row (or the row clicked last, if on screen, or the top
+        row on screen); `v` again clears it."""
+        if self.selection is not None and self.selection.by_rows:
+            self.select(None)
+            return
+        top = self.scroll_offset.y
+        row = self._pointed if top <= self._pointed < top + self.size.height else top
+        self.select(select.select_row(self._lines, row if self.cursor is None else self.cursor))
+
+    @property
+    def _extending(self) -> bool:
+        """Whether the moving keys take the selection with them (a row selection)."""
+        return self.selection is not None and self.selection.by_rows
+
+    def extend_to(self, row: int) -> None:
+        """The selection reaches row `row`, brought into view."""
+        assert self.selection is not None
+        self.select(select.extend_rows(self.selection, self._lines, row))
+        self.scroll_to_region(
+            Region(0, self.selection.head_row, 1, 1), animate=False, immediate=True, force=True
+        )
+
+    def _key_step(self, rows: int) -> None:
+        assert self.selection is not None
+        self.extend_to(self.selection.head_row + rows)
+
+    def action_scroll_up(self) -> None:
+        if self._extending:
+            self._key_step(-1)
+        else:
+            super().action_scroll_up()
+
+    def action_scroll_down(self) -> None:
+        if self._extending:
+            self._key_step(1)
+        else:
+            super().action_scroll_down()
+
+    def action_page_up(self) -> None:
+        if self._extending:
+            self._key_step(-max(1, self.scrollable_content_region.height - 1))
+        else:
+            super().action_page_up()
+
+    def action_page_down(self) -> None:
+        if self._extending:
+            self._key_step(max(1, self.scrollable_content_region.height - 1))
+        else:
+            super().action_page_down()
+
+    def _spot(self, event: events.MouseEvent) -> tuple[int, int]:
+        """The row and cell of the source under the pointer; past the top or bottom of
+        the view (a drag held outside it), the view scrolls towards the pointer first."""
+        height = self.scrollable_content_region.height
+        y = event.y - self.gutter.top
+        if y < 0 or y >= height:
+            self.scroll_to(
+                y=self.scroll_offset.y + (y if y < 0 else y - height + 1),
+                animate=False,
+                immediate=True,
+            )
+            y = max(0, min(y, height - 1))
+        scroll_x, scroll_y = self.scroll_offset
+        return scroll_y + y, scroll_x + max(0, event.x - self.gutter.left)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if event.button != 1:
+            return
+        row, cell = self._spot(event)
+        self._pointed = row
+        pressed = select.press(self._lines, row, cell)
+        self._pressed = None if pressed is None else (pressed, event.screen_offset)
+        self._dragged = False
+        if pressed is not None:
+            self.capture_mouse()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._pressed is None:
+            return
+        pressed, at = self._pressed
+        if event.screen_offset != at or self._dragged:
+            self._dragged = True
+            self.select(select.drag(self.selection or pressed, self._lines, *self._spot(event)))
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._pressed is None:
+            return
+        self.release_mouse()
+        self._pressed = None
+        if not self._dragged and self.selection is not None:
+            self.select(None)  # a click clears the selection, as in any terminal app
+
+    def on_click(self, event: events.Click) -> None:
+        if event.chain == 2:
+            self.select(select.select_row(self._lines, self._spot(event)[0]))
+        elif self._dragged:
+            event.stop()  # a drag ended here: not a click on a row (Received names its part)
 
     def center_on(self, row: int) -> None:
         """Scroll so `row` is in the middle of the view, unless it is on screen."""
@@ -662,6 +1040,11 @@ class CursorLineView(LineView):
         )
         self.refresh()
         self.post_message(self.Moved(self, self.cursor))
+        if self.selection is not None and self.selection.by_rows:
+            self.select(select.extend_rows(self.selection, lines, self.cursor))
+
+    def extend_to(self, row: int) -> None:
+        self.move_to(row)  # the cursor is the selection's end
 
     def action_move(self, step: int) -> None:
         """To the next or previous entry, over the rows a folded entry takes."""

@@ -77,14 +77,16 @@ class Pane(Vertical, can_focus=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "app.find_step(True)", "Next match", show=False),
         Binding("N", "app.find_step(False)", "Previous match", show=False),
-        # Copy (yank, as in vi): the current match or linked bytes, else this pane.
-        Binding("y", "app.copy('text')", "Copy as text", show=False),
+        # Copy (yank, as in vi): the selection, the current match or linked bytes, else
+        # this pane; ctrl+c too, where a terminal app copies its selection.
+        Binding("y,ctrl+c", "app.copy('text')", "Copy as text", show=False),
     ]
 
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(id=id, classes="pane")
         self.border_title = self._title = title
         self._badge = ""
+        self._given = ""  # the badge as the pane set it, before the selection's size
 
     def show_zoomed(self, zoomed: bool) -> None:
         """Zoomed (f2), the title names the way back."""
@@ -93,12 +95,20 @@ class Pane(Vertical, can_focus=False):
     def set_badge(self, badge: str) -> None:
         """The border subtitle. Textual repaints the whole box on every assignment, even
         of the same text, and a streaming exchange redraws ~10 times a second."""
+        self._given = badge
         view = next(iter(self.query(LineView)), None) if self.is_mounted else None
         if view is not None and view.wrap:
             badge = f"{badge} · {'wrapped' if view.wraps else 'too long to wrap'}"
+        if view is not None and view.selection is not None:
+            badge = " · ".join(part for part in (view.selection_note, badge) if part)
         if badge != self._badge:
             self._badge = badge
             self.border_subtitle = badge
+
+    @on(LineView.SelectionChanged)
+    def _selection_changed(self, message: LineView.SelectionChanged) -> None:
+        message.stop()
+        self.set_badge(self._given)
 
 
 def new_rows_note(view: LineView, live: bool) -> str:
