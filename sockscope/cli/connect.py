@@ -204,7 +204,7 @@ class Printer:
     def _received(self, event: Event, data: bytes | None = None) -> None:
         """The event's header, then `data` (by default its bytes) as lines."""
         self.write(f"← {event.t:.3f} s · {_size(event.size)}")
-        data = event.data if data is None else data
+        data = bytes(event.data) if data is None else data
         if self.plan.show_repr:
             lines = repr_lines(data, LINE_WIDTH)
         else:
@@ -272,13 +272,13 @@ class Conversation:
         self.last_activity = time.monotonic()
         negotiator = self.plan.telnet
         if negotiator is not None and event.type is EventType.RECV:
-            split = self._telnet_in.feed(event.data)
+            split = self._telnet_in.feed(bytes(event.data))
             self.printer.telnet(event, split, "←")
             answer = negotiator.answer(split.commands)
             if answer:
                 self.session.send(answer)
         elif negotiator is not None and event.type is EventType.SEND:
-            self.printer.telnet(event, split_telnet(event.data), "→")
+            self.printer.telnet(event, split_telnet(bytes(event.data)), "→")
         else:
             self.printer.event(event)
         if event.type is EventType.RECV and event.data:

@@ -73,7 +73,7 @@ class LiveView:
                 return
         console.print(row_text(row))
         if event.type is EventType.RECV:
-            self._text(event.data)
+            self._text(bytes(event.data))
 
     def _text(self, data: bytes) -> None:
         assert self.console is not None

@@ -76,9 +76,9 @@ def listened(exchange: Exchange) -> bool:
     return connect is not None and "listener" in connect.detail and not relayed(exchange)
 
 
-def preview(data: bytes, limit: int = PREVIEW_CHARS) -> str:
+def preview(data: bytes | memoryview, limit: int = PREVIEW_CHARS) -> str:
     """The first bytes as payload syntax on one line (`EHLO me\\r\\n`), cut with `…`."""
-    text = format_text(data[:_PREVIEW_BYTES]).replace("\n", "\\n")
+    text = format_text(bytes(data[:_PREVIEW_BYTES])).replace("\n", "\\n")
     units = _PREVIEW_UNIT.findall(text)
     cut = len(units) > limit or len(data) > _PREVIEW_BYTES
     shown = "".join(units[: limit - 1] if cut else units)

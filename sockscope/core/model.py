@@ -7,6 +7,7 @@ Pure data with a lossless JSON round-trip. The bytes are the truth: every view
 from __future__ import annotations
 
 import binascii
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -132,20 +133,22 @@ class Event:
 
     A RECV event may stand for several coalesced `recv()` calls (`calls`); `size`
     counts every byte received while `data` holds only the bytes retained (less than
-    `size` once the capture limit is passed). `detail` holds JSON-safe facts such as
+    `size` once the capture limit is passed); in an exchange that holds its received
+    bytes once (`Exchange.keep_once`: a finished or loaded one) it is a read-only view
+    of its share of `Exchange.received`. `detail` holds JSON-safe facts such as
     addresses, TLS parameters or the certificate. `direction` is set only in a relay's
     conversation, where two peers speak.
     """
 
     type: EventType
     t: float
-    data: bytes = b""
+    data: bytes | memoryview = b""
     size: int = 0
     calls: int = 1
     detail: dict[str, Any] = field(default_factory=dict)
     direction: Direction | None = None
 
-    def to_dict(self, encode: Callable[[bytes], Any] | None = None) -> dict[str, Any]:
+    def to_dict(self, encode: Callable[[bytes | memoryview], Any] | None = None) -> dict[str, Any]:
         """A RECV event gives the number of bytes it `kept`: the bytes are the
         transcript's `received_b64`, which holds each received byte once. `encode` turns
         a SEND's bytes into their `data_b64` value (a base64 string by default)."""
@@ -165,7 +168,7 @@ class Event:
         return out
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], kept: bytes = b"") -> Event:
+    def from_dict(cls, d: dict[str, Any], kept: bytes | memoryview = b"") -> Event:
         """`kept` is the event's bytes when the dict gives no `data_b64`: a RECV
         event's share of the transcript's `received_b64`."""
         data = _unb64(d["data_b64"]) if "data_b64" in d else kept
@@ -230,6 +233,22 @@ class Timings:
         }
 
 
+class _KeptOnce:
+    """An exchange's received bytes as one object, and the events they were made for:
+    it stands while the exchange holds exactly those events (the same count, the same
+    last one; events are only ever appended)."""
+
+    def __init__(self, data: bytes, events: list[Event]) -> None:
+        self.data = data
+        self.count = len(events)
+        self.last = events[-1] if events else None
+
+    def holds(self, events: list[Event]) -> bool:
+        if len(events) != self.count:
+            return False
+        return not events or events[-1] is self.last
+
+
 @dataclass
 class Exchange:
     """One conversation: target, request, every event, and why it ended.
@@ -247,6 +266,7 @@ class Exchange:
     error: ErrorInfo | None = None
     started_at: float = 0.0  # wall clock (epoch seconds) at the start
     template: str | None = None
+    _once: _KeptOnce | None = field(default=None, init=False, repr=False, compare=False)
 
     # ---- derived views of the events -------------------------------------------------
 
@@ -255,8 +275,45 @@ class Exchange:
 
     @property
     def received(self) -> bytes:
-        """The retained received bytes, in order."""
+        """The retained received bytes, in order: the one copy an exchange that holds
+        them once keeps (`keep_once`), else the RECV events' bytes joined."""
+        once = self._held_once()
+        if once is not None:
+            return once
         return b"".join(e.data for e in self.of_type(EventType.RECV))
+
+    @property
+    def kept_once(self) -> bool:
+        """Whether `received` is the one copy of the received bytes (no join)."""
+        return self._held_once() is not None
+
+    def _held_once(self) -> bytes | None:
+        once = self._once
+        return once.data if once is not None and once.holds(self.events) else None
+
+    def keep_once(self) -> None:
+        """Hold the received bytes once: `received` becomes one bytes object, which it
+        then returns without a join, and each RECV event's `data` a read-only view of
+        its share. The events' own bytes are copied into it one event at a time, and
+        each is let go as soon as it is copied (where nothing else refers to it), so
+        that memory serves what comes next. Events are replaced in place, so it is for
+        an exchange no other thread reads at the time: a finished one. An event added
+        later makes `received` join the events again, which stays correct."""
+        buffer = io.BytesIO()
+        spans: list[tuple[int, int, int]] = []
+        for index, event in enumerate(self.events):
+            if event.type is EventType.RECV and event.data:
+                start = buffer.tell()
+                buffer.write(event.data)
+                self.events[index] = replace(event, data=b"")
+                spans.append((index, start, buffer.tell()))
+        # getvalue() hands over the buffer's own bytes object: no copy.
+        data = buffer.getvalue()
+        del buffer
+        view = memoryview(data).toreadonly()
+        for index, start, end in spans:
+            self.events[index] = replace(self.events[index], data=view[start:end])
+        self._once = _KeptOnce(data, self.events)
 
     def kept_slices(self, start: int, end: int) -> Iterator[memoryview]:
         """Bytes `start` to `end` of `received` as views of the events' bytes, in order:
@@ -348,7 +405,9 @@ class Exchange:
         received = Base64(e.data for e in self.of_type(EventType.RECV))
         return self._document(lambda data: Base64((data,)), received)
 
-    def _document(self, encode: Callable[[bytes], Any], received: Any) -> dict[str, Any]:
+    def _document(
+        self, encode: Callable[[bytes | memoryview], Any], received: Any
+    ) -> dict[str, Any]:
         t = self.target
         p = self.policy
         return {
@@ -421,17 +480,25 @@ class Exchange:
         )
         stop = d.get("stop_reason")
         err = d.get("error")
-        return cls(
+        received = _unb64(d.get("received_b64", ""))
+        events, shared = _events(d.get("events", []), received)
+        exchange = cls(
             target=target,
             request=_unb64(d.get("request_b64", "")),
             policy=policy,
-            events=_events(d.get("events", []), d.get("received_b64", "")),
+            events=events,
             stop=None if stop is None else StopReason(stop),
             stop_message=str(d.get("stop_message", "")),
             error=None if err is None else ErrorInfo.from_dict(err),
             started_at=float(d.get("started_at", 0.0)),
             template=d.get("template"),
         )
+        if shared:
+            exchange._once = _KeptOnce(received, events)
+        else:  # an older transcript: its events hold their own bytes
+            del received
+            exchange.keep_once()
+        return exchange
 
 
 _POLICY_PLAIN_FIELDS = (
@@ -445,41 +512,39 @@ _POLICY_PLAIN_FIELDS = (
 )
 
 
-def _events(dicts: list[dict[str, Any]], received_b64: str) -> list[Event]:
-    """The events of a transcript: a RECV event without its own `data_b64` (which
-    transcripts before `kept` gave every event) takes its `kept` bytes from
-    `received_b64`, after those of the RECV events before it."""
+def _events(dicts: list[dict[str, Any]], received: bytes) -> tuple[list[Event], bool]:
+    """The events of a transcript, and whether their RECV bytes are `received` itself:
+    a RECV event without its own `data_b64` (which transcripts before `kept` gave every
+    event) takes a view of its `kept` bytes of `received`, after those of the RECV events
+    before it."""
     events = []
     offset = 0
+    shared = True  # every RECV event a view of `received`, together all of it
+    whole = memoryview(received).toreadonly()
     for d in dicts:
-        kept = b""
-        if d.get("type") == EventType.RECV.value and "data_b64" not in d:
-            kept = _b64_span(received_b64, offset, int(d.get("kept", 0)))
+        kept: memoryview | bytes = b""
+        if d.get("type") == EventType.RECV.value:
+            if "data_b64" in d:
+                shared = False
+            else:
+                count = int(d.get("kept", 0))
+                kept = whole[offset : offset + count]
+                if len(kept) != count:
+                    raise ValueError(f"received_b64 holds fewer than {offset + count:,} bytes")
         event = Event.from_dict(d, kept)
         if event.type is EventType.RECV:
             offset += len(event.data)
         events.append(event)
-    return events
-
-
-def _b64_span(text: str, offset: int, count: int) -> bytes:
-    """Bytes `offset` to `offset + count` of the base64 `text`, decoding only the groups
-    of 4 characters (3 bytes) that hold them, so no event copies the whole."""
-    if count <= 0:
-        return b""
-    first, last = offset // 3, -(-(offset + count) // 3)
-    data = binascii.a2b_base64(text[4 * first : 4 * last], strict_mode=True)
-    skip = offset - 3 * first
-    span = data[skip : skip + count]
-    if len(span) != count:
-        raise ValueError(f"received_b64 holds fewer than {offset + count:,} bytes")
-    return span
+    return events, shared and offset == len(received)
 
 
 # binascii, as the base64 module does, without loading that module and its imports.
-def _b64(data: bytes) -> str:
+def _b64(data: bytes | memoryview) -> str:
     return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
-    return binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
+def _unb64(value: str | bytes) -> bytes:
+    """A `*_b64` field's bytes; a loader that decoded a large one itself gives bytes."""
+    if isinstance(value, bytes):
+        return value
+    return binascii.a2b_base64(value, strict_mode=True)

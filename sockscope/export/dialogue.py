@@ -39,7 +39,7 @@ def sends(exchange: Exchange) -> list[bytes]:
     An exchange that failed before sending (refused, TLS rejected) has no SEND event;
     its request is what the replay should try.
     """
-    sent = [e.data for e in exchange.of_type(EventType.SEND)]
+    sent = [bytes(e.data) for e in exchange.of_type(EventType.SEND)]
     if sent:
         return sent
     # An empty request on a stream sends nothing; on a datagram transport it is an
@@ -69,7 +69,7 @@ def steps(exchange: Exchange) -> list[Step]:
             if size or datagrams:
                 out.append(Receive(size, datagrams))
             size = datagrams = 0
-            out.append(Send(event.data))
+            out.append(Send(bytes(event.data)))
         elif event.type is EventType.TLS and exchange.target.transport is not Transport.TLS:
             if size or datagrams:
                 out.append(Receive(size, datagrams))

@@ -202,7 +202,7 @@ class _Capture:
         t: float,
         side: _Side,
         flags: int,
-        payload: bytes = b"",
+        payload: bytes | memoryview = b"",
         *,
         ack: bool = True,
     ) -> None:
@@ -231,7 +231,7 @@ class _Capture:
     def skip(self, side: _Side, count: int) -> None:
         side.seq = (side.seq + count) % 2**32
 
-    def udp(self, t: float, side: _Side, payload: bytes) -> None:
+    def udp(self, t: float, side: _Side, payload: bytes | memoryview) -> None:
         peer = self._peer(side)
         length = 8 + len(payload)
         datagram = struct.pack("!HHHH", side.port, peer.port, length, 0) + payload

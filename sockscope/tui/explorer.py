@@ -392,7 +392,7 @@ def replay_dialogue(exchange: Exchange, template: Template | None) -> Dialogue |
             elif data is not None:
                 steps.append(Step())
                 sends.append(data)
-            data, reply = event.data, b""
+            data, reply = bytes(event.data), b""
     if not steps:
         return None  # one send (or none): the request in one go
     steps.append(Step())

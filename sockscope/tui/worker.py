@@ -139,15 +139,20 @@ class Tally:
             return self.received
         new = exchange.events[self._seen :]
         self._seen += len(new)
-        chunks = [self.received] if self.received else []
+        # An exchange that holds its received bytes once (a finished or loaded one)
+        # gives them as they are: a join would be a second copy.
+        once = exchange.kept_once
+        chunks: list[bytes | memoryview] = [self.received] if self.received else []
         for event in new:
             if event.type is EventType.RECV:
                 self.bytes_in += event.size
-                if event.data:
+                if event.data and not once:
                     chunks.append(event.data)
             else:
                 self.others += 1
-        if len(chunks) > 1 or (chunks and not self.received):
+        if once:
+            self.received = exchange.received
+        elif len(chunks) > 1 or (chunks and not self.received):
             # One chunk is joined without a copy: a saved exchange's one big RECV.
             self.received = b"".join(chunks)
         return self.received

@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from sockscope.core.json_stream import Base64, base64_pieces, json_pieces
+from sockscope.core.model import EventType, ReadPolicy
 from sockscope.export.transcript import (
     TranscriptError,
     load_transcript,
@@ -112,3 +114,34 @@ def test_a_document_written_in_pieces_is_its_json() -> None:
     text = "".join(json_pieces(doc, indent=2))
 
     assert json.loads(text) == {**doc, "a": [1, {"b": base64.b64encode(body).decode()}]}
+
+
+def test_a_finished_exchange_keeps_its_received_bytes_once() -> None:
+    chunks = [b"one ", b"two ", b"", b"three"]
+    exchange = made_exchange([b"x"], chunks)
+    assert not exchange.kept_once
+
+    exchange.keep_once()
+
+    assert exchange.kept_once
+    assert exchange.received == b"one two three" and exchange.received is exchange.received
+    recvs = [e for e in exchange.events if e.type is EventType.RECV]
+    assert [bytes(e.data) for e in recvs] == chunks
+    assert [e.size for e in recvs] == [len(c) for c in chunks]
+
+
+def test_an_event_added_after_keep_once_is_in_received_all_the_same() -> None:
+    exchange = made_exchange([b"x"], [b"ab"])
+    exchange.keep_once()
+    exchange.events.append(replace(exchange.events[-2], data=b"cd", size=2))
+
+    assert not exchange.kept_once
+    assert exchange.received == b"abcd"
+
+
+def test_a_recorded_exchange_holds_what_it_received_once(record) -> None:
+    exchange = record("chargen", b"", policy=ReadPolicy(max_bytes=300_000))
+
+    assert exchange.kept_once
+    recvs = [e for e in exchange.events if e.type is EventType.RECV and e.data]
+    assert recvs and all(e.data.obj is exchange.received for e in recvs)

@@ -43,3 +43,16 @@ def test_the_finished_exchange_keeps_the_bytes_its_live_self_had_joined() -> Non
     assert tally.count(done) is joined  # not a second copy
     other = replace(done, events=[Event(EventType.RECV, 0.001, b"y", 1)])
     assert tally.count(other) == b"y"
+
+
+def test_an_exchange_that_holds_its_bytes_once_is_shown_from_them_not_a_join() -> None:
+    live = Exchange(Target("127.0.0.1", 8080), b"GET / HTTP/1.1\r\n\r\n", ReadPolicy())
+    live.events += [Event(EventType.RECV, 0.001 * n, b"x" * 1000, 1000) for n in range(3)]
+    tally = Tally()
+    tally.count(live)
+    # The engine's finished exchange: its events' bytes are views of one copy.
+    done = replace(live, events=[*live.events, Event(EventType.CLOSE, 0.004)])
+    done.keep_once()
+
+    assert tally.count(done) is done.received
+    assert tally.bytes_in == 3000 and not tally.truncated
