@@ -5,16 +5,19 @@ It holds each received byte once, as base64 in `received_b64` (each RECV event s
 many it `kept`); transcripts from before that give each event its own `data_b64` beside
 the joined copy, and still load. Both are written a slice at a time (core/json_stream.py).
 Files come from anywhere (mailed, edited, truncated, written by an attacker), so the
-loader reads at most `MAX_TRANSCRIPT_BYTES`, and one schema checks every field before the
-model sees it: types, ranges, finite numbers, sizes and nesting. Whatever passes, every
-consumer (the views, the app, every export format, compare, replay) can take. Each
-problem is one line naming the file and the field:
+loader reads a file a slice at a time: its large base64 strings are decoded as they are
+read, costing their bytes once (export/json_bulk.py), up to `MAX_KEPT`; the rest is
+parsed by `json`, which holds several times its size, up to `MAX_STRUCTURE`. One schema
+then checks every field before the model sees it: types, ranges, finite numbers, sizes
+and nesting. Whatever passes, every consumer (the views, the app, every export format,
+compare, replay) can take. Each problem is one line naming the file and the field:
 `transcript run.json: events[3].t: must be a number of seconds from 0 to 1e9, got Infinity`.
 """
 
 from __future__ import annotations
 
 import binascii
+import io
 import json
 import math
 import os
@@ -23,7 +26,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 from sockscope.core.json_stream import json_pieces
 from sockscope.core.model import (
@@ -36,8 +39,14 @@ from sockscope.core.model import (
     StopReason,
     Transport,
 )
+from sockscope.core.views import human_bytes
+from sockscope.export.json_bulk import Bulk, Read, TooLarge, read_document
 
-MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024
+# What loading a transcript may cost: its kept bytes (the base64 fields, decoded as they
+# are read) once each, and the rest of the file (events, facts) parsed whole by json,
+# which holds several times its size.
+MAX_KEPT = 1 << 30
+MAX_STRUCTURE = 64 << 20
 MAX_DEPTH = 32  # objects and lists inside each other; sockscope writes at most 6
 MAX_EVENTS = 1_000_000
 MAX_NAME = 4096  # characters in a host, server name, path or template name
@@ -70,30 +79,27 @@ def save_transcript(exchange: Exchange, path: str | Path) -> None:
 
 
 def load_transcript(path: str | Path) -> Exchange:
-    return _exchange(lambda: _read(path), str(path))
-
-
-def parse_transcript(raw: bytes, name: str) -> Exchange:
-    """The Exchange in `raw`; `name` (the file) starts every error message."""
-    return _exchange(lambda: raw, name)
-
-
-def _read(path: str | Path) -> bytes:
     # Opened without blocking and read only when it is a regular file: a named pipe
     # would wait for a writer, or for one that trickles, with no bound.
+    name = str(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         with open(fd, "rb") as file:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise TranscriptError(f"transcript {path}: is not a regular file")
-            return file.read(MAX_TRANSCRIPT_BYTES + 1)  # one byte more tells a file over the cap
+                raise TranscriptError(f"transcript {name}: is not a regular file")
+            return _exchange(file, name)
     except OSError as exc:
-        raise TranscriptError(f"transcript {path}: cannot read it: {exc.strerror or exc}") from None
+        raise TranscriptError(f"transcript {name}: cannot read it: {exc.strerror or exc}") from None
 
 
-def _exchange(source: Callable[[], bytes], name: str) -> Exchange:
+def parse_transcript(raw: bytes, name: str) -> Exchange:
+    """The Exchange in `raw`; `name` (the file) starts every error message."""
+    return _exchange(io.BytesIO(raw), name)
+
+
+def _exchange(file: BinaryIO, name: str) -> Exchange:
     try:
-        return Exchange.from_dict(_checked(_parsed(source)))
+        return Exchange.from_dict(_checked(_parsed(file)))
     except _BadField as exc:
         raise TranscriptError(f"transcript {name}: {exc.field}: {exc.problem}") from None
     except _BadFile as exc:
@@ -117,32 +123,88 @@ class _BadField(Exception):
         return _path(reversed(self.parts))
 
 
-def _parsed(source: Callable[[], bytes]) -> Any:
-    """The JSON value in the bytes `source` gives. The file, its text and the parsed
-    value each hold the kept bytes' base64; each is let go once the next is made, so a
-    large transcript costs two of them at a time, not three."""
-    raw = source()
-    if len(raw) > MAX_TRANSCRIPT_BYTES:
-        # Kept bytes are in a transcript once, as base64 (4 characters for 3 bytes).
-        kept = MAX_TRANSCRIPT_BYTES * 3 // 4 // 2**20
-        raise _BadFile(
-            f"larger than the {MAX_TRANSCRIPT_BYTES // 2**20} MiB cap on transcripts (an "
-            f"exchange that kept over about {kept} MiB, or a session of hundreds of thousands "
-            "of events, saves one this big)"
+def _too_large(part: str) -> str:
+    if part == "decoded":
+        return (
+            f"holds over {human_bytes(MAX_KEPT)} of kept bytes (its base64 fields), the most "
+            "sockscope loads: opening a transcript holds its kept bytes in memory; keep less "
+            "with --capture-limit for an exchange you mean to reopen"
         )
+    return (
+        f"holds over {human_bytes(MAX_STRUCTURE)} besides its kept bytes (events and facts, "
+        "which are parsed whole, at several times their size in memory); a session of "
+        "hundreds of thousands of events saves one this big"
+    )
+
+
+def _parsed(file: BinaryIO) -> Any:
+    """The JSON value in `file`, its large base64 strings decoded to bytes where the
+    schema wants base64 (and read back as text anywhere else)."""
     try:
-        text = raw.decode("utf-8")
+        read = read_document(
+            file, max_structure=MAX_STRUCTURE, max_decoded=MAX_KEPT, describe=_too_large
+        )
+    except TooLarge as exc:
+        raise _BadFile(str(exc)) from None
+    try:
+        text = read.structure.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _BadFile(f"not a sockscope transcript: byte {exc.start} is not UTF-8 text") from None
-    del raw
+        at = read.file_offset(exc.start)
+        raise _BadFile(f"not a sockscope transcript: byte {at} is not UTF-8 text") from None
     try:
-        return json.loads(text)
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _BadFile(f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        column = exc.colno + _removed_on_line(read, text, exc.pos)
+        raise _BadFile(f"not JSON (line {exc.lineno}, column {column}: {exc.msg})") from None
     except RecursionError:
         raise _BadFile(f"nested deeper than {MAX_DEPTH} levels of lists and objects") from None
     except ValueError:  # the only other one: an integer beyond Python's 4,300-digit limit
         raise _BadFile("not a transcript: it holds a number thousands of digits long") from None
+    del text
+    if read.bulks:
+        doc = _with_bulks(doc, read)
+    return doc
+
+
+def _removed_on_line(read: Read, text: str, pos: int) -> int:
+    """Characters the placeholders took out of the file between the start of the line
+    of `pos` and `pos` (base64 holds no line break, so line numbers are the file's)."""
+    line = text.rfind("\n", 0, pos) + 1
+    return read.removed_before(len(text[:pos].encode()), len(text[:line].encode()))
+
+
+def _with_bulks(doc: Any, read: Read) -> Any:
+    """`doc` with each placeholder where the schema wants base64 (request_b64,
+    received_b64, an event's data_b64, the policy's delimiter_b64) replaced by its
+    decoded bytes, and any other placeholder, key or value, by the text the file has."""
+    prefix = read.token + ":"
+
+    def bulk(value: str) -> Bulk:
+        return read.bulks[int(value[len(prefix) :])]
+
+    def text(value: Any) -> Any:
+        if isinstance(value, str):
+            return bulk(value).text() if value.startswith(prefix) else value
+        if isinstance(value, dict):
+            return {text(key): text(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [text(item) for item in value]
+        return value
+
+    if not isinstance(doc, dict):
+        return text(doc)
+    places: list[tuple[dict[str, Any], str]] = [(doc, "request_b64"), (doc, "received_b64")]
+    if isinstance(doc.get("policy"), dict):
+        places.append((doc["policy"], "delimiter_b64"))
+    if isinstance(doc.get("events"), list):
+        places += [(event, "data_b64") for event in doc["events"] if isinstance(event, dict)]
+    placed = 0
+    for holder, key in places:
+        value = holder.get(key)
+        if isinstance(value, str) and value.startswith(prefix):
+            holder[key] = bulk(value).data
+            placed += 1
+    return doc if placed == len(read.bulks) else text(doc)
 
 
 def _checked(doc: Any) -> dict[str, Any]:
@@ -303,14 +365,13 @@ def _text(
 
 def _b64(*, nonempty: bool = False, nullable: bool = False) -> Check:
     def check(v: Any) -> None:
-        if v is None and nullable:
-            return
+        if (v is None and nullable) or isinstance(v, bytes):
+            return  # bytes: a large value, decoded from strict base64 as it was read
         if not isinstance(v, str):
             _fail("base64 text" + (" or null" if nullable else ""), v)
         if not v.isascii():
             raise _BadField(f"must be base64, got {_shown(v)} (not ASCII)")
         try:
-            # Decoded from the string itself: received_b64 may be tens of MiB.
             binascii.a2b_base64(v, strict_mode=True)
         except binascii.Error as exc:
             # binascii says "Incorrect padding" or "Invalid base64-encoded string: ...".
@@ -549,6 +610,9 @@ def _check_consistency(doc: dict[str, Any]) -> None:
             )
 
 
-def _b64_length(text: str) -> int:
-    """Bytes in valid base64 (checked above): 3 for each 4 characters, less the padding."""
-    return len(text) // 4 * 3 - text[-2:].count("=")
+def _b64_length(value: str | bytes) -> int:
+    """Bytes in valid base64 (checked above): 3 for each 4 characters, less the padding;
+    a large value is bytes already."""
+    if isinstance(value, bytes):
+        return len(value)
+    return len(value) // 4 * 3 - value[-2:].count("=")

@@ -295,7 +295,8 @@ def _received_line(report: bytes) -> int:
 
 def keeping(server: Nginx | str) -> list[Row]:
     """Peak memory when N bytes are kept, against 1.5 x N + 60 MiB: the reports at
-    64 MiB; `open` at 64 MiB and, as transcripts are capped at 64 MiB of file, at 16."""
+    64 MiB; `open` of their transcripts at 64 MiB and 16 MiB (its fixed cost shows more
+    at 16)."""
     if isinstance(server, str):
         return [Row("Memory", "keeping N bytes", server)]
     compile_bytecode()

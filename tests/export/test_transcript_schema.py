@@ -17,7 +17,7 @@ import pytest
 from sockscope.core.model import Transport
 from sockscope.export.transcript import (
     MAX_DEPTH,
-    MAX_TRANSCRIPT_BYTES,
+    MAX_STRUCTURE,
     TranscriptError,
     load_transcript,
 )
@@ -278,16 +278,18 @@ def test_a_required_field_that_is_missing_is_named(tmp_path: Path) -> None:
     assert refusal(tmp_path, lambda d: d.pop("target")) == "target: is missing"
 
 
-def test_a_file_over_the_size_cap_is_refused_naming_the_cap(tmp_path: Path) -> None:
+def test_a_file_over_the_cap_on_what_json_parses_is_refused_naming_the_cap(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "big.json"
     with path.open("wb") as file:
-        file.truncate(MAX_TRANSCRIPT_BYTES + 1)
+        file.truncate(MAX_STRUCTURE + 1)
     with pytest.raises(TranscriptError) as caught:
         load_transcript(path)
     assert str(caught.value) == (
-        f"transcript {path}: larger than the 64 MiB cap on transcripts (an exchange that "
-        "kept over about 48 MiB, or a session of hundreds of thousands of events, saves one "
-        "this big)"
+        f"transcript {path}: holds over 64.0 MiB besides its kept bytes (events and facts, "
+        "which are parsed whole, at several times their size in memory); a session of "
+        "hundreds of thousands of events saves one this big"
     )
 
 

@@ -1,0 +1,223 @@
+"""Transcripts are read a slice at a time: large base64 strings are decoded as they are read,
+into the exchange's one copy of its received bytes, and everything else reads as `json`
+reads it. Loading costs the kept bytes once, up to a cap on each part that is named."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sockscope.core.model import EventType
+from sockscope.export import transcript
+from sockscope.export.json_bulk import Bulk, TooLarge, read_document
+from sockscope.export.transcript import (
+    TranscriptError,
+    load_transcript,
+    parse_transcript,
+    save_transcript,
+)
+from tests.export.conftest import made_exchange
+
+MIB = 1024 * 1024
+
+
+def _read_back(text: bytes, *, large: int, slice_size: int) -> Any:
+    """The document as the streaming reader gives it, each large string back as text,
+    checking on the way that each decoded one holds the bytes its text says."""
+    read = read_document(
+        io.BytesIO(text),
+        max_structure=10 * MIB,
+        max_decoded=10 * MIB,
+        describe=str,
+        large=large,
+        slice_size=slice_size,
+    )
+    prefix = read.token + ":"
+
+    def back(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(prefix):
+            bulk = read.bulks[int(value[len(prefix) :])]
+            assert bulk.data == binascii.a2b_base64(bulk.text(), strict_mode=True)
+            return bulk.text()
+        if isinstance(value, dict):
+            return {back(k): back(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [back(v) for v in value]
+        return value
+
+    return back(json.loads(read.structure.decode("utf-8")))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+# Strings that are base64, nearly base64 (one character off, padding in the middle,
+# a group cut short), or text with escapes, quotes and non-ASCII characters.
+_STRINGS = st.one_of(
+    st.binary(max_size=40).map(_b64),
+    st.tuples(
+        st.binary(min_size=3, max_size=40), st.integers(0, 60), st.sampled_from('=!\\"é\n')
+    ).map(lambda t: (s := _b64(t[0]))[: t[1] % len(s)] + t[2] + s[t[1] % len(s) :]),
+    st.binary(min_size=1, max_size=30).map(lambda b: _b64(b)[:-1]),
+    st.text(max_size=30),
+)
+_DOCS = st.recursive(
+    st.one_of(_STRINGS, st.integers(), st.none()),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(_STRINGS, inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400)
+@given(doc=_DOCS, large=st.integers(1, 24), slice_size=st.integers(1, 17), indent=st.booleans())
+def test_every_document_reads_as_json_reads_it_wherever_the_slices_fall(
+    doc: Any, large: int, slice_size: int, indent: bool
+) -> None:
+    text = json.dumps(doc, indent=2 if indent else None, ensure_ascii=False).encode()
+    assert _read_back(text, large=large, slice_size=slice_size) == json.loads(text)
+
+
+@pytest.mark.parametrize("slice_size", range(1, 12))
+def test_an_escaped_quote_or_backslash_split_between_slices_does_not_end_the_string(
+    slice_size: int,
+) -> None:
+    doc = {'a"b': ['\\"', 'QUJD\\QUJD"QUJD', "x" * 20 + '"', _b64(b"\x00" * 30)]}
+    text = json.dumps(doc).encode()
+    assert _read_back(text, large=4, slice_size=slice_size) == doc
+
+
+def test_a_large_base64_string_becomes_its_bytes_and_leaves_a_placeholder() -> None:
+    data = os.urandom(100_001)  # padded: 100,001 is not a multiple of 3
+    text = json.dumps({"a": "small", "blob": _b64(data), "z": [1]}).encode()
+
+    read = read_document(
+        io.BytesIO(text), max_structure=MIB, max_decoded=MIB, describe=str, slice_size=4096
+    )
+
+    assert [bulk.data for bulk in read.bulks] == [data]
+    assert json.loads(read.structure)["blob"] == f"{read.token}:0"
+    assert len(read.structure) < 200
+
+
+def test_each_cap_is_passed_to_describe_and_reading_stops_there() -> None:
+    text = json.dumps({"blob": _b64(os.urandom(300_000)), "pad": "x" * 1000}).encode()
+    with pytest.raises(TooLarge, match="decoded"):
+        read_document(io.BytesIO(text), max_structure=MIB, max_decoded=200_000, describe=str)
+    with pytest.raises(TooLarge, match="structure"):
+        read_document(io.BytesIO(text), max_structure=500, max_decoded=MIB, describe=str)
+
+
+def test_a_padded_last_group_reads_back_as_written() -> None:
+    # "QR==" decodes to the same byte as "QQ==" (the free bits differ): kept as written.
+    text = _b64(os.urandom(99_999)) + "QR=="
+    read = read_document(
+        io.BytesIO(json.dumps([text]).encode()), max_structure=MIB, max_decoded=MIB, describe=str
+    )
+    assert read.bulks == [Bulk(binascii.a2b_base64(text), b"QR==")]
+    assert read.bulks[0].text() == text
+
+
+# ---- transcripts -------------------------------------------------------------------------
+
+
+def _saved(tmp_path: Path, received: list[bytes], **changes: Any) -> Path:
+    exchange = made_exchange([b"GET / HTTP/1.0\r\n\r\n"], received)
+    doc = exchange.to_dict() | changes
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(doc, indent=2))
+    return path
+
+
+def test_a_loaded_transcript_holds_its_received_bytes_once(tmp_path: Path) -> None:
+    chunks = [os.urandom(64 * 1024) for _ in range(40)]
+    exchange = made_exchange([b"GET / HTTP/1.0\r\n\r\n"], chunks)
+    path = tmp_path / "once.json"
+    save_transcript(exchange, path)
+
+    loaded = load_transcript(path)
+
+    assert loaded == exchange
+    received = loaded.received
+    assert received is loaded.received  # no join: the one copy
+    recvs = [e for e in loaded.events if e.type is EventType.RECV]
+    assert all(isinstance(e.data, memoryview) and e.data.obj is received for e in recvs)
+    assert [bytes(e.data) for e in recvs] == chunks
+
+
+def test_a_transcript_over_the_cap_on_kept_bytes_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transcript, "MAX_KEPT", 1 << 20)
+    path = _saved(tmp_path, [os.urandom(MIB // 2), os.urandom(MIB // 2 + 1)])
+
+    with pytest.raises(TranscriptError) as caught:
+        load_transcript(path)
+
+    assert str(caught.value) == (
+        f"transcript {path}: holds over 1.0 MiB of kept bytes (its base64 fields), the most "
+        "sockscope loads: opening a transcript holds its kept bytes in memory; keep less "
+        "with --capture-limit for an exchange you mean to reopen"
+    )
+
+
+def test_the_cap_on_kept_bytes_is_a_gibibyte_and_its_message_says_so() -> None:
+    assert transcript.MAX_KEPT == 1 << 30
+    assert transcript._too_large("decoded").startswith("holds over 1.0 GiB of kept bytes")
+
+
+def test_a_large_base64_value_in_a_text_field_stays_its_text(tmp_path: Path) -> None:
+    text = _b64(os.urandom(120_000))
+    path = _saved(tmp_path, [b"HTTP/1.0 200 OK\r\n\r\n"], stop_message=text, x_note=[text])
+
+    loaded = load_transcript(path)
+
+    assert loaded.stop_message == text
+
+
+def test_a_large_value_that_is_not_base64_is_refused_as_before(tmp_path: Path) -> None:
+    bad = _b64(os.urandom(120_000))[:-1]  # a group cut short
+    path = _saved(tmp_path, [b"x"], received_b64=bad)
+
+    with pytest.raises(TranscriptError) as caught:
+        load_transcript(path)
+
+    assert str(caught.value).startswith(
+        f'transcript {path}: received_b64: must be base64, got "{bad[:40]}"...'
+    )
+
+
+def test_a_json_error_after_a_large_string_names_the_files_line_and_column() -> None:
+    text = '{"received_b64": "' + _b64(os.urandom(90_000)) + '", "x": tru}'
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        expected = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+
+    with pytest.raises(TranscriptError) as caught:
+        parse_transcript(text.encode(), "bad.json")
+
+    assert str(caught.value) == f"transcript bad.json: not JSON ({expected})"
+
+
+def test_bytes_that_are_not_utf8_after_a_large_string_are_named_at_their_offset() -> None:
+    head = ('{"received_b64": "' + _b64(os.urandom(90_000)) + '", "x": "').encode()
+    raw = head + b'\xff"}'
+
+    with pytest.raises(TranscriptError) as caught:
+        parse_transcript(raw, "bad.json")
+
+    assert str(caught.value) == (
+        f"transcript bad.json: not a sockscope transcript: byte {len(head)} is not UTF-8 text"
+    )
