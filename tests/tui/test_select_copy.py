@@ -5,6 +5,7 @@ the whole pane, in payload syntax (never a server's raw escape sequences), hex o
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from sockscope.core.payload import parse_hex, parse_text
 from sockscope.tui.app import SockscopeApp
@@ -170,3 +171,46 @@ async def test_a_selection_stays_while_the_capture_grows_and_goes_with_other_byt
         await pilot.pause()
         assert view.selection is None
         assert not badge(app, "received-view").startswith("selected")
+
+
+def test_a_selection_is_highlighted_and_sized_in_the_badge(snap_compare: Any) -> None:
+    app = make_app(http_exchange())
+
+    async def drag_over_two_headers(pilot: Any) -> None:
+        await pilot.pause()  # laid out: the drag lands on the rows drawn
+        view = app.query_one("#received-view", LineView)
+        await drag(pilot, view, (10, 1), (12, 3))
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=drag_over_two_headers)
+
+
+@pilot_test
+async def test_wrapping_decoded_keeps_the_selection_of_its_bytes() -> None:
+    long = b"x" * 150
+    app = make_app(reply_exchange(b"HTTP/1.1 200 OK\r\nX-Long: " + long + b"\r\n\r\n"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = app.query_one("#decoded-view", LineView)
+        view.focus()
+        view.scroll_home(animate=False, immediate=True)
+        await pilot.press("v", "down", "down")  # the status line to the blank row
+        await pilot.press("w")
+        assert view.wraps
+        assert view.selected_bytes() == b"HTTP/1.1 200 OK\r\nX-Long: " + long + b"\r\n\r\n"
+        await pilot.press("up")  # one row up, from the blank one: the X-Long row, wrapped
+        await pilot.press("y")
+        assert app.clipboard == "HTTP/1.1 200 OK\\r\nX-Long: " + "x" * 150 + "\\r\n"
+
+
+@pilot_test
+async def test_the_palette_copies_the_selection_of_the_pane_it_was_opened_from() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = app.query_one("#received-view", LineView)
+        await drag(pilot, view, (2, 0), (9, 0))
+        await pilot.press("ctrl+p", *"copy hex")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.clipboard == "48 54 54 50 2f 31 2e 31"

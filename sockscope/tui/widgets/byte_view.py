@@ -13,6 +13,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import chain, islice
 from operator import sub
 from typing import ClassVar
@@ -717,6 +718,12 @@ class LineView(ScrollView, can_focus=True):
         if self.selection is not None and lines.items is not self._lines.items:
             self.selection = None  # other items: the span would name other bytes
             self.post_message(self.SelectionChanged(self))
+        elif self.selection is not None:
+            # The same items on other rows (wrapped, or cut again): the keys go on from
+            # the row that now shows the selection's end.
+            row = lines.row_of(self.selection.head[0])
+            if row is not None:
+                self.selection = replace(self.selection, head_row=row)
         self._lines = lines
         lines.marks = self._marks_with_selection()
         self.shown += 1
