@@ -59,6 +59,7 @@ from sockscope.tui.explorer import (
 )
 from sockscope.tui.finding import Finder, Where
 from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
+from sockscope.tui.opening import HoldsKeysWhileOpening
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
 from sockscope.tui.presentation import Presenting, pick
@@ -160,7 +161,7 @@ class ExplorerScreen(Screen[None]):
         return ordered
 
 
-class SockscopeApp(SafeApp):
+class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
     TITLE = "sockscope"
     CSS_PATH = "sockscope.tcss"
     COMMANDS = App.COMMANDS | {SockscopeCommands}
@@ -198,7 +199,8 @@ class SockscopeApp(SafeApp):
         Binding("f4", "compare", "Compare", id="compare", show=False),
         Binding("ctrl+l", "toggle_turns", "Turns", id="toggle-turns", show=False),
         Binding("f2", "zoom", "Zoom", id="zoom", show=False),
-        Binding("ctrl+g", "listen", "Listen", id="listen", show=False),  # and the palette
+        # Priority, so the keys typed after it go to the Listen screen, not the field behind.
+        Binding("ctrl+g", "listen", "Listen", id="listen", priority=True, show=False),
         Binding("f12", "teach", "Diagram", id="teach", show=False),  # and the palette
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),

@@ -226,3 +226,43 @@ async def test_an_export_the_exchange_cannot_take_says_why_before_asking_for_a_p
         assert app.screen is app.screen_stack[0]  # no path was asked for
         assert "curl sends one request" in _notes(app)
         assert "--format" not in _notes(app)
+
+
+def _type_at_once(app: SockscopeApp, keys: str) -> None:
+    """Keys as a fast typist's arrive: queued together, before the app handles any."""
+    from textual import events
+
+    for key in keys:
+        app.post_message(events.Key(key, key))
+
+
+@pilot_test
+async def test_keys_typed_while_listen_opens_land_in_its_port_field() -> None:
+    from textual import events
+    from textual.widgets import Input
+
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        app.post_message(events.Key("ctrl+g", None))
+        _type_at_once(app, "9999")
+        await until(pilot, lambda: app.screen.id == "listen" and app.screen.focused, "Listen")
+        port = app.screen.query_one("#listen-port", Input)
+        await until(pilot, lambda: port.value.endswith("9999"), "the keys in the port field")
+        assert app.screen.focused is port
+        # Nothing reached the explorer behind it.
+        assert app.screen_stack[0].query_one("#host", Input).value == "127.0.0.1"
+
+
+@pilot_test
+async def test_keys_typed_while_relay_opens_land_in_its_target_field() -> None:
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_relay()
+        _type_at_once(app, "127.0.0.1:9")
+        await until(pilot, lambda: app.screen.id == "relay" and app.screen.focused, "Relay")
+        target = app.screen.query_one("#relay-target", Input)
+        await until(pilot, lambda: target.value == "127.0.0.1:9", f"the keys in {target.value!r}")
+        assert app.screen.query_one("#relay-listen", Input).value == "127.0.0.1:0"
+        assert app.screen.focused is target

@@ -23,6 +23,7 @@ from textual.containers import Container, Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, OptionList, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
@@ -51,6 +52,7 @@ from sockscope.tui.content import (
     safe,
 )
 from sockscope.tui.explorer import Exports
+from sockscope.tui.opening import FocusOnOpen
 from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
 from sockscope.tui.widgets.clients import Client, ClientList
 from sockscope.tui.widgets.listen_bar import ListenBar, ListenForm, ListenPlan, ReplyMode
@@ -206,7 +208,7 @@ LISTEN_VIEWS: tuple[tuple[str, str], ...] = (
 )
 
 
-class ListenScreen(Screen[None]):
+class ListenScreen(FocusOnOpen):
     """On leaving, every client's conversation (finished by then) goes to the app in a
     Left message, for the history, however the screen was opened."""
 
@@ -269,6 +271,9 @@ class ListenScreen(Screen[None]):
         yield RequestEditor(id="reply")
         yield Footer(compact=True)
 
+    def first_field(self) -> Widget:
+        return self.query_one("#listen-port")
+
     def on_mount(self) -> None:
         self.query_one("#clients-pane").add_class("-active")
         editor = self.query_one(RequestEditor)
@@ -279,10 +284,9 @@ class ListenScreen(Screen[None]):
                 field.cursor_blink = False  # type: ignore[attr-defined]
         self._show_client()
         self.redraw()
+        self.focus_first_field()
         if self._start_at_mount:
             self.action_toggle_listening()
-        else:
-            self.query_one("#listen-port").focus()
 
     def on_unmount(self) -> None:
         # The app is quitting (or the screen was dismissed): release the port.

@@ -26,6 +26,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, OptionList, Select, Static, Tab, Tabs
 
 from sockscope.core.model import Direction, Exchange
@@ -37,6 +38,7 @@ from sockscope.tui.bridge import ServingBridge, Throttle
 from sockscope.tui.commands import RelayCommands
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, OK_STYLE, plain, safe
 from sockscope.tui.explorer import Exports
+from sockscope.tui.opening import FocusOnOpen
 from sockscope.tui.screens.listen import tls_rows
 from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
 from sockscope.tui.widgets.clients import Client, ClientList
@@ -246,7 +248,7 @@ RELAY_VIEWS: tuple[tuple[str, str], ...] = (
 )
 
 
-class RelayScreen(Screen[None]):
+class RelayScreen(FocusOnOpen):
     """On leaving, every connection (finished by then) goes to the app in a Left message,
     for the history."""
 
@@ -329,14 +331,16 @@ class RelayScreen(Screen[None]):
                     yield Timeline(id="relay-timeline")
         yield Footer(compact=True)
 
+    def first_field(self) -> Widget:
+        return self.query_one("#relay-target", Input)
+
     def on_mount(self) -> None:
         self.query_one("#connections-pane").add_class("-active")
         self._show_connection()
         self.redraw()
+        self.focus_first_field()
         if self._start_at_mount:
             self.action_toggle_relaying()
-        else:
-            self.query_one("#relay-target", Input).focus()
 
     def on_unmount(self) -> None:
         if self.relay is not None:
