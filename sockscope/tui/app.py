@@ -830,9 +830,9 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         if headers_of != self._headers_of:
             self._headers_of = headers_of
             self.query_one(HeadersPane).show(exchange, analysis)
-        if not live and analysis is not None and analysis.http is not None:
-            # Once it has all arrived: a coded body decoded, in the charset it names.
-            self.query_one(DecodedPane).show_http(analysis.http)
+        if analysis is not None and analysis.http is not None:
+            # A coded body decoded as it arrives, in the charset it names.
+            self.query_one(DecodedPane).show_http(analysis.http, live=live)
 
     def _parser_of(self, exchange: Exchange | None) -> str | None:
         template = self.templates.get(exchange.template or "") if exchange else None

@@ -505,9 +505,9 @@ class ListenScreen(FocusOnOpen):
         if exchange is not None:
             eof = exchange.stop in (StopReason.PEER_CLOSED, StopReason.RESET)
             analysis = analyse_client(received, eof=eof, protocol=self._protocol)
-            if analysis.http is not None and not live:
-                # A request body sent gzip, deflate or br coded: shown decoded.
-                self.query_one(DecodedPane).show_http(analysis.http)
+            if analysis.http is not None:
+                # A request body sent gzip, deflate or br coded: decoded as it arrives.
+                self.query_one(DecodedPane).show_http(analysis.http, live=live)
         self.query_one(RequestPane).show(exchange, analysis)
         self.query_one("#client-sent", SentPane).show(exchange)
         self.query_one(Timeline).show(exchange, live=live)

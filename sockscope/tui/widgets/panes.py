@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Select
 
-from sockscope.core.analysis import Analysis, decoded_body
+from sockscope.core.analysis import Analysis
 from sockscope.core.certificate import (
     certificate_rows,
     peer_certificate,
@@ -26,7 +26,14 @@ from sockscope.core.certificate import (
     tls_session,
 )
 from sockscope.core.http import Framing, HttpRequest, HttpResponse
-from sockscope.core.http.coding import DecodedBody, charset_of, media_type, pretty_text
+from sockscope.core.http.coding import (
+    BodyDecoder,
+    DecodedBody,
+    charset_of,
+    content_codings,
+    media_type,
+    pretty_text,
+)
 from sockscope.core.http.head import Span
 from sockscope.core.http.response import Part
 from sockscope.core.model import ErrorKind, EventType, Exchange
@@ -60,6 +67,11 @@ from sockscope.tui.widgets.byte_view import (
     Stacked,
     split_encoding,
 )
+
+# Decoded bytes one step of the Decoded pane decodes (a few milliseconds of inflating),
+# and the time between steps while more is fed than decoded.
+DECODE_STEP = 2 * 1024 * 1024
+DECODE_INTERVAL = 0.02
 
 
 def size_badge(kept: int, total: int) -> str:
@@ -246,7 +258,11 @@ class ReceivedPane(Pane):
 class DecodedPane(Pane):
     """The received bytes as text in the chosen encoding; for an HTTP response with a
     Content-Encoding, its body decoded instead (the badge names the chain), and the
-    charset its Content-Type names picks the encoding. `p` lays out a JSON or XML body."""
+    charset its Content-Type names picks the encoding. `p` lays out a JSON or XML body.
+
+    A coded body is decoded while it arrives: each redraw feeds the decoder the body's
+    new bytes, and a step decodes at most DECODE_STEP bytes, the rest in later steps
+    between frames, so a body that inflates to megabytes never holds up the screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "pretty", "pretty JSON/XML", show=False),
@@ -267,10 +283,15 @@ class DecodedPane(Pane):
         self._rows = ByteRows(b"")
         self._shown: tuple[ByteRows, int, str] | None = None  # (index, bytes, encoding)
         self._live = False
-        # The response whose body is shown decoded (None: the bytes as they came), its
-        # decoding, its media type, and whether it is laid out.
+        # The message whose body is shown (None: the bytes as they came), what tells it
+        # from the next one (its headers and framing), its body's decoder and decoding
+        # so far, whether that is all of it, its media type, whether it is laid out.
         self._response: HttpResponse | HttpRequest | None = None
+        self._message: tuple[tuple[tuple[str, str], ...], Framing] | None = None
+        self._decoder: BodyDecoder | None = None
         self._body: DecodedBody | None = None
+        self._ended = False
+        self._stepping = False  # a later step is due: bytes fed wait to be decoded
         self._media = ""
         self.pretty = False
         self.shows_body = False  # the view shows a body decoded or laid out, not the bytes
@@ -292,28 +313,58 @@ class DecodedPane(Pane):
 
     def show(self, data: bytes, *, live: bool = False, rows: ByteRows | None = None) -> None:
         """`rows`: the index of `data` another view built, used when it is split the way
-        this encoding needs (UTF-16 ends a row at an encoded LF, the rest at an LF byte)."""
+        this encoding needs (UTF-16 ends a row at an encoded LF, the rest at an LF byte).
+        Bytes that go on from those shown keep the message and its decoding (`show_http`
+        feeds it what is new); other bytes start without."""
+        if data is not self._raw and not data.startswith(self._raw):
+            self._response = self._message = self._decoder = self._body = None
         self._raw = data
-        self._response = self._body = None
         self._live = live
         self._draw(rows)
 
-    def show_http(self, response: HttpResponse | HttpRequest) -> None:
-        """After `show`: the message's charset picks the encoding, and a coded body is
-        shown decoded (a response's; in Listen, a request's). The same message again
-        keeps what is shown."""
+    def show_http(self, response: HttpResponse | HttpRequest, *, live: bool = False) -> None:
+        """After `show`: a new message's charset picks the encoding, and a coded body is
+        shown decoded (a response's; in Listen, a request's), as far as it has arrived
+        while `live`. The same message again keeps what is shown."""
         if response is self._response:
             return
         self._response = response
-        self._body = decoded_body(response)
-        self._media = media_type(response.headers)
-        charset = charset_of(response.headers)
-        if charset is not None and charset != codecs.lookup(self.encoding).name:
-            # A charset the selector does not offer leaves the chosen one; else
-            # Select.Changed follows and draws in the new encoding.
-            with contextlib.suppress(ValueError):
-                self.query_one("#encoding", Select).value = check_encoding(charset)
+        message = (tuple(response.headers), response.framing)
+        if message != self._message:
+            self._message = message
+            self._decoder = None
+            if content_codings(response.headers):
+                chunked = response.framing is Framing.CHUNKED
+                self._decoder = BodyDecoder(response.headers, chunked=chunked)
+            self._media = media_type(response.headers)
+            charset = charset_of(response.headers)
+            if charset is not None and charset != codecs.lookup(self.encoding).name:
+                # A charset the selector does not offer leaves the chosen one; else
+                # Select.Changed follows and draws in the new encoding.
+                with contextlib.suppress(ValueError):
+                    self.query_one("#encoding", Select).value = check_encoding(charset)
+        self._ended = not live or response.complete
+        decoder = self._decoder
+        if decoder is None:
+            self._body = None
+            self._draw()
+            return
+        body = body_bytes(response, self._raw)
+        decoder.feed(body[decoder.fed :])
+        if not self._stepping:
+            self._decode_step()
+
+    def _decode_step(self) -> None:
+        """Decode some of what was fed and show it; a later step goes on with the rest."""
+        decoder = self._decoder
+        if decoder is None:
+            self._stepping = False
+            return
+        self._stepping = more = decoder.run(DECODE_STEP)
+        self._body = decoder.result(ended=self._ended and not more) if decoder.fed else None
         self._draw()
+        if more:
+            self.set_timer(DECODE_INTERVAL, self._decode_step)
 
     def _content(self) -> tuple[bytes, str]:
         """What the view shows (the bytes as they came, or the body decoded and perhaps
@@ -321,7 +372,8 @@ class DecodedPane(Pane):
         body = self._body
         note = f"body: {body.summary()}" if body is not None else ""
         shown = self._raw if body is None else body.data
-        if self.pretty and self._response is not None:
+        # Laid out once it has all arrived: a document is parsed whole.
+        if self.pretty and self._response is not None and not self._live:
             source = body_bytes(self._response, self._raw) if body is None else body.data
             laid_out = pretty_text(source, self._media, self.encoding)
             if laid_out is not None:
@@ -350,7 +402,8 @@ class DecodedPane(Pane):
             if not data:
                 view.show(NoLines())
             else:
-                view.show(DecodedLines(self._rows, encoding), follow=self._live)
+                follow = self._live or self._stepping  # the last steps come after the end
+                view.show(DecodedLines(self._rows, encoding), follow=follow)
         note_new = new_rows_note(self.query_one(LineView), self._live)
         self.set_badge((f"{note} · {encoding}" if note else encoding) + note_new)
 
