@@ -28,7 +28,7 @@ from textual.command import CommandPalette
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, OptionList, Tab, Tabs, TextArea
+from textual.widgets import OptionList, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sockscope.core.analysis import Analysis, LiveAnalysis, analyse, shown_text
@@ -66,6 +66,7 @@ from sockscope.tui.presentation import Presenting, pick
 from sockscope.tui.safe_app import SafeApp
 from sockscope.tui.widgets.byte_view import ByteRows, LineView
 from sockscope.tui.widgets.find_bar import FindBar
+from sockscope.tui.widgets.footer import KeyFooter
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.panes import (
     DecodedPane,
@@ -133,6 +134,9 @@ class ExplorerScreen(Screen[None]):
     """The explorer's own screen. Tab moves the focus at once (priority), so the keys
     typed after it land in the field it moves to, however fast they come."""
 
+    # The app starts in the host field: not in the first focusable widget, styled twice
+    # more (focused, then not) before the first frame.
+    AUTO_FOCUS = "#host"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "app.focus_next", "Next", id="focus-next", priority=True, show=False),
         Binding(
@@ -144,6 +148,17 @@ class ExplorerScreen(Screen[None]):
             show=False,
         ),
     ]
+
+    def __init__(self, *, id: str, classes: str) -> None:
+        super().__init__(id=id, classes=classes)
+        self._resumed = False
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """The first time the screen shows, its widgets have just been styled as they
+        mounted: Textual would style every one of them again before the first frame."""
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
@@ -246,6 +261,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         self.lab = lab
         self._cursor_blink = cursor_blink
         self._switch_interval = sys.getswitchinterval()  # restored when the app ends
+        self._collecting = gc.isenabled()  # restored when start-up is over
         # `sockscope listen --app`: open on the Listen screen, listening.
         self._listen = listen
         # `sockscope relay ... --app`: open on the Relay screen, relaying.
@@ -303,7 +319,9 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         yield Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in VIEWS), id="view-tabs")
         yield FindBar(id="find-bar")
         with Container(id="views"):
-            yield SentPane("Sent", id="sent")
+            sent = SentPane("Sent", id="sent")
+            sent.add_class("-active", update=False)  # the first tab; styled as it mounts
+            yield sent
             yield ReceivedPane("Received", id="received")
             yield DecodedPane("Decoded", id="decoded")
             yield HeadersPane("Headers", id="headers")
@@ -312,18 +330,28 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
             with Pane("History", id="history-pane"):
                 yield History(self.explorer.kept, self.templates, id="history")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter()
+
+    def on_load(self) -> None:
+        # Start-up builds tens of thousands of objects that live as long as the app: the
+        # collector would walk them over and over before the first frame.
+        self._collecting = gc.isenabled()
+        gc.disable()
+
+    def _started(self) -> None:
+        """After the first frame: what start-up built is frozen, so the collector never
+        walks it, and a full collection during a large stream pauses the screen (and a
+        key press) for a fraction as long."""
+        gc.freeze()
+        if self._collecting:
+            gc.enable()
 
     def on_mount(self) -> None:
         sys.setswitchinterval(SWITCH_INTERVAL)
-        # What start-up built lives as long as the app: frozen, the collector does not
-        # walk it, so a full collection during a large stream pauses the screen (and a key
-        # press) for a fraction as long.
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(self._started)
         if not self._cursor_blink:
             for field in self.query("Input, TextArea"):
                 field.cursor_blink = False  # type: ignore[attr-defined]
-        self.query_one("#sent").add_class("-active")
         # f2 zooms; escape (Textual's) also puts the pane back: both show in its title.
         self.watch(self.screen, "maximized", self._zoom_changed, init=False)
         bar = self.query_one(TargetBar)
@@ -720,6 +748,8 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)
         gc.unfreeze()
+        if self._collecting:
+            gc.enable()  # should the app end before its first frame
         self.explorer.kept.close()
         if self.session is not None:
             self.session.session.close()

@@ -34,6 +34,20 @@ async def test_the_footer_keeps_its_order_as_the_focus_moves() -> None:
 
 
 @pilot_test
+async def test_moving_the_focus_leaves_the_footer_keys_in_place_when_they_stay_the_same() -> None:
+    # Composing the footer again lays out the whole screen: a key pressed just after a
+    # focus change, or while a capture streams in, would wait behind it.
+    app = make_app(http_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        keys = list(app.screen.query(FooterKey))
+        for place in ("#request-text", "#received-view", "#history", "#host"):
+            app.query_one(place).focus()
+            await pilot.pause()
+        assert list(app.screen.query(FooterKey)) == keys
+
+
+@pilot_test
 async def test_ctrl_t_is_labelled_with_the_mode_it_switches_to() -> None:
     app = make_app(http_exchange())
     async with app.run_test(size=(120, 36)) as pilot:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from textual.geometry import Region
+
 from sockscope.core.model import (
     Event,
     EventType,
@@ -16,6 +18,7 @@ from sockscope.tui.app import HEADERS_AFTER_FRAME, SWITCH_INTERVAL
 from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.widgets.byte_view import FIRST_BLOCK, ByteRows, LineView
 from sockscope.tui.widgets.panes import ReceivedPane
+from sockscope.tui.widgets.status import State, StatusLine
 from sockscope.tui.widgets.timeline import Timeline
 from tests.tui.exchanges import http_bytes_exchange
 from tests.tui.helpers import make_app, pilot_test, view_text
@@ -82,6 +85,44 @@ async def test_a_redraw_past_the_capture_limit_leaves_the_views_alone() -> None:
         assert [view.shown for view in views] == shown
         assert timeline.rebuilt == rebuilt and timeline.row_count == 7
         assert "kept 16 bytes of 5,016 bytes" in str(app.query_one(ReceivedPane).border_subtitle)
+
+
+@pilot_test
+async def test_a_streaming_status_line_is_repainted_without_a_layout_while_its_rows_stay() -> None:
+    # A layout of the whole screen on each redraw (~10 a second) keeps key presses
+    # waiting; a status line that needs another row still gets it.
+    request = b"GET / HTTP/1.1\r\n\r\n"
+    live = Exchange(Target("127.0.0.1", 8080), request, ReadPolicy(capture_limit=16))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app._live = live
+        live.events += [
+            Event(EventType.SEND, 0.001, request, len(request)),
+            Event(EventType.RECV, 0.002, b"HTTP/1.1 200 OK\r\n"[:16], 16),
+        ]
+        app._redraw_live()
+        await pilot.pause()
+        status = app.query_one(StatusLine)
+        layouts: list[bool] = []
+        repaint = status.refresh
+
+        def refresh(*regions: Region, **flags: bool) -> StatusLine:
+            layouts.append(flags.get("layout", False))
+            return repaint(*regions, **flags)
+
+        status.refresh = refresh  # type: ignore[method-assign]
+        for n in range(3):
+            live.events.append(Event(EventType.RECV, 0.003 + n, b"", 1000))
+            app._redraw_live()
+            await pilot.pause()
+        assert layouts and not any(layouts)
+        assert "↓ 3,016 bytes" in str(status.visual)
+        app._show_exchange(
+            live, State.RECEIVING, live=True, note="x" * 200
+        )  # two rows, and the numbers a third
+        assert layouts[-1]
+        await pilot.pause()
+        assert status.size.height == 3  # the note wraps: its rows are laid out
 
 
 @pilot_test

@@ -71,13 +71,25 @@ def error_sentence(exchange: Exchange) -> str:
 
 
 class StatusLine(Static):
-    """One line, two when what it says does not fit: the hint is never cut."""
+    """One line, two when what it says does not fit: the hint is never cut.
+
+    A streaming exchange redraws it ~10 times a second: a new text that takes as many
+    rows as the last one is painted without a layout (a layout of the whole screen each
+    time would keep a key press waiting behind it)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self.state = State.READY
         # The live session's state, None when no session is shown.
         self.session_state: SessionState | None = None
+        self._said = Content("")
+
+    def _say(self, said: Content) -> None:
+        width = self.content_size.width  # 0 before the first layout
+        rows = [len(text.wrap(width)) for text in (said, self._said)] if width else []
+        self._said = said
+        same_rows = bool(rows) and rows[0] == rows[1]
+        self.update(said, layout=not same_rows)
 
     def show_session(
         self, state: SessionState, exchange: Exchange, message: str, note: str = ""
@@ -98,7 +110,7 @@ class StatusLine(Static):
         parts.append(
             plain(f" · ↑ {human_bytes(exchange.bytes_out)} ↓ {human_bytes(exchange.bytes_in)}")
         )
-        self.update(Content("").join(parts))
+        self._say(Content("").join(parts))
 
     def show(
         self, state: State, exchange: Exchange | None, note: str = "", capture: str | None = None
@@ -128,10 +140,10 @@ class StatusLine(Static):
                 )
             )
             if capture is not None:
-                held = len(exchange.received)
-                parts.append(plain(f" · holding {human_bytes(held)}; all in ", WARNING_STYLE))
+                held = human_bytes(exchange.kept)  # counted, not joined
+                parts.append(plain(f" · holding {held}; all in ", WARNING_STYLE))
                 parts.append(safe(capture, WARNING_STYLE, 200, True))
             timings = timings_summary(exchange.timings())
             if timings:
                 parts.append(plain(f" · {timings}", DIM_STYLE))
-        self.update(Content("").join(parts))
+        self._say(Content("").join(parts))
