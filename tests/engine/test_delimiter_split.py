@@ -24,7 +24,7 @@ def test_the_read_that_completes_the_delimiter_is_the_one_that_stops(
     bounds = sorted({0, len(stream), *(c for c in cuts if c <= len(stream))})
     found_at = None
     for start, end in pairwise(bounds):
-        connection._buffer[: end - start] = stream[start:end]
+        reader.buffer[: end - start] = stream[start:end]
         if reader._delimited(end - start):
             found_at = end
             break
