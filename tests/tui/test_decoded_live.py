@@ -88,3 +88,33 @@ async def test_a_gzip_body_shows_decoded_before_the_rest_arrives(server: SlowSer
         await until(pilot, lambda: app.query_one(StatusLine).state is State.DONE, "done")
         size = human_bytes(len(TEXT))
         assert str(pane.border_subtitle) == f"body: chunked → gzip, {size} · utf-8"
+
+
+@pilot_test
+async def test_a_gzip_bomb_shows_in_steps_up_to_the_cap_and_names_it() -> None:
+    from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
+
+    member = gzip.compress(bytes(1024 * 1024), mtime=0)
+    body = member * 100  # 100 MiB of zeros, past the 64 MiB cap
+    reply = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body)
+    request = b"GET / HTTP/1.1\r\n\r\n"
+    exchange = Exchange(
+        Target("127.0.0.1", 80),
+        request,
+        events=[
+            Event(EventType.SEND, 0.001, request, len(request)),
+            Event(EventType.RECV, 0.002, reply + body, len(reply) + len(body)),
+        ],
+        stop=StopReason.PEER_CLOSED,
+    )
+    app = make_app(exchange)
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.query_one(DecodedPane)
+        cap = 64 * 1024 * 1024
+        # Decoded a few megabytes a step, between frames: part of it shows meanwhile.
+        await until(pilot, lambda: 0 < len(pane.shown_bytes) < cap, "part of the body")
+        await until(pilot, lambda: "cap" in str(pane.border_subtitle), "the cap named")
+        assert str(pane.border_subtitle) == (
+            "body: gzip, 64.0 MiB; gzip stopped at the 64.0 MiB decoded-size cap · utf-8"
+        )
+        assert len(pane.shown_bytes) == cap

@@ -292,6 +292,7 @@ class DecodedPane(Pane):
         self._body: DecodedBody | None = None
         self._ended = False
         self._stepping = False  # a later step is due: bytes fed wait to be decoded
+        self._published = 0  # the decoded size last shown
         self._media = ""
         self.pretty = False
         self.shows_body = False  # the view shows a body decoded or laid out, not the bytes
@@ -332,7 +333,7 @@ class DecodedPane(Pane):
         message = (tuple(response.headers), response.framing)
         if message != self._message:
             self._message = message
-            self._decoder = None
+            self._decoder, self._published = None, 0
             if content_codings(response.headers):
                 chunked = response.framing is Framing.CHUNKED
                 self._decoder = BodyDecoder(response.headers, chunked=chunked)
@@ -355,16 +356,22 @@ class DecodedPane(Pane):
             self._decode_step()
 
     def _decode_step(self) -> None:
-        """Decode some of what was fed and show it; a later step goes on with the rest."""
+        """Decode some of what was fed and show it; a later step goes on with the rest.
+        Showing copies the whole body decoded so far, so while steps go on it is shown
+        each time its size has doubled: the copies add up to twice the body, not to
+        its square."""
         decoder = self._decoder
         if decoder is None:
             self._stepping = False
             return
         self._stepping = more = decoder.run(DECODE_STEP)
-        self._body = decoder.result(ended=self._ended and not more) if decoder.fed else None
-        self._draw()
         if more:
             self.set_timer(DECODE_INTERVAL, self._decode_step)
+            if decoder.size < 2 * self._published:
+                return
+        self._published = decoder.size
+        self._body = decoder.result(ended=self._ended and not more) if decoder.fed else None
+        self._draw()
 
     def _content(self) -> tuple[bytes, str]:
         """What the view shows (the bytes as they came, or the body decoded and perhaps
