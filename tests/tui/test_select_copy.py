@@ -12,7 +12,7 @@ from sockscope.tui.app import SockscopeApp
 from sockscope.tui.widgets.byte_view import ByteRows, LineView
 from sockscope.tui.widgets.panes import Pane, ReceivedPane
 from tests.tui.exchanges import HTTP_BODY, HTTP_HEAD, http_exchange
-from tests.tui.helpers import make_app, pilot_test
+from tests.tui.helpers import make_app, pilot_test, until
 from tests.tui.test_wrap import reply_exchange
 
 SIZE = (160, 40)
@@ -57,11 +57,13 @@ async def test_the_selection_comes_before_the_current_match_and_escape_clears_it
         await pilot.press("ctrl+f", *"Hello", "enter")
         view = app.query_one("#received-view", LineView)
         await drag(pilot, view, (2, 1), (7, 1))
-        await pilot.press("y")
+        await pilot.press("ctrl+c")
         assert app.clipboard == "Server"
         await pilot.press("escape")
         assert view.selection is None
         assert not badge(app, "received-view").startswith("selected")
+        await pilot.press("ctrl+c")
+        assert app.clipboard == "Server"  # ctrl+c copies a selection only
         await pilot.press("y")
         assert app.clipboard == "Hello"  # the match again, as before the selection
 
@@ -214,3 +216,39 @@ async def test_the_palette_copies_the_selection_of_the_pane_it_was_opened_from()
         await pilot.press("enter")
         await pilot.pause()
         assert app.clipboard == "48 54 54 50 2f 31 2e 31"
+
+
+@pilot_test
+async def test_a_drag_past_the_bottom_of_the_pane_scrolls_it_and_selects_on() -> None:
+    lines = b"".join(b"line %03d\n" % n for n in range(200))
+    app = make_app(reply_exchange(lines))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = app.query_one("#received-view", LineView)
+        view.scroll_home(animate=False, immediate=True)
+        height = view.scrollable_content_region.height
+        await drag(pilot, view, (2, 0), (2, height + 2))
+        top = view.scroll_offset.y
+        assert top > 0
+        selected = view.selected_bytes()
+        assert selected is not None  # to the row at the bottom of the pane now
+        assert selected.startswith(b"line 000\n") and selected.endswith(b"\nl")
+        assert selected.count(b"\n") == top + height - 1
+
+
+@pilot_test
+async def test_a_drag_held_below_the_pane_goes_on_scrolling_and_selecting() -> None:
+    lines = b"".join(b"line %03d\n" % n for n in range(200))
+    app = make_app(reply_exchange(lines))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = app.query_one("#received-view", LineView)
+        view.scroll_home(animate=False, immediate=True)
+        height = view.scrollable_content_region.height
+        await pilot.mouse_down(view, offset=(2, 0))
+        await pilot.hover(view, offset=(2, height))  # one row below, and held there
+        await until(pilot, lambda: view.scroll_offset.y >= 10, "the held drag to scroll")
+        await pilot.mouse_up(view, offset=(2, height))
+        top = view.scroll_offset.y
+        selected = view.selected_bytes() or b""
+        assert selected.count(b"\n") == top + height - 1

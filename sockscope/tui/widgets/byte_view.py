@@ -46,6 +46,8 @@ FIRST_BLOCK = 256 * 1024
 BLOCK = 2 * 1024 * 1024
 # Seconds between those steps: the UI stays free for keys and frames meanwhile.
 GROW_INTERVAL = 0.02
+# Seconds between the rows a drag held above or below a view scrolls it by.
+HOLD_INTERVAL = 0.05
 # Wrapped lines are built all at once, so wrapping is offered up to this many rows (a
 # few MiB of text); a longer source stays cut at the pane's edge and says so.
 MAX_WRAP_ROWS = 20_000
@@ -662,8 +664,10 @@ class LineView(ScrollView, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("v", "select_rows", "Select rows", show=False),
-        # Only while something is selected (check_action): else escape is the app's.
+        # Only while something is selected (check_action): else escape is the app's, and
+        # ctrl+c (pressed to quit, by habit) copies nothing.
         Binding("escape", "clear_selection", "Clear the selection", show=False),
+        Binding("ctrl+c", "copy_selection", "Copy the selection", show=False),
     ]
 
     class SelectionChanged(Message):
@@ -704,6 +708,8 @@ class LineView(ScrollView, can_focus=True):
         self._pressed: tuple[Selection, Offset] | None = None  # a drag: where it started
         self._dragged = False  # the last press moved before it was let go
         self._pointed = 0  # the row clicked last: `v` starts there while it is on screen
+        self._holder: Timer | None = None  # scrolls while a drag is held outside the view
+        self._held = (0, 0)  # that drag's direction (a row up or down) and cell
 
     @property
     def lines(self) -> Lines:
@@ -844,12 +850,16 @@ class LineView(ScrollView, can_focus=True):
         self.post_message(self.SelectionChanged(self))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "clear_selection":
+        if action in ("clear_selection", "copy_selection"):
             return self.selection is not None
         return super().check_action(action, parameters)
 
     def action_clear_selection(self) -> None:
         self.select(None)
+
+    async def action_copy_selection(self) -> None:
+        """ctrl+c, where a terminal app copies its selection: as y does."""
+        await self.run_action("app.copy('text')")
 
     def action_select_rows(self) -> None:
         """`v`: select the cursor's row (or the row clicked last, if on screen, or the top
@@ -935,12 +945,36 @@ class LineView(ScrollView, can_focus=True):
         if event.screen_offset != at or self._dragged:
             self._dragged = True
             self.select(select.drag(self.selection or pressed, self._lines, *self._spot(event)))
+            self._hold(event)
+
+    def _hold(self, event: events.MouseMove) -> None:
+        """A drag held above or below the view goes on scrolling it (a row each tick) and
+        selecting, as in any terminal app, until the pointer comes back or lets go."""
+        y = event.y - self.gutter.top
+        step = -1 if y < 0 else 1 if y >= self.scrollable_content_region.height else 0
+        self._held = (step, self.scroll_offset.x + max(0, event.x - self.gutter.left))
+        if step and self._holder is None:
+            self._holder = self.set_interval(HOLD_INTERVAL, self._scroll_held)
+        elif not step and self._holder is not None:
+            self._holder.stop()
+            self._holder = None
+
+    def _scroll_held(self) -> None:
+        step, cell = self._held
+        if self._pressed is None or self.selection is None or not step:
+            return
+        self.scroll_to(y=self.scroll_offset.y + step, animate=False, immediate=True)
+        edge = 0 if step < 0 else self.scrollable_content_region.height - 1
+        self.select(select.drag(self.selection, self._lines, self.scroll_offset.y + edge, cell))
 
     def on_mouse_up(self, event: events.MouseUp) -> None:
         if self._pressed is None:
             return
         self.release_mouse()
         self._pressed = None
+        if self._holder is not None:
+            self._holder.stop()
+            self._holder = None
         if not self._dragged and self.selection is not None:
             self.select(None)  # a click clears the selection, as in any terminal app
 

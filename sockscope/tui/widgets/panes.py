@@ -90,8 +90,8 @@ class Pane(Vertical, can_focus=False):
         Binding("n", "app.find_step(True)", "Next match", show=False),
         Binding("N", "app.find_step(False)", "Previous match", show=False),
         # Copy (yank, as in vi): the selection, the current match or linked bytes, else
-        # this pane; ctrl+c too, where a terminal app copies its selection.
-        Binding("y,ctrl+c", "app.copy('text')", "Copy as text", show=False),
+        # this pane.
+        Binding("y", "app.copy('text')", "Copy as text", show=False),
     ]
 
     def __init__(self, title: str, *, id: str) -> None:
