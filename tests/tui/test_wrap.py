@@ -1,11 +1,11 @@
-"""w in Decoded: long rows wrapped at the pane's width, or cut at its edge (Headers
-always folds its rows)."""
+"""w in Decoded: long rows wrapped at the pane's width, or cut at its edge; in Headers,
+folded rows cut at the edge, or folded again."""
 
 from __future__ import annotations
 
 from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
 from sockscope.tui.widgets.byte_view import MAX_WRAP_ROWS, LineView
-from sockscope.tui.widgets.panes import DecodedPane
+from sockscope.tui.widgets.panes import DecodedPane, HeadersPane
 from tests.tui.helpers import make_app, pilot_test
 
 LONG = "x" * 150
@@ -58,3 +58,23 @@ async def test_a_source_too_long_to_wrap_stays_cut_and_says_so() -> None:
         app.query_one("#decoded-view").focus()
         await pilot.press("w")
         assert str(app.query_one(DecodedPane).border_subtitle).endswith(" · too long to wrap")
+
+
+@pilot_test
+async def test_w_in_headers_cuts_folded_rows_at_the_edge_and_w_again_folds_them() -> None:
+    reply = f"HTTP/1.1 200 OK\r\nX-Long: {LONG}\r\nContent-Length: 0\r\n\r\n".encode()
+    app = make_app(reply_exchange(reply))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        pane = app.query_one(HeadersPane)
+        folded = rows(app, "headers-view")
+        assert len(folded) > len(pane.entries)  # X-Long takes several rows
+        app.query_one("#headers-view").focus()
+        await pilot.press("w")
+        cut = rows(app, "headers-view")
+        assert cut == [entry.plain for entry in pane.entries]
+        assert f"X-Long: {LONG}" in cut
+        assert str(pane.border_subtitle) == "http · cut"
+        await pilot.press("w")
+        assert rows(app, "headers-view") == folded
+        assert str(pane.border_subtitle) == "http"

@@ -431,7 +431,10 @@ class DecodedPane(Pane):
 class HeadersPane(Pane):
     """The parsed head. Its rows have a cursor: on the status line, a header or the
     framing row (the body), the bytes that make it are highlighted in Received and
-    Decoded (`Linked`)."""
+    Decoded (`Linked`). A row too long for the pane is folded under itself; `w` cuts
+    the rows at the edge instead (one row per entry, scrolled sideways), and back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("w", "wrap", "Wrap", show=False)]
 
     class Linked(Message):
         """The cursor names these received bytes (None: a row of no bytes)."""
@@ -447,6 +450,8 @@ class HeadersPane(Pane):
         self._entry_spans: list[Span | None] = []  # the bytes of each entry, where it has some
         self._spans: list[Span | None] = []  # the same, of each row on screen
         self._folded_to = 0  # the width the rows were folded to
+        self.folding = True  # rows folded at the pane's width, else cut at its edge
+        self._kind = ""  # the badge: what the rows are (tls, steps, http...)
 
     def compose(self) -> ComposeResult:
         yield CursorLineView(id="headers-view")
@@ -485,10 +490,8 @@ class HeadersPane(Pane):
         padding: list[Span | None] = [None] * (len(tls) + len(steps))
         self._entry_spans = padding + spans
         self.entries = [*tls, *steps, *rows]
-        self.set_badge(
-            " · ".join(
-                part for part in ("tls" if tls else "", "steps" if steps else "", kind) if part
-            )
+        self._kind = " · ".join(
+            part for part in ("tls" if tls else "", "steps" if steps else "", kind) if part
         )
         self._fold()
 
@@ -500,13 +503,19 @@ class HeadersPane(Pane):
         """Show the entries folded to the pane's width: a long header or verdict is read
         in full, not cut at the border."""
         self._folded_to = width = self._width()
-        rows, entries, firsts = fold_rows(self.entries, width)
+        rows, entries, firsts = fold_rows(self.entries, width if self.folding else 0)
         spans = self._entry_spans
         self._spans = [spans[entry] if entry < len(spans) else None for entry in entries]
         self.query_one(LineView).show(ContentLines(rows, firsts))
+        self.set_badge(self._kind if self.folding else f"{self._kind} · cut")
+
+    def action_wrap(self) -> None:
+        self.folding = not self.folding
+        if self.entries:
+            self._fold()
 
     def on_resize(self) -> None:
-        if self.entries and self._width() != self._folded_to:
+        if self.entries and self.folding and self._width() != self._folded_to:
             self._fold()
 
     def span_of(self, row: int) -> Span | None:
@@ -529,8 +538,8 @@ FOLD_INDENT = 2
 
 def fold_rows(entries: list[Content], width: int) -> tuple[list[Content], list[int], list[int]]:
     """`entries` wrapped to `width` cells at spaces (a word too long for a row is cut),
-    each continuation indented: the rows, the entry each row shows and the first row
-    of that entry."""
+    each continuation indented (width 0: each entry one row, as it is): the rows, the
+    entry each row shows and the first row of that entry."""
     rows: list[Content] = []
     entry_of: list[int] = []
     first_of: list[int] = []
