@@ -42,7 +42,7 @@ class ExplorerCommanded(Commanded, Protocol):
 
 # Exports that are a command line or a script: worth pasting, so offered for the clipboard.
 COPY_EXPORTS = ("curl", "ncat", "python")
-COPY_WHAT = "the current match or linked bytes, else the focused pane"
+COPY_WHAT = "the selection, the current match or linked bytes, else the focused pane"
 EXPORT_HELP = {
     "json": "a JSON transcript",
     "python": "a standard-library Python script that replays it",
