@@ -159,7 +159,6 @@ class Listener(Serving):
         super().__init__(cancel)
         self.config = config
         self.sessions: list[ClientSession] = []  # every client so far, in arrival order
-        self.turned_away = 0  # UDP client addresses dropped because of max_clients
         self._accepting = False  # the listening stream socket is in the selector
         self._limit_noted_at: float | None = None
         self._responder = responder

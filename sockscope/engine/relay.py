@@ -118,7 +118,6 @@ class Relay(Serving):
         super().__init__(cancel)
         self.config = config
         self.sessions: list[RelaySession] = []
-        self.turned_away = 0  # UDP client addresses dropped because of max_clients
         self.on_client = on_client
         self.on_event = on_event
         self.on_finished = on_finished

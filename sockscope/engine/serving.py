@@ -77,6 +77,7 @@ class Serving:
     def __init__(self, cancel: threading.Event | None) -> None:
         self.cancel = cancel if cancel is not None else threading.Event()
         self.address: ListenAddress | None = None
+        self.turned_away = 0  # UDP client addresses dropped because of max_clients
         self._server: socket.socket | None = None
         self._identity: Identity | None = None
         self._context: ssl.SSLContext | None = None
@@ -84,6 +85,10 @@ class Serving:
         self._unix_path = ""
         self._thread: threading.Thread | None = None
         self._sni: dict[int, str] = {}
+
+    def start(self) -> ListenAddress:
+        """Bind and start serving; raises ListenError with a plain sentence."""
+        raise NotImplementedError
 
     def _bind(self, plan: BindPlan) -> str | None:
         """Bind as planned and set `address`; the note binding a Unix path made, if any.

@@ -93,8 +93,7 @@ from sockscope.tui.worker import (
 if TYPE_CHECKING:
     import argparse
 
-    from sockscope.tui.screens.listen import ListenScreen
-    from sockscope.tui.screens.relay import RelayScreen
+    from sockscope.tui.screens.serving import ServingScreen
     from sockscope.tui.widgets.listen_bar import ListenForm
 
 # The shortest time between redraws while an exchange streams in: ten a second, as fast
@@ -1118,11 +1117,6 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
 
             self.push_screen(ListenScreen(cursor_blink=self._cursor_blink))
 
-    def on_listen_screen_left(self, message: ListenScreen.Left) -> None:
-        """Leaving Listen: each client's conversation joins the history, so that save,
-        export and compare work on it as on any exchange."""
-        self._joined(message.exchanges, "client conversation", "Listen")
-
     def action_relay(self) -> None:
         """Relay mode: stand between a client and a server and watch both directions."""
         if not _is_screen(self.screen, "RelayScreen"):
@@ -1130,9 +1124,10 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
 
             self.push_screen(RelayScreen())
 
-    def on_relay_screen_left(self, message: RelayScreen.Left) -> None:
-        """Leaving Relay: each connection joins the history, as Listen's clients do."""
-        self._joined(message.exchanges, "relayed connection", "Relay")
+    def on_serving_screen_left(self, message: ServingScreen.Left) -> None:
+        """Leaving Listen or Relay: each conversation joins the history, so that save,
+        export and compare work on it as on any exchange."""
+        self._joined(message.exchanges, message.noun, message.title)
 
     def _joined(self, exchanges: list[Exchange], noun: str, title: str) -> None:
         if not exchanges:

@@ -282,7 +282,7 @@ async def test_bad_fields_are_named_in_place_and_nothing_listens() -> None:
             assert expected in message(screen)
             await pilot.press("ctrl+l")
             await pilot.pause()
-            assert not screen.listening and screen.listener is None
+            assert not screen.listening and screen.server is None
             field.value = before
             await pilot.pause()
         screen.query_one("#listen-reply", Select).value = "fixed"

@@ -111,7 +111,7 @@ async def test_a_target_without_a_port_is_refused_in_the_status_line() -> None:
         await app.push_screen(screen)
         screen.action_toggle_relaying()
         await pilot.pause()
-        assert not screen.relaying and screen.relay is None
+        assert not screen.relaying and screen.server is None
         message = str(screen.query_one("#relay-message").render())
         assert "TARGET" in message and "no port" in message
 

@@ -1,10 +1,10 @@
 """ctrl+g: Listen mode. Be the server: accept clients and show each one's conversation.
 
-The engine's Listener owns the sockets and runs on its own thread; its callbacks only
-queue what happened in a ServingBridge, which posts one ListenUpdate at a time (through
-bridge.Coalescer, as the explorer does). The screen keeps a Client per accepted connection;
-the selected one is shown in the explorer's panes: what it sent (hex and repr, decoded),
-the parsed request in place of the reply headers, what we sent, and the timeline.
+The engine's Listener owns the sockets and runs on its own thread; how the screen starts
+it and takes its reports is in screens/serving.py, shared with Relay. The screen keeps a
+Client per accepted connection; the selected one is shown in the explorer's panes: what
+it sent (hex and repr, decoded), the parsed request in place of the reply headers, what
+we sent, and the timeline.
 Redraws come at most ~20 times a second however fast clients talk.
 
 Every client byte is untrusted (untrusted-bytes.md): it reaches a widget only through
@@ -16,16 +16,14 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar, cast
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
 from textual.content import Content
-from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, OptionList, Tab, Tabs
-from textual.worker import Worker, WorkerState
 
 from sockscope.core.client_analysis import ClientAnalysis, analyse_client
 from sockscope.core.fields import is_loopback
@@ -38,9 +36,7 @@ from sockscope.engine.listener import (
     ListenAddress,
     ListenConfig,
     Listener,
-    ListenError,
 )
-from sockscope.tui.bridge import ServingBridge, Throttle
 from sockscope.tui.commands import ListenCommands
 from sockscope.tui.content import (
     DIM_STYLE,
@@ -52,7 +48,7 @@ from sockscope.tui.content import (
     safe,
 )
 from sockscope.tui.explorer import Exports
-from sockscope.tui.opening import FocusOnOpen
+from sockscope.tui.screens.serving import ServingScreen
 from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
 from sockscope.tui.widgets.clients import Client, ClientList
 from sockscope.tui.widgets.listen_bar import ListenBar, ListenForm, ListenPlan, ReplyMode
@@ -66,38 +62,6 @@ from sockscope.tui.widgets.panes import (
 )
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.timeline import Timeline
-
-# At most this many redraws a second while clients talk (as the explorer's).
-REDRAW_INTERVAL = 0.05
-
-
-# ---- listener thread -> screen -------------------------------------------------------
-
-
-class ListenUpdate(Message):
-    """New clients, events or notes are waiting in `bridge`."""
-
-    def __init__(self, bridge: ListenBridge) -> None:
-        super().__init__()
-        self.bridge = bridge
-
-
-class ListenStarted(Message):
-    def __init__(self, listener: Listener, address: ListenAddress) -> None:
-        super().__init__()
-        self.listener = listener
-        self.address = address
-
-
-class ListenFailed(Message):
-    def __init__(self, listener: Listener, message: str) -> None:
-        super().__init__()
-        self.listener = listener
-        self.message = message
-
-
-ListenBridge = ServingBridge[ClientSession]
-
 
 # ---- panes ---------------------------------------------------------------------------
 
@@ -208,14 +172,12 @@ LISTEN_VIEWS: tuple[tuple[str, str], ...] = (
 )
 
 
-class ListenScreen(FocusOnOpen):
+class ListenScreen(ServingScreen[ClientSession]):
     """On leaving, every client's conversation (finished by then) goes to the app in a
     Left message, for the history, however the screen was opened."""
 
-    class Left(Message):
-        def __init__(self, exchanges: list[Exchange]) -> None:
-            super().__init__()
-            self.exchanges = exchanges
+    VERB = "listen"
+    NOUN = "client conversation"
 
     COMMANDS = Screen.COMMANDS | {ListenCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -237,21 +199,10 @@ class ListenScreen(FocusOnOpen):
         self._form = form or ListenForm()
         self._start_at_mount = start
         self._cursor_blink = cursor_blink
-        self.listener: Listener | None = None
-        self._bridge: ListenBridge | None = None
         self._plan: ListenPlan | None = None
-        self.address: ListenAddress | None = None  # while listening
         self._config: ListenConfig | None = None
         self._reply = ""
         self._protocol: str | None = None
-        self._turned_away = 0
-        self._note = ""
-        self._error = ""
-        self._shown: tuple[int, int, object] | None = None  # (client, events, stop) drawn
-        self._throttle = Throttle(self, REDRAW_INTERVAL)
-        self._changed = asyncio.Event()
-        # Sessions the listener reported, listed at the next redraw with everything else.
-        self._arrived: list[ClientSession] = []
 
     def compose(self) -> ComposeResult:
         yield ListenBar(self._form, id="listen-bar")
@@ -288,11 +239,6 @@ class ListenScreen(FocusOnOpen):
         if self._start_at_mount:
             self.action_toggle_listening()
 
-    def on_unmount(self) -> None:
-        # The app is quitting (or the screen was dismissed): release the port.
-        if self.listener is not None:
-            self.listener.stop()
-
     # ---- state, for the app's status and for tests ----------------------------------
 
     @property
@@ -303,25 +249,21 @@ class ListenScreen(FocusOnOpen):
     def listening(self) -> bool:
         return self.address is not None
 
-    async def changed(self) -> None:
-        """Until the next redraw (tests wait on it instead of sleeping)."""
-        await self._changed.wait()
-
     # ---- start and stop ----------------------------------------------------------------
 
     def action_toggle_listening(self) -> None:
-        if self.listener is not None:
+        bar = self.query_one(ListenBar)
+        if self.server is not None:
             self._stop()
-            self.query_one(ListenBar).set_listening(False)
+            bar.set_listening(False)
             self.redraw()
             return
-        bar = self.query_one(ListenBar)
         if bar.problems():
             self.app.bell()
             self.redraw()
             return
         plan = bar.plan()
-        bridge: ListenBridge = ServingBridge(self, ListenUpdate)
+        bridge = self._new_bridge()
         listener = Listener(
             plan.config,
             responder=plan.responder,
@@ -330,83 +272,29 @@ class ListenScreen(FocusOnOpen):
             on_finished=bridge.on_finished,
             on_note=bridge.on_note,
         )
-        self.listener, self._bridge, self._plan = listener, bridge, plan
-        self._error = self._note = ""
+        self._plan = plan
         bar.set_listening(True)
-        # Binding (and making a TLS certificate) takes a moment: not on the UI thread.
-        self._bind(listener)
+        self._start(listener, bridge)
 
-    @work(thread=True, exclusive=True, group="listen", exit_on_error=False)
-    def _bind(self, listener: Listener) -> None:
-        try:
-            address = listener.start()
-        except ListenError as exc:
-            self.post_message(ListenFailed(listener, exc.message))
-            return
-        self.post_message(ListenStarted(listener, address))
-
-    @on(ListenStarted)
-    def _started(self, message: ListenStarted) -> None:
-        if message.listener is not self.listener or self._plan is None:
-            message.listener.stop()  # stopped while it was binding
-            return
-        plan = self._plan
-        self.listening_on(message.address, plan.config, plan.reply, plan.protocol)
-
-    @on(ListenFailed)
-    def _failed(self, message: ListenFailed) -> None:
-        if message.listener is self.listener:
-            self.listener = None
-            self._error = f"could not listen: {message.message}"
-            self.query_one(ListenBar).set_listening(False)
-            self.app.bell()
-            self.redraw()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "listen" and event.worker.state is WorkerState.ERROR:
-            self.listener = None
-            self._error = f"internal error: {event.worker.error!r}"
-            self.query_one(ListenBar).set_listening(False)
-            self.redraw()
+    def serving_on(self, address: ListenAddress) -> None:
+        if self._plan is not None:
+            plan = self._plan
+            self.listening_on(address, plan.config, plan.reply, plan.protocol)
 
     def listening_on(
         self, address: ListenAddress, config: ListenConfig, reply: str, protocol: str | None
     ) -> None:
         """Show that we listen at `address` (also how a snapshot shows a fixed state)."""
         self.address, self._config, self._reply, self._protocol = address, config, reply, protocol
-        self._turned_away = 0
         self.query_one(ListenBar).set_listening(True)
         self.redraw()
 
-    def _stop(self) -> None:
-        """Stop accepting and end every open conversation (they stay in the list)."""
-        listener, self.listener = self.listener, None
-        if listener is not None:
-            self._turned_away = listener.turned_away
-            listener.stop()
-        self.address = None
+    def set_running(self, running: bool) -> None:
+        self.query_one(ListenBar).set_listening(running)
 
-    def action_leave(self) -> None:
-        self._stop()
-        self.redraw()  # list the clients that arrived since the last redraw
+    def left_exchanges(self) -> list[Exchange]:
         # Recorded clients (snapshots) had no connection: only real ones are history.
-        exchanges = [client.exchange for client in self.clients if client.session is not None]
-        self.app.post_message(self.Left(exchanges))
-        self.dismiss()
-
-    # ---- what the listener reports ---------------------------------------------------
-
-    @on(ListenUpdate)
-    def _take_listen_events(self, message: ListenUpdate) -> None:
-        sessions, notes = message.bridge.drain()
-        if message.bridge is not self._bridge:
-            return
-        self._arrived.extend(sessions)
-        if notes:
-            self._note = notes[-1]
-        if self.listener is not None:
-            self._turned_away = self.listener.turned_away
-        self._throttle.request(self.redraw)
+        return [client.exchange for client in self.clients if client.session is not None]
 
     def add_client(self, client: Client) -> None:
         """A new entry in the client list (selected when it is the first)."""

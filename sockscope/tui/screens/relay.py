@@ -1,8 +1,7 @@
 """The Relay screen: stand between a client and a server and watch each connection.
 
-The engine's Relay owns the sockets and runs on its own threads; its callbacks only queue
-what happened in a ServingBridge, which posts one RelayUpdate at a time through
-bridge.Coalescer; redraws go through bridge.Throttle, as on the Listen screen. The
+The engine's Relay owns the sockets and runs on its own threads; how the screen starts
+it and takes its reports is in screens/serving.py, shared with Listen. The
 selected connection's two directions are shown side by side: the client's bytes (hex and
 repr, decoded, parsed as a request or commands) and the server's (the same, parsed as a
 reply), with the timeline under them.
@@ -19,7 +18,7 @@ import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
@@ -32,14 +31,13 @@ from textual.widgets import Button, Footer, Input, OptionList, Select, Static, T
 from sockscope.core.model import Direction, Exchange
 from sockscope.core.relay_analysis import RelayAnalysis, analyse_relay
 from sockscope.core.views import human_bytes
-from sockscope.engine.relay import Relay, RelayError, RelaySession
+from sockscope.engine.relay import Relay, RelaySession
 from sockscope.engine.serving import ListenAddress
-from sockscope.tui.bridge import ServingBridge, Throttle
 from sockscope.tui.commands import RelayCommands
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, OK_STYLE, plain, safe
 from sockscope.tui.explorer import Exports
-from sockscope.tui.opening import FocusOnOpen
 from sockscope.tui.screens.listen import tls_rows
+from sockscope.tui.screens.serving import ServingScreen
 from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
 from sockscope.tui.widgets.clients import Client, ClientList
 from sockscope.tui.widgets.panes import (
@@ -57,36 +55,9 @@ from sockscope.tui.widgets.timeline import Timeline
 if TYPE_CHECKING:
     from sockscope.cli.relay_plan import RelayPlan
 
-REDRAW_INTERVAL = 0.05  # at most ~20 redraws a second while connections talk
 TRANSPORTS = ("tcp", "tls", "udp")
 # The actions on the selected connection: refused, with a reason, when it cannot take them.
 CONNECTION_ACTIONS = frozenset({"close_connection", "save_connection", "export_connection"})
-
-
-# ---- relay threads -> screen ---------------------------------------------------------
-
-
-class RelayUpdate(Message):
-    def __init__(self, bridge: RelayBridge) -> None:
-        super().__init__()
-        self.bridge = bridge
-
-
-class RelayStarted(Message):
-    def __init__(self, relay: Relay, address: ListenAddress) -> None:
-        super().__init__()
-        self.relay = relay
-        self.address = address
-
-
-class RelayFailed(Message):
-    def __init__(self, relay: Relay, message: str) -> None:
-        super().__init__()
-        self.relay = relay
-        self.message = message
-
-
-RelayBridge = ServingBridge[RelaySession]
 
 
 # ---- panes ---------------------------------------------------------------------------
@@ -248,9 +219,12 @@ RELAY_VIEWS: tuple[tuple[str, str], ...] = (
 )
 
 
-class RelayScreen(FocusOnOpen):
+class RelayScreen(ServingScreen[RelaySession]):
     """On leaving, every connection (finished by then) goes to the app in a Left message,
     for the history."""
+
+    VERB = "relay"
+    NOUN = "relayed connection"
 
     # Wide and tall: the connections beside three rows of client/server pairs and the
     # timeline. Narrow or short (80x24): one view at a time under tabs, the connections
@@ -281,11 +255,6 @@ class RelayScreen(FocusOnOpen):
     RelayScreen.-narrow .relay-pair { layout: vertical; }
     """
 
-    class Left(Message):
-        def __init__(self, exchanges: list[Exchange]) -> None:
-            super().__init__()
-            self.exchanges = exchanges
-
     COMMANDS = Screen.COMMANDS | {RelayCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "toggle_relaying", "Start/Stop", id="relay.toggle", priority=True),
@@ -299,17 +268,8 @@ class RelayScreen(FocusOnOpen):
         super().__init__(id="relay")
         self._args = args if args is not None else default_args()
         self._start_at_mount = start
-        self.relay: Relay | None = None
-        self._bridge: RelayBridge | None = None
         self._plan: RelayPlan | None = None
-        self.address: ListenAddress | None = None
         self._sessions: dict[int, RelaySession] = {}
-        self._note = ""
-        self._error = ""
-        self._shown: tuple[int, int, object] | None = None
-        self._throttle = Throttle(self, REDRAW_INTERVAL)
-        self._changed = asyncio.Event()
-        self._arrived: list[RelaySession] = []
 
     def compose(self) -> ComposeResult:
         yield RelayBar(self._args, id="relay-bar")
@@ -342,10 +302,6 @@ class RelayScreen(FocusOnOpen):
         if self._start_at_mount:
             self.action_toggle_relaying()
 
-    def on_unmount(self) -> None:
-        if self.relay is not None:
-            self.relay.stop()
-
     @property
     def connections(self) -> list[Client]:
         return self.query_one(ClientList).clients
@@ -353,10 +309,6 @@ class RelayScreen(FocusOnOpen):
     @property
     def relaying(self) -> bool:
         return self.address is not None
-
-    async def changed(self) -> None:
-        """Until the next redraw (tests wait on it instead of sleeping)."""
-        await self._changed.wait()
 
     # ---- start and stop ----------------------------------------------------------------
 
@@ -369,7 +321,7 @@ class RelayScreen(FocusOnOpen):
         from sockscope.cli.relay_plan import plan_relay
 
         bar = self.query_one(RelayBar)
-        if self.relay is not None:
+        if self.server is not None:
             self._stop()
             bar.set_running(False)
             self.redraw()
@@ -381,7 +333,7 @@ class RelayScreen(FocusOnOpen):
             self.app.bell()
             self.redraw()
             return
-        bridge: RelayBridge = ServingBridge(self, RelayUpdate)
+        bridge = self._new_bridge()
         relay = Relay(
             plan.config,
             on_client=bridge.on_client,
@@ -389,26 +341,13 @@ class RelayScreen(FocusOnOpen):
             on_finished=bridge.on_finished,
             on_note=bridge.on_note,
         )
-        self.relay, self._bridge, self._plan = relay, bridge, plan
-        self._error = self._note = ""
+        self._plan = plan
         bar.set_running(True)
-        self._bind(relay)  # binding (and making a certificate) is not for the UI thread
+        self._start(relay, bridge)
 
-    @work(thread=True, exclusive=True, group="relay", exit_on_error=False)
-    def _bind(self, relay: Relay) -> None:
-        try:
-            address = relay.start()
-        except RelayError as exc:
-            self.post_message(RelayFailed(relay, exc.message))
-            return
-        self.post_message(RelayStarted(relay, address))
-
-    @on(RelayStarted)
-    def _started(self, message: RelayStarted) -> None:
-        if message.relay is not self.relay or self._plan is None:
-            message.relay.stop()  # stopped while it was binding
-            return
-        self.relaying_on(message.address, self._plan)
+    def serving_on(self, address: ListenAddress) -> None:
+        if self._plan is not None:
+            self.relaying_on(address, self._plan)
 
     def relaying_on(self, address: ListenAddress, plan: RelayPlan) -> None:
         """Show that we relay from `address` (also how a snapshot shows a fixed state)."""
@@ -421,39 +360,17 @@ class RelayScreen(FocusOnOpen):
         """A connection in the list that no relay holds (a snapshot's recorded one)."""
         self.query_one(ClientList).add(client)
 
-    @on(RelayFailed)
-    def _failed(self, message: RelayFailed) -> None:
-        if message.relay is self.relay:
-            self.relay = None
-            self._error = f"could not relay: {message.message}"
-            self.query_one(RelayBar).set_running(False)
-            self.query_one("#relay-listen", Input).focus()  # binding is what failed
-            self.app.bell()
-            self.redraw()
+    def set_running(self, running: bool) -> None:
+        self.query_one(RelayBar).set_running(running)
 
-    def _stop(self) -> None:
-        relay, self.relay = self.relay, None
-        if relay is not None:
-            relay.stop()
-        self.address = None
+    def _ended(self, error: str) -> None:
+        super()._ended(error)
+        self.query_one("#relay-listen", Input).focus()  # binding is what failed
 
-    def action_leave(self) -> None:
-        self._stop()
-        self.redraw()
-        self.app.post_message(self.Left([client.exchange for client in self.connections]))
-        self.dismiss()
+    def left_exchanges(self) -> list[Exchange]:
+        return [client.exchange for client in self.connections]
 
     # ---- what the relay reports --------------------------------------------------------
-
-    @on(RelayUpdate)
-    def _take_relay_events(self, message: RelayUpdate) -> None:
-        sessions, notes = message.bridge.drain()
-        if message.bridge is not self._bridge:
-            return
-        self._arrived.extend(sessions)
-        if notes:
-            self._note = notes[-1]
-        self._throttle.request(self.redraw)
 
     def redraw(self) -> None:
         started = self._throttle.drawing()
