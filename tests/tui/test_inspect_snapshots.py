@@ -1,5 +1,6 @@
 """Pictures of inspecting an exchange: a find with its matches, the bytes of a header
-linked from the Headers cursor, and a gzip body decoded and laid out.
+linked from the Headers cursor, a gzip body decoded and laid out, and a find in that
+body decoded, on wrapped rows.
 
 Review every changed SVG before `--snapshot-update`: the report shows the difference.
 """
@@ -39,3 +40,14 @@ def test_a_gzip_json_body_is_decoded_and_laid_out(snap_compare) -> None:
         await pilot.press("p")
 
     assert snap_compare(app, terminal_size=WIDE, run_before=laid_out)
+
+
+def test_find_in_the_decoded_body_highlights_it_on_wrapped_rows(snap_compare) -> None:
+    body = b'{"note":"' + b"a long line of the body, " * 6 + b'the word: needle","more":"needle"}'
+    app = make_app(coded_exchange(body, "application/json; charset=utf-8"))
+
+    async def found(pilot: Any) -> None:
+        app.query_one("#decoded-view").focus()
+        await pilot.press("w", "ctrl+f", *"needle", "enter")
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=found)
