@@ -18,12 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sockscope.cli.parsing import UsageError, add_tls_arguments, add_where_arguments
+from sockscope.cli.parsing import UsageError, add_tls_arguments, add_where_arguments, where_host
 from sockscope.cli.tls_args import tls_options
 from sockscope.core.fields import (
     FieldError,
-    check_host,
-    check_unix_path,
     parse_port,
     parse_seconds,
     parse_size,
@@ -125,17 +123,12 @@ def _plan(args: argparse.Namespace) -> ConnectPlan:
     transport = Transport(args.transport) if args.transport else Transport.TCP
     if args.unix:
         transport = transport if transport.is_unix else Transport.UNIX
-    if transport.is_unix:
-        path = args.unix or args.host
-        if not path:
-            raise FieldError("--unix", "give the socket path, e.g. --unix /run/app.sock")
-        host, port = check_unix_path(path, "--unix"), None
-    else:
-        if args.host is None:
-            raise FieldError("HOST", "missing; e.g. sockscope connect 127.0.0.1 6379")
+    host = where_host(args, transport, "sockscope connect 127.0.0.1 6379")
+    port = None
+    if not transport.is_unix:
         if args.port is None:
             raise FieldError("PORT", "missing; give a port (1-65535)")
-        host, port = check_host(args.host, "HOST"), parse_port(args.port, "PORT")
+        port = parse_port(args.port, "PORT")
     target = Target(host, port, transport, args.family or 0, tls_options(args))
     policy = ReadPolicy()
     if args.timeout is not None:

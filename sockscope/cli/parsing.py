@@ -404,6 +404,21 @@ def add_where_arguments(parser: argparse.ArgumentParser) -> None:
     family.add_argument("-6", dest="family", action="store_const", const=6, help="IPv6 only")
 
 
+def where_host(args: argparse.Namespace, transport: Transport, example: str) -> str:
+    """The checked Unix path (--unix, or HOST) or HOST that `add_where_arguments` and the
+    host argument name; FieldError names what is missing, with `example` of a command."""
+    from sockscope.core.fields import FieldError, check_host, check_unix_path
+
+    if transport.is_unix:
+        path = args.unix or args.host
+        if not path:
+            raise FieldError("--unix", "give the socket path, e.g. --unix /run/app.sock")
+        return check_unix_path(path, "--unix")
+    if args.host is None:
+        raise FieldError("HOST", f"missing; e.g. {example}")
+    return check_host(args.host, "HOST")
+
+
 def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
     """The TLS flags that `send` and `connect` share (`cli.tls_args` checks them)."""
     tls = parser.add_argument_group("TLS")

@@ -12,13 +12,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sockscope.cli.output import new_console, print_json
-from sockscope.cli.parsing import UsageError
+from sockscope.cli.parsing import UsageError, where_host
 from sockscope.cli.tls_args import tls_options
 from sockscope.core.analysis import Analysis, analyse, http_to_dict, replies_to_list
 from sockscope.core.fields import (
     FieldError,
-    check_host,
-    check_unix_path,
     parse_port,
     parse_seconds,
     parse_size,
@@ -250,16 +248,8 @@ def _plan(args: argparse.Namespace) -> SendPlan:
     elif transport is None:
         transport = template.transport if template else Transport.TCP
 
-    if transport.is_unix:
-        path = args.unix or args.host
-        if not path:
-            raise FieldError("--unix", "give the socket path, e.g. --unix /run/app.sock")
-        host, port = check_unix_path(path, "--unix"), None
-    else:
-        if args.host is None:
-            raise FieldError("HOST", "missing; e.g. sockscope send example.com 80")
-        host = check_host(args.host, "HOST")
-        port = _port(args.port, template)
+    host = where_host(args, transport, "sockscope send example.com 80")
+    port = None if transport.is_unix else _port(args.port, template)
 
     tls = tls_options(args)
     if template is not None and template.cert_file:
