@@ -1,5 +1,6 @@
 """A gzip body is decoded while it arrives: the Decoded pane shows the part decoded so
-far (following its end) before the server has sent the rest, and all of it after."""
+far (following its end) before the server has sent the rest, and all of it after; a
+bomb shows in steps up to the named cap; each exchange of the history shows its own."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from collections.abc import Iterator
 import pytest
 from textual.widgets import Input, TextArea
 
+from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
 from sockscope.core.views import human_bytes
 from sockscope.tui.widgets.byte_view import LineView
+from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.panes import DecodedPane
 from sockscope.tui.widgets.status import State, StatusLine
 from tests.tui.helpers import make_app, pilot_test, until
+from tests.tui.test_decoded_bodies import coded_exchange
+from tests.tui.test_find_panes import exchange_of
 
 TEXT = b"".join(b"line %05d of the slowly sent body\n" % i for i in range(3000))
 PACKED = gzip.compress(TEXT, mtime=0)
@@ -92,8 +97,6 @@ async def test_a_gzip_body_shows_decoded_before_the_rest_arrives(server: SlowSer
 
 @pilot_test
 async def test_a_gzip_bomb_shows_in_steps_up_to_the_cap_and_names_it() -> None:
-    from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
-
     member = gzip.compress(bytes(1024 * 1024), mtime=0)
     body = member * 100  # 100 MiB of zeros, past the 64 MiB cap
     reply = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body)
@@ -118,3 +121,26 @@ async def test_a_gzip_bomb_shows_in_steps_up_to_the_cap_and_names_it() -> None:
             "body: gzip, 64.0 MiB; gzip stopped at the 64.0 MiB decoded-size cap · utf-8"
         )
         assert len(pane.shown_bytes) == cap
+
+
+@pilot_test
+async def test_the_history_shows_each_exchange_body_as_its_own() -> None:
+    plain = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nplain"
+    app = make_app(
+        exchanges=[
+            coded_exchange(b"the first, gzip", "text/plain"),
+            exchange_of(b"GET / HTTP/1.1\r\n\r\n", plain),
+        ]
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert decoded_text(app).endswith(b"plain\n")
+        history = app.query_one(History)
+        history.focus()
+        history.highlighted = 0
+        await pilot.press("enter")
+        await until(pilot, lambda: decoded_text(app) == b"the first, gzip\n", "the first body")
+        history.highlighted = 1
+        await pilot.press("enter")
+        await until(pilot, lambda: decoded_text(app).endswith(b"plain\n"), "the second again")
+        assert not str(app.query_one(DecodedPane).border_subtitle).startswith("body")

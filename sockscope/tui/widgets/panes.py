@@ -280,6 +280,7 @@ class DecodedPane(Pane):
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
         self._raw = b""
+        self._raw_rows: ByteRows | None = None  # the index of _raw the caller built
         self._rows = ByteRows(b"")
         self._shown: tuple[ByteRows, int, str] | None = None  # (index, bytes, encoding)
         self._live = False
@@ -317,9 +318,13 @@ class DecodedPane(Pane):
         this encoding needs (UTF-16 ends a row at an encoded LF, the rest at an LF byte).
         Bytes that go on from those shown keep the message and its decoding (`show_http`
         feeds it what is new); other bytes start without."""
-        if data is not self._raw and not data.startswith(self._raw):
-            self._response = self._message = self._decoder = self._body = None
-        self._raw = data
+        if self._message is not None and data is not self._raw:
+            # An index carried over to `data` (ByteRows.of) says the bytes go on: no
+            # need to compare megabytes again.
+            carried = rows is not None and rows is self._raw_rows
+            if not carried and not data.startswith(self._raw):
+                self._response = self._message = self._decoder = self._body = None
+        self._raw, self._raw_rows = data, rows
         self._live = live
         self._draw(rows)
 
