@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Tabs, TextArea
 
 from sockscope.core.model import EventType, StopReason, Transport
 from sockscope.engine import SessionState
@@ -231,3 +231,42 @@ async def test_connecting_cancels_a_running_exchange_and_keeps_it_in_the_history
         assert _status(app).startswith(f" open 127.0.0.1:{lab.port('echo', Transport.TCP)}")
         await pilot.press("f8")
         await until(pilot, lambda: len(app.query_one(History).exchanges) == 2, "the session")
+
+
+async def _many_turns(app: SockscopeApp, pilot, lab: LabInfo, turns: int) -> None:  # type: ignore[no-untyped-def]
+    """A session of `turns` echoed lines, then closed."""
+    await _connect(app, pilot, "echo", "echo")
+    for n in range(turns):
+        _type(app, f"line {n}\\r\n")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda n=n: f"line {n}" in "".join(_turn_rows(app)[-1:]), f"echo {n}")
+    await pilot.press("f8")
+    await until(pilot, lambda: app.query_one(History).exchanges, "the end of the session")
+
+
+def _last_turn_in_view(app: SockscopeApp) -> bool:
+    timeline = app.query_one(Timeline)
+    return timeline.size.height > 0 and timeline.scroll_y == timeline.max_scroll_y > 0
+
+
+@pilot_test
+async def test_at_80x24_the_turns_tab_opens_at_the_last_turn_after_a_session(
+    lab: LabInfo,
+) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _many_turns(app, pilot, lab, 12)
+        app.query_one("#view-tabs", Tabs).active = "tab-timeline-pane"
+        await until(pilot, lambda: _last_turn_in_view(app), "the last turn in view")
+
+
+@pilot_test
+async def test_switching_to_turns_shows_the_last_turn(lab: LabInfo) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        await _many_turns(app, pilot, lab, 12)
+        await pilot.press("ctrl+l")  # events
+        app.query_one(Timeline).scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        await pilot.press("ctrl+l")  # turns again
+        await until(pilot, lambda: _last_turn_in_view(app), "the last turn in view")

@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import ClassVar
 
 from rich.segment import Segment
+from textual import events, on
 from textual.content import Content
 from textual.strip import Strip
 
@@ -110,6 +111,7 @@ class Timeline(LineView):
         self._events_of: Exchange | None = None
         self._rows_shown = 0
         self.rebuilt = 0  # how many times every row was built afresh
+        self._end_owed = False  # the end was to be shown while the view had no size
 
     @property
     def row_count(self) -> int:
@@ -119,12 +121,25 @@ class Timeline(LineView):
         return self._table.cells(y)
 
     def show(self, exchange: Exchange | None, *, live: bool = False) -> None:  # type: ignore[override]
+        switched = self._table.columns is not (_TURN_COLUMNS if self.turns_view else _EVENT_COLUMNS)
         if not (exchange is not None and self._append(exchange)):
             self._rebuild(exchange)
         if exchange is not None and not self.turns_view:
             self._table.end_with(self._stop_row(exchange))
-        # While the exchange runs, follow the newest row (unless scrolled up to read).
-        super().show(self._table, follow=live)
+        if switched and self.turns_view:
+            self.follow()  # switched to turns: they open at the last one
+        # While the exchange runs, follow the newest row (unless scrolled up to read);
+        # turns show the last one.
+        follow = live or self.turns_view
+        super().show(self._table, follow=follow)
+        # A tab not in front (80x24) cannot scroll: it goes to the end once shown.
+        self._end_owed = follow and not self.size.height
+
+    @on(events.Resize)
+    def _catch_up(self) -> None:
+        if self._end_owed and self.following and self.size.height:
+            self._end_owed = False
+            self.scroll_end(animate=False, immediate=False, x_axis=False)
 
     def _append(self, exchange: Exchange) -> bool:
         """Add the rows of the events new since the last show; False when the rows
