@@ -26,6 +26,7 @@ from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.command import CommandPalette
 from textual.containers import Container
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import OptionList, Tab, Tabs, TextArea
@@ -298,6 +299,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         # The live persistent session (None once it has ended: it is then in the history).
         self.session: SessionBridge | None = None
         self._session_note = ""  # the engine's refusal of the last command, if it refused
+        self._front = "sent"  # the view in front when one shows at a time
 
     # ---- layout -------------------------------------------------------------------
 
@@ -315,7 +317,8 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
     def compose(self) -> ComposeResult:
         yield TargetBar(self.templates, self.lab, self.explorer.fields, id="target-bar")
         yield RequestEditor(id="request")
-        yield Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in VIEWS), id="view-tabs")
+        if one_view_at_a_time(self.size):
+            yield self._view_tabs()
         yield FindBar(id="find-bar")
         with Container(id="views"):
             sent = SentPane("Sent", id="sent")
@@ -950,21 +953,43 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
 
     # ---- narrow layout: one view at a time ------------------------------------------
 
+    def _view_tabs(self) -> Tabs:
+        """The tabs that bring one view forward. A wide screen never shows them: they are
+        made only once the screen is narrow or short (at start, or when it is resized)."""
+        tabs = (Tab(label, id=f"tab-{pane}") for pane, label in VIEWS)
+        return Tabs(*tabs, id="view-tabs", active=f"tab-{self._front}")
+
+    def on_resize(self, event: events.Resize) -> None:
+        explorer = self.screen_stack[0] if self.screen_stack else None
+        if (
+            one_view_at_a_time(event.size)
+            and explorer is not None
+            and explorer.query("#request")
+            and not explorer.query("#view-tabs")
+        ):
+            explorer.mount(self._view_tabs(), after="#request")
+
     def _show_view(self, pane: str) -> None:
         """Bring `pane` forward in the narrow layout (in the wide one every pane shows)."""
-        self.query_one("#view-tabs", Tabs).active = f"tab-{pane}"
+        tabs = self.screen_stack[0].query("#view-tabs")
+        if tabs:
+            tabs.first(Tabs).active = f"tab-{pane}"  # the tab says so, then the panes
+        else:
+            self._bring_forward(pane)
 
     def _show_reply_view(self) -> None:
         """A new exchange shows its reply: unless a view of the reply is in front already,
         Received comes forward, so at 80x24 ctrl+s never leaves the reply out of sight."""
-        tabs = self.query_one("#view-tabs", Tabs)
-        if tabs.active not in ("tab-received", "tab-decoded", "tab-headers"):
+        if self._front not in ("received", "decoded", "headers"):
             self._show_view("received")
 
     @on(Tabs.TabActivated, "#view-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        chosen = (event.tab.id or "").removeprefix("tab-")
-        for pane in self.query(".pane"):
+        self._bring_forward((event.tab.id or "").removeprefix("tab-"))
+
+    def _bring_forward(self, chosen: str) -> None:
+        self._front = chosen
+        for pane in self.screen_stack[0].query(".pane"):
             pane.set_class(pane.id == chosen, "-active")
 
     # ---- other actions ------------------------------------------------------------
@@ -1311,6 +1336,14 @@ def _is_screen(screen: object, name: str) -> bool:
 def breakpoint_class(size: int, breakpoints: Sequence[tuple[int, str]]) -> str:
     """The class Textual's breakpoints give a screen `size` cells wide (or high)."""
     return max((limit, name) for limit, name in breakpoints if size >= limit)[1]
+
+
+def one_view_at_a_time(size: Size) -> bool:
+    """Whether a screen of `size` shows one view at a time, under tabs (sockscope.tcss:
+    `Screen.-narrow, Screen.-short`)."""
+    return breakpoint_class(size.width, WIDTHS) == "-narrow" or (
+        breakpoint_class(size.height, HEIGHTS) == "-short"
+    )
 
 
 def final_state(exchange: Exchange) -> State:

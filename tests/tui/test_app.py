@@ -31,6 +31,22 @@ async def test_narrow_terminal_shows_one_view_chosen_by_tab() -> None:
 
 
 @pilot_test
+async def test_a_wide_terminal_made_narrow_gets_the_tabs_with_the_view_in_front() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert not app.query("#view-tabs")  # not made before they can show
+        await pilot.press("ctrl+n")  # to the history: its view comes forward when narrow
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.query_one("#view-tabs", Tabs).active == "tab-history-pane"
+        shown = [pane.id for pane in app.query(".pane") if pane.display]
+        assert shown == ["history-pane"]
+        app.query_one("#view-tabs", Tabs).active = "tab-decoded"
+        await pilot.pause()
+        assert app.query_one("#decoded").display and not app.query_one("#history-pane").display
+
+
+@pilot_test
 async def test_a_new_theme_recolours_the_byte_views() -> None:
     app = make_app(http_exchange())
     async with app.run_test(size=(120, 36)) as pilot:

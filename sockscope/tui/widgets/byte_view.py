@@ -1026,7 +1026,9 @@ class LineView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        # The style the rows are drawn in (cached per style change; `rich_style` walks
+        # every ancestor, for each row of each frame).
+        base = self.visual_style.rich_style
         if row >= len(self._lines):
             return Strip.blank(width, base)
         strip = self._strips.get(row)
