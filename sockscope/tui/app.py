@@ -1196,7 +1196,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         self._show_view(where)  # at 80x24, the pane searched comes forward
         self.finder.open(where)
 
-    @on(DecodedPane.Shown)
+    @on(DecodedPane.Shown, "#decoded")
     def _decoded_shown(self) -> None:
         self.finder.refresh()
 

@@ -273,6 +273,14 @@ class DecodedPane(Pane):
         """The view shows other bytes than before (not merely more of them while an
         exchange streams in): a find over this pane searches them."""
 
+        def __init__(self, pane: DecodedPane) -> None:
+            super().__init__()
+            self.pane = pane
+
+        @property
+        def control(self) -> DecodedPane:
+            return self.pane
+
     def action_wrap(self) -> None:
         self.query_one(LineView).toggle_wrap()
         self._draw()
@@ -407,7 +415,7 @@ class DecodedPane(Pane):
         if shown != self._shown:  # unchanged bytes (past the capture limit): nothing to do
             self._shown = shown
             if not self._live:
-                self.post_message(self.Shown())
+                self.post_message(self.Shown(self))
             view = self.query_one(LineView)
             if self._rows is not previous:
                 view.follow()  # not the same bytes grown: start at the end again
