@@ -116,9 +116,9 @@ async def test_a_drag_does_not_name_the_part_a_click_would() -> None:
 
 
 @pilot_test
-async def test_the_headers_pane_copies_the_rows_selected_as_they_read() -> None:
+async def test_the_headers_pane_copies_the_rows_selected_as_they_came_unfolded() -> None:
     app = make_app(http_exchange())
-    async with app.run_test(size=(200, 40)) as pilot:  # no header folded
+    async with app.run_test(size=SIZE) as pilot:  # Content-Type folded over two rows
         await pilot.pause()
         app.query_one("#headers-view").focus()
         await pilot.press("down", "down", "v", "down")  # Server, then Content-Type

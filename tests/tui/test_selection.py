@@ -20,6 +20,7 @@ from sockscope.tui.widgets.byte_view import (
     ReprLines,
     Stacked,
 )
+from sockscope.tui.widgets.panes import fold_rows
 
 REPLY = b"HTTP/1.1 200 OK\r\nServer: lab\r\nContent-Length: 5\r\n\r\nhello"
 
@@ -176,3 +177,16 @@ def test_a_folded_entry_is_selected_as_one_row() -> None:
 def test_nothing_is_selected_in_a_pane_of_no_items() -> None:
     assert select.select_row(Lines(), 0) is None
     assert select.press(Lines(), 0, 0) is None
+
+
+def test_a_copy_of_folded_rows_gives_the_entries_back_as_they_were() -> None:
+    entries = ["Content-Type: text/html;  charset=utf-8", "Set-Cookie: id=0123456789abcdef"]
+    folded = fold_rows([Content(entry) for entry in entries], 16)
+    assert len(folded.rows) > 4  # both folded, one between words, one inside a word
+    lines = ContentLines(folded.rows, folded.first_of, folded.joins)
+    everything = rows(lines, 0, len(folded.rows) - 1)
+    assert lines.copied(everything.span) == ("\n".join(entries) + "\n").encode()
+    # From inside a continuation's indent to the middle of the next continuation.
+    assert [row.plain for row in folded.rows[1:3]] == ["  text/html;", "  charset=utf-8"]
+    part = dragged(lines, (1, 0), (2, 3))
+    assert lines.copied(part.span) == b"text/html;  ch"

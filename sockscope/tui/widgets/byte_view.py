@@ -174,9 +174,18 @@ class ContentLines(Lines):
     """Rows already built (headers, replies): tens to thousands, not millions. `firsts`
     names each row's entry (`first_of`) where entries were folded over several rows."""
 
-    def __init__(self, rows: Sequence[Content], firsts: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        rows: Sequence[Content],
+        firsts: Sequence[int] | None = None,
+        joins: Sequence[str] | None = None,
+    ) -> None:
+        """`joins`: what joins each row to the one before in a copy, where it is not a
+        line break: a folded entry's continuation is joined by the spaces it broke at,
+        without its indent."""
         self._rows = rows
         self._firsts = firsts
+        self._joins = joins
         self.width = max((row.cell_length for row in rows), default=0)
         self._starts: list[int] | None = None  # where each row's characters start
 
@@ -223,8 +232,21 @@ class ContentLines(Lines):
 
     def copied(self, span: Span) -> bytes:
         first, end = span
-        text = "".join(row.plain + "\n" for row in self._rows)
-        return text[first:end].encode("utf-8", "surrogateescape")
+        pieces: list[str] = []
+        for y, row in enumerate(self._rows):
+            start, stop = self.row_span(y) or (0, 0)
+            if stop <= first or start >= end:
+                continue
+            text = row.plain
+            # A continuation's indent is the fold's, not the entry's.
+            skip = len(text) - len(text.lstrip(" ")) if self._join(y) != "\n" else 0
+            pieces.append(text[max(first - start, skip) : end - start])
+            if end - start > len(text):  # and its break, or what joins it to the next row
+                pieces.append(self._join(y + 1))
+        return "".join(pieces).encode("utf-8", "surrogateescape")
+
+    def _join(self, y: int) -> str:
+        return self._joins[y] if self._joins is not None and y < len(self._joins) else "\n"
 
 
 class HexLines(Lines):
@@ -835,8 +857,11 @@ class LineView(ScrollView, can_focus=True):
         """`selected 1,204 bytes` (`selected 80 characters` of text), or nothing."""
         if self.selection is None:
             return ""
-        size = len(self.selection)
-        return f"selected {human_bytes(size) if self._lines.in_bytes else f'{size:,} characters'}"
+        if self._lines.in_bytes:
+            return f"selected {human_bytes(len(self.selection))}"
+        # The characters a copy gives (a folded row's indent is not one): a few thousand.
+        text = self._lines.copied(self.selection.span).decode("utf-8", "surrogateescape")
+        return f"selected {len(text):,} characters"
 
     def selected_bytes(self) -> bytes | None:
         """What the selection holds: its bytes, or its text as UTF-8."""

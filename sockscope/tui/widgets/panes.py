@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -516,10 +516,10 @@ class HeadersPane(Pane):
         """Show the entries folded to the pane's width: a long header or verdict is read
         in full, not cut at the border."""
         self._folded_to = width = self._width()
-        rows, entries, firsts = fold_rows(self.entries, width if self.folding else 0)
+        rows, entries, firsts, joins = fold_rows(self.entries, width if self.folding else 0)
         spans = self._entry_spans
         self._spans = [spans[entry] if entry < len(spans) else None for entry in entries]
-        self.query_one(LineView).show(ContentLines(rows, firsts))
+        self.query_one(LineView).show(ContentLines(rows, firsts, joins))
         self.set_badge(self._kind if self.folding else f"{self._kind} · cut")
 
     def action_wrap(self) -> None:
@@ -549,30 +549,39 @@ class HeadersPane(Pane):
 FOLD_INDENT = 2
 
 
-def fold_rows(entries: list[Content], width: int) -> tuple[list[Content], list[int], list[int]]:
+class Folded(NamedTuple):
+    rows: list[Content]
+    entry_of: list[int]  # the entry each row shows
+    first_of: list[int]  # the first row of that entry
+    joins: list[str]  # what joins each row to the one before in a copy (ContentLines)
+
+
+def fold_rows(entries: list[Content], width: int) -> Folded:
     """`entries` wrapped to `width` cells at spaces (a word too long for a row is cut),
-    each continuation indented (width 0: each entry one row, as it is): the rows, the
-    entry each row shows and the first row of that entry."""
-    rows: list[Content] = []
-    entry_of: list[int] = []
-    first_of: list[int] = []
+    each continuation indented (width 0: each entry one row, as it is). A copy of the
+    rows gives the entries back: a continuation is joined by the spaces it broke at."""
+    folded = Folded([], [], [], [])
+    rows = folded.rows
     for index, entry in enumerate(entries):
         first = len(rows)
-        indent, room = "", width
+        indent, room, join = "", width, "\n"
         while room > 0:
             head = entry.wrap(room)[0]
             rows.append(Content(indent) + head)
+            folded.joins.append(join)
             # Wrapping drops the spaces a row breaks at; the rest starts after them.
             rest = entry[len(head.plain) :]
             entry = rest[len(rest.plain) - len(rest.plain.lstrip(" ")) :]
             if not entry.plain:
                 break
+            join = rest.plain[: len(rest.plain) - len(entry.plain)]
             indent, room = " " * FOLD_INDENT, width - FOLD_INDENT
         else:
             rows.append(entry)  # no room yet (before layout): one row, as it is
-        entry_of.extend([index] * (len(rows) - first))
-        first_of.extend([first] * (len(rows) - first))
-    return rows, entry_of, first_of
+            folded.joins.append(join)
+        folded.entry_of.extend([index] * (len(rows) - first))
+        folded.first_of.extend([first] * (len(rows) - first))
+    return folded
 
 
 def http_row_spans(response: HttpResponse) -> list[Span | None]:
