@@ -4,6 +4,8 @@ highlighted in every view that shows those bytes, wrapped rows included."""
 
 from __future__ import annotations
 
+from textual.widgets import Tabs
+
 from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
 from sockscope.tui.widgets.byte_view import CURRENT_STYLE, LINKED_STYLE, MATCH_STYLE, LineView
 from sockscope.tui.widgets.find_bar import FindBar
@@ -141,3 +143,19 @@ async def test_linked_bytes_show_on_wrapped_rows_too() -> None:
         marked = marked_rows(app, "decoded-view")
         assert len(marked) >= 2  # the header's wrapped rows, each highlighted
         assert all(name == "linked" for name in marked.values())
+
+
+@pilot_test
+async def test_at_80x24_a_find_from_sent_keeps_sent_in_front() -> None:
+    request = b"GET /needle HTTP/1.1\r\n\r\n"
+    app = make_app(exchange_of(request, b"HTTP/1.1 204 No Content\r\n\r\n"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        tabs = app.query_one("#view-tabs", Tabs)
+        tabs.active = "tab-sent"
+        await pilot.pause()
+        app.query_one("#sent-view").focus()
+        await pilot.press("ctrl+f", *"needle")
+        await pilot.pause()
+        assert tabs.active == "tab-sent" and app.query_one("#sent").display
+        assert bar_says(app) == ("find in Sent (text)", "1 of 1")
