@@ -195,3 +195,22 @@ async def test_a_listen_conversation_plays_back_with_the_client_on_the_left_and_
         await pilot.press("right", "right")
         assert "recv() 18 bytes" in marked_line(app, "diagram-pane-view")
         assert "sockscope was the server here" in view_text(app, "code-pane-view")
+
+
+@pilot_test
+async def test_at_80x24_f12_shows_the_whole_diagram_and_the_code_at_the_current_step() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, PlaybackScreen), "the playback")
+        await pilot.pause()
+        diagram = app.screen.query_one("#diagram-pane-view", LineView)
+        rows = [diagram.lines.line(y).plain for y in range(len(diagram.lines))]
+        # Both lifelines and the header, within the pane: nothing runs past its edge.
+        assert "server" in rows[0] and "sockscope" in rows[0]
+        assert max(len(row) for row in rows) <= diagram.scrollable_content_region.width
+        code = app.screen.query_one("#code-pane-view", LineView)
+        marked = next(y for y in range(len(code.lines)) if "▶" in code.lines.line(y).plain)
+        top = round(code.scroll_y)
+        assert top <= marked < top + code.size.height

@@ -24,7 +24,10 @@ from sockscope.tui.widgets.panes import Pane
 MARK_STYLE = "reverse bold"
 _SENT_STYLE, _RECEIVED_STYLE = "$text-primary", "$text-success"
 _KIND_STYLE = {Kind.RST: ERROR_STYLE, Kind.FIN: DIM_STYLE, Kind.NOTE: DIM_STYLE}
-_NARROWEST = 50  # columns below which the diagram scrolls sideways instead
+# Columns below which the diagram scrolls sideways instead (its lifelines 20 apart): a
+# narrower pane (80x24) shortens the labels, with "…", rather than cut the header and the
+# server's lifeline at its edge.
+_NARROWEST = 34
 
 
 def marked_rows(d: Diagram, current: int | None) -> set[int]:
@@ -47,9 +50,14 @@ def _style(row: Row) -> str:
     return KEY_STYLE  # the handshakes
 
 
-def scroll_into_view(view: LineView, y: int) -> None:
-    """Scroll `view` so that row `y` is on screen, near the middle when it was not."""
+def scroll_into_view(view: LineView, y: int, *, laid_out: bool = False) -> None:
+    """Scroll `view` so that row `y` is on screen, near the middle when it was not; a
+    view not laid out yet (a screen just opened) scrolls once it is."""
     top, height = round(view.scroll_y), view.size.height
+    if not height:
+        if not laid_out:
+            view.call_after_refresh(scroll_into_view, view, y, laid_out=True)
+        return
     if not top <= y < top + height - 1:
         view.scroll_to(y=max(y - height // 2, 0), animate=False, immediate=True)
 
