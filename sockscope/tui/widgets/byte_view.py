@@ -262,6 +262,9 @@ class HexLines(Lines):
     def __len__(self) -> int:
         return -(-len(self._data) // self.per_row)
 
+    def shows(self, data: bytes) -> bool:
+        return self._data is data
+
     def line(self, y: int) -> Content:
         text = views.hexdump_line(self._data, y * self.per_row, self.per_row)
         return Content.assemble(
