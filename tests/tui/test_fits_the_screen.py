@@ -25,7 +25,7 @@ from sockscope.tui.widgets.byte_view import CursorLineView, LineView
 from sockscope.tui.widgets.panes import SentPane
 from sockscope.tui.widgets.status import StatusLine
 from tests.tui.exchanges import CERTIFICATE, http_exchange, tls_exchange, tls_session_detail
-from tests.tui.helpers import make_app, pilot_test, view_text
+from tests.tui.helpers import make_app, pilot_test, until, view_text
 
 
 def screen_rows(app: SockscopeApp, view_id: str) -> list[str]:
@@ -215,3 +215,20 @@ async def test_at_200_columns_the_lab_line_shows_every_service() -> None:
         await pilot.pause()
         shown = str(app.query_one("#target-message").render())
         assert "redis" not in shown and "more in the palette (ctrl+p, Lab:)" in shown
+
+
+@pilot_test
+async def test_a_notification_leaves_the_status_line_in_view() -> None:
+    from textual.widgets._toast import Toast
+
+    for size in ((80, 24), (120, 36)):
+        app = make_app(http_exchange())
+        async with app.run_test(size=size, notifications=True) as pilot:
+            await pilot.pause()
+            app.notify("Saved to a file with a rather long name.json", title="Save")
+            await until(pilot, lambda: bool(app.screen.query(Toast)), "the notification")
+            await pilot.pause()
+            status = app.query_one(StatusLine).region
+            assert status.height
+            for toast in app.screen.query(Toast):
+                assert not toast.region.overlaps(status), (size, toast.region, status)
