@@ -226,7 +226,7 @@ async def test_a_notification_leaves_the_status_line_in_view() -> None:
         async with app.run_test(size=size, notifications=True) as pilot:
             await pilot.pause()
             app.notify("Saved to a file with a rather long name.json", title="Save")
-            await until(pilot, lambda: bool(app.screen.query(Toast)), "the notification")
+            await until(pilot, lambda app=app: bool(app.screen.query(Toast)), "the notification")
             await pilot.pause()
             status = app.query_one(StatusLine).region
             assert status.height
