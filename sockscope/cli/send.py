@@ -76,6 +76,11 @@ def run_send(args: argparse.Namespace) -> int:
     finally:
         if output is not None:
             _close_output(output, flag, path)
+    from sockscope.engine.memory import release_freed_memory
+
+    # The report and --json read the received bytes whole: one copy of them, not the
+    # events' bytes and a join beside them.
+    exchange.keep_once(release=release_freed_memory)
     save_error = _save(exchange, args.save) if args.save else None
     # The report shows no body but a content-coded one (decoded); JSON writes the bytes.
     parser = plan.template.parser if plan.template else None

@@ -16,6 +16,8 @@ from typing import Any
 from sockscope.core.transport import Transport as Transport  # the model's users import it here
 
 FORMAT_VERSION = 1
+# Bytes copied by Exchange.keep_once between calls of its `release`.
+RELEASE_EVERY = 8 * 1024 * 1024
 
 
 class EventType(StrEnum):
@@ -291,29 +293,43 @@ class Exchange:
         once = self._once
         return once.data if once is not None and once.holds(self.events) else None
 
-    def keep_once(self) -> None:
+    def keep_once(
+        self, joined: bytes | None = None, *, release: Callable[[], object] | None = None
+    ) -> None:
         """Hold the received bytes once: `received` becomes one bytes object, which it
         then returns without a join, and each RECV event's `data` a read-only view of
-        its share. The events' own bytes are copied into it one event at a time, and
-        each is let go as soon as it is copied (where nothing else refers to it), so
-        that memory serves what comes next. Events are replaced in place, so it is for
-        an exchange no other thread reads at the time: a finished one. An event added
-        later makes `received` join the events again, which stays correct."""
-        buffer = io.BytesIO()
+        its share. `joined` is those bytes already joined by the caller from these very
+        events (the app's view of them), then taken as they are; otherwise the events'
+        own bytes are copied into one object an event at a time, each let go as soon as
+        it is copied (where nothing else refers to it), and `release` is called after
+        every `RELEASE_EVERY` bytes: the engine passes one that hands the freed memory
+        back to the system, so the copy does not stack on top of the events.
+
+        Events are replaced in place, so it is for an exchange no other thread reads at
+        the time: a finished one. An event added later makes `received` join the events
+        again, which stays correct."""
         spans: list[tuple[int, int, int]] = []
+        at = 0
+        buffer = io.BytesIO() if joined is None else None
         for index, event in enumerate(self.events):
             if event.type is EventType.RECV and event.data:
-                start = buffer.tell()
-                buffer.write(event.data)
-                self.events[index] = replace(event, data=b"")
-                spans.append((index, start, buffer.tell()))
-        # getvalue() hands over the buffer's own bytes object: no copy.
-        data = buffer.getvalue()
-        del buffer
-        view = memoryview(data).toreadonly()
+                size = len(event.data)
+                spans.append((index, at, at + size))
+                at += size
+                if buffer is not None:
+                    buffer.write(event.data)
+                    self.events[index] = replace(event, data=b"")
+                    if release is not None and at // RELEASE_EVERY > (at - size) // RELEASE_EVERY:
+                        release()
+        if buffer is not None:
+            joined = buffer.getvalue()  # the buffer's own bytes object: no copy
+            del buffer
+        elif joined is None or len(joined) != at:
+            raise ValueError("joined must be the RECV events' bytes, joined")
+        view = memoryview(joined).toreadonly()
         for index, start, end in spans:
             self.events[index] = replace(self.events[index], data=view[start:end])
-        self._once = _KeptOnce(data, self.events)
+        self._once = _KeptOnce(joined, self.events)
 
     def kept_slices(self, start: int, end: int) -> Iterator[memoryview]:
         """Bytes `start` to `end` of `received` as views of the events' bytes, in order:

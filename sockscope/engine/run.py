@@ -77,10 +77,6 @@ def run_conversation(
             detail["certificate"] = exc.certificate
         outcome = ReadOutcome(StopReason.ERROR, error.message, error, detail=detail)
     _finish(exchange, connection, recorder, outcome)
-    # The report, --json and the app each read `received` whole: one bytes object for
-    # it, instead of the events' bytes and a joined copy beside them. Nobody else reads
-    # this list now (the app reads the events from its own list until it gets this one).
-    exchange.keep_once()
     return exchange
 
 

@@ -139,8 +139,8 @@ class Tally:
             return self.received
         new = exchange.events[self._seen :]
         self._seen += len(new)
-        # An exchange that holds its received bytes once (a finished or loaded one)
-        # gives them as they are: a join would be a second copy.
+        # An exchange that holds its received bytes once (a loaded one, or one counted
+        # here before) gives them as they are: a join would be a second copy.
         once = exchange.kept_once
         chunks: list[bytes | memoryview] = [self.received] if self.received else []
         for event in new:
@@ -155,6 +155,9 @@ class Tally:
         elif len(chunks) > 1 or (chunks and not self.received):
             # One chunk is joined without a copy: a saved exchange's one big RECV.
             self.received = b"".join(chunks)
+        if exchange.finished and not once:
+            # Its events' own bytes are let go: the join becomes its one copy.
+            exchange.keep_once(self.received)
         return self.received
 
     def _continues(self, exchange: Exchange | None) -> bool:

@@ -4,15 +4,18 @@ count of the bytes it kept; transcripts that also gave every event its own copy 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from sockscope.cli import main
 from sockscope.core.json_stream import Base64, base64_pieces, json_pieces
-from sockscope.core.model import EventType, ReadPolicy
+from sockscope.core.model import RELEASE_EVERY, EventType
 from sockscope.export.transcript import (
     TranscriptError,
     load_transcript,
@@ -139,9 +142,39 @@ def test_an_event_added_after_keep_once_is_in_received_all_the_same() -> None:
     assert exchange.received == b"abcd"
 
 
-def test_a_recorded_exchange_holds_what_it_received_once(record) -> None:
-    exchange = record("chargen", b"", policy=ReadPolicy(max_bytes=300_000))
+def test_keep_once_takes_a_join_the_caller_made_of_these_very_events() -> None:
+    chunks = [b"ab", b"cde"]
+    exchange = made_exchange([b"x"], chunks)
+    joined = b"".join(chunks)
 
-    assert exchange.kept_once
-    recvs = [e for e in exchange.events if e.type is EventType.RECV and e.data]
-    assert recvs and all(e.data.obj is exchange.received for e in recvs)
+    exchange.keep_once(joined)
+
+    assert exchange.received is joined
+    recvs = [e for e in exchange.events if e.type is EventType.RECV]
+    assert all(e.data.obj is joined for e in recvs)
+    with pytest.raises(ValueError, match="joined"):
+        made_exchange([b"x"], chunks).keep_once(b"abcd")
+
+
+def test_keep_once_releases_freed_memory_after_every_slice_it_copies() -> None:
+    exchange = made_exchange([b"x"], [bytes(MIB)] * 20)
+    calls: list[int] = []
+
+    exchange.keep_once(release=lambda: calls.append(exchange.kept))
+
+    assert len(calls) == 20 * MIB // RELEASE_EVERY
+
+
+def test_send_keeping_32_mib_holds_them_once(lab, tmp_path: Path) -> None:
+    kept = 32 * MIB
+    args = ["send", lab.host, str(lab.port("http")), "-T", "http-get"]
+    args += ["--path", f"/bytes?n={kept}", "--capture-limit", "1G"]
+    tracemalloc.start()
+    try:
+        with (tmp_path / "report.txt").open("w") as out, contextlib.redirect_stdout(out):
+            assert main(args) == 0
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # The events' bytes while they arrive, then the one copy they are moved into.
+    assert peak < kept * 5 // 4 + 16 * MIB

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tracemalloc
 from dataclasses import replace
 
-from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, Target
+from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, StopReason, Target
 from sockscope.tui.worker import Tally
 from tests.tui.exchanges import http_bytes_exchange
 from tests.tui.helpers import make_app, pilot_test, view_text
@@ -56,3 +56,17 @@ def test_an_exchange_that_holds_its_bytes_once_is_shown_from_them_not_a_join() -
 
     assert tally.count(done) is done.received
     assert tally.bytes_in == 3000 and not tally.truncated
+
+
+def test_a_finished_exchange_takes_the_apps_join_as_its_one_copy() -> None:
+    live = Exchange(Target("127.0.0.1", 8080), b"GET / HTTP/1.1\r\n\r\n", ReadPolicy())
+    live.events += [Event(EventType.RECV, 0.001 * n, b"x" * 1000, 1000) for n in range(3)]
+    tally = Tally()
+    joined = tally.count(live)
+    done = replace(live, events=[*live.events, Event(EventType.CLOSE, 0.004)])
+    done.stop = StopReason.PEER_CLOSED
+
+    assert tally.count(done) is joined
+    # Its events now show views of that join: their own bytes can go.
+    assert done.kept_once and done.received is joined
+    assert all(e.data.obj is joined for e in done.events if e.type is EventType.RECV)
