@@ -273,6 +273,13 @@ def _opened(transcript: Path) -> Callable[[], Measured]:
     return run
 
 
+def _app_kept(server: Nginx, name: str) -> Callable[[], Measured]:
+    """The explorer, headless, receiving and showing `name` with a 1 GiB capture limit."""
+    script = REPO / "tests" / "bench" / "app_keeping.py"
+    argv = [PYTHON, str(script), HOST, str(server.port), f"/{name}"]
+    return _kept(argv, lambda out: int(said(out.decode(errors="replace"), "bench-kept")))
+
+
 def _kept(argv: Sequence[str], count_of: Callable[[bytes], int]) -> Callable[[], Measured]:
     def run() -> Measured:
         done = run_process(argv, keep_stdout=True)
@@ -294,9 +301,9 @@ def _received_line(report: bytes) -> int:
 
 
 def keeping(server: Nginx | str) -> list[Row]:
-    """Peak memory when N bytes are kept, against 1.5 x N + 60 MiB: the reports at
-    64 MiB; `open` of their transcripts at 64 MiB and 16 MiB (its fixed cost shows more
-    at 16)."""
+    """Peak memory when N bytes are kept, against 1.5 x N + 60 MiB: the reports and the
+    app receiving them at 64 MiB; `open` of their transcripts at 64 MiB and 16 MiB (its
+    fixed cost shows more at 16)."""
     if isinstance(server, str):
         return [Row("Memory", "keeping N bytes", server)]
     compile_bytecode()
@@ -318,6 +325,7 @@ def keeping(server: Nginx | str) -> list[Row]:
                 _kept(send(big, "--json"), lambda out: int(json.loads(out)["bytes_in"])),
                 whole[big],
             ),
+            "the app": Tool("the app", _app_kept(server, big), whole[big]),
         }
         for name in KEPT:
             what = f"`open` of the transcript, N = {mib(whole[name])}"
