@@ -28,12 +28,13 @@ from sockscope.core.fields import (
     check_host,
     check_unix_path,
     is_loopback,
+    parse_payload,
     parse_port,
     parse_seconds,
     parse_size,
 )
 from sockscope.core.model import EventType, Exchange, StopReason, Transport
-from sockscope.core.payload import PayloadError, format_text, parse_hex, parse_text
+from sockscope.core.payload import PayloadError, format_text
 from sockscope.core.responders import ReplyPlan, Responder, plan_reply
 from sockscope.core.sanitize import sanitize
 from sockscope.core.server_rules import (
@@ -182,9 +183,9 @@ def _reply(args: argparse.Namespace, transport: Transport) -> ReplyPlan:
         return plan_rules(script, datagram=datagram)
     data = None
     if args.reply is not None:
-        data = parse_text(args.reply)
+        data = parse_payload(args.reply, "--reply")
     elif args.reply_hex is not None:
-        data = parse_hex(args.reply_hex)
+        data = parse_payload(args.reply_hex, "--reply-hex", hex=True)
     try:
         return plan_reply(data=data, template=args.reply_template, datagram=datagram)
     except ValueError as exc:
@@ -258,7 +259,10 @@ def _run_app(args: argparse.Namespace, plan: ListenPlan) -> int:
         reply: str = ReplyMode.FIXED
         text = args.reply
     elif args.reply_hex is not None:
-        reply, text = ReplyMode.FIXED, format_text(parse_hex(args.reply_hex))
+        reply, text = (
+            ReplyMode.FIXED,
+            format_text(parse_payload(args.reply_hex, "--reply-hex", hex=True)),
+        )
     elif args.reply_template is not None and is_template_file(args.reply_template):
         reply, text = ReplyMode.RULES, args.reply_template
     else:

@@ -17,13 +17,14 @@ from sockscope.cli.tls_args import tls_options
 from sockscope.core.analysis import Analysis, analyse, http_to_dict, replies_to_list
 from sockscope.core.fields import (
     FieldError,
+    parse_payload,
     parse_port,
     parse_seconds,
     parse_size,
 )
 from sockscope.core.http import Framing
 from sockscope.core.model import Event, Exchange, Overflow, ReadPolicy, Target, Transport
-from sockscope.core.payload import PayloadError, parse_hex, parse_text, to_crlf
+from sockscope.core.payload import PayloadError, to_crlf
 from sockscope.core.steps import Dialogue, failed_step, step_outcomes
 from sockscope.core.templates import (
     Template,
@@ -330,9 +331,9 @@ def _request(
 ) -> bytes:
     values = _values(args, template)
     if args.data is not None:
-        return parse_text(args.data)
+        return parse_payload(args.data, "--data")
     if args.hex is not None:
-        return parse_hex(args.hex)
+        return parse_payload(args.hex, "--hex", hex=True)
     if args.data_file is not None:
         from sockscope.cli.data_file import read_data_file  # and selectors, for a FIFO
 
@@ -387,7 +388,7 @@ def _policy(args: argparse.Namespace, template: Template | None) -> ReadPolicy:
     if args.deadline is not None:
         policy = replace(policy, deadline=parse_seconds(args.deadline, "--deadline"))
     if args.until is not None:
-        delimiter = parse_text(args.until)
+        delimiter = parse_payload(args.until, "--until")
         if not delimiter:
             raise FieldError("--until", "is empty; give the text that ends the reply")
         policy = replace(policy, delimiter=delimiter)

@@ -10,6 +10,7 @@ import ipaddress
 import math
 import re
 
+from sockscope.core.payload import PayloadError, parse_hex, parse_text
 from sockscope.core.sanitize import sanitize
 from sockscope.core.transport import Transport
 
@@ -85,6 +86,15 @@ def parse_seconds(text: str, field: str) -> float:
         number = number if len(number) <= 40 else number[:37] + "..."
         raise FieldError(field, f"{number} must be a positive number of seconds")
     return value
+
+
+def parse_payload(text: str, field: str, *, hex: bool = False) -> bytes:
+    """`text` in payload syntax (`\\r\\n`, `\\x00`), or hex bytes with `hex`; a mistake
+    is named after `field`, the option it was given as."""
+    try:
+        return parse_hex(text) if hex else parse_text(text)
+    except PayloadError as exc:
+        raise FieldError(field, str(exc)) from None
 
 
 def parse_size(text: str, field: str) -> int:
