@@ -454,6 +454,8 @@ def _os(exc: OSError, target: Target, where: str) -> ErrorInfo:
         )
     if code in (errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED):
         return ErrorInfo(ErrorKind.RESET, "connection reset by peer")
+    if code == errno.ENOTCONN:  # a shutdown after the peer's RST took the connection
+        return ErrorInfo(ErrorKind.RESET, "the connection is gone (the peer reset it)")
     if code == errno.ETIMEDOUT:
         return ErrorInfo(ErrorKind.CONNECT_TIMEOUT, f"connection to {where} timed out")
     if code == errno.ENETUNREACH:

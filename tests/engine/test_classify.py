@@ -56,6 +56,8 @@ def os_error(code: int) -> OSError:
         ),
         (os_error(errno.EHOSTUNREACH), ErrorKind.UNREACHABLE, "no route to host 10.0.0.1:80"),
         (os_error(errno.ECONNRESET), ErrorKind.RESET, "connection reset by peer"),
+        # A shutdown after the peer's RST (a line sent to a server that had closed).
+        (os_error(errno.ENOTCONN), ErrorKind.RESET, "the connection is gone (the peer reset it)"),
         (
             os_error(errno.EACCES),
             ErrorKind.PERMISSION,
