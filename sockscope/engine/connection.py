@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeAlias, TypeVar
 
 from sockscope.core.fields import UNIX_PATH_MAX
 from sockscope.core.model import (
@@ -36,6 +36,8 @@ from sockscope.core.views import human_bytes
 
 if TYPE_CHECKING:
     import ssl
+
+    from sockscope.engine.tls_stream import TlsStream
 
 from sockscope.engine.errors import (
     CaFileError,
@@ -89,15 +91,13 @@ class _TlsSignals(NamedTuple):
         return bool(self.closed)
 
 
-def _tls_signals(sock: socket.socket) -> _TlsSignals:
+def _tls_signals(sock: Stream) -> _TlsSignals:
     # ssl (OpenSSL) is loaded by the first TLS connection, whose methods below import it:
-    # a plain exchange starts without it, and no socket is an SSLSocket before then.
-    if "ssl" not in sys.modules:
+    # a plain exchange starts without it.
+    if isinstance(sock, socket.socket):
         return _TlsSignals()
     import ssl
 
-    if not isinstance(sock, ssl.SSLSocket):
-        return _TlsSignals()
     return _TlsSignals(
         (ssl.SSLWantReadError,),
         (ssl.SSLWantWriteError,),
@@ -106,11 +106,9 @@ def _tls_signals(sock: socket.socket) -> _TlsSignals:
     )
 
 
-def _is_tls(sock: socket.socket) -> bool:
-    return _tls_signals(sock).is_tls
-
-
 T = TypeVar("T")
+# A connection's socket: a plain one, or TLS over one.
+Stream: TypeAlias = "socket.socket | TlsStream"
 
 # splice(2) moves bytes between a pipe and another descriptor inside the kernel, so a
 # socket-to-file copy goes socket -> pipe -> file. A 1 MiB pipe (Linux's default
@@ -214,7 +212,7 @@ class Connection:
         self.target = target
         self.recorder = recorder
         self.cancel = cancel if cancel is not None else threading.Event()
-        self.sock: socket.socket | None = None
+        self.sock: Stream | None = None
         self.peer_closed = False
         self._late_error: OSError | None = None
         self._sockaddr: Any = None
@@ -384,7 +382,7 @@ class Connection:
             },
         )
 
-    def _register(self, sock: socket.socket) -> None:
+    def _register(self, sock: Stream) -> None:
         if self._selector is not None:
             self._selector.close()
         self._selector = selectors.DefaultSelector()
@@ -398,7 +396,7 @@ class Connection:
     def _wait_on(
         self,
         selector: selectors.BaseSelector,
-        sock: socket.socket,
+        sock: Stream,
         want: int,
         until: float | None,
         phase: str,
@@ -437,7 +435,7 @@ class Connection:
         """Upgrade the plain stream to TLS where it stands (STARTTLS, STLS, AUTH TLS): the
         caller has read the server's go-ahead, so nothing is waiting unread. The TLS
         event says it was an upgrade."""
-        if self.sock is not None and _is_tls(self.sock):
+        if self.sock is not None and not isinstance(self.sock, socket.socket):
             raise StartTlsRefused("the connection already speaks TLS")
         if self.target.transport.is_datagram:
             raise StartTlsRefused("a datagram socket cannot start TLS")
@@ -447,16 +445,11 @@ class Connection:
         import ssl
 
         from sockscope.engine import tlsinfo
+        from sockscope.engine.tls_stream import TlsStream
 
-        assert self.sock is not None
+        assert isinstance(self.sock, socket.socket)
         server_name = self._server_name()
-        context = self._context()
-        tls_sock = context.wrap_socket(
-            self.sock,
-            server_hostname=server_name,
-            do_handshake_on_connect=False,
-            suppress_ragged_eofs=False,  # a close without close_notify must be noticed
-        )
+        tls_sock = TlsStream(self.sock, self._context(), server_hostname=server_name)
         self.sock = tls_sock
         self._register(tls_sock)  # the TLS socket replaces the plain one
         started = time.monotonic()
@@ -470,13 +463,13 @@ class Connection:
             certificate = self._fetch_rejected_certificate(timeout)
             raise TlsVerifyFailed(exc, server_name, certificate) from exc
         took = time.monotonic() - started
-        facts = tlsinfo.handshake_facts(tls_sock, server_name, self.target.tls.verify)
+        facts = tlsinfo.handshake_facts(tls_sock.tls, server_name, self.target.tls.verify)
         facts["duration"] = took
         if upgrade:
             facts["starttls"] = True
         self.recorder.emit(EventType.TLS, detail=facts)
 
-    def _drive_handshake(self, tls_sock: ssl.SSLSocket, timeout: float) -> None:
+    def _drive_handshake(self, tls_sock: TlsStream, timeout: float) -> None:
         import ssl
 
         until = time.monotonic() + timeout
@@ -500,17 +493,15 @@ class Connection:
         self.recorder.info(
             "certificate rejected; fetching it again without verification to show it"
         )
+        from sockscope.engine import tlsinfo
+        from sockscope.engine.tls_stream import TlsStream
+
         sock = socket.socket(self._family, socket.SOCK_STREAM)
         try:
             self._connect_socket(sock, self._sockaddr, timeout, _address(self._sockaddr))
-            context = self._context(verify=False)
-            sock = context.wrap_socket(
-                sock, server_hostname=self._server_name(), do_handshake_on_connect=False
-            )
-            self._drive_handshake(sock, timeout)
-            der = sock.getpeercert(binary_form=True)
-            from sockscope.engine import tlsinfo
-
+            tls_sock = TlsStream(sock, self._context(verify=False), self._server_name())
+            self._drive_handshake(tls_sock, timeout)
+            der = tls_sock.getpeercert(binary_form=True)
             return tlsinfo.certificate_facts(der) if der else None
         except OSError:  # ssl errors, TlsClosed and TlsTimeout included: nothing to show
             return None
@@ -575,13 +566,15 @@ class Connection:
 
     def shutdown_write(self) -> None:
         """Half-close: tell the server nothing more is coming, keep reading."""
-        assert self.sock is not None
-        if _is_tls(self.sock):
-            # SSLSocket.shutdown drops the TLS layer, and TLS has no half-close of its own.
+        sock = self.sock
+        assert sock is not None
+        if not isinstance(sock, socket.socket):
+            # TLS has no half-close of its own: shutting the socket's sending side would
+            # end TLS without its goodbye.
             self.recorder.info("half-close skipped: TLS cannot close one direction only")
             return
         try:
-            self.sock.shutdown(socket.SHUT_WR)
+            sock.shutdown(socket.SHUT_WR)
         except OSError as exc:
             self.recorder.info(f"half-close failed: {classify(exc, self.target).message}")
             return
@@ -659,7 +652,6 @@ class _Reader:
         self.pending_calls = 0
         self.pending_since = 0.0
         self.splice: _Splice | None = None  # moving the bytes past the capture limit
-        self.deferred: BaseException | None = None  # met after bytes that came first
 
     # ---- shared pieces -----------------------------------------------------------
 
@@ -714,31 +706,6 @@ class _Reader:
                 "counting the rest without keeping it"
             )
         return False
-
-    def _more_records(
-        self, sock: socket.socket, tls: _TlsSignals, view: memoryview, n: int, want: int
-    ) -> tuple[int, int]:
-        """Fill the rest of the read buffer with the TLS records already at hand.
-
-        One TLS read returns one record (16 KiB at most), so without this a fast stream
-        turns the read loop eight times as often as a plain one, for the same bytes.
-        Returns the bytes now in the buffer and the reads it took. An error met here is
-        kept for the next turn, after the bytes read before it are taken.
-        """
-        calls = 1
-        while n < want:
-            try:
-                got = sock.recv_into(view[n:], want - n)
-            except (*tls.want_read, *tls.want_write):
-                break
-            except OSError as exc:  # ssl.SSLError included
-                self.deferred = exc
-                break
-            calls += 1
-            if not got:
-                break  # the close_notify: the next read says so again
-            n += got
-        return n, calls
 
     def _delimited(self, n: int) -> bool:
         """True when the delimiter ends in the `n` bytes just read into the read buffer.
@@ -816,12 +783,12 @@ class _Reader:
             want = size if max_bytes is None else min(size, max_bytes - self.total)
             calls = 1
             try:
-                if self.deferred is not None:
-                    error, self.deferred = self.deferred, None
-                    raise error
-                n = sock.recv_into(view, want) if splice is None else splice.move(want)
-                if n and tls.is_tls:
-                    n, calls = self._more_records(sock, tls, view, n, want)
+                if splice is not None:
+                    n = splice.move(want)
+                elif isinstance(sock, socket.socket):
+                    n = sock.recv_into(view, want)
+                else:  # every whole record at hand: `calls` counts them, one read each
+                    n, calls = sock.read_into(view, want)
             except _SpliceUnsupported:
                 self.stop_splicing()
                 continue
@@ -878,7 +845,7 @@ class _Reader:
                 may_splice = False  # one try: once given up, the copying goes on
                 self._start_splicing(sock)
 
-    def _start_splicing(self, sock: socket.socket) -> None:
+    def _start_splicing(self, sock: Stream) -> None:
         sink = self.sink
         assert isinstance(sink, FileSink)
         try:
@@ -957,7 +924,7 @@ class _Reader:
         conn, policy = self.conn, self.policy
         sock = conn.sock
         selector = conn._selector
-        assert sock is not None and selector is not None
+        assert isinstance(sock, socket.socket) and selector is not None
         view = memoryview(self.buffer)
         last = time.monotonic()
         while True:

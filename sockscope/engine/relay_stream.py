@@ -27,6 +27,7 @@ from sockscope.engine.listen_conversation import Tally, Window
 from sockscope.engine.listener import client_error
 from sockscope.engine.relay import capture_note, server_side
 from sockscope.engine.server_tls import client_facts
+from sockscope.engine.tls_stream import TlsStream
 
 if TYPE_CHECKING:
     from sockscope.engine.relay import Relay, RelaySession
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 RELAY_BUFFER = 64 * 1024  # bytes read from one side and not yet written to the other
 _WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 _RESETS = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+# The client's side speaks TLS through an SSLSocket, the server's (a Connection's) a TlsStream.
+_TLS = (ssl.SSLSocket, TlsStream)
 _OTHER = {Direction.CLIENT: Direction.SERVER, Direction.SERVER: Direction.CLIENT}
 
 
@@ -79,7 +82,7 @@ class _Flow:
         return not self.eof and len(self.buffer) < RELAY_BUFFER
 
     def has_pending_tls(self) -> bool:
-        return self.readable and isinstance(self.src, ssl.SSLSocket) and self.src.pending() > 0
+        return self.readable and isinstance(self.src, _TLS) and self.src.pending() > 0
 
 
 class StreamConversation:
@@ -281,7 +284,7 @@ class StreamConversation:
                 return
             flow.buffer += data
             self._take(flow, data)
-            if not (isinstance(flow.src, ssl.SSLSocket) and flow.src.pending()):
+            if not (isinstance(flow.src, _TLS) and flow.src.pending()):
                 return
 
     def _take(self, flow: _Flow, data: bytes) -> None:
@@ -343,7 +346,7 @@ class StreamConversation:
         flow.passed = True
         dst = flow.dst
         try:
-            if isinstance(dst, ssl.SSLSocket):
+            if isinstance(dst, _TLS):
                 with contextlib.suppress(ssl.SSLWantReadError, ssl.SSLWantWriteError):
                     dst.unwrap()  # close_notify: the other side may still send
             else:

@@ -137,7 +137,9 @@ def _load_client_certificate(
     return None
 
 
-def handshake_facts(sock: ssl.SSLSocket, server_name: str, verified: bool) -> dict[str, Any]:
+def handshake_facts(
+    sock: ssl.SSLSocket | ssl.SSLObject, server_name: str, verified: bool
+) -> dict[str, Any]:
     """JSON-safe facts about an established TLS session, for the TLS event."""
     cipher = sock.cipher()
     der = sock.getpeercert(binary_form=True)
