@@ -33,6 +33,7 @@ from sockscope.core.model import (
     Transport,
 )
 from sockscope.core.views import human_bytes
+from sockscope.engine.byte_search import contains
 
 if TYPE_CHECKING:
     import ssl
@@ -721,7 +722,7 @@ class _Reader:
         edge = len(delimiter) - 1
         if self.tail and delimiter in self.tail + buffer[: min(n, edge)]:
             return True
-        if buffer.find(delimiter, 0, n) >= 0:
+        if contains(buffer, n, delimiter):
             return True
         if edge:
             self.tail = bytes((self.tail + buffer[max(0, n - edge) : n])[-edge:])
