@@ -97,6 +97,7 @@ class BodyDecoder:
             self.chain.append(coding)
         self._out = bytearray()
         self._raw = bytearray()  # the body as it came, when no layer decodes it
+        self._copy = b""  # the last result's bytes
         self.fed = 0  # bytes fed so far
 
     def feed(self, data: bytes) -> None:
@@ -137,8 +138,11 @@ class BodyDecoder:
         """The body decoded so far. `ended`: no more bytes come, so a layer that has not
         reached its end is named as cut (call it once `run` has decoded every byte)."""
         problem = next((p for layer in self._layers if (p := layer.problem_now(ended))), "")
-        data = bytes(self._out) if self._layers else bytes(self._raw)
-        return DecodedBody(data, list(self.chain), problem or self._unknown)
+        out = self._out if self._layers else self._raw
+        # The output only grows: the same size is the same bytes, copied once.
+        if len(self._copy) != len(out):
+            self._copy = bytes(out)
+        return DecodedBody(self._copy, list(self.chain), problem or self._unknown)
 
 
 # Decoded bytes one step of `run` asks a layer for: a bound on the memory and time of
@@ -312,8 +316,10 @@ class _Inflate(_Layer):
             self._tail = self._engine.unconsumed_tail
             self._full = len(chunk) == room
             if self._engine.eof:
+                # What follows the end is in unused_data (and, past an output limit,
+                # in unconsumed_tail too): it goes back to the queue.
                 self._untake(len(self._engine.unused_data))
-                self._between, self._full = True, False
+                self._tail, self._between, self._full = b"", True, False
             if self.size + len(out) > self.cap:
                 break
         return self._capped(out)
