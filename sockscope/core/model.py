@@ -18,6 +18,9 @@ from sockscope.core.transport import Transport as Transport  # the model's users
 FORMAT_VERSION = 1
 # Bytes copied by Exchange.keep_once between calls of its `release`.
 RELEASE_EVERY = 8 * 1024 * 1024
+# A RECV event of fewer bytes keeps them in an exchange that holds its bytes once: a
+# memoryview object alone takes about 200 bytes.
+VIEWED = 256
 
 
 class EventType(StrEnum):
@@ -298,7 +301,8 @@ class Exchange:
     ) -> None:
         """Hold the received bytes once: `received` becomes one bytes object, which it
         then returns without a join, and each RECV event's `data` a read-only view of
-        its share. `joined` is those bytes already joined by the caller from these very
+        its share (one under `VIEWED` bytes keeps its own, which costs less than a view).
+        `joined` is those bytes already joined by the caller from these very
         events (the app's view of them), then taken as they are; otherwise the events'
         own bytes are copied into one object an event at a time, each let go as soon as
         it is copied (where nothing else refers to it), and `release` is called after
@@ -314,8 +318,12 @@ class Exchange:
         for index, event in enumerate(self.events):
             if event.type is EventType.RECV and event.data:
                 size = len(event.data)
-                spans.append((index, at, at + size))
                 at += size
+                if size < VIEWED:
+                    if buffer is not None:
+                        buffer.write(event.data)
+                    continue
+                spans.append((index, at - size, at))
                 if buffer is not None:
                     buffer.write(event.data)
                     self.events[index] = replace(event, data=b"")
@@ -531,11 +539,11 @@ _POLICY_PLAIN_FIELDS = (
 def _events(dicts: list[dict[str, Any]], received: bytes) -> tuple[list[Event], bool]:
     """The events of a transcript, and whether their RECV bytes are `received` itself:
     a RECV event without its own `data_b64` (which transcripts before `kept` gave every
-    event) takes a view of its `kept` bytes of `received`, after those of the RECV events
-    before it."""
+    event) takes its `kept` bytes of `received` (a view, or a copy under `VIEWED` bytes),
+    after those of the RECV events before it."""
     events = []
     offset = 0
-    shared = True  # every RECV event a view of `received`, together all of it
+    shared = True  # every RECV event took its bytes from `received`, together all of it
     whole = memoryview(received).toreadonly()
     for d in dicts:
         kept: memoryview | bytes = b""
@@ -545,6 +553,8 @@ def _events(dicts: list[dict[str, Any]], received: bytes) -> tuple[list[Event], 
             else:
                 count = int(d.get("kept", 0))
                 kept = whole[offset : offset + count]
+                if count < VIEWED:
+                    kept = bytes(kept)
                 if len(kept) != count:
                     raise ValueError(f"received_b64 holds fewer than {offset + count:,} bytes")
         event = Event.from_dict(d, kept)

@@ -17,12 +17,14 @@ from __future__ import annotations
 import binascii
 import io
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 LARGE = 64 * 1024  # characters from which a string is decoded as it is read
 _SLICE = 1 << 20  # bytes read at a time
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
 
 
 class TooLarge(Exception):
@@ -66,32 +68,18 @@ class Read:
 
 
 class _String:
-    """The string being read: small ones are collected; from `large` characters on, one
-    that is base64 so far is decoded, else passed on as text."""
+    """A string that starts with at least `large` base64 characters, being read: decoded
+    while it stays strict base64, else passed on as text from where that ends."""
 
-    def __init__(self, large: int) -> None:
-        self.large = large
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.text = False  # an escape or a failed decode: read as text, never decoded
-        self.decoded: io.BytesIO | None = None
+    def __init__(self) -> None:
+        self.decoded: io.BytesIO | None = io.BytesIO()
         self.carry = b""  # characters after the last whole group decoded
 
     def feed(self, raw: bytes, spill: Callable[[bytes], None]) -> None:
-        """Take `raw`; text past `large` characters goes to `spill` as it comes."""
+        """Take `raw` (none of it the closing quote); text goes to `spill`."""
         if self.decoded is None:
-            if self.size < self.large:
-                self.parts.append(raw)
-                self.size += len(raw)
-                if self.size < self.large:
-                    return
-                raw, self.parts = b"".join(self.parts), []
-                if not self.text:
-                    self.decoded = io.BytesIO()
-            if self.decoded is None:
-                spill(raw)
-                return
-        if not self._decode(raw):
+            spill(raw)
+        elif not self._decode(raw):
             self._as_text(raw, spill)
 
     @property
@@ -134,16 +122,15 @@ class _String:
     def _as_text(self, raw: bytes, spill: Callable[[bytes], None]) -> None:
         """From now on pass the string on as text, starting with what was decoded (whole
         groups without padding encode back to exactly the characters read)."""
-        if self.decoded is not None:
-            spill(binascii.b2a_base64(self.decoded.getvalue(), newline=False) + self.carry)
-            self.decoded, self.carry = None, b""
-        self.text = True
+        assert self.decoded is not None
+        spill(binascii.b2a_base64(self.decoded.getvalue(), newline=False) + self.carry)
+        self.decoded, self.carry = None, b""
         spill(raw)
 
     def end(self) -> Bulk | bytes:
-        """The string read: a Bulk, or the raw text not yet passed on (no quotes)."""
+        """The string read: a Bulk, or the text not yet passed on (without the quote)."""
         if self.decoded is None:
-            return b"".join(self.parts)
+            return b""
         tail = self.carry
         try:
             last = binascii.a2b_base64(tail, strict_mode=True) if len(tail) == 4 else None
@@ -155,6 +142,13 @@ class _String:
         return Bulk(self.decoded.getvalue(), tail)
 
 
+def _quotes(region: bytes) -> int:
+    """The quotes in `region` that open or close a string: not those escaped."""
+    if b"\\" in region:
+        region = _ESCAPE.sub(b"", region)
+    return region.count(b'"')
+
+
 def read_document(
     file: BinaryIO,
     *,
@@ -164,18 +158,24 @@ def read_document(
     large: int = LARGE,
     slice_size: int = _SLICE,
 ) -> Read:
-    """Read `file` to its end, `slice_size` bytes at a time, decoding strings of at least
-    `large` characters. Raises TooLarge, with `describe("structure")` or
-    `describe("decoded")` as its message, as soon as either cap is passed."""
+    """Read `file` to its end, `slice_size` bytes at a time, decoding the strings that
+    start with at least `large` base64 characters. Raises TooLarge, with
+    `describe("structure")` or `describe("decoded")` as its message, as soon as either
+    cap is passed."""
+    # Everything else is copied a region at a time: where a string starts, or whether a
+    # quote opens or closes one, is told by counting the quotes that are not escaped.
+    start = re.compile(b'"[A-Za-z0-9+/]{%d}' % large)
     token = os.urandom(16).hex()
     pieces: list[bytes] = []
     bulks: list[Bulk] = []
     cuts: list[tuple[int, int]] = []
     structure = decoded = 0
-    string: _String | None = None
-    started = 0  # the file offset of the string's opening quote
-    at = 0  # the file offset of `chunk`
-    escaped = False  # the last chunk ended with a backslash inside a string
+    string: _String | None = None  # a large string being read
+    started = 0  # the file offset of its opening quote
+    inside = False  # whether the region at `pos` starts inside a (small) string
+    escaped = False  # the last slice ended with a backslash inside the large string
+    buffer = b""  # read and not yet placed: the start of the next slice
+    at = 0  # the file offset of `buffer`
 
     def keep(raw: bytes) -> None:
         nonlocal structure
@@ -190,47 +190,69 @@ def read_document(
         if decoded + string.held > max_decoded:
             raise TooLarge(describe("decoded"))
 
-    while chunk := file.read(slice_size):
-        pos = 0
-        if escaped:  # the escaped character, which cannot end the string
-            feed(chunk[:1])
+    while True:
+        chunk = file.read(slice_size)
+        ended = not chunk
+        buffer = buffer + chunk if buffer else chunk
+        pos = search = 0
+        if escaped and buffer:  # the escaped character, which cannot end the string
+            feed(buffer[:1])
             pos, escaped = 1, False
-        while pos < len(chunk):
+        while pos < len(buffer):
             if string is None:
-                quote = chunk.find(b'"', pos)
-                if quote < 0:
-                    keep(chunk[pos:])
+                match = start.search(buffer, search)
+                if match is None:
+                    # Placed up to what could still begin a large string, and never
+                    # between a backslash and the character it escapes.
+                    cut = len(buffer) if ended else max(pos, len(buffer) - large)
+                    while not ended and cut > pos and buffer[cut - 1] == 0x5C:
+                        cut -= 1
+                    region = buffer[pos:cut]
+                    keep(region)
+                    inside ^= _quotes(region) % 2 == 1
+                    pos = cut
                     break
-                keep(chunk[pos : quote + 1])
-                string, started, pos = _String(large), at + quote, quote + 1
+                quote = match.start()
+                region = buffer[pos:quote]
+                backslashes = len(region) - len(region.rstrip(b"\\"))
+                if backslashes % 2 or inside ^ (_quotes(region) % 2 == 1):
+                    search = quote + 1  # an escaped quote, or one that ends a string
+                    continue
+                keep(buffer[pos : quote + 1])
+                string, started, pos = _String(), at + quote, quote + 1
                 continue
             # Two searches for one byte each (memchr) outrun one for either of them.
-            end = chunk.find(b'"', pos)
-            backslash = chunk.find(b"\\", pos, len(chunk) if end < 0 else end)
-            if backslash >= 0:
-                end = backslash
-            elif end < 0:
-                feed(chunk[pos:])
-                break
+            end = buffer.find(b'"', pos)
+            backslash = buffer.find(b"\\", pos, len(buffer) if end < 0 else end)
             if backslash >= 0:  # it and the character it escapes
-                string.text = True
-                escaped = end + 1 == len(chunk)
-                feed(chunk[pos : end + 2])
-                pos = end + 2
+                stop = min(backslash + 2, len(buffer))
+                escaped = backslash + 1 == len(buffer)
+                feed(buffer[pos:stop])
+                pos = stop
                 continue
+            if end < 0:
+                feed(buffer[pos:])
+                pos = len(buffer)
+                break
             if pos < end:
-                feed(chunk[pos:end])
+                feed(buffer[pos:end])
             read = string.end()
             if isinstance(read, Bulk):
                 decoded += len(read.data)
+                if decoded > max_decoded:
+                    raise TooLarge(describe("decoded"))
                 placeholder = f'{token}:{len(bulks)}"'.encode("ascii")
                 bulks.append(read)
                 keep(placeholder)
                 cuts.append((structure, at + end - started - len(placeholder)))
             else:
                 keep(read + b'"')
-            string, pos = None, end + 1
-        at += len(chunk)
+            string, inside, pos = None, False, end + 1
+            search = pos
+        at += pos
+        buffer = buffer[pos:]
+        if ended:
+            break
     if string is not None:  # the file ends inside a string: json says where
         read = string.end()
         keep(read.text().encode("ascii") if isinstance(read, Bulk) else read)

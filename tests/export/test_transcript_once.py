@@ -15,7 +15,7 @@ import pytest
 
 from sockscope.cli import main
 from sockscope.core.json_stream import Base64, base64_pieces, json_pieces
-from sockscope.core.model import RELEASE_EVERY, EventType
+from sockscope.core.model import RELEASE_EVERY, VIEWED, EventType
 from sockscope.export.transcript import (
     TranscriptError,
     load_transcript,
@@ -143,17 +143,18 @@ def test_an_event_added_after_keep_once_is_in_received_all_the_same() -> None:
 
 
 def test_keep_once_takes_a_join_the_caller_made_of_these_very_events() -> None:
-    chunks = [b"ab", b"cde"]
+    chunks = [b"a" * VIEWED, b"small", b"c" * 1000]
     exchange = made_exchange([b"x"], chunks)
     joined = b"".join(chunks)
 
     exchange.keep_once(joined)
 
     assert exchange.received is joined
-    recvs = [e for e in exchange.events if e.type is EventType.RECV]
-    assert all(e.data.obj is joined for e in recvs)
+    big, small, last = (e.data for e in exchange.events if e.type is EventType.RECV)
+    assert isinstance(big, memoryview) and big.obj is joined and last.obj is joined
+    assert small == b"small" and isinstance(small, bytes)  # a view would cost more
     with pytest.raises(ValueError, match="joined"):
-        made_exchange([b"x"], chunks).keep_once(b"abcd")
+        made_exchange([b"x"], chunks).keep_once(joined + b"!")
 
 
 def test_keep_once_releases_freed_memory_after_every_slice_it_copies() -> None:
