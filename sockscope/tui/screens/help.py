@@ -69,7 +69,7 @@ PANES: tuple[tuple[str, str], ...] = (
     ("Request", "the exact bytes to send: a newline is LF, \\r is CR, \\xNN any byte"),
     ("Sent", "hex dump and Python repr of the bytes that went out"),
     ("Received", "Python repr of the bytes that came back; a click names a row's part"),
-    ("Decoded", "the bytes as text; a gzip/br body decoded; p lays out JSON, w wraps"),
+    ("Decoded", "as text; a gzip/br body decoded; p lays out JSON/XML; w wraps rows"),
     ("Headers", "TLS, HTTP status, headers, framing; up/down link a row; w cuts rows"),
     ("In a pane", "n / N: next / previous find match; y: copy (selection, match, linked, pane)"),
     ("Select", "drag; v, then up/down/pgup/pgdn/home/end; double click: a row; escape clears"),
