@@ -78,3 +78,19 @@ async def test_w_in_headers_cuts_folded_rows_at_the_edge_and_w_again_folds_them(
         await pilot.press("w")
         assert rows(app, "headers-view") == folded
         assert str(pane.border_subtitle) == "http"
+
+
+@pilot_test
+async def test_the_headers_cursor_stays_on_its_header_as_w_cuts_and_folds() -> None:
+    reply = f"HTTP/1.1 200 OK\r\nX-Long: {LONG}\r\nX-After: yes\r\n\r\n".encode()
+    app = make_app(reply_exchange(reply))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        view = app.query_one("#headers-view", LineView)
+        view.focus()
+        await pilot.press("down", "down", "down")  # the status line, X-Long, X-After
+        assert view.lines.line(view.cursor or 0).plain == "X-After: yes"
+        await pilot.press("w")
+        assert view.lines.line(view.cursor or 0).plain == "X-After: yes"
+        await pilot.press("w")
+        assert view.lines.line(view.cursor or 0).plain == "X-After: yes"

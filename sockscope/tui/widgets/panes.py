@@ -464,6 +464,7 @@ class HeadersPane(Pane):
         self._spans: list[Span | None] = []  # the same, of each row on screen
         self._folded_to = 0  # the width the rows were folded to
         self.folding = True  # rows folded at the pane's width, else cut at its edge
+        self._entry_of: list[int] = []  # the entry each row on screen shows
         self._kind = ""  # the badge: what the rows are (tls, steps, http...)
 
     def compose(self) -> ComposeResult:
@@ -471,7 +472,7 @@ class HeadersPane(Pane):
 
     def show_parsing(self, size: int) -> None:
         self.response = None
-        self.entries, self._entry_spans, self._spans = [], [], []
+        self.entries, self._entry_spans, self._spans, self._entry_of = [], [], [], []
         self.query_one(LineView).show(NoLines(f"parsing {human_bytes(size)}…"))
         self.set_badge("")
 
@@ -480,7 +481,7 @@ class HeadersPane(Pane):
         tls = tls_rows(exchange) if exchange is not None else []
         steps = step_rows(exchange) if exchange is not None else []
         self.response = None
-        self.entries, self._entry_spans, self._spans = [], [], []
+        self.entries, self._entry_spans, self._spans, self._entry_of = [], [], [], []
         if analysis is None and not tls and not steps:
             view.show(NoLines("headers go here" if exchange is None else "nothing received"))
             self.set_badge("")
@@ -516,10 +517,19 @@ class HeadersPane(Pane):
         """Show the entries folded to the pane's width: a long header or verdict is read
         in full, not cut at the border."""
         self._folded_to = width = self._width()
+        view = self.query_one(CursorLineView)
+        # The cursor stays on its entry, wherever the entry's first row is now.
+        before = self._entry_of
+        entry = (
+            before[view.cursor] if view.cursor is not None and view.cursor < len(before) else None
+        )
         rows, entries, firsts, joins = fold_rows(self.entries, width if self.folding else 0)
         spans = self._entry_spans
         self._spans = [spans[entry] if entry < len(spans) else None for entry in entries]
-        self.query_one(LineView).show(ContentLines(rows, firsts, joins))
+        self._entry_of = entries
+        view.show(ContentLines(rows, firsts, joins))
+        if entry is not None and entry in entries:
+            view.cursor = entries.index(entry)
         self.set_badge(self._kind if self.folding else f"{self._kind} · cut")
 
     def action_wrap(self) -> None:
