@@ -247,7 +247,7 @@ async def test_keys_typed_while_listen_opens_land_in_its_port_field() -> None:
         _type_at_once(app, "9999")
         await until(pilot, lambda: app.screen.id == "listen" and app.screen.focused, "Listen")
         port = app.screen.query_one("#listen-port", Input)
-        await until(pilot, lambda: port.value.endswith("9999"), "the keys in the port field")
+        await until(pilot, lambda: port.value == "9999", "the keys in the port field")
         assert app.screen.focused is port
         # Nothing reached the explorer behind it.
         assert app.screen_stack[0].query_one("#host", Input).value == "127.0.0.1"

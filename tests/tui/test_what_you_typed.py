@@ -15,6 +15,7 @@ from sockscope.tui.lab_info import LAB_HOST, LabInfo
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import StatusLine
+from tests.tui.exchanges import http_exchange
 from tests.tui.helpers import make_app, pilot_test, until, view_text
 
 SIZE = (120, 36)
@@ -132,3 +133,16 @@ async def test_keys_typed_fast_after_tab_land_in_the_next_field(lab: LabInfo) ->
         type_fast(app, "tab", *"8080")
         await until(pilot, lambda: port.value == "8080", "the port typed")
         assert host.value == LAB_HOST
+
+
+@pilot_test
+async def test_ctrl_b_then_typing_replaces_the_host_and_tab_then_typing_the_port() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        host, port = app.query_one("#host", Input), app.query_one("#port", Input)
+        assert host.value and port.value
+        app.query_one(RequestEditor).focus()
+        await pilot.pause()
+        type_fast(app, "ctrl+b", *"localhost", "tab", *"9999")
+        await until(pilot, lambda: port.value == "9999", "the port typed")
+        assert host.value == "localhost"

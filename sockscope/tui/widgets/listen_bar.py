@@ -230,7 +230,6 @@ class ListenBar(Vertical):
             id=f"listen-{name}",
             compact=True,
             validators=[FieldCheck(check)],
-            select_on_focus=False,
         )
 
     def on_mount(self) -> None:

@@ -95,7 +95,8 @@ class TargetBar(Vertical):
         with Horizontal(id="target-row"):
             yield Label("host", classes="field-label")
             # A host from a saved transcript may hold control characters: shown as
-            # tokens, sent as it is (FilledInput).
+            # tokens, sent as it is (FilledInput). Reached by ctrl+b or tab, a field's
+            # text is selected, so what is typed replaces it, as in a browser's address bar.
             yield FilledInput(
                 host,
                 placeholder="host name, address or unix path",
@@ -103,7 +104,6 @@ class TargetBar(Vertical):
                 compact=True,
                 valid_empty=True,
                 validators=[FieldCheck(self._check_host)],
-                select_on_focus=False,
             )
             yield Label("port", classes="field-label")
             yield FilledInput(
@@ -113,7 +113,6 @@ class TargetBar(Vertical):
                 compact=True,
                 valid_empty=True,
                 validators=[FieldCheck(self._check_port)],
-                select_on_focus=False,
             )
             yield Select(
                 [(t.value, t) for t in Transport],
