@@ -146,3 +146,14 @@ async def test_ctrl_b_then_typing_replaces_the_host_and_tab_then_typing_the_port
         type_fast(app, "ctrl+b", *"localhost", "tab", *"9999")
         await until(pilot, lambda: port.value == "9999", "the port typed")
         assert host.value == "localhost"
+
+
+@pilot_test
+async def test_ctrl_b_in_the_host_field_selects_it_so_typing_replaces_it() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        host = app.query_one("#host", Input)
+        host.focus()
+        await pilot.pause()
+        type_fast(app, *"typo", "ctrl+b", *"localhost")
+        await until(pilot, lambda: host.value == "localhost", "the host typed over")

@@ -179,8 +179,14 @@ class TargetBar(Vertical):
         self.revalidate()
 
     def focus_host(self) -> None:
-        """Focus the host field now, so that the keys typed next land in it."""
-        self.screen.set_focus(self.query_one("#host", Input))
+        """Focus the host field now, its text selected, so that the keys typed next land
+        in it and replace it."""
+        host = self.query_one("#host", Input)
+        if self.screen.focused is host:
+            # Queued behind the keys already on their way to it, ahead of the next ones.
+            host.call_later(host.select_all)
+        else:
+            self.screen.set_focus(host)  # selected on focus
 
     def set_options_summary(self, verify_off: bool, parts: list[str]) -> None:
         """The options that are not the defaults, right of the message line; turning
