@@ -2,14 +2,15 @@
 
 `json.loads` of a transcript would hold its kept bytes several times over: the file, its
 text, the parsed string, and the decoded bytes. Here the file is read a slice at a time;
-every string value of at least `LARGE` characters that is strict base64 is decoded as it
-is read, straight into one bytes object, and stands in the rest of the document (the
-*structure*, parsed by `json` as usual) as a placeholder string no file can guess. So the
-kept bytes cost their own size once, and the structure what `json` makes of it.
+every string that starts with `LARGE` base64 characters and is strict base64 to its end
+is decoded as it is read, straight into one bytes object, and stands in the rest of the
+document (the *structure*, copied a region at a time and parsed by `json` as usual) as a
+placeholder string no file can guess. So the kept bytes cost their own size once, and
+the structure what `json` makes of it.
 
-A large string that is not strict base64 (an escape, a character outside the alphabet,
-padding before its end) is kept as text, as `json` would read it: whatever reads the
-document then sees the value that is in the file.
+A large string that turns out not to be strict base64 (an escape, a character outside
+the alphabet, padding before its end) is kept as text, as `json` would read it: whatever
+reads the document then sees the value that is in the file.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-LARGE = 64 * 1024  # characters from which a string is decoded as it is read
+LARGE = 64 * 1024  # base64 characters that start a string decoded as it is read
 _SLICE = 1 << 20  # bytes read at a time
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 
@@ -51,8 +52,7 @@ class Bulk:
 @dataclass
 class Read:
     """A document read: `structure` is its text with each Bulk replaced by the JSON
-    string `"<token>:<index>"`; `locate` turns a position in `structure` (bytes) into
-    the position in the file."""
+    string `"<token>:<index>"`; `cuts` map positions in `structure` back to the file."""
 
     structure: bytes
     bulks: list[Bulk]
