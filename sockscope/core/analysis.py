@@ -100,9 +100,10 @@ def shown_text(received: bytes, protocol: str | None) -> bytes:
 
 
 class LiveAnalysis:
-    """`analyse` for an exchange whose kept bytes grow while it runs: each update feeds
-    the HTTP parser only the bytes kept since the last one, so a streaming reply costs
-    linear time in all rather than a whole re-parse per redraw. Bytes that do not extend
+    """`analyse` for an exchange whose kept bytes grow while it runs: each update hands
+    the HTTP parser the grown bytes, which it keeps as they are (no copy of its own) and
+    parses only past what it had, so a streaming reply costs linear time in all rather
+    than a whole re-parse per redraw. Bytes that do not extend
     the previous ones, or another request, start it over; the result is always what
     `analyse(exchange, parser)` gives."""
 
@@ -128,7 +129,6 @@ class LiveAnalysis:
             received is not self._kept and not received.startswith(self._kept)
         ):
             self._start(exchange.request)
-        fed = len(self._kept) if self._http is not None else 0
         self._kept = received
         if not self._decided:
             self._protocol = choose_protocol(self.parser, exchange.request, received)
@@ -137,8 +137,7 @@ class LiveAnalysis:
         if self._protocol == "http":
             if self._http is None:
                 self._http = HttpResponseParser(request_method(exchange.request) or "GET")
-            with memoryview(received) as view, view[fed:] as new:
-                self._http.feed(new)
+            self._http.feed_grown(received)
             truncated = bytes_in > len(received)
             response = self._http.result(_eof(exchange, truncated))
             return _http_analysis(response, truncated, len(received), bytes_in)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tracemalloc
 from dataclasses import replace
 
+from sockscope.core.analysis import LiveAnalysis
 from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, StopReason, Target
 from sockscope.tui.worker import Tally
 from tests.tui.exchanges import http_bytes_exchange
@@ -70,3 +71,25 @@ def test_a_finished_exchange_takes_the_apps_join_as_its_one_copy() -> None:
     # Its events now show views of that join: their own bytes can go.
     assert done.kept_once and done.received is joined
     assert all(e.data.obj is joined for e in done.events if e.type is EventType.RECV)
+
+
+def test_the_live_analysis_parses_the_growing_capture_without_a_copy_of_its_own() -> None:
+    body = 8 * 1024 * 1024
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % body
+    whole = head + b"z" * body
+    # The app's capture as it grows: each step a new object holding the one before.
+    steps = [whole[: len(whole) // 3], whole[: 2 * len(whole) // 3], whole]
+    live = Exchange(Target("127.0.0.1", 8080), b"GET / HTTP/1.1\r\n\r\n", ReadPolicy())
+    analysis = LiveAnalysis()
+    tracemalloc.start()
+    try:
+        for received in steps:
+            result = analysis.update(live, received=received, bytes_in=len(received))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert result.http is not None and result.http.status == 200
+    # The body it gives (the last result's, and the one before, which it replaces);
+    # the bytes it parses are the capture's own, never a copy beside them.
+    assert peak < 2 * body

@@ -145,6 +145,17 @@ class HttpResponseParser:
             if isinstance(self._buf, bytes):
                 self._buf = bytearray(self._buf)
             self._buf += chunk
+        self._advance()
+
+    def feed_grown(self, data: bytes) -> None:
+        """Feed what `data` holds past the bytes fed so far, `data` being all of them and
+        more (a capture that grows by being joined anew): it is kept as it is, where
+        feed() would build a copy of every byte beside the caller's."""
+        if len(data) > len(self._buf):
+            self._buf = data
+            self._advance()
+
+    def _advance(self) -> None:
         while True:
             last = self._messages[-1]
             last.advance(self._buf, self._method)
