@@ -95,17 +95,19 @@ class BodyDecoder:
                 break
             self._layers.append(layer)
             self.chain.append(coding)
-        self._out = bytearray()
-        self._raw = bytearray()  # the body as it came, when no layer decodes it
-        self._copy = b""  # the last result's bytes
+        # What the last layer decoded (the body as it came, with none), joined when a
+        # result is asked for: decompressors hand out new bytes, kept without a copy.
+        self._out: list[bytes] = []
+        self.size = 0  # decoded bytes so far
         self.fed = 0  # bytes fed so far
 
     def feed(self, data: bytes) -> None:
         self.fed += len(data)
         if self._layers:
             self._layers[0].push(data)
-        else:
-            self._raw += data
+        elif data:
+            self._out.append(data)
+            self.size += len(data)
 
     def run(self, budget: int | None = None) -> bool:
         """Decode what is queued, about `budget` decoded bytes at most (None: all of it).
@@ -115,34 +117,31 @@ class BodyDecoder:
             moved = False
             for index, layer in enumerate(layers):
                 limit = _STEP if budget is None else min(_STEP, budget)
-                chunk = layer.pull(limit)
-                if not chunk:
+                chunks = layer.pull(limit)
+                if not chunks:
                     continue
                 moved = True
                 if index + 1 < len(layers):
-                    layers[index + 1].push(chunk)
+                    for chunk in chunks:
+                        layers[index + 1].push(chunk)
                 else:
-                    self._out += chunk
+                    got = sum(map(len, chunks))
+                    self._out += chunks
+                    self.size += got
                     if budget is not None:
-                        budget -= len(chunk)
+                        budget -= got
             if not moved:
                 return False
         return any(layer.ready for layer in layers)
-
-    @property
-    def size(self) -> int:
-        """Decoded bytes so far."""
-        return len(self._out) if self._layers else len(self._raw)
 
     def result(self, *, ended: bool) -> DecodedBody:
         """The body decoded so far. `ended`: no more bytes come, so a layer that has not
         reached its end is named as cut (call it once `run` has decoded every byte)."""
         problem = next((p for layer in self._layers if (p := layer.problem_now(ended))), "")
-        out = self._out if self._layers else self._raw
-        # The output only grows: the same size is the same bytes, copied once.
-        if len(self._copy) != len(out):
-            self._copy = bytes(out)
-        return DecodedBody(self._copy, list(self.chain), problem or self._unknown)
+        # Joined once: a result of the same size again is the same bytes object.
+        data = b"".join(self._out)
+        self._out = [data]
+        return DecodedBody(data, list(self.chain), problem or self._unknown)
 
 
 # Decoded bytes one step of `run` asks a layer for: a bound on the memory and time of
@@ -152,6 +151,8 @@ _STEP = 1024 * 1024
 # left of it (`unused_data`); handing it the whole rest would copy the body again for
 # every member, and a body of many empty members would never end.
 _FEED = 4096
+# A brotli stream has no members: it is handed larger pieces, fewer calls.
+_BROTLI_FEED = 256 * 1024
 
 
 class _Layer:
@@ -168,7 +169,7 @@ class _Layer:
         self._at = 0  # the next byte of _front
         self.queued = 0
 
-    def push(self, data: bytes) -> None:
+    def push(self, data: bytes | bytearray) -> None:
         if self.problem:
             return
         if self.at_end:
@@ -216,16 +217,20 @@ class _Layer:
         self.queued, self._front, self._at = 0, memoryview(b""), 0
         self._chunks.clear()
 
-    def _capped(self, out: bytearray) -> bytes:
+    def _capped(self, out: list[bytes]) -> list[bytes]:
         """`out` counted; past the cap it is cut there and the layer stops."""
-        self.size += len(out)
-        if self.size > self.cap:
-            del out[len(out) - (self.size - self.cap) :]
-            self.size = self.cap
+        self.size += sum(map(len, out))
+        while self.size > self.cap:
+            over = self.size - self.cap
+            last = out.pop()
+            if len(last) > over:
+                out.append(last[: len(last) - over])
+            self.size -= min(over, len(last))
             self.problem = f"{self.name} stopped at the {human_bytes(self.cap)} decoded-size cap"
-        return bytes(out)
+        return out
 
-    def pull(self, limit: int) -> bytes:
+    def pull(self, limit: int) -> list[bytes]:
+        """Decoded bytes, about `limit` at most, from what is queued."""
         raise NotImplementedError
 
     def finished(self) -> bool:
@@ -296,23 +301,25 @@ class _Inflate(_Layer):
         self._between = False
         return True
 
-    def pull(self, limit: int) -> bytes:
-        out = bytearray()
-        while len(out) < limit and not self.problem and not self._ended:
+    def pull(self, limit: int) -> list[bytes]:
+        out: list[bytes] = []
+        got = 0
+        while got < limit and not self.problem and not self._ended:
             if (self._engine is None or self._between) and not self._start():
                 break
             piece = self._tail or self._take(_FEED)
             if not piece and not self._full:
                 break
-            room = min(limit - len(out), self.cap + 1 - self.size - len(out))
+            room = min(limit - got, self.cap + 1 - self.size - got)
             before = self._engine.copy()
             try:
                 chunk = self._engine.decompress(piece, room)
             except zlib.error as exc:
-                out += _before_error(before, piece, room)
+                out.append(_before_error(before, piece, room))
                 self.problem = f"{self.name} data is corrupt ({exc})"
                 break
-            out += chunk
+            out.append(chunk)
+            got += len(chunk)
             self._tail = self._engine.unconsumed_tail
             self._full = len(chunk) == room
             if self._engine.eof:
@@ -320,7 +327,7 @@ class _Inflate(_Layer):
                 # in unconsumed_tail too): it goes back to the queue.
                 self._untake(len(self._engine.unused_data))
                 self._tail, self._between, self._full = b"", True, False
-            if self.size + len(out) > self.cap:
+            if self.size + got > self.cap:
                 break
         return self._capped(out)
 
@@ -359,27 +366,29 @@ class _Brotli(_Layer):
     def finished(self) -> bool:
         return bool(self._engine.is_finished())
 
-    def pull(self, limit: int) -> bytes:
-        out = bytearray()
+    def pull(self, limit: int) -> list[bytes]:
+        out: list[bytes] = []
+        got = 0
         engine = self._engine
-        while len(out) < limit and not self.problem:
+        while got < limit and not self.problem:
             if engine.is_finished():
                 self._skip_rest()
                 break
-            piece = self._take(_FEED) if engine.can_accept_more_data() else b""
+            piece = self._take(_BROTLI_FEED) if engine.can_accept_more_data() else b""
             if not piece and not self._holding:
                 break
-            room = min(limit - len(out), self.cap + 1 - self.size - len(out))
+            room = min(limit - got, self.cap + 1 - self.size - got)
             try:
                 # Past the limit the decompressor keeps the rest for the next call.
                 chunk = engine.process(piece, output_buffer_limit=room)
             except self._error as exc:
                 self.problem = f"{self.name} data is corrupt ({exc})"
                 break
-            out += chunk
+            out.append(chunk)
+            got += len(chunk)
             # After output the engine may hold more for the input it has: ask again.
             self._holding = bool(chunk)
-            if self.size + len(out) > self.cap:
+            if self.size + got > self.cap:
                 break
         return self._capped(out)
 
