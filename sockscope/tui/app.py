@@ -41,7 +41,6 @@ from sockscope.core.model import (
     ReadPolicy,
     StopReason,
     Target,
-    Transport,
 )
 from sockscope.core.payload import PayloadError
 from sockscope.core.sanitize import sanitize
@@ -59,7 +58,7 @@ from sockscope.tui.explorer import (
     replay_dialogue,
 )
 from sockscope.tui.finding import Finder, Where
-from sockscope.tui.lab_info import DIALOGUE_SERVICES, HINT_SERVICES, LabInfo
+from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.opening import HoldsKeysWhileOpening
 from sockscope.tui.options import Options
 from sockscope.tui.options import summary as options_summary
@@ -446,10 +445,8 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
             self._fill_request(template)
 
     def lab_services(self) -> Iterator[tuple[str, str]]:
-        lab = self.lab
-        for service, template in (*HINT_SERVICES, *DIALOGUE_SERVICES):
-            if lab is not None and lab.port(service, Transport.TCP) is not None:
-                yield service, template
+        if self.lab is not None:
+            yield from self.lab.services()
 
     def open_lab_service(self, service: str, template: str) -> None:
         """Point the bar at a lab service and pick the template that talks to it."""

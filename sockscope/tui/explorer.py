@@ -227,17 +227,18 @@ class Explorer:
         return template
 
     def open_lab_service(self, service: str, template: str) -> Template | None:
-        """The lab's `service` over TCP with `template`: the lab's host and port, which
-        the lab may change again later (a template chosen next fills its own port)."""
-        lab = self.lab
-        port = lab.port(service, Transport.TCP) if lab is not None else None
-        if lab is None or port is None:
+        """The lab's `service` (over TCP, https over TLS) with `template`: the lab's host
+        and port, which the lab may change again later (a template chosen next fills its
+        own port)."""
+        where = self.lab.where(service) if self.lab is not None else None
+        if where is None:
             return None
+        port, transport = where
         chosen = self.templates.get(template)
         self.fields = TargetFields(
             LAB_HOST,
             str(port),
-            Transport.TCP,
+            transport,
             chosen.name if chosen else None,
             Origin.LAB,
             Origin.LAB,

@@ -6,7 +6,7 @@ fixed ports and no servers running.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from sockscope.core.model import Transport
@@ -72,6 +72,21 @@ class LabInfo:
             service = "https"
         by_transport = self.ports.get(service, {})
         return by_transport.get(transport.value)
+
+    def services(self) -> Iterator[tuple[str, str]]:
+        """(service, template) for each "Lab: …" entry of the palette, in the hint's order;
+        https last, as the hint names it."""
+        for service, template in (*HINT_SERVICES, *DIALOGUE_SERVICES):
+            if self.port(service, Transport.TCP) is not None:
+                yield service, template
+        if self.port("https", Transport.TLS) is not None:
+            yield "https", "http-get"
+
+    def where(self, service: str) -> tuple[int, Transport] | None:
+        """The port and transport of `service`: TCP, or TLS for https."""
+        transport = Transport.TLS if service == "https" else Transport.TCP
+        port = self.port(service, transport)
+        return None if port is None else (port, transport)
 
     def port_for_template(self, template: str, transport: Transport) -> int | None:
         service = TEMPLATE_SERVICES.get(template)

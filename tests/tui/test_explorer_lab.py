@@ -272,3 +272,23 @@ async def test_at_80x24_a_send_and_a_find_bring_the_received_view_forward(lab: L
         await pilot.press("ctrl+f")
         await pilot.pause()
         assert tabs.active == "tab-received" and app.query_one("#received").display
+
+
+@pilot_test
+async def test_the_palettes_lab_https_sends_over_tls_verified_by_the_labs_ca(
+    lab: LabInfo,
+) -> None:
+    from sockscope.tui.commands import SockscopeCommands
+
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        offered = {hit.text: hit async for hit in SockscopeCommands(app.screen).discover()}
+        offered["Lab: https"].command()
+        await pilot.pause()
+        assert app.query_one("#transport", Select).value is Transport.TLS
+        await pilot.press("ctrl+s")
+        await app.wait_for_conversation()
+        exchange = app.query_one(History).exchanges[-1]
+        assert exchange.target.transport is Transport.TLS
+        assert view_text(app, "headers-view").splitlines()[0].startswith("TLS")
+        assert "verified" in view_text(app, "headers-view")
