@@ -8,14 +8,19 @@ decoded as UTF-8 (undecodable bytes become U+FFFD; the raw view keeps the bytes)
 A line that fits no reply shape becomes a reply of its own with code None.
 `complete` says whether the reply's end arrived: its last line ended in LF, and any
 data block or literal it announced has been received in full.
+
+`span` says where a reply's bytes are in the data parsed (line ends, a block's `.` line
+and a literal's bytes included) and `line_spans` where each of `lines` came from: what
+a view highlights when the reply or one of its lines is chosen.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from sockscope.core.http.head import Span
 from sockscope.core.views import human_bytes
 
 MAX_COUNT_DIGITS = 18  # byte and element counts; keeps int() cheap on hostile digits
@@ -29,6 +34,30 @@ class Reply:
     multiline: bool
     complete: bool
     status: str | None = None  # IMAP: OK, NO, BAD, PREAUTH or BYE when the line says so
+    # Where the bytes are; not compared: two replies are equal when they say the same.
+    span: Span | None = field(default=None, compare=False)
+    line_spans: tuple[Span, ...] = field(default=(), compare=False)  # one per line
+
+
+def _reply(
+    code: bytes | str | None,
+    lines: list[str],
+    spans: list[Span],
+    complete: bool,
+    end: int,
+    *,
+    start: int | None = None,
+    multiline: bool | None = None,
+    status: str | None = None,
+) -> Reply:
+    """A reply of `lines` (from the bytes `spans`) from byte `start` (else where its
+    first line starts) to `end`; multi-line when it has more than one line unless told."""
+    if isinstance(code, bytes):
+        code = code.decode()
+    if multiline is None:
+        multiline = len(lines) > 1
+    span = (spans[0][0] if start is None else start, end)
+    return Reply(code, lines, multiline, complete, status, span, tuple(spans))
 
 
 def parse_replies(data: bytes, protocol: str) -> list[Reply]:
@@ -44,14 +73,16 @@ def parse_replies(data: bytes, protocol: str) -> list[Reply]:
     reader = _Reader(bytes(data))
     replies = parser(reader)
     if reader.pos < len(reader.data):
-        replies.append(cut_note(len(reader.data) - reader.pos, f"{MAX_LINES:,} lines"))
+        rest = (reader.pos, len(reader.data))
+        replies.append(cut_note(len(reader.data) - reader.pos, f"{MAX_LINES:,} lines", rest))
     return replies
 
 
-def cut_note(left: int, parsed: str) -> Reply:
-    """The last row of a listing cut at its bound: what was left and where it stopped."""
+def cut_note(left: int, parsed: str, span: Span | None = None) -> Reply:
+    """The last row of a listing cut at its bound: what was left (its bytes: `span`) and
+    where it stopped."""
     note = f"… {human_bytes(left)} more not parsed: replies are listed for the first {parsed}"
-    return Reply(None, [note], False, False)
+    return Reply(None, [note], False, False, None, span, () if span is None else (span,))
 
 
 class _Reader:
@@ -62,6 +93,7 @@ class _Reader:
         self.data = data
         self.pos = 0
         self.lines = 0
+        self.last: Span = (0, 0)  # the bytes of the last line read, its line end included
 
     def line(self) -> tuple[bytes, bool] | None:
         """The next line and whether its LF arrived; None at the end of the data or
@@ -73,22 +105,29 @@ class _Reader:
         ended = newline != -1
         end = newline if ended else len(self.data)
         raw = self.data[self.pos : end]
+        start = self.pos
         self.pos = end + 1 if ended else end
+        self.last = (start, self.pos)
         return (raw[:-1] if raw.endswith(b"\r") else raw), ended
 
     def peek(self) -> bytes | None:
         """The next line without consuming it, or None at the end of the data."""
-        start, lines = self.pos, self.lines
+        start, lines, last = self.pos, self.lines, self.last
         item = self.line()
-        self.pos, self.lines = start, lines
+        self.pos, self.lines, self.last = start, lines, last
         return None if item is None else item[0]
 
-    def text_lines(self, raw: bytes) -> list[str]:
-        """`raw` (a counted run) as lines of text, counted like the others: past
-        MAX_LINES the rest stays one line."""
+    def text_lines(self, raw: bytes, lines: list[str], spans: list[Span]) -> None:
+        """Add `raw` (a counted run just taken) to `lines` as lines of text, counted like
+        the others (past MAX_LINES the rest stays one line), and their bytes to `spans`."""
         parts = raw.split(b"\n", max(0, MAX_LINES - self.lines - 1))
         self.lines += len(parts)
-        return [_text(line[:-1] if line.endswith(b"\r") else line) for line in parts]
+        at = self.pos - len(raw)
+        for line in parts:
+            end = min(at + len(line) + 1, self.pos)
+            lines.append(_text(line[:-1] if line.endswith(b"\r") else line))
+            spans.append((at, end))
+            at = end
 
     def take(self, count: int) -> bytes:
         run = self.data[self.pos : self.pos + count]
@@ -116,33 +155,37 @@ def _coded_replies(reader: _Reader, ftp: bool) -> list[Reply]:
     replies: list[Reply] = []
     code: bytes | None = None  # of the open multi-line reply
     lines: list[str] = []
+    spans: list[Span] = []
     while (item := reader.line()) is not None:
         raw, ended = item
         match = _CODED.fullmatch(raw)
+        line = reader.last
         if code is not None:
             if match and match.group(1) == code:
                 lines.append(_text(match.group(3) or b""))
+                spans.append(line)
                 if match.group(2) != b"-" or not ended:
-                    replies.append(Reply(code.decode(), lines, True, ended))
+                    replies.append(_reply(code, lines, spans, ended, line[1], multiline=True))
                     code = None
                 continue
             if ftp or not match:
                 lines.append(_text(raw))
+                spans.append(line)
                 if not ended:
-                    replies.append(Reply(code.decode(), lines, True, False))
+                    replies.append(_reply(code, lines, spans, False, line[1], multiline=True))
                     code = None
                 continue
-            replies.append(Reply(code.decode(), lines, len(lines) > 1, False))
+            replies.append(_reply(code, lines, spans, False, line[0]))
             code = None
         if match is None:
-            replies.append(Reply(None, [_text(raw)], False, ended))
+            replies.append(_reply(None, [_text(raw)], [line], ended, line[1]))
         elif match.group(2) == b"-" and ended:
-            code, lines = match.group(1), [_text(match.group(3))]
+            code, lines, spans = match.group(1), [_text(match.group(3))], [line]
         else:
             text = _text(match.group(3) or b"")
-            replies.append(Reply(match.group(1).decode(), [text], False, ended))
+            replies.append(_reply(match.group(1), [text], [line], ended, line[1]))
     if code is not None:
-        replies.append(Reply(code.decode(), lines, len(lines) > 1, False))
+        replies.append(_reply(code, lines, spans, False, reader.pos))
     return replies
 
 
@@ -157,13 +200,15 @@ def _ftp(reader: _Reader) -> list[Reply]:
 # --- dot-terminated blocks (POP3, NNTP) -----------------------------------------------
 
 
-def _block(reader: _Reader, lines: list[str]) -> bool:
-    """Read a dot-terminated block into `lines` (dot-unstuffed); True if its `.` arrived."""
+def _block(reader: _Reader, lines: list[str], spans: list[Span]) -> bool:
+    """Read a dot-terminated block into `lines` (dot-unstuffed) and their bytes into
+    `spans`; True if its `.` arrived."""
     while (item := reader.line()) is not None:
         raw, ended = item
         if raw == b"." and ended:
             return True
         lines.append(_text(raw[1:] if raw.startswith(b"..") else raw))
+        spans.append(reader.last)
         if not ended:
             return False
     return False
@@ -178,15 +223,16 @@ def _status_replies(
     while (item := reader.line()) is not None:
         raw, ended = item
         match = status.fullmatch(raw)
+        spans = [reader.last]
         if match is None:
-            replies.append(Reply(None, [_text(raw)], False, ended))
+            replies.append(_reply(None, [_text(raw)], spans, ended, reader.pos))
             continue
         code = match.group(1)
         lines = [_text(match.group(2) or b"")]
         complete = ended
         if ended and has_block(code, reader):
-            complete = _block(reader, lines)
-        replies.append(Reply(code.decode(), lines, len(lines) > 1, complete))
+            complete = _block(reader, lines, spans)
+        replies.append(_reply(code, lines, spans, complete, reader.pos))
     return replies
 
 
@@ -250,8 +296,9 @@ def _imap(reader: _Reader) -> list[Reply]:
     while (item := reader.line()) is not None:
         raw, ended = item
         match = _IMAP_LINE.fullmatch(raw)
+        spans = [reader.last]
         if match is None or (match.group(2) is None and match.group(1) != b"+"):
-            replies.append(Reply(None, [_text(raw)], False, ended))
+            replies.append(_reply(None, [_text(raw)], spans, ended, reader.pos))
             continue
         rest = match.group(2) or b""
         found = _IMAP_STATUS.match(rest)
@@ -262,14 +309,15 @@ def _imap(reader: _Reader) -> list[Reply]:
         while complete and match.group(1) != b"+" and (literal := _LITERAL.search(tail)):
             size = int(literal.group(1))
             data = reader.take(size)
-            lines += reader.text_lines(data)
+            reader.text_lines(data, lines, spans)
             following = reader.line() if len(data) == size else None
             if following is None:
                 complete = False
                 break
             tail, complete = following
             lines.append(_text(tail))
-        replies.append(Reply(match.group(1).decode(), lines, len(lines) > 1, complete, status))
+            spans.append(reader.last)
+        replies.append(_reply(match.group(1), lines, spans, complete, reader.pos, status=status))
     return replies
 
 
@@ -296,16 +344,19 @@ def _redis(reader: _Reader) -> list[Reply]:
         first = reader.data[reader.pos]
         if first not in _RESP_SIMPLE and first not in _RESP_BULK and first not in _RESP_AGGREGATE:
             raw, ended = reader.line() or (b"", False)  # never None: bytes remain
-            replies.append(Reply(None, [_text(raw)], False, ended))
+            replies.append(_reply(None, [_text(raw)], [reader.last], ended, reader.pos))
             continue
+        start = reader.pos
         lines: list[str] = []
-        complete = _resp_value(reader, lines)
-        replies.append(Reply(chr(first), lines, len(lines) > 1, complete))
+        spans: list[Span] = []
+        complete = _resp_value(reader, lines, spans)
+        replies.append(_reply(chr(first), lines, spans, complete, reader.pos, start=start))
     return replies
 
 
-def _resp_value(reader: _Reader, lines: list[str]) -> bool:
-    """Read one value (aggregates without recursion) into `lines`; True if it all arrived."""
+def _resp_value(reader: _Reader, lines: list[str], spans: list[Span]) -> bool:
+    """Read one value (aggregates without recursion) into `lines`, and where each line's
+    bytes are into `spans` (a bulk string's lines: its data); True if it all arrived."""
     pending = [1]  # values still to read at each nesting level
     while pending:
         if not pending[-1]:
@@ -316,29 +367,38 @@ def _resp_value(reader: _Reader, lines: list[str]) -> bool:
         if item is None:
             return False
         raw, ended = item
+        line = reader.last
         kind, rest = (raw[0], raw[1:]) if raw else (0, b"")
         if not ended:
             lines.append(_text(rest if kind in _RESP_SIMPLE else raw))
+            spans.append(line)
             return False
         count = int(rest) if _RESP_COUNT.fullmatch(rest) else None
         if kind == ord("_") or (count is not None and count < 0 and kind in _RESP_SIZED):
             lines.append(NULL)
+            spans.append(line)
         elif kind in _RESP_BULK and count is not None:
-            if not _resp_bulk(reader, count, lines):
+            if not _resp_bulk(reader, count, lines, spans):
                 return False
         elif kind in _RESP_AGGREGATE and count is not None:
             if count:
                 pending.append(count * _RESP_AGGREGATE[kind])
             else:
                 lines.append(EMPTY_AGGREGATE)
+                spans.append(line)
         else:
             lines.append(_text(rest if kind in _RESP_SIMPLE else raw))
+            spans.append(line)
     return True
 
 
-def _resp_bulk(reader: _Reader, count: int, lines: list[str]) -> bool:
+def _resp_bulk(reader: _Reader, count: int, lines: list[str], spans: list[Span]) -> bool:
     data = reader.take(count)
-    lines += reader.text_lines(data) if count else [EMPTY_STRING]
+    if count:
+        reader.text_lines(data, lines, spans)
+    else:
+        lines.append(EMPTY_STRING)
+        spans.append(reader.last)  # the `$0` line
     if len(data) < count:
         return False
     ending = reader.data[reader.pos : reader.pos + 2]

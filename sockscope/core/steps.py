@@ -362,6 +362,19 @@ def step_outcomes(exchange: Exchange) -> list[StepOutcome]:
     return outcomes
 
 
+def step_spans(outcomes: list[StepOutcome], kept: int) -> list[tuple[int, int] | None]:
+    """Where each step's reply is in the received bytes: each step waited for the bytes
+    after those of the steps before it (`received` of each), so the spans follow one
+    another; None for a step that received nothing, or whose bytes were not kept."""
+    spans: list[tuple[int, int] | None] = []
+    at = 0
+    for outcome in outcomes:
+        end = min(at + max(0, outcome.received), kept)
+        spans.append((at, end) if end > at else None)
+        at = end
+    return spans
+
+
 def failed_step(exchange: Exchange) -> StepOutcome | None:
     """The step whose expectation failed and stopped the dialogue, if one did."""
     return next((o for o in step_outcomes(exchange) if not o.ok), None)

@@ -68,9 +68,26 @@ def hexdump_row_length(width: int) -> int:
     return 8 + 2 + 2 * (3 * (width // 2) - 1) + 2 + 2 + width + 2
 
 
-def hex_width_for(columns: int) -> int:
-    """The widest bytes-per-row whose rows fit in `columns`; the narrowest if none does."""
-    return next((w for w in HEX_WIDTHS if hexdump_row_length(w) <= columns), HEX_WIDTHS[-1])
+def hexdump_columns(
+    first: int, last: int, width: int = HEX_WIDTH
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The characters of a `hexdump_line` row that show its bytes [first, last) (indexes
+    within the row, 0 <= first < last <= width): (start, end) in the hex columns, the
+    gap between the two groups included when the bytes cross it, and in the gutter."""
+    _check_hex_width(width)
+    half = width // 2
+
+    def hex_at(index: int) -> int:
+        return 10 + 3 * index + (index >= half)
+
+    gutter = 15 + 2 * (3 * half - 1)  # after the offset, both groups and ` |`
+    return (hex_at(first), hex_at(last - 1) + 2), (gutter + first, gutter + last)
+
+
+def hex_width_for(columns: int, widths: tuple[int, ...] = HEX_WIDTHS) -> int:
+    """The widest bytes-per-row of `widths` (widest first) whose rows fit in `columns`;
+    the narrowest if none does."""
+    return next((w for w in widths if hexdump_row_length(w) <= columns), widths[-1])
 
 
 def line_spans(data: bytes, max_len: int = 256) -> list[tuple[int, int]]:

@@ -74,7 +74,6 @@ from sockscope.tui.widgets.panes import (
     Pane,
     ReceivedPane,
     SentPane,
-    part_at,
 )
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import State, StatusLine
@@ -858,7 +857,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         headers_of = (exchange, analysis, self._tally.others)
         if headers_of != self._headers_of:
             self._headers_of = headers_of
-            self.query_one(HeadersPane).show(exchange, analysis)
+            self.query_one(HeadersPane).show(exchange, analysis, received)
         if analysis is not None and analysis.http is not None:
             # A coded body decoded as it arrives, in the charset it names.
             self.query_one(DecodedPane).show_http(analysis.http, live=live)
@@ -1293,16 +1292,14 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
 
     @on(ReceivedPane.Pointed)
     def _pointed(self, message: ReceivedPane.Pointed) -> None:
-        """A click in Received: name the part its row belongs to, and link its bytes."""
+        """The Received cursor moved: name the part its row belongs to, link its bytes and
+        put the Headers cursor on it; Received stays where the user is."""
         headers = self.query_one(HeadersPane)
-        row = self._rows.span(message.row)
-        part = None
-        if row is not None and headers.response is not None:
-            part = part_at(headers.response, row[0])
-        self.query_one(ReceivedPane).name_part(part[0] if part else "")
-        self.finder.link(part[1] if part else None)
-        if part is not None:
-            headers.point_at(part[1])
+        found = headers.field_at(message.offset)
+        self.query_one(ReceivedPane).name_part(found[1].name if found else "")
+        self.finder.link(found[1].span if found else None, scroll=False)
+        if found is not None:
+            headers.point_at(found[0])
 
     def action_focus_target(self) -> None:
         self.query_one(TargetBar).focus_host()

@@ -154,11 +154,12 @@ class Finder:
         if index is not None:
             self._bring_into_view(self.data, matches.span(index)[0])
 
-    def link(self, span: Span | None) -> None:
-        """Highlight `span` (a part's received bytes) and bring its first row into view."""
+    def link(self, span: Span | None, *, scroll: bool = True) -> None:
+        """Highlight `span` (a part's received bytes) and, with `scroll`, bring its first
+        row into view (not when the user chose it in Received, which stays where it is)."""
         self.linked = span
         self._mark()
-        if span is not None:
+        if span is not None and scroll:
             self._bring_into_view(self.received, span[0])
 
     def _bring_into_view(self, data: bytes, offset: int) -> None:

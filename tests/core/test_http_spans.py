@@ -50,19 +50,6 @@ def test_a_folded_header_spans_its_continuation_lines() -> None:
     )
 
 
-def test_a_byte_names_the_part_it_belongs_to() -> None:
-    response = parse_response(CHUNKED, eof=True)
-    assert response is not None
-    spans = response.spans
-    body_at = CHUNKED.index(b"hello")
-    assert spans.part_at(0) == ("status", 0)
-    assert spans.part_at(20) == ("header", 0)
-    assert spans.part_at(CHUNKED.index(b"7;ext")) == ("chunk", 1)
-    assert spans.part_at(body_at) == ("body", 0)
-    assert spans.part_at(len(CHUNKED)) is None
-    assert spans.part_at(CHUNKED.index(b"\r\n\r\n") + 2) is None  # the blank line
-
-
 def test_a_head_still_arriving_has_the_spans_of_its_whole_lines() -> None:
     response = parse_response(b"HTTP/1.1 200 OK\r\nA: 1\r\nB:", eof=False)
     assert response is not None

@@ -21,6 +21,7 @@ from sockscope.core.views import (
     decoded_lines,
     decoded_row,
     hex_width_for,
+    hexdump_columns,
     hexdump_line,
     hexdump_row_length,
     hexdump_rows,
@@ -89,6 +90,30 @@ def test_rows_made_a_block_at_a_time_are_each_rows_own_formatting(size: int, wid
     rows = list(hexdump_rows(data, width))
     assert len(rows) == -(-size // width)
     assert all(row == hexdump_line(data, i * width, width) for i, row in enumerate(rows))
+
+
+def test_the_columns_of_some_bytes_are_their_hex_digits_and_their_gutter_characters() -> None:
+    row = hexdump_line(RESPONSE, 0)
+    (hex_start, hex_end), (text_start, text_end) = hexdump_columns(9, 12)
+    assert row[hex_start:hex_end] == "32 30 30"
+    assert row[text_start:text_end] == "200"
+
+
+def test_bytes_across_the_middle_take_the_gap_between_the_groups() -> None:
+    row = hexdump_line(RESPONSE, 8, 8)
+    (hex_start, hex_end), (text_start, text_end) = hexdump_columns(3, 5, 8)
+    assert row[hex_start:hex_end] == "30  20"
+    assert row[text_start:text_end] == "0 "
+
+
+@given(st.sampled_from((16, 8, 4)), st.data())
+def test_each_byte_s_columns_show_that_byte(width: int, data: st.DataObject) -> None:
+    chunk = bytes(range(0x41, 0x41 + width))
+    index = data.draw(st.integers(0, width - 1))
+    row = hexdump_line(chunk, 0, width)
+    (hex_start, hex_end), (text_start, text_end) = hexdump_columns(index, index + 1, width)
+    assert row[hex_start:hex_end] == f"{chunk[index]:02x}"
+    assert row[text_start:text_end] == chr(chunk[index])
 
 
 def test_no_bytes_make_no_rows() -> None:

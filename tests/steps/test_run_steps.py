@@ -15,7 +15,8 @@ from sockscope.core.model import (
     Target,
     Transport,
 )
-from sockscope.core.steps import Step, step_outcomes
+from sockscope.core.replies import parse_replies
+from sockscope.core.steps import Step, step_outcomes, step_spans
 from sockscope.core.templates import Template, builtin_templates
 from sockscope.engine import run_steps
 
@@ -150,3 +151,17 @@ def test_a_refused_connection_runs_no_step(lab) -> None:
     exchange = run_steps(Target("127.0.0.1", port), template.dialogue("127.0.0.1", port))
     assert exchange.error is not None and exchange.stop is StopReason.ERROR
     assert step_outcomes(exchange) == []
+
+
+@pytest.mark.parametrize("protocol", ["smtp", "pop3", "imap"])
+def test_each_step_s_span_holds_the_reply_it_was_judged_on(lab, protocol: str) -> None:
+    template = builtin_templates()[f"{protocol}-dialogue"]
+    exchange = _run(lab, protocol, template)
+    received = exchange.received
+    outcomes = step_outcomes(exchange)
+    for outcome, span in zip(outcomes, step_spans(outcomes, len(received)), strict=True):
+        if span is None:
+            assert outcome.kind.value == "send" or not outcome.received
+            continue
+        head = outcome.message.split(" after ")[0]  # `250 after EHLO ...`: what matched
+        assert parse_replies(received[span[0] : span[1]], protocol)[-1].code == head.split()[0]

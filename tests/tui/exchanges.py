@@ -319,16 +319,30 @@ def failed_dialogue_exchange(server_text: bytes = b"5.5.1 Error: need MAIL comma
             detail={"peer": f"{HOST}:{SMTP_PORT}", "local": f"{HOST}:51003"},
         ),
         Event(EventType.RECV, 0.0011, SMTP_GREETING, len(SMTP_GREETING)),
-        Event(EventType.INFO, 0.0012, detail=_step(1, True, "220 after connecting", 0, 51)),
+        Event(
+            EventType.INFO,
+            0.0012,
+            detail=_step(1, True, "220 after connecting", 0, len(SMTP_GREETING)),
+        ),
         Event(EventType.SEND, 0.0013, ehlo, len(ehlo)),
         Event(EventType.RECV, 0.0019, SMTP_EHLO_REPLY, len(SMTP_EHLO_REPLY)),
-        Event(EventType.INFO, 0.0020, detail=_step(2, True, "250 after EHLO 127.0.0.1", 16, 96)),
+        Event(
+            EventType.INFO,
+            0.0020,
+            detail=_step(2, True, "250 after EHLO 127.0.0.1", 16, len(SMTP_EHLO_REPLY)),
+        ),
         Event(EventType.SEND, 0.0021, rcpt, len(rcpt)),
         Event(EventType.RECV, 0.0026, refusal, len(refusal)),
         Event(
             EventType.INFO,
             0.0027,
-            detail=_step(3, False, f"expected 250 after RCPT TO:<bob@example.org>, got {got}"),
+            detail=_step(
+                3,
+                False,
+                f"expected 250 after RCPT TO:<bob@example.org>, got {got}",
+                len(rcpt),
+                len(refusal),
+            ),
         ),
         Event(EventType.CLOSE, 0.0029),
     ]

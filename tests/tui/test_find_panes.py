@@ -61,11 +61,14 @@ async def test_ctrl_f_in_sent_finds_the_bytes_sent_and_highlights_them_there() -
         await pilot.press("ctrl+f", *"needle")
         await pilot.pause()
         assert bar_says(app) == ("find in Sent (text)", "1 of 2")
-        # The repr rows under the `repr` title row: the request line, then Host.
-        assert marked_rows(app, "sent-view") == {1: "current", 2: "match"}
+        # The repr rows under the `repr` title row: the request line, then Host; and the
+        # same bytes in the hex dump under its title (4 bytes a row: rows 1-2 and 7-8).
+        hex_rows = {6: "current", 7: "current", 12: "match", 13: "match"}
+        assert marked_rows(app, "sent-view") == {1: "current", 2: "match", **hex_rows}
         assert marked_rows(app, "received-view") == {}
         await pilot.press("enter")
-        assert marked_rows(app, "sent-view") == {1: "match", 2: "current"}
+        hex_rows = {6: "match", 7: "match", 12: "current", 13: "current"}
+        assert marked_rows(app, "sent-view") == {1: "match", 2: "current", **hex_rows}
         await pilot.press("escape")
         assert app.focused is app.query_one("#sent-view")
 

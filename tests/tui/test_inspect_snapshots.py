@@ -51,3 +51,15 @@ def test_find_in_the_decoded_body_highlights_it_on_wrapped_rows(snap_compare) ->
         await pilot.press("w", "ctrl+f", *"needle", "enter")
 
     assert snap_compare(app, terminal_size=WIDE, run_before=found)
+
+
+def test_the_hex_view_names_the_part_under_its_cursor_and_highlights_its_bytes(
+    snap_compare,
+) -> None:
+    app = make_app(http_exchange())
+
+    async def zoomed_hex_on_the_content_type(pilot: Any) -> None:
+        app.query_one("#received-view").focus()
+        await pilot.press("f2", "x", "down", "down", "down", "down")
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=zoomed_hex_on_the_content_type)

@@ -13,9 +13,8 @@ Following responses are framed with the same request method (a HEAD pipeline sta
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum, auto
+from enum import Enum, auto
 
 from sockscope.core.http.chunked import ChunkedDecoder, ChunkState
 from sockscope.core.http.framing import Framing, response_framing
@@ -41,15 +40,6 @@ class Interim:
     headers: list[tuple[str, str]]
 
 
-class Part(StrEnum):
-    """A part of a response whose bytes a view can highlight."""
-
-    STATUS = "status"  # the status line
-    HEADER = "header"  # one listed header
-    CHUNK = "chunk"  # one chunk size line
-    BODY = "body"  # the body as it came
-
-
 @dataclass(frozen=True)
 class ResponseSpans:
     """Where each part of the final response is in the bytes parsed, line ends included:
@@ -59,24 +49,6 @@ class ResponseSpans:
     headers: list[Span] = field(default_factory=list)  # one per listed header, in order
     body: Span | None = None  # as it came: a chunked body with its size lines
     chunk_lines: list[Span] = field(default_factory=list)  # the first MAX_CHUNK_SPANS
-
-    def part_at(self, offset: int) -> tuple[Part, int] | None:
-        """Which part holds byte `offset` and its index among its kind (0 for the status
-        line and the body); None outside them all."""
-        if _holds(self.status_line, offset):
-            return (Part.STATUS, 0)
-        for kind, spans in ((Part.HEADER, self.headers), (Part.CHUNK, self.chunk_lines)):
-            index = bisect_right(spans, (offset, _END)) - 1
-            if index >= 0 and _holds(spans[index], offset):
-                return (kind, index)
-        return (Part.BODY, 0) if _holds(self.body, offset) else None
-
-
-_END = 1 << 62  # sorts after any end offset: bisect finds the last span starting at or before
-
-
-def _holds(span: Span | None, offset: int) -> bool:
-    return span is not None and span[0] <= offset < span[1]
 
 
 @dataclass(frozen=True)

@@ -68,9 +68,9 @@ OTHER_KEYS: tuple[tuple[str, str, str], ...] = (
 PANES: tuple[tuple[str, str], ...] = (
     ("Request", "the exact bytes to send: a newline is LF, \\r is CR, \\xNN any byte"),
     ("Sent", "hex dump and Python repr of the bytes that went out"),
-    ("Received", "Python repr of the bytes that came back; a click names a row's part"),
+    ("Received", "repr of the bytes that came back, x: hex; up/down or a click names a part"),
     ("Decoded", "as text; a gzip/br body decoded; p lays out JSON/XML; w wraps rows"),
-    ("Headers", "TLS, HTTP status, headers, framing; up/down link a row; w cuts rows"),
+    ("Headers", "TLS, steps, HTTP head or replies; up/down link a row; w cuts rows"),
     ("In a pane", "n / N: next / previous find match; y: copy (selection, match, linked, pane)"),
     ("Select", "drag; v, then up/down/pgup/pgdn/home/end; double click: a row; escape clears"),
     ("Timeline", "each step with its time, the delta since the previous one, and size"),

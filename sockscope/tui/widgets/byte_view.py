@@ -250,7 +250,9 @@ class ContentLines(Lines):
 
 
 class HexLines(Lines):
-    """`hexdump -C` rows of `per_row` bytes (16, 8 or 4: what fits the pane)."""
+    """`hexdump -C` rows of `per_row` bytes (16, 8 or 4: what fits the pane): the row of
+    a byte is arithmetic, so any size scrolls alike. Marks show in both the hex digits
+    and the gutter."""
 
     def __init__(self, data: bytes, per_row: int = views.HEX_WIDTH) -> None:
         self._data = data
@@ -266,12 +268,22 @@ class HexLines(Lines):
         return self._data is data
 
     def line(self, y: int) -> Content:
-        text = views.hexdump_line(self._data, y * self.per_row, self.per_row)
-        return Content.assemble(
+        start = y * self.per_row
+        text = views.hexdump_line(self._data, start, self.per_row)
+        content = Content.assemble(
             (text[:8], DIM_STYLE),
             text[8 : self._gutter],
             (text[self._gutter :], "$text-secondary"),
         )
+        if self.marks is not None:
+            end = min(start + self.per_row, len(self._data))
+            for first, last, style in self.marks.in_row(start, end):
+                for columns in views.hexdump_columns(first - start, last - start, self.per_row):
+                    content = content.stylize(style, *columns)
+        return content
+
+    def row_of(self, offset: int) -> int:
+        return offset // self.per_row
 
     def row_span(self, y: int) -> Span | None:
         first = y * self.per_row
@@ -1074,7 +1086,8 @@ class LineView(ScrollView, can_focus=True):
 
 class CursorLineView(LineView):
     """A LineView with a row cursor (up and down move it, the view follows): the Headers
-    pane, whose rows name parts of the received bytes."""
+    pane, whose rows name parts of the received bytes, and Received, whose rows are
+    those bytes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(-1)", "Up", show=False),
@@ -1098,8 +1111,9 @@ class CursorLineView(LineView):
             self.cursor = None
         super().show(lines, follow=follow)
 
-    def move_to(self, row: int) -> None:
-        """Put the cursor on the entry of `row` and bring that entry into view."""
+    def move_to(self, row: int, *, announce: bool = True) -> None:
+        """Put the cursor on the entry of `row` and bring that entry into view; with
+        `announce`, say so (`Moved`)."""
         lines = self.lines
         self.cursor = lines.first_of(max(0, min(row, len(lines) - 1)))
         end = self.cursor + 1
@@ -1110,7 +1124,8 @@ class CursorLineView(LineView):
             Region(0, self.cursor, 1, end - self.cursor), animate=False, immediate=True, force=True
         )
         self.refresh()
-        self.post_message(self.Moved(self, self.cursor))
+        if announce:
+            self.post_message(self.Moved(self, self.cursor))
         if self.selection is not None and self.selection.by_rows:
             self.select(select.extend_rows(self.selection, lines, self.cursor))
 
@@ -1118,8 +1133,16 @@ class CursorLineView(LineView):
         self.move_to(row)  # the cursor is the selection's end
 
     def action_move(self, step: int) -> None:
-        """To the next or previous entry, over the rows a folded entry takes."""
-        lines, row = self.lines, (self.cursor if self.cursor is not None else -step) + step
+        """To the next or previous entry, over the rows a folded entry takes. The first
+        move goes on from the end of a row selection (`v`), else it puts the cursor on
+        the top row on screen."""
+        lines = self.lines
+        if self.cursor is not None:
+            row = self.cursor + step
+        elif self.selection is not None and self.selection.by_rows:
+            row = self.selection.head_row + step
+        else:
+            row = self.scroll_offset.y
         while step > 0 and 0 < row < len(lines) and lines.first_of(row) != row:
             row += 1
         self.move_to(row)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
 from textual import events, on
@@ -35,13 +36,13 @@ from sockscope.core.http.coding import (
     pretty_text,
 )
 from sockscope.core.http.head import Span
-from sockscope.core.http.response import Part
 from sockscope.core.model import ErrorKind, EventType, Exchange
 from sockscope.core.replies import Reply
-from sockscope.core.steps import step_outcomes
+from sockscope.core.steps import step_outcomes, step_spans
 from sockscope.core.views import (
     ENCODINGS,
     HEX_WIDTH,
+    HEX_WIDTHS,
     check_encoding,
     hex_width_for,
     human_bytes,
@@ -61,6 +62,7 @@ from sockscope.tui.widgets.byte_view import (
     CursorLineView,
     DecodedLines,
     HexLines,
+    Lines,
     LineView,
     NoLines,
     ReprLines,
@@ -99,6 +101,7 @@ class Pane(Vertical, can_focus=False):
         self.border_title = self._title = title
         self._badge = ""
         self._given = ""  # the badge as the pane set it, before the selection's size
+        self.named = ""  # the part the cursor's row is of (Received): may quote the server
 
     def show_zoomed(self, zoomed: bool) -> None:
         """Zoomed (f2), the title names the way back."""
@@ -111,11 +114,14 @@ class Pane(Vertical, can_focus=False):
         view = next(iter(self.query(LineView)), None) if self.is_mounted else None
         if view is not None and view.wrap:
             badge = f"{badge} · {'wrapped' if view.wraps else 'too long to wrap'}"
+        if self.named:
+            badge = f"{self.named} · {badge}" if badge else self.named
         if view is not None and view.selection is not None:
             badge = " · ".join(part for part in (view.selection_note, badge) if part)
         if badge != self._badge:
             self._badge = badge
-            self.border_subtitle = badge
+            # A part's name may be the server's (a header's): Content, never markup.
+            self.border_subtitle = safe(badge, one_line=True)
 
     @on(LineView.SelectionChanged)
     def _selection_changed(self, message: LineView.SelectionChanged) -> None:
@@ -172,7 +178,7 @@ class SentPane(Pane):
         self._exchange = exchange
         view = self.query_one(LineView)
         data = b"" if exchange is None else self.data_of(exchange)
-        per_row = self._fitting_width() if data else 0
+        per_row = fitting_hex_width(self) if data else 0
         # While an exchange streams in, the bytes sent rarely change: keep their rows.
         shown = (data, per_row, exchange is None)
         if shown != self._shown:
@@ -186,41 +192,58 @@ class SentPane(Pane):
                 view.show(Stacked(("repr", ReprLines(ByteRows.of(data))), ("hex", hex_lines)))
         self.set_badge("" if exchange is None else self.badge(exchange))
 
-    def _fitting_width(self) -> int:
-        view = self.query_one(LineView)
-        if not view.size.width:
-            return HEX_WIDTH  # not laid out yet; the first resize chooses again
-        # Room for the vertical scrollbar is kept whether it shows or not, so the choice
-        # cannot flip it on and off (narrower rows mean more of them).
-        return hex_width_for(view.size.width - view.styles.scrollbar_size_vertical)
-
     def on_resize(self) -> None:
-        if self._exchange is not None and self._fitting_width() != self.per_row:
+        if self._exchange is not None and fitting_hex_width(self) != self.per_row:
             self.show(self._exchange)
 
 
+def fitting_hex_width(pane: Pane, widths: tuple[int, ...] = HEX_WIDTHS) -> int:
+    """The bytes a hex row of `pane`'s view holds: the most of `widths` that fit its
+    width, else the fewest."""
+    view = pane.query_one(LineView)
+    if not view.size.width:
+        return HEX_WIDTH  # not laid out yet; the first resize chooses again
+    # Room for the vertical scrollbar is kept whether it shows or not, so the choice
+    # cannot flip it on and off (narrower rows mean more of them).
+    return hex_width_for(view.size.width - view.styles.scrollbar_size_vertical, widths)
+
+
+# Received's hex rows hold 16 bytes, or 8 in a narrow pane, as Wireshark's bytes pane:
+# fewer would split a line of text over too many rows; a pane narrower scrolls sideways.
+RECEIVED_HEX_WIDTHS = (16, 8)
+
+
 class ReceivedPane(Pane):
-    """Every received byte as repr rows. A click on a row asks which part of the parsed
-    reply it belongs to (`Pointed`); the badge then names it."""
+    """Every received byte as repr rows, or (`x`) as a hex dump. Its rows have a cursor:
+    moved by keys or a click, it asks which part of the parsed reply its row's first byte
+    belongs to (`Pointed`); the badge then names it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x", "toggle_hex", "hex / repr", show=False),
+    ]
 
     class Pointed(Message):
-        """The user clicked row `row` of the view."""
+        """The cursor is on a row that starts at byte `offset`."""
 
-        def __init__(self, row: int) -> None:
+        def __init__(self, offset: int) -> None:
             super().__init__()
-            self.row = row
+            self.offset = offset
 
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
-        self._size_badge = ""  # before any part is named
-        # What the view shows: (index, bytes indexed, empty message). Past the capture
-        # limit only the counters move, and a redraw leaves the view alone.
-        self._shown: tuple[ByteRows, int, str] | None = None
+        self.hex = False  # rows of the hex dump rather than repr lines
+        self._exchange: Exchange | None = None
+        self._rows = ByteRows(b"")
+        self._live = False
+        # What the view shows: (index, bytes indexed, empty message, hex bytes a row).
+        # Past the capture limit only the counters move, and a redraw leaves it alone.
+        self._shown: tuple[ByteRows, int, str, int] | None = None
 
     def compose(self) -> ComposeResult:
-        yield LineView(id="received-view")
+        yield CursorLineView(id="received-view")
 
     def show(self, exchange: Exchange | None, rows: ByteRows, *, live: bool = False) -> None:
+        self._exchange, self._rows, self._live = exchange, rows, live
         view = self.query_one(LineView)
         empty = (
             ""
@@ -231,28 +254,71 @@ class ReceivedPane(Pane):
             if live
             else "nothing received"
         )
-        shown = (rows, len(rows.data), empty)
+        per_row = fitting_hex_width(self, RECEIVED_HEX_WIDTHS) if self.hex else 0
+        shown = (rows, len(rows.data), empty, per_row)
         if shown != self._shown:
             if self._shown is None or rows is not self._shown[0]:
                 view.follow()  # other bytes: a new capture starts at its end again
+                self.named = ""
             self._shown = shown
-            view.show(NoLines(empty) if empty else ReprLines(rows), follow=live)
-        self._size_badge = "" if exchange is None else size_badge(len(rows.data), exchange.bytes_in)
-        self.set_badge(self._size_badge + new_rows_note(view, live))
+            if empty:
+                view.show(NoLines(empty), follow=live)
+            elif per_row:
+                view.show(HexLines(rows.data, per_row), follow=live)
+            else:
+                view.show(ReprLines(rows), follow=live)
+        size = "" if exchange is None else size_badge(len(rows.data), exchange.bytes_in)
+        hex_note = " · hex" if size and self.hex else ""
+        self.set_badge(size + hex_note + new_rows_note(view, live))
+
+    def action_toggle_hex(self) -> None:
+        """Between repr and hex rows; the cursor and the top row stay on their bytes."""
+        view = self.query_one(CursorLineView)
+        lines = view.lines
+        top = first_byte(lines, view.scroll_offset.y)
+        cursor = None if view.cursor is None else first_byte(lines, view.cursor)
+        self.hex = not self.hex
+        self.show(self._exchange, self._rows, live=self._live)
+        lines = view.lines
+        if top is not None and not (self._live and view.following):
+            # Once the view has its new height, which a shorter source gets on layout.
+            row = lines.row_of(top) or 0
+            view.call_after_refresh(view.scroll_to, y=row, animate=False, immediate=True)
+        if cursor is not None:
+            view.cursor = lines.row_of(cursor)
+            view.refresh()
 
     def name_part(self, name: str) -> None:
-        """Say in the badge which part the clicked row belongs to. A header name is the
-        server's: Content, never a markup string."""
-        self._badge = ""  # the next set_badge sets the size again
-        self.border_subtitle = safe(
-            f"{name} · {self._size_badge}" if name else self._size_badge, one_line=True
-        )
+        """Say in the badge which part the cursor's row belongs to."""
+        self.named = name
+        self.set_badge(self._given)
 
     def on_click(self, event: events.Click) -> None:
-        view = self.query_one(LineView)
+        view = self.query_one(CursorLineView)
         offset = event.get_content_offset(view)
         if offset is not None:
-            self.post_message(self.Pointed(view.scroll_offset.y + offset.y))
+            view.move_to(view.scroll_offset.y + offset.y)
+
+    @on(CursorLineView.Moved)
+    def _moved(self, message: CursorLineView.Moved) -> None:
+        message.stop()
+        offset = first_byte(self.query_one(LineView).lines, message.row)
+        if offset is not None:
+            self.post_message(self.Pointed(offset))
+
+    def on_resize(self) -> None:
+        if (
+            self.hex
+            and self._shown is not None
+            and self._shown[3] != fitting_hex_width(self, RECEIVED_HEX_WIDTHS)
+        ):
+            self.show(self._exchange, self._rows, live=self._live)
+
+
+def first_byte(lines: Lines, row: int) -> int | None:
+    """The first byte row `row` of a byte source shows; None for a row of none."""
+    span = lines.row_span(row) if lines.in_bytes else None
+    return None if span is None else span[0]
 
 
 class DecodedPane(Pane):
@@ -441,11 +507,25 @@ class DecodedPane(Pane):
         self._draw()
 
 
+@dataclass(frozen=True)
+class Field:
+    """The received bytes a Headers row stands for, and their name (`header 2 (Host)`),
+    which may quote the server: shown through `safe` only."""
+
+    name: str
+    span: Span
+
+
+# A Headers row and the bytes it links to (None: a row of no bytes).
+Entry = tuple[Content, Field | None]
+
+
 class HeadersPane(Pane):
-    """The parsed head. Its rows have a cursor: on the status line, a header or the
-    framing row (the body), the bytes that make it are highlighted in Received and
-    Decoded (`Linked`). A row too long for the pane is folded under itself; `w` cuts
-    the rows at the edge instead (one row per entry, scrolled sideways), and back."""
+    """The parsed head. Its rows have a cursor: on a row that stands for received bytes
+    (the status line, a header, the body, a chunk size line, a reply line, a step) those
+    bytes are highlighted in Received and Decoded (`Linked`). A row too long for the pane
+    is folded under itself; `w` cuts the rows at the edge instead (one row per entry,
+    scrolled sideways), and back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("w", "wrap", "Wrap", show=False)]
 
@@ -458,10 +538,9 @@ class HeadersPane(Pane):
 
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
-        self.response: HttpResponse | None = None
         self.entries: list[Content] = []  # each a row before folding to the pane's width
-        self._entry_spans: list[Span | None] = []  # the bytes of each entry, where it has some
-        self._spans: list[Span | None] = []  # the same, of each row on screen
+        self._entry_fields: list[Field | None] = []  # the bytes of each entry, if any
+        self._fields: list[Field | None] = []  # the same, of each row on screen
         self._folded_to = 0  # the width the rows were folded to
         self.folding = True  # rows folded at the pane's width, else cut at its edge
         self._entry_of: list[int] = []  # the entry each row on screen shows
@@ -471,39 +550,39 @@ class HeadersPane(Pane):
         yield CursorLineView(id="headers-view")
 
     def show_parsing(self, size: int) -> None:
-        self.response = None
-        self.entries, self._entry_spans, self._spans, self._entry_of = [], [], [], []
+        self.entries, self._entry_fields, self._fields, self._entry_of = [], [], [], []
         self.query_one(LineView).show(NoLines(f"parsing {human_bytes(size)}…"))
         self.set_badge("")
 
-    def show(self, exchange: Exchange | None, analysis: Analysis | None) -> None:
+    def show(
+        self, exchange: Exchange | None, analysis: Analysis | None, received: bytes = b""
+    ) -> None:
+        """`received`: the bytes parsed, which chunk size rows quote and steps' replies
+        are found in."""
         view = self.query_one(LineView)
         tls = tls_rows(exchange) if exchange is not None else []
-        steps = step_rows(exchange) if exchange is not None else []
-        self.response = None
-        self.entries, self._entry_spans, self._spans, self._entry_of = [], [], [], []
+        steps = step_entries(exchange, len(received)) if exchange is not None else []
+        self.entries, self._entry_fields, self._fields, self._entry_of = [], [], [], []
         if analysis is None and not tls and not steps:
             view.show(NoLines("headers go here" if exchange is None else "nothing received"))
             self.set_badge("")
             return
-        spans: list[Span | None] = []
+        entries: list[Entry]
         if analysis is None:
-            rows = [plain("nothing received", DIM_STYLE)]
+            entries = [(plain("nothing received", DIM_STYLE), None)]
             kind = ""
         elif analysis.http is not None:
-            rows = http_rows(analysis.http)
+            entries = http_entries(analysis.http, received)
             kind = "http"
-            self.response = analysis.http
-            spans = http_row_spans(analysis.http)
         elif analysis.protocol is not None:
-            rows = reply_rows(analysis.replies)
+            entries = reply_entries(analysis.replies)
             kind = analysis.protocol
         else:
-            rows = [plain("raw bytes: no parser applies", DIM_STYLE)]
+            entries = [(plain("raw bytes: no parser applies", DIM_STYLE), None)]
             kind = "raw"
-        padding: list[Span | None] = [None] * (len(tls) + len(steps))
-        self._entry_spans = padding + spans
-        self.entries = [*tls, *steps, *rows]
+        entries = [(row, None) for row in tls] + steps + entries
+        self.entries = [row for row, _ in entries]
+        self._entry_fields = [field for _, field in entries]
         self._kind = " · ".join(
             part for part in ("tls" if tls else "", "steps" if steps else "", kind) if part
         )
@@ -524,8 +603,8 @@ class HeadersPane(Pane):
             before[view.cursor] if view.cursor is not None and view.cursor < len(before) else None
         )
         rows, entries, firsts, joins = fold_rows(self.entries, width if self.folding else 0)
-        spans = self._entry_spans
-        self._spans = [spans[entry] if entry < len(spans) else None for entry in entries]
+        fields = self._entry_fields
+        self._fields = [fields[entry] for entry in entries]
         self._entry_of = entries
         view.show(ContentLines(rows, firsts, joins))
         if entry is not None and entry in entries:
@@ -542,12 +621,23 @@ class HeadersPane(Pane):
             self._fold()
 
     def span_of(self, row: int) -> Span | None:
-        return self._spans[row] if 0 <= row < len(self._spans) else None
+        field = self._fields[row] if 0 <= row < len(self._fields) else None
+        return None if field is None else field.span
 
-    def point_at(self, span: Span) -> None:
-        """Put the cursor on the row whose bytes are `span` (from a click in Received)."""
-        if span in self._spans:
-            self.query_one(CursorLineView).move_to(self._spans.index(span))
+    def field_at(self, offset: int) -> tuple[int, Field] | None:
+        """The row whose bytes hold byte `offset` (the narrowest: a chunk size line, not
+        the body around it; a reply line, not the step that waited for it) and its field."""
+        best: tuple[int, Field] | None = None
+        for row, field in enumerate(self._fields):
+            if field is None or not field.span[0] <= offset < field.span[1]:
+                continue
+            if best is None or field.span[1] - field.span[0] < best[1].span[1] - best[1].span[0]:
+                best = (row, field)
+        return best
+
+    def point_at(self, row: int) -> None:
+        """Put the cursor on `row` (chosen in Received, whose bytes are linked already)."""
+        self.query_one(CursorLineView).move_to(row, announce=False)
 
     @on(CursorLineView.Moved)
     def _moved(self, message: CursorLineView.Moved) -> None:
@@ -594,49 +684,23 @@ def fold_rows(entries: list[Content], width: int) -> Folded:
     return folded
 
 
-def http_row_spans(response: HttpResponse) -> list[Span | None]:
-    """The bytes of each of `http_rows`' rows: the status line, each header, and the
-    body for the framing row; None for the rest."""
-    spans = response.spans
-    headers: list[Span | None] = list(spans.headers[: len(response.headers)])
-    headers += [None] * (len(response.headers) - len(headers))
-    return [spans.status_line, *headers, None, spans.body]
-
-
-def part_at(response: HttpResponse, offset: int) -> tuple[str, Span] | None:
-    """The part of the response byte `offset` belongs to, named (`header 2 (Host)`), and
-    all its bytes; None for a byte of no part (the blank line, bytes after the end)."""
-    spans = response.spans
-    part = spans.part_at(offset)
-    if part is None:
-        return None
-    kind, index = part
-    if kind is Part.HEADER:
-        return f"header {index + 1} ({response.headers[index][0]})", spans.headers[index]
-    if kind is Part.CHUNK:
-        return f"chunk size line {index + 1}", spans.chunk_lines[index]
-    span = spans.status_line if kind is Part.STATUS else spans.body
-    assert span is not None  # part_at found the offset in it
-    return ("status line" if kind is Part.STATUS else "body"), span
-
-
-def step_rows(exchange: Exchange) -> list[Content]:
+def step_entries(exchange: Exchange, kept: int) -> list[Entry]:
     """Each dialogue step's outcome (✓ or ✗ and its sentence, which may quote the
-    server), then a blank row; nothing for an exchange that was not a dialogue."""
+    server) linked to the reply it waited for in the `kept` received bytes, then a blank
+    row; nothing for an exchange that was not a dialogue."""
     outcomes = step_outcomes(exchange)
     if not outcomes:
         return []
-    rows = [plain("steps", "bold $text-primary")]
-    for outcome in outcomes:
+    entries: list[Entry] = [(plain("steps", "bold $text-primary"), None)]
+    for outcome, span in zip(outcomes, step_spans(outcomes, kept), strict=True):
         style = OK_STYLE if outcome.ok else ERROR_STYLE
-        rows.append(
-            Content.assemble(
-                plain(f"  {'✓' if outcome.ok else '✗'} {outcome.index:>2} ", f"bold {style}"),
-                safe(outcome.message, style if not outcome.ok else "", 400, one_line=True),
-            )
+        row = Content.assemble(
+            plain(f"  {'✓' if outcome.ok else '✗'} {outcome.index:>2} ", f"bold {style}"),
+            safe(outcome.message, style if not outcome.ok else "", 400, one_line=True),
         )
-    rows.append(Content(""))
-    return rows
+        entries.append((row, None if span is None else Field(f"step {outcome.index}", span)))
+    entries.append((Content(""), None))
+    return entries
 
 
 def tls_rows(exchange: Exchange) -> list[Content]:
@@ -689,22 +753,54 @@ def _status_style(status: int | None) -> str:
     return f"bold {OK_STYLE}"
 
 
-def http_rows(response: HttpResponse) -> list[Content]:
-    """Status line, one row per header, the framing verdict, then each problem."""
+# Chunk size lines listed in the Headers pane: each is a row to fold, and a body may have
+# thousands; past these the body's row stands for them.
+MAX_CHUNK_ROWS = 1_000
+
+
+def http_entries(response: HttpResponse, received: bytes) -> list[Entry]:
+    """Status line, one row per header, the framing verdict (the body), each chunk size
+    line (quoted from `received`), then each problem; each linked to its bytes."""
+    spans = response.spans
     status = "" if response.status is None else str(response.status)
-    rows = [
-        Content.assemble(
-            safe(response.version, "bold", one_line=True),
-            " ",
-            plain(status, _status_style(response.status)),
-            " ",
-            safe(response.reason, _status_style(response.status), one_line=True),
+    entries: list[Entry] = [
+        (
+            Content.assemble(
+                safe(response.version, "bold", one_line=True),
+                " ",
+                plain(status, _status_style(response.status)),
+                " ",
+                safe(response.reason, _status_style(response.status), one_line=True),
+            ),
+            None if spans.status_line is None else Field("status line", spans.status_line),
         )
     ]
-    rows.extend(header_rows(response.headers))
-    rows.append(Content(""))
-    rows.extend(framing_rows(response))
-    return rows
+    for index, row in enumerate(header_rows(response.headers)):
+        span = spans.headers[index] if index < len(spans.headers) else None
+        name = f"header {index + 1} ({response.headers[index][0]})"
+        entries.append((row, None if span is None else Field(name, span)))
+    entries.append((Content(""), None))
+    framing, *problems = framing_rows(response)
+    entries.append((framing, None if spans.body is None else Field("body", spans.body)))
+    entries += chunk_entries(spans.chunk_lines, received)
+    entries += [(row, None) for row in problems]
+    return entries
+
+
+def chunk_entries(lines: list[Span], received: bytes) -> list[Entry]:
+    """A row for each chunk size line (the first MAX_CHUNK_ROWS), quoting it when the
+    received bytes are at hand, linked to its bytes."""
+    entries: list[Entry] = []
+    for index, span in enumerate(lines[:MAX_CHUNK_ROWS]):
+        text = received[span[0] : span[1]].rstrip(b"\r\n").decode("latin-1")
+        row = Content.assemble(
+            plain(f"  chunk {index + 1:<4} ", KEY_STYLE), safe(text, "", 80, one_line=True)
+        )
+        entries.append((row, Field(f"chunk size line {index + 1}", span)))
+    if len(lines) > MAX_CHUNK_ROWS:
+        more = f"  … and more chunk size lines: the first {MAX_CHUNK_ROWS:,} are listed"
+        entries.append((plain(more, DIM_STYLE), None))
+    return entries
 
 
 def header_rows(headers: list[tuple[str, str]]) -> list[Content]:
@@ -757,14 +853,24 @@ def framing_rows(message: HttpResponse | HttpRequest) -> list[Content]:
 
 def reply_rows(replies: list[Reply]) -> list[Content]:
     """Each reply code, then its lines (SMTP/FTP/POP3/IMAP/NNTP dialogues)."""
+    return [row for row, _ in reply_entries(replies)]
+
+
+def reply_entries(replies: list[Reply]) -> list[Entry]:
+    """`reply_rows`, each line linked to its bytes, and `(incomplete)` to the reply's."""
     if not replies:
-        return [plain("no complete reply yet", DIM_STYLE)]
-    rows: list[Content] = []
-    for reply in replies:
+        return [(plain("no complete reply yet", DIM_STYLE), None)]
+    entries: list[Entry] = []
+    for number, reply in enumerate(replies, 1):
         code = safe(f"{reply.code or '···':<5}", KEY_STYLE, one_line=True)
+        name = f"reply {number}" + (f" ({reply.code})" if reply.code else "")
         for index, line in enumerate(reply.lines or [""]):
             prefix = code if index == 0 else plain(" " * 5)
-            rows.append(Content.assemble(prefix, safe(line, one_line=True)))
+            span = reply.line_spans[index] if index < len(reply.line_spans) else reply.span
+            part = f"{name}, line {index + 1}" if len(reply.lines) > 1 else name
+            field = None if span is None else Field(part, span)
+            entries.append((Content.assemble(prefix, safe(line, one_line=True)), field))
         if not reply.complete:
-            rows.append(plain("      (incomplete)", WARNING_STYLE))
-    return rows
+            field = None if reply.span is None else Field(name, reply.span)
+            entries.append((plain("      (incomplete)", WARNING_STYLE), field))
+    return entries
