@@ -82,6 +82,9 @@ class Command:
     verb: int
     option: int | None = None
     data: bytes = b""
+    # Its bytes in the data split (IAC to the last byte); not compared: commands are
+    # equal when they say the same.
+    span: tuple[int, int] | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         words = ["IAC", VERBS.get(self.verb, str(self.verb))]
@@ -141,17 +144,17 @@ def split_telnet(data: bytes, *, stop_after: int | None = None) -> Split:
         elif verb in _NEGOTIATION:
             if at + 2 >= n:
                 return Split(bytes(text), commands, data[at:])
-            commands.append(Command(verb, data[at + 2]))
+            commands.append(Command(verb, data[at + 2], span=(at, at + 3)))
             i = at + 3
         elif verb == SB:
             end = _sub_end(data, at + 2)
             if end is None:
                 return Split(bytes(text), commands, data[at:])
             body = data[at + 2 : end].replace(b"\xff\xff", b"\xff")
-            commands.append(Command(SB, body[0] if body else None, body[1:]))
+            commands.append(Command(SB, body[0] if body else None, body[1:], (at, end + 2)))
             i = end + 2
         else:
-            commands.append(Command(verb))
+            commands.append(Command(verb, span=(at, at + 2)))
             i = at + 2
     return Split(bytes(text), commands)
 
@@ -186,11 +189,19 @@ def telnet_replies(data: bytes) -> list[Reply]:
     first MAX_COMMANDS of them, then a row naming what was left."""
     split = split_telnet(data, stop_after=MAX_COMMANDS)
     replies = [
-        Reply("IAC", [command.describe().removeprefix("IAC ")], False, True)
+        Reply(
+            "IAC",
+            [command.describe().removeprefix("IAC ")],
+            False,
+            True,
+            span=command.span,
+            line_spans=() if command.span is None else (command.span,),
+        )
         for command in split.commands
     ]
     if len(split.commands) == MAX_COMMANDS and split.rest:
-        replies.append(cut_note(len(split.rest), f"{MAX_COMMANDS:,} commands"))
+        rest = (len(data) - len(split.rest), len(data))
+        replies.append(cut_note(len(split.rest), f"{MAX_COMMANDS:,} commands", rest))
     return replies
 
 

@@ -1,5 +1,6 @@
-"""Where each reply and each of its lines is in the received bytes: what the Headers
-pane highlights in Received when its cursor is on a reply line."""
+"""Where each reply and each of its lines (a telnet command, a dialogue step's reply) is
+in the received bytes: what the Headers pane highlights in Received when its cursor is
+on that row."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from sockscope.core.replies import MAX_LINES, parse_replies
 from sockscope.core.steps import StepKind, StepOutcome, step_spans
+from sockscope.core.telnet import telnet_replies
 from tests.core.test_replies import DIALOGUE_BYTES
 
 PROTOCOLS = ["smtp", "ftp", "pop3", "imap", "nntp", "redis"]
@@ -20,7 +22,8 @@ def line_bytes(data: bytes, protocol: str) -> list[list[bytes]]:
 
 
 def reply_bytes(data: bytes, protocol: str) -> list[bytes]:
-    spans = [r.span for r in parse_replies(data, protocol)]
+    replies = telnet_replies(data) if protocol == "telnet" else parse_replies(data, protocol)
+    spans = [r.span for r in replies]
     return [data[span[0] : span[1]] for span in spans if span is not None]
 
 
@@ -115,3 +118,12 @@ def test_each_step_s_reply_follows_the_steps_before_it() -> None:
     assert step_spans(outcomes, kept=100) == [(0, 10), None, (10, 35), (35, 43)]
     # Bytes past the capture limit were not kept: a span ends with what was.
     assert step_spans(outcomes, kept=30) == [(0, 10), None, (10, 30), None]
+
+
+def test_each_telnet_command_row_is_the_bytes_of_that_command() -> None:
+    data = b"\xff\xfd\x01login: \xff\xfa\x18\x01\xff\xf0\xff\xf1"
+    assert reply_bytes(data, "telnet") == [
+        b"\xff\xfd\x01",
+        b"\xff\xfa\x18\x01\xff\xf0",
+        b"\xff\xf1",
+    ]
