@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -20,12 +21,17 @@ class KeyFooter(Footer):
         super().__init__(compact=True)
         self._shown: Hashable = None  # what the keys were when last composed
 
+    def compose(self) -> ComposeResult:
+        shown = None
+        for key in super().compose():  # none until the bindings are ready
+            if shown is None:
+                shown = self._shown = self._keys_shown(self.screen)
+            yield key
+
     def bindings_changed(self, screen: Screen[object]) -> None:
-        shown = self._keys_shown(screen)
-        if shown == self._shown:
+        # Before its first keys (at start-up) the footer composes them in any case.
+        if self.children and self._keys_shown(screen) == self._shown:
             return
-        if screen.app.app_focus and self.is_attached and screen is self.screen:
-            self._shown = shown  # Footer composes again (after the next refresh)
         super().bindings_changed(screen)
 
     def _keys_shown(self, screen: Screen[object]) -> Hashable:
