@@ -481,7 +481,10 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         if request is None:
             return
         if self.session is not None:
-            self._command(self.session.session.send(request))
+            refusal = self.session.session.send(request)
+            if refusal is None:
+                self._show_reply_view()  # the peer's answer, at 80x24 too
+            self._command(refusal)
             return
         target = self._bar_target()
         if target is None:

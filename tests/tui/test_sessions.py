@@ -270,3 +270,17 @@ async def test_switching_to_turns_shows_the_last_turn(lab: LabInfo) -> None:
         await pilot.pause()
         await pilot.press("ctrl+l")  # turns again
         await until(pilot, lambda: _last_turn_in_view(app), "the last turn in view")
+
+
+@pilot_test
+async def test_at_80x24_a_send_in_a_session_brings_received_forward(lab: LabInfo) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _connect(app, pilot, "echo", "echo")
+        tabs = app.query_one("#view-tabs", Tabs)
+        tabs.active = "tab-sent"
+        await pilot.pause()
+        _type(app, "ping\\r\n")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: tabs.active == "tab-received", "Received in front")
+        await until(pilot, lambda: "ping" in view_text(app, "received-view"), "the echo")
