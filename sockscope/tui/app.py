@@ -1146,7 +1146,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         if not _is_screen(self.screen, "RelayScreen"):
             from sockscope.tui.screens.relay import RelayScreen
 
-            self.push_screen(RelayScreen())
+            self.push_screen(RelayScreen(lab_host=self.lab.host if self.lab else None))
 
     def on_serving_screen_left(self, message: ServingScreen.Left) -> None:
         """Leaving Listen or Relay: each conversation joins the history, so that save,

@@ -104,6 +104,23 @@ async def test_a_relayed_connection_shows_both_sides_parsed_and_joins_the_histor
 
 
 @pilot_test
+async def test_a_target_on_the_lab_host_reaches_the_lab(server: int) -> None:
+    from sockscope.tui.lab_info import LabInfo
+
+    app = make_app(lab=LabInfo("127.0.0.1", {}))
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_relay()
+        await until(pilot, lambda: app.screen.id == "relay" and app.screen.focused, "Relay")
+        screen = app.screen
+        assert isinstance(screen, RelayScreen)
+        await pilot.press(*f"lab:{server}", "enter")
+        await until(pilot, lambda: screen.relaying, "the relay to listen")
+        assert screen.address is not None and screen.address.port is not None
+        got = await asyncio.to_thread(_client, screen.address.port)
+        assert got.endswith(b"ok")
+
+
+@pilot_test
 async def test_a_target_without_a_port_is_refused_in_the_status_line() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -36,6 +36,7 @@ from sockscope.engine.serving import ListenAddress
 from sockscope.tui.commands import RelayCommands
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, KEY_STYLE, OK_STYLE, plain, safe
 from sockscope.tui.explorer import Exports
+from sockscope.tui.lab_info import LAB_HOST
 from sockscope.tui.screens.listen import tls_rows
 from sockscope.tui.screens.serving import ServingScreen
 from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
@@ -198,6 +199,14 @@ class RelayBar(Vertical):
         self.post_message(self.Toggle())
 
 
+def on_the_lab(target: str, lab_host: str | None) -> str:
+    """TARGET as the explorer reads it: `lab:PORT` is the lab's address, while one runs."""
+    host, colon, port = target.rpartition(":")
+    if lab_host is None or not colon or host != LAB_HOST:
+        return target
+    return f"{lab_host}:{port}"
+
+
 def default_args(listen: str = "127.0.0.1:0", target: str = "") -> argparse.Namespace:
     """`sockscope relay`'s defaults, for a Relay screen opened from the palette."""
     from sockscope.cli.parsing import build_parser
@@ -263,9 +272,17 @@ class RelayScreen(ServingScreen[RelaySession]):
         Binding("escape", "leave", "Leave", id="relay.leave"),
     ]
 
-    def __init__(self, args: argparse.Namespace | None = None, *, start: bool = False) -> None:
-        """`args`: `sockscope relay`'s arguments; `start`: relay at once (`--app`)."""
+    def __init__(
+        self,
+        args: argparse.Namespace | None = None,
+        *,
+        start: bool = False,
+        lab_host: str | None = None,
+    ) -> None:
+        """`args`: `sockscope relay`'s arguments; `start`: relay at once (`--app`);
+        `lab_host`: the address the explorer's host `lab` stands for, if a lab runs."""
         super().__init__(id="relay")
+        self._lab_host = lab_host
         self._args = args if args is not None else default_args()
         self._start_at_mount = start
         self._plan: RelayPlan | None = None
@@ -326,8 +343,10 @@ class RelayScreen(ServingScreen[RelaySession]):
             bar.set_running(False)
             self.redraw()
             return
+        args = bar.args()
+        args.target = on_the_lab(args.target, self._lab_host)
         try:
-            plan = plan_relay(bar.args())
+            plan = plan_relay(args)
         except UsageError as exc:
             self._error = str(exc)
             self.app.bell()
