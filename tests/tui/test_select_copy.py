@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from textual.content import Content
+
 from sockscope.core.payload import parse_hex, parse_text
 from sockscope.tui.app import SockscopeApp
-from sockscope.tui.widgets.byte_view import ByteRows, LineView
+from sockscope.tui.widgets.byte_view import SELECTED_STYLE, ByteRows, LineView
 from sockscope.tui.widgets.panes import Pane, ReceivedPane
 from tests.tui.exchanges import HTTP_BODY, HTTP_HEAD, http_exchange
 from tests.tui.helpers import make_app, pilot_test, until
@@ -22,6 +24,11 @@ def badge(app: SockscopeApp, view_id: str) -> str:
     view = app.query_one(f"#{view_id}", LineView)
     assert isinstance(view.parent, Pane)
     return str(view.parent.border_subtitle)
+
+
+def selected(row: Content) -> list[str]:
+    """The pieces of `row` drawn in the selection's style."""
+    return [row.plain[s.start : s.end] for s in row.spans if str(s.style) == SELECTED_STYLE]
 
 
 async def drag(pilot: object, view: LineView, start: tuple[int, int], end: tuple[int, int]) -> None:
@@ -128,7 +135,7 @@ async def test_the_headers_pane_copies_the_rows_selected_as_they_came_unfolded()
 
 
 @pilot_test
-async def test_a_byte_selected_in_sent_s_hex_dump_is_the_same_byte_in_its_repr() -> None:
+async def test_bytes_selected_in_sent_s_hex_dump_are_drawn_in_its_repr_and_back() -> None:
     app = make_app(http_exchange())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -138,8 +145,11 @@ async def test_a_byte_selected_in_sent_s_hex_dump_is_the_same_byte_in_its_repr()
         await drag(pilot, view, (10, hex_title + 1), (13, hex_title + 1))
         await pilot.press("y")
         assert app.clipboard == "GE"
-        first = view.lines.line(1)
-        assert any(first.plain[s.start : s.end] == "GE" for s in first.spans)
+        assert selected(view.lines.line(1)) == ["GE"]  # b'GE|T / HTTP/1.1
+        # And the other way: HTTP selected in the repr, its hex digits and characters.
+        await drag(pilot, view, (8, 1), (11, 1))
+        assert view.selected_bytes() == b"HTTP"
+        assert selected(view.lines.line(hex_title + 2))[-1].endswith("HT")
 
 
 @pilot_test
@@ -252,3 +262,23 @@ async def test_a_drag_held_below_the_pane_goes_on_scrolling_and_selecting() -> N
         top = view.scroll_offset.y
         selected = view.selected_bytes() or b""
         assert selected.count(b"\n") == top + height - 1
+
+
+@pilot_test
+async def test_in_received_s_hex_dump_a_drag_selects_bytes_drawn_in_both_columns_and_in_repr() -> (
+    None
+):
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = app.query_one("#received-view", LineView)
+        view.focus()
+        await pilot.press("x")  # the hex dump
+        await pilot.pause()
+        assert view.lines.line(0).plain.startswith("00000000  48 54 54 50")
+        await drag(pilot, view, (10, 0), (19, 0))  # 48 54 54 50: HTTP
+        await pilot.press("y")
+        assert app.clipboard == "HTTP"
+        assert selected(view.lines.line(0)) == ["48 54 54 50", "HTTP"]
+        await pilot.press("x")  # back to repr rows: the same bytes stay selected
+        assert selected(view.lines.line(0)) == ["HTTP"]

@@ -254,12 +254,19 @@ class HexLines(Lines):
     a byte is arithmetic, so any size scrolls alike. Marks show in both the hex digits
     and the gutter."""
 
-    def __init__(self, data: bytes, per_row: int = views.HEX_WIDTH) -> None:
+    def __init__(self, data: bytes, per_row: int = views.HEX_WIDTH, items: object = None) -> None:
+        """`items`: what else shows these bytes (the row index of the repr rows they
+        take turns with), so that a selection stays when the view switches."""
         self._data = data
         self.per_row = per_row
         self.width = views.hexdump_row_length(per_row)
         # `00000010  48 54 ...  |HTTP/1.1 200 OK.|`: offset, hex columns, ASCII gutter.
         self._gutter = self.width - per_row - 2
+        self._items = self if items is None else items
+
+    @property
+    def items(self) -> object:
+        return self._items
 
     def __len__(self) -> int:
         return -(-len(self._data) // self.per_row)
@@ -983,8 +990,10 @@ class LineView(ScrollView, can_focus=True):
             return
         pressed, at = self._pressed
         if event.screen_offset != at or self._dragged:
+            # A new drag starts from its press, not from the selection before it.
+            start = self.selection if self._dragged and self.selection is not None else pressed
             self._dragged = True
-            self.select(select.drag(self.selection or pressed, self._lines, *self._spot(event)))
+            self.select(select.drag(start, self._lines, *self._spot(event)))
             self._hold(event)
 
     def _hold(self, event: events.MouseMove) -> None:

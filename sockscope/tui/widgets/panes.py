@@ -264,7 +264,7 @@ class ReceivedPane(Pane):
             if empty:
                 view.show(NoLines(empty), follow=live)
             elif per_row:
-                view.show(HexLines(rows.data, per_row), follow=live)
+                view.show(HexLines(rows.data, per_row, items=rows), follow=live)
             else:
                 view.show(ReprLines(rows), follow=live)
         size = "" if exchange is None else size_badge(len(rows.data), exchange.bytes_in)
