@@ -1,7 +1,7 @@
 """A selection in a line view, held as a span of the source's items, never as a copy.
 
 A view's rows show items: the bytes of a byte source (Received, Sent, Decoded as it
-came), or the characters of a text one (Headers, wrapped rows), each row's characters
+came, wrapped or not), or the characters of a text one (Headers), each row's characters
 followed by its line break. A selection is two spans of those items, where it started
 and where it reaches now, and covers both and everything between: selecting the whole of
 a 64 MiB capture is four integers, and only the rows on screen look at it to draw.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-Span = tuple[int, int]
+from sockscope.core.http.head import Span
 
 
 class Items(Protocol):
