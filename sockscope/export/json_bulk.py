@@ -91,8 +91,11 @@ class _String:
         """Decode the whole groups that `raw` completes; False, changing nothing, when
         the string is not strict base64 (padding may only end it)."""
         assert self.decoded is not None
-        if b"=" in self.carry:
-            return not raw  # the padded last group: nothing may follow it
+        if b"=" in self.carry:  # padding began: only the rest of its group may follow
+            if len(self.carry) + len(raw) > 4:
+                return False
+            self.carry += raw
+            return True
         need = -len(self.carry) % 4  # characters of `raw` that complete the carried group
         if len(raw) < need:
             self.carry += raw
@@ -204,9 +207,11 @@ def read_document(
                 if match is None:
                     # Placed up to what could still begin a large string, and never
                     # between a backslash and the character it escapes.
+                    # A run of backslashes pairs from its start (`pos` is never inside a
+                    # pair): an odd one ends with a backslash whose character is to come.
                     cut = len(buffer) if ended else max(pos, len(buffer) - large)
-                    while not ended and cut > pos and buffer[cut - 1] == 0x5C:
-                        cut -= 1
+                    if not ended:
+                        cut -= (cut - pos - len(buffer[pos:cut].rstrip(b"\\"))) % 2
                     region = buffer[pos:cut]
                     keep(region)
                     inside ^= _quotes(region) % 2 == 1
@@ -214,9 +219,13 @@ def read_document(
                     break
                 quote = match.start()
                 region = buffer[pos:quote]
-                backslashes = len(region) - len(region.rstrip(b"\\"))
-                if backslashes % 2 or inside ^ (_quotes(region) % 2 == 1):
-                    search = quote + 1  # an escaped quote, or one that ends a string
+                escaped_quote = (len(region) - len(region.rstrip(b"\\"))) % 2 == 1
+                opened = inside ^ (_quotes(region) % 2 == 1)  # `quote` is in a string
+                if escaped_quote or opened:
+                    # Placed with what is before it, so no region is counted twice.
+                    keep(buffer[pos : quote + 1])
+                    inside = opened and escaped_quote
+                    pos = search = quote + 1
                     continue
                 keep(buffer[pos : quote + 1])
                 string, started, pos = _String(), at + quote, quote + 1

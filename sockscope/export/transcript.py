@@ -137,6 +137,9 @@ def _too_large(part: str) -> str:
     )
 
 
+_TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels of lists and objects"
+
+
 def _parsed(file: BinaryIO) -> Any:
     """The JSON value in `file`, its large base64 strings decoded to bytes where the
     schema wants base64 (and read back as text anywhere else)."""
@@ -157,7 +160,7 @@ def _parsed(file: BinaryIO) -> Any:
         column = exc.colno + _removed_on_line(read, text, exc.pos)
         raise _BadFile(f"not JSON (line {exc.lineno}, column {column}: {exc.msg})") from None
     except RecursionError:
-        raise _BadFile(f"nested deeper than {MAX_DEPTH} levels of lists and objects") from None
+        raise _BadFile(_TOO_DEEP) from None
     except ValueError:  # the only other one: an integer beyond Python's 4,300-digit limit
         raise _BadFile("not a transcript: it holds a number thousands of digits long") from None
     del text
@@ -182,13 +185,16 @@ def _with_bulks(doc: Any, read: Read) -> Any:
     def bulk(value: str) -> Bulk:
         return read.bulks[int(value[len(prefix) :])]
 
-    def text(value: Any) -> Any:
+    def text(value: Any, depth: int = 0) -> Any:
+        # json nests deeper than the frames left here: the schema's cap, checked on the way.
         if isinstance(value, str):
             return bulk(value).text() if value.startswith(prefix) else value
+        if isinstance(value, dict | list) and depth > MAX_DEPTH:
+            raise _BadFile(_TOO_DEEP)
         if isinstance(value, dict):
-            return {text(key): text(item) for key, item in value.items()}
+            return {text(key): text(item, depth + 1) for key, item in value.items()}
         if isinstance(value, list):
-            return [text(item) for item in value]
+            return [text(item, depth + 1) for item in value]
         return value
 
     if not isinstance(doc, dict):

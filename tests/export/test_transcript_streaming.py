@@ -221,3 +221,84 @@ def test_bytes_that_are_not_utf8_after_a_large_string_are_named_at_their_offset(
     assert str(caught.value) == (
         f"transcript bad.json: not a sockscope transcript: byte {len(head)} is not UTF-8 text"
     )
+
+
+# ---- hostile layouts -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("slice_size", range(1, 12))
+@pytest.mark.parametrize("data", [b"\x01", b"\x01\x02"])  # "AQ==" and "AQI="
+def test_a_padded_last_group_split_between_slices_is_still_decoded(
+    slice_size: int, data: bytes
+) -> None:
+    # Where a 1 MiB slice ends is chance: a large string must not turn into text (and be
+    # refused as structure over its cap) because the slice ended inside its padding.
+    value = _b64(b"\x00" * 30 + data)
+    read = read_document(
+        io.BytesIO(json.dumps([value]).encode()),
+        max_structure=MIB,
+        max_decoded=MIB,
+        describe=str,
+        large=4,
+        slice_size=slice_size,
+    )
+    assert [bulk.text() for bulk in read.bulks] == [value]
+
+
+def test_a_large_string_nested_past_the_cap_is_refused_in_one_line() -> None:
+    # The depth json accepts (hundreds of levels) is more than Python frames left for
+    # reading a large string back as text: refused as any nesting past the cap.
+    deep = '{"a":' * 600 + json.dumps(_b64(os.urandom(70_000))) + "}" * 600
+    raw = ('{"sockscope": 1, "x": ' + deep + "}").encode()
+
+    with pytest.raises(TranscriptError) as caught:
+        parse_transcript(raw, "deep.json")
+
+    assert str(caught.value) == (
+        f"transcript deep.json: nested deeper than {transcript.MAX_DEPTH} levels of lists "
+        "and objects"
+    )
+
+
+def test_many_small_strings_cost_about_their_text_not_an_object_each() -> None:
+    # A transcript is mostly small strings (every key): the reader keeps the text they
+    # are in as it was read, not a piece per string (hundreds of megabytes for a file of
+    # 64 MiB, and a minute of reading).
+    import tracemalloc
+
+    text = json.dumps([{"type": "close", "t": 0.5}] * 50_000).encode()
+    tracemalloc.start()
+    try:
+        read = read_document(io.BytesIO(text), max_structure=MIB * 8, max_decoded=MIB, describe=str)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert read.structure == text
+    assert peak < 3 * len(text)
+
+
+class _Endless(io.RawIOBase):
+    """A file of `fill` without end, that fails the test once read far past `bound`."""
+
+    def __init__(self, fill: bytes, bound: int) -> None:
+        self.fill, self.bound, self.read_so_far = fill, bound, 0
+
+    def read(self, size: int = -1) -> bytes:
+        self.read_so_far += size
+        assert self.read_so_far < 10 * self.bound, "read on past the cap, holding it all"
+        return (self.fill * size)[:size]
+
+
+@pytest.mark.parametrize("fill", [b"\\", b'"\\', b"x"])
+def test_a_run_of_backslashes_without_end_is_refused_at_the_cap(fill: bytes) -> None:
+    # A backslash is held back until the character it escapes is read: only the last one.
+    with pytest.raises(TooLarge, match="structure"):
+        read_document(
+            _Endless(fill, 1000),
+            max_structure=1000,
+            max_decoded=MIB,
+            describe=str,
+            large=4,
+            slice_size=16,
+        )
