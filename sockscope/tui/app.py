@@ -851,7 +851,8 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         else:
             capture = self.explorer.capture_of(exchange)
         self.query_one(StatusLine).show(state, exchange, note, capture)
-        self._throttle.drawn(started)
+        # The redraw's cost counts the frame it paints, which costs more than the redraw.
+        self.call_after_refresh(self._throttle.drawn, started)
 
     def _show_headers(self, exchange: Exchange | None, received: bytes, live: bool) -> None:
         if not live and exchange is not self.explorer.current:

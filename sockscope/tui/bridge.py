@@ -126,5 +126,6 @@ class Throttle:
         return self._last
 
     def drawn(self, started: float) -> None:
-        """Call at the end of a redraw that began at `started`: its cost spaces the next."""
+        """Call at the end of a redraw that began at `started` (or once the frame it
+        paints is on screen, which costs more than the redraw): its cost spaces the next."""
         self._cost = time.monotonic() - started

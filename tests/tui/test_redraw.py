@@ -126,6 +126,25 @@ async def test_a_streaming_status_line_is_repainted_without_a_layout_while_its_r
 
 
 @pilot_test
+async def test_a_redraw_is_costed_up_to_its_painted_frame() -> None:
+    # The frame a redraw paints costs more than the redraw: counted, it spaces the
+    # redraws of a fast stream further apart on a busy machine, and keys are answered.
+    request = b"GET / HTTP/1.1\r\n\r\n"
+    live = Exchange(Target("127.0.0.1", 8080), request, ReadPolicy())
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        painted: list[float] = []
+        app._throttle.drawn = painted.append  # type: ignore[method-assign]
+        app._live = live
+        live.events.append(Event(EventType.SEND, 0.001, request, len(request)))
+        app._redraw_live()
+        assert not painted  # not when the redraw returns
+        await pilot.pause()
+        assert len(painted) == 1
+
+
+@pilot_test
 async def test_a_live_timeline_keeps_room_for_counts_that_grow_by_a_digit() -> None:
     request = b"GET / HTTP/1.1\r\n\r\n"
     live = Exchange(Target("127.0.0.1", 8080), request, ReadPolicy(capture_limit=16))
