@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.binding import Binding
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Static, TextArea
 
 from sockscope.core.model import StopReason
@@ -233,7 +233,7 @@ def _type_at_once(app: SockscopeApp, keys: str) -> None:
     from textual import events
 
     for key in keys:
-        app.post_message(events.Key(key, key))
+        app.post_message(events.Key("enter" if key == "\r" else key, key))
 
 
 @pilot_test
@@ -266,3 +266,20 @@ async def test_keys_typed_while_relay_opens_land_in_its_target_field() -> None:
         await until(pilot, lambda: target.value == "127.0.0.1:9", f"the keys in {target.value!r}")
         assert app.screen.query_one("#relay-listen", Input).value == "127.0.0.1:0"
         assert app.screen.focused is target
+
+
+@pilot_test
+async def test_keys_typed_right_after_choosing_relay_in_the_palette_land_in_its_target() -> None:
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"Relay…")
+        hits = app.screen.query_one(CommandList)
+        await until(pilot, lambda: hits.option_count > 0, "the palette's hits")
+        _type_at_once(app, "\r127.0.0.1:9")
+        await until(pilot, lambda: app.screen.id == "relay" and app.screen.focused, "Relay")
+        target = app.screen.query_one("#relay-target", Input)
+        await until(pilot, lambda: target.value == "127.0.0.1:9", f"the keys in {target.value!r}")
