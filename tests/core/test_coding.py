@@ -8,7 +8,7 @@ import zlib
 import brotli
 import pytest
 
-from sockscope.core.http import parse_response
+from sockscope.core.http import coding, parse_response
 from sockscope.core.http.coding import (
     MAX_DECODED,
     charset_of,
@@ -239,3 +239,36 @@ def test_xml_is_laid_out_by_depth_without_expanding_entities() -> None:
 )
 def test_a_body_that_cannot_be_laid_out_is_left_alone(body: bytes, media: str) -> None:
     assert pretty_text(body, media, "utf-8") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "media"),
+    [
+        # Each level indents its line further: thousands of tags open, never closed, lay
+        # out to the square of their count (30 KB to 100 MB; 8 MiB to terabytes).
+        (b"<a>" * 10_000, "application/xml"),
+        # json nests hundreds deep; its indents add up the same way in every block.
+        (b"[" + b",".join([b"[" * 900 + b"]" * 900] * 3) + b"]", "application/json"),
+    ],
+    ids=["xml-tags-never-closed", "json-blocks-nested-deep"],
+)
+def test_a_layout_past_its_cap_leaves_the_body_as_it_came(
+    body: bytes, media: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(coding, "MAX_LAID_OUT", 1024 * 1024)
+    assert pretty_text(body, media, "utf-8") is None
+
+
+def test_the_layout_cap_is_four_times_the_largest_body_laid_out() -> None:
+    assert coding.MAX_LAID_OUT == 4 * coding.MAX_PRETTY == 32 * 1024 * 1024
+
+
+def test_a_chain_of_more_codings_than_the_cap_is_not_decoded_and_says_so() -> None:
+    # Each layer holds a decompressor's state (curl stops at 5 for the same reason).
+    many = ", ".join(["gzip"] * 1000)
+    decoded = decode_body(gzip.compress(TEXT, mtime=0), _coded(many))
+    assert decoded is not None
+    assert decoded.data == gzip.compress(TEXT, mtime=0)
+    assert decoded.summary() == (
+        "44 bytes; 1,000 content codings, more than the 8 sockscope undoes"
+    )

@@ -137,3 +137,22 @@ def test_a_step_decodes_about_its_budget_and_says_more_is_left() -> None:
     while decoder.run(100_000):
         pass
     assert decoder.result(ended=True) == DecodedBody(bytes(3_000_000), ["gzip"])
+
+
+def _empty_members(count: int) -> bytes:
+    return gzip.compress(b"", mtime=0) * count
+
+
+def test_a_step_bounds_the_bytes_it_reads_too_not_only_those_it_decodes() -> None:
+    # Gzip members (or brotli metadata) that decode to nothing: a step that counted only
+    # its output would read the whole body in one go and hold the screen.
+    decoder = BodyDecoder(headers("gzip"))
+    body = _empty_members(50_000)
+    decoder.feed(body)
+    assert decoder.run(100_000)
+    assert decoder.result(ended=False).data == b""
+    steps = 1
+    while decoder.run(100_000):
+        steps += 1
+    assert steps >= len(body) // 100_000
+    assert decoder.result(ended=True) == DecodedBody(b"", ["gzip"])

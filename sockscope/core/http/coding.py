@@ -19,6 +19,7 @@ import codecs
 import re
 import zlib
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,11 @@ from sockscope.core.views import check_encoding, human_bytes
 MAX_DECODED = 64 * 1024 * 1024
 # Pretty-printing reads the whole body as a document; past this it shows as it came.
 MAX_PRETTY = 8 * 1024 * 1024
+# Characters a layout may take. Indents grow with depth, so a small body nested deep lays
+# out to the square of its size (8 MiB of `<a>` to terabytes): past this, as it came.
+MAX_LAID_OUT = 4 * MAX_PRETTY
+# Content codings one body may stack (each layer holds a decompressor); curl allows 5.
+MAX_CODINGS = 8
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,13 @@ class BodyDecoder:
         self.chain = ["chunked"] if chunked else []
         self._layers: list[_Layer] = []
         self._unknown = ""  # a coding sockscope does not decode: the layers stop before it
-        for coding in reversed(content_codings(headers)):
+        codings = content_codings(headers)
+        if len(codings) > MAX_CODINGS:
+            self._unknown = (
+                f"{len(codings):,} content codings, more than the {MAX_CODINGS} sockscope undoes"
+            )
+            codings = []
+        for coding in reversed(codings):
             layer = _layer_for(coding, cap)
             if layer is None:
                 self._unknown = f"{coding!r} is not a coding sockscope decodes"
@@ -110,15 +122,19 @@ class BodyDecoder:
             self.size += len(data)
 
     def run(self, budget: int | None = None) -> bool:
-        """Decode what is queued, about `budget` decoded bytes at most (None: all of it).
-        True while queued bytes are left for another call."""
+        """Decode what is queued, about `budget` bytes read or decoded at most (None: all
+        of it). True while queued bytes are left for another call."""
         layers = self._layers
         while budget is None or budget > 0:
             moved = False
             for index, layer in enumerate(layers):
                 limit = _STEP if budget is None else min(_STEP, budget)
+                handed = layer.handed
                 chunks = layer.pull(limit)
-                if not chunks:
+                # Input counts too: gzip members or brotli metadata that decode to
+                # nothing would otherwise let one step read the whole body.
+                read = layer.handed - handed
+                if not chunks and not read:
                     continue
                 moved = True
                 if index + 1 < len(layers):
@@ -128,8 +144,9 @@ class BodyDecoder:
                     got = sum(map(len, chunks))
                     self._out += chunks
                     self.size += got
-                    if budget is not None:
-                        budget -= got
+                    read += got
+                if budget is not None:
+                    budget -= read
             if not moved:
                 return False
         return any(layer.ready for layer in layers)
@@ -168,6 +185,7 @@ class _Layer:
         self._front = memoryview(b"")
         self._at = 0  # the next byte of _front
         self.queued = 0
+        self.handed = 0  # bytes handed to the decompressor so far (some again, untaken)
 
     def push(self, data: bytes | bytearray) -> None:
         if self.problem:
@@ -196,6 +214,7 @@ class _Layer:
         piece = bytes(self._front[self._at : self._at + size])
         self._at += len(piece)
         self.queued -= len(piece)
+        self.handed += len(piece)
         return piece
 
     def _untake(self, size: int) -> None:
@@ -230,7 +249,7 @@ class _Layer:
         return out
 
     def pull(self, limit: int) -> list[bytes]:
-        """Decoded bytes, about `limit` at most, from what is queued."""
+        """Decoded bytes from what is queued, about `limit` read and decoded at most."""
         raise NotImplementedError
 
     def finished(self) -> bool:
@@ -304,7 +323,8 @@ class _Inflate(_Layer):
     def pull(self, limit: int) -> list[bytes]:
         out: list[bytes] = []
         got = 0
-        while got < limit and not self.problem and not self._ended:
+        handed = self.handed
+        while got + self.handed - handed < limit and not self.problem and not self._ended:
             if (self._engine is None or self._between) and not self._start():
                 break
             piece = self._tail or self._take(_FEED)
@@ -369,8 +389,9 @@ class _Brotli(_Layer):
     def pull(self, limit: int) -> list[bytes]:
         out: list[bytes] = []
         got = 0
+        handed = self.handed
         engine = self._engine
-        while got < limit and not self.problem:
+        while got + self.handed - handed < limit and not self.problem:
             if engine.is_finished():
                 self._skip_rest()
                 break
@@ -439,38 +460,53 @@ def pretty_text(data: bytes, media: str, encoding: str) -> bytes | None:
         import json  # a reply's analysis loads it only for a JSON body shown pretty
 
         try:
-            pretty = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
+            pieces = _bounded(encoder.iterencode(json.loads(text)))
         except (ValueError, RecursionError):
             return None
     elif media.endswith("/xml") or media.endswith("+xml"):
-        pretty = _indent_xml(text)
+        pieces = _bounded(_indent_xml(text))
     else:
         return None
-    return pretty.encode(encoding, errors="backslashreplace")
+    if pieces is None:
+        return None
+    return "".join(pieces).encode(encoding, errors="backslashreplace")
+
+
+def _bounded(pieces: Iterable[str]) -> list[str] | None:
+    """The pieces of a layout, or None once they pass MAX_LAID_OUT characters."""
+    kept: list[str] = []
+    size = 0
+    for piece in pieces:
+        size += len(piece)
+        if size > MAX_LAID_OUT:
+            return None
+        kept.append(piece)
+    return kept
 
 
 _XML_TOKEN = re.compile(r"<[^>]*>|[^<]+")
 
 
-def _indent_xml(text: str) -> str:
+def _indent_xml(text: str) -> Iterator[str]:
     """One tag or text run a line, indented by depth: a lexical layout, not a parser,
     so no entity is expanded and malformed XML still shows (it may just lean)."""
-    lines: list[str] = []
     depth = 0
-    for token in _XML_TOKEN.findall(text):
-        stripped = token.strip()
+    newline = ""
+    for token in _XML_TOKEN.finditer(text):
+        stripped = token.group().strip()
         if not stripped:
             continue
         if stripped.startswith("</"):
             depth = max(0, depth - 1)
-            lines.append("  " * depth + stripped)
+            yield newline + "  " * depth + stripped
         elif (
             stripped.startswith("<")
             and not stripped.startswith(("<?", "<!"))
             and not (stripped.endswith("/>"))
         ):
-            lines.append("  " * depth + stripped)
+            yield newline + "  " * depth + stripped
             depth += 1
         else:
-            lines.append("  " * depth + stripped)
-    return "\n".join(lines)
+            yield newline + "  " * depth + stripped
+        newline = "\n"
