@@ -12,6 +12,9 @@ import base64
 from sockscope.core.payload import format_hex, format_text
 
 COPY_FORMS = ("text", "hex", "base64")
+# Bytes a copy puts on the clipboard at most: the write is one escape sequence that the
+# terminal takes whole, and the text of binary bytes is four times as long (`\\xNN`).
+MAX_CLIPBOARD = 1024 * 1024
 
 
 def copy_form(data: bytes, form: str) -> str:

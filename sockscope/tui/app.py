@@ -33,7 +33,7 @@ from textual.widgets import OptionList, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sockscope.core.analysis import Analysis, LiveAnalysis, analyse, shown_text
-from sockscope.core.copy_forms import copy_form
+from sockscope.core.copy_forms import MAX_CLIPBOARD, copy_form
 from sockscope.core.fields import FieldError
 from sockscope.core.model import (
     EventType,
@@ -1244,6 +1244,15 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         source = self._copy_source()
         if source is not None:
             data, what = source
+            if len(data) > MAX_CLIPBOARD:
+                self.bell()
+                self.notify(
+                    f"{what} ({human_bytes(len(data))}) is more than the "
+                    f"{human_bytes(MAX_CLIPBOARD)} sockscope puts on the clipboard: select "
+                    "less, or use the palette's 'Copy to file'",
+                    severity="warning",
+                )
+                return
             self.copy_to_clipboard(copy_form(data, form))
             self.notify(f"{what} ({human_bytes(len(data))}) as {form}. {CLIPBOARD_NOTE}")
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+from sockscope.core.copy_forms import MAX_CLIPBOARD
 from sockscope.core.payload import parse_text
-from tests.tui.exchanges import HTTP_BODY, HTTP_HEAD, http_exchange
+from tests.tui.exchanges import HTTP_BODY, HTTP_HEAD, http_bytes_exchange, http_exchange
 from tests.tui.helpers import make_app, pilot_test
 
 
@@ -55,3 +56,21 @@ async def test_copy_to_file_writes_the_same_text_to_the_file_named(tmp_path: Pat
         await pilot.pause()
     assert target.read_text().startswith("48 54 54 50 2f 31 2e 31")
     assert app.clipboard == ""
+
+
+@pilot_test
+async def test_a_copy_past_the_clipboard_cap_writes_nothing_and_names_the_file_way() -> None:
+    # A clipboard write is one escape sequence the terminal takes whole, and the text of
+    # a binary selection is four times its bytes: 64 MiB froze the app for a minute.
+    app = make_app(http_bytes_exchange(MAX_CLIPBOARD))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        app.query_one("#received-view").focus()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.clipboard == ""
+        notes = [str(note.message) for note in app._notifications]
+        assert notes[-1] == (
+            "the Received pane (1.0 MiB) is more than the 1.0 MiB sockscope puts on the "
+            "clipboard: select less, or use the palette's 'Copy to file'"
+        )
