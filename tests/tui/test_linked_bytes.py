@@ -152,6 +152,22 @@ async def test_the_hex_view_shows_the_linked_bytes_in_the_hex_and_the_text_colum
 
 
 @pilot_test
+async def test_the_hex_view_at_120_columns_keeps_its_ascii_column_in_the_pane() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        view = app.query_one("#received-view", LineView)
+        view.focus()
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(view.lines, HexLines)
+        row = view.lines.line(0).plain
+        assert row.endswith("|HTTP|")  # the bytes as text, beside their hex
+        assert len(row) <= view.scrollable_content_region.width
+        assert view.max_scroll_x == 0  # nothing to scroll sideways to
+
+
+@pilot_test
 async def test_moving_in_received_with_keys_names_each_row_s_part_in_repr_and_hex() -> None:
     app = make_app(http_exchange())
     async with app.run_test(size=(160, 40)) as pilot:

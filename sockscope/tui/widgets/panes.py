@@ -208,11 +208,6 @@ def fitting_hex_width(pane: Pane, widths: tuple[int, ...] = HEX_WIDTHS) -> int:
     return hex_width_for(view.size.width - view.styles.scrollbar_size_vertical, widths)
 
 
-# Received's hex rows hold 16 bytes, or 8 in a narrow pane, as Wireshark's bytes pane:
-# fewer would split a line of text over too many rows; a pane narrower scrolls sideways.
-RECEIVED_HEX_WIDTHS = (16, 8)
-
-
 class ReceivedPane(Pane):
     """Every received byte as repr rows, or (`x`) as a hex dump. Its rows have a cursor:
     moved by keys or a click, it asks which part of the parsed reply its row's first byte
@@ -254,7 +249,7 @@ class ReceivedPane(Pane):
             if live
             else "nothing received"
         )
-        per_row = fitting_hex_width(self, RECEIVED_HEX_WIDTHS) if self.hex else 0
+        per_row = fitting_hex_width(self) if self.hex else 0
         shown = (rows, len(rows.data), empty, per_row)
         if shown != self._shown:
             if self._shown is None or rows is not self._shown[0]:
@@ -310,7 +305,7 @@ class ReceivedPane(Pane):
         if (
             self.hex
             and self._shown is not None
-            and self._shown[3] != fitting_hex_width(self, RECEIVED_HEX_WIDTHS)
+            and self._shown[3] != fitting_hex_width(self)
         ):
             self.show(self._exchange, self._rows, live=self._live)
 
