@@ -302,11 +302,7 @@ class ReceivedPane(Pane):
             self.post_message(self.Pointed(offset))
 
     def on_resize(self) -> None:
-        if (
-            self.hex
-            and self._shown is not None
-            and self._shown[3] != fitting_hex_width(self)
-        ):
+        if self.hex and self._shown is not None and self._shown[3] != fitting_hex_width(self):
             self.show(self._exchange, self._rows, live=self._live)
 
 
