@@ -960,6 +960,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         return Tabs(*tabs, id="view-tabs", active=f"tab-{self._front}")
 
     def on_resize(self, event: events.Resize) -> None:
+        """The first time the screen is narrow or short, the view tabs join it."""
         explorer = self.screen_stack[0] if self.screen_stack else None
         if (
             one_view_at_a_time(event.size)
@@ -988,6 +989,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         self._bring_forward((event.tab.id or "").removeprefix("tab-"))
 
     def _bring_forward(self, chosen: str) -> None:
+        """Pane `chosen` is the one shown when one view shows at a time."""
         self._front = chosen
         for pane in self.screen_stack[0].query(".pane"):
             pane.set_class(pane.id == chosen, "-active")
