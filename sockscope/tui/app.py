@@ -205,8 +205,10 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         Binding("ctrl+t", "toggle_hex", "Hex", id="toggle-hex"),
         # The request editor names it when a bare LF needs it; the footer is full at 80.
         Binding("ctrl+r", "crlf", "CRLF", id="crlf", show=False),
-        Binding("ctrl+o", "options", "Options", id="options", show=False),
-        Binding("f3", "save", "Save", id="save"),
+        # Keys that open a screen or dialog: priority too, so it is open before the keys
+        # typed after them are handed to a widget (they go to it, not behind it).
+        Binding("ctrl+o", "options", "Options", id="options", priority=True, show=False),
+        Binding("f3", "save", "Save", id="save", priority=True),
         Binding("f5", "replay", "Replay", id="replay", show=False),
         # In the help and the palette, not the footer.
         Binding("f4", "compare", "Compare", id="compare", show=False),
@@ -214,8 +216,8 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         Binding("f2", "zoom", "Zoom", id="zoom", show=False),
         # Priority, so the keys typed after it go to the Listen screen, not the field behind.
         Binding("ctrl+g", "listen", "Listen", id="listen", priority=True, show=False),
-        Binding("f12", "teach", "Diagram", id="teach", show=False),  # and the palette
-        Binding("f1", "help", "Help", id="help"),
+        Binding("f12", "teach", "Diagram", id="teach", priority=True, show=False),
+        Binding("f1", "help", "Help", id="help", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
     # The explorer's own actions (keys and palette): the Listen screen switches them off,
@@ -704,6 +706,8 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         zoom remain."""
         if action == "focus_request" and self.focused is self._request_text():
             return False  # the editor's own ctrl+e: end of line
+        if action == "help" and _is_screen(self.screen, "HelpScreen"):
+            return False  # the help's own f1 closes it
         if (
             action in self.EXPLORER_ACTIONS
             and action not in LISTEN_SCREEN_ACTIONS

@@ -1,12 +1,12 @@
-"""Keys typed while a screen opens land in the field the screen opens on, in order; keys
-typed right after enter in the palette go where the chosen command leaves the focus.
+"""Keys typed while a screen or dialog opens land in it, in order; keys typed right after
+enter in the palette go where the chosen command leaves the focus.
 
 Textual hands a key to the focused widget, or to the screen while nothing has focus: a
-screen just pushed has no focus until it is composed (a key then is lost), and then its
-first focusable widget, not the field its user types into first, would take it. So the
-app holds every key that comes while such a screen opens, and hands them on once the
-screen has focused its field: on the app's own task, which routes every key in turn, so
-the held keys go before any typed later.
+screen just pushed has no focus until it is composed and mounted, and a key that comes
+before is lost; the palette, once enter has chosen a command, takes the keys typed next
+and is gone with them. So the app holds the keys that come meanwhile and hands them on,
+on its own task (which routes every key in turn, so the held ones go before any typed
+later), once the screen is mounted or the command has run.
 """
 
 from __future__ import annotations
@@ -19,20 +19,16 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.widget import Widget
 
-# How long after enter in the palette the keys typed next wait for it to close (a chosen
-# command closes it at once).
-PALETTE_CHOOSES_WITHIN = 0.5
+# How long held keys wait at most: enter in the palette that chose nothing leaves it
+# open, and a screen that never mounts must not keep the keys.
+HOLD_AT_MOST = 1.0
 
 
 class FocusOnOpen(Screen[None]):
-    """A screen whose `first_field()` gets the focus and every key typed before it; its
-    on_mount calls `focus_first_field()`."""
+    """A screen whose `first_field()` gets the focus (not its first focusable widget),
+    and with it the keys typed while it opened; its on_mount calls `focus_first_field()`."""
 
     AUTO_FOCUS: ClassVar[str | None] = ""  # no automatic focus: first_field() decides
-
-    def __init__(self, *, id: str) -> None:
-        super().__init__(id=id)
-        self.held_keys: list[events.Key] | None = []  # None once handed on
 
     def first_field(self) -> Widget:
         """The widget that takes the keys typed first."""
@@ -40,44 +36,46 @@ class FocusOnOpen(Screen[None]):
 
     def focus_first_field(self) -> None:
         self.set_focus(self.first_field())
-        self.app.call_later(self._hand_on)
-
-    async def _hand_on(self) -> None:
-        held, self.held_keys = self.held_keys or [], None
-        for key in held:
-            await self.app.on_event(key)
 
 
 class HoldsKeysWhileOpening(App[int]):
-    """The app side: a key that comes while a FocusOnOpen screen is opening waits; so does
-    one typed after enter in the palette, until the command it chose has run (the palette
-    would take it and be gone, the key with it), then it goes where keys go then."""
+    """The app side: the keys held, and when they go on."""
 
-    _after_palette: list[events.Key] | None = None
+    _held: list[events.Key] | None = None
 
     async def on_event(self, event: events.Event) -> None:
         if not isinstance(event, events.Key) or event.is_forwarded:
             await super().on_event(event)
             return
+        if self._held is not None:
+            self._held.append(event)
+            return
         stack = self.screen_stack
         screen = stack[-1] if stack else None
-        if self._after_palette is not None:
-            self._after_palette.append(event)
-            return
-        if isinstance(screen, FocusOnOpen) and screen.held_keys is not None:
-            screen.held_keys.append(event)
+        if screen is not None and not screen.is_mounted:
+            held = self._hold()
+            held.append(event)
+            # Queued behind the screen's compose and mount: it has its focus by then.
+            screen.call_later(self.call_later, self._hand_on, held)
             return
         if event.key == "enter" and isinstance(screen, CommandPalette):
-            self._after_palette = []
-            # Enter that chose nothing leaves the palette open: its keys go on soon.
-            self.set_timer(PALETTE_CHOOSES_WITHIN, self._hand_on_palette_keys)
+            self._hold()  # until the command it chooses has run (_palette_closed)
         await super().on_event(event)
+
+    def _hold(self) -> list[events.Key]:
+        held: list[events.Key] = []
+        self._held = held
+        self.set_timer(HOLD_AT_MOST, lambda: self.call_later(self._hand_on, held))
+        return held
 
     @on(CommandPalette.Closed)
     def _palette_closed(self) -> None:
-        self.call_later(self._hand_on_palette_keys)  # after the command it chose
+        if self._held is not None:
+            self.call_later(self._hand_on, self._held)  # after the command it chose
 
-    async def _hand_on_palette_keys(self) -> None:
-        held, self._after_palette = self._after_palette or [], None
+    async def _hand_on(self, held: list[events.Key]) -> None:
+        if self._held is not held:
+            return  # handed on already
+        self._held = None
         for key in held:
             await self.on_event(key)

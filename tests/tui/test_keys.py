@@ -228,6 +228,12 @@ async def test_an_export_the_exchange_cannot_take_says_why_before_asking_for_a_p
         assert "--format" not in _notes(app)
 
 
+def _key(key: str) -> Any:
+    from textual import events
+
+    return events.Key(key, None)
+
+
 def _type_at_once(app: SockscopeApp, keys: str) -> None:
     """Keys as a fast typist's arrive: queued together, before the app handles any."""
     from textual import events
@@ -283,3 +289,36 @@ async def test_keys_typed_right_after_choosing_relay_in_the_palette_land_in_its_
         await until(pilot, lambda: app.screen.id == "relay" and app.screen.focused, "Relay")
         target = app.screen.query_one("#relay-target", Input)
         await until(pilot, lambda: target.value == "127.0.0.1:9", f"the keys in {target.value!r}")
+
+
+@pilot_test
+async def test_keys_typed_right_after_f3_land_in_the_save_dialogs_path() -> None:
+    from textual.widgets import Input
+
+    from sockscope.tui.screens.path import PathScreen
+
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        host = app.query_one("#host", Input).value
+        app.post_message(_key("f3"))
+        _type_at_once(app, "mine.json")
+        await until(pilot, lambda: isinstance(app.screen, PathScreen), "the save dialog")
+        path = app.screen.query_one("#path-input", Input)
+        await until(pilot, lambda: path.value == "mine.json", f"the name in {path.value!r}")
+        assert app.screen_stack[0].query_one("#host", Input).value == host
+
+
+@pilot_test
+async def test_keys_typed_right_after_f1_do_not_act_behind_the_help() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key in ("f1", "ctrl+s", "f6", "ctrl+g"):
+            app.post_message(_key(key))
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert app.session is None and len(app.query_one(History).exchanges) == 1
+        await pilot.press("f1")  # the help's own f1 closes it
+        assert not isinstance(app.screen, HelpScreen)
