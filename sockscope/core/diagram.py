@@ -106,6 +106,8 @@ class _Rows:
         self.exchange = exchange
         self.us = not server_side  # `from_client` of the rows sockscope's side draws
         self.stream = not exchange.target.transport.is_datagram
+        # Asked once: each close asks it, and a transcript may hold a million of them.
+        self.relayed = relayed(exchange)
         self.rows: list[Row] = []
         self.fin_sent = False
         self.reset = False
@@ -204,7 +206,7 @@ class _Rows:
         if not self.stream:
             self.add(Kind.NOTE, t, "close(): nothing is sent, UDP has no connection", index)
             return
-        if relayed(exchange):
+        if self.relayed:
             self.add(Kind.NOTE, t, "the relay closed both connections", index)
             return
         if stop is StopReason.PEER_CLOSED:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sockscope.core import diagram as diagram_module
 from sockscope.core.diagram import Diagram, Kind, diagram, preview
 from sockscope.core.diagram_text import SCALE_LINES, cells, render_text
 from sockscope.core.model import (
@@ -229,3 +230,18 @@ def test_cells_counts_wide_characters_twice_and_combining_ones_not_at_all(text: 
         for ch in text
     )
     assert cells(text) == expected
+
+
+def test_a_transcript_of_many_closes_asks_once_whether_it_was_relayed(monkeypatch) -> None:
+    # Each close asked it of every event: a hostile transcript of 100,000 closes took
+    # minutes to draw (a million, days).
+    asked = []
+    real = diagram_module.relayed
+    monkeypatch.setattr(diagram_module, "relayed", lambda e: asked.append(1) or real(e))
+    closes = [Event(EventType.CLOSE, 0.1) for _ in range(1000)]
+    exchange = replace(http_exchange(), events=closes)
+
+    drawn = diagram(exchange)
+
+    assert len(drawn.rows) >= 1000
+    assert len(asked) <= 3
