@@ -103,12 +103,14 @@ class LiveAnalysis:
     """`analyse` for an exchange whose kept bytes grow while it runs: each update hands
     the HTTP parser the grown bytes, which it keeps as they are (no copy of its own) and
     parses only past what it had, so a streaming reply costs linear time in all rather
-    than a whole re-parse per redraw. Bytes that do not extend
-    the previous ones, or another request, start it over; the result is always what
-    `analyse(exchange, parser)` gives."""
+    than a whole re-parse per redraw. Bytes that do not extend the previous ones, or
+    another request, start it over; the result is always what `analyse(exchange, parser)`
+    gives, but that `body=False` leaves out a body that is one span of the bytes, as
+    `analyse` does (before content codings are undone: the app decodes from the span)."""
 
-    def __init__(self, parser: str | None = None) -> None:
+    def __init__(self, parser: str | None = None, *, body: bool = True) -> None:
         self.parser = parser
+        self.body = body
         self._request: bytes | None = None
         self._kept = b""
         self._protocol: str | None = None
@@ -139,7 +141,7 @@ class LiveAnalysis:
                 self._http = HttpResponseParser(request_method(exchange.request) or "GET")
             self._http.feed_grown(received)
             truncated = bytes_in > len(received)
-            response = self._http.result(_eof(exchange, truncated))
+            response = self._http.result(_eof(exchange, truncated), body=self.body)
             return _http_analysis(response, truncated, len(received), bytes_in)
         return _replies(self._protocol, received)
 

@@ -887,7 +887,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         if len(key) != len(made_of) or any(a is not b for a, b in zip(key, made_of, strict=True)):
             if live:
                 if self._live_analysis is None or self._live_analysis.parser != parser:
-                    self._live_analysis = LiveAnalysis(parser)
+                    self._live_analysis = LiveAnalysis(parser, body=False)  # as below
                 analysis = self._live_analysis.update(
                     exchange, received=received, bytes_in=self._tally.bytes_in
                 )
