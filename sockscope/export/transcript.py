@@ -47,6 +47,10 @@ from sockscope.export.json_bulk import Bulk, Read, TooLarge, read_document
 # which holds several times its size.
 MAX_KEPT = 1 << 30
 MAX_STRUCTURE = 64 << 20
+# What json makes of the structure grows with its values, not its bytes: `{},` is three
+# bytes and an object of 64. sockscope writes one value in 18 bytes or more (indented),
+# about 3.7 million in 64 MiB; a file of nothing but `{}` would hold 22 million (1.7 GB).
+MAX_VALUES = 8_000_000
 MAX_DEPTH = 32  # objects and lists inside each other; sockscope writes at most 6
 MAX_EVENTS = 1_000_000
 MAX_NAME = 4096  # characters in a host, server name, path or template name
@@ -149,6 +153,14 @@ def _parsed(file: BinaryIO) -> Any:
         )
     except TooLarge as exc:
         raise _BadFile(str(exc)) from None
+    # Counted before json builds them: each object, list and item after the first starts
+    # with one of these (commas inside strings count too, which only errs on the safe side).
+    values = sum(read.structure.count(mark) for mark in (b"{", b"[", b","))
+    if values > MAX_VALUES:
+        raise _BadFile(
+            f"holds over {MAX_VALUES:,} JSON values (objects, lists and their items) besides "
+            "its kept bytes, more than sockscope writes in a transcript of this size"
+        )
     try:
         text = read.structure.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -302,3 +302,27 @@ def test_a_run_of_backslashes_without_end_is_refused_at_the_cap(fill: bytes) -> 
             large=4,
             slice_size=16,
         )
+
+
+def test_a_file_of_more_values_than_sockscope_writes_is_refused_before_json_builds_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 64 MiB of `{},` is 22 million objects: 1.7 GB once json has built them.
+    monkeypatch.setattr(transcript, "MAX_VALUES", 1000)
+    path = _saved(tmp_path, [b"x"], x_facts=[{}] * 1001)
+
+    with pytest.raises(TranscriptError) as caught:
+        load_transcript(path)
+
+    assert str(caught.value) == (
+        f"transcript {path}: holds over 1,000 JSON values (objects, lists and their items) "
+        "besides its kept bytes, more than sockscope writes in a transcript of this size"
+    )
+
+
+def test_the_cap_on_values_leaves_room_for_the_densest_transcript_sockscope_writes() -> None:
+    # Close events are the densest: a value in every 18 bytes, indented as sockscope saves.
+    closes = [{"type": "close", "t": 0.005}] * 1000
+    text = json.dumps({"events": closes}, indent=2).encode()
+    values = sum(text.count(mark) for mark in (b"{", b"[", b","))
+    assert transcript.MAX_STRUCTURE // len(text) * values < transcript.MAX_VALUES
