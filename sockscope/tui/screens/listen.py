@@ -75,7 +75,7 @@ class ClientBytesPane(SentPane):
         return exchange.received
 
     def badge(self, exchange: Exchange) -> str:
-        return size_badge(len(exchange.received), exchange.bytes_in)
+        return size_badge(exchange.kept, exchange.bytes_in)
 
     def empty_text(self, exchange: Exchange | None) -> str:
         return self.EMPTY[0] if exchange is None else self.EMPTY[1]
@@ -152,7 +152,7 @@ def request_rows(exchange: Exchange, analysis: ClientAnalysis) -> tuple[list[Con
                 line = line + plain("  (no line end yet)", WARNING_STYLE)
             rows.append(line)
         return rows, analysis.protocol or "commands"
-    if exchange.received:
+    if exchange.kept:
         return [plain("raw bytes: no parser applies", DIM_STYLE)], "raw"
     waiting = "nothing received" if exchange.finished else "waiting for the client…"
     return [plain(waiting, DIM_STYLE)], ""

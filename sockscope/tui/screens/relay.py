@@ -75,7 +75,7 @@ class ServerSidePane(SentPane):
         return exchange.received
 
     def badge(self, exchange: Exchange) -> str:
-        return size_badge(len(exchange.received), exchange.bytes_in)
+        return size_badge(exchange.kept, exchange.bytes_in)
 
 
 class ClientParsedPane(Pane):

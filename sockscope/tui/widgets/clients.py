@@ -57,7 +57,7 @@ def client_label(client: Client) -> Content:
             plain(state, style),
         )
     ]
-    received = size_badge(len(exchange.received), exchange.bytes_in)
+    received = size_badge(exchange.kept, exchange.bytes_in)
     lines.append(plain(f"  ↓ {received} ↑ {human_bytes(exchange.bytes_out)}", DIM_STYLE))
     session = tls_session(exchange)
     if session is not None:
