@@ -57,7 +57,7 @@ from sockscope.tui.explorer import (
     app_words,
     replay_dialogue,
 )
-from sockscope.tui.finding import Finder, Where
+from sockscope.tui.finding import Finder
 from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.opening import HoldsKeysWhileOpening
 from sockscope.tui.options import Options
@@ -1194,11 +1194,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         again from the bar keeps the pane it searches)."""
         where = self.finder.where
         if not self.query_one(FindBar).has_focus_within:
-            where = Where.RECEIVED
-            if self.query_one(SentPane).has_focus_within:
-                where = Where.SENT
-            elif self.query_one(DecodedPane).has_focus_within:
-                where = Where.DECODED
+            where = self.finder.focused_where()
         self._show_view(where)  # at 80x24, the pane searched comes forward
         self.finder.open(where)
 

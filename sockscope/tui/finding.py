@@ -49,6 +49,10 @@ class Finder:
         self._query: tuple[str, FindMode] | None = None
         self._generation = 0  # which search a thread's result answers
         self.linked: Span | None = None
+        # Where the current match started when the bar closed, and a step (forward or
+        # back) from there that n / N asked for, to take once the search reopened answers.
+        self._left = -1
+        self._resume: tuple[bool, int] | None = None
 
     @property
     def bar(self) -> FindBar:
@@ -70,11 +74,26 @@ class Finder:
                 return data, "Decoded"  # a telnet conversation's text
         return self.received, "Received"
 
-    def open(self, where: Where) -> None:
+    def focused_where(self) -> Where:
+        """The pane a find searches: Sent or Decoded when it holds the focus, else
+        Received."""
+        if self.app.query_one(SentPane).has_focus_within:
+            return Where.SENT
+        if self.app.query_one(DecodedPane).has_focus_within:
+            return Where.DECODED
+        return Where.RECEIVED
+
+    def open(self, where: Where, *, focus: bool = True) -> None:
+        if where is not self.where:
+            self._left = -1
         self.where = where
         data, name = self._source()
-        self.bar.open(name)
-        if data is not self.data:
+        self.bar.open(name, focus=focus)
+        if self._query is None and self.bar.query_text:
+            # Reopened: the query the bar still holds is searched again.
+            self.data = data
+            self.search(self.bar.query_text, self.bar.mode)
+        elif data is not self.data:
             self.refresh()
 
     def show_capture(self, rows: ByteRows) -> None:
@@ -129,13 +148,25 @@ class Finder:
     def _found(self, matches: Matches | None, problem: str = "") -> None:
         self.matches = matches
         self.index = None
+        resume, self._resume = self._resume, None
         if matches is None:
             self.bar.show_position(problem, error=bool(problem))
             self._mark()
             return
-        self.go(matches.next_index(-1))
+        if resume is None:
+            self.go(matches.next_index(-1))
+        else:
+            forward, offset = resume
+            self.go(matches.next_index(offset) if forward else matches.previous_index(offset))
 
     def step(self, forward: bool) -> None:
+        if not self.bar.is_open:
+            # n / N after escape, as in less: the last query again, from where it was left,
+            # the focus staying in the pane so that the next n steps on.
+            if self.bar.query_text:
+                self._resume = (forward, self._left)
+                self.open(self.focused_where(), focus=False)
+            return
         matches = self.matches
         if matches is None or not matches.offsets:
             return
@@ -197,6 +228,8 @@ class Finder:
         return None
 
     def close(self) -> None:
+        if self.matches is not None and self.index is not None:
+            self._left = self.matches.span(self.index)[0]
         self.matches = None
         self.index = None
         self._query = None

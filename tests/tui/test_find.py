@@ -123,3 +123,37 @@ async def test_ctrl_b_goes_to_the_target() -> None:
         app.query_one("#received-view").focus()
         await pilot.press("ctrl+b")
         assert app.focused is app.query_one(TargetBar).query_one("#host")
+
+
+@pilot_test
+async def test_ctrl_f_again_after_escape_finds_the_query_still_in_the_bar() -> None:
+    app = make_app(lines_exchange(50, (3, 40)))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+f", *"needle", "escape")
+        await pilot.pause()
+        assert MATCH_STYLE not in styles_of_row(app, "received-view", 40)
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        assert position(app) == "1 of 2"
+        assert CURRENT_STYLE in styles_of_row(app, "received-view", 3)
+        await pilot.press("enter")
+        assert position(app) == "2 of 2"
+
+
+@pilot_test
+async def test_n_after_escape_reopens_the_last_find_at_the_match_after_the_one_left() -> None:
+    app = make_app(lines_exchange(50, (3, 20, 40)))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+f", *"needle", "enter", "escape")  # left at 2 of 3
+        await pilot.pause()
+        received = app.query_one("#received-view", LineView)
+        assert app.focused is received and not app.query_one(FindBar).is_open
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.query_one(FindBar).is_open and position(app) == "3 of 3"
+        assert CURRENT_STYLE in styles_of_row(app, "received-view", 40)
+        assert app.focused is received  # n and N go on stepping, not typing in the bar
+        await pilot.press("N", "N")
+        assert position(app) == "1 of 3"

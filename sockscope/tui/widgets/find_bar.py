@@ -78,12 +78,14 @@ class FindBar(Horizontal):
     def is_open(self) -> bool:
         return self.has_class("-open")
 
-    def open(self, where: str) -> None:
-        """Show the bar (searching `where`, a pane's name) and put the cursor in it."""
+    def open(self, where: str, *, focus: bool = True) -> None:
+        """Show the bar (searching `where`, a pane's name) and, with `focus`, put the
+        cursor in it."""
         self.add_class("-open")
         self.where = where
         self._label()
-        self.query_one("#find-input", FilledInput).focus()
+        if focus:
+            self.query_one("#find-input", FilledInput).focus()
 
     def search_in(self, where: str) -> None:
         """The bar searches another pane's bytes (or the same pane shows others)."""
