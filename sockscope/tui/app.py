@@ -1267,21 +1267,28 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         data, what = source
 
         def write(path: str) -> str | None:
+            # Opened here, so the field says what is wrong with the path; filled in a
+            # thread: the text of 64 MiB of binary bytes takes many seconds to make.
             try:
-                Path(path).write_text(copy_form(data, form), encoding="utf-8")
+                file = open(path, "w", encoding="utf-8")  # noqa: SIM115 (fill closes it)
             except OSError as exc:
                 return f"cannot write {path}: {exc.strerror or exc}"
+
+            def fill() -> None:
+                try:
+                    with file:
+                        file.write(copy_form(data, form))
+                except OSError as exc:
+                    said = f"cannot write {path}: {exc.strerror or exc}"
+                    self.call_from_thread(self.notify, said, severity="error")
+                    return
+                self.call_from_thread(self.notify, f"{what} as {form} written to {path}")
+
+            self.run_worker(fill, thread=True, group="copy-to-file")
             return None
 
-        def say_written(path: str | None) -> None:
-            if path is not None:
-                self.notify(f"{what} as {form} written to {path}")
-
         self.push_screen(
-            PathScreen(
-                f"Copy {what} as {form} to", f"sockscope-copy.{form}", write, id="copy-path"
-            ),
-            say_written,
+            PathScreen(f"Copy {what} as {form} to", f"sockscope-copy.{form}", write, id="copy-path")
         )
 
     def action_copy_export(self, fmt: str) -> None:

@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import base64
+import threading
 from pathlib import Path
 
-from sockscope.core.copy_forms import MAX_CLIPBOARD
+import pytest
+
+from sockscope.core.copy_forms import MAX_CLIPBOARD, copy_form
 from sockscope.core.payload import parse_text
+from sockscope.tui import app as app_module
+from sockscope.tui.app import SockscopeApp
 from tests.tui.exchanges import HTTP_BODY, HTTP_HEAD, http_bytes_exchange, http_exchange
-from tests.tui.helpers import make_app, pilot_test
+from tests.tui.helpers import make_app, pilot_test, until
 
 
 @pilot_test
@@ -53,9 +58,46 @@ async def test_copy_to_file_writes_the_same_text_to_the_file_named(tmp_path: Pat
         field = app.screen.query_one("#path-input")
         field.value = str(target)  # type: ignore[attr-defined]
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: "written to" in _last_note(app), "the file written")
     assert target.read_text().startswith("48 54 54 50 2f 31 2e 31")
     assert app.clipboard == ""
+
+
+def _last_note(app: SockscopeApp) -> str:
+    notes = list(app._notifications)
+    return str(notes[-1].message) if notes else ""
+
+
+@pilot_test
+async def test_copy_to_file_makes_its_text_while_the_screen_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The text of 64 MiB of binary bytes takes many seconds to make: not on the screen's
+    # time. The copy here waits (at most 10 s) until the test has seen the screen back.
+    release, making, made = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_form(data: bytes, form: str) -> str:
+        making.set()
+        release.wait(10)
+        made.set()
+        return copy_form(data, form)
+
+    monkeypatch.setattr(app_module, "copy_form", slow_form)
+    app = make_app(http_exchange())
+    target = tmp_path / "copied.txt"
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        app.query_one("#received-view").focus()
+        app.run_command("copy_to_file", "text")
+        await pilot.pause()
+        app.screen.query_one("#path-input").value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert making.is_set() and not made.is_set()
+        assert app.screen.id != "copy-path"  # the screen is back while the text is made
+        release.set()
+        await until(pilot, lambda: "written to" in _last_note(app), "the file written")
+    assert parse_text(target.read_text()) == HTTP_HEAD + HTTP_BODY
 
 
 @pilot_test
