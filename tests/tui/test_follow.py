@@ -6,6 +6,7 @@ from __future__ import annotations
 from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, Target
 from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.panes import DecodedPane, ReceivedPane
+from sockscope.tui.widgets.status import State
 from tests.tui.helpers import make_app, pilot_test, until
 
 SIZE = (120, 36)
@@ -56,3 +57,24 @@ async def test_a_live_stream_is_followed_until_the_user_scrolls_up_and_again_aft
         await until(pilot, lambda: received.scroll_offset.y > 1400, "the end again")
         assert "new" not in str(app.query_one(ReceivedPane).border_subtitle)
         assert "new" not in str(app.query_one(DecodedPane).border_subtitle)
+
+
+@pilot_test
+async def test_a_new_live_exchange_after_a_long_one_read_to_its_end_is_followed() -> None:
+    request = b"GIVE\r\n"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        received = app.query_one("#received-view", LineView)
+        for run in range(2):
+            live = Exchange(Target("127.0.0.1", 7), request, ReadPolicy())
+            app._live = live  # as _start leaves it, without a network
+            app._show_exchange(live, State.CONNECTING, live=True)
+            await pilot.pause()
+            for part in range(3):
+                size = 10 * 200
+                live.events.append(Event(EventType.RECV, 0.01 * part, lines(part * 200, 200), size))
+                app._redraw_live()
+                await pilot.pause()
+            # The view shrank to the new capture's few rows and grew again: it followed.
+            await until(pilot, lambda: received.scroll_offset.y > 500, f"the end of run {run}")
+            assert received.following

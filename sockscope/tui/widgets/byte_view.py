@@ -815,7 +815,9 @@ class LineView(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        if new_value < old_value and self.following:
+        # Up, but only the user's scroll leaves the end: a shorter source (a new capture)
+        # or a taller pane pulls the offset down to the new end, still following.
+        if new_value < old_value and self.following and new_value < self.max_scroll_y:
             self.following = False  # scrolled up: the user reads; new rows are counted
             self._left_at = len(self._lines)
         elif not self.following and new_value >= self.max_scroll_y > 0:
