@@ -368,6 +368,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
             editor.set_bytes(exchange.request)
             for saved in self._preloaded:
                 self._add_to_history(saved)
+            self._show_reply_view()  # at 80x24 too, what came back comes first
             self._show_exchange(exchange, final_state(exchange))
         else:
             template = self.explorer.template

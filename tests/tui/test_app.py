@@ -19,12 +19,12 @@ from tests.tui.helpers import make_app, pilot_test, view_text
 async def test_narrow_terminal_shows_one_view_chosen_by_tab() -> None:
     app = make_app(http_exchange())
     async with app.run_test(size=(80, 24)) as pilot:
-        assert app.query_one("#sent").display
+        assert app.query_one("#received").display  # an opened exchange: its reply first
         assert not app.query_one("#headers").display
         app.query_one("#view-tabs", Tabs).active = "tab-headers"
         await pilot.pause()
         assert app.query_one("#headers").display
-        assert not app.query_one("#sent").display
+        assert not app.query_one("#received").display
         await pilot.resize_terminal(120, 36)
         await pilot.pause()
         assert all(app.query_one(f"#{pane}").display for pane in ("sent", "headers"))

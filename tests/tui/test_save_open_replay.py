@@ -138,3 +138,16 @@ async def test_typing_in_the_save_dialog_replaces_the_suggested_name() -> None:
         assert isinstance(app.screen, PathScreen)
         await pilot.press(*"get.json")
         assert app.screen.query_one("#path-input", Input).value == "get.json"
+
+
+@pilot_test
+async def test_at_80x24_an_opened_exchange_shows_its_reply_first() -> None:
+    from textual.widgets import Tabs
+
+    from tests.tui.exchanges import http_exchange
+
+    app = make_app(http_exchange())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.query_one("#view-tabs", Tabs).active == "tab-received"
+        assert app.query_one("#received").display
