@@ -30,6 +30,9 @@ from sockscope.core.views import human_bytes
 PREVIEW_CHARS = 56  # of the first bytes shown under an arrow
 _PREVIEW_BYTES = PREVIEW_CHARS * 4  # enough bytes for that many characters, escapes or not
 # One character of a preview: an escape as a whole (`\r`, `\xNN`, `\\`) or one character.
+# Characters of a message quoted in a row (a stop message, an error) made safe: a row
+# shows under 80 cells of it, and a transcript's message may be megabytes long.
+_QUOTED_CHARS = 256
 _PREVIEW_UNIT = re.compile(r"\\x[0-9a-f]{2}|\\.|.", re.DOTALL)
 
 
@@ -83,6 +86,10 @@ def preview(data: bytes | memoryview, limit: int = PREVIEW_CHARS) -> str:
     cut = len(units) > limit or len(data) > _PREVIEW_BYTES
     shown = "".join(units[: limit - 1] if cut else units)
     return sanitize_line(shown + ("…" if cut else ""))
+
+
+def _quoted(text: str) -> str:
+    return sanitize_line(text[:_QUOTED_CHARS])
 
 
 def diagram(exchange: Exchange, *, by_turn: bool = False, to_scale: bool = False) -> Diagram:
@@ -147,7 +154,7 @@ class _Rows:
                 self.add(Kind.NOTE, t, "connect(): no packet, UDP only picks the peer", index)
         elif kind is EventType.TLS:
             facts = [str(event.detail.get(k, "")) for k in ("version", "cipher")]
-            said = " · ".join(sanitize_line(f) for f in facts if f)
+            said = " · ".join(_quoted(f) for f in facts if f)
             self.add(Kind.TLS, t, f"TLS handshake {said}".strip(), index, True)
         elif kind in (EventType.SEND, EventType.RECV):
             mine = kind is EventType.SEND
@@ -161,7 +168,7 @@ class _Rows:
             )
         elif kind is EventType.SHUTDOWN:
             note = event.detail.get("message")
-            said = f"shutdown(): {sanitize_line(str(note))}" if note else "shutdown(SHUT_WR): FIN"
+            said = f"shutdown(): {_quoted(str(note))}" if note else "shutdown(SHUT_WR): FIN"
             self.add(Kind.FIN, t, said, index, us)
             self.fin_sent = True
         elif kind is EventType.ERROR:
@@ -188,7 +195,7 @@ class _Rows:
 
     def _error(self, index: int, event: Event, from_client: bool | None = None) -> None:
         kind = event.detail.get("kind")
-        message = sanitize_line(str(event.detail.get("message", "")))
+        message = _quoted(str(event.detail.get("message", "")))
         if kind in (ErrorKind.RESET.value, ErrorKind.REFUSED.value):
             self.reset = True
             sender = not self.us if from_client is None else from_client
@@ -201,7 +208,7 @@ class _Rows:
         stop = exchange.stop
         quiet = (None, StopReason.PEER_CLOSED, StopReason.RESET, StopReason.CLOSED)
         if stop not in quiet and exchange.error is None:
-            said = sanitize_line(exchange.stop_message or str(stop))
+            said = _quoted(exchange.stop_message or str(stop))
             self.add(Kind.NOTE, t, f"stop: {said}", index)
         if not self.stream:
             self.add(Kind.NOTE, t, "close(): nothing is sent, UDP has no connection", index)

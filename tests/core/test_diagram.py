@@ -245,3 +245,17 @@ def test_a_transcript_of_many_closes_asks_once_whether_it_was_relayed(monkeypatc
 
     assert len(drawn.rows) >= 1000
     assert len(asked) <= 3
+
+
+def test_a_message_megabytes_long_is_quoted_in_its_row_as_far_as_a_row_shows() -> None:
+    # A transcript's stop message may be tens of megabytes: made safe whole for a row
+    # that shows 70 cells of it, it cost over ten times its size.
+    exchange = replace(
+        http_exchange(), stop=StopReason.DEADLINE, stop_message="\x1b]0;x\x07" * 1_000_000
+    )
+
+    notes = [row.label for row in diagram(exchange).rows if row.label.startswith("stop:")]
+
+    assert len(notes) == 1
+    assert notes[0].startswith("stop: ␛]0;x␇")
+    assert len(notes[0]) < 1000
