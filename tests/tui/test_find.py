@@ -157,3 +157,17 @@ async def test_n_after_escape_reopens_the_last_find_at_the_match_after_the_one_l
         assert app.focused is received  # n and N go on stepping, not typing in the bar
         await pilot.press("N", "N")
         assert position(app) == "1 of 3"
+
+
+@pilot_test
+async def test_at_80x24_a_long_problem_with_the_query_leaves_the_query_in_view() -> None:
+    app = make_app(lines_exchange(10, (2,)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+f", "ctrl+t", "ctrl+t", *"de ad bex")
+        await pilot.pause()
+        assert "not a hex digit" in position(app)
+        field = app.query_one("#find-input")
+        shown = app.query_one("#find-position")
+        assert field.region.width > len("de ad bex") and field.region.right <= shown.region.x
+        assert shown.region.right <= 80 and shown.region.height == 1

@@ -30,8 +30,11 @@ class FindBar(Horizontal):
         height: 1;
         &.-open { display: block; }
         #find-mode { width: auto; padding: 0 1; }
-        #find-input { width: 1fr; border: none; height: 1; padding: 0; }
-        #find-position { width: auto; padding: 0 1; }
+        #find-input { width: 1fr; min-width: 12; border: none; height: 1; padding: 0; }
+        /* A problem with the query is one line, cut with an ellipsis: the query stays in view. */
+        #find-position {
+            width: auto; max-width: 35%; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+        }
     }
     """
 
