@@ -192,16 +192,17 @@ def _print_steps(console: Printer, exchange: Exchange) -> None:
 
 def print_stopped(console: Printer, exchange: Exchange, explain: bool = False) -> None:
     heading(console, "Stopped")
-    console.print(Text("  ").append_text(safe(exchange.stop_message or "-")))
+    error = exchange.error
+    if error is None or exchange.stop_message != error.message:  # an error says it once
+        console.print(Text("  ").append_text(safe(exchange.stop_message or "-")))
     if explain:
         from sockscope.core.explain import stop_sentence
 
         _print_sentence(console, stop_sentence(exchange))
-    if exchange.error is not None:
-        err = Text("  error: ", style="bold red").append_text(safe(exchange.error.message))
-        console.print(err)
-        if exchange.error.hint:
-            console.print(Text("  hint: ", style="dim").append_text(safe(exchange.error.hint)))
+    if error is not None:
+        console.print(Text("  error: ", style="bold red").append_text(safe(error.message)))
+        if error.hint:
+            console.print(Text("  hint: ", style="dim").append_text(safe(error.hint)))
     console.print(Text("  ") + Text(timings_summary(exchange.timings()) or "-"))
 
 

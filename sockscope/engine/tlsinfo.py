@@ -76,6 +76,17 @@ def client_certificate_problem(cert_file: str, key_file: str | None) -> str | No
     return _load_client_certificate(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), cert_file, key_file)
 
 
+def ca_file_problem(ca_file: str) -> str | None:
+    """Why `ca_file` cannot be the CA to verify a server with, in words; None when it can."""
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=ca_file)
+    except ssl.SSLError:
+        return "holds no PEM certificate: give the CA certificate in PEM"
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+    return None
+
+
 def with_template_certificate(options: TlsOptions, template: Template | None) -> TlsOptions:
     """`options` with the template's client certificate ([tls] cert, key) when they name
     none; FieldError naming the template's field when it cannot be used."""

@@ -86,6 +86,16 @@ def test_refused_port_is_a_network_error_with_exit_1(cli) -> None:
     assert result.json()["error"]["kind"] == "refused"
 
 
+def test_a_refused_port_s_report_says_the_error_once_with_its_hint(cli) -> None:
+    port = _closed_port()
+    result = cli("send", "127.0.0.1", port)
+    assert result.code == 1
+    stopped = result.out[result.out.index("Stopped") :]
+    assert stopped.count(f"connection refused by 127.0.0.1:{port}") == 1
+    assert f"error: connection refused by 127.0.0.1:{port}" in stopped
+    assert "hint: nothing is listening on that port" in stopped
+
+
 def test_unresolvable_name_is_classified_with_exit_1(cli) -> None:
     result = cli("send", "nothing.invalid", "80", "--json")
     assert result.code == 1

@@ -50,6 +50,19 @@ def send(cli: Callable[..., CliResult], *options: object) -> CliResult:
     return cli("send", "127.0.0.1", "9", "-t", "tls", "-d", "x", *options)
 
 
+def test_a_ca_file_that_holds_no_certificate_is_refused_by_name_before_connecting(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    not_pem = tmp_path / "passwd"
+    not_pem.write_text("root:x:0:0:root:/root:/bin/sh\n")
+    run = send(cli, "--ca-file", not_pem)
+    assert run.code == 2
+    assert run.err.strip().endswith(
+        f"--ca-file: {not_pem}: holds no PEM certificate: give the CA certificate in PEM"
+    )
+    assert run.out == ""  # refused before any connection: no report
+
+
 def test_a_key_without_a_certificate_is_refused(
     cli: Callable[..., CliResult], client_files: dict[str, Path]
 ) -> None:
