@@ -58,6 +58,10 @@ class Finder:
     def bar(self) -> FindBar:
         return self.app.query_one(FindBar)
 
+    def _view(self) -> LineView:
+        """The view of the pane searched."""
+        return self.app.query_one(f"#{self.where}", Pane).query_one(LineView)
+
     def _views(self) -> list[LineView]:
         return list(self.app.query_one("#views").query(LineView))
 
@@ -88,7 +92,7 @@ class Finder:
             self._left = -1
         self.where = where
         data, name = self._source()
-        self.bar.open(name, focus=focus)
+        self.bar.open(name, self._view(), focus=focus)
         if self._query is None and self.bar.query_text:
             # Reopened: the query the bar still holds is searched again.
             self.data = data
@@ -235,4 +239,3 @@ class Finder:
         self._query = None
         self._generation += 1
         self._mark()
-        self.app.query_one(f"#{self.where}", Pane).query_one(LineView).focus()

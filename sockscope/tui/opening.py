@@ -16,6 +16,7 @@ from typing import ClassVar
 from textual import events, on
 from textual.app import App
 from textual.command import CommandPalette
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -60,7 +61,28 @@ class HoldsKeysWhileOpening(App[int]):
             return
         if event.key == "enter" and isinstance(screen, CommandPalette):
             self._hold()  # until the command it chooses has run (_palette_closed)
+            await super().on_event(event)
+            return
         await super().on_event(event)
+        if self._held is None and self.focused is not None:
+            self._fence(self.focused)
+
+    def _fence(self, widget: Widget) -> None:
+        """Hold the next keys until this one has been through `widget` and each of its
+        ancestors up to the app. A widget's bindings (an editor's arrows, the find bar's
+        escape) act only once the key has bubbled up to the app, while a letter is typed
+        where it lands: a letter right behind an arrow in the queue would go in before
+        the cursor moved (right right Q typed fast put Q at the line start)."""
+        held = self._hold()
+
+        def step(node: DOMNode) -> None:
+            parent = node.parent
+            if parent is None or parent is self:
+                self.call_later(self._hand_on, held)  # behind the bindings the key ran
+            else:
+                parent.call_later(step, parent)  # behind the key bubbled up to it
+
+        widget.call_later(step, widget)
 
     def _hold(self) -> list[events.Key]:
         held: list[events.Key] = []

@@ -322,3 +322,50 @@ async def test_keys_typed_right_after_f1_do_not_act_behind_the_help() -> None:
         assert app.session is None and len(app.query_one(History).exchanges) == 1
         await pilot.press("f1")  # the help's own f1 closes it
         assert not isinstance(app.screen, HelpScreen)
+
+
+@pilot_test
+async def test_keys_typed_right_after_ctrl_e_or_ctrl_b_land_in_the_field_it_went_to() -> None:
+    from textual.widgets import Input
+
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        host = app.query_one("#host", Input)
+        host.focus()
+        await pilot.pause()
+        request = app.query_one(TextArea)
+        before = request.text
+        app.post_message(_key("ctrl+e"))
+        _type_at_once(app, "Z")
+        await until(pilot, lambda: len(request.text) == len(before) + 1, "Z in the request")
+        assert host.value == "127.0.0.1"
+        app.post_message(_key("ctrl+b"))  # the host, its text selected: typing replaces it
+        _type_at_once(app, "::1")
+        await until(pilot, lambda: host.value == "::1", "::1 as the host")
+        assert "Z" in request.text
+        app.post_message(_key("ctrl+f"))  # n is the next match in a pane: here a letter
+        _type_at_once(app, "nd")
+        field = app.query_one("#find-input", Input)
+        await until(pilot, lambda: field.value == "nd", "nd in the find bar")
+        app.post_message(_key("escape"))  # back in Received, where n steps
+        _type_at_once(app, "n")
+        await until(pilot, lambda: app.focused is app.query_one("#received-view"), "Received")
+        await pilot.pause()
+        assert field.value == "nd"
+
+
+@pilot_test
+async def test_a_letter_typed_fast_after_arrows_in_the_editor_goes_where_they_moved() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        request = app.query_one(TextArea)
+        request.focus()
+        await pilot.pause()
+        request.move_cursor((0, 0))
+        # The arrows are the editor's bindings, which act once the key has bubbled up
+        # to the app; the letter behind them is typed where it lands.
+        for key in ("down", "end", "left", "left"):
+            app.post_message(_key(key))
+        _type_at_once(app, "Q")
+        await until(pilot, lambda: "Q" in request.text, "Q in the request")
+        assert request.text.splitlines()[1].endswith("8080Q\\r")

@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from sockscope.core.find import FindMode
@@ -67,6 +68,7 @@ class FindBar(Horizontal):
         super().__init__(id=id)
         self.mode = FindMode.TEXT
         self.where = ""  # the pane searched, as the label names it
+        self._back: Widget | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(plain(f"find ({self.mode})", DIM_STYLE), id="find-mode")
@@ -81,14 +83,15 @@ class FindBar(Horizontal):
     def is_open(self) -> bool:
         return self.has_class("-open")
 
-    def open(self, where: str, *, focus: bool = True) -> None:
-        """Show the bar (searching `where`, a pane's name) and, with `focus`, put the
-        cursor in it."""
+    def open(self, where: str, back: Widget, *, focus: bool = True) -> None:
+        """Show the bar (searching `where`, a pane's name, whose view `back` gets the
+        focus when the bar closes) and, with `focus`, put the cursor in it."""
+        self._back = back
         self.add_class("-open")
         self.where = where
         self._label()
-        if focus:
-            self.query_one("#find-input", FilledInput).focus()
+        if focus:  # at once: the keys typed right after ctrl+f are the query
+            self.screen.set_focus(self.query_one("#find-input", FilledInput))
 
     def search_in(self, where: str) -> None:
         """The bar searches another pane's bytes (or the same pane shows others)."""
@@ -126,4 +129,7 @@ class FindBar(Horizontal):
 
     def action_close(self) -> None:
         self.remove_class("-open")
+        if self._back is not None:
+            # At once, before Closed goes round: n typed right after escape steps there.
+            self.screen.set_focus(self._back)
         self.post_message(self.Closed())
