@@ -127,6 +127,16 @@ def test_a_capture_past_the_limit_is_the_same_spliced_or_copied(
 
 
 @LINUX_SPLICE
+def test_dev_null_takes_the_copying_path_which_is_faster_there(
+    lab: Any, splices: list[int]
+) -> None:
+    target = Target(lab.host, lab.port("http"))
+    exchange = run_into(Path(os.devnull), target, get(BODY))
+    assert splices == []  # into a character device the bytes are read and written
+    assert exchange.bytes_in > BODY and exchange.stop is StopReason.PEER_CLOSED
+
+
+@LINUX_SPLICE
 def test_the_byte_limit_stops_a_spliced_read_exactly(
     lab: Any, tmp_path: Path, splices: list[int]
 ) -> None:
