@@ -111,3 +111,39 @@ async def test_listen_shows_a_gzip_request_body_decoded() -> None:
         assert [lines.line(y).plain for y in range(len(lines))] == ["posted, then gzipped"]
         badge = str(pane.border_subtitle)
         assert badge.startswith("body: gzip, 20 bytes")
+
+
+@pilot_test
+async def test_p_on_a_body_it_cannot_lay_out_says_why() -> None:
+    app = make_app(coded_exchange(b"<p>hello</p>", "text/html"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        app.query_one("#decoded-view").focus()
+        await pilot.press("p")
+        await pilot.pause()
+        notes = [str(note.message) for note in app._notifications]
+        assert notes == ["p lays out a JSON or XML body that parses; this one is text/html"]
+        assert "laid out" not in str(app.query_one(DecodedPane).border_subtitle)
+
+
+@pilot_test
+async def test_p_while_a_json_body_arrives_says_it_is_laid_out_once_all_has_arrived() -> None:
+    whole = coded_exchange(JSON, "application/json")
+    reply = whole.events[1].data
+    request = whole.events[0].data
+    live = Exchange(Target("127.0.0.1", 80), request)
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        app._live = live  # as _start leaves it, without a network
+        live.events += [
+            Event(EventType.SEND, 0.001, request, len(request)),
+            Event(EventType.RECV, 0.002, reply[:-20], len(reply) - 20),
+        ]
+        app._redraw_live()
+        await pilot.pause()
+        app.query_one("#decoded-view").focus()
+        await pilot.press("p")
+        await pilot.pause()
+        badge = str(app.query_one(DecodedPane).border_subtitle)
+        assert "laid out once it has all arrived" in badge
+        assert not app._notifications

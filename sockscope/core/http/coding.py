@@ -447,10 +447,15 @@ def media_type(headers: list[tuple[str, str]]) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
+def lays_out(media: str) -> bool:
+    """Whether `pretty_text` lays out a body of this media type (JSON or XML)."""
+    return media.endswith(("/json", "+json", "/xml", "+xml"))
+
+
 def pretty_text(data: bytes, media: str, encoding: str) -> bytes | None:
     """A JSON or XML body laid out with indents, in `encoding`; None when the media
     type is neither, the body is too large, or it does not parse."""
-    if len(data) > MAX_PRETTY:
+    if len(data) > MAX_PRETTY or not lays_out(media):
         return None
     try:
         text = data.decode(encoding)
@@ -464,10 +469,8 @@ def pretty_text(data: bytes, media: str, encoding: str) -> bytes | None:
             pieces = _bounded(encoder.iterencode(json.loads(text)))
         except (ValueError, RecursionError):
             return None
-    elif media.endswith("/xml") or media.endswith("+xml"):
-        pieces = _bounded(_indent_xml(text))
     else:
-        return None
+        pieces = _bounded(_indent_xml(text))
     if pieces is None:
         return None
     return "".join(pieces).encode(encoding, errors="backslashreplace")

@@ -32,6 +32,7 @@ from sockscope.core.http.coding import (
     DecodedBody,
     charset_of,
     content_codings,
+    lays_out,
     media_type,
     pretty_text,
 )
@@ -450,7 +451,9 @@ class DecodedPane(Pane):
         note = f"body: {body.summary()}" if body is not None else ""
         shown = self._raw if body is None else body.data
         # Laid out once it has all arrived: a document is parsed whole.
-        if self.pretty and self._response is not None and not self._live:
+        if self.pretty and self._response is not None and lays_out(self._media):
+            if self._live:
+                return shown, f"{note or 'body'}, laid out once it has all arrived"
             source = body_bytes(self._response, self._raw) if body is None else body.data
             laid_out = pretty_text(source, self._media, self.encoding)
             if laid_out is not None:
@@ -492,6 +495,16 @@ class DecodedPane(Pane):
     def action_pretty(self) -> None:
         self.pretty = not self.pretty
         self._draw()
+        if self.pretty and "laid out" not in str(self.border_subtitle):
+            # Nothing changed on screen: say why rather than leave the key unanswered.
+            what = self._media or "not an HTTP body"
+            if lays_out(self._media):
+                what = f"{what} that does not parse"
+            self.app.bell()
+            self.app.notify(
+                f"p lays out a JSON or XML body that parses; this one is {what}",
+                severity="warning",
+            )
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
