@@ -1197,6 +1197,8 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         if not self.query_one(FindBar).has_focus_within:
             where = self.finder.focused_where()
         self._show_view(where)  # at 80x24, the pane searched comes forward
+        if self.screen.maximized is not None:
+            self.screen.minimize()  # a zoomed pane hides the bar: it would take keys unseen
         self.finder.open(where)
 
     @on(DecodedPane.Shown, "#decoded")

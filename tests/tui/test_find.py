@@ -171,3 +171,18 @@ async def test_at_80x24_a_long_problem_with_the_query_leaves_the_query_in_view()
         shown = app.query_one("#find-position")
         assert field.region.width > len("de ad bex") and field.region.right <= shown.region.x
         assert shown.region.right <= 80 and shown.region.height == 1
+
+
+@pilot_test
+async def test_ctrl_f_in_a_zoomed_pane_shows_the_bar_and_escape_closes_it() -> None:
+    app = make_app(lines_exchange(50, (3, 40)))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        received = app.query_one("#received-view", LineView)
+        received.focus()
+        await pilot.press("f2", "ctrl+f", *"needle")
+        await pilot.pause()
+        bar = app.query_one(FindBar)
+        assert bar.region.width > 0 and position(app) == "1 of 2"  # the bar is in sight
+        await pilot.press("escape")
+        assert not bar.is_open and app.focused is received
