@@ -75,6 +75,19 @@ def _tcp_events(request: bytes, *replies: bytes) -> list[Event]:
     return events
 
 
+def one_reply_exchange(request: bytes, reply: bytes, port: int = 80) -> Exchange:
+    """A finished exchange of one send and one recv, the server closing after it."""
+    return Exchange(
+        Target("127.0.0.1", port),
+        request,
+        events=[
+            Event(EventType.SEND, 0.001, request, len(request)),
+            Event(EventType.RECV, 0.002, reply, len(reply)),
+        ],
+        stop=StopReason.PEER_CLOSED,
+    )
+
+
 def _received(events: list[Event]) -> int:
     return sum(e.size for e in events if e.type is EventType.RECV)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 
-from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
+from sockscope.core.model import Event, EventType, Exchange, Target
 from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.panes import DecodedPane
+from tests.tui.exchanges import one_reply_exchange
 from tests.tui.helpers import make_app, pilot_test, view_text
 
 JSON = b'{"greeting":"gr\xfc\xdfe","items":[1,2]}'
@@ -28,15 +29,7 @@ def coded_exchange(body: bytes, content_type: str, coding: str = "gzip") -> Exch
         + b"0\r\n\r\n"
     )
     request = b"GET / HTTP/1.1\r\nHost: example\r\n\r\n"
-    return Exchange(
-        Target("127.0.0.1", 80),
-        request,
-        events=[
-            Event(EventType.SEND, 0.001, request, len(request)),
-            Event(EventType.RECV, 0.002, reply, len(reply)),
-        ],
-        stop=StopReason.PEER_CLOSED,
-    )
+    return one_reply_exchange(request, reply)
 
 
 @pilot_test

@@ -4,10 +4,11 @@ highlighted in Received and Decoded."""
 
 from __future__ import annotations
 
-from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
+from sockscope.core.model import Exchange
 from sockscope.tui.widgets.byte_view import CURRENT_STYLE, MATCH_STYLE, LineView
 from sockscope.tui.widgets.find_bar import FindBar
 from sockscope.tui.widgets.target_bar import TargetBar
+from tests.tui.exchanges import one_reply_exchange
 from tests.tui.helpers import make_app, pilot_test, until
 
 
@@ -18,15 +19,7 @@ def lines_exchange(count: int, needle_rows: tuple[int, ...]) -> Exchange:
     ]
     reply = b"".join(rows)
     request = b"GIVE\r\n"
-    return Exchange(
-        Target("127.0.0.1", 7),
-        request,
-        events=[
-            Event(EventType.SEND, 0.001, request, len(request)),
-            Event(EventType.RECV, 0.002, reply, len(reply)),
-        ],
-        stop=StopReason.PEER_CLOSED,
-    )
+    return one_reply_exchange(request, reply, 7)
 
 
 def position(app: object) -> str:

@@ -6,25 +6,13 @@ from __future__ import annotations
 
 from textual.widgets import Tabs
 
-from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
 from sockscope.tui.widgets.byte_view import CURRENT_STYLE, LINKED_STYLE, MATCH_STYLE, LineView
 from sockscope.tui.widgets.find_bar import FindBar
+from tests.tui.exchanges import one_reply_exchange
 from tests.tui.helpers import make_app, pilot_test
 from tests.tui.test_decoded_bodies import coded_exchange
 
 JSON = b'{"greeting":"hello","items":["needle one","needle two"]}'
-
-
-def exchange_of(request: bytes, reply: bytes) -> Exchange:
-    return Exchange(
-        Target("127.0.0.1", 80),
-        request,
-        events=[
-            Event(EventType.SEND, 0.001, request, len(request)),
-            Event(EventType.RECV, 0.002, reply, len(reply)),
-        ],
-        stop=StopReason.PEER_CLOSED,
-    )
 
 
 def bar_says(app: object) -> tuple[str, str]:
@@ -54,7 +42,7 @@ def marked_rows(app: object, view_id: str) -> dict[int, str]:
 @pilot_test
 async def test_ctrl_f_in_sent_finds_the_bytes_sent_and_highlights_them_there() -> None:
     request = b"GET /needle HTTP/1.1\r\nHost: needle.example\r\n\r\n"
-    app = make_app(exchange_of(request, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+    app = make_app(one_reply_exchange(request, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
         app.query_one("#sent-view").focus()
@@ -100,7 +88,7 @@ async def test_ctrl_f_in_decoded_finds_in_the_body_decoded_and_laid_out() -> Non
 @pilot_test
 async def test_from_received_or_a_decoded_pane_showing_the_same_bytes_both_highlight() -> None:
     reply = b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nneedle here"
-    app = make_app(exchange_of(b"GET / HTTP/1.1\r\n\r\n", reply))
+    app = make_app(one_reply_exchange(b"GET / HTTP/1.1\r\n\r\n", reply))
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
         app.query_one("#decoded-view").focus()
@@ -115,7 +103,7 @@ async def test_from_received_or_a_decoded_pane_showing_the_same_bytes_both_highl
 async def test_matches_show_on_wrapped_decoded_rows() -> None:
     body = b"x" * 150 + b"needle" + b"y" * 20
     reply = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
-    app = make_app(exchange_of(b"GET / HTTP/1.1\r\n\r\n", reply))
+    app = make_app(one_reply_exchange(b"GET / HTTP/1.1\r\n\r\n", reply))
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         app.query_one("#decoded-view").focus()
@@ -135,7 +123,7 @@ async def test_matches_show_on_wrapped_decoded_rows() -> None:
 async def test_linked_bytes_show_on_wrapped_rows_too() -> None:
     long_value = "v" * 150
     reply = f"HTTP/1.1 200 OK\r\nX-Long: {long_value}\r\nContent-Length: 0\r\n\r\n".encode()
-    app = make_app(exchange_of(b"GET / HTTP/1.1\r\n\r\n", reply))
+    app = make_app(one_reply_exchange(b"GET / HTTP/1.1\r\n\r\n", reply))
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         app.query_one("#decoded-view").focus()
@@ -151,7 +139,7 @@ async def test_linked_bytes_show_on_wrapped_rows_too() -> None:
 @pilot_test
 async def test_at_80x24_a_find_from_sent_keeps_sent_in_front() -> None:
     request = b"GET /needle HTTP/1.1\r\n\r\n"
-    app = make_app(exchange_of(request, b"HTTP/1.1 204 No Content\r\n\r\n"))
+    app = make_app(one_reply_exchange(request, b"HTTP/1.1 204 No Content\r\n\r\n"))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         tabs = app.query_one("#view-tabs", Tabs)

@@ -3,9 +3,10 @@ folded rows cut at the edge, or folded again."""
 
 from __future__ import annotations
 
-from sockscope.core.model import Event, EventType, Exchange, StopReason, Target
+from sockscope.core.model import Exchange
 from sockscope.tui.widgets.byte_view import MAX_WRAP_ROWS, LineView
 from sockscope.tui.widgets.panes import DecodedPane, HeadersPane
+from tests.tui.exchanges import one_reply_exchange
 from tests.tui.helpers import make_app, pilot_test
 
 LONG = "x" * 150
@@ -13,15 +14,7 @@ LONG = "x" * 150
 
 def reply_exchange(reply: bytes) -> Exchange:
     request = b"GET / HTTP/1.1\r\n\r\n"
-    return Exchange(
-        Target("127.0.0.1", 80),
-        request,
-        events=[
-            Event(EventType.SEND, 0.001, request, len(request)),
-            Event(EventType.RECV, 0.002, reply, len(reply)),
-        ],
-        stop=StopReason.PEER_CLOSED,
-    )
+    return one_reply_exchange(request, reply)
 
 
 def rows(app: object, view_id: str) -> list[str]:
