@@ -80,6 +80,18 @@ class Matches:
         index = bisect_left(self.offsets, offset) - 1
         return index if index >= 0 else len(self.offsets) - 1
 
+    def extended(self, data: bytes, searched: int) -> Matches:
+        """The matches of `data`, a capture grown from the `searched` bytes these are of:
+        only what came after (and the needle's length before it, for a match across
+        the old end) is read, so a live capture costs its new bytes."""
+        if self.capped or not self.needle:
+            return self
+        step = len(self.needle)
+        start = max(0, searched - step + 1, self.offsets[-1] + step if self.offsets else 0)
+        more = find_all(memoryview(data)[start:], self.needle, MAX_MATCHES - len(self.offsets))
+        offsets = self.offsets + [start + offset for offset in more.offsets]
+        return Matches(self.needle, offsets, more.capped)
+
     def span(self, index: int) -> tuple[int, int]:
         """The bytes of match `index`: (start, end)."""
         start = self.offsets[index]

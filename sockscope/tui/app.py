@@ -838,8 +838,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
             self.query_one(DecodedPane).show(shown_text(received, "telnet"), live=live)
         else:
             self.query_one(DecodedPane).show(received, live=live, rows=rows)
-        if not live:
-            self.finder.show_capture(rows)
+        self.finder.show_capture(rows)
         if live or len(received) < HEADERS_AFTER_FRAME or self._headers_of[:1] == (exchange,):
             self._show_headers(exchange, received, live)
         else:

@@ -53,6 +53,8 @@ class Finder:
         # back) from there that n / N asked for, to take once the search reopened answers.
         self._left = -1
         self._resume: tuple[bool, int] | None = None
+        self._capture: ByteRows | None = None  # the received rows shown
+        self._pending = False  # a search runs in a worker
 
     @property
     def bar(self) -> FindBar:
@@ -101,19 +103,29 @@ class Finder:
             self.refresh()
 
     def show_capture(self, rows: ByteRows) -> None:
-        """The explorer shows other received bytes (or more of them)."""
-        if rows.data is not self.received:
+        """The explorer shows other received bytes, or more of them (a live capture
+        grows in the same ByteRows)."""
+        grown = rows is self._capture and rows.data is not self.received
+        if rows is not self._capture:
             self.linked = None  # another exchange's parts
+        self._capture = rows
         self.received = rows.data
-        self.refresh()
+        self.refresh(grown=grown)
 
-    def refresh(self) -> None:
-        """The panes show other bytes: search what the bar searches again."""
+    def refresh(self, *, grown: bool = False) -> None:
+        """The panes show other bytes: search what the bar searches again; bytes that
+        grew (a live capture) are searched from where the last search ended."""
         data, name = self._source()
         if self.bar.is_open:
             self.bar.search_in(name)
         if data is self.data and self.matches is not None:
             self._mark()
+            return
+        if grown and data is self.received and self._query is not None:
+            searched, self.data = len(self.data), data
+            if self._pending or self.matches is None:
+                return  # a search on its way is extended when it answers
+            self._found(self.matches.extended(data, searched), keep=True)
             return
         self.data = data
         if self._query is not None and self.bar.is_open:
@@ -133,25 +145,37 @@ class Finder:
             self._found(None, "")
             return
         data = self.data
+        self._pending = False
         if len(data) <= SEARCH_AT_ONCE:
             self._found(find_all(data, needle))
             return
         generation = self._generation
+        self._pending = True
         self.bar.show_position("searching…")
 
         def run() -> None:
             matches = find_all(data, needle)
-            self.app.call_from_thread(self._arrived, generation, matches)
+            self.app.call_from_thread(self._arrived, generation, matches, len(data))
 
         self.app.run_worker(run, thread=True, group="find", exclusive=True)
 
-    def _arrived(self, generation: int, matches: Matches) -> None:
+    def _arrived(self, generation: int, matches: Matches, searched: int) -> None:
         if generation == self._generation and self.bar.is_open:
-            self._found(matches)
+            self._pending = False
+            # The capture may have grown meanwhile: the rest is searched here.
+            self._found(matches.extended(self.data, searched))
 
-    def _found(self, matches: Matches | None, problem: str = "") -> None:
+    def _found(self, matches: Matches | None, problem: str = "", *, keep: bool = False) -> None:
+        """Show `matches` of the searched bytes; with `keep` (more of a live capture),
+        the current match stays current rather than the first becoming it."""
+        index = self.index if keep else None
         self.matches = matches
         self.index = None
+        if keep and matches is not None and index is not None:
+            self.index = index
+            self.bar.show_position(matches.position(index))
+            self._mark()
+            return
         resume, self._resume = self._resume, None
         if matches is None:
             self.bar.show_position(problem, error=bool(problem))
@@ -237,5 +261,6 @@ class Finder:
         self.matches = None
         self.index = None
         self._query = None
+        self._pending = False
         self._generation += 1
         self._mark()

@@ -97,3 +97,16 @@ def test_every_match_is_the_needle_and_none_is_missed(data: bytes, needle: bytes
     assert all(data[at : at + len(needle)] == needle for at in offsets)
     assert all(b - a >= len(needle) for a, b in pairwise(offsets))
     assert len(offsets) == data.count(needle)
+
+
+@given(
+    st.binary(max_size=200).map(lambda b: b.replace(b"\x01", b"ab")),
+    st.integers(0, 200),
+    st.sampled_from([b"a", b"ab", b"aba", b"b\x00"]),
+)
+def test_matches_extended_to_a_grown_capture_are_those_of_the_whole(
+    data: bytes, cut: int, needle: bytes
+) -> None:
+    cut = min(cut, len(data))
+    grown = find_all(data[:cut], needle).extended(data, cut)
+    assert grown == find_all(data, needle)

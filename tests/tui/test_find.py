@@ -179,3 +179,34 @@ async def test_ctrl_f_in_a_zoomed_pane_shows_the_bar_and_escape_closes_it() -> N
         assert bar.region.width > 0 and position(app) == "1 of 2"  # the bar is in sight
         await pilot.press("escape")
         assert not bar.is_open and app.focused is received
+
+
+@pilot_test
+async def test_a_find_open_while_bytes_arrive_counts_the_matches_that_come() -> None:
+    from sockscope.core.model import ReadPolicy
+    from sockscope.tui.widgets.status import State
+
+    request = b"GIVE\r\n"
+    live = Exchange(Target("127.0.0.1", 7), request, ReadPolicy())
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        app._live = live  # as _start leaves it, without a network
+        app._show_exchange(live, State.CONNECTING, live=True)
+        live.events += [
+            Event(EventType.SEND, 0.001, request, len(request)),
+            Event(EventType.RECV, 0.002, b"hay needle hay\r\n", 16),
+        ]
+        app._redraw_live()
+        await pilot.pause()
+        await pilot.press("ctrl+f", *"needle")
+        await pilot.pause()
+        assert position(app) == "1 of 1"
+        for part in range(2):
+            chunk = b"hay\r\nne" if part == 0 else b"edle\r\nneedle\r\n"
+            live.events.append(Event(EventType.RECV, 0.003 + part, chunk, len(chunk)))
+            app._redraw_live()
+            await pilot.pause()
+        # One match split across two reads, one whole: counted as they came.
+        assert position(app) == "1 of 3"
+        assert CURRENT_STYLE in styles_of_row(app, "received-view", 0)
+        assert MATCH_STYLE in styles_of_row(app, "received-view", 2)
