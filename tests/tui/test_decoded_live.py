@@ -19,9 +19,9 @@ from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.panes import DecodedPane
 from sockscope.tui.widgets.status import State, StatusLine
+from tests.tui.exchanges import one_reply_exchange
 from tests.tui.helpers import make_app, pilot_test, until
 from tests.tui.test_decoded_bodies import coded_exchange
-from tests.tui.test_find_panes import exchange_of
 
 TEXT = b"".join(b"line %05d of the slowly sent body\n" % i for i in range(3000))
 PACKED = gzip.compress(TEXT, mtime=0)
@@ -129,7 +129,7 @@ async def test_the_history_shows_each_exchange_body_as_its_own() -> None:
     app = make_app(
         exchanges=[
             coded_exchange(b"the first, gzip", "text/plain"),
-            exchange_of(b"GET / HTTP/1.1\r\n\r\n", plain),
+            one_reply_exchange(b"GET / HTTP/1.1\r\n\r\n", plain),
         ]
     )
     async with app.run_test(size=(120, 36)) as pilot:
