@@ -4,7 +4,7 @@ highlighted in Received and Decoded."""
 
 from __future__ import annotations
 
-from sockscope.core.model import Exchange
+from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, Target
 from sockscope.tui.widgets.byte_view import CURRENT_STYLE, MATCH_STYLE, LineView
 from sockscope.tui.widgets.find_bar import FindBar
 from sockscope.tui.widgets.target_bar import TargetBar
@@ -183,7 +183,6 @@ async def test_ctrl_f_in_a_zoomed_pane_shows_the_bar_and_escape_closes_it() -> N
 
 @pilot_test
 async def test_a_find_open_while_bytes_arrive_counts_the_matches_that_come() -> None:
-    from sockscope.core.model import ReadPolicy
     from sockscope.tui.widgets.status import State
 
     request = b"GIVE\r\n"
