@@ -73,6 +73,7 @@ PANES: tuple[tuple[str, str], ...] = (
     ("Headers", "TLS, steps, HTTP head or replies; up/down link a row; w cuts rows"),
     ("In a pane", "n / N: next / previous find match; y: copy (selection, match, linked, pane)"),
     ("Select", "drag; v, then up/down/pgup/pgdn/home/end; double click: a row; escape clears"),
+    ("Copy", "y, or ctrl+c with a selection; ctrl+p Copy: text, hex, base64, to a file"),
     ("Timeline", "each step with its time, the delta since the previous one, and size"),
     ("Turns", "the timeline by turn: what you sent and what the peer said to each"),
     ("History", "every exchange of this session; select one to see it again"),

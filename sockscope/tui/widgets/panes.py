@@ -78,9 +78,10 @@ DECODE_INTERVAL = 0.02
 
 
 def size_badge(kept: int, total: int) -> str:
-    """`1,024 bytes`, or `kept 8.0 MiB of 12.5 MiB (truncated)` past the capture limit."""
+    """`1,024 bytes`, or `kept 8.0 MiB of 12.5 MiB` past the capture limit (short enough
+    for Received's badge at 120 columns)."""
     if total > kept:
-        return f"kept {human_bytes(kept)} of {human_bytes(total)} (truncated)"
+        return f"kept {human_bytes(kept)} of {human_bytes(total)}"
     return human_bytes(total)
 
 
