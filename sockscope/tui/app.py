@@ -125,7 +125,7 @@ CLIPBOARD_NOTE = (
 # The actions that name the engine's refusal on the status line themselves.
 NAME_THEIR_REFUSAL = frozenset({"send", "connect", *SESSION_ACTIONS})
 # What the explorer still does on the Listen screen.
-LISTEN_SCREEN_ACTIONS = frozenset({"quit", "help", "zoom"})
+LISTEN_SCREEN_ACTIONS = frozenset({"quit", "help", "zoom", "copy"})
 
 
 class ExplorerScreen(Screen[None]):
@@ -1222,16 +1222,19 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
     def _copy_source(self) -> tuple[bytes, str] | None:
         """The bytes a copy takes and what they are: the focused pane's selection, the
         current match or the linked part, else the whole focused pane (Sent, Decoded,
-        or else Received)."""
+        or else Received). On the Listen and Relay screens: the selection, else the
+        focused pane's bytes."""
+        view = self.screen.focused
+        selected = view.selected_bytes() if isinstance(view, LineView) else None
+        if selected is not None:
+            return selected, "the selection"
+        if not isinstance(self.screen, ExplorerScreen):
+            return self._focused_pane_bytes(view)
         exchange = self.explorer.current
         if exchange is None:
             self.bell()
             self.notify("nothing to copy yet", severity="warning")
             return None
-        view = self.screen.focused
-        selected = view.selected_bytes() if isinstance(view, LineView) else None
-        if selected is not None:
-            return selected, "the selection"
         selected = self.finder.selected()
         if selected is not None:
             return selected, "the highlighted bytes"
@@ -1241,6 +1244,22 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         if decoded.has_focus_within:
             return decoded.shown_bytes, "the Decoded pane"
         return self.finder.received, "the Received pane"
+
+    def _focused_pane_bytes(self, view: Widget | None) -> tuple[bytes, str] | None:
+        pane = (
+            None
+            if view is None
+            else next((node for node in view.ancestors_with_self if isinstance(node, Pane)), None)
+        )
+        data = None if pane is None else pane.copyable
+        if pane is None or not data:
+            self.bell()
+            self.notify(
+                "nothing here to copy: focus a pane of bytes, or select (drag, or v)",
+                severity="warning",
+            )
+            return None
+        return data, f"the {pane.title} pane"
 
     def action_copy(self, form: str) -> None:
         """The clipboard is written here and in action_copy_export only: the user's own

@@ -126,6 +126,29 @@ async def test_a_fixed_reply_reaches_the_client_byte_for_byte() -> None:
 
 
 @pilot_test
+async def test_y_copies_a_client_s_bytes_the_selection_first_then_the_whole_pane() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        form = ListenForm(reply="fixed", reply_text="ok\\r\\n")
+        screen = await open_listen(pilot, form)
+
+        def exchange() -> bytes:
+            with connect(screen) as client:
+                client.sendall(b"first line\r\nsecond \x1b[31mline\r\n")
+                return recv_all(client)
+
+        await asyncio.to_thread(exchange)
+        await until(screen, lambda: "peer-closed" in "".join(client_labels(screen)))
+        view = screen.query_one("#client-bytes-view", LineView)
+        view.focus()
+        await pilot.press("y")  # no selection: the whole pane, escaped
+        assert app.clipboard == "first line\\r\nsecond \\x1b[31mline\\r\n"
+        await pilot.click(view, offset=(3, 2))  # the repr's second line
+        await pilot.press("v", "y")  # that row selected, and copied
+        assert app.clipboard == "second \\x1b[31mline\\r\n"
+
+
+@pilot_test
 async def test_a_reply_typed_by_hand_reaches_the_client_turn_by_turn() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -105,6 +105,15 @@ class Pane(Vertical, can_focus=False):
         self._given = ""  # the badge as the pane set it, before the selection's size
         self.named = ""  # the part the cursor's row is of (Received): may quote the server
 
+    @property
+    def title(self) -> str:
+        return self._title
+
+    @property
+    def copyable(self) -> bytes | None:
+        """The bytes a copy of the whole pane takes; None for a pane of text (Headers)."""
+        return None
+
     def show_zoomed(self, zoomed: bool) -> None:
         """Zoomed (f2), the title names the way back."""
         self.border_title = f"{self._title} · f2 or escape: back" if zoomed else self._title
@@ -163,6 +172,10 @@ class SentPane(Pane):
     def data(self) -> bytes:
         """The bytes the pane shows."""
         return self._shown[0] if self._shown is not None else b""
+
+    @property
+    def copyable(self) -> bytes | None:
+        return self.data
 
     def badge(self, exchange: Exchange) -> str:
         return human_bytes(exchange.bytes_out)
@@ -492,6 +505,10 @@ class DecodedPane(Pane):
     def shown_bytes(self) -> bytes:
         """The bytes the view shows: the received ones, or the body decoded."""
         return self._rows.data
+
+    @property
+    def copyable(self) -> bytes | None:
+        return self.shown_bytes
 
     def action_pretty(self) -> None:
         self.pretty = not self.pretty
