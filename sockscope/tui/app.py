@@ -1220,39 +1220,31 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         self.finder.close()
 
     def _copy_source(self) -> tuple[bytes, str] | None:
-        """The bytes a copy takes and what they are: the focused pane's selection, the
-        current match or the linked part, else the whole focused pane (Sent, Decoded,
-        or else Received). On the Listen and Relay screens: the selection, else the
-        focused pane's bytes."""
+        """The bytes a copy takes and what they are: the focused view's selection; in the
+        explorer the current match or the linked part; else the focused pane's bytes (in
+        the explorer, from a pane of text or outside the panes: Received's)."""
         view = self.screen.focused
         selected = view.selected_bytes() if isinstance(view, LineView) else None
         if selected is not None:
             return selected, "the selection"
-        if not isinstance(self.screen, ExplorerScreen):
-            return self._focused_pane_bytes(view)
-        exchange = self.explorer.current
-        if exchange is None:
-            self.bell()
-            self.notify("nothing to copy yet", severity="warning")
-            return None
-        selected = self.finder.selected()
-        if selected is not None:
-            return selected, "the highlighted bytes"
-        if self.query_one(SentPane).has_focus_within:
-            return exchange.sent, "the Sent pane"
-        decoded = self.query_one(DecodedPane)
-        if decoded.has_focus_within:
-            return decoded.shown_bytes, "the Decoded pane"
-        return self.finder.received, "the Received pane"
-
-    def _focused_pane_bytes(self, view: Widget | None) -> tuple[bytes, str] | None:
+        explorer = isinstance(self.screen, ExplorerScreen)
+        if explorer:
+            if self.explorer.current is None:
+                self.bell()
+                self.notify("nothing to copy yet", severity="warning")
+                return None
+            selected = self.finder.selected()
+            if selected is not None:
+                return selected, "the highlighted bytes"
         pane = (
             None
             if view is None
             else next((node for node in view.ancestors_with_self if isinstance(node, Pane)), None)
         )
+        if explorer and (pane is None or pane.copyable is None):
+            pane = self.query_one(ReceivedPane)
         data = None if pane is None else pane.copyable
-        if pane is None or not data:
+        if pane is None or data is None:
             self.bell()
             self.notify(
                 "nothing here to copy: focus a pane of bytes, or select (drag, or v)",

@@ -252,6 +252,10 @@ class ReceivedPane(Pane):
     def compose(self) -> ComposeResult:
         yield CursorLineView(id="received-view")
 
+    @property
+    def copyable(self) -> bytes | None:
+        return self._rows.data
+
     def show(self, exchange: Exchange | None, rows: ByteRows, *, live: bool = False) -> None:
         self._exchange, self._rows, self._live = exchange, rows, live
         view = self.query_one(LineView)
