@@ -74,6 +74,7 @@ from sockscope.tui.widgets.panes import (
     Pane,
     ReceivedPane,
     SentPane,
+    pane_of,
 )
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import State, StatusLine
@@ -1116,7 +1117,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         if screen.maximized is not None:
             screen.minimize()
         elif screen.focused is not None:
-            pane = next((n for n in screen.focused.ancestors if isinstance(n, Pane)), None)
+            pane = pane_of(screen.focused)
             if pane is not None:
                 screen.maximize(pane, container=False)
 
@@ -1236,11 +1237,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
             selected = self.finder.selected()
             if selected is not None:
                 return selected, "the highlighted bytes"
-        pane = (
-            None
-            if view is None
-            else next((node for node in view.ancestors_with_self if isinstance(node, Pane)), None)
-        )
+        pane = pane_of(view)
         if explorer and (pane is None or pane.copyable is None):
             pane = self.query_one(ReceivedPane)
         data = None if pane is None else pane.copyable

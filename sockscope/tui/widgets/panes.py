@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Select
 
 from sockscope.core.analysis import Analysis
@@ -138,6 +139,13 @@ class Pane(Vertical, can_focus=False):
     def _selection_changed(self, message: LineView.SelectionChanged) -> None:
         message.stop()
         self.set_badge(self._given)
+
+
+def pane_of(widget: Widget | None) -> Pane | None:
+    """The pane `widget` is in (or is), if any."""
+    if widget is None:
+        return None
+    return next((node for node in widget.ancestors_with_self if isinstance(node, Pane)), None)
 
 
 def new_rows_note(view: LineView, live: bool) -> str:
