@@ -32,6 +32,7 @@ from sockscope.tui.screens.compare import CompareScreen
 from sockscope.tui.screens.help import HelpScreen
 from sockscope.tui.screens.options import OptionsScreen
 from sockscope.tui.screens.path import PathScreen
+from sockscope.tui.screens.relay import RelayBar, RelayScreen, default_args
 from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.filled_input import FilledInput
 from sockscope.tui.widgets.history import History
@@ -399,6 +400,21 @@ async def test_a_hostile_unix_path_given_to_listen_shows_as_text(tmp_path: Path)
         assert_screen_is_safe(app, "listen on a hostile path")
         host = app.screen.query_one("#listen-host", FilledInput)
         assert host.true_value == path
+    assert app.return_code in (None, 0)
+
+
+@pilot_test
+async def test_a_hostile_target_given_to_relay_shows_as_text(tmp_path: Path) -> None:
+    """`sockscope relay LISTEN PATH --app`: both fields, and the status line quoting them."""
+    path = str(tmp_path / "missing" / PATH_ATTACK)
+    app = hostile_app(relay=default_args(target=path))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, RelayScreen)
+        assert_screen_is_safe(app, "relay to a hostile path")
+        assert app.screen.query_one("#relay-target", FilledInput).true_value == path
+        assert app.screen.query_one(RelayBar).args().target == path
     assert app.return_code in (None, 0)
 
 

@@ -41,6 +41,7 @@ from sockscope.tui.screens.listen import tls_rows
 from sockscope.tui.screens.serving import ServingScreen
 from sockscope.tui.widgets.byte_view import ContentLines, LineView, NoLines
 from sockscope.tui.widgets.clients import Client, ClientList
+from sockscope.tui.widgets.filled_input import FilledInput
 from sockscope.tui.widgets.panes import (
     DecodedPane,
     HeadersPane,
@@ -157,10 +158,11 @@ class RelayBar(Vertical):
         args = self._args
         transport = args.transport if args.transport in TRANSPORTS else "tcp"
         with Horizontal(id="relay-row"):
-            yield Input(
+            # From the command line: a path may hold anything, shown as tokens, kept true.
+            yield FilledInput(
                 args.listen, placeholder="[HOST:]PORT or unix:PATH", compact=True, id="relay-listen"
             )
-            yield Input(
+            yield FilledInput(
                 args.target, placeholder="TARGET HOST:PORT or PATH", compact=True, id="relay-target"
             )
             yield Select(
@@ -178,8 +180,8 @@ class RelayBar(Vertical):
         return argparse.Namespace(
             **{
                 **vars(self._args),
-                "listen": self.query_one("#relay-listen", Input).value.strip(),
-                "target": self.query_one("#relay-target", Input).value.strip(),
+                "listen": self.query_one("#relay-listen", FilledInput).true_value.strip(),
+                "target": self.query_one("#relay-target", FilledInput).true_value.strip(),
                 "transport": str(self.query_one("#relay-transport", Select).value),
             }
         )
