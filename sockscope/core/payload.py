@@ -105,7 +105,8 @@ def _format_char(match: re.Match[str]) -> str:
         return f"\\x{code - 0xDC00:02x}"
     if code > 0x7F and ch.isprintable():
         return ch
-    return "".join(f"\\x{byte:02x}" for byte in ch.encode("utf-8"))
+    # surrogatepass: a lone surrogate in pasted text (escape_text) has no UTF-8 form.
+    return "".join(f"\\x{byte:02x}" for byte in ch.encode("utf-8", "surrogatepass"))
 
 
 def format_text(data: bytes) -> str:
@@ -115,6 +116,19 @@ def format_text(data: bytes) -> str:
     `\\t`, a backslash `\\\\`, and every other byte `\\xNN`.
     """
     return _FORMAT_SPECIAL.sub(_format_char, data.decode("utf-8", "surrogateescape"))
+
+
+# Characters of a text that format_text would escape, but for the backslash and the tab:
+# the text may already be payload syntax, and a tab is drawn as spaces.
+_ESCAPE_SPECIAL = re.compile(r"[^\x20-\x7e\n\t]")
+
+
+def escape_text(text: str) -> str:
+    """Payload text from elsewhere (a paste) that says the same bytes without a control,
+    bidi or invisible character in it: each of those becomes `\\r` or `\\xNN` of its
+    UTF-8 bytes, as format_text writes them, so `parse_text` gives the same bytes (a lone
+    surrogate, which has no bytes, gives its surrogatepass ones instead of a refusal)."""
+    return _ESCAPE_SPECIAL.sub(_format_char, text)
 
 
 # ---- hex -------------------------------------------------------------------------------

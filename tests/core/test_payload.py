@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from sockscope.core.payload import (
     PayloadError,
     bare_lf_lines,
+    escape_text,
     format_hex,
     format_text,
     parse_hex,
@@ -150,6 +151,27 @@ def test_formatted_text_parses_back_to_the_same_bytes(data: bytes) -> None:
 def test_formatted_text_holds_no_control_characters_but_newlines(data: bytes) -> None:
     text = format_text(data)
     assert all(ch == "\n" or ch.isprintable() for ch in text)
+
+
+# ---- escape_text (a paste into the editor) ---------------------------------------------
+
+
+def test_pasted_control_characters_become_the_escapes_of_the_same_bytes() -> None:
+    pasted = "GET / HTTP/1.1\r\nX: \x1b]52;c;cHduZWQ=\x07 \u202e \x9b\tend\\n"
+    escaped = escape_text(pasted)
+    assert escaped == (
+        "GET / HTTP/1.1\\r\nX: \\x1b]52;c;cHduZWQ=\\x07 \\xe2\\x80\\xae \\xc2\\x9b\tend\\n"
+    )
+    # Backslashes stay: pasted payload syntax (sockscope's own copy) means what it says.
+    assert parse_text(escaped) == parse_text(pasted)
+
+
+@given(st.text().filter(lambda t: not any(0xD800 <= ord(c) <= 0xDFFF for c in t)))
+def test_escaped_text_draws_no_control_character_and_sends_the_same_bytes(text: str) -> None:
+    escaped = escape_text(text)
+    assert all(ch in "\n\t" or ch.isprintable() for ch in escaped)
+    plain = text.replace("\\", "")  # no escapes of its own
+    assert parse_text(escape_text(plain)) == plain.encode()
 
 
 # ---- hex ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sockscope.tui.app import SockscopeApp
 from sockscope.tui.screens.compare import CompareScreen
 from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.history import History
+from sockscope.tui.widgets.request_editor import RequestEditor
 from tests.tui.exchanges import (
     CERTIFICATE,
     DISPLAY_ATTACKS,
@@ -287,6 +288,24 @@ async def test_a_palette_help_quoting_outside_text_is_shown_as_text(monkeypatch)
             _assert_screen_is_safe(app, name)
             assert "no: " in str(hits.get_option_at_index(0).prompt), name
             await _close_screens(pilot, app)
+    assert app.return_code in (None, 0)
+
+
+@pilot_test
+async def test_a_paste_into_the_request_editor_is_written_as_escapes_of_the_same_bytes() -> None:
+    from textual import events
+
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        editor = app.query_one(RequestEditor)
+        editor.set_bytes(b"")
+        editor.query_one("#request-text").focus()
+        await pilot.pause()
+        app.post_message(events.Paste("a\x1b]0;pwned\x07\r\nb\u202e\x9b"))
+        await until(pilot, lambda: editor.text != "", "the paste in the editor")
+        assert editor.text == "a\\x1b]0;pwned\\x07\\r\nb\\xe2\\x80\\xae\\xc2\\x9b"
+        assert editor.request_bytes() == "a\x1b]0;pwned\x07\r\nb\u202e\x9b".encode()
+        _assert_screen_is_safe(app, "a paste in the editor")
     assert app.return_code in (None, 0)
 
 

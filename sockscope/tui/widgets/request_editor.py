@@ -13,10 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Static, TextArea
+from textual.widgets.text_area import EditResult, Location
 
 from sockscope.core.payload import (
     PayloadError,
     bare_lf_lines,
+    escape_text,
     format_hex,
     format_text,
     parse_hex,
@@ -29,11 +31,29 @@ from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, WARNING_STYLE, plain, 
 
 class RequestText(TextArea):
     """The editor's TextArea. Its own select-all key (f7) is the session's Half-close, so
-    ctrl+a selects all here, as in most editors; Home still goes to the line start."""
+    ctrl+a selects all here, as in most editors; Home still goes to the line start.
+
+    A TextArea draws its text as it is, and a paste may hold anything a clipboard got
+    (ESC sequences copied from a terminal): inserted text is written in payload syntax
+    (`\\x1b`, `\\r`), which sends the same bytes and draws no control character."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+a", "select_all", "Select all", id="select-all", show=False),
     ]
+
+    def insert(
+        self, text: str, location: Location | None = None, *, maintain_selection_offset: bool = True
+    ) -> EditResult:
+        return super().insert(
+            escape_text(text), location, maintain_selection_offset=maintain_selection_offset
+        )
+
+    def replace(
+        self, insert: str, start: Location, end: Location, *, maintain_selection_offset: bool = True
+    ) -> EditResult:
+        return super().replace(
+            escape_text(insert), start, end, maintain_selection_offset=maintain_selection_offset
+        )
 
 
 class RequestEditor(Vertical):
