@@ -44,6 +44,16 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see --help)")
 
+    def _parse_optional(self, arg_string: str) -> Any:
+        # argparse takes a negative number for an option once a parser has an option
+        # that looks like one (-4, -6), so `--deadline -1` failed with "expected one
+        # argument": a negative number that is no option of ours is a value, which the
+        # option's own check then refuses with its valid range.
+        negative = self._negative_number_matcher.match(arg_string)
+        if negative and arg_string not in self._option_string_actions:
+            return None
+        return super()._parse_optional(arg_string)
+
 
 class _Formatter(argparse.HelpFormatter):
     """argparse's formatter, as wide as the terminal as argparse makes it, but measured
@@ -327,7 +337,9 @@ def _listen_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--capture-limit", default="1M", metavar="N", help="bytes kept per client, each way (1M)"
     )
-    p.add_argument("--count", type=int, metavar="N", help="stop after N conversations")
+    p.add_argument(
+        "--count", type=conversation_count, metavar="N", help="stop after N conversations"
+    )
     p.add_argument("--linger", default="2", metavar="S", help="after our last reply (2 s)")
     p.add_argument(
         "--idle", metavar="S", help="close a client when nothing moved for S seconds (30; udp: 5)"
@@ -369,6 +381,13 @@ def _compare_parser() -> argparse.ArgumentParser:
     p.add_argument("right", metavar="B.json", help="another transcript")
     p.add_argument("--all", action="store_true", help="show identical lines too")
     return p
+
+
+def conversation_count(text: str) -> int:
+    """`--count`'s number of conversations: a whole number from 1."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1")
+    return int(text)
 
 
 def _port_base(text: str) -> int:

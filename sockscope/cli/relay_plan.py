@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sockscope.cli.parsing import UsageError
+from sockscope.cli.parsing import UsageError, conversation_count
 from sockscope.cli.serving import parse_positive
 from sockscope.core.fields import (
     FieldError,
@@ -57,7 +57,9 @@ def relay_parser(parser_class: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--capture-limit", default="1M", metavar="N", help="bytes kept per connection, each way"
     )
-    p.add_argument("--count", type=int, metavar="N", help="stop after N conversations")
+    p.add_argument(
+        "--count", type=conversation_count, metavar="N", help="stop after N conversations"
+    )
     p.add_argument("--timeout", default="10", metavar="S", help="connect to the target (10 s)")
     p.add_argument(
         "--idle", metavar="S", help="close both sides after S seconds with nothing relayed (30)"

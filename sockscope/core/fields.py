@@ -101,6 +101,9 @@ def parse_size(text: str, field: str) -> int:
     """A byte count: `4096`, `64k`, `8M`, `1GiB` (binary units)."""
     match = _SIZE.match(text)
     if not match:
+        unsigned = text.strip().removeprefix("-")
+        if unsigned != text.strip() and _SIZE.match(unsigned):
+            raise FieldError(field, f"{_shown(text)} is negative; give at least 1 byte, e.g. 64k")
         raise FieldError(field, f"{_shown(text)} is not a size; write e.g. 4096, 64k or 8M")
     unit = (match.group(2) or "").lower()[:1]
     value = int(match.group(1)) * _SIZE_UNITS[unit]

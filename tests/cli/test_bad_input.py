@@ -41,6 +41,41 @@ def test_bad_field_is_named_with_its_fix_and_exits_2(cli, args, field, fix) -> N
     assert "Traceback" not in result.err
 
 
+# argparse reads `-1` as an option once a parser has options such as -4 and -6; a
+# negative number must reach the option's own check, which names the valid range.
+@pytest.mark.parametrize(
+    ("args", "field", "valid"),
+    [
+        (["send", "localhost", "80", "--deadline", "-1"], "--deadline", "positive"),
+        (["send", "localhost", "80", "--idle", "-1"], "--idle", "positive"),
+        (["send", "localhost", "80", "-4", "--timeout", "-0.5"], "--timeout", "positive"),
+        (["send", "localhost", "80", "--max-bytes", "-5"], "--max-bytes", "at least 1 byte"),
+        (["send", "localhost", "80", "--capture-limit", "-5"], "--capture-limit", "at least 1"),
+        (["send", "localhost", "-80"], "PORT", "1 to 65535"),
+        (["connect", "localhost", "80", "--timeout", "-1"], "--timeout", "positive"),
+        (["listen", "0", "--max-clients", "-3"], "--max-clients", "from 1"),
+        (["listen", "0", "--linger", "-1"], "--linger", "positive"),
+        (["listen", "0", "--idle", "-2"], "--idle", "positive"),
+        (["listen", "0", "--capture-limit", "-1"], "--capture-limit", "at least 1 byte"),
+        (["listen", "0", "--count", "-1"], "--count", "from 1"),
+        (["listen", "0", "--count", "0"], "--count", "from 1"),
+        (["relay", "0", "localhost:9", "--count", "-1"], "--count", "from 1"),
+        (["relay", "0", "localhost:9", "--max-clients", "-1"], "--max-clients", "from 1"),
+        (["relay", "0", "localhost:9", "--timeout", "-1"], "--timeout", "positive"),
+        (["lab", "--port-base", "-1"], "--port-base", "1 to 64535"),
+    ],
+)
+def test_a_negative_number_is_refused_with_the_option_and_its_valid_range(
+    cli, args, field, valid
+) -> None:
+    result = cli(*args)
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert field in lines[0] and valid in lines[0], lines[0]
+    assert "expected one argument" not in lines[0]
+
+
 def test_bad_input_from_a_real_shell_has_no_traceback() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "sockscope", "send", "localhost", "99999"],
