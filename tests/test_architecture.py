@@ -117,13 +117,14 @@ def test_send_json_over_tcp_loads_neither_tls_nor_rich(lab: LabThread) -> None:
 def test_send_text_report_to_a_pipe_loads_neither_tls_nor_rich(lab: LabThread) -> None:
     """The text report into a pipe is plain text: no TLS, no Rich (only a terminal's
     styles need it), nor the teaching modules --explain loads; no JSON or base64 (only
-    --json and transcripts write them), and of the parsers only the HTTP reply's: not
-    the request parser, the reply-line parser (SMTP, FTP...) or telnet's."""
+    --json and transcripts write them), no IDNA codec (the host is an address), and of
+    the parsers only the HTTP reply's: not the request parser, the reply-line parser
+    (SMTP, FTP...) or telnet's."""
     argv = ["send", "127.0.0.1", str(lab.port("http")), "-T", "http-head"]
     code, modules = _modules_loaded_by(argv)
     assert code == 0
     unused = (
-        *("ssl", "rich", "textual", "json", "base64"),
+        *("ssl", "rich", "textual", "json", "base64", "encodings.idna"),
         *("sockscope.core.explain", "sockscope.core.diagram", "sockscope.core.json_stream"),
         *("sockscope.core.http.request", "sockscope.core.replies", "sockscope.core.telnet"),
     )

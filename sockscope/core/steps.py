@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sockscope.core.model import EventType, Exchange
 from sockscope.core.payload import format_text
@@ -71,16 +71,16 @@ class Step:
         return StepKind.SEND
 
 
-@dataclass(frozen=True)
-class Pattern:
+# Pattern and Verdict are NamedTuples: a dataclass compiles its methods when imported,
+# which every `send` would pay for at its start, dialogue or not.
+class Pattern(NamedTuple):
     """One alternative of an `expect`: the reply's code, and the word its text starts with."""
 
     code: str
     word: str = ""
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """A decision on a turn's bytes: `head` names what matched, `got` quotes what came."""
 
     ok: bool

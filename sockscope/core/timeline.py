@@ -7,14 +7,14 @@ through the display sanitiser like any other server text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sockscope.core.model import Event, EventType, Exchange, Timings
 
 
-@dataclass(frozen=True)
-class TimelineRow:
+# A NamedTuple: a dataclass compiles its methods when imported, a cost every command
+# that prints a timeline would pay at its start.
+class TimelineRow(NamedTuple):
     t: str  # since the start
     delta: str  # since the previous event
     event: str

@@ -8,7 +8,6 @@ that says where, and what the body holds up to there is kept.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from enum import Enum, auto
 
 from sockscope.core.http.head import Buffer, Span, parse_field
@@ -168,7 +167,7 @@ class ChunkedDecoder:
             line[:MAX_LINE], where, None, self.trailers, self.problems, self.can_fold
         )
         for index in range(before, len(self.problems)):
-            self.problems[index] = replace(self.problems[index], offset=self.line_at)
+            self.problems[index] = self.problems[index]._replace(offset=self.line_at)
 
     def _note_bare_lf(self, at: int) -> None:
         if not self.bare_lf:

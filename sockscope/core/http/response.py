@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum, auto
+from typing import NamedTuple
 
 from sockscope.core.http.chunked import ChunkedDecoder, ChunkState
 from sockscope.core.http.framing import Framing, response_framing
@@ -30,8 +31,8 @@ from sockscope.core.http.head import (
 from sockscope.core.http.problems import QUOTE_LIMIT, Problem, Severity, quote
 
 
-@dataclass(frozen=True)
-class Interim:
+# A NamedTuple, as Problem is: no methods compiled at import.
+class Interim(NamedTuple):
     """A 1xx response (100 Continue, 103 Early Hints) before the final one."""
 
     version: str
