@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 
-from sockscope.core.sanitize import sanitize
-
 # The exit status of an internal error, for the command line and the app alike
 # (EX_SOFTWARE of sysexits.h).
 EXIT_INTERNAL = 70
@@ -20,6 +18,8 @@ def report_crash(exc: BaseException) -> str:
     # Imported here: every command imports this module, and almost none crashes.
     import tempfile
     import traceback
+
+    from sockscope.core.sanitize import sanitize
 
     summary = sanitize(f"{type(exc).__name__}: {exc}")
     if len(summary) > 200:

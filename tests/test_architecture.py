@@ -99,10 +99,14 @@ def _roots_loaded(modules: set[str], roots: tuple[str, ...]) -> list[str]:
 
 
 def test_help_loads_only_the_argument_parser() -> None:
-    """`sockscope --help` prints text: no data model, JSON, typing, Rich, TLS or app."""
+    """`sockscope --help` prints text: no data model, JSON, typing, Rich, TLS or app, nor
+    the sanitiser (it prints only sockscope's own text) or the export formats."""
     code, modules = _modules_loaded_by(["--help"])
     assert code == 0
-    heavy = ("sockscope.core.model", "dataclasses", "json", "typing", "rich", "ssl", "textual")
+    heavy = (
+        *("sockscope.core.model", "dataclasses", "json", "typing", "rich", "ssl", "textual"),
+        *("sockscope.core.sanitize", "unicodedata", "sockscope.export", "collections.abc"),
+    )
     assert _roots_loaded(modules, heavy) == []
 
 

@@ -7,11 +7,14 @@ import errno
 import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
 
-from sockscope.cli.output import warn
 from sockscope.cli.parsing import SUBCOMMANDS, UsageError, build_parser
 from sockscope.crash import EXIT_INTERNAL, report_crash
+
+# Annotations only: type checkers take any TYPE_CHECKING as True.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 EXIT_USAGE = 2
 EXIT_OUTPUT = 74  # sysexits' EX_IOERR: the output could not be written (a full disk)
@@ -41,9 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         # Every refusal of every command leaves here: it may quote any argument or file.
         if command == "explore":
-            warn(f"sockscope: error: {exc}{_did_you_mean(args_list)}")
+            _warn(f"sockscope: error: {exc}{_did_you_mean(args_list)}")
         else:
-            warn(f"sockscope {command}: error: {exc}")
+            _warn(f"sockscope {command}: error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -53,14 +56,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except OSError as exc:
         if exc.errno not in _OUTPUT_ERRORS:
-            warn(report_crash(exc))
+            _warn(report_crash(exc))
             return EXIT_INTERNAL
         _drop_stdout()
-        warn(f"sockscope: cannot write the output: {exc.strerror}")
+        _warn(f"sockscope: cannot write the output: {exc.strerror}")
         return EXIT_OUTPUT
     except Exception as exc:  # the last line of defence: never a raw traceback
-        warn(report_crash(exc))
+        _warn(report_crash(exc))
         return EXIT_INTERNAL
+
+
+def _warn(text: str) -> None:
+    """`cli.output.warn`, imported when a message is shown: `sockscope --help` shows none,
+    and the sanitiser it loads would be a noticeable share of that command's start."""
+    from sockscope.cli.output import warn
+
+    warn(text)
 
 
 def _did_you_mean(args: list[str]) -> str:

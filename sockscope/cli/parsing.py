@@ -8,7 +8,6 @@ import sys
 
 from sockscope import __version__
 from sockscope.core.transport import Transport
-from sockscope.export import FORMATS as EXPORT_FORMATS
 
 # `sockscope --help` loads no more than it prints: not even `typing`, which costs a
 # tenth of the interpreter's start (type checkers treat any TYPE_CHECKING as True).
@@ -262,6 +261,8 @@ def _templates_parser() -> argparse.ArgumentParser:
 
 
 def _export_parser() -> argparse.ArgumentParser:
+    from sockscope.export import FORMATS
+
     p = _Parser(
         prog="sockscope export",
         description=(
@@ -276,7 +277,7 @@ def _export_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("file", metavar="FILE", help="a transcript written by sockscope send --save")
-    p.add_argument("-f", "--format", required=True, choices=EXPORT_FORMATS)
+    p.add_argument("-f", "--format", required=True, choices=FORMATS)
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of stdout")
     _diagram_shape(p)
     return p
