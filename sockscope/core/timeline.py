@@ -33,7 +33,8 @@ def format_duration(seconds: float | None) -> str:
     return f"{seconds:.3f} s"
 
 
-def _detail(event: Event) -> str:
+def event_detail(event: Event) -> str:
+    """The detail column of `event`'s row."""
     d: dict[str, Any] = event.detail
     if event.type is EventType.RESOLVE:
         return ", ".join(map(str, d.get("addresses", [])))
@@ -86,7 +87,7 @@ def timeline_row(event: Event, previous: float) -> TimelineRow:
         delta=format_duration(event.t - previous),
         event=event.type.value,
         size=f"{event.size:,}" if sized else "",
-        detail=_detail(event),
+        detail=event_detail(event),
     )
 
 
