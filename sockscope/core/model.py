@@ -76,6 +76,10 @@ class ErrorKind(StrEnum):
     OS = "os"  # any other OSError, with its errno name in the message
 
 
+_EVENT_TYPES = {kind.value: kind for kind in EventType}
+_DIRECTIONS = {side.value: side for side in Direction}
+
+
 @dataclass(frozen=True)
 class TlsOptions:
     verify: bool = True
@@ -177,14 +181,16 @@ class Event:
         """`kept` is the event's bytes when the dict gives no `data_b64`: a RECV
         event's share of the transcript's `received_b64`."""
         data = _unb64(d["data_b64"]) if "data_b64" in d else kept
+        direction = d.get("direction")
+        # Looked up rather than called: a transcript may hold a million events.
         return cls(
-            type=EventType(d["type"]),
+            type=_EVENT_TYPES[d["type"]],
             t=float(d["t"]),
             data=data,
             size=int(d.get("size", len(data))),
             calls=int(d.get("calls", 1)),
-            detail=dict(d.get("detail", {})),
-            direction=None if d.get("direction") is None else Direction(d["direction"]),
+            detail=dict(d["detail"]) if "detail" in d else {},
+            direction=None if direction is None else _DIRECTIONS[direction],
         )
 
 
@@ -545,20 +551,20 @@ def _events(dicts: list[dict[str, Any]], received: bytes) -> tuple[list[Event], 
     offset = 0
     shared = True  # every RECV event took its bytes from `received`, together all of it
     whole = memoryview(received).toreadonly()
+    received_type = EventType.RECV
+    recv = received_type.value
     for d in dicts:
         kept: memoryview | bytes = b""
-        if d.get("type") == EventType.RECV.value:
+        if d.get("type") == recv:
             if "data_b64" in d:
                 shared = False
             else:
                 count = int(d.get("kept", 0))
-                kept = whole[offset : offset + count]
-                if count < VIEWED:
-                    kept = bytes(kept)
+                kept = (received if count < VIEWED else whole)[offset : offset + count]
                 if len(kept) != count:
                     raise ValueError(f"received_b64 holds fewer than {offset + count:,} bytes")
         event = Event.from_dict(d, kept)
-        if event.type is EventType.RECV:
+        if event.type is received_type:
             offset += len(event.data)
         events.append(event)
     return events, shared and offset == len(received)
