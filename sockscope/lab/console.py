@@ -11,7 +11,6 @@ import threading
 
 from sockscope.core.sanitize import sanitize
 from sockscope.lab.catalog import SERVICES
-from sockscope.lab.hostile import CASES
 from sockscope.lab.server import Lab, LabError
 
 
@@ -43,6 +42,8 @@ def table(lab: Lab) -> str:
 
 def hostile_table(lab: Lab) -> list[str]:
     """Each hostile case: where, what it does, what sockscope should show, how to try it."""
+    from sockscope.lab.hostile import CASES
+
     host = shlex.quote(lab.host)
     name_width = max(len(case.name) for case in CASES)
     lines = [
@@ -77,6 +78,7 @@ async def _serve(host: str, port_base: int | None, as_json: bool, hostile: bool)
         print(sanitize(f"sockscope lab: {exc}"), file=sys.stderr)
         return 1
     try:
+        lab.make_identity()  # the table names the CA file: it is there once printed
         # The table names the host and the CA file's path (under $TMPDIR).
         print(json.dumps(lab.ports) if as_json else sanitize(table(lab)), flush=True)
         await stopping.wait()

@@ -14,14 +14,6 @@ from types import TracebackType
 from sockscope.lab.catalog import MAX_OFFSET, SERVICES
 from sockscope.lab.certs import LabCertificates
 from sockscope.lab.ftp import serve_ftp
-from sockscope.lab.hostile import (
-    CASES,
-    HOSTILE_OFFSET,
-    MAX_HOSTILE_OFFSET,
-    listen_datagrams,
-    play,
-    tls_identities,
-)
 from sockscope.lab.http import MAX_HEAD, serve_http
 from sockscope.lab.imap import serve_imap
 from sockscope.lab.nntp import serve_nntp
@@ -63,6 +55,8 @@ class Lab:
     def __init__(
         self, host: str = "127.0.0.1", port_base: int | None = None, hostile: bool = False
     ) -> None:
+        if hostile:
+            from sockscope.lab.hostile import MAX_HOSTILE_OFFSET
         top = MAX_HOSTILE_OFFSET if hostile else MAX_OFFSET
         if port_base is not None and not 0 <= port_base <= 65535 - top:
             raise ValueError(f"port base must be from 0 to {65535 - top}")
@@ -103,12 +97,22 @@ class Lab:
 
     @property
     def ca_file(self) -> str:
-        """The PEM file of the CA that signed the https certificate."""
+        """The path of the PEM file of the CA that signed the https certificate: written
+        by make_identity(), which the first TLS handshake calls if no one did before."""
         if self._certificates is None:
             raise RuntimeError("the lab is not running")
         return str(self._certificates.ca_file)
 
+    def make_identity(self) -> None:
+        """Make the TLS identity (and write ca_file) unless made; returns once it is.
+        Safe from any thread."""
+        if self._certificates is None:
+            raise RuntimeError("the lab is not running")
+        self._certificates.make()
+
     async def start(self) -> None:
+        """Listen on every port. The TLS identity is not made yet (see make_identity),
+        except for the hostile lab, which signs its own certificates with its CA."""
         certificates = self._certificates = LabCertificates()
         # The mail services offer STARTTLS with the lab's certificate, FTP its AUTH TLS.
         upgrading = (
@@ -168,6 +172,14 @@ class Lab:
             await asyncio.wait(list(self._connections))
 
     async def _start_hostile(self, certificates: LabCertificates) -> None:
+        from sockscope.lab.hostile import (
+            CASES,
+            HOSTILE_OFFSET,
+            listen_datagrams,
+            play,
+            tls_identities,
+        )
+
         identities = tls_identities(certificates.ca, certificates.server_context)
         for index, case in enumerate(CASES):
             port = 0 if self.port_base is None else self.port_base + HOSTILE_OFFSET + index
@@ -271,7 +283,14 @@ class LabThread:
 
     @property
     def ca_file(self) -> str:
+        """The CA file, written first if it is not yet (see make_identity)."""
+        self.lab.make_identity()
         return self.lab.ca_file
+
+    def make_identity(self) -> None:
+        """Make the lab's TLS identity unless made; returns once it is (any thread).
+        `sockscope` calls it after its first frame, so that frame does not wait for it."""
+        self.lab.make_identity()
 
     def port(self, service: str, transport: str | None = None) -> int:
         """The port of `service` over `transport` (default: tcp, or the only one it has)."""

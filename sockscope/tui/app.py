@@ -32,6 +32,7 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Tab, Tabs, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from sockscope import tui
 from sockscope.core.analysis import Analysis, LiveAnalysis, analyse, shown_text
 from sockscope.core.copy_forms import MAX_CLIPBOARD, copy_form
 from sockscope.core.fields import FieldError
@@ -348,6 +349,10 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         gc.freeze()
         if self._collecting:
             gc.enable()
+        if self.lab is not None:
+            # An in-process lab makes its TLS identity now, off the UI thread: a Send to
+            # https soon after finds the CA file written (or waits for it).
+            self.run_worker(self.lab.make_identity, thread=True, exit_on_error=False)
 
     def on_mount(self) -> None:
         sys.setswitchinterval(SWITCH_INTERVAL)
@@ -1378,3 +1383,6 @@ def final_state(exchange: Exchange) -> State:
     if exchange.error is not None or exchange.stop in (StopReason.ERROR, StopReason.EXPECTATION):
         return State.FAILED
     return State.DONE
+
+
+tui.imported()

@@ -286,7 +286,7 @@ class Explorer:
             port = parse_port(fields.port)
             # The lab's https certificate is signed by its own CA: trusted for the lab only.
             if tls.ca_file is None:
-                tls = replace(tls, ca_file=self.lab.ca_file)
+                tls = replace(tls, ca_file=self.lab.trusted_ca())
             return Target(self.lab.host, port, fields.transport, tls=tls)
         host = check_host(fields.host)  # named first, as the bar orders them
         return Target(host, parse_port(fields.port), fields.transport, tls=tls)

@@ -6,7 +6,7 @@ fixed ports and no servers running.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from sockscope.core.model import Transport
@@ -60,11 +60,23 @@ DIALOGUE_SERVICES: tuple[tuple[str, str], ...] = (
 )
 
 
+def _made() -> None:
+    """A lab whose CA file, if any, is already written."""
+
+
 @dataclass(frozen=True)
 class LabInfo:
     host: str
     ports: Mapping[str, Mapping[str, int]]
     ca_file: str | None = None
+    # Writes ca_file if the lab has not yet, and returns once it is there: the lab listens
+    # first and makes its TLS identity after the app's first frame.
+    make_identity: Callable[[], None] = _made
+
+    def trusted_ca(self) -> str | None:
+        """The CA file that signed the lab's certificates, written first if need be."""
+        self.make_identity()
+        return self.ca_file
 
     def port(self, service: str, transport: Transport) -> int | None:
         """The port of `service` over `transport`; HTTP over TLS is the https service."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sockscope.core.model import Exchange
-from sockscope.lab import LabThread
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.lab_info import LabInfo
+
+if TYPE_CHECKING:
+    from sockscope.lab.server import LabThread
 
 
 def launch(
@@ -28,9 +31,18 @@ def launch(
         return _run(SockscopeApp(exchanges=exchanges))
     if host is not None:
         return _run(SockscopeApp(host=host, port=port, template=template, transport=transport))
+    from sockscope.lab.server import LabThread  # only here: the lab's modules cost
+
     with LabThread() as lab:
-        info = LabInfo(lab.host, lab.ports, lab.ca_file)
+        info = lab_info(lab)
         return _run(SockscopeApp(port=port, template=template, transport=transport, lab=info))
+
+
+def lab_info(lab: LabThread) -> LabInfo:
+    """What the app needs of a running lab. The CA file is named, not yet written: the app
+    makes the lab's identity after its first frame (LabInfo.make_identity), unless a TLS
+    handshake or a Send to the lab asked for it first."""
+    return LabInfo(lab.host, lab.ports, lab.lab.ca_file, lab.make_identity)
 
 
 def _run(app: SockscopeApp) -> int:

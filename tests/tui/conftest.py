@@ -6,13 +6,15 @@ import pytest
 
 from sockscope.lab import LabThread
 from sockscope.tui.lab_info import LabInfo
+from sockscope.tui.launch import lab_info
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[LabInfo]:
-    """The lab on OS-chosen loopback ports, as the app sees it."""
+    """The lab on OS-chosen loopback ports, as the app sees it (as `sockscope` starts it:
+    its TLS identity made after the app's first frame)."""
     with LabThread() as running:
-        yield LabInfo(running.host, running.ports, running.ca_file)
+        yield lab_info(running)
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from textual.widgets import Input, Select, TextArea
 
 from sockscope.core.model import StopReason, Transport
+from sockscope.lab import LabThread
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.lab_info import LabInfo
+from sockscope.tui.launch import lab_info
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import State, StatusLine
@@ -220,6 +222,18 @@ async def test_tls_on_the_lab_uses_its_https_service_and_ca(lab: LabInfo) -> Non
         assert "  subject  O=sockscope lab" in headers
         assert "  names    DNS:localhost, IP:127.0.0.1" in headers
         assert "\nHTTP/1.1 200 OK\n" in headers
+
+
+@pilot_test
+async def test_tls_to_a_lab_that_has_just_started_is_verified_by_its_ca() -> None:
+    with LabThread() as fresh:  # its identity is not made until the app or a client asks
+        app = make_app(lab=lab_info(fresh))
+        async with app.run_test(size=SIZE) as pilot:
+            app.open_lab_service("https", "http-get")
+            await pilot.press("ctrl+s")
+            await app.wait_for_conversation()
+            assert _status(app) is State.DONE
+            assert view_text(app, "headers-view").splitlines()[0].endswith(" · verified")
 
 
 @pilot_test
