@@ -301,7 +301,7 @@ def _dialogue(
     dialogue = template.dialogue(host, port, **_values(args, template))
     if args.crlf:
         sends = tuple(None if data is None else to_crlf(data) for data in dialogue.sends)
-        dialogue = replace(dialogue, sends=sends)
+        dialogue = dialogue._replace(sends=sends)
     return dialogue
 
 

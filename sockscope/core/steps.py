@@ -48,8 +48,9 @@ class StepKind(StrEnum):
     SILENCE = "silence"  # the server saying nothing for a while
 
 
-@dataclass(frozen=True)
-class Step:
+# Step and Dialogue are NamedTuples, as Pattern and Verdict below: a dataclass compiles
+# its methods when imported, which every `send` would pay for at its start.
+class Step(NamedTuple):
     """One step: send (payload syntax, placeholders allowed), then wait for one thing."""
 
     send: str | None = None
@@ -71,8 +72,6 @@ class Step:
         return StepKind.SEND
 
 
-# Pattern and Verdict are NamedTuples: a dataclass compiles its methods when imported,
-# which every `send` would pay for at its start, dialogue or not.
 class Pattern(NamedTuple):
     """One alternative of an `expect`: the reply's code, and the word its text starts with."""
 
@@ -126,8 +125,7 @@ class StepOutcome:
         )
 
 
-@dataclass(frozen=True)
-class Dialogue:
+class Dialogue(NamedTuple):
     """A template's steps ready to run: each step with the bytes it sends (or None)."""
 
     steps: tuple[Step, ...]

@@ -20,8 +20,7 @@ import re
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sockscope.core.http.head import first_value
 from sockscope.core.views import check_encoding, human_bytes
@@ -37,12 +36,12 @@ MAX_LAID_OUT = 4 * MAX_PRETTY
 MAX_CODINGS = 8
 
 
-@dataclass(frozen=True)
-class DecodedBody:
+# A NamedTuple, as the parsers' Problem is: no methods compiled at import.
+class DecodedBody(NamedTuple):
     """A body with its content codings undone, as far as they could be."""
 
     data: bytes
-    chain: list[str] = field(default_factory=list)  # "chunked", then the codings undone
+    chain: list[str]  # "chunked", then the codings undone
     problem: str = ""  # why the decoding stopped early: a cut, corrupt or unknown layer
 
     def summary(self) -> str:
