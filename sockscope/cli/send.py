@@ -8,8 +8,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, BinaryIO
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from sockscope.cli.output import new_console, print_json
 from sockscope.cli.parsing import UsageError, where_host
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 EXIT_STEP_FAILED = 3
 
 
-@dataclass(frozen=True)
-class SendPlan:
+# A NamedTuple, as the parsers' records are: a dataclass compiles its methods at import.
+class SendPlan(NamedTuple):
     """Everything `send` needs, validated before any socket is opened."""
 
     target: Target

@@ -461,7 +461,7 @@ async def test_a_template_renders_again_for_the_host_and_port_typed_after_it(
     hostile_lab: LabThread,
 ) -> None:
     plan = send_plan(hostile_lab, case("http-bare-lf"))
-    app = explorer_for(replace(plan, target=replace(plan.target, host="localhost", port=80)))
+    app = explorer_for(plan._replace(target=replace(plan.target, host="localhost", port=80)))
     async with app.run_test(size=SIZE) as pilot:
         editor = app.query_one(RequestEditor)
         assert b"\r\nHost: localhost\r\n" in editor.request_bytes()  # as opened
