@@ -24,6 +24,7 @@ import math
 import os
 import re
 import stat
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -150,6 +151,7 @@ def _too_large(part: str) -> str:
 
 
 _TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels of lists and objects"
+_DEPTH_WRITTEN = " (sockscope writes 6 at most)"
 
 
 def _parsed(file: BinaryIO) -> Any:
@@ -173,27 +175,107 @@ def _parsed(file: BinaryIO) -> Any:
         text = read.structure.decode("utf-8")
     except UnicodeDecodeError as exc:
         at = read.file_offset(exc.start)
-        raise _BadFile(f"not a sockscope transcript: byte {at} is not UTF-8 text") from None
+        raise _BadFile(
+            f"not a sockscope transcript: byte {at} is not UTF-8 text (transcripts are UTF-8 JSON)"
+        ) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        column = exc.colno + _removed_on_line(read, text, exc.pos)
-        raise _BadFile(f"not JSON (line {exc.lineno}, column {column}: {exc.msg})") from None
+        raise _BadFile(_not_json(exc, text, read)) from None
     except RecursionError:
-        raise _BadFile(_TOO_DEEP) from None
-    except ValueError:  # the only other one: an integer beyond Python's 4,300-digit limit
-        raise _BadFile("not a transcript: it holds a number thousands of digits long") from None
+        deep = _too_deep_at(text)
+        where = "" if deep is None else f" at {_where(read, text, deep)}"
+        raise _BadFile(f"{_TOO_DEEP}{where}{_DEPTH_WRITTEN}") from None
+    except ValueError:  # the only other one: an integer beyond Python's digit limit
+        raise _BadFile(_long_number(text, read)) from None
     del text
     if read.bulks:
         doc = _with_bulks(doc, read)
     return doc
 
 
-def _removed_on_line(read: Read, text: str, pos: int) -> int:
-    """Characters the placeholders took out of the file between the start of the line
-    of `pos` and `pos` (base64 holds no line break, so line numbers are the file's)."""
-    line = text.rfind("\n", 0, pos) + 1
-    return read.removed_before(len(text[:pos].encode()), len(text[:line].encode()))
+def _where(read: Read, text: str, pos: int) -> str:
+    """`line 8, column 3`: where character `pos` of the structure's text is in the file
+    (base64 holds no line break, so lines are the file's; a line's columns count the
+    characters the placeholders took out of it)."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    removed = read.removed_before(len(text[:pos].encode()), len(text[:line_start].encode()))
+    return f"line {text.count(chr(10), 0, pos) + 1}, column {pos - line_start + 1 + removed}"
+
+
+_CUT_SHORT = "it was cut short (copy or save it again)"
+# The start of a value the file ends inside (`tru`, `-`, `1.`, `2e`), where json says a
+# value, or a comma after the number's whole part, belongs.
+_VALUE_BEGUN = re.compile(r"t|tr|tru|f|fa|fal|fals|n|nu|nul|-|[-0-9]*\.|[-0-9.]*[eE][-+]?")
+_MID_VALUE = ("Expecting value", "Expecting ',' delimiter")
+# What json's complaints mean, said as what belongs at the place they name.
+_JSON_PROBLEMS = {
+    "Expecting value": "a value belongs here (a string, number, object, list, true, false or null)",
+    "Expecting property name enclosed in double quotes": "a key in double quotes belongs here",
+    "Expecting ':' delimiter": "a colon belongs here, after the key",
+    "Expecting ',' delimiter": "a comma belongs here, between two items",
+    "Extra data": "text follows the end of the transcript's object (remove it)",
+    "Invalid \\escape": (
+        'a backslash escape JSON does not have (it has \\" \\\\ \\/ \\b \\f \\n \\r \\t '
+        "and \\u with 4 hexadecimal digits)"
+    ),
+    "Invalid \\uXXXX escape": "a \\u escape without its 4 hexadecimal digits",
+}
+
+
+def _not_json(exc: json.JSONDecodeError, text: str, read: Read) -> str:
+    """json's complaint as a sentence that says where and what to do: json's own
+    message names the place after it (`Unterminated string starting at: line 8 ...`),
+    which its `msg` alone leaves hanging."""
+    where = _where(read, text, exc.pos)
+    if not text.strip():
+        return "is empty, not a transcript (save one with `sockscope send --save FILE`)"
+    if exc.msg.startswith("Unterminated string"):  # json reached the end inside it
+        return f"not JSON: the string at {where} is not closed when the file ends: {_CUT_SHORT}"
+    rest = text[exc.pos :].strip()
+    if not rest or (exc.msg in _MID_VALUE and _VALUE_BEGUN.fullmatch(rest)):
+        return f"not JSON: the file ends at {where}, inside the transcript: {_CUT_SHORT}"
+    if exc.msg.startswith("Unexpected UTF-8 BOM"):
+        return "not JSON: it starts with a byte order mark (save it as UTF-8 without one)"
+    if exc.msg.startswith("Invalid control character"):
+        code = ord(text[exc.pos])
+        return (
+            f"not JSON at {where}: a control character (U+{code:04X}) written as it is "
+            f"inside a string, where JSON writes \\u{code:04x}"
+        )
+    if text[exc.pos] in "]}" and text[: exc.pos].rstrip().endswith(","):
+        return f"not JSON at {where}: a comma before `{text[exc.pos]}`, which JSON does not allow"
+    problem = _JSON_PROBLEMS.get(exc.msg, exc.msg.removesuffix(" starting at").removesuffix(" at"))
+    return f"not JSON at {where}: {problem}"
+
+
+def _long_number(text: str, read: Read) -> str:
+    """The refusal of a whole number longer than Python reads (4,300 digits): where it is."""
+    found = re.search(f"[0-9]{{{sys.get_int_max_str_digits() + 1},}}", text)
+    if found is None:
+        return "not a transcript: it holds a whole number thousands of digits long"
+    return (
+        f"not a transcript: {_where(read, text, found.start())} holds a whole number "
+        f"{len(found[0]):,} digits long (a transcript's numbers have 16 digits at most)"
+    )
+
+
+# A string (its escapes skipped whole) or a bracket: what nests, and what only looks as if.
+_NESTING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _too_deep_at(text: str) -> int | None:
+    """Where the nesting first passes `MAX_DEPTH`; None when it never does."""
+    depth = 0
+    for match in _NESTING.finditer(text):
+        mark = match[0]
+        if mark == "[" or mark == "{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return match.start()
+        elif mark == "]" or mark == "}":
+            depth -= 1
+    return None
 
 
 def _with_bulks(doc: Any, read: Read) -> Any:
@@ -210,7 +292,7 @@ def _with_bulks(doc: Any, read: Read) -> Any:
         if isinstance(value, str):
             return bulk(value).text() if value.startswith(prefix) else value
         if isinstance(value, dict | list) and depth > MAX_DEPTH:
-            raise _BadFile(_TOO_DEEP)
+            raise _BadFile(_TOO_DEEP + _DEPTH_WRITTEN)
         if isinstance(value, dict):
             return {text(key): text(item, depth + 1) for key, item in value.items()}
         if isinstance(value, list):

@@ -109,7 +109,7 @@ def _bad_events(path: Path) -> Path:
 @pytest.mark.parametrize(
     ("make", "args", "expected"),
     [
-        (lambda p: p.write_text("{oops"), ["-f", "python"], "not JSON (line 1, column 2"),
+        (lambda p: p.write_text("{oops"), ["-f", "python"], "not JSON at line 1, column 2: a key"),
         (_bad_events, ["-f", "python"], "events[3].data_b64: must be base64"),
         (lambda p: p, ["-f", "python"], "cannot read it: No such file"),
         (

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sockscope.core.model import Transport
 from sockscope.export.transcript import (
@@ -20,6 +22,7 @@ from sockscope.export.transcript import (
     MAX_STRUCTURE,
     TranscriptError,
     load_transcript,
+    parse_transcript,
 )
 from tests.hostile.files import HOSTILE_TEXTS, hostile_transcript, write_hostile_transcript
 
@@ -134,9 +137,13 @@ def test_a_huge_integer_among_unnamed_facts_is_refused(tmp_path: Path) -> None:
     assert message.startswith("events[5].detail.x_count: must be a whole number within 64 bits")
 
 
-def test_a_number_thousands_of_digits_long_is_refused(tmp_path: Path) -> None:
+def test_a_number_thousands_of_digits_long_is_refused_where_it_is(tmp_path: Path) -> None:
     text = json.dumps(_good()).replace('"bits": 256', '"bits": ' + "9" * 5000)
-    assert "a number thousands of digits long" in refusal(tmp_path, text)
+    column = text.index("9" * 5000) + 1
+    assert refusal(tmp_path, text) == (
+        f"not a transcript: line 1, column {column} holds a whole number 5,000 digits long "
+        "(a transcript's numbers have 16 digits at most)"
+    )
 
 
 @pytest.mark.parametrize("port", [0, 65536, -1, 443.0])
@@ -299,9 +306,76 @@ def test_an_endless_device_is_refused_unread() -> None:
         load_transcript("/dev/zero")
 
 
-def test_json_nested_past_what_the_parser_can_recurse_is_refused(tmp_path: Path) -> None:
-    assert refusal(tmp_path, "[" * 100_000 + "]" * 100_000) == (
-        f"nested deeper than {MAX_DEPTH} levels of lists and objects"
+def test_json_nested_past_what_the_parser_can_recurse_is_refused_where_it_passes_the_cap(
+    tmp_path: Path,
+) -> None:
+    # Brackets inside strings do not nest: the place named is the first list too deep.
+    text = '{"a": "[[[[{{{{\\"[[[", "b": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    column = text.index("[[[[[") + MAX_DEPTH  # the object counts one level
+    assert refusal(tmp_path, text) == (
+        f"nested deeper than {MAX_DEPTH} levels of lists and objects at line 1, "
+        f"column {column} (sockscope writes 6 at most)"
+    )
+
+
+_SMALL = json.dumps({"sockscope": 1, "target": {"host": "h", "port": 80}}, indent=2)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            _SMALL[: _SMALL.index('"h"') + 2],
+            "not JSON: the string at line 4, column 13 is not closed when the file ends: "
+            "it was cut short (copy or save it again)",
+        ),
+        (
+            _SMALL[: _SMALL.index("80") + 1],
+            "not JSON: the file ends at line 5, column 14, inside the transcript: it was cut "
+            "short (copy or save it again)",
+        ),
+        ('{"sockscope": tr', "not JSON: the file ends at line 1, column 15, inside the"),
+        ("", "is empty, not a transcript (save one with `sockscope send --save FILE`)"),
+        (" \n", "is empty, not a transcript"),
+        ('{"sockscope": 1,\n}', "not JSON at line 2, column 1: a comma before `}`, which JSON"),
+        ("[1, 2,]", "not JSON at line 1, column 7: a comma before `]`, which JSON does not allow"),
+        (
+            '{"sockscope": "\x1b[2J"}',
+            "not JSON at line 1, column 16: a control character (U+001B) written as it is "
+            "inside a string, where JSON writes \\u001b",
+        ),
+        ('{"a": "\x00"}', "not JSON at line 1, column 8: a control character (U+0000)"),
+        ('{"a": "\\q"}', "not JSON at line 1, column 8: a backslash escape JSON does not have"),
+        ('{"a": "\\u12"}', "not JSON at line 1, column 9: a \\u escape without its 4"),
+        ('{"a" 1}', "not JSON at line 1, column 6: a colon belongs here, after the key"),
+        ('{"a": 1 "b": 2}', "not JSON at line 1, column 9: a comma belongs here, between two"),
+        ("{1: 2}", "not JSON at line 1, column 2: a key in double quotes belongs here"),
+        ("{} x", "not JSON at line 1, column 4: text follows the end of the transcript's object"),
+        ("hello", "not JSON at line 1, column 1: a value belongs here (a string, number,"),
+        (
+            "\ufeff{}",
+            "not JSON: it starts with a byte order mark (save it as UTF-8 without one)",
+        ),
+    ],
+)
+def test_a_file_that_is_not_json_is_refused_saying_where_and_what_to_do(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    message = refusal(tmp_path, text)
+    assert message.startswith(expected)
+    assert not message.endswith(" at)") and "\x1b" not in message and "\x00" not in message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_a_transcript_cut_anywhere_is_refused_as_cut_short(data: st.DataObject) -> None:
+    text = json.dumps(_good(), indent=data.draw(st.sampled_from([None, 2])))
+    cut = data.draw(st.integers(0, len(text) - 1))
+    with pytest.raises(TranscriptError) as caught:
+        parse_transcript(text[:cut].encode(), "cut.json")
+    message = str(caught.value)
+    assert "it was cut short (copy or save it again)" in message or message.endswith(
+        "is empty, not a transcript (save one with `sockscope send --save FILE`)"
     )
 
 

@@ -203,12 +203,12 @@ def test_a_json_error_after_a_large_string_names_the_files_line_and_column() -> 
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        expected = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        expected = f"line {exc.lineno}, column {exc.colno}"
 
     with pytest.raises(TranscriptError) as caught:
         parse_transcript(text.encode(), "bad.json")
 
-    assert str(caught.value) == f"transcript bad.json: not JSON ({expected})"
+    assert str(caught.value).startswith(f"transcript bad.json: not JSON at {expected}: a value")
 
 
 def test_bytes_that_are_not_utf8_after_a_large_string_are_named_at_their_offset() -> None:
@@ -219,7 +219,8 @@ def test_bytes_that_are_not_utf8_after_a_large_string_are_named_at_their_offset(
         parse_transcript(raw, "bad.json")
 
     assert str(caught.value) == (
-        f"transcript bad.json: not a sockscope transcript: byte {len(head)} is not UTF-8 text"
+        f"transcript bad.json: not a sockscope transcript: byte {len(head)} is not UTF-8 text "
+        "(transcripts are UTF-8 JSON)"
     )
 
 
@@ -256,7 +257,7 @@ def test_a_large_string_nested_past_the_cap_is_refused_in_one_line() -> None:
 
     assert str(caught.value) == (
         f"transcript deep.json: nested deeper than {transcript.MAX_DEPTH} levels of lists "
-        "and objects"
+        "and objects (sockscope writes 6 at most)"
     )
 
 
