@@ -25,7 +25,7 @@ from sockscope.core.certificate import (
 from sockscope.core.http import HttpResponse, Problem
 from sockscope.core.http.coding import charset_of
 from sockscope.core.model import Exchange
-from sockscope.core.sanitize import Segment, display_segments
+from sockscope.core.sanitize import Segment, display_segments, one_line
 from sockscope.core.steps import step_outcomes
 from sockscope.core.timeline import TimelineRow, timeline_rows, timings_summary
 from sockscope.core.views import decoded_lines, hexdump_rows, human_bytes, repr_rows
@@ -44,8 +44,9 @@ PROBLEM_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 
 
 def safe(text: str, style: str = "") -> Text:
-    """Server (or any untrusted) text as Text, control characters made visible."""
-    return segments_text(display_segments(text), style)
+    """Server (or any untrusted) text as Text, control characters made visible, on one
+    line: a newline in a path or a name would start a forged line of the report."""
+    return segments_text(one_line(display_segments(text)), style)
 
 
 def segments_text(segments: Iterable[Segment], style: str = "") -> Text:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from itertools import groupby
 
 Segment = tuple[str, bool]  # (text, is_token)
@@ -94,7 +95,26 @@ def sanitize(text: str) -> str:
     return "".join(chunk for chunk, _ in display_segments(text))
 
 
+_LINE_BREAKS = re.compile(r"([\n\t])")
+_ONE_LINE_TOKENS = {"\n": "\u2424", "\t": "\u2409"}
+_LINE_TOKENS = str.maketrans(_ONE_LINE_TOKENS)
+
+
 def sanitize_line(text: str) -> str:
     """`sanitize`d, and on one line: newlines and tabs become tokens too, so text quoted
     in a message or a listing row cannot start a line of its own."""
-    return sanitize(text).replace("\n", "\u2424").replace("\t", "\u2409")
+    return sanitize(text).translate(_LINE_TOKENS)
+
+
+def one_line(parts: Iterable[Segment]) -> Iterator[Segment]:
+    """`display_segments` for one line: newlines and tabs become tokens too, for a row of
+    a table or a message quoting text (a raw newline would start a forged line)."""
+    for text, is_token in parts:
+        if is_token:
+            yield text, True
+            continue
+        for piece in _LINE_BREAKS.split(text):
+            if piece in _ONE_LINE_TOKENS:
+                yield _ONE_LINE_TOKENS[piece], True
+            elif piece:
+                yield piece, False

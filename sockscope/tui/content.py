@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from textual.content import Content
 
 from sockscope.core.sanitize import Segment, display_segments
+from sockscope.core.sanitize import one_line as one_line_segments
 
 # Styles use theme variables so every Textual theme colours them sensibly.
 TOKEN_STYLE = "$text-warning italic"
@@ -34,8 +35,6 @@ MAX_TEXT = 2048
 
 # Escapes inside Python's repr of bytes: `\\`, `\'`, `\r`, `\n`, `\t`, `\xNN`.
 _REPR_ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|[\\'rnt])")
-_LINE_BREAKS = re.compile(r"(\n|\t)")
-_ONE_LINE_TOKENS = {"\n": "␤", "\t": "␉"}
 
 
 def segments(parts: Iterable[Segment], style: str = "", one_line: bool = False) -> Content:
@@ -45,18 +44,11 @@ def segments(parts: Iterable[Segment], style: str = "", one_line: bool = False) 
     or a line view (a raw newline or tab would break the row's layout).
     """
     token = f"{style} {TOKEN_STYLE}".strip()
-    pieces: list[tuple[str, str]] = []
-    for text, is_token in parts:
-        if is_token:
-            pieces.append((text, token))
-        elif one_line:
-            for piece in _LINE_BREAKS.split(text):
-                if piece in _ONE_LINE_TOKENS:
-                    pieces.append((_ONE_LINE_TOKENS[piece], token))
-                elif piece:
-                    pieces.append((piece, style))
-        elif text:
-            pieces.append((text, style))
+    pieces = [
+        (text, token if is_token else style)
+        for text, is_token in (one_line_segments(parts) if one_line else parts)
+        if text
+    ]
     return Content.assemble(*pieces, strip_control_codes=False)
 
 

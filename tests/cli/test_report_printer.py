@@ -20,4 +20,4 @@ def test_a_report_at_a_terminal_keeps_its_styles_and_into_a_pipe_has_the_same_te
         printer.print(safe("bell\x07 and\ttab", "bold"))
     assert "\x1b[1;36mReceived" in styled.getvalue()  # the heading's bold cyan
     assert "\x1b[1;7m␇" in styled.getvalue()  # a token in reverse video, in the bold line
-    assert plain.getvalue() == "Received  12 bytes\nbell␇ and       tab\n"
+    assert plain.getvalue() == "Received  12 bytes\nbell␇ and␉tab\n"  # one line: tab a token

@@ -487,6 +487,31 @@ def test_hostile_arguments_are_echoed_without_control_characters(cli, arguments)
     assert_clean_output(result, " ".join(arguments))
 
 
+FORGED = "x.json\nsockscope: all good\tok"  # a name that would print a line of its own
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        pytest.param(("export", f"/nonexistent/{FORGED}", "-f", "curl"), id="export"),
+        pytest.param(("compare", f"/nonexistent/{FORGED}", "/nonexistent/b"), id="compare"),
+        pytest.param(("open", f"/nonexistent/{FORGED}"), id="open"),
+        pytest.param(("send", "127.0.0.1", "1", "--data-file", f"/none/{FORGED}"), id="data"),
+        pytest.param(("templates", "--show", FORGED), id="templates-show"),
+        pytest.param(("send", "--unix", f"/nonexistent/{FORGED}", "-d", "x"), id="send-unix"),
+    ],
+)
+def test_a_name_with_a_newline_cannot_print_a_line_of_its_own(cli, arguments) -> None:  # type: ignore[no-untyped-def]
+    """A refusal is one line, and so is each report line quoting the name."""
+    result = cli(*arguments)
+    assert result.code != 0
+    output = result.out + result.err
+    assert "\nsockscope: all good" not in output
+    assert "x.json␤sockscope: all good␉ok" in output
+    if result.code == 2:
+        assert result.err.count("\n") == 1, result.err
+
+
 def test_the_templates_command_lists_hostile_templates_without_control_characters(
     cli,
 ) -> None:  # type: ignore[no-untyped-def]
