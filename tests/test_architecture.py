@@ -130,6 +130,7 @@ def test_send_text_report_to_a_pipe_loads_neither_tls_nor_rich(lab: LabThread) -
     unused = (
         *("ssl", "rich", "textual", "json", "base64", "encodings.idna"),
         *("sockscope.core.explain", "sockscope.core.diagram", "sockscope.core.json_stream"),
+        "sockscope.engine.steps",  # a multi-step template's runner
         *("sockscope.core.http.request", "sockscope.core.replies", "sockscope.core.telnet"),
     )
     assert _roots_loaded(modules, unused) == []

@@ -178,7 +178,7 @@ def _run_interruptible(
 ) -> Exchange:
     """Run the exchange in a thread so Ctrl-C cancels it and still prints what came;
     `on_event` sees each event as it happens (on the exchange's thread)."""
-    from sockscope.engine import FileSink, run_exchange, run_steps
+    from sockscope.engine import FileSink, run_exchange
 
     cancel = threading.Event()
     result: list[Exchange] = []
@@ -190,6 +190,8 @@ def _run_interruptible(
 
     def run() -> Exchange:
         if dialogue is not None:
+            from sockscope.engine import run_steps  # a multi-step template's only
+
             return run_steps(
                 plan.target,
                 dialogue,

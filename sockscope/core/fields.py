@@ -18,8 +18,9 @@ from sockscope.core.transport import Transport
 UNIX_PATH_MAX = 107
 
 # ASCII digits only, and few of them: int() refuses some Unicode digits and any string
-# of over 4,300 digits, and no size or port needs more than these.
-_SIZE = re.compile(r"\A\s*([0-9]{1,18})\s*([kmg]i?b?|b)?\s*\Z", re.IGNORECASE)
+# of over 4,300 digits, and no size or port needs more than these. A size is compiled
+# when one is first read (re keeps it): most commands are given none.
+_SIZE = r"(?i)\A\s*([0-9]{1,18})\s*([kmg]i?b?|b)?\s*\Z"
 _PORT = re.compile(r"[0-9]{1,6}")
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -99,10 +100,10 @@ def parse_payload(text: str, field: str, *, hex: bool = False) -> bytes:
 
 def parse_size(text: str, field: str) -> int:
     """A byte count: `4096`, `64k`, `8M`, `1GiB` (binary units)."""
-    match = _SIZE.match(text)
+    match = re.match(_SIZE, text)
     if not match:
         unsigned = text.strip().removeprefix("-")
-        if unsigned != text.strip() and _SIZE.match(unsigned):
+        if unsigned != text.strip() and re.match(_SIZE, unsigned):
             raise FieldError(field, f"{_shown(text)} is negative; give at least 1 byte, e.g. 64k")
         raise FieldError(field, f"{_shown(text)} is not a size; write e.g. 4096, 64k or 8M")
     unit = (match.group(2) or "").lower()[:1]

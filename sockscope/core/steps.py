@@ -33,9 +33,11 @@ MAX_STEPS = 100
 SHOWN_TEXT = 80  # characters of server text quoted in a step's message
 
 _CODED = ("smtp", "ftp", "nntp")
-_CODE = re.compile(r"[0-9][0-9x]{0,2}")
 _POP3_CODES = ("+OK", "-ERR", "+")
-_IMAP = re.compile(r"(\*|\+|[A-Za-z0-9.\-_]{1,32})(?: +([A-Za-z]{1,16}))?")
+# Compiled when a dialogue's patterns are first read (re keeps them): a send without
+# a dialogue does not pay for them at its start.
+_CODE = r"[0-9][0-9x]{0,2}"
+_IMAP = r"(\*|\+|[A-Za-z0-9.\-_]{1,32})(?: +([A-Za-z]{1,16}))?"
 _RESP_TYPES = "+-:$*_#,(!=%~>|"
 
 
@@ -158,7 +160,7 @@ def _pattern(text: str, protocol: str | None) -> Pattern:
     shown = repr(text if len(text) <= 40 else text[:37] + "...")
     if protocol in _CODED:
         code = text.lower()
-        if not _CODE.fullmatch(code):
+        if not re.fullmatch(_CODE, code):
             raise ValueError(f"must be a reply code such as 250, 2xx or 200|201, got {shown}")
         return Pattern(code.ljust(3, "x"))
     if protocol == "pop3":
@@ -166,7 +168,7 @@ def _pattern(text: str, protocol: str | None) -> Pattern:
             raise ValueError(f"must be +OK, -ERR or + (a continuation), got {shown}")
         return Pattern(text.upper())
     if protocol == "imap":
-        match = _IMAP.fullmatch(text)
+        match = re.fullmatch(_IMAP, text)
         if match is None:
             raise ValueError(f'must be a tag and a status such as "* OK" or "a1 OK", got {shown}')
         return Pattern(match.group(1), (match.group(2) or "").upper())

@@ -33,8 +33,9 @@ PARSERS = ("http", "smtp", "ftp", "pop3", "imap", "nntp", "redis", "telnet")
 # `{name}` with a lowercase name is a placeholder; other braces (JSON) are plain text.
 # A literal "{path}" can be sent as `\x7bpath}`.
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_METHOD = re.compile(r"[A-Za-z]{1,32}")
+# Compiled when a template file is read (re keeps them): the built-ins need neither.
+_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+_METHOD = r"[A-Za-z]{1,32}"
 
 # Values every render supplies; anything else comes from `defaults` or the caller.
 _TARGET_PLACEHOLDERS = ("host", "hostname", "port")
@@ -553,7 +554,7 @@ def _past_cap(paths: list[Path], index: int) -> str:
 def unknown_template(name: str, templates: Mapping[str, Template], problems: list[str]) -> str:
     """Why `name` is not a template, display-safe: its file's problem when a file of that
     name was skipped, else the names there are."""
-    if _NAME.fullmatch(name):
+    if re.fullmatch(_NAME, name):
         skipped = [problem for problem in problems if f"{name}.toml':" in problem]
         if skipped:
             return f"template {name} did not load: {skipped[0]}"
@@ -658,7 +659,7 @@ def _unknown_field(key: str, allowed: tuple[str, ...]) -> str:
 
 def _template(data: Mapping[str, object], stem: str, shown: str) -> Template:
     name = _string(data, "name", stem)
-    if not _NAME.fullmatch(name):
+    if not re.fullmatch(_NAME, name):
         raise FieldError(
             "name", f'"{name[:40]}" must be letters, digits, ".", "-" or "_" (at most 64)'
         )
@@ -683,7 +684,7 @@ def _template(data: Mapping[str, object], stem: str, shown: str) -> Template:
     if steps:
         payload = "".join(step.send or "" for step in steps)
     method = data.get("method")
-    if method is not None and not (isinstance(method, str) and _METHOD.fullmatch(method)):
+    if method is not None and not (isinstance(method, str) and re.fullmatch(_METHOD, method)):
         raise FieldError(
             "method", f"must be an HTTP method such as GET or HEAD, got {_got(method)}"
         )

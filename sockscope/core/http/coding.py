@@ -487,7 +487,8 @@ def _bounded(pieces: Iterable[str]) -> list[str] | None:
     return kept
 
 
-_XML_TOKEN = re.compile(r"<[^>]*>|[^<]+")
+# Compiled when an XML body is first shown (re keeps it), not at every start.
+_XML_TOKEN = r"<[^>]*>|[^<]+"
 
 
 def _indent_xml(text: str) -> Iterator[str]:
@@ -495,7 +496,7 @@ def _indent_xml(text: str) -> Iterator[str]:
     so no entity is expanded and malformed XML still shows (it may just lean)."""
     depth = 0
     newline = ""
-    for token in _XML_TOKEN.finditer(text):
+    for token in re.finditer(_XML_TOKEN, text):
         stripped = token.group().strip()
         if not stripped:
             continue
