@@ -566,7 +566,10 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
     ) -> None:
         capture: BinaryIO | None = None
         if capture_file is not None:
+            from sockscope.tui.writable import refuse_unless_regular
+
             try:
+                refuse_unless_regular(capture_file)
                 capture = open(capture_file, "wb")  # noqa: SIM115 - the worker closes it
             except OSError as exc:
                 self.bell()
@@ -1066,11 +1069,13 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         from sockscope.export import ExportError
         from sockscope.export.formats import SUFFIX, write_export
         from sockscope.tui.screens.path import PathScreen
+        from sockscope.tui.writable import refuse_unless_regular
 
         number, exchange = chosen
 
         def write(path: str) -> str | None:
             try:
+                refuse_unless_regular(path)
                 write_export(exchange, fmt, Path(path))
             except ExportError as exc:
                 return app_words(str(exc))
@@ -1275,6 +1280,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
 
     def action_copy_to_file(self, form: str) -> None:
         from sockscope.tui.screens.path import PathScreen
+        from sockscope.tui.writable import refuse_unless_regular
 
         source = self._copy_source()
         if source is None:
@@ -1285,6 +1291,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
             # Opened here, so the field says what is wrong with the path; filled in a
             # thread: the text of 64 MiB of binary bytes takes many seconds to make.
             try:
+                refuse_unless_regular(path)
                 file = open(path, "w", encoding="utf-8")  # noqa: SIM115 (fill closes it)
             except OSError as exc:
                 return f"cannot write {path}: {exc.strerror or exc}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,34 @@ async def test_a_save_that_fails_says_why_in_place_and_keeps_the_path(tmp_path: 
         message = str(app.screen.query_one("#path-message").render())
         assert f"cannot write {target}: No such file or directory" in message
         assert app.screen.query_one("#path-input", Input).value == str(target)
+
+
+@pytest.mark.parametrize(
+    ("kind", "named"),
+    [("fifo", "a named pipe (FIFO)"), ("device", "a device"), ("directory", "a directory")],
+)
+@pilot_test
+async def test_a_save_to_a_pipe_a_device_or_a_directory_is_refused_at_once(
+    tmp_path: Path, kind: str, named: str
+) -> None:
+    """A FIFO with no reader would freeze the app in open(); /dev/tty would take the
+    bytes onto the app's own terminal."""
+    target = {"fifo": tmp_path / "pipe", "device": Path("/dev/null"), "directory": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(target)
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        for key in ("f3", "copy"):
+            if key == "copy":
+                app.action_copy_to_file("text")
+            else:
+                await pilot.press(key)
+            await pilot.pause()
+            await _write_to(app, pilot, target)
+            assert isinstance(app.screen, PathScreen)
+            message = str(app.screen.query_one("#path-message").render())
+            assert f"cannot write {target}: it is {named}, not a regular file" in message
+            await pilot.press("escape")
 
 
 @pilot_test

@@ -1,0 +1,35 @@
+"""Where the app may write a file the user names: a regular file, or none yet.
+
+The app opens what the user types (save, export, copy to file, a capture file) on its
+UI thread. A named pipe with no reader would hold that open with no bound, freezing the
+screen, and a device such as /dev/tty or /dev/stdout would put the bytes on the app's
+own terminal. So anything there that is not a regular file is refused, named.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+
+def refuse_unless_regular(path: str) -> None:
+    """OSError saying what `path` is when it exists and is not a regular file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # absent (then made) or unreachable: opening it says which
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, f"it is {_kind(mode)}, not a regular file")
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
