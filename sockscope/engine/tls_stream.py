@@ -55,6 +55,11 @@ class TlsStream:
         # True once every whole record received is decrypted: what `_incoming` holds is
         # the start of one still on its way, and only the socket can complete it.
         self._starved = False
+        # True once a socket read came short: the socket had no more, so the reads until
+        # the caller has waited for it do not ask it again (each would be a system call
+        # told the same, twice per read of a fast stream). Cleared when SSLWantReadError
+        # sends the caller to wait.
+        self._drained = False
         self._unsent = bytearray()  # ciphertext the socket has not taken yet
         self._owed = 0  # the plaintext it carries: what the repeated send() reports
         self._error: OSError | None = None  # met after bytes that were given first
@@ -99,6 +104,7 @@ class TlsStream:
             except ssl.SSLWantReadError:
                 self._push()
                 if not self._fill(RECORD):
+                    self._drained = False
                     raise
                 continue
             self._push()
@@ -148,6 +154,7 @@ class TlsStream:
             with contextlib.suppress(OSError):
                 self._push()
         if not n and not self._closed:
+            self._drained = False
             raise ssl.SSLWantReadError(ssl.SSL_ERROR_WANT_READ, "no whole record yet")
         return n, records
 
@@ -167,9 +174,9 @@ class TlsStream:
 
     def _fill(self, size: int) -> bool:
         """One socket read of up to `size` bytes into the records to decrypt; False when
-        nothing was waiting. The buffer grows to the largest size asked: a relay's
-        64 KiB reads never make it a megabyte."""
-        if self._raw_eof:
+        nothing was waiting, or when the last read drained the socket. The buffer grows
+        to the largest size asked: a relay's 64 KiB reads never make it a megabyte."""
+        if self._raw_eof or self._drained:
             return False
         if len(self._raw_buffer) < size:
             self._raw_buffer = memoryview(bytearray(size))
@@ -177,6 +184,7 @@ class TlsStream:
             k = self.raw.recv_into(self._raw_buffer, size)
         except _WOULD_BLOCK:
             return False
+        self._drained = k < size
         if k:
             self._incoming.write(self._raw_buffer[:k])
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import socket
 import ssl
 from collections.abc import Iterator
@@ -41,9 +42,17 @@ def pair() -> Iterator[tuple[TlsStream, TlsStream]]:
 
 
 def _read(stream: TlsStream, size: int = 1 << 20) -> tuple[bytes, int]:
+    """A read as the engine makes it: told to wait, it reads again once the socket has
+    something; SSLWantReadError when it has nothing."""
     buffer = bytearray(size)
-    n, records = stream.read_into(memoryview(buffer), size)
-    return bytes(buffer[:n]), records
+    while True:
+        try:
+            n, records = stream.read_into(memoryview(buffer), size)
+        except ssl.SSLWantReadError:
+            if not select.select([stream.raw], [], [], 0)[0]:
+                raise
+            continue
+        return bytes(buffer[:n]), records
 
 
 def test_one_read_gathers_every_record_that_has_arrived_and_counts_them(
@@ -80,7 +89,6 @@ def test_bytes_before_a_close_without_close_notify_come_first_then_the_truncatio
     server.raw.close()
 
     assert _read(client) == (b"cut", 1)
-    assert client.pending()
     with pytest.raises(ssl.SSLEOFError):
         _read(client)
 
@@ -106,3 +114,40 @@ def test_a_send_the_socket_cannot_take_is_repeated_and_its_bytes_arrive_once(
     assert refused  # the socket pair's buffers were full at least once
     assert sent == len(data)
     assert received == data
+
+
+class _CountingSocket:
+    """A socket that counts the reads that found nothing."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.empty_reads = 0
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def recv_into(self, buffer: memoryview, size: int) -> int:
+        try:
+            return self.sock.recv_into(buffer, size)
+        except BlockingIOError:
+            self.empty_reads += 1
+            raise
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_read_that_emptied_the_socket_sends_the_caller_to_wait_without_asking_it_again(
+    pair: tuple[TlsStream, TlsStream],
+) -> None:
+    client, server = pair
+    counting = _CountingSocket(client.raw)
+    client.raw = counting  # type: ignore[assignment]
+    for _ in range(3):
+        server.send(b"x" * 20_000)
+
+        assert _read(client) == (b"x" * 20_000, 2)
+        with pytest.raises(ssl.SSLWantReadError):
+            _read(client)
+
+    assert counting.empty_reads == 0
