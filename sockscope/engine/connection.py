@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import ssl
 
     from sockscope.engine.tls_stream import TlsStream
+    from sockscope.engine.tlsinfo import CertificateReader
 
 from sockscope.engine.errors import (
     CaFileError,
@@ -213,14 +214,24 @@ class Connection:
 
     Events go to `recorder` (swap it between turns to give each turn its own list).
     `peer_closed` turns true once the peer finished sending: no further read can get data.
+    With `certificate_later`, for a caller that reads the events only once the connection
+    is closed, the TLS event's certificate facts are read on a thread while the bytes
+    move: `close` waits until they are in.
     """
 
     def __init__(
-        self, target: Target, recorder: Recorder, cancel: threading.Event | None = None
+        self,
+        target: Target,
+        recorder: Recorder,
+        cancel: threading.Event | None = None,
+        *,
+        certificate_later: bool = False,
     ) -> None:
         self.target = target
         self.recorder = recorder
         self.cancel = cancel if cancel is not None else threading.Event()
+        self.certificate_later = certificate_later
+        self._certificate: CertificateReader | None = None
         self.sock: Stream | None = None
         self.peer_closed = False
         self._late_error: OSError | None = None
@@ -473,7 +484,9 @@ class Connection:
             certificate = self._fetch_rejected_certificate(timeout)
             raise TlsVerifyFailed(exc, server_name, certificate) from exc
         took = time.monotonic() - started
-        facts = tlsinfo.handshake_facts(tls_sock.tls, server_name, self.target.tls.verify)
+        facts, self._certificate = tlsinfo.handshake_facts(
+            tls_sock.tls, server_name, self.target.tls.verify, later=self.certificate_later
+        )
         facts["duration"] = took
         if upgrade:
             facts["starttls"] = True
@@ -627,13 +640,19 @@ class Connection:
     # ---- closing -------------------------------------------------------------------
 
     def close(self) -> None:
-        if self._selector is not None:
-            self._selector.close()
-            self._selector = None
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
-            self.recorder.emit(EventType.CLOSE)
+        try:
+            if self._selector is not None:
+                self._selector.close()
+                self._selector = None
+            if self.sock is not None:
+                self.sock.close()
+                self.sock = None
+                self.recorder.emit(EventType.CLOSE)
+        finally:
+            # After the CLOSE event: its time is the conversation's, not the parser's.
+            if self._certificate is not None:
+                self._certificate.join()
+                self._certificate = None
 
 
 class _Reader:

@@ -65,7 +65,8 @@ def run_conversation(
         started_at=time.time(),
         template=template,
     )
-    connection = Connection(target, recorder, cancel)
+    # Without a live reader of the events nobody sees the certificate before the end.
+    connection = Connection(target, recorder, cancel, certificate_later=on_event is None)
     try:
         outcome = converse(connection, recorder.t0)
     except Cancelled as exc:

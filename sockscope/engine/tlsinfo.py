@@ -10,10 +10,10 @@ plus `parse_error`, never an exception.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import ssl
 import stat
+import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -149,40 +149,77 @@ def _load_client_certificate(
 
 
 def handshake_facts(
-    sock: ssl.SSLSocket | ssl.SSLObject, server_name: str, verified: bool
-) -> dict[str, Any]:
-    """JSON-safe facts about an established TLS session, for the TLS event."""
+    sock: ssl.SSLSocket | ssl.SSLObject,
+    server_name: str,
+    verified: bool,
+    *,
+    later: bool = False,
+) -> tuple[dict[str, Any], CertificateReader | None]:
+    """JSON-safe facts about an established TLS session, for the TLS event. With `later`
+    the peer certificate's are read on a thread: the reader returned puts them in."""
     cipher = sock.cipher()
     der = sock.getpeercert(binary_form=True)
-    return {
+    facts = {
         "version": sock.version(),
         "cipher": cipher[0] if cipher else None,
         "bits": cipher[2] if cipher else None,
         "alpn": sock.selected_alpn_protocol(),
         "server_name": server_name,
         "verified": verified,
-        "certificate": certificate_facts(der) if der else None,
+        "certificate": certificate_facts(der) if der and not later else None,
     }
+    return facts, CertificateReader(der, facts) if der and later else None
+
+
+class CertificateReader:
+    """Reads a certificate's facts on a thread of its own into `facts["certificate"]`
+    (the key is there already, None: the facts keep their order).
+
+    `cryptography` takes longer to import (~30 ms) than a loopback exchange takes to get
+    its first bytes: on a thread the import overlaps the transfer, whose socket reads and
+    decryption run with the GIL released. `join` waits until the facts are in.
+    """
+
+    def __init__(self, der: bytes, facts: dict[str, Any]) -> None:
+        self._der = der
+        self._facts = facts
+        self._thread = threading.Thread(target=self._read, name="sockscope-certificate")
+        self._thread.daemon = True  # an interrupted command does not wait for it
+        self._thread.start()
+
+    def _read(self) -> None:
+        self._facts["certificate"] = certificate_facts(self._der)
+
+    def join(self) -> None:
+        self._thread.join()
 
 
 def fingerprint(der: bytes) -> str:
     """SHA-256 of the DER bytes as browsers and openssl show it: `AB:CD:...`."""
+    import hashlib  # with the certificate's other facts, off the handshake's path
+
     digest = hashlib.sha256(der).hexdigest().upper()
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
 def certificate_facts(der: bytes) -> dict[str, Any]:
-    """Subject, issuer, subjectAltName entries, validity and fingerprint of a DER certificate."""
-    # Imported here: `cryptography` is slow to import, and most exchanges are not TLS.
-    from cryptography import x509
-
+    """Subject, issuer, subjectAltName entries, validity and fingerprint of a DER
+    certificate. Never raises (it may run on a thread of its own): what cannot be read
+    is named in `parse_error`."""
     facts: dict[str, Any] = {"sha256": fingerprint(der), "size": len(der)}
     try:
+        # Imported here: `cryptography` is slow to import, and most exchanges are not TLS.
+        from cryptography import x509
+    except ImportError as exc:  # a broken install: the exchange still goes on
+        facts["parse_error"] = f"cannot read certificates: {_capped(str(exc))}"
+        return facts
+    try:
         _read_certificate(x509.load_der_x509_certificate(der), facts)
-    # cryptography reports malformed DER, names and dates as ValueError, and a few
-    # structural faults with their own classes.
-    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
-        facts["parse_error"] = f"malformed certificate: {_capped(str(exc))}"
+    # Server-chosen DER meets a parser whose faults come in many classes (ValueError for
+    # malformed DER, names and dates, InvalidVersion, DuplicateExtension...): the facts
+    # read so far stay, with the parser's words.
+    except Exception as exc:
+        facts["parse_error"] = f"malformed certificate: {_capped(str(exc) or type(exc).__name__)}"
     return facts
 
 

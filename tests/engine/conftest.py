@@ -159,6 +159,23 @@ def wrong_host_context(ca: trustme.CA) -> ssl.SSLContext:
     return context
 
 
+def unreadable_certificate(ca: trustme.CA, directory: Path) -> tuple[ssl.SSLContext, bytes]:
+    """A server context whose certificate OpenSSL serves but `cryptography` cannot read
+    (it claims X.509 version 6), and that certificate's DER."""
+    leaf = ca.issue_cert("localhost")
+    der = ssl.PEM_cert_to_DER_cert(leaf.cert_chain_pems[0].bytes().decode())
+    version = bytes.fromhex("a003020102")  # [0] EXPLICIT INTEGER 2: version 3
+    assert der.count(version) == 1
+    der = der.replace(version, bytes.fromhex("a003020105"))
+    pem = directory / "unreadable.pem"
+    pem.write_text(ssl.DER_cert_to_PEM_cert(der))
+    key = directory / "unreadable.key"
+    leaf.private_key_pem.write_to_path(str(key))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(pem), str(key))
+    return context, der
+
+
 @pytest.fixture
 def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
     path = tmp_path / "ca.pem"

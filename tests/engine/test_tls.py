@@ -8,8 +8,12 @@ import threading
 from dataclasses import replace
 from typing import Any
 
+import pytest
+import trustme
+
 from sockscope.core.model import (
     ErrorKind,
+    Event,
     EventType,
     Exchange,
     ReadPolicy,
@@ -18,9 +22,10 @@ from sockscope.core.model import (
     TlsOptions,
     Transport,
 )
-from sockscope.engine import run_exchange
+from sockscope.engine import run_exchange, tlsinfo
+from sockscope.engine.connection import Recorder
 from sockscope.engine.tlsinfo import certificate_facts, fingerprint
-from tests.engine.conftest import Servers
+from tests.engine.conftest import Servers, unreadable_certificate
 
 POLICY = ReadPolicy(connect_timeout=5.0, idle_timeout=5.0, deadline=20.0)
 HTTP_GET = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
@@ -181,6 +186,63 @@ def test_a_malformed_certificate_yields_its_fingerprint_and_a_parse_note() -> No
 
     assert facts["sha256"] == fingerprint(b"\x30\x82\xff\xff garbage")
     assert facts["parse_error"].startswith("malformed certificate: ")
+
+
+@pytest.mark.parametrize("live", [False, True], ids=["read-after", "watched-live"])
+def test_a_certificate_its_parser_refuses_gives_its_fingerprint_and_the_parser_s_words(
+    servers: Servers, ca: trustme.CA, tmp_path, live: bool
+) -> None:
+    context, der = unreadable_certificate(ca, tmp_path)
+    port = servers.tls(context, serve_page)
+    seen: list[object] = []
+    exchange = run_exchange(
+        tls_target(port, verify=False), HTTP_GET, POLICY, on_event=seen.append if live else None
+    )
+
+    assert exchange.error is None
+    assert exchange.received == b"HTTP/1.0 200 OK\r\n\r\nhello"
+    certificate = next(exchange.of_type(EventType.TLS)).detail["certificate"]
+    assert certificate["sha256"] == fingerprint(der)
+    assert certificate["parse_error"] == "malformed certificate: 5 is not a valid X509 version"
+
+
+def test_the_certificate_facts_are_the_same_whether_the_events_are_watched_live_or_not(
+    lab,
+) -> None:
+    target = tls_target(lab.port("https"), verify=False)
+    after = run_exchange(target, HTTP_GET, POLICY)
+    live = run_exchange(target, HTTP_GET, POLICY, on_event=lambda event: None)
+
+    facts = [next(exchange.of_type(EventType.TLS)).detail for exchange in (after, live)]
+    assert list(facts[0]) == list(facts[1])  # the same keys in the same order
+    assert facts[0]["certificate"] == facts[1]["certificate"]
+    assert {"subject", "issuer", "not_before", "not_after", "sha256"} <= set(
+        facts[0]["certificate"]
+    )
+
+
+def test_a_certificate_still_being_read_at_the_close_is_in_the_exchange_it_returns(
+    lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reading is held until the connection closes: only waiting for it gets it in.
+    closed = threading.Event()
+    emit, read = Recorder.emit, tlsinfo.certificate_facts
+
+    def emitting(recorder: Recorder, type: EventType, **fields: Any) -> Event:
+        if type is EventType.CLOSE:
+            closed.set()
+        return emit(recorder, type, **fields)
+
+    def held(der: bytes) -> dict[str, Any]:
+        assert closed.wait(10)
+        return read(der)
+
+    monkeypatch.setattr(Recorder, "emit", emitting)
+    monkeypatch.setattr(tlsinfo, "certificate_facts", held)
+    exchange = run_exchange(tls_target(lab.port("https"), verify=False), HTTP_GET, POLICY)
+
+    assert exchange.error is None
+    assert next(exchange.of_type(EventType.TLS)).detail["certificate"]["san"]
 
 
 def test_a_long_tls_body_arrives_whole_and_every_record_read_is_counted(lab) -> None:
