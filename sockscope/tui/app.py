@@ -29,7 +29,7 @@ from textual.containers import Container
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import OptionList, Tab, Tabs, TextArea
+from textual.widgets import OptionList, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sockscope import tui
@@ -93,6 +93,8 @@ from sockscope.tui.worker import (
 
 if TYPE_CHECKING:
     import argparse
+
+    from textual.widgets import Tabs
 
     from sockscope.tui.screens.serving import ServingScreen
     from sockscope.tui.widgets.listen_bar import ListenForm
@@ -968,7 +970,10 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
 
     def _view_tabs(self) -> Tabs:
         """The tabs that bring one view forward. A wide screen never shows them: they are
-        made only once the screen is narrow or short (at start, or when it is resized)."""
+        made only once the screen is narrow or short (at start, or when it is resized), and
+        their module imported then."""
+        from textual.widgets import Tab, Tabs
+
         tabs = (Tab(label, id=f"tab-{pane}") for pane, label in VIEWS)
         return Tabs(*tabs, id="view-tabs", active=f"tab-{self._front}")
 
@@ -987,6 +992,8 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         """Bring `pane` forward in the narrow layout (in the wide one every pane shows)."""
         tabs = self.screen_stack[0].query("#view-tabs")
         if tabs:
+            from textual.widgets import Tabs
+
             tabs.first(Tabs).active = f"tab-{pane}"  # the tab says so, then the panes
         else:
             self._bring_forward(pane)
@@ -997,9 +1004,10 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         if self._front not in ("received", "decoded", "headers"):
             self._show_view("received")
 
-    @on(Tabs.TabActivated, "#view-tabs")
-    def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        self._bring_forward((event.tab.id or "").removeprefix("tab-"))
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        # By its name, not @on(Tabs.TabActivated, ...), so Tabs is imported only with them.
+        if event.tabs.id == "view-tabs":
+            self._bring_forward((event.tab.id or "").removeprefix("tab-"))
 
     def _bring_forward(self, chosen: str) -> None:
         """Pane `chosen` is the one shown when one view shows at a time."""
