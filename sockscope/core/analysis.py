@@ -7,7 +7,7 @@ they never disagree about whether a reply is HTTP or an SMTP dialogue.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sockscope.core.http import (
@@ -177,7 +177,7 @@ def _cut_by_capture(response: HttpResponse, kept: int, received: int) -> HttpRes
         "the reply goes on past what is shown"
     )
     problems.append(Problem("capture-truncated", note, severity=Severity.WARNING))
-    return replace(response, problems=problems)
+    return response._replace(problems=problems)
 
 
 def http_to_dict(response: HttpResponse | None, *, streamed: bool = False) -> dict[str, Any] | None:

@@ -13,7 +13,6 @@ Following responses are framed with the same request method (a HEAD pipeline sta
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum, auto
 from typing import NamedTuple
 
@@ -31,7 +30,9 @@ from sockscope.core.http.head import (
 from sockscope.core.http.problems import QUOTE_LIMIT, Problem, Severity, quote
 
 
-# A NamedTuple, as Problem is: no methods compiled at import.
+# The records of a parse are NamedTuples, as Problem is: a dataclass compiles its methods
+# at import, which every command that parses a reply would pay for at its start. Every
+# field is given when one is made, so none needs a mutable default.
 class Interim(NamedTuple):
     """A 1xx response (100 Continue, 103 Early Hints) before the final one."""
 
@@ -41,19 +42,17 @@ class Interim(NamedTuple):
     headers: list[tuple[str, str]]
 
 
-@dataclass(frozen=True)
-class ResponseSpans:
+class ResponseSpans(NamedTuple):
     """Where each part of the final response is in the bytes parsed, line ends included:
     what a view highlights when that part is chosen."""
 
-    status_line: Span | None = None
-    headers: list[Span] = field(default_factory=list)  # one per listed header, in order
-    body: Span | None = None  # as it came: a chunked body with its size lines
-    chunk_lines: list[Span] = field(default_factory=list)  # the first MAX_CHUNK_SPANS
+    status_line: Span | None
+    headers: list[Span]  # one per listed header, in order
+    body: Span | None  # as it came: a chunked body with its size lines
+    chunk_lines: list[Span]  # the first MAX_CHUNK_SPANS
 
 
-@dataclass(frozen=True)
-class HttpResponse:
+class HttpResponse(NamedTuple):
     version: str  # "HTTP/1.1"; "" when the bytes are not HTTP
     status: int | None
     reason: str
@@ -64,10 +63,10 @@ class HttpResponse:
     problems: list[Problem]
     head_size: int  # offset of the body: status line, headers and any interim responses
     extra: bytes  # bytes after the message end
-    interim: list[Interim] = field(default_factory=list)
-    trailers: list[tuple[str, str]] = field(default_factory=list)
-    following: int = 0  # further responses that start in `extra`
-    spans: ResponseSpans = field(default_factory=ResponseSpans)
+    interim: list[Interim]
+    trailers: list[tuple[str, str]]
+    following: int  # further responses that start in `extra`
+    spans: ResponseSpans
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (any case), or None."""
@@ -290,7 +289,7 @@ def _describe(buf: Buffer, messages: list[_Message], eof: bool, keep: bool) -> H
         )
         return HttpResponse(
             last.version, last.status, last.reason, last.headers, b"", Framing.NONE, False,
-            problems, msg.head_start, b"", interim,
+            problems, msg.head_start, b"", interim, [], 0, ResponseSpans(None, [], None, []),
         )  # fmt: skip
     if msg.is_http(buf, eof) is False:
         first = bytes(buf[msg.head_start : msg.head_start + QUOTE_LIMIT + 1]).split(b"\n")[0]
@@ -299,8 +298,9 @@ def _describe(buf: Buffer, messages: list[_Message], eof: bool, keep: bool) -> H
         )
         body = _copy(buf, msg.head_start)
         return HttpResponse(
-            "", None, "", [], body, Framing.CLOSE, eof, problems, msg.head_start, b"", interim
-        )
+            "", None, "", [], body, Framing.CLOSE, eof, problems, msg.head_start, b"", interim,
+            [], 0, ResponseSpans(None, [], None, []),
+        )  # fmt: skip
     if msg.state in (MessageState.PREFIX, MessageState.HEAD):
         partial = msg.partial_head(buf, eof) if msg.state == MessageState.HEAD else Head()
         problems += partial.problems
@@ -315,8 +315,8 @@ def _describe(buf: Buffer, messages: list[_Message], eof: bool, keep: bool) -> H
         )
         return HttpResponse(
             partial.version, partial.status, partial.reason, partial.headers, b"", Framing.NONE,
-            False, problems, size - msg.start, b"", interim,
-            spans=ResponseSpans(partial.first_span, partial.header_spans),
+            False, problems, size - msg.start, b"", interim, [], 0,
+            ResponseSpans(partial.first_span, partial.header_spans, None, []),
         )  # fmt: skip
     head = msg.head
     assert head is not None  # set when the state left HEAD
