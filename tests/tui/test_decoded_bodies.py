@@ -4,13 +4,21 @@ lays out JSON; Received keeps the bytes as they came."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
+import json
+import threading
+from typing import Any
+
+import pytest
+from textual.worker import WorkerCancelled
 
 from sockscope.core.model import Event, EventType, Exchange, Target
+from sockscope.tui.widgets import panes
 from sockscope.tui.widgets.byte_view import LineView
 from sockscope.tui.widgets.panes import DecodedPane
 from tests.tui.exchanges import one_reply_exchange
-from tests.tui.helpers import make_app, pilot_test, view_text
+from tests.tui.helpers import make_app, pilot_test, until, view_text
 
 JSON = b'{"greeting":"gr\xfc\xdfe","items":[1,2]}'
 
@@ -140,3 +148,81 @@ async def test_p_while_a_json_body_arrives_says_it_is_laid_out_once_all_has_arri
         badge = str(app.query_one(DecodedPane).border_subtitle)
         assert "laid out once it has all arrived" in badge
         assert not app._notifications
+
+
+# A body past what the key's own handler lays out: made by a worker thread.
+LARGE_JSON = json.dumps([{"id": n, "name": f"item {n}"} for n in range(8_000)]).encode()
+
+
+class HeldLayout:
+    """`pretty_text` as the Decoded pane's worker calls it, held until `release`: what
+    the app does while a large layout is being made, without timing anything."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.on_ui_thread = False
+        made = panes.pretty_text
+        ui_thread = threading.get_ident()
+
+        def held(*args: Any) -> bytes | None:
+            self.on_ui_thread = threading.get_ident() == ui_thread
+            self.started.set()
+            self.release.wait(5)  # laid out in the key's handler, it would hold the app
+            return made(*args)
+
+        monkeypatch.setattr(panes, "pretty_text", held)
+
+
+@pilot_test
+async def test_a_large_layout_is_made_aside_while_keys_are_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert len(LARGE_JSON) > panes.LAID_OUT_AT_ONCE
+    layout = HeldLayout(monkeypatch)
+    app = make_app(coded_exchange(LARGE_JSON, "application/json; charset=utf-8"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        view = app.query_one("#decoded-view", LineView)
+        view.focus()
+        await pilot.press("p")
+        await until(pilot, layout.started.is_set, "the layout started")
+        pane = app.query_one(DecodedPane)
+        assert str(pane.border_subtitle).startswith("body: chunked → gzip")
+        assert ", laying out… · utf-8" in str(pane.border_subtitle)
+        await pilot.press("w")  # answered while the layout is being made
+        assert view.wrap and not layout.on_ui_thread
+        layout.release.set()
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: not view_text(app, "decoded-view").startswith("[{"), "shown")
+        assert view_text(app, "decoded-view").splitlines()[:5] == [
+            "[",
+            "  {",
+            '    "id": 0,',
+            '    "name": "item 0"',
+            "  },",
+        ]
+        assert ", laid out · utf-8" in str(pane.border_subtitle)
+
+
+@pilot_test
+async def test_a_layout_finished_after_another_exchange_is_shown_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    layout = HeldLayout(monkeypatch)
+    app = make_app(coded_exchange(LARGE_JSON, "application/json"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        app.query_one("#decoded-view").focus()
+        await pilot.press("p")
+        await until(pilot, layout.started.is_set, "the layout started")
+        pane = app.query_one(DecodedPane)
+        pane.show(b"another exchange's bytes")
+        [worker] = [w for w in app.workers if w.group == "layout"]
+        assert worker.is_cancelled
+        layout.release.set()
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert view_text(app, "decoded-view") == "another exchange's bytes"
+        assert "laid out" not in str(pane.border_subtitle)

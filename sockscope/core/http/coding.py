@@ -465,7 +465,7 @@ def pretty_text(data: bytes, media: str, encoding: str) -> bytes | None:
 
         try:
             encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
-            pieces = _bounded(encoder.iterencode(json.loads(text)))
+            pieces = _bounded(encoder.iterencode(json.loads(text, object_pairs_hook=_object)))
         except (ValueError, RecursionError):
             return None
     else:
@@ -513,3 +513,10 @@ def _indent_xml(text: str) -> Iterator[str]:
         else:
             yield newline + "  " * depth + stripped
         newline = "\n"
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as json makes it, but by Python code: json's C parser holds the
+    interpreter for the whole document unless it calls back into Python, so a layout
+    in a worker thread would stop the app's own thread for as long."""
+    return dict(pairs)

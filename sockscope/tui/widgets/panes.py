@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import operator
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -19,6 +20,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Select
+from textual.worker import get_current_worker
 
 from sockscope.core.analysis import Analysis
 from sockscope.core.certificate import (
@@ -76,6 +78,9 @@ from sockscope.tui.widgets.byte_view import (
 # and the time between steps while more is fed than decoded.
 DECODE_STEP = 2 * 1024 * 1024
 DECODE_INTERVAL = 0.02
+# A body laid out (p) in the key's own handler, a millisecond's work; a larger one is laid
+# out in a worker thread (7 MB of JSON take a second), the pane saying so meanwhile.
+LAID_OUT_AT_ONCE = 64 * 1024
 
 
 def size_badge(kept: int, total: int) -> str:
@@ -365,6 +370,15 @@ class DecodedPane(Pane):
         def control(self) -> DecodedPane:
             return self.pane
 
+    class LaidOut(Message):
+        """The layout of `of` (a `_layout_key`) is made: `laid_out`, or None when the
+        body does not parse."""
+
+        def __init__(self, of: tuple[object, ...], laid_out: bytes | None) -> None:
+            super().__init__()
+            self.of = of
+            self.laid_out = laid_out
+
     def action_wrap(self) -> None:
         self.query_one(LineView).toggle_wrap()
         self._draw()
@@ -389,6 +403,13 @@ class DecodedPane(Pane):
         self._media = ""
         self.pretty = False
         self.shows_body = False  # the view shows a body decoded or laid out, not the bytes
+        # The layout p asks for, made by a worker thread: what it is of (the message, its
+        # decoded body, the encoding), whether it is still being made, and the result
+        # (None: the body does not parse). `_answer_owed`: p waits to hear why not.
+        self._layout_of: tuple[object, ...] = ()
+        self._laying_out = False
+        self._layout: bytes | None = None
+        self._answer_owed = False
 
     def compose(self) -> ComposeResult:
         yield Select(
@@ -416,6 +437,7 @@ class DecodedPane(Pane):
             carried = rows is not None and rows is self._raw_rows
             if not carried and not data.startswith(self._raw):
                 self._response = self._message = self._decoder = self._body = None
+                self._stop_laying_out()
         self._raw, self._raw_rows = data, rows
         self._live = live
         self._draw(rows)
@@ -480,11 +502,47 @@ class DecodedPane(Pane):
         if self.pretty and self._response is not None and lays_out(self._media):
             if self._live:
                 return shown, f"{note or 'body'}, laid out once it has all arrived"
-            source = body_bytes(self._response, self._raw) if body is None else body.data
-            laid_out = pretty_text(source, self._media, self.encoding)
-            if laid_out is not None:
-                return laid_out, f"{note or 'body'}, laid out"
+            of = (self._response, body, self.encoding)
+            if len(of) != len(self._layout_of) or any(map(operator.is_not, of, self._layout_of)):
+                self._layout_of = of
+                source = body_bytes(self._response, self._raw) if body is None else body.data
+                self._laying_out = len(source) > LAID_OUT_AT_ONCE
+                if self._laying_out:
+                    self._layout = None
+                    self._lay_out(of, source, self._media, self.encoding)
+                else:
+                    self._layout = pretty_text(source, self._media, self.encoding)
+            if self._laying_out:
+                return shown, f"{note or 'body'}, laying out…"
+            if self._layout is not None:
+                return self._layout, f"{note or 'body'}, laid out"
         return shown, note
+
+    @work(thread=True, exclusive=True, group="layout", exit_on_error=False)
+    def _lay_out(self, of: tuple[object, ...], source: bytes, media: str, encoding: str) -> None:
+        """A layout of megabytes takes a second: made here, the keys stay answered."""
+        laid_out = None
+        try:
+            laid_out = pretty_text(source, media, encoding)
+        finally:
+            if not get_current_worker().is_cancelled:
+                self.post_message(self.LaidOut(of, laid_out))
+
+    def _stop_laying_out(self) -> None:
+        """Another exchange is shown: the layout being made is of no use."""
+        self.workers.cancel_group(self, "layout")
+        self._layout_of, self._laying_out, self._layout = (), False, None
+
+    @on(LaidOut)
+    def _laid_out(self, message: LaidOut) -> None:
+        message.stop()
+        if message.of is not self._layout_of:
+            return  # made for what was shown before
+        self._laying_out, self._layout = False, message.laid_out
+        self._draw()
+        if self._answer_owed:
+            self._answer_owed = False
+            self._say_why_not_laid_out()
 
     def _draw(self, rows: ByteRows | None = None) -> None:
         encoding = self.encoding
@@ -525,7 +583,12 @@ class DecodedPane(Pane):
     def action_pretty(self) -> None:
         self.pretty = not self.pretty
         self._draw()
-        if self.pretty and "laid out" not in str(self.border_subtitle):
+        self._answer_owed = self.pretty and self._laying_out
+        if self.pretty and not self._laying_out:
+            self._say_why_not_laid_out()
+
+    def _say_why_not_laid_out(self) -> None:
+        if "laid out" not in str(self.border_subtitle):
             # Nothing changed on screen: say why rather than leave the key unanswered.
             what = self._media or "not an HTTP body"
             if lays_out(self._media):
