@@ -7,8 +7,7 @@ they never disagree about whether a reply is HTTP or an SMTP dialogue.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sockscope.core.http import (
     Framing,
@@ -34,11 +33,12 @@ REPLY_PROTOCOLS = ("smtp", "ftp", "pop3", "imap", "nntp", "redis")
 _REQUEST_LINE = re.compile(rb"\A([A-Z][A-Z0-9_-]{0,31}) [^ \r\n]+ HTTP/1\.[01]\r?\n")
 
 
-@dataclass(frozen=True)
-class Analysis:
+# A NamedTuple, as the parsers' records are (a dataclass compiles its methods at
+# import); each field is given where one is made, so none needs a mutable default.
+class Analysis(NamedTuple):
     protocol: str | None  # "http", one of REPLY_PROTOCOLS, or None (raw bytes only)
-    http: HttpResponse | None = None
-    replies: list[Reply] = field(default_factory=list)
+    http: HttpResponse | None
+    replies: list[Reply]
 
 
 def request_method(request: bytes) -> str | None:
@@ -81,12 +81,12 @@ def _replies(protocol: str | None, received: bytes) -> Analysis:
     if protocol in REPLY_PROTOCOLS:
         from sockscope.core.replies import parse_replies
 
-        return Analysis(protocol, replies=parse_replies(received, protocol))
+        return Analysis(protocol, None, parse_replies(received, protocol))
     if protocol == "telnet":
         from sockscope.core.telnet import telnet_replies
 
-        return Analysis(protocol, replies=telnet_replies(received))
-    return Analysis(None)
+        return Analysis(protocol, None, telnet_replies(received))
+    return Analysis(None, None, [])
 
 
 def shown_text(received: bytes, protocol: str | None) -> bytes:
@@ -163,7 +163,7 @@ def _http_analysis(
 ) -> Analysis:
     if response is not None and truncated:
         response = _cut_by_capture(response, kept, bytes_in)
-    return Analysis("http", http=response)
+    return Analysis("http", response, [])
 
 
 # What a parse of a cut-off capture reports as still to come.
