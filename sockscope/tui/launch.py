@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from sockscope.core.model import Exchange
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.lab_info import LabInfo
-
-if TYPE_CHECKING:
-    from sockscope.lab.server import LabThread
 
 
 def launch(
@@ -31,18 +28,19 @@ def launch(
         return _run(SockscopeApp(exchanges=exchanges))
     if host is not None:
         return _run(SockscopeApp(host=host, port=port, template=template, transport=transport))
-    from sockscope.lab.server import LabThread  # only here: the lab's modules cost
-
-    with LabThread() as lab:
-        info = lab_info(lab)
+    with in_process_lab() as info:
         return _run(SockscopeApp(port=port, template=template, transport=transport, lab=info))
 
 
-def lab_info(lab: LabThread) -> LabInfo:
-    """What the app needs of a running lab. The CA file is named, not yet written: the app
-    makes the lab's identity after its first frame (LabInfo.make_identity), unless a TLS
-    handshake or a Send to the lab asked for it first."""
-    return LabInfo(lab.host, lab.ports, lab.lab.ca_file, lab.make_identity)
+@contextmanager
+def in_process_lab() -> Iterator[LabInfo]:
+    """The lab listening on loopback until the block ends, as the app sees it. Its CA file
+    is named, not yet written: the app makes the lab's identity after its first frame
+    (LabInfo.make_identity), unless a TLS handshake or a Send to the lab asked first."""
+    from sockscope.lab.server import LabThread  # only here: the lab's modules cost
+
+    with LabThread() as lab:
+        yield LabInfo(lab.host, lab.ports, lab.lab.ca_file, lab.make_identity)
 
 
 def _run(app: SockscopeApp) -> int:

@@ -35,7 +35,7 @@ PEERS = {"toolong": "toolong", "posting": "posting 'tree-sitter<0.26'"}
 
 def _app(kind: str, argument: str) -> tuple[Any, Any]:
     """The app of `kind`, and the condition its first counted frame must meet."""
-    if kind in ("sockscope", "open"):  # this checkout's, not an installed one
+    if kind in ("sockscope", "lab", "open"):  # this checkout's, not an installed one
         from pathlib import Path
 
         sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -48,6 +48,18 @@ def _app(kind: str, argument: str) -> tuple[Any, Any]:
 
         # `sockscope 127.0.0.1 8080 -T http-get`: the explorer on a given target.
         return SockscopeApp(host="127.0.0.1", port=8080, template="http-get"), None
+    if kind == "lab":
+        # `sockscope` with no arguments, as sockscope/tui/launch.py starts it: the lab
+        # listening in-process, its TLS identity made after the first frame.
+        import atexit
+        from contextlib import ExitStack
+
+        from sockscope.tui.app import SockscopeApp
+        from sockscope.tui.launch import in_process_lab
+
+        lab = ExitStack()
+        atexit.register(lab.close)  # the lab's temporary directory goes with it
+        return SockscopeApp(lab=lab.enter_context(in_process_lab())), None
     if kind == "open":
         # As `sockscope open FILE` builds it (sockscope/cli/open.py), until the
         # received bytes are on screen; prints how many bytes the exchange holds.
@@ -193,6 +205,7 @@ def first_frames() -> list[Row]:
     tools = [
         Tool("bare Textual app", lambda: _frame(PYTHON, "bare")),
         Tool("sockscope", lambda: _frame(PYTHON, "sockscope")),
+        Tool("sockscope, no arguments", lambda: _frame(PYTHON, "lab")),
     ]
     skipped: dict[str, str] = {}
     for kind, packages in PEERS.items():
@@ -214,6 +227,18 @@ def first_frames() -> list[Row]:
             ratio_of=lambda o, p: o / p,
         )
     ]
+    if "toolong" not in skipped:
+        rows.append(
+            compared(
+                "Start-up",
+                "`sockscope` with no arguments (the lab starts in-process first), process "
+                "start to first frame, headless 120x36, vs Toolong",
+                got["sockscope, no arguments"],
+                got["Toolong"],
+                ms,
+                ratio_of=lambda o, p: o / p,
+            )
+        )
     for kind in PEERS:
         name = kind.capitalize()
         if kind in skipped:

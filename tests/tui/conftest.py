@@ -4,17 +4,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from sockscope.lab import LabThread
 from sockscope.tui.lab_info import LabInfo
-from sockscope.tui.launch import lab_info
+from sockscope.tui.launch import in_process_lab
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[LabInfo]:
     """The lab on OS-chosen loopback ports, as the app sees it (as `sockscope` starts it:
     its TLS identity made after the app's first frame)."""
-    with LabThread() as running:
-        yield lab_info(running)
+    with in_process_lab() as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from textual.widgets import Input, Select, TextArea
 
 from sockscope.core.model import StopReason, Transport
-from sockscope.lab import LabThread
 from sockscope.tui.app import SockscopeApp
 from sockscope.tui.lab_info import LabInfo
-from sockscope.tui.launch import lab_info
+from sockscope.tui.launch import in_process_lab
 from sockscope.tui.widgets.history import History
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import State, StatusLine
@@ -226,8 +225,8 @@ async def test_tls_on_the_lab_uses_its_https_service_and_ca(lab: LabInfo) -> Non
 
 @pilot_test
 async def test_tls_to_a_lab_that_has_just_started_is_verified_by_its_ca() -> None:
-    with LabThread() as fresh:  # its identity is not made until the app or a client asks
-        app = make_app(lab=lab_info(fresh))
+    with in_process_lab() as fresh:  # its identity is made once the app or a client asks
+        app = make_app(lab=fresh)
         async with app.run_test(size=SIZE) as pilot:
             app.open_lab_service("https", "http-get")
             await pilot.press("ctrl+s")
