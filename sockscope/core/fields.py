@@ -7,7 +7,6 @@ what is wrong and how to fix it, in one line.
 from __future__ import annotations
 
 import ipaddress
-import math
 import re
 
 from sockscope.core.payload import PayloadError, parse_hex, parse_text
@@ -16,6 +15,9 @@ from sockscope.core.transport import Transport
 
 # Linux: sun_path is 108 bytes including the terminating NUL.
 UNIX_PATH_MAX = 107
+# The longest timeout a transcript holds (about 31 years): one longer would be saved in a
+# transcript that `open` refuses.
+MAX_SECONDS = 1e9
 
 # ASCII digits only, and few of them: int() refuses some Unicode digits and any string
 # of over 4,300 digits, and no size or port needs more than these. A size is compiled
@@ -81,11 +83,13 @@ def parse_seconds(text: str, field: str) -> float:
         value = float(text)
     except ValueError:
         raise FieldError(field, f"{_shown(text)} is not a number of seconds, e.g. 2.5") from None
-    if not math.isfinite(value) or value <= 0:
-        # float() took it, so what is left after strip() is a number's own characters.
-        number = text.strip()
-        number = number if len(number) <= 40 else number[:37] + "..."
+    # float() took it, so what is left after strip() is a number's own characters.
+    number = text.strip()
+    number = number if len(number) <= 40 else number[:37] + "..."
+    if not value > 0:  # NaN too
         raise FieldError(field, f"{number} must be a positive number of seconds")
+    if value > MAX_SECONDS:  # infinity too
+        raise FieldError(field, f"{number} is over {MAX_SECONDS:,.0f} seconds (about 31 years)")
     return value
 
 

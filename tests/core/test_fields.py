@@ -29,6 +29,15 @@ def test_ports_and_sizes_are_written_in_ascii_digits(parse) -> None:
         parse("١٢٣", "the field")
 
 
+def test_a_timeout_longer_than_a_transcript_holds_is_refused() -> None:
+    """A transcript holds times up to 1e9 s: a longer timeout would be saved in a
+    transcript that `open` then refuses."""
+    assert parse_seconds("1e9", "--idle") == 1e9
+    for text in ("1e308", "1000000001", "inf"):
+        with pytest.raises(FieldError, match=r"--idle: \S+ is over 1,000,000,000 seconds"):
+            parse_seconds(text, "--idle")
+
+
 @given(st.text(max_size=60), st.sampled_from(PARSERS))
 def test_any_text_is_a_value_or_a_named_refusal(text: str, parse) -> None:
     try:
