@@ -12,6 +12,7 @@ import operator
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
+from rich.cells import cell_len
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -74,6 +75,9 @@ from sockscope.tui.widgets.byte_view import (
     split_encoding,
 )
 
+# Cells of a pane's width its badge cannot take: the border's two sides, and a corner
+# and a blank on either side of the badge.
+BADGE_FRAME = 6
 # Decoded bytes one step of the Decoded pane decodes (a few milliseconds of inflating),
 # and the time between steps while more is fed than decoded.
 DECODE_STEP = 2 * 1024 * 1024
@@ -108,7 +112,8 @@ class Pane(Vertical, can_focus=False):
         super().__init__(id=id, classes="pane")
         self.border_title = self._title = title
         self._badge = ""
-        self._given = ""  # the badge as the pane set it, before the selection's size
+        # The badge as the pane set it (before the selection's size), then shorter forms.
+        self._given: tuple[str, ...] = ("",)
         self.named = ""  # the part the cursor's row is of (Received): may quote the server
 
     @property
@@ -124,10 +129,25 @@ class Pane(Vertical, can_focus=False):
         """Zoomed (f2), the title names the way back."""
         self.border_title = f"{self._title} · f2 or escape: back" if zoomed else self._title
 
-    def set_badge(self, badge: str) -> None:
-        """The border subtitle. Textual repaints the whole box on every assignment, even
-        of the same text, and a streaming exchange redraws ~10 times a second."""
-        self._given = badge
+    def set_badge(self, badge: str, *shorter: str) -> None:
+        """The border subtitle: `badge`, or in a pane too narrow for it (with what the
+        pane adds: the part named, the selection, wrapping), the first of the `shorter`
+        forms that fits, else the shortest (Textual cuts it with an ellipsis)."""
+        self._given = (badge, *shorter)
+        self._fit_badge()
+
+    def _fit_badge(self) -> None:
+        forms = [self._with_notes(form) for form in self._given]
+        room = self.outer_size.width - BADGE_FRAME
+        badge = next((form for form in forms if cell_len(form) <= room), forms[-1])
+        # Textual repaints the whole box on every assignment, even of the same text, and
+        # a streaming exchange redraws ~10 times a second.
+        if badge != self._badge:
+            self._badge = badge
+            # A part's name may be the server's (a header's): Content, never markup.
+            self.border_subtitle = safe(badge, one_line=True)
+
+    def _with_notes(self, badge: str) -> str:
         view = next(iter(self.query(LineView)), None) if self.is_mounted else None
         if view is not None and view.wrap:
             badge = f"{badge} · {'wrapped' if view.wraps else 'too long to wrap'}"
@@ -135,15 +155,17 @@ class Pane(Vertical, can_focus=False):
             badge = f"{self.named} · {badge}" if badge else self.named
         if view is not None and view.selection is not None:
             badge = " · ".join(part for part in (view.selection_note, badge) if part)
-        if badge != self._badge:
-            self._badge = badge
-            # A part's name may be the server's (a header's): Content, never markup.
-            self.border_subtitle = safe(badge, one_line=True)
+        return badge
+
+    @on(events.Resize)
+    def _refit_badge(self) -> None:
+        if len(self._given) > 1:
+            self._fit_badge()
 
     @on(LineView.SelectionChanged)
     def _selection_changed(self, message: LineView.SelectionChanged) -> None:
         message.stop()
-        self.set_badge(self._given)
+        self._fit_badge()
 
 
 def pane_of(widget: Widget | None) -> Pane | None:
@@ -318,7 +340,7 @@ class ReceivedPane(Pane):
     def name_part(self, name: str) -> None:
         """Say in the badge which part the cursor's row belongs to."""
         self.named = name
-        self.set_badge(self._given)
+        self._fit_badge()
 
     def on_click(self, event: events.Click) -> None:
         view = self.query_one(CursorLineView)
@@ -492,16 +514,17 @@ class DecodedPane(Pane):
         self._body = decoder.result(ended=self._ended and not more) if decoder.fed else None
         self._draw()
 
-    def _content(self) -> tuple[bytes, str]:
+    def _content(self) -> tuple[bytes, list[str]]:
         """What the view shows (the bytes as they came, or the body decoded and perhaps
-        laid out) and what the badge says of it before the encoding."""
+        laid out) and what the badge says of it before the encoding, longest first."""
         body = self._body
-        note = f"body: {body.summary()}" if body is not None else ""
+        leads = [] if body is None else _body_leads(body)
         shown = self._raw if body is None else body.data
         # Laid out once it has all arrived: a document is parsed whole.
         if self.pretty and self._response is not None and lays_out(self._media):
+            leads = leads or ["body"]
             if self._live:
-                return shown, f"{note or 'body'}, laid out once it has all arrived"
+                return shown, [f"{lead}, laid out once it has all arrived" for lead in leads]
             of = (self._response, body, self.encoding)
             if len(of) != len(self._layout_of) or any(map(operator.is_not, of, self._layout_of)):
                 self._layout_of = of
@@ -513,10 +536,10 @@ class DecodedPane(Pane):
                 else:
                     self._layout = pretty_text(source, self._media, self.encoding)
             if self._laying_out:
-                return shown, f"{note or 'body'}, laying out…"
+                return shown, [f"{lead}, laying out…" for lead in leads]
             if self._layout is not None:
-                return self._layout, f"{note or 'body'}, laid out"
-        return shown, note
+                return self._layout, [f"{lead}, laid out" for lead in leads]
+        return shown, leads
 
     @work(thread=True, exclusive=True, group="layout", exit_on_error=False)
     def _lay_out(self, of: tuple[object, ...], source: bytes, media: str, encoding: str) -> None:
@@ -546,7 +569,7 @@ class DecodedPane(Pane):
 
     def _draw(self, rows: ByteRows | None = None) -> None:
         encoding = self.encoding
-        data, note = self._content()
+        data, notes = self._content()
         split = split_encoding(encoding)
         previous = self._rows
         if rows is not None and rows.data is data and rows.encoding == split:
@@ -554,7 +577,7 @@ class DecodedPane(Pane):
         else:
             # Grows with a streaming reply like the Received pane's.
             self._rows = ByteRows.of(data, self._rows, split)
-        self.shows_body = bool(note)
+        self.shows_body = bool(notes)
         shown = (self._rows, len(data), encoding)
         if shown != self._shown:  # unchanged bytes (past the capture limit): nothing to do
             self._shown = shown
@@ -569,7 +592,9 @@ class DecodedPane(Pane):
                 follow = self._live or self._stepping  # the last steps come after the end
                 view.show(DecodedLines(self._rows, encoding), follow=follow)
         note_new = new_rows_note(self.query_one(LineView), self._live)
-        self.set_badge((f"{note} · {encoding}" if note else encoding) + note_new)
+        # Narrower, the encoding goes before the size: the selector above the text names it.
+        forms = [f"{note} · {encoding}" for note in notes[:2]] + notes[1:] or [encoding]
+        self.set_badge(*(form + note_new for form in forms))
 
     @property
     def shown_bytes(self) -> bytes:
@@ -602,6 +627,16 @@ class DecodedPane(Pane):
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
         self._draw()
+
+
+def _body_leads(body: DecodedBody) -> list[str]:
+    """What the Decoded badge says of a decoded body, longest first: `body: chunked →
+    gzip, 75 bytes`, then without what Headers' framing row shows (`gzip, 75 bytes`),
+    then without the size (`gzip`); any problem after each."""
+    codings = " → ".join(coding for coding in body.chain if coding != "chunked") or "body"
+    problem = f"; {body.problem}" if body.problem else ""
+    size = human_bytes(len(body.data))
+    return [f"body: {body.summary()}", f"{codings}, {size}{problem}", f"{codings}{problem}"]
 
 
 @dataclass(frozen=True)
