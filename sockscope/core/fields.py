@@ -18,6 +18,8 @@ UNIX_PATH_MAX = 107
 # The longest timeout a transcript holds (about 31 years): one longer would be saved in a
 # transcript that `open` refuses.
 MAX_SECONDS = 1e9
+# The largest byte count a transcript holds (what a JSON reader keeps exact, 8 PiB).
+MAX_COUNT = 2**53
 
 # ASCII digits only, and few of them: int() refuses some Unicode digits and any string
 # of over 4,300 digits, and no size or port needs more than these. A size is compiled
@@ -114,6 +116,8 @@ def parse_size(text: str, field: str) -> int:
     value = int(match.group(1)) * _SIZE_UNITS[unit]
     if value <= 0:
         raise FieldError(field, "must be at least 1 byte")
+    if value > MAX_COUNT:
+        raise FieldError(field, f"{_shown(text)} is over 8 PiB ({MAX_COUNT:,} bytes)")
     return value
 
 

@@ -30,7 +30,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
-from sockscope.core.fields import MAX_SECONDS  # times and timeouts
+from sockscope.core.fields import MAX_COUNT, MAX_SECONDS  # byte counts; times, timeouts
 from sockscope.core.json_stream import json_pieces
 from sockscope.core.model import (
     FORMAT_VERSION,
@@ -58,7 +58,6 @@ MAX_DEPTH = 32  # objects and lists inside each other; sockscope writes at most 
 MAX_EVENTS = 1_000_000
 MAX_NAME = 4096  # characters in a host, server name, path or template name
 MAX_EPOCH = 2**32 - 1  # started_at: what a pcap timestamp holds (early 2106)
-MAX_COUNT = 2**53  # byte counts: the largest whole number a JSON reader keeps exact
 MAX_ALPN = 255  # bytes in one ALPN protocol name (RFC 7301)
 
 

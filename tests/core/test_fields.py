@@ -38,6 +38,12 @@ def test_a_timeout_longer_than_a_transcript_holds_is_refused() -> None:
             parse_seconds(text, "--idle")
 
 
+def test_a_size_larger_than_a_transcript_holds_is_refused() -> None:
+    assert parse_size("8388608G", "--max-bytes") == 2**53
+    with pytest.raises(FieldError, match=r"--max-bytes: '8388609G' is over 8 PiB"):
+        parse_size("8388609G", "--max-bytes")
+
+
 @given(st.text(max_size=60), st.sampled_from(PARSERS))
 def test_any_text_is_a_value_or_a_named_refusal(text: str, parse) -> None:
     try:
