@@ -8,10 +8,8 @@ CRLF and bare-LF line endings are accepted, as most real servers do.
 from __future__ import annotations
 
 import asyncio
-import html
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
-from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
@@ -104,6 +102,8 @@ def text_page(status: HTTPStatus, text: str, content_type: str = "text/plain") -
 
 
 def _index() -> Page:
+    import html  # here, as formatdate in respond(): the lab starts before the app's first frame
+
     items = "\n".join(
         f'    <li><a href="{html.escape(path)}">{html.escape(path)}</a>: {what}</li>'
         for path, what in PAGES
@@ -250,6 +250,8 @@ async def read_request(
 
 async def respond(writer: asyncio.StreamWriter, page: Page, request: Request | None) -> bool:
     """Send `page`; True when the connection stays open for another request."""
+    from email.utils import formatdate
+
     chunked = page.length is None and request is not None and request.version == "HTTP/1.1"
     keep_alive = request is not None and request.keep_alive and (page.length is not None or chunked)
     headers = [
