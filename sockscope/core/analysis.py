@@ -7,7 +7,7 @@ they never disagree about whether a reply is HTTP or an SMTP dialogue.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from sockscope.core.http import (
     Framing,
@@ -20,7 +20,7 @@ from sockscope.core.http import (
 )
 from sockscope.core.http.coding import DecodedBody, content_codings, decode_body
 from sockscope.core.model import Exchange, StopReason
-from sockscope.core.views import human_bytes
+from sockscope.core.views import goes_on, human_bytes
 
 if TYPE_CHECKING:
     from sockscope.core.http import HttpRequest
@@ -47,7 +47,7 @@ def request_method(request: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-def choose_protocol(parser: str | None, request: bytes, received: bytes) -> str | None:
+def choose_protocol(parser: str | None, request: bytes, received: bytes | memoryview) -> str | None:
     """The template's parser if it names one, else HTTP when either side looks like it."""
     if parser:
         return parser
@@ -61,7 +61,7 @@ def analyse(exchange: Exchange, parser: str | None = None, *, body: bool = True)
     framed by Content-Length or close) is left out of `body` unless it has content
     codings (a report shows those decoded), sparing a copy of the bytes: the report
     does not show it, and JSON writes it from `Exchange.kept_slices`."""
-    received = exchange.received
+    received = exchange.kept_bytes
     protocol = choose_protocol(parser, exchange.request, received)
     if protocol == "http":
         bytes_in = exchange.bytes_in
@@ -75,28 +75,33 @@ def analyse(exchange: Exchange, parser: str | None = None, *, body: bool = True)
     return _replies(protocol, received)
 
 
-def _replies(protocol: str | None, received: bytes) -> Analysis:
+def _replies(protocol: str | None, received: bytes | memoryview) -> Analysis:
     # Each protocol's parser is imported when a reply is of that protocol: an HTTP
-    # exchange's start does not pay for the reply-line and telnet parsers.
+    # exchange's start does not pay for the reply-line and telnet parsers. They read
+    # bytes (a view of a capture's buffer is copied: their replies are short lines).
     if protocol in REPLY_PROTOCOLS:
         from sockscope.core.replies import parse_replies
 
-        return Analysis(protocol, None, parse_replies(received, protocol))
+        return Analysis(protocol, None, parse_replies(bytes(received), protocol))
     if protocol == "telnet":
         from sockscope.core.telnet import telnet_replies
 
-        return Analysis(protocol, None, telnet_replies(received))
+        return Analysis(protocol, None, telnet_replies(bytes(received)))
     return Analysis(None, None, [])
 
 
-def shown_text(received: bytes, protocol: str | None) -> bytes:
+@overload
+def shown_text(received: bytes, protocol: str | None) -> bytes: ...
+@overload
+def shown_text(received: bytes | memoryview, protocol: str | None) -> bytes | memoryview: ...
+def shown_text(received: bytes | memoryview, protocol: str | None) -> bytes | memoryview:
     """The bytes the Decoded view shows: a telnet stream's text without its commands
     (Headers lists those), any other reply as it came."""
     if protocol != "telnet":
         return received
     from sockscope.core.telnet import telnet_text
 
-    return telnet_text(received)
+    return telnet_text(bytes(received))
 
 
 class LiveAnalysis:
@@ -112,23 +117,27 @@ class LiveAnalysis:
         self.parser = parser
         self.body = body
         self._request: bytes | None = None
-        self._kept = b""
+        self._kept: bytes | memoryview = b""
         self._protocol: str | None = None
         self._decided = False
         self._http: HttpResponseParser | None = None
 
     def update(
-        self, exchange: Exchange, *, received: bytes | None = None, bytes_in: int | None = None
+        self,
+        exchange: Exchange,
+        *,
+        received: bytes | memoryview | None = None,
+        bytes_in: int | None = None,
     ) -> Analysis:
         """The analysis of `exchange` now. A caller that already counted its kept bytes
         and every byte received (the TUI's Tally) passes them, sparing two joins of every
         event."""
         if received is None:
-            received = exchange.received
+            received = exchange.kept_bytes
         if bytes_in is None:
             bytes_in = exchange.bytes_in
         if exchange.request != self._request or (
-            received is not self._kept and not received.startswith(self._kept)
+            received is not self._kept and not goes_on(received, self._kept)
         ):
             self._start(exchange.request)
         self._kept = received

@@ -9,6 +9,7 @@ byte would otherwise list 64 million offsets.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,7 +81,7 @@ class Matches:
         index = bisect_left(self.offsets, offset) - 1
         return index if index >= 0 else len(self.offsets) - 1
 
-    def extended(self, data: bytes, searched: int) -> Matches:
+    def extended(self, data: bytes | memoryview, searched: int) -> Matches:
         """The matches of `data`, a capture grown from the `searched` bytes these are of:
         only what came after (and the needle's length before it, for a match across
         the old end) is read, so a live capture costs its new bytes."""
@@ -109,15 +110,12 @@ def find_all(data: bytes | memoryview, needle: bytes, limit: int = MAX_MATCHES) 
     offsets: list[int] = []
     if not needle:
         return Matches(needle, offsets)
-    source = data if isinstance(data, bytes) else bytes(data)
-    find = source.find
-    step = len(needle)
-    at = find(needle)
-    while at != -1:
+    # A regular expression of the needle reads a view of a buffer where it lies (a
+    # memoryview has no find, and a copy would be as large as the capture).
+    for match in re.finditer(re.escape(needle), data):
         if len(offsets) == limit:
             return Matches(needle, offsets, capped=True)
-        offsets.append(at)
-        at = find(needle, at + step)
+        offsets.append(match.start())
     return Matches(needle, offsets)
 
 

@@ -244,6 +244,39 @@ class Timings:
         }
 
 
+class ReceiveBuffer:
+    """The received bytes of one exchange in one buffer of fixed capacity that only
+    fills: the engine copies each byte it keeps in once (`append`), its RECV events hold
+    read-only views of their share (`view`), and a reader on any thread takes `view(0, n)`
+    of bytes that were filled before it counted them, bytes that never change again, so
+    a view of a growing capture needs no copy and no lock.
+
+    `storage` is writable memory made by the caller: the engine maps pages that cost
+    memory only once written (engine.memory), so the capacity (the capture limit) is
+    not memory spent."""
+
+    def __init__(self, storage: memoryview) -> None:
+        self._storage = storage
+        self._read = storage.toreadonly()
+        self.filled = 0
+
+    @property
+    def room(self) -> int:
+        return len(self._storage) - self.filled
+
+    def append(self, data: bytes | memoryview) -> None:
+        """Copy `data` in after the bytes filled (at most `room` bytes)."""
+        end = self.filled + len(data)
+        if end > len(self._storage):
+            raise ValueError(f"{len(data):,} bytes do not fit in the {self.room:,} left")
+        self._storage[self.filled : end] = data
+        self.filled = end  # after the copy: a reader never sees unwritten bytes
+
+    def view(self, start: int, end: int) -> memoryview:
+        """Bytes `start` to `end` (<= filled), read-only, without a copy."""
+        return self._read[start:end]
+
+
 class _KeptOnce:
     """An exchange's received bytes as one object, and the events they were made for:
     it stands while the exchange holds exactly those events (the same count, the same
@@ -278,6 +311,9 @@ class Exchange:
     started_at: float = 0.0  # wall clock (epoch seconds) at the start
     template: str | None = None
     _once: _KeptOnce | None = field(default=None, init=False, repr=False, compare=False)
+    # Not carried over by dataclasses.replace: an exchange made from another may hold
+    # other events, whose bytes are not the buffer's start.
+    _buffer: ReceiveBuffer | None = field(default=None, init=False, repr=False, compare=False)
 
     # ---- derived views of the events -------------------------------------------------
 
@@ -292,6 +328,14 @@ class Exchange:
         if once is not None:
             return once
         return b"".join(e.data for e in self.of_type(EventType.RECV))
+
+    @property
+    def kept_bytes(self) -> bytes | memoryview:
+        """`received` without a copy where they are in one buffer the engine recorded
+        them in (`record_into`): a read-only view of it; else `received`."""
+        if self._buffer is not None:
+            return self._buffer.view(0, self.kept)
+        return self.received
 
     @property
     def kept_once(self) -> bool:
@@ -344,6 +388,18 @@ class Exchange:
         for index, start, end in spans:
             self.events[index] = replace(self.events[index], data=view[start:end])
         self._once = _KeptOnce(joined, self.events)
+
+    def record_into(self, buffer: ReceiveBuffer) -> None:
+        """Say that the RECV events' bytes are, in order, the first bytes of `buffer`,
+        as the engine records them (each event holds a view of its share, or a copy
+        under `VIEWED` bytes): `buffer` then gives them whole without a join."""
+        self._buffer = buffer
+
+    @property
+    def buffer(self) -> ReceiveBuffer | None:
+        """The buffer the received bytes are recorded in (`record_into`), if any: its
+        first `kept` bytes are `received`."""
+        return self._buffer
 
     def kept_slices(self, start: int, end: int) -> Iterator[memoryview]:
         """Bytes `start` to `end` of `received` as views of the events' bytes, in order:

@@ -25,13 +25,13 @@ def _check_hex_width(width: int) -> None:
         raise ValueError(f"bytes per row must be one of {', '.join(map(str, HEX_WIDTHS))}")
 
 
-def hexdump_line(data: bytes, offset: int, width: int = HEX_WIDTH) -> str:
+def hexdump_line(data: bytes | memoryview, offset: int, width: int = HEX_WIDTH) -> str:
     """The `hexdump -C` row for the `width` bytes at `offset` (16, 8 or 4): the offset,
     two groups of hex, the gutter. A short last row is padded so that its gutter lines
     up with the rows above."""
     _check_hex_width(width)
     half = width // 2
-    chunk = data[offset : offset + width]
+    chunk = bytes(data[offset : offset + width])
     left = chunk[:half].hex(" ")
     right = chunk[half:].hex(" ")
     gutter = chunk.translate(_GUTTER).decode("ascii")
@@ -105,10 +105,12 @@ def _spans(starts: list[int], last: int, size: int) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], size], strict=False))
 
 
-def _line_starts(data: bytes, max_len: int, start: int, stop: int) -> tuple[list[int], int]:
+def _line_starts(
+    data: bytes | memoryview, max_len: int, start: int, stop: int
+) -> tuple[list[int], int]:
     """`row_starts` for a bytewise split (an LF is one byte): at C speed for text lines,
     which are split by `bytes.split` and summed by `accumulate`, not found one by one."""
-    pieces = data[start:stop].split(b"\n")
+    pieces = bytes(data[start:stop]).split(b"\n")
     tail = len(pieces.pop())  # the bytes after the last LF: a row still open
     lengths = [len(piece) + 1 for piece in pieces]
     if not lengths or max(lengths) <= max_len:
@@ -238,14 +240,14 @@ def _utf16_order(data: bytes) -> tuple[str, bytes]:
     return codec, data[mark:]
 
 
-def _utf16_layout(data: bytes) -> tuple[str, int]:
+def _utf16_layout(data: bytes | memoryview) -> tuple[str, int]:
     """The byte order of UTF-16 `data` and the length of its byte order mark (0 or 2)."""
     if data[:2] == codecs.BOM_UTF16_LE:
         return "utf-16-le", 2
     if data[:2] == codecs.BOM_UTF16_BE:
         return "utf-16-be", 2
     # No mark: mostly-Latin text has its zero bytes on the high side of each unit.
-    sample = data[:_ORDER_SAMPLE]
+    sample = bytes(data[:_ORDER_SAMPLE])
     if sample[1::2].count(0) > sample[0::2].count(0):
         return "utf-16-le", 0
     return "utf-16-be", 0  # RFC 2781's default
@@ -300,7 +302,11 @@ def row_spans(
 
 
 def row_starts(
-    data: bytes, encoding: str, max_len: int = 256, start: int = 0, stop: int | None = None
+    data: bytes | memoryview,
+    encoding: str,
+    max_len: int = 256,
+    start: int = 0,
+    stop: int | None = None,
 ) -> tuple[list[int], int]:
     """The rows of `data[:stop]` from offset `start` (a row start) that are complete,
     as their start offsets, and the start of the row still open (where a later call
@@ -321,12 +327,13 @@ def row_starts(
     scan = max(start, mark)
     while scan < size:
         end = scan + step
-        found = data.find(newline, scan, min(end, size))
+        piece = bytes(data[scan : min(end, size)])
+        found = piece.find(newline)
         # Only a whole code unit counts: 0x0A 0x00 at an odd distance is two halves.
-        while found != -1 and (found - scan) % 2:
-            found = data.find(newline, found + 1, min(end, size))
+        while found != -1 and found % 2:
+            found = piece.find(newline, found + 1)
         if found != -1:
-            end = found + 2
+            end = scan + found + 2
         elif end > size:
             break  # neither a line feed nor max_len yet: the row is still open
         starts.append(row)
@@ -334,7 +341,7 @@ def row_starts(
     return starts, row
 
 
-def decoded_row(data: bytes, start: int, end: int, encoding: str) -> list[Segment]:
+def decoded_row(data: bytes | memoryview, start: int, end: int, encoding: str) -> list[Segment]:
     """The row of `data[start:end]` (a `row_spans` span) decoded and sanitised, without
     its line feed. A character cut at either end of the span belongs to the row that
     holds its first byte, so every character is shown once and whole."""
@@ -343,20 +350,20 @@ def decoded_row(data: bytes, start: int, end: int, encoding: str) -> list[Segmen
         codec, mark = _utf16_codec(data, encoding)
         start = max(start, mark)
         start, end = _whole_utf16(data, start, end, codec)
-        chunk = data[start:end]
+        chunk = bytes(data[start:end])
         newline = "\n".encode(codec)
         if chunk.endswith(newline) and len(chunk) % 2 == 0:
             chunk = chunk[:-2]
         return _segments(chunk.decode(codec, _UTF16_ERRORS))
     if encoding == "utf-8":
         start, end = _whole_utf8(data, start, end)
-    chunk = data[start:end]
+    chunk = bytes(data[start:end])
     if chunk.endswith(b"\n"):
         chunk = chunk[:-1]
     return _segments(chunk.decode(encoding, "surrogateescape"))
 
 
-def _utf16_codec(data: bytes, encoding: str) -> tuple[str, int]:
+def _utf16_codec(data: bytes | memoryview, encoding: str) -> tuple[str, int]:
     """The byte-order-specific codec for `encoding` and the mark length to skip."""
     if encoding == "utf-16":
         return _utf16_layout(data)
@@ -367,7 +374,7 @@ def _is_continuation(byte: int) -> bool:
     return 0x80 <= byte <= 0xBF
 
 
-def _whole_utf8(data: bytes, start: int, end: int) -> tuple[int, int]:
+def _whole_utf8(data: bytes | memoryview, start: int, end: int) -> tuple[int, int]:
     # A row cut inside a character: its continuation bytes (at most 3) follow its lead.
     if start > 0 and data[start - 1] != 0x0A:
         limit = min(start + 3, len(data))
@@ -380,7 +387,7 @@ def _whole_utf8(data: bytes, start: int, end: int) -> tuple[int, int]:
     return start, max(start, end)
 
 
-def _surrogate_at(data: bytes, at: int, codec: str, first: int) -> bool:
+def _surrogate_at(data: bytes | memoryview, at: int, codec: str, first: int) -> bool:
     """Whether the code unit at `at` is a surrogate half starting with byte `first`
     (0xD8 for high halves, 0xDC for low halves)."""
     unit = data[at : at + 2]
@@ -390,17 +397,34 @@ def _surrogate_at(data: bytes, at: int, codec: str, first: int) -> bool:
     return first <= high <= first + 3
 
 
-def _cuts_pair(data: bytes, at: int, codec: str) -> bool:
+def _cuts_pair(data: bytes | memoryview, at: int, codec: str) -> bool:
     return _surrogate_at(data, at - 2, codec, 0xD8) and _surrogate_at(data, at, codec, 0xDC)
 
 
-def _whole_utf16(data: bytes, start: int, end: int, codec: str) -> tuple[int, int]:
+def _whole_utf16(data: bytes | memoryview, start: int, end: int, codec: str) -> tuple[int, int]:
     # A surrogate pair cut in two: the low half goes with the high half's row.
     if _cuts_pair(data, start, codec):
         start += 2
     if _cuts_pair(data, end, codec):
         end += 2
     return start, end
+
+
+def goes_on(data: bytes | memoryview, previous: bytes | memoryview) -> bool:
+    """Whether `data` starts with `previous`: a capture that grew. Two views of one buffer
+    are taken to be two of its prefixes (Tally's views of an exchange's ReceiveBuffer,
+    which only fills: its first bytes never change), so megabytes are not compared."""
+    if len(data) < len(previous):
+        return False
+    if (
+        isinstance(data, memoryview)
+        and isinstance(previous, memoryview)
+        and data.obj is previous.obj
+    ):
+        return True
+    if isinstance(data, bytes):
+        return data.startswith(previous)
+    return data[: len(previous)] == previous
 
 
 def human_bytes(n: int) -> str:

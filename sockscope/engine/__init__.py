@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sockscope.engine.connection import Connection, FileSink, ReadOutcome, Recorder
     from sockscope.engine.errors import classify
+    from sockscope.engine.memory import receive_buffer
     from sockscope.engine.run import run_exchange
     from sockscope.engine.session import Action, Session, SessionState
     from sockscope.engine.steps import run_steps
@@ -26,6 +27,7 @@ _MODULES = {
     "Session": "session",
     "SessionState": "session",
     "classify": "errors",
+    "receive_buffer": "memory",
     "run_exchange": "run",
     "run_steps": "steps",
 }
@@ -39,6 +41,7 @@ __all__ = [
     "Session",
     "SessionState",
     "classify",
+    "receive_buffer",
     "run_exchange",
     "run_steps",
 ]

@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeAlias, TypeVar
 
 from sockscope.core.fields import UNIX_PATH_MAX
 from sockscope.core.model import (
+    VIEWED,
     Direction,
     ErrorInfo,
     Event,
     EventType,
     Overflow,
     ReadPolicy,
+    ReceiveBuffer,
     StopReason,
     Target,
     Transport,
@@ -160,11 +162,18 @@ class FileSink:
 
 
 class Recorder:
-    """Collects events with times relative to its creation and passes each to `on_event`."""
+    """Collects events with times relative to its creation and passes each to `on_event`.
 
-    def __init__(self, on_event: Callable[[Event], None] | None = None) -> None:
+    With a `buffer`, the bytes reads keep are copied into it, and each RECV event holds a
+    view of its share (Exchange.record_into): no event owns a copy, and its room bounds
+    what the reads keep."""
+
+    def __init__(
+        self, on_event: Callable[[Event], None] | None = None, buffer: ReceiveBuffer | None = None
+    ) -> None:
         self.events: list[Event] = []
         self.on_event = on_event
+        self.buffer = buffer
         self.t0 = time.monotonic()
         self.direction: Direction | None = None  # stamped on every event (a relay's side)
 
@@ -175,7 +184,7 @@ class Recorder:
         self,
         type: EventType,
         *,
-        data: bytes = b"",
+        data: bytes | memoryview = b"",
         size: int | None = None,
         calls: int = 1,
         detail: dict[str, Any] | None = None,
@@ -675,6 +684,7 @@ class _Reader:
         self.datagrams = 0
         self.overflowed = False
         self.tail = b""  # the end of the data so far, for a delimiter split across reads
+        self.kept_in = conn.recorder.buffer  # where kept bytes go, else `pending`
         self.pending: list[bytes] = []
         self.pending_size = 0  # every byte the pending event stands for
         self.pending_kept = 0  # the bytes it holds
@@ -686,39 +696,54 @@ class _Reader:
 
     def flush(self) -> None:
         if self.pending_calls:
-            data, size, calls = b"".join(self.pending), self.pending_size, self.pending_calls
+            data = self._pending_data()
+            size, calls = self.pending_size, self.pending_calls
             self.pending = []
             self.pending_size = self.pending_kept = self.pending_calls = 0
             self.conn.recorder.emit(
                 EventType.RECV, data=data, size=size, calls=calls, at=self.pending_since
             )
 
+    def _pending_data(self) -> bytes | memoryview:
+        """The bytes the pending event keeps: a view of the recorder's buffer (a copy
+        under VIEWED bytes, which costs less than a view), else its reads' bytes joined."""
+        buffer = self.kept_in
+        if buffer is None:
+            return b"".join(self.pending)
+        data = buffer.view(buffer.filled - self.pending_kept, buffer.filled)
+        return bytes(data) if len(data) < VIEWED else data
+
     def _take(self, chunk: memoryview, now: float, calls: int = 1) -> bool:
         """Account for received bytes and give them to the sink; True when the capture
         limit says stop."""
         n = len(chunk)
         room = self.policy.capture_limit - self.kept
+        if self.kept_in is not None:
+            room = min(room, self.kept_in.room)
         keep = n if n <= room else max(room, 0)
-        # One copy, only while the capture keeps bytes: past the limit the sink writes
-        # straight from the read buffer (a GiB download copies nothing it does not keep).
-        data = bytes(chunk) if keep else chunk
+        # The sink writes straight from the read buffer; the kept bytes are copied once,
+        # only while the capture keeps bytes (a GiB download copies nothing it does not
+        # keep).
         if self.sink is not None:
             try:
-                self.sink(data)
+                self.sink(chunk)
             except Exception as exc:
                 raise CallbackError("output sink", exc) from exc
-        kept = b"" if not keep else bytes(data if keep == n else data[:keep])
-        return self._count(n, kept, now, calls)
+        if keep:
+            kept = chunk if keep == n else chunk[:keep]
+            if self.kept_in is not None:
+                self.kept_in.append(kept)
+            else:
+                self.pending.append(bytes(kept))
+        return self._count(n, keep, now, calls)
 
-    def _count(self, n: int, kept: bytes, now: float, calls: int = 1) -> bool:
-        """Account for `n` received bytes, the first `kept` of them retained; True when
-        the capture limit says stop."""
+    def _count(self, n: int, keep: int, now: float, calls: int = 1) -> bool:
+        """Account for `n` received bytes, the first `keep` of them retained (in
+        `pending` or the recorder's buffer); True when the capture limit says stop."""
         self.total += n
         if not self.pending_calls:
             self.pending_since = now
-        keep = len(kept)
         if keep:
-            self.pending.append(kept)
             self.kept += keep
             self.pending_kept += keep
         self.pending_size += n
@@ -847,7 +872,7 @@ class _Reader:
                 self.flush()  # a read after a quiet gap is an event of its own
             last = now
             if splice is not None:
-                self._count(n, b"", now)  # past the limit, and already in the file
+                self._count(n, 0, now)  # past the limit, and already in the file
                 if not splice.usable:
                     self.stop_splicing()
             else:

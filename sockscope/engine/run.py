@@ -12,6 +12,7 @@ from sockscope.core.model import (
     EventType,
     Exchange,
     ReadPolicy,
+    ReceiveBuffer,
     StopReason,
     Target,
 )
@@ -28,9 +29,12 @@ def run_exchange(
     cancel: threading.Event | None = None,
     sink: Sink | None = None,
     template: str | None = None,
+    buffer: ReceiveBuffer | None = None,
 ) -> Exchange:
     """Connect, send `request`, read as `policy` says, close. Never raises for network
-    trouble: the Exchange's `stop`, `stop_message` and `error` say what happened."""
+    trouble: the Exchange's `stop`, `stop_message` and `error` say what happened.
+    The bytes kept go into `buffer` if one is given (engine.memory.receive_buffer), each
+    once, where a reader on another thread can see them grow without a copy."""
     return run_conversation(
         target,
         request,
@@ -39,6 +43,7 @@ def run_exchange(
         on_event=on_event,
         cancel=cancel,
         template=template,
+        buffer=buffer,
     )
 
 
@@ -51,12 +56,13 @@ def run_conversation(
     on_event: Callable[[Event], None] | None = None,
     cancel: threading.Event | None = None,
     template: str | None = None,
+    buffer: ReceiveBuffer | None = None,
 ) -> Exchange:
     """Run `converse(connection, started)` on a fresh Connection and record it as an
     Exchange: every failure, cancel included, becomes its stop message and error.
     `started` is the monotonic time the exchange began (the policy's deadline counts
     from it); `request` is what the conversation means to send, for the transcript."""
-    recorder = Recorder(on_event)
+    recorder = Recorder(on_event, buffer)
     exchange = Exchange(
         target=target,
         request=request,
@@ -65,6 +71,8 @@ def run_conversation(
         started_at=time.time(),
         template=template,
     )
+    if buffer is not None:
+        exchange.record_into(buffer)
     # Without a live reader of the events nobody sees the certificate before the end.
     connection = Connection(target, recorder, cancel, certificate_later=on_event is None)
     try:

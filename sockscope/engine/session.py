@@ -160,7 +160,7 @@ class _SessionRecorder(Recorder):
         self,
         type: EventType,
         *,
-        data: bytes = b"",
+        data: bytes | memoryview = b"",
         size: int | None = None,
         calls: int = 1,
         detail: dict[str, Any] | None = None,

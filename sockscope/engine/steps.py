@@ -11,7 +11,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 
-from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, StopReason, Target
+from sockscope.core.model import (
+    Event,
+    EventType,
+    Exchange,
+    ReadPolicy,
+    ReceiveBuffer,
+    StopReason,
+    Target,
+)
 from sockscope.core.steps import (
     STEP_KEY,
     Dialogue,
@@ -40,10 +48,13 @@ def run_steps(
     cancel: threading.Event | None = None,
     sink: Sink | None = None,
     template: str | None = None,
+    buffer: ReceiveBuffer | None = None,
 ) -> Exchange:
     """Connect, run `dialogue` step by step, close. Like `run_exchange` it never raises
-    for network trouble. `policy` is the base of every read: its deadline counts for
-    the whole dialogue, its idle timeout for each read unless a step sets its own."""
+    for network trouble, and keeps the bytes in `buffer` if one is given (whose room
+    then bounds what all the steps keep together). `policy` is the base of every read:
+    its deadline counts for the whole dialogue, its idle timeout for each read unless a
+    step sets its own."""
     return run_conversation(
         target,
         dialogue.request,
@@ -52,6 +63,7 @@ def run_steps(
         on_event=on_event,
         cancel=cancel,
         template=template,
+        buffer=buffer,
     )
 
 

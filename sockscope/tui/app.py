@@ -581,8 +581,8 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         self._run += 1
         if capture_file is not None:
             self._capture_by_run[self._run] = capture_file
-        self._bridge = Bridge(self, self._run)
         self._live = Exchange(target, request, policy, template=template, started_at=time.time())
+        self._bridge = Bridge(self, self._run, self._live)
         self._live_analysis = None
         self._settled.clear()
         self._show_reply_view()
@@ -869,7 +869,9 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         # The redraw's cost counts the frame it paints, which costs more than the redraw.
         self.call_after_refresh(self._throttle.drawn, started)
 
-    def _show_headers(self, exchange: Exchange | None, received: bytes, live: bool) -> None:
+    def _show_headers(
+        self, exchange: Exchange | None, received: bytes | memoryview, live: bool
+    ) -> None:
         if not live and exchange is not self.explorer.current:
             return  # another exchange was shown before this one's turn came
         analysis = self._analysis(exchange, received, live)
@@ -885,7 +887,9 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         template = self.templates.get(exchange.template or "") if exchange else None
         return template.parser if template else None
 
-    def _analysis(self, exchange: Exchange | None, received: bytes, live: bool) -> Analysis | None:
+    def _analysis(
+        self, exchange: Exchange | None, received: bytes | memoryview, live: bool
+    ) -> Analysis | None:
         """`analyse` again only when what it reads changed: not while only the counters
         move past the capture limit. While an exchange runs only its new bytes are parsed."""
         if not live:

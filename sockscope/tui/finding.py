@@ -42,8 +42,8 @@ class Finder:
     def __init__(self, app: App[Any]) -> None:
         self.app = app
         self.where = Where.RECEIVED
-        self.received = b""  # the received bytes shown
-        self.data = b""  # the bytes searched
+        self.received: bytes | memoryview = b""  # the received bytes shown
+        self.data: bytes | memoryview = b""  # the bytes searched
         self.matches: Matches | None = None
         self.index: int | None = None
         self._query: tuple[str, FindMode] | None = None
@@ -67,7 +67,7 @@ class Finder:
     def _views(self) -> list[LineView]:
         return list(self.app.query_one("#views").query(LineView))
 
-    def _source(self) -> tuple[bytes, str]:
+    def _source(self) -> tuple[bytes | memoryview, str]:
         """The bytes the find searches, and the name the bar gives them."""
         if self.where is Where.SENT:
             return self.app.query_one(SentPane).data, "Sent"
@@ -221,7 +221,7 @@ class Finder:
         if span is not None and scroll:
             self._bring_into_view(self.received, span[0])
 
-    def _bring_into_view(self, data: bytes, offset: int) -> None:
+    def _bring_into_view(self, data: bytes | memoryview, offset: int) -> None:
         for view in self._views():
             if view.lines.shows(data):
                 row = view.lines.row_of(offset)
@@ -250,9 +250,9 @@ class Finder:
         neither (a copy then takes the whole pane)."""
         if self.matches is not None and self.index is not None:
             start, end = self.matches.span(self.index)
-            return self.data[start:end]
+            return bytes(self.data[start:end])
         if self.linked is not None:
-            return self.received[self.linked[0] : self.linked[1]]
+            return bytes(self.received[self.linked[0] : self.linked[1]])
         return None
 
     def close(self) -> None:

@@ -11,6 +11,10 @@ each change of state is a `SessionChanged` message of its own.
 
 `Tally` keeps the UI's running totals of an exchange whose events only grow, so that a
 redraw looks only at the events that arrived since the last one.
+
+The engine records the kept bytes of the Bridge's run into one buffer (Exchange.
+record_into), which the live exchange shown and the finished one share: the views
+read a growing prefix of it, so a capture streaming in is held once, never joined.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, Target
+from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, ReceiveBuffer, Target
 from sockscope.tui.bridge import Coalescer
 
 if TYPE_CHECKING:
@@ -48,11 +52,19 @@ class ConversationDone(Message):
 
 
 class Bridge:
-    def __init__(self, target: MessagePump, run: int) -> None:
+    """Carries run number `run`, shown as `live` while it runs: the engine records its
+    kept bytes into the buffer `live` reads them from."""
+
+    def __init__(self, target: MessagePump, run: int, live: Exchange) -> None:
+        from sockscope.engine import receive_buffer  # first needed here: start-up
+
         self.run = run
         self._target = target
         self._pending: list[Event] = []
         self._updates = Coalescer(target, lambda: ConversationUpdate(self))
+        self.buffer: ReceiveBuffer | None = receive_buffer(live.policy.capture_limit)
+        if self.buffer is not None:
+            live.record_into(self.buffer)
 
     def on_event(self, event: Event) -> None:
         """Worker thread: queue the event; post a message only if none is waiting."""
@@ -97,6 +109,7 @@ class Bridge:
                     cancel=cancel,
                     sink=sink,
                     template=template,
+                    buffer=self.buffer,
                 )
             else:
                 exchange = run_exchange(
@@ -107,6 +120,7 @@ class Bridge:
                     cancel=cancel,
                     sink=sink,
                     template=template,
+                    buffer=self.buffer,
                 )
         finally:
             if capture is not None:
@@ -124,38 +138,47 @@ class Tally:
     def __init__(self) -> None:
         self._exchange: Exchange | None = None
         self._seen = 0
-        self.received = b""
+        self.received: bytes | memoryview = b""
+        self.kept = 0
         self.bytes_in = 0
         self.others = 0  # events other than RECV (TLS, steps, errors: what Headers shows)
 
-    def count(self, exchange: Exchange | None) -> bytes:
-        """The kept received bytes of `exchange`, counting what is new."""
+    def count(self, exchange: Exchange | None) -> bytes | memoryview:
+        """The kept received bytes of `exchange`, counting what is new: a read-only
+        view of the buffer the engine records them in, or a bytes object."""
         if not self._continues(exchange):
             self._seen = 0
             self.received = b""
-            self.bytes_in = self.others = 0
+            self.kept = self.bytes_in = self.others = 0
         self._exchange = exchange
         if exchange is None:
             return self.received
         new = exchange.events[self._seen :]
         self._seen += len(new)
-        # An exchange that holds its received bytes once (a loaded one, or one counted
-        # here before) gives them as they are: a join would be a second copy.
-        once = exchange.kept_once
+        # An exchange whose received bytes are in one object (the engine's buffer, a
+        # loaded transcript's bytes, or one counted here before) gives them as they
+        # are: a join would be a second copy.
+        buffer = exchange.buffer
+        once = buffer is not None or exchange.kept_once
         chunks: list[bytes | memoryview] = [self.received] if self.received else []
         for event in new:
             if event.type is EventType.RECV:
                 self.bytes_in += event.size
+                self.kept += len(event.data)
                 if event.data and not once:
                     chunks.append(event.data)
             else:
                 self.others += 1
-        if once:
+        if buffer is not None:
+            if len(self.received) != self.kept:
+                # The bytes of the events counted, filled before they were recorded.
+                self.received = buffer.view(0, self.kept)
+        elif once:
             self.received = exchange.received
         elif len(chunks) > 1 or (chunks and not self.received):
             # One chunk is joined without a copy: a saved exchange's one big RECV.
             self.received = b"".join(chunks)
-        if exchange.finished and not once:
+        if exchange.finished and not once and isinstance(self.received, bytes):
             # Its events' own bytes are let go: the join becomes its one copy.
             exchange.keep_once(self.received)
         return self.received

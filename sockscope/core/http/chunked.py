@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import Enum, auto
 
-from sockscope.core.http.head import Buffer, Span, parse_field
+from sockscope.core.http.head import Buffer, Span, find, parse_field
 from sockscope.core.http.problems import (
     MAX_CHUNK_DIGITS,
     MAX_HEADERS,
@@ -98,7 +98,7 @@ class ChunkedDecoder:
     def _line(self, buf: Buffer) -> bytes | None:
         """The next line without its ending, once its LF has arrived."""
         limit = self.pos + MAX_LINE + 1
-        newline = buf.find(b"\n", self.scan, limit)
+        newline = find(buf, b"\n", self.scan, limit)
         if newline == -1:
             self.scan = max(self.pos, min(len(buf), limit))
             if len(buf) >= limit:

@@ -451,13 +451,13 @@ def lays_out(media: str) -> bool:
     return media.endswith(("/json", "+json", "/xml", "+xml"))
 
 
-def pretty_text(data: bytes, media: str, encoding: str) -> bytes | None:
+def pretty_text(data: bytes | memoryview, media: str, encoding: str) -> bytes | None:
     """A JSON or XML body laid out with indents, in `encoding`; None when the media
     type is neither, the body is too large, or it does not parse."""
     if len(data) > MAX_PRETTY or not lays_out(media):
         return None
     try:
-        text = data.decode(encoding)
+        text = str(data, encoding)  # a view of a capture too, without a copy of it
     except (UnicodeError, LookupError):
         return None
     if media.endswith("/json") or media.endswith("+json"):

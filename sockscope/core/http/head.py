@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from sockscope.core.http.problems import MAX_HEAD, MAX_HEADERS, MAX_LINE, Problem, Severity, quote
 
-# The parsers read a message in place from bytes, or from a bytearray that grows.
-Buffer = bytes | bytearray
+# The parsers read a message in place from bytes, from a bytearray that grows, or from
+# a read-only view of the buffer a capture fills (core.model.ReceiveBuffer).
+Buffer = bytes | bytearray | memoryview
 # Where some bytes are in the received buffer: [start, end), line ends included.
 Span = tuple[int, int]
 
@@ -26,6 +27,34 @@ _LAZY_FRAMING = re.compile(
     rb"^(content-length|transfer-encoding)[ \t]*:[ \t]*([^\r\n]*)", re.I | re.M
 )
 _CTL_NAMES = {0x00: "NUL", 0x0A: "LF", 0x0D: "CR", 0x1B: "ESC", 0x7F: "DEL"}
+
+
+def find(buf: Buffer, sub: bytes, start: int, end: int) -> int:
+    """`buf.find(sub, start, end)`, for a memoryview too (it has no find): searched
+    where it lies, by a regular expression of `sub`."""
+    if not isinstance(buf, memoryview):
+        return buf.find(sub, start, end)
+    match = re.compile(re.escape(sub)).search(buf, start, end)
+    return -1 if match is None else match.start()
+
+
+# rfind and count copy a memoryview's part to search it: their callers ask only about
+# bytes not looked at before, so each byte is copied once at most.
+
+
+def rfind(buf: Buffer, sub: bytes, start: int, end: int) -> int:
+    """`buf.rfind(sub, start, end)`, for a memoryview too."""
+    if not isinstance(buf, memoryview):
+        return buf.rfind(sub, start, end)
+    at = bytes(buf[start:end]).rfind(sub)
+    return -1 if at == -1 else start + at
+
+
+def count(buf: Buffer, sub: bytes, start: int, end: int) -> int:
+    """`buf.count(sub, start, end)`, for a memoryview too."""
+    if not isinstance(buf, memoryview):
+        return buf.count(sub, start, end)
+    return bytes(buf[start:end]).count(sub)
 
 
 def first_value(headers: list[tuple[str, str]], name: str) -> str | None:
@@ -217,7 +246,7 @@ class HeadParser:
             if self.number - self.first_line > MAX_HEADERS and not self._blank_next(buf):
                 self._bulk(buf, stop, final)
                 return
-            newline = buf.find(b"\n", self.pos, stop)
+            newline = find(buf, b"\n", self.pos, stop)
             if newline == -1 and not final:
                 return
             self._line(buf, newline, stop)
@@ -273,12 +302,12 @@ class HeadParser:
 
     def _bulk(self, buf: Buffer, stop: int, final: bool) -> None:
         """Count the header lines in buf[pos:stop] (and its blank line, if there)."""
-        end = stop if final else buf.rfind(b"\n", self.pos, stop) + 1
+        end = stop if final else rfind(buf, b"\n", self.pos, stop) + 1
         if end <= self.pos:
             return
-        newlines = buf.count(b"\n", self.pos, end)
+        newlines = count(buf, b"\n", self.pos, end)
         lines = newlines + (0 if buf[end - 1 : end] == b"\n" else 1)
-        self.unlisted_bare += newlines - buf.count(b"\r\n", self.pos, end)
+        self.unlisted_bare += newlines - count(buf, b"\r\n", self.pos, end)
         blank = HEAD_END.search(buf, max(self.pos - 1, self.start), end)
         if blank is not None and blank.end() == end:
             # The blank line is numbered like any parsed line, however the bytes arrived.

@@ -26,6 +26,7 @@ from sockscope.core.http.head import (
     HeadParser,
     Span,
     first_value,
+    rfind,
 )
 from sockscope.core.http.problems import QUOTE_LIMIT, Problem, Severity, quote
 
@@ -73,13 +74,13 @@ class HttpResponse(NamedTuple):
         return first_value(self.headers, name)
 
 
-def looks_like_http(data: bytes) -> bool:
+def looks_like_http(data: bytes | memoryview) -> bool:
     """Whether `data` starts with an HTTP/1.x version, as a status line does."""
     return VERSION.match(data) is not None
 
 
 def parse_response(
-    data: bytes, *, eof: bool, method: str = "GET", body: bool = True
+    data: bytes | memoryview, *, eof: bool, method: str = "GET", body: bool = True
 ) -> HttpResponse | None:
     """Parse the first response in `data`; None only when `data` is empty.
 
@@ -89,7 +90,7 @@ def parse_response(
     by Content-Length or close), sparing a copy of the bytes: `data[start:end]` is it.
     """
     parser = HttpResponseParser(method)
-    parser.feed(data)
+    parser.feed_grown(data)  # read where they are, not copied
     return parser.result(eof, body=body)
 
 
@@ -112,17 +113,18 @@ class HttpResponseParser:
         if not chunk:
             return
         if not self._buf:
-            self._buf = bytes(chunk)  # no copy when parse_response hands over its bytes
+            self._buf = bytes(chunk)
         else:
-            if isinstance(self._buf, bytes):
+            if not isinstance(self._buf, bytearray):
                 self._buf = bytearray(self._buf)
             self._buf += chunk
         self._advance()
 
-    def feed_grown(self, data: bytes) -> None:
+    def feed_grown(self, data: bytes | memoryview) -> None:
         """Feed what `data` holds past the bytes fed so far, `data` being all of them and
-        more (a capture that grows by being joined anew): it is kept as it is, where
-        feed() would build a copy of every byte beside the caller's."""
+        more (a capture that grows: a longer view of its buffer, or joined anew): it is
+        kept as it is, where feed() would build a copy of every byte beside the
+        caller's."""
         if len(data) > len(self._buf):
             self._buf = data
             self._advance()
@@ -203,7 +205,7 @@ class _Message:
                 match = HEAD_END.search(buf, max(self.scan, self.head_start))
                 if match is None:
                     # Only the new bytes can hold the LF that ends more lines.
-                    last = buf.rfind(b"\n", max(self.scan, self.head_parser.pos), len(buf))
+                    last = rfind(buf, b"\n", max(self.scan, self.head_parser.pos), len(buf))
                     self.head_parser.feed(buf, last + 1)
                     self.scan = max(self.head_start, len(buf) - 2)
                     return

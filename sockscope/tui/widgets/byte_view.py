@@ -128,7 +128,7 @@ class Lines:
         """The row showing byte `offset`; None for rows that are not bytes."""
         return None
 
-    def shows(self, data: bytes) -> bool:
+    def shows(self, data: bytes | memoryview) -> bool:
         """Whether the rows show `data` (that object), so marks of its bytes apply."""
         return False
 
@@ -254,7 +254,9 @@ class HexLines(Lines):
     a byte is arithmetic, so any size scrolls alike. Marks show in both the hex digits
     and the gutter."""
 
-    def __init__(self, data: bytes, per_row: int = views.HEX_WIDTH, items: object = None) -> None:
+    def __init__(
+        self, data: bytes | memoryview, per_row: int = views.HEX_WIDTH, items: object = None
+    ) -> None:
         """`items`: what else shows these bytes (the row index of the repr rows they
         take turns with), so that a selection stays when the view switches."""
         self._data = data
@@ -271,7 +273,7 @@ class HexLines(Lines):
     def __len__(self) -> int:
         return -(-len(self._data) // self.per_row)
 
-    def shows(self, data: bytes) -> bool:
+    def shows(self, data: bytes | memoryview) -> bool:
         return self._data is data
 
     def line(self, y: int) -> Content:
@@ -315,7 +317,7 @@ class HexLines(Lines):
         return item, item + 1
 
     def copied(self, span: Span) -> bytes:
-        return self._data[span[0] : span[1]]
+        return bytes(self._data[span[0] : span[1]])
 
 
 def split_encoding(encoding: str) -> str:
@@ -334,7 +336,7 @@ class ByteRows:
     (in place) and indexes again only from the start of the last, still open, row.
     """
 
-    def __init__(self, data: bytes, encoding: str = "latin-1") -> None:
+    def __init__(self, data: bytes | memoryview, encoding: str = "latin-1") -> None:
         self.data = data
         self.encoding = encoding
         self._starts: array[int] = array("q")  # of the complete rows
@@ -345,18 +347,21 @@ class ByteRows:
 
     @classmethod
     def of(
-        cls, data: bytes, previous: ByteRows | None = None, encoding: str = "latin-1"
+        cls,
+        data: bytes | memoryview,
+        previous: ByteRows | None = None,
+        encoding: str = "latin-1",
     ) -> ByteRows:
         if previous is None or previous.encoding != encoding:
             return cls(data, encoding)
         if data is previous.data:
             return previous
-        if len(data) < len(previous.data) or not data.startswith(previous.data):
+        if not views.goes_on(data, previous.data):
             return cls(data, encoding)
         previous._extend(data)
         return previous
 
-    def _extend(self, data: bytes) -> None:
+    def _extend(self, data: bytes | memoryview) -> None:
         self.data = data
         self.indexed = self._open
         self._index(FIRST_BLOCK)
@@ -435,7 +440,7 @@ class RowLines(Lines):
     def row_of(self, offset: int) -> int:
         return self.rows.row_of(offset)
 
-    def shows(self, data: bytes) -> bool:
+    def shows(self, data: bytes | memoryview) -> bool:
         return self.rows.data is data
 
     @property
@@ -468,7 +473,7 @@ class RowLines(Lines):
         return self.columns(start, end, (at, at))[0]
 
     def copied(self, span: Span) -> bytes:
-        return self.rows.data[span[0] : span[1]]
+        return bytes(self.rows.data[span[0] : span[1]])
 
     def line(self, y: int) -> Content:
         span = self.rows.span(y)
@@ -496,10 +501,10 @@ class ReprLines(RowLines):
         return self.rows.widest + 8
 
     def format(self, start: int, end: int) -> Content:
-        return repr_content(views.repr_line(self.rows.data[start:end]))
+        return repr_content(views.repr_line(bytes(self.rows.data[start:end])))
 
     def columns(self, start: int, end: int, part: Span) -> Span:
-        columns = views.repr_columns(self.rows.data[start:end])
+        columns = views.repr_columns(bytes(self.rows.data[start:end]))
         return columns[part[0] - start], columns[part[1] - start]
 
 
@@ -557,7 +562,7 @@ class Stacked(Lines):
         for _, lines in self._parts:
             lines.marks = marks
 
-    def shows(self, data: bytes) -> bool:
+    def shows(self, data: bytes | memoryview) -> bool:
         return any(lines.shows(data) for _, lines in self._parts)
 
     def row_of(self, offset: int) -> int | None:
@@ -660,7 +665,7 @@ class WrappedLines(Lines):
         at = y - self._firsts[row]
         return pieces[at] if at < len(pieces) else Content("")
 
-    def shows(self, data: bytes) -> bool:
+    def shows(self, data: bytes | memoryview) -> bool:
         return self.source.shows(data)
 
     def row_of(self, offset: int) -> int | None:

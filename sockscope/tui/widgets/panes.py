@@ -49,6 +49,7 @@ from sockscope.core.views import (
     HEX_WIDTH,
     HEX_WIDTHS,
     check_encoding,
+    goes_on,
     hex_width_for,
     human_bytes,
 )
@@ -289,7 +290,7 @@ class ReceivedPane(Pane):
 
     @property
     def copyable(self) -> bytes | None:
-        return self._rows.data
+        return bytes(self._rows.data)
 
     def show(self, exchange: Exchange | None, rows: ByteRows, *, live: bool = False) -> None:
         self._exchange, self._rows, self._live = exchange, rows, live
@@ -407,7 +408,7 @@ class DecodedPane(Pane):
 
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
-        self._raw = b""
+        self._raw: bytes | memoryview = b""
         self._raw_rows: ByteRows | None = None  # the index of _raw the caller built
         self._rows = ByteRows(b"")
         self._shown: tuple[ByteRows, int, str] | None = None  # (index, bytes, encoding)
@@ -448,7 +449,9 @@ class DecodedPane(Pane):
         value = self.query_one("#encoding", Select).value
         return value if isinstance(value, str) else ENCODINGS[0]
 
-    def show(self, data: bytes, *, live: bool = False, rows: ByteRows | None = None) -> None:
+    def show(
+        self, data: bytes | memoryview, *, live: bool = False, rows: ByteRows | None = None
+    ) -> None:
         """`rows`: the index of `data` another view built, used when it is split the way
         this encoding needs (UTF-16 ends a row at an encoded LF, the rest at an LF byte).
         Bytes that go on from those shown keep the message and its decoding (`show_http`
@@ -457,7 +460,7 @@ class DecodedPane(Pane):
             # An index carried over to `data` (ByteRows.of) says the bytes go on: no
             # need to compare megabytes again.
             carried = rows is not None and rows is self._raw_rows
-            if not carried and not data.startswith(self._raw):
+            if not carried and not goes_on(data, self._raw):
                 self._response = self._message = self._decoder = self._body = None
                 self._stop_laying_out()
         self._raw, self._raw_rows = data, rows
@@ -492,7 +495,7 @@ class DecodedPane(Pane):
             self._draw()
             return
         body = body_bytes(response, self._raw)
-        decoder.feed(body[decoder.fed :])
+        decoder.feed(bytes(body[decoder.fed :]))  # only what is new: the decoder queues it
         if not self._stepping:
             self._decode_step()
 
@@ -514,7 +517,7 @@ class DecodedPane(Pane):
         self._body = decoder.result(ended=self._ended and not more) if decoder.fed else None
         self._draw()
 
-    def _content(self) -> tuple[bytes, list[str]]:
+    def _content(self) -> tuple[bytes | memoryview, list[str]]:
         """What the view shows (the bytes as they came, or the body decoded and perhaps
         laid out) and what the badge says of it before the encoding, longest first."""
         body = self._body
@@ -597,13 +600,13 @@ class DecodedPane(Pane):
         self.set_badge(*(form + note_new for form in forms))
 
     @property
-    def shown_bytes(self) -> bytes:
+    def shown_bytes(self) -> bytes | memoryview:
         """The bytes the view shows: the received ones, or the body decoded."""
         return self._rows.data
 
     @property
     def copyable(self) -> bytes | None:
-        return self.shown_bytes
+        return bytes(self.shown_bytes)
 
     def action_pretty(self) -> None:
         self.pretty = not self.pretty
@@ -687,7 +690,10 @@ class HeadersPane(Pane):
         self.set_badge("")
 
     def show(
-        self, exchange: Exchange | None, analysis: Analysis | None, received: bytes = b""
+        self,
+        exchange: Exchange | None,
+        analysis: Analysis | None,
+        received: bytes | memoryview = b"",
     ) -> None:
         """`received`: the bytes parsed, which chunk size rows quote and steps' replies
         are found in."""
@@ -890,7 +896,7 @@ def _status_style(status: int | None) -> str:
 MAX_CHUNK_ROWS = 1_000
 
 
-def http_entries(response: HttpResponse, received: bytes) -> list[Entry]:
+def http_entries(response: HttpResponse, received: bytes | memoryview) -> list[Entry]:
     """Status line, one row per header, the framing verdict (the body), each chunk size
     line (quoted from `received`), then each problem; each linked to its bytes."""
     spans = response.spans
@@ -919,12 +925,12 @@ def http_entries(response: HttpResponse, received: bytes) -> list[Entry]:
     return entries
 
 
-def chunk_entries(lines: list[Span], received: bytes) -> list[Entry]:
+def chunk_entries(lines: list[Span], received: bytes | memoryview) -> list[Entry]:
     """A row for each chunk size line (the first MAX_CHUNK_ROWS), quoting it when the
     received bytes are at hand, linked to its bytes."""
     entries: list[Entry] = []
     for index, span in enumerate(lines[:MAX_CHUNK_ROWS]):
-        text = received[span[0] : span[1]].rstrip(b"\r\n").decode("latin-1")
+        text = bytes(received[span[0] : span[1]]).rstrip(b"\r\n").decode("latin-1")
         row = Content.assemble(
             plain(f"  chunk {index + 1:<4} ", KEY_STYLE), safe(text, "", 80, one_line=True)
         )
@@ -951,7 +957,9 @@ def _spared(message: HttpResponse | HttpRequest) -> Span | None:
     return message.spans.body if message.framing is not Framing.CHUNKED else None
 
 
-def body_bytes(message: HttpResponse | HttpRequest, received: bytes) -> bytes:
+def body_bytes(
+    message: HttpResponse | HttpRequest, received: bytes | memoryview
+) -> bytes | memoryview:
     """The body as it came (chunked ones de-chunked), from `received` if spared."""
     span = _spared(message)
     return message.body if span is None else received[span[0] : span[1]]
