@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import tracemalloc
 from dataclasses import replace
 
 from sockscope.core.analysis import LiveAnalysis
-from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, StopReason, Target
+from sockscope.core.model import (
+    VIEWED,
+    Event,
+    EventType,
+    Exchange,
+    ReadPolicy,
+    ReceiveBuffer,
+    StopReason,
+    Target,
+)
+from sockscope.tui.lab_info import LabInfo
+from sockscope.tui.widgets.history import History
 from sockscope.tui.worker import Tally
 from tests.tui.exchanges import http_bytes_exchange
 from tests.tui.helpers import make_app, pilot_test, view_text
@@ -93,3 +105,98 @@ def test_the_live_analysis_parses_the_growing_capture_without_a_copy_of_it() -> 
     assert result.http.spans.body == (len(head), len(whole))
     # Neither the bytes parsed nor the body are copied beside the capture.
     assert peak < body // 8
+
+
+def _recorded_live(buffer: ReceiveBuffer, pieces: list[bytes]) -> Exchange:
+    """A live exchange as the engine records it into `buffer`: each piece copied in
+    once, its RECV event a view of its share."""
+    live = Exchange(Target("127.0.0.1", 8080), b"GET / HTTP/1.1\r\n\r\n", ReadPolicy())
+    live.record_into(buffer)
+    _receive(live, buffer, pieces)
+    return live
+
+
+def _receive(live: Exchange, buffer: ReceiveBuffer, pieces: list[bytes]) -> None:
+    for piece in pieces:
+        start = buffer.filled
+        buffer.append(piece)
+        data = buffer.view(start, buffer.filled)
+        live.events.append(Event(EventType.RECV, 0.001, data, len(data)))
+
+
+def test_a_capture_recorded_into_a_buffer_is_shown_from_it_as_it_grows_never_joined() -> None:
+    step = 1024 * 1024
+    storage = bytearray(8 * step)  # the engine maps its buffer; tracemalloc sees this one
+    buffer = ReceiveBuffer(memoryview(storage))
+    pieces = [bytes([n]) * step for n in range(8)]
+    tally = Tally()
+    tracemalloc.start()
+    try:
+        live = _recorded_live(buffer, pieces[:1])
+        shown = [tally.count(live)]
+        for piece in pieces[1:]:
+            _receive(live, buffer, [piece])
+            shown.append(tally.count(live))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert all(isinstance(view, memoryview) and view.obj is storage for view in shown)
+    assert [len(view) for view in shown] == [step * n for n in range(1, 9)]
+    assert shown[-1] == b"".join(pieces)
+    assert peak < step  # events and views of the one buffer: no join, no copy
+    assert tally.count(live) is shown[-1]  # nothing new: the same view, nothing to redraw
+
+
+def test_the_finished_exchange_of_a_buffer_is_shown_from_the_same_buffer() -> None:
+    buffer = ReceiveBuffer(memoryview(bytearray(4096)))
+    live = _recorded_live(buffer, [b"x" * 1000, b"y" * 1000])
+    tally = Tally()
+    tally.count(live)
+    # What the engine hands over at the end: its very events and buffer, then the close.
+    done = replace(live, events=[*live.events, Event(EventType.CLOSE, 0.004)])
+    done.record_into(buffer)
+    done.stop = StopReason.PEER_CLOSED
+
+    received = tally.count(done)
+    assert isinstance(received, memoryview) and received == b"x" * 1000 + b"y" * 1000
+    assert received.obj is buffer.view(0, 0).obj
+    assert not done.kept_once  # its bytes were not copied into one object of their own
+    assert tally.bytes_in == 2000 and not tally.truncated
+
+
+@pilot_test
+async def test_the_app_shows_the_bytes_its_run_recorded_from_the_very_buffer(lab: LabInfo) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("ctrl+s")
+        await app.wait_for_conversation()
+        await pilot.pause()
+        exchange = app.query_one(History).exchanges[-1]
+        shown = app.finder.received  # what Received, Decoded and find read
+
+    assert exchange.received.startswith(b"HTTP/1.1 200")
+    assert isinstance(shown, memoryview) and shown == exchange.received
+    views = [e.data for e in exchange.of_type(EventType.RECV) if len(e.data) >= VIEWED]
+    assert views and all(isinstance(data, memoryview) and data.obj is shown.obj for data in views)
+
+
+def test_exchanges_recorded_into_buffers_spill_to_disk_and_come_back_byte_for_byte() -> None:
+    from sockscope.tui.kept import Kept
+
+    replies = [os.urandom(300_000 + n) for n in range(4)]
+    kept = Kept(budget=512 * 1024)
+    try:
+        for reply in replies:
+            buffer = ReceiveBuffer(memoryview(bytearray(len(reply))))
+            done = _recorded_live(buffer, [reply[:1000], reply[1000:1100], reply[1100:]])
+            done.stop = StopReason.PEER_CLOSED
+            kept.append(done)
+        assert kept.held <= 512 * 1024 + len(replies[-1])  # the older ones went to disk
+        back = list(kept)
+    finally:
+        kept.close()
+    assert [exchange.received for exchange in back] == replies
+    assert [[e.size for e in exchange.events] for exchange in back] == [
+        [1000, 100, len(reply) - 1100] for reply in replies
+    ]
