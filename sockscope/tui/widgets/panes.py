@@ -545,7 +545,9 @@ class DecodedPane(Pane):
         return shown, leads
 
     @work(thread=True, exclusive=True, group="layout", exit_on_error=False)
-    def _lay_out(self, of: tuple[object, ...], source: bytes, media: str, encoding: str) -> None:
+    def _lay_out(
+        self, of: tuple[object, ...], source: bytes | memoryview, media: str, encoding: str
+    ) -> None:
         """A layout of megabytes takes a second: made here, the keys stay answered."""
         laid_out = None
         try:
