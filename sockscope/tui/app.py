@@ -76,6 +76,7 @@ from sockscope.tui.widgets.panes import (
     ReceivedPane,
     SentPane,
     pane_of,
+    part_names,
 )
 from sockscope.tui.widgets.request_editor import RequestEditor
 from sockscope.tui.widgets.status import State, StatusLine
@@ -1348,14 +1349,14 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
 
     @on(ReceivedPane.Pointed)
     def _pointed(self, message: ReceivedPane.Pointed) -> None:
-        """The Received cursor moved: name the part its row belongs to, link its bytes and
-        put the Headers cursor on it; Received stays where the user is."""
+        """The Received cursor moved: name the parts its row belongs to, link the bytes of
+        the first and put the Headers cursor on it; Received stays where the user is."""
         headers = self.query_one(HeadersPane)
-        found = headers.field_at(message.offset)
-        self.query_one(ReceivedPane).name_part(found[1].name if found else "")
-        self.finder.link(found[1].span if found else None, scroll=False)
-        if found is not None:
-            headers.point_at(found[0])
+        found = headers.fields_of(message.start, message.end)
+        self.query_one(ReceivedPane).name_parts(*part_names([field for _, field in found]))
+        self.finder.link(found[0][1].span if found else None, scroll=False)
+        if found:
+            headers.point_at(found[0][0])
 
     def action_focus_target(self) -> None:
         self.query_one(TargetBar).focus_host()

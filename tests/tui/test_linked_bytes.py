@@ -15,8 +15,8 @@ from sockscope.tui.widgets.byte_view import (
     LineView,
     ReprLines,
 )
-from sockscope.tui.widgets.panes import HeadersPane, ReceivedPane, first_byte
-from tests.tui.exchanges import failed_dialogue_exchange, http_exchange
+from sockscope.tui.widgets.panes import BADGE_FRAME, HeadersPane, ReceivedPane, first_byte
+from tests.tui.exchanges import failed_dialogue_exchange, http_exchange, one_reply_exchange
 from tests.tui.helpers import make_app, pilot_test
 
 
@@ -215,3 +215,51 @@ async def test_the_hex_view_of_a_64_mib_capture_goes_to_its_last_row_at_once() -
         last = (len(lines) - 1) * lines.per_row
         assert view.scroll_offset.y == view.max_scroll_y > 0
         assert lines.line(len(lines) - 1).plain.startswith(f"{last:08x}  ")
+
+
+@pilot_test
+async def test_a_hex_row_across_the_end_of_the_head_and_the_body_names_both_parts() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        view = app.query_one("#received-view", CursorLineView)
+        view.focus()
+        await pilot.press("f2", "x")
+        assert isinstance(view.lines, HexLines) and view.lines.per_row == 16
+        view.move_to(7)  # bytes 112 to 127: b"ose\r\n\r\n<!doctype"
+        await pilot.pause()
+        pane = app.query_one(ReceivedPane)
+        assert str(pane.border_subtitle) == "header 4 (Connection) … body · 193 bytes · hex"
+        # The first part's bytes are the ones linked (the Headers cursor is on it).
+        assert linked_text(app, "received-view", 6).endswith("Connection: ")
+
+
+@pilot_test
+async def test_a_part_named_in_a_narrow_received_pane_keeps_its_name_before_the_size() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        view = app.query_one("#received-view", CursorLineView)
+        view.focus()
+        view.move_to(2)
+        await pilot.pause()
+        pane = app.query_one(ReceivedPane)
+        room = pane.outer_size.width - BADGE_FRAME
+        assert len("header 2 (Content-Type) · 193 bytes") > room
+        assert str(pane.border_subtitle) == "header 2 (Content-Type)"
+
+
+@pilot_test
+async def test_parts_too_long_to_name_in_full_are_named_by_number() -> None:
+    head = b"HTTP/1.1 200 OK\r\n"
+    first = b"X-Long-Header-Name-Number-One: 111\r\n"  # ends at byte 53: within a hex row
+    reply = head + first + b"X-Long-Header-Name-Number-Two: 2\r\n\r\nbody"
+    app = make_app(one_reply_exchange(b"GET / HTTP/1.1\r\n\r\n", reply))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        view = app.query_one("#received-view", CursorLineView)
+        view.focus()
+        await pilot.press("x")
+        view.move_to(view.lines.row_of(len(head + first)))
+        await pilot.pause()
+        assert str(app.query_one(ReceivedPane).border_subtitle) == "header 1 … header 2"

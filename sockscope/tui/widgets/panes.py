@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
@@ -115,7 +116,9 @@ class Pane(Vertical, can_focus=False):
         self._badge = ""
         # The badge as the pane set it (before the selection's size), then shorter forms.
         self._given: tuple[str, ...] = ("",)
-        self.named = ""  # the part the cursor's row is of (Received): may quote the server
+        # The parts the cursor's row is of (Received), longest name first: may quote the
+        # server.
+        self.named: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -138,7 +141,12 @@ class Pane(Vertical, can_focus=False):
         self._fit_badge()
 
     def _fit_badge(self) -> None:
-        forms = [self._with_notes(form) for form in self._given]
+        # A part named keeps its name before the badge its size (the status line has it).
+        forms = [
+            self._with_notes(form, named)
+            for named in self.named or ("",)
+            for form in (*self._given, *(("",) if named else ()))
+        ]
         room = self.outer_size.width - BADGE_FRAME
         badge = next((form for form in forms if cell_len(form) <= room), forms[-1])
         # Textual repaints the whole box on every assignment, even of the same text, and
@@ -148,19 +156,19 @@ class Pane(Vertical, can_focus=False):
             # A part's name may be the server's (a header's): Content, never markup.
             self.border_subtitle = safe(badge, one_line=True)
 
-    def _with_notes(self, badge: str) -> str:
+    def _with_notes(self, badge: str, named: str) -> str:
         view = next(iter(self.query(LineView)), None) if self.is_mounted else None
         if view is not None and view.wrap:
             badge = f"{badge} · {'wrapped' if view.wraps else 'too long to wrap'}"
-        if self.named:
-            badge = f"{self.named} · {badge}" if badge else self.named
+        if named:
+            badge = f"{named} · {badge}" if badge else named
         if view is not None and view.selection is not None:
             badge = " · ".join(part for part in (view.selection_note, badge) if part)
         return badge
 
     @on(events.Resize)
     def _refit_badge(self) -> None:
-        if len(self._given) > 1:
+        if len(self._given) > 1 or self.named:
             self._fit_badge()
 
     @on(LineView.SelectionChanged)
@@ -269,11 +277,12 @@ class ReceivedPane(Pane):
     ]
 
     class Pointed(Message):
-        """The cursor is on a row that starts at byte `offset`."""
+        """The cursor is on a row of bytes `start` to `end`."""
 
-        def __init__(self, offset: int) -> None:
+        def __init__(self, start: int, end: int) -> None:
             super().__init__()
-            self.offset = offset
+            self.start = start
+            self.end = end
 
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(title, id=id)
@@ -309,7 +318,7 @@ class ReceivedPane(Pane):
         if shown != self._shown:
             if self._shown is None or rows is not self._shown[0]:
                 view.follow()  # other bytes: a new capture starts at its end again
-                self.named = ""
+                self.named = ()
             self._shown = shown
             if empty:
                 view.show(NoLines(empty), follow=live)
@@ -338,9 +347,9 @@ class ReceivedPane(Pane):
             view.cursor = lines.row_of(cursor)
             view.refresh()
 
-    def name_part(self, name: str) -> None:
-        """Say in the badge which part the cursor's row belongs to."""
-        self.named = name
+    def name_parts(self, *names: str) -> None:
+        """Say in the badge which parts the cursor's row belongs to (`part_names`)."""
+        self.named = names
         self._fit_badge()
 
     def on_click(self, event: events.Click) -> None:
@@ -352,9 +361,10 @@ class ReceivedPane(Pane):
     @on(CursorLineView.Moved)
     def _moved(self, message: CursorLineView.Moved) -> None:
         message.stop()
-        offset = first_byte(self.query_one(LineView).lines, message.row)
-        if offset is not None:
-            self.post_message(self.Pointed(offset))
+        lines = self.query_one(LineView).lines
+        span = lines.row_span(message.row) if lines.in_bytes else None
+        if span is not None:
+            self.post_message(self.Pointed(*span))
 
     def on_resize(self) -> None:
         if self.hex and self._shown is not None and self._shown[3] != fitting_hex_width(self):
@@ -647,10 +657,22 @@ def _body_leads(body: DecodedBody) -> list[str]:
 @dataclass(frozen=True)
 class Field:
     """The received bytes a Headers row stands for, and their name (`header 2 (Host)`),
-    which may quote the server: shown through `safe` only."""
+    which may quote the server: shown through `safe` only; `short`, a shorter name for
+    where room is scarce (`header 2`)."""
 
     name: str
     span: Span
+    short: str = ""
+
+
+def part_names(parts: Sequence[Field]) -> tuple[str, ...]:
+    """What Received's badge calls the parts a row's bytes belong to, longest first:
+    `header 3 (Host) … body` (the first byte's and the last's), then by short names."""
+    if not parts:
+        return ()
+    names = " … ".join(part.name for part in parts)
+    short = " … ".join(part.short or part.name for part in parts)
+    return (names, short) if short != names else (names,)
 
 
 # A Headers row and the bytes it links to (None: a row of no bytes).
@@ -763,6 +785,14 @@ class HeadersPane(Pane):
     def span_of(self, row: int) -> Span | None:
         field = self._fields[row] if 0 <= row < len(self._fields) else None
         return None if field is None else field.span
+
+    def fields_of(self, start: int, end: int) -> list[tuple[int, Field]]:
+        """The rows and fields of bytes `start` and `end - 1` (a row of Received): one
+        when both are of the same, none when neither is of any."""
+        first, last = self.field_at(start), self.field_at(end - 1)
+        if first is not None and last is not None and first[0] == last[0]:
+            return [first]
+        return [found for found in (first, last) if found is not None]
 
     def field_at(self, offset: int) -> tuple[int, Field] | None:
         """The row whose bytes hold byte `offset` (the narrowest: a chunk size line, not
@@ -918,7 +948,8 @@ def http_entries(response: HttpResponse, received: bytes | memoryview) -> list[E
     for index, row in enumerate(header_rows(response.headers)):
         span = spans.headers[index] if index < len(spans.headers) else None
         name = f"header {index + 1} ({response.headers[index][0]})"
-        entries.append((row, None if span is None else Field(name, span)))
+        field = None if span is None else Field(name, span, f"header {index + 1}")
+        entries.append((row, field))
     entries.append((Content(""), None))
     framing, *problems = framing_rows(response)
     entries.append((framing, None if spans.body is None else Field("body", spans.body)))
