@@ -156,7 +156,7 @@ def handshake_facts(
     later: bool = False,
 ) -> tuple[dict[str, Any], CertificateReader | None]:
     """JSON-safe facts about an established TLS session, for the TLS event. With `later`
-    the peer certificate's are read on a thread: the reader returned puts them in."""
+    the peer certificate's facts are left to a thread: the reader returned puts them in."""
     cipher = sock.cipher()
     der = sock.getpeercert(binary_form=True)
     facts = {
@@ -176,8 +176,8 @@ class CertificateReader:
     (the key is there already, None: the facts keep their order).
 
     `cryptography` takes longer to import (~30 ms) than a loopback exchange takes to get
-    its first bytes: on a thread the import overlaps the transfer, whose socket reads and
-    decryption run with the GIL released. `join` waits until the facts are in.
+    its first bytes: on a thread it is imported while the connection waits for the server
+    and the socket with the GIL released. `join` waits until the facts are in.
     """
 
     def __init__(self, der: bytes, facts: dict[str, Any]) -> None:
