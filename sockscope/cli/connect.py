@@ -31,6 +31,7 @@ from sockscope.core.payload import PayloadError, parse_hex, parse_text
 from sockscope.core.sanitize import sanitize
 from sockscope.core.telnet import Negotiator, Split, TelnetStream, escape_iac, split_telnet
 from sockscope.core.views import check_encoding, decoded_lines, human_bytes, repr_lines
+from sockscope.crash import report_crash
 from sockscope.engine.session import Session, SessionState
 
 PROMPT = "» "
@@ -434,12 +435,30 @@ class _Ended(Exception):
 def interactive(conversation: Conversation, *, input: Any = None, output: Any = None) -> None:
     """The prompt at a terminal (or prompt_toolkit's test input and output)."""
     from prompt_toolkit import PromptSession
+    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+    from prompt_toolkit.keys import Keys
     from prompt_toolkit.patch_stdout import patch_stdout
 
-    prompt: PromptSession[str] = PromptSession(input=input, output=output)
+    # prompt_toolkit reads `ESC [ 31 m`, typed or pasted unbracketed, as a mouse report,
+    # and its own mouse handler raises on it; the prompt takes no mouse.
+    keys = KeyBindings()
+
+    @keys.add(Keys.Vt100MouseEvent)
+    def _no_mouse(event: KeyPressEvent) -> None:
+        del event
+
+    prompt: PromptSession[str] = PromptSession(input=input, output=output, key_bindings=keys)
+
+    def on_error(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """An error inside prompt_toolkit (at a real terminal its mouse handler can still
+        get that report first) is one line, and the prompt goes on: prompt_toolkit's own
+        handler printed a traceback and waited for Enter."""
+        error = context.get("exception")
+        print(report_crash(error) if error else sanitize(str(context.get("message"))))
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(on_error)
 
         def leave() -> None:
             if prompt.app.is_running:
@@ -456,7 +475,9 @@ def interactive(conversation: Conversation, *, input: Any = None, output: Any = 
         with patch_stdout(raw=True):
             while not conversation.ended.is_set():
                 try:
-                    text = await prompt.prompt_async(PROMPT, pre_run=leave_if_ended)
+                    text = await prompt.prompt_async(
+                        PROMPT, pre_run=leave_if_ended, set_exception_handler=False
+                    )
                 except _Ended:
                     return
                 except EOFError:

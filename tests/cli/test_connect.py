@@ -245,6 +245,26 @@ def test_at_a_terminal_history_recalls_the_last_line(lab: Any) -> None:
     assert lines.count("  again␍") == 2
 
 
+def test_at_a_terminal_an_escape_sequence_typed_or_pasted_unbracketed_leaves_the_prompt_going(
+    lab: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """prompt_toolkit reads `ESC [ 31 m` as a mouse report and its handler raises: its own
+    exception handler printed a traceback and then waited for Enter on the real terminal
+    (run aside here: without the fix it waits for good). Now: one line, and on."""
+    done: list[list[str]] = []
+    steps = [(_at_once, "\x1b[31m"), (_at_once, "hello\r"), (lambda s: "  hello␍" in s, CTRL_D)]
+    typing = threading.Thread(
+        target=lambda: done.append(_terminal(lab.port("echo", "tcp"), steps)), daemon=True
+    )
+    typing.start()
+    typing.join(timeout=20)
+    assert done, "the prompt stopped at the escape sequence"
+    assert "  hello␍" in done[0]
+    out = capsys.readouterr().out
+    assert "Traceback" not in out
+    assert "Press ENTER" not in out
+
+
 def test_at_a_terminal_close_ends_the_prompt(lab: Any) -> None:
     lines = _terminal(lab.port("echo", "tcp"), [(_at_once, ":close\r")])
     assert lines[-1].startswith("* you closed the connection")
