@@ -44,6 +44,7 @@ from sockscope.engine.connection import (
     Recorder,
 )
 from sockscope.engine.errors import CallbackError, Cancelled, TlsVerifyFailed, classify
+from sockscope.engine.memory import receive_buffer
 
 # A long message goes out in pieces of this size with reads in between: a peer that
 # answers while it reads (echo) would otherwise fill our receive buffer, stop reading,
@@ -135,10 +136,11 @@ class _Interrupt(threading.Event):
 
 
 class _SessionRecorder(Recorder):
-    """Tags sends and replies with the current turn and counts the bytes kept."""
+    """Tags sends and replies with the current turn and counts the bytes kept, which go
+    into one buffer of the capture limit for the whole session."""
 
     def __init__(self, on_event: Callable[[Event], None] | None, capture_limit: int) -> None:
-        super().__init__(on_event)
+        super().__init__(on_event, receive_buffer(capture_limit))
         self.capture_limit = capture_limit
         self.turn = 0
         self.kept = 0
@@ -236,7 +238,11 @@ class Session:
             # The worker only ever appends; copying a list is atomic under the GIL.
             events = list(self._recorder.events)
             request = b"".join(e.data for e in events if e.type is EventType.SEND)
-            return replace(self._exchange, events=events, request=request)
+            snapshot = replace(self._exchange, events=events, request=request)
+            if self._recorder.buffer is not None:
+                # Its replies are read from the session's buffer, not joined anew each time.
+                snapshot.record_into(self._recorder.buffer)
+            return snapshot
 
     def why_not(self, action: Action) -> str | None:
         """None when `action` is allowed now, else why not (to grey out a button)."""

@@ -492,3 +492,26 @@ def test_a_udp_session_to_a_closed_port_fails_with_the_icmp_reason(
     assert (
         message == f"refused (ICMP port unreachable): nothing listens on 127.0.0.1:{free_udp_port}"
     )
+
+
+def test_every_turns_reply_is_kept_once_in_the_sessions_one_buffer(
+    servers: Servers, watch: Watch, open_session: Callable[..., Session]
+) -> None:
+    def big_replies(conn: socket.socket, release: threading.Event) -> None:
+        with conn.makefile("rb") as lines:
+            for line in lines:
+                conn.sendall(line.strip() * 100_000 + b"\n")
+
+    session = open_session(Target("127.0.0.1", servers.tcp(big_replies)))
+    assert session.send(b"a\n") is None
+    first = watch.reply_ends(1, b"\n")
+    assert session.send(b"b\n") is None
+    second = watch.reply_ends(2, b"\n")
+
+    snapshot = session.exchange()
+    kept = snapshot.kept_bytes
+    assert kept == first + second == b"a" * 100_000 + b"\n" + b"b" * 100_000 + b"\n"
+    assert isinstance(kept, memoryview)
+    assert all(
+        e.data.obj is kept.obj for e in snapshot.of_type(EventType.RECV) if len(e.data) >= 256
+    )
