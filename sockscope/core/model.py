@@ -143,8 +143,9 @@ class Event:
     A RECV event may stand for several coalesced `recv()` calls (`calls`); `size`
     counts every byte received while `data` holds only the bytes retained (less than
     `size` once the capture limit is passed); in an exchange that holds its received
-    bytes once (`Exchange.keep_once`: a finished or loaded one) it is a read-only view
-    of its share of `Exchange.received`. `detail` holds JSON-safe facts such as
+    bytes once (`Exchange.keep_once`: a finished or loaded one; or one the engine
+    recorded into a `ReceiveBuffer`) it is a read-only view of its share of them (bytes
+    of its own under `VIEWED` bytes). `detail` holds JSON-safe facts such as
     addresses, TLS parameters or the certificate. `direction` is set only in a relay's
     conversation, where two peers speak.
     """
