@@ -134,6 +134,15 @@ def _no_passphrase() -> str:
 def _load_client_certificate(
     context: ssl.SSLContext, cert_file: str, key_file: str | None
 ) -> str | None:
+    # OpenSSL would wait on a named pipe with no writer (a template's [tls] cert may name
+    # one) with no bound: only regular files are read.
+    for what, path in (("the certificate", cert_file), ("the key", key_file)):
+        try:
+            mode = os.stat(path).st_mode if path else stat.S_IFREG
+        except OSError:
+            continue  # absent or unreachable: loading it says which
+        if not stat.S_ISREG(mode):
+            return f"cannot read {what}: it is not a regular file"
     try:
         # Without a callback OpenSSL would prompt on the terminal for an encrypted key.
         context.load_cert_chain(cert_file, key_file, password=_no_passphrase)

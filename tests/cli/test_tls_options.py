@@ -160,3 +160,25 @@ def test_an_sslkeylogfile_that_is_a_named_pipe_is_refused(
     monkeypatch.setenv("SSLKEYLOGFILE", str(fifo_with_a_reader))
     with pytest.raises(KeylogError, match="named pipe"):
         make_context(TlsOptions())
+
+
+@pytest.mark.parametrize("field", ["cert", "key"])
+def test_a_templates_certificate_or_key_that_is_a_named_pipe_is_refused_unread(
+    cli: Callable[..., CliResult], client_files: dict[str, Path], tmp_path: Path, field: str
+) -> None:
+    """OpenSSL waited on a named pipe with no writer, for good: a shared template's
+    `[tls] cert` may name one."""
+    from sockscope.core.templates import user_template_dir
+
+    pipe = tmp_path / "pipe.pem"
+    os.mkfifo(pipe)
+    cert, key = (pipe, client_files["key"]) if field == "cert" else (client_files["cert"], pipe)
+    directory = user_template_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "mtls.toml").write_text(
+        f'transport = "tls"\npayload = "x"\n[tls]\ncert = "{cert}"\nkey = "{key}"\n'
+    )
+    run = cli("send", "127.0.0.1", "9", "-T", "mtls")
+    assert run.code == 2
+    what = "certificate" if field == "cert" else "key"
+    assert f"template mtls: tls.cert: cannot read the {what}: it is not a regular file" in run.err
