@@ -77,12 +77,12 @@ def analyse(exchange: Exchange, parser: str | None = None, *, body: bool = True)
 
 def _replies(protocol: str | None, received: bytes | memoryview) -> Analysis:
     # Each protocol's parser is imported when a reply is of that protocol: an HTTP
-    # exchange's start does not pay for the reply-line and telnet parsers. They read
-    # bytes (a view of a capture's buffer is copied: their replies are short lines).
+    # exchange's start does not pay for the reply-line and telnet parsers. The telnet
+    # parser reads bytes (a view of a capture's buffer is copied for it).
     if protocol in REPLY_PROTOCOLS:
         from sockscope.core.replies import parse_replies
 
-        return Analysis(protocol, None, parse_replies(bytes(received), protocol))
+        return Analysis(protocol, None, parse_replies(received, protocol))
     if protocol == "telnet":
         from sockscope.core.telnet import telnet_replies
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sockscope.core.http.head import Span
+from sockscope.core.http.head import Span, find
 from sockscope.core.views import human_bytes
 
 MAX_COUNT_DIGITS = 18  # byte and element counts; keeps int() cheap on hostile digits
@@ -60,7 +60,7 @@ def _reply(
     return Reply(code, lines, multiline, complete, status, span, tuple(spans))
 
 
-def parse_replies(data: bytes, protocol: str) -> list[Reply]:
+def parse_replies(data: bytes | memoryview, protocol: str) -> list[Reply]:
     """Split `data` into the replies of `protocol` (smtp, ftp, pop3, imap, nntp, redis).
 
     Raises ValueError only for an unknown protocol name, never for the bytes.
@@ -70,7 +70,7 @@ def parse_replies(data: bytes, protocol: str) -> list[Reply]:
         raise ValueError(
             f"unknown reply protocol {protocol!r}: choose one of {', '.join(_PARSERS)}"
         )
-    reader = _Reader(bytes(data))
+    reader = _Reader(data)
     replies = parser(reader)
     if reader.pos < len(reader.data):
         rest = (reader.pos, len(reader.data))
@@ -89,8 +89,8 @@ class _Reader:
     """Lines (without CR LF) and counted byte runs from the received data, up to
     MAX_LINES lines: each line becomes objects, and a server can send millions."""
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
+    def __init__(self, data: bytes | memoryview) -> None:
+        self.data = data  # read where it is: a line or a run is copied when taken
         self.pos = 0
         self.lines = 0
         self.last: Span = (0, 0)  # the bytes of the last line read, its line end included
@@ -101,10 +101,10 @@ class _Reader:
         if self.pos >= len(self.data) or self.lines >= MAX_LINES:
             return None
         self.lines += 1
-        newline = self.data.find(b"\n", self.pos)
+        newline = find(self.data, b"\n", self.pos, len(self.data))
         ended = newline != -1
         end = newline if ended else len(self.data)
-        raw = self.data[self.pos : end]
+        raw = bytes(self.data[self.pos : end])
         start = self.pos
         self.pos = end + 1 if ended else end
         self.last = (start, self.pos)
@@ -130,7 +130,7 @@ class _Reader:
             at = end
 
     def take(self, count: int) -> bytes:
-        run = self.data[self.pos : self.pos + count]
+        run = bytes(self.data[self.pos : self.pos + count])
         self.pos += len(run)
         return run
 

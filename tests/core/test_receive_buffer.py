@@ -20,8 +20,15 @@ from sockscope.core.model import (
     StopReason,
     Target,
 )
-from tests.core.test_analysis_live import FIXTURES, PARSERS, REQUESTS
+from tests.core.test_analysis_live import FIXTURES, REQUESTS
 
+PARSERS = (None, "http", "smtp", "ftp", "pop3", "imap", "nntp", "redis", "telnet")
+REPLIES = (
+    b"$5\r\nhello\r\n*2\r\n$3\r\nfoo\r\n:42\r\n-ERR no\r\n+OK\r\n$-1\r\n",
+    b"* OK ready\r\n* 1 FETCH (BODY[] {5}\r\nhello)\r\na1 OK done\r\n",
+    b"200 news\r\n215 list\r\nmisc.test 1 2 y\r\n.\r\n",
+    b"\xff\xfb\x01login: \xff\xfd\x18\xff\xfa\x18\x01\xff\xf0",
+)
 NEEDLES = (b"\r\n", b"HTTP", b"x", b"\n\n", b"hello")
 
 
@@ -78,7 +85,7 @@ def test_an_exchange_recorded_into_a_buffer_gives_its_bytes_as_a_view_of_it() ->
 
 
 @given(
-    data=st.sampled_from(FIXTURES),
+    data=st.sampled_from(FIXTURES + list(REPLIES)),
     request=st.sampled_from(REQUESTS),
     parser=st.sampled_from(PARSERS),
     cuts=st.lists(st.floats(min_value=0, max_value=1), max_size=8),
@@ -131,3 +138,21 @@ def test_views_of_one_buffer_go_on_from_each_other_without_a_compare() -> None:
     assert not views.goes_on(before, buffer.view(0, 6))  # shorter: not grown
     assert views.goes_on(b"abcdef", before) and not views.goes_on(b"abXdef", before)
     assert views.goes_on(memoryview(b"abcdef"), b"abc")
+
+
+def test_reply_lines_are_parsed_from_a_view_of_the_capture_without_a_copy_of_it() -> None:
+    import tracemalloc
+
+    from sockscope.core.replies import MAX_LINES, parse_replies
+
+    tail = 32 * 1024 * 1024  # past the lines listed: named, never read
+    capture = b"250-x\r\n" * MAX_LINES + b"y" * tail
+    view = memoryview(capture).toreadonly()
+    tracemalloc.start()
+    try:
+        replies = parse_replies(view, "smtp")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert replies[-1].lines[0].startswith("… 32.0 MiB more not parsed")
+    assert peak < tail // 2  # the lines' own objects, not a copy of the capture
