@@ -144,9 +144,7 @@ SEND_DATACLASSES = {
     *(f"sockscope.core.model.{name}" for name in ("TlsOptions", "Target", "ReadPolicy")),
     *(f"sockscope.core.model.{name}" for name in ("Event", "ErrorInfo", "Timings", "Exchange")),
     "sockscope.core.http.head.Head",
-    "sockscope.core.steps.StepOutcome",
     "sockscope.core.templates.Template",
-    "sockscope.engine.connection.ReadOutcome",
 }
 
 

@@ -187,7 +187,7 @@ def _print_steps(console: Printer, exchange: Exchange) -> None:
     heading(console, "Steps", f"{len(outcomes)} run, {failed} failed" if failed else "all ok")
     for outcome in outcomes:
         mark = Text("  ok     ", style="green") if outcome.ok else Text("  FAILED ", "bold red")
-        line = mark.append(f"{outcome.index:>3}  ").append_text(safe(outcome.message))
+        line = mark.append(f"{outcome.number:>3}  ").append_text(safe(outcome.message))
         console.print(line)
 
 

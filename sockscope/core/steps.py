@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -50,8 +49,8 @@ class StepKind(StrEnum):
     SILENCE = "silence"  # the server saying nothing for a while
 
 
-# Step and Dialogue are NamedTuples, as Pattern and Verdict below: a dataclass compiles
-# its methods when imported, which every `send` would pay for at its start.
+# The records here are NamedTuples: a dataclass compiles its methods when imported,
+# which every `send` would pay for at its start, dialogue or not.
 class Step(NamedTuple):
     """One step: send (payload syntax, placeholders allowed), then wait for one thing."""
 
@@ -89,11 +88,10 @@ class Verdict(NamedTuple):
     got: str
 
 
-@dataclass(frozen=True)
-class StepOutcome:
+class StepOutcome(NamedTuple):
     """How one step went. `message` may quote server text: sanitise it before display."""
 
-    index: int  # 1-based, as in the template
+    number: int  # 1-based, as in the template (`index` in JSON)
     kind: StepKind
     ok: bool
     message: str
@@ -103,11 +101,11 @@ class StepOutcome:
     @property
     def line(self) -> str:
         """`step 2 ok: 250 after EHLO sockscope.local`."""
-        return f"step {self.index} {'ok' if self.ok else 'failed'}: {self.message}"
+        return f"step {self.number} {'ok' if self.ok else 'failed'}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "index": self.index,
+            "index": self.number,
             "kind": self.kind.value,
             "ok": self.ok,
             "message": self.message,
@@ -118,7 +116,7 @@ class StepOutcome:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StepOutcome:
         return cls(
-            index=int(d["index"]),
+            number=int(d["index"]),
             kind=StepKind(d["kind"]),
             ok=bool(d["ok"]),
             message=str(d["message"]),

@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeAlias, TypeVar
 
 from sockscope.core.fields import UNIX_PATH_MAX
@@ -208,14 +207,15 @@ class Recorder:
         self.emit(EventType.INFO, detail={"message": message, **facts})
 
 
-@dataclass
-class ReadOutcome:
+# A NamedTuple, as the parsers' records are: a dataclass compiles its methods at import,
+# which every exchange would pay for at its start. Each field is given where one is made.
+class ReadOutcome(NamedTuple):
     """Why a read ended, in words; `error` is set when the ending was a failure."""
 
     stop: StopReason
     message: str
-    error: ErrorInfo | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
+    error: ErrorInfo | None
+    detail: dict[str, Any]  # facts for the ERROR event (the certificate that failed)
 
 
 class Connection:
@@ -792,7 +792,7 @@ class _Reader:
         self, stop: StopReason, message: str, error: ErrorInfo | None = None
     ) -> ReadOutcome:
         self.flush()
-        return ReadOutcome(stop, message, error)
+        return ReadOutcome(stop, message, error, {})
 
     def _failed(self, exc: OSError) -> ReadOutcome:
         info = classify(exc, self.conn.target)

@@ -78,13 +78,13 @@ def run_conversation(
     try:
         outcome = converse(connection, recorder.t0)
     except Cancelled as exc:
-        outcome = ReadOutcome(StopReason.CANCELLED, f"cancelled {exc.phase}")
+        outcome = ReadOutcome(StopReason.CANCELLED, f"cancelled {exc.phase}", None, {})
     except Exception as exc:  # every failure becomes words; none escapes to the caller
         error = classify(exc, target)
         detail = {}
         if isinstance(exc, TlsVerifyFailed) and exc.certificate:
             detail["certificate"] = exc.certificate
-        outcome = ReadOutcome(StopReason.ERROR, error.message, error, detail=detail)
+        outcome = ReadOutcome(StopReason.ERROR, error.message, error, detail)
     _finish(exchange, connection, recorder, outcome)
     return exchange
 

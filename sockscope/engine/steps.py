@@ -90,7 +90,7 @@ def _converse(
             continue
         last, verdict, received = _wait(connection, step, dialogue.protocol, policy, sink, started)
         if last.stop is StopReason.CANCELLED:
-            return replace(last, message=f"cancelled in step {index} of {count}: {last.message}")
+            return last._replace(message=f"cancelled in step {index} of {count}: {last.message}")
         outcome = step_outcome(
             index,
             step,
@@ -105,7 +105,7 @@ def _converse(
         if not outcome.ok:
             # A reset or network error that ended the wait keeps its own reason.
             stop = StopReason.EXPECTATION if last.error is None else last.stop
-            return replace(last, stop=stop, message=outcome.line)
+            return last._replace(stop=stop, message=outcome.line)
         if step.starttls:
             # The TLS event marks the upgrade; a failed handshake raises, and the
             # exchange ends with its error.
@@ -115,7 +115,7 @@ def _converse(
         last = connection.read(policy, sink=sink, started=started)
         if last.stop is StopReason.CANCELLED:
             return last
-    return replace(last, message=f"all {count} steps ok; the last read: {last.message}")
+    return last._replace(message=f"all {count} steps ok; the last read: {last.message}")
 
 
 def _wait(

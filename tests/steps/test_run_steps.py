@@ -130,7 +130,7 @@ def test_cancel_mid_dialogue_ends_it_within_the_step(lab) -> None:
     exchange = _run(lab, "smtp", template, on_event=on_event, cancel=cancel)
     assert exchange.stop is StopReason.CANCELLED
     assert exchange.stop_message.startswith("cancelled in step 2 of 3")
-    assert [o.index for o in step_outcomes(exchange)] == [1]
+    assert [o.number for o in step_outcomes(exchange)] == [1]
     assert exchange.events[-1].type is EventType.CLOSE
 
 

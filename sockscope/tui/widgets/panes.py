@@ -865,10 +865,10 @@ def step_entries(exchange: Exchange, kept: int) -> list[Entry]:
     for outcome, span in zip(outcomes, step_spans(outcomes, kept), strict=True):
         style = OK_STYLE if outcome.ok else ERROR_STYLE
         row = Content.assemble(
-            plain(f"  {'✓' if outcome.ok else '✗'} {outcome.index:>2} ", f"bold {style}"),
+            plain(f"  {'✓' if outcome.ok else '✗'} {outcome.number:>2} ", f"bold {style}"),
             safe(outcome.message, style if not outcome.ok else "", 400, one_line=True),
         )
-        entries.append((row, None if span is None else Field(f"step {outcome.index}", span)))
+        entries.append((row, None if span is None else Field(f"step {outcome.number}", span)))
     entries.append((Content(""), None))
     return entries
 
