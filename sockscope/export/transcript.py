@@ -83,7 +83,10 @@ def save_transcript(exchange: Exchange, path: str | Path) -> None:
         raise TranscriptError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def load_transcript(path: str | Path) -> Exchange:
+def load_transcript(path: str | Path, *, own: bool = False) -> Exchange:
+    """`own`: a transcript this process wrote (the app's history, kept on disk), read
+    back whatever its size: it held that exchange in memory before, and no cap of a
+    file from elsewhere may refuse what it wrote (a session of a million events)."""
     # Opened without blocking and read only when it is a regular file: a named pipe
     # would wait for a writer, or for one that trickles, with no bound.
     name = str(path)
@@ -92,7 +95,7 @@ def load_transcript(path: str | Path) -> Exchange:
         with open(fd, "rb") as file:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise TranscriptError(f"transcript {name}: is not a regular file")
-            return _exchange(file, name)
+            return _exchange(file, name, own=own)
     except OSError as exc:
         raise TranscriptError(f"transcript {name}: cannot read it: {exc.strerror or exc}") from None
 
@@ -102,13 +105,14 @@ def parse_transcript(raw: bytes, name: str) -> Exchange:
     return _exchange(io.BytesIO(raw), name)
 
 
-def _exchange(file: BinaryIO, name: str) -> Exchange:
+def _exchange(file: BinaryIO, name: str, *, own: bool = False) -> Exchange:
     # What a transcript is made into holds no cycles, so the collector has nothing to
     # free meanwhile; left on, it walks the million objects of a long one again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return Exchange.from_dict(_checked(_parsed(file)))
+        doc = _parsed(file, capped=not own)
+        return Exchange.from_dict(doc if own else _checked(doc))
     except _BadField as exc:
         raise TranscriptError(f"transcript {name}: {exc.field}: {exc.problem}") from None
     except _BadFile as exc:
@@ -153,18 +157,23 @@ _TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels of lists and objects"
 _DEPTH_WRITTEN = " (sockscope writes 6 at most)"
 
 
-def _parsed(file: BinaryIO) -> Any:
+def _parsed(file: BinaryIO, *, capped: bool = True) -> Any:
     """The JSON value in `file`, its large base64 strings decoded to bytes where the
-    schema wants base64 (and read back as text anywhere else)."""
+    schema wants base64 (and read back as text anywhere else); `capped`: refused past
+    the caps on what a file from elsewhere may cost."""
+    unbounded = sys.maxsize
     try:
         read = read_document(
-            file, max_structure=MAX_STRUCTURE, max_decoded=MAX_KEPT, describe=_too_large
+            file,
+            max_structure=MAX_STRUCTURE if capped else unbounded,
+            max_decoded=MAX_KEPT if capped else unbounded,
+            describe=_too_large,
         )
     except TooLarge as exc:
         raise _BadFile(str(exc)) from None
     # Counted before json builds them: each object, list and item after the first starts
     # with one of these (commas inside strings count too, which only errs on the safe side).
-    values = sum(read.structure.count(mark) for mark in (b"{", b"[", b","))
+    values = sum(read.structure.count(mark) for mark in (b"{", b"[", b",")) if capped else 0
     if values > MAX_VALUES:
         raise _BadFile(
             f"holds over {MAX_VALUES:,} JSON values (objects, lists and their items) besides "

@@ -57,7 +57,7 @@ class Kept(Sequence[Exchange]):
         if exchange is None:
             from sockscope.export.transcript import load_transcript  # start-up: when used
 
-            exchange = load_transcript(self._files[index])
+            exchange = load_transcript(self._files[index], own=True)
         self._use(index, exchange)
         return exchange
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
+import pytest
+
 from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, StopReason, Target
 from sockscope.core.templates import builtin_templates
+from sockscope.export import transcript
+from sockscope.export.transcript import TranscriptError, load_transcript
 from sockscope.tui.explorer import Explorer
 from sockscope.tui.kept import Kept
 
@@ -69,3 +73,25 @@ def test_the_shown_exchange_read_back_from_disk_still_has_its_history_number() -
     explorer.current = shown
     assert explorer.shown_with_number() == (1, shown)
     explorer.kept.close()
+
+
+def test_an_exchange_past_the_caps_on_a_transcript_from_elsewhere_comes_back_from_disk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A session of a million events writes more than a file from elsewhere may hold
+    # (64 MiB besides its bytes): the history reads back what it wrote all the same.
+    monkeypatch.setattr(transcript, "MAX_STRUCTURE", 4096)
+    trickled = exchange(0, size=200)
+    trickled.events[1:] = [
+        Event(EventType.RECV, 0.002 + i / 1000, bytes([i]), 1) for i in range(200)
+    ]
+    kept = Kept(budget=0)
+    try:
+        kept.append(trickled)
+        kept.append(exchange(1))  # the first goes to disk
+        written = kept._files[0]
+        with pytest.raises(TranscriptError, match="besides its kept bytes"):
+            load_transcript(written)
+        assert kept[0] == trickled
+    finally:
+        kept.close()
