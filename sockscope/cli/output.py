@@ -152,5 +152,7 @@ def _rich_console() -> Console:
             return [Sanitised(renderable) for renderable in renderables]
 
     console = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
+    if console.width <= 0:  # COLUMNS=0 in the environment: Rich printed every line empty
+        console.width = PlainPrinter.width
     console.push_render_hook(Sanitiser())
     return console
