@@ -143,7 +143,6 @@ def test_send_text_report_to_a_pipe_loads_neither_tls_nor_rich(lab: LabThread) -
 SEND_DATACLASSES = {
     *(f"sockscope.core.model.{name}" for name in ("TlsOptions", "Target", "ReadPolicy")),
     *(f"sockscope.core.model.{name}" for name in ("Event", "ErrorInfo", "Timings", "Exchange")),
-    "sockscope.core.http.head.Head",
     "sockscope.core.templates.Template",
 }
 

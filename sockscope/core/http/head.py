@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from sockscope.core.http.problems import MAX_HEAD, MAX_HEADERS, MAX_LINE, Problem, Severity, quote
 
@@ -79,21 +78,34 @@ def _line_list(numbers: Sequence[int]) -> str:
     return f"{word} {', '.join(parts)}"
 
 
-@dataclass
 class Head:
-    version: str = ""
-    status: int | None = None
-    reason: str = ""
-    method: str = ""  # requests only
-    target: str = ""  # requests only
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    lengths: list[tuple[str, int | None]] = field(default_factory=list)  # Content-Length
-    codings: list[tuple[str, int | None]] = field(default_factory=list)  # Transfer-Encoding
-    lines: int = 0
-    # The bytes of the first line, and of each listed header (with its folded lines).
-    first_span: Span | None = None
-    header_spans: list[Span] = field(default_factory=list)
+    """A message's first line and header fields, filled in as the parser reads them.
+
+    A plain class, not a dataclass: a dataclass compiles its methods at import, which
+    every command that parses a reply would pay for at its start."""
+
+    def __init__(
+        self,
+        version: str = "",
+        status: int | None = None,
+        reason: str = "",
+        method: str = "",
+        target: str = "",
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        self.version = version
+        self.status = status
+        self.reason = reason
+        self.method = method  # requests only
+        self.target = target  # requests only
+        self.headers: list[tuple[str, str]] = [] if headers is None else headers
+        self.problems: list[Problem] = []
+        self.lengths: list[tuple[str, int | None]] = []  # Content-Length
+        self.codings: list[tuple[str, int | None]] = []  # Transfer-Encoding
+        self.lines = 0
+        # The bytes of the first line, and of each listed header (with its folded lines).
+        self.first_span: Span | None = None
+        self.header_spans: list[Span] = []
 
 
 def _parse_status(line: bytes, number: int, head: Head) -> None:
