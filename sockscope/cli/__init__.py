@@ -44,9 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         # Every refusal of every command leaves here: it may quote any argument or file.
         if command == "explore":
-            _warn(f"sockscope: error: {_one_line(exc)}{_did_you_mean(args_list)}")
+            _warn(f"sockscope: error: {exc}{_did_you_mean(args_list)}")
         else:
-            _warn(f"sockscope {command}: error: {_one_line(exc)}")
+            _warn(f"sockscope {command}: error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -72,13 +72,6 @@ def _warn(text: str) -> None:
     from sockscope.cli.output import warn
 
     warn(text)
-
-
-def _one_line(exc: UsageError) -> str:
-    """A refusal is one line: a newline in a name it quotes is a token, not a forged line."""
-    from sockscope.core.sanitize import sanitize_line
-
-    return sanitize_line(str(exc))
 
 
 def _did_you_mean(args: list[str]) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sockscope.cli.output import warn
 from sockscope.cli.parsing import UsageError
 from sockscope.cli.serving import (
     Events,
@@ -222,7 +223,7 @@ def run_listen(args: argparse.Namespace) -> int:
     except ListenError as exc:
         for listener in started:
             listener.stop()
-        print(f"sockscope listen: error: {exc}", file=sys.stderr)
+        warn(f"sockscope listen: error: {exc}")
         return EXIT_NETWORK
     printer.several = len(listeners) > 1
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
-from sockscope.core.sanitize import sanitize
+from sockscope.core.sanitize import sanitize, sanitize_line
 
 # Start-up is most of a short command: `typing` is not loaded just for annotations
 # (type checkers take any TYPE_CHECKING as True).
@@ -62,8 +62,9 @@ def say(text: str) -> None:
 
 
 def warn(text: str) -> None:
-    """One message on stderr, sanitised."""
-    print(sanitize(text), file=sys.stderr)
+    """One message on stderr, sanitised, on one line: a newline in a name it quotes is a
+    token, not a forged line of its own."""
+    print(sanitize_line(text), file=sys.stderr)
 
 
 def print_json(doc: Any) -> None:
