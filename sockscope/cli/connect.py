@@ -28,7 +28,7 @@ from sockscope.core.fields import (
 )
 from sockscope.core.model import Event, EventType, Exchange, ReadPolicy, Target, Transport
 from sockscope.core.payload import PayloadError, parse_hex, parse_text
-from sockscope.core.sanitize import sanitize
+from sockscope.core.sanitize import sanitize, sanitize_line
 from sockscope.core.telnet import Negotiator, Split, TelnetStream, escape_iac, split_telnet
 from sockscope.core.views import check_encoding, decoded_lines, human_bytes, repr_lines
 from sockscope.crash import report_crash
@@ -174,11 +174,12 @@ class Printer:
         self.write = write
         self.plan = plan
 
+    # Notes and refusals are one line each: a newline in a path they quote is a token.
     def note(self, text: str) -> None:
-        self.write("* " + sanitize(text))
+        self.write("* " + sanitize_line(text))
 
     def refused(self, text: str) -> None:
-        self.write("! " + sanitize(text))
+        self.write("! " + sanitize_line(text))
 
     def event(self, event: Event) -> None:
         kind = event.type

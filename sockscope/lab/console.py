@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 
-from sockscope.core.sanitize import sanitize
+from sockscope.core.sanitize import sanitize, sanitize_line
 from sockscope.lab.catalog import SERVICES
 from sockscope.lab.server import Lab, LabError
 
@@ -74,8 +74,8 @@ async def _serve(host: str, port_base: int | None, as_json: bool, hostile: bool)
         lab = Lab(host, port_base, hostile)
         await lab.start()
     except (LabError, ValueError) as exc:
-        # The message may quote --host as given.
-        print(sanitize(f"sockscope lab: {exc}"), file=sys.stderr)
+        # The message may quote --host as given: on one line, a newline in it a token.
+        print(sanitize_line(f"sockscope lab: {exc}"), file=sys.stderr)
         return 1
     try:
         lab.make_identity()  # the table names the CA file: it is there once printed

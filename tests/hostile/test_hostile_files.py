@@ -501,6 +501,8 @@ FORGED = "x.json\nsockscope: all good\tok"  # a name that would print a line of 
         pytest.param(("send", "--unix", f"/nonexistent/{FORGED}", "-d", "x"), id="send-unix"),
         pytest.param(("relay", f"/nonexistent/{FORGED}", "127.0.0.1:1"), id="relay-unix"),
         pytest.param(("listen", "--transport", "unix", f"/nonexistent/{FORGED}"), id="listen"),
+        pytest.param(("connect", "--unix", f"/nonexistent/{FORGED}"), id="connect-unix"),
+        pytest.param(("lab", "--host", FORGED), id="lab-host"),
     ],
 )
 def test_a_name_with_a_newline_cannot_print_a_line_of_its_own(cli, arguments) -> None:  # type: ignore[no-untyped-def]
