@@ -173,6 +173,8 @@ class Printer:
     def __init__(self, write: Callable[[str], None], plan: ConnectPlan) -> None:
         self.write = write
         self.plan = plan
+        # An error's hint, said after the state it leads to names the error (state()).
+        self._hint = ""
 
     # Notes and refusals are one line each: a newline in a path they quote is a token.
     def note(self, text: str) -> None:
@@ -183,6 +185,7 @@ class Printer:
 
     def event(self, event: Event) -> None:
         kind = event.type
+        self._say_hint()
         if kind is EventType.RECV:
             self._received(event)
         elif kind is EventType.SEND:
@@ -192,9 +195,12 @@ class Printer:
         elif kind is EventType.INFO:
             self.note(str(event.detail.get("message", "")))
         elif kind is EventType.ERROR:
-            hint = event.detail.get("hint")
-            if hint:
-                self.note(f"hint: {hint}")
+            self._hint = str(event.detail.get("hint") or "")
+
+    def _say_hint(self) -> None:
+        if self._hint:
+            self.note(f"hint: {self._hint}")
+            self._hint = ""
 
     def _received(self, event: Event, data: bytes | None = None) -> None:
         """The event's header, then `data` (by default its bytes) as lines."""
@@ -233,6 +239,7 @@ class Printer:
     def state(self, state: SessionState, message: str) -> None:
         if state is not SessionState.CONNECTING:
             self.note(message)
+        self._say_hint()
 
 
 def _size(n: int) -> str:

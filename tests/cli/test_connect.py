@@ -403,3 +403,11 @@ def test_help_lists_every_command_on_lines_of_its_own(lab: Any) -> None:
     for command in (":hex", ":half-close", ":close", ":reset", ":starttls", ":wait", ":save"):
         assert any(line.startswith(command + " ") for line in lines), command
     assert "\r" not in run.stdout
+
+
+def test_a_failed_connect_names_the_error_and_then_its_hint(tmp_path: Any) -> None:
+    run = connect("--unix", tmp_path / "none.sock")
+    assert run.returncode == 1
+    lines = run.stdout.splitlines()
+    error = next(i for i, line in enumerate(lines) if "no socket at" in line)
+    assert lines[error + 1] == "* hint: check the path; the server may not be running"
