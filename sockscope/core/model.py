@@ -11,7 +11,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sockscope.core.transport import Transport as Transport  # the model's users import it here
 
@@ -195,8 +195,9 @@ class Event:
         )
 
 
-@dataclass(frozen=True)
-class ErrorInfo:
+# ErrorInfo and Timings are NamedTuples: a dataclass compiles its methods at import,
+# which every command would pay for at its start.
+class ErrorInfo(NamedTuple):
     """A classified failure: a kind, a plain sentence, and optionally what to try."""
 
     kind: ErrorKind
@@ -225,8 +226,7 @@ def _opened(first_recv: float, marks: dict[EventType, float]) -> float:
     return next((t for t in ready if t is not None and t <= first_recv), 0.0)
 
 
-@dataclass(frozen=True)
-class Timings:
+class Timings(NamedTuple):
     """Durations in seconds, None where the step did not happen."""
 
     resolve: float | None = None
