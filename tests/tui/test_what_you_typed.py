@@ -123,6 +123,16 @@ async def test_ctrl_s_with_an_invalid_port_says_why_on_the_status_line(lab: LabI
 
 
 @pilot_test
+async def test_a_refusal_and_the_shown_exchanges_sentence_are_kept_apart() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#port", Input).value = "70000"
+        await pilot.press("ctrl+s")
+        status = str(app.query_one(StatusLine).render())
+        assert "65535 · server finished sending (EOF) after 193 bytes" in status
+
+
+@pilot_test
 async def test_keys_typed_fast_after_tab_land_in_the_next_field(lab: LabInfo) -> None:
     app = make_app(lab=lab)
     async with app.run_test(size=SIZE) as pilot:

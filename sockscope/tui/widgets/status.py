@@ -124,14 +124,16 @@ class StatusLine(Static):
         if note:
             parts.append(safe(f" {note}", WARNING_STYLE, 400, True))
         if exchange is not None:
+            # The note (a refusal, say) is about now; what follows, the exchange shown.
+            lead = " ·" if note else ""
             if exchange.error is not None:
-                parts.append(safe(f" {error_sentence(exchange)}", ERROR_STYLE, 400, True))
+                parts.append(safe(f"{lead} {error_sentence(exchange)}", ERROR_STYLE, 400, True))
                 # What to do next comes before the numbers, which a narrow line cuts.
                 if exchange.error.hint:
                     hint = app_words(exchange.error.hint)
                     parts.append(safe(f" · {hint}", DIM_STYLE, 400, True))
             elif exchange.stop_message:
-                parts.append(safe(f" {exchange.stop_message}", limit=400, one_line=True))
+                parts.append(safe(f"{lead} {exchange.stop_message}", limit=400, one_line=True))
             said = len(parts) > 1  # a sentence before the counters: a separator between
             parts.append(
                 plain(
