@@ -90,7 +90,7 @@ def compile_pattern(text: str, field: str) -> re.Pattern[bytes]:
         raise FieldError(field, f"has a pattern over {MAX_PATTERN} characters")
     try:
         compiled = re.compile(text.encode("utf-8", "surrogateescape"), re.DOTALL | re.MULTILINE)
-    except re.error as exc:
+    except (re.error, OverflowError) as exc:  # OverflowError: a repeat count like x{99999999999}
         raise FieldError(field, f"has a pattern that is not a regular expression: {exc}") from None
     if _nests_repeats(sre_parse.parse(text)):
         raise FieldError(

@@ -134,6 +134,7 @@ def test_bad_rules_on_the_command_line_are_one_line_and_exit_2(capsys, tmp_path:
     for argv in (
         ["0", "--on", "no equals sign"],
         ["0", "--on", "(=x"],
+        ["0", "--on", "x{99999999999}=y"],  # a repeat count past what re can hold
         ["0", "--on", "a=b", "--reply", "x"],
         ["0", "--reply-template", str(hostile)],
     ):
