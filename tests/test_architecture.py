@@ -170,3 +170,17 @@ def test_a_plain_send_makes_no_dataclass_beyond_the_known_few(lab: LabThread) ->
     made = set(proc.stderr.rpartition("\0")[2].split())
     assert "sockscope.core.model.Exchange" in made  # the check sees the model's
     assert made - SEND_DATACLASSES == set()
+
+
+def test_importing_a_part_of_the_app_leaves_the_garbage_collector_on() -> None:
+    # Only the CLI's import of the whole app pauses the collector, and for that import
+    # alone: a process that loads a widget or the sanitiser's Textual side keeps its own.
+    code = (
+        "import gc, sockscope.tui.content, sockscope.tui.widgets.byte_view;"
+        "on = gc.isenabled();"
+        "from sockscope.tui import collector_paused\n"
+        "with collector_paused():\n    import sockscope.tui.app\n"
+        "print(on, gc.isenabled())"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.split() == ["True", "True"], proc.stdout + proc.stderr

@@ -21,6 +21,9 @@ def run_explorer(args: argparse.Namespace) -> int:
         if args.template not in templates:
             names = ", ".join(templates)
             raise UsageError(f"--template: unknown template {args.template!r}; one of: {names}")
-    from sockscope.tui.launch import launch
+    from sockscope.tui import collector_paused
+
+    with collector_paused():
+        from sockscope.tui.launch import launch
 
     return launch(host, port, args.template, args.transport)

@@ -252,8 +252,11 @@ def _run_app(args: argparse.Namespace, plan: ListenPlan) -> int:
             "the Listen screen takes rules from a file (--reply-template FILE.toml), "
             "not --on or --default-reply; leave out --app"
         )
-    from sockscope.tui.app import SockscopeApp
-    from sockscope.tui.widgets.listen_bar import ListenForm, ReplyMode
+    from sockscope.tui import collector_paused
+
+    with collector_paused():
+        from sockscope.tui.app import SockscopeApp
+        from sockscope.tui.widgets.listen_bar import ListenForm, ReplyMode
 
     config = plan.config
     if args.reply is not None:

@@ -15,10 +15,14 @@ def run_open(args: argparse.Namespace) -> int:
         exchanges = [load_transcript(name) for name in args.files]
     except TranscriptError as exc:
         raise UsageError(str(exc)) from None
+    from sockscope.tui import collector_paused
+
     if args.play:
-        from sockscope.tui.playback import play
+        with collector_paused():
+            from sockscope.tui.playback import play
 
         return play(exchanges[-1])
-    from sockscope.tui.launch import launch
+    with collector_paused():
+        from sockscope.tui.launch import launch
 
     return launch(None, None, None, None, exchanges)

@@ -57,7 +57,10 @@ def _run_app(args: argparse.Namespace) -> int:
     for flag, given in (*printed, ("--save", args.save)):
         if given:
             raise UsageError(f"{flag} is for the printed report; leave it out with --app")
-    from sockscope.tui.app import SockscopeApp
+    from sockscope.tui import collector_paused
+
+    with collector_paused():
+        from sockscope.tui.app import SockscopeApp
 
     return SockscopeApp(relay=args).run() or 0
 

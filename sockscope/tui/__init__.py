@@ -1,19 +1,25 @@
-"""The terminal app, on Textual.
+"""The terminal app, on Textual."""
 
-Importing Textual and an app builds tens of thousands of objects that live as long as
-the process: the cyclic collector would walk them again and again as they come. It is
-paused from here until the app's module is imported, which calls imported().
-"""
+from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-_COLLECTING = gc.isenabled()
-gc.disable()
 
-
-def imported() -> None:
-    """The app is imported: what the imports built is frozen (the collector never walks
-    it) and the collector runs again for what comes next."""
-    gc.freeze()
-    if _COLLECTING:
-        gc.enable()
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Around the import of the app: Textual's and the app's modules build tens of
+    thousands of objects that live as long as the process, which the cyclic collector
+    would walk again and again as they come. They are frozen after (the collector never
+    walks them) and the collector runs again as it did for what comes next. Paused here,
+    around the import, not by importing the package: a process that imports a part of
+    the app (a test, a CLI printer) keeps its collector."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()

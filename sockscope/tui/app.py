@@ -32,7 +32,6 @@ from textual.widget import Widget
 from textual.widgets import OptionList, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from sockscope import tui
 from sockscope.core.analysis import Analysis, LiveAnalysis, analyse, shown_text
 from sockscope.core.copy_forms import MAX_CLIPBOARD, copy_form
 from sockscope.core.fields import FieldError
@@ -1403,6 +1402,3 @@ def final_state(exchange: Exchange) -> State:
     if exchange.error is not None or exchange.stop in (StopReason.ERROR, StopReason.EXPECTATION):
         return State.FAILED
     return State.DONE
-
-
-tui.imported()

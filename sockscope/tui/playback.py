@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual.screen import Screen
 
-from sockscope import tui
 from sockscope.core.model import Exchange
 from sockscope.tui.safe_app import SafeApp
 from sockscope.tui.screens.playback import PlaybackScreen
@@ -26,6 +25,3 @@ def play(exchange: Exchange) -> int:
     app = PlaybackApp(exchange)
     app.run()
     return app.return_code or 0
-
-
-tui.imported()

@@ -43,6 +43,12 @@ def _app(kind: str, argument: str) -> tuple[Any, Any]:
         from textual.app import App
 
         return App(), None
+    if kind in ("sockscope", "lab", "open"):
+        # As the CLI imports the app: with the collector paused (sockscope/cli/explore.py).
+        from sockscope.tui import collector_paused
+
+        with collector_paused():
+            from sockscope.tui.app import SockscopeApp
     if kind == "sockscope":
         from sockscope.tui.app import SockscopeApp
 
