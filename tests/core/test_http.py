@@ -338,6 +338,16 @@ def test_transfer_encoding_with_content_length_is_flagged_and_chunked_wins():
     assert (response.framing, response.body) == ("chunked", b"hello")
 
 
+def test_a_framing_problem_names_the_header_lines_it_comes_from():
+    assert "Transfer-Encoding on header line 3 and Content-Length on header line 2" in (
+        problem(parse(fx.TE_AND_CL), "te-and-content-length").message
+    )
+    two = problem(parse(fx.TWO_LENGTHS), "bad-content-length").message
+    assert "values '10' and '12' on header lines 2-3 (" in two
+    gzip = problem(parse(fx.TE_GZIP), "bad-transfer-encoding").message
+    assert "'gzip' on header line 2 does not end with chunked" in gzip
+
+
 def test_transfer_encoding_not_ending_in_chunked_reads_until_close():
     response = parse(fx.TE_GZIP)
     assert "bad-transfer-encoding" in codes(response)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from sockscope.core.http.head import Head
+from sockscope.core.http.head import Head, line_list
 from sockscope.core.http.problems import MAX_LENGTH_DIGITS, Problem, Severity, quote
 
 
@@ -32,6 +32,13 @@ _CLOSE_NOTE = " (the body runs until the connection closes)"
 _UNFRAMED_NOTE = " (a server must answer 400: it cannot tell where the body ends)"
 
 
+def _on(*numbers: int | None) -> str:
+    """Where the framing headers are, for a problem's message (a header past the listed
+    ones has no number)."""
+    known = sorted({n for n in numbers if n is not None})
+    return f" on header {line_list(known)}" if known else ""
+
+
 def response_framing(head: Head, method: str) -> tuple[Framing, int, list[Problem]]:
     """RFC 9112 section 6.3: how the body ends, its length if known, and what is wrong."""
     status = head.status
@@ -50,6 +57,7 @@ def _length_framing(head: Head, unusable: str) -> tuple[Framing, int, list[Probl
     """Framing by Content-Length; (CLOSE, 0, problems) when the values are unusable."""
     problems: list[Problem] = []
     values: list[str] = []
+    where = _on(*(number for _, number in head.lengths))
     for raw, number in head.lengths:
         for part in raw.split(","):
             value = part.strip(" \t")
@@ -57,7 +65,7 @@ def _length_framing(head: Head, unusable: str) -> tuple[Framing, int, list[Probl
                 problems.append(
                     Problem(
                         "bad-content-length",
-                        f"invalid framing: Content-Length {quote(raw)}{unusable}",
+                        f"invalid framing: Content-Length {quote(raw)}{_on(number)}{unusable}",
                         number,
                     )
                 )
@@ -70,7 +78,7 @@ def _length_framing(head: Head, unusable: str) -> tuple[Framing, int, list[Probl
         problems.append(
             Problem(
                 "bad-content-length",
-                f"invalid framing: different Content-Length values {shown}{unusable}",
+                f"invalid framing: different Content-Length values {shown}{where}{unusable}",
                 first_line,
             )
         )
@@ -79,7 +87,8 @@ def _length_framing(head: Head, unusable: str) -> tuple[Framing, int, list[Probl
         problems.append(
             Problem(
                 "bad-content-length",
-                f"Content-Length repeated {len(values)} times with the same value {lengths[0]}",
+                f"Content-Length repeated {len(values)} times with the same value {lengths[0]}"
+                f"{where}",
                 first_line,
                 Severity.WARNING,
             )
@@ -90,12 +99,15 @@ def _length_framing(head: Head, unusable: str) -> tuple[Framing, int, list[Probl
 def _coding_framing(head: Head, kind: str, unusable: str) -> tuple[Framing, int, list[Problem]]:
     problems: list[Problem] = []
     first_line = head.codings[0][1]
+    where = _on(*(number for _, number in head.codings))
     if head.lengths:
         problems.append(
             Problem(
                 "te-and-content-length",
-                "both Transfer-Encoding and Content-Length are present (Transfer-Encoding"
-                " wins; a proxy that picks the other one reads a different body)",
+                f"both Transfer-Encoding{where} and Content-Length"
+                f"{_on(*(number for _, number in head.lengths))} are present"
+                " (Transfer-Encoding wins; a proxy that picks the other one reads a different"
+                " body)",
                 first_line,
             )
         )
@@ -103,7 +115,8 @@ def _coding_framing(head: Head, kind: str, unusable: str) -> tuple[Framing, int,
         problems.append(
             Problem(
                 "bad-transfer-encoding",
-                f"Transfer-Encoding in an HTTP/1.0 {kind} (HTTP/1.0 has no transfer codings)",
+                f"Transfer-Encoding{where} in an HTTP/1.0 {kind}"
+                " (HTTP/1.0 has no transfer codings)",
                 first_line,
                 Severity.WARNING,
             )
@@ -116,7 +129,7 @@ def _coding_framing(head: Head, kind: str, unusable: str) -> tuple[Framing, int,
         problems.append(
             Problem(
                 "bad-transfer-encoding",
-                f"Transfer-Encoding {shown} does not end with chunked{unusable}",
+                f"Transfer-Encoding {shown}{where} does not end with chunked{unusable}",
                 first_line,
                 Severity.WARNING,
             )
@@ -126,7 +139,7 @@ def _coding_framing(head: Head, kind: str, unusable: str) -> tuple[Framing, int,
         problems.append(
             Problem(
                 "bad-transfer-encoding",
-                f"Transfer-Encoding {shown} applies chunked more than once",
+                f"Transfer-Encoding {shown}{where} applies chunked more than once",
                 first_line,
             )
         )

@@ -62,7 +62,8 @@ def first_value(headers: list[tuple[str, str]], name: str) -> str | None:
     return next((v for n, v in headers if n.lower() == wanted), None)
 
 
-def _line_list(numbers: Sequence[int]) -> str:
+def line_list(numbers: Sequence[int]) -> str:
+    """`line 4` or `lines 2-3, 7`, for a problem's message (numbers in ascending order)."""
     spans: list[list[int]] = []
     for n in numbers:
         if spans and spans[-1][1] == n - 1:
@@ -350,7 +351,7 @@ class HeadParser:
         head.first_span = parsed.first_span
         head.header_spans = list(parsed.header_spans)
         if self.bare or self.unlisted_bare:
-            where = _line_list(self.bare) if self.bare else "lines"
+            where = line_list(self.bare) if self.bare else "lines"
             if self.unlisted_bare:
                 where += f" and {self.unlisted_bare:,} unlisted ones"
             problem = Problem(

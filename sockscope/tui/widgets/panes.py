@@ -1004,7 +1004,8 @@ def body_size(message: HttpResponse | HttpRequest) -> int:
 
 
 def framing_rows(message: HttpResponse | HttpRequest) -> list[Content]:
-    """The framing verdict, then each problem the parser named."""
+    """The framing verdict, then each problem the parser named (its message names the
+    line it is on, as the text report shows it)."""
     state = "complete" if message.complete else "incomplete"
     rows = [
         plain(
@@ -1014,11 +1015,10 @@ def framing_rows(message: HttpResponse | HttpRequest) -> list[Content]:
     ]
     for problem in message.problems:
         style = _SEVERITY_STYLE.get(problem.severity, ERROR_STYLE)
-        where = "" if problem.line is None else f" (line {problem.line})"
         rows.append(
             Content.assemble(
                 plain(_SEVERITY_MARK.get(problem.severity, "✗ "), style),
-                safe(problem.message + where, style, one_line=True),
+                safe(problem.message, style, one_line=True),
             )
         )
     return rows
