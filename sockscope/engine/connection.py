@@ -620,13 +620,17 @@ class Connection:
         *,
         sink: Sink | None = None,
         started: float | None = None,
+        kept: int = 0,
     ) -> ReadOutcome:
         """Read until a condition of `policy` ends it; never raises for network trouble.
 
-        `started` is the monotonic time the policy's deadline counts from (default now).
+        `started` is the monotonic time the policy's deadline counts from (default now);
+        `kept` the bytes earlier reads of the same exchange kept, which count against the
+        policy's capture limit (bytes retained in the Exchange).
         """
         assert self.sock is not None
-        reader = _Reader(self, policy, sink, time.monotonic() if started is None else started)
+        started = time.monotonic() if started is None else started
+        reader = _Reader(self, policy, sink, started, kept)
         try:
             if self.target.transport.is_datagram:
                 return reader.read_datagrams()
@@ -673,9 +677,11 @@ class _Reader:
         policy: ReadPolicy,
         sink: Sink | None,
         started: float,
+        earlier: int = 0,
     ) -> None:
         self.conn = conn
         self.policy = policy
+        self.earlier = earlier  # bytes the exchange kept before this read
         self.sink = sink
         self.buffer = conn._read_buffer()
         self.deadline = None if policy.deadline is None else started + policy.deadline
@@ -717,7 +723,7 @@ class _Reader:
         """Account for received bytes and give them to the sink; True when the capture
         limit says stop."""
         n = len(chunk)
-        room = self.policy.capture_limit - self.kept
+        room = self.policy.capture_limit - self.earlier - self.kept
         if self.kept_in is not None:
             room = min(room, self.kept_in.room)
         keep = n if n <= room else max(room, 0)
@@ -783,6 +789,12 @@ class _Reader:
 
     def _kept_note(self) -> str:
         return f" ({human_bytes(self.kept)} kept)" if self.kept < self.total else ""
+
+    def _capped(self) -> ReadOutcome:
+        kept = human_bytes(self.earlier + self.kept)  # what the exchange keeps
+        return self._outcome(
+            StopReason.CAPTURE_LIMIT, f"stopped at the capture limit ({kept} kept)"
+        )
 
     def _idle_until(self, last: float) -> float | None:
         idle = self.policy.idle_timeout
@@ -878,10 +890,7 @@ class _Reader:
             else:
                 chunk = view[:n]
                 if self._take(chunk, now, calls):
-                    return self._outcome(
-                        StopReason.CAPTURE_LIMIT,
-                        f"stopped at the capture limit ({human_bytes(self.kept)} kept)",
-                    )
+                    return self._capped()
                 if self._delimited(n):
                     return self._outcome(
                         StopReason.DELIMITER, f"delimiter found after {human_bytes(self.total)}"
@@ -1014,10 +1023,7 @@ class _Reader:
                     length=length if exact else None,
                 )
             if capped:
-                return self._outcome(
-                    StopReason.CAPTURE_LIMIT,
-                    f"stopped at the capture limit ({human_bytes(self.kept)} kept)",
-                )
+                return self._capped()
             if policy.first_datagram:
                 if cut:
                     message = f"one datagram, {cut_note}"

@@ -53,8 +53,9 @@ def run_steps(
     """Connect, run `dialogue` step by step, close. Like `run_exchange` it never raises
     for network trouble, and keeps the bytes in `buffer` if one is given (whose room
     then bounds what all the steps keep together). `policy` is the base of every read:
-    its deadline counts for the whole dialogue, its idle timeout for each read unless a
-    step sets its own."""
+    its deadline counts for the whole dialogue, its capture limit for what all the
+    steps keep together (the bytes retained in the Exchange), its idle timeout for each
+    read unless a step sets its own."""
     return run_conversation(
         target,
         dialogue.request,
@@ -79,6 +80,7 @@ def _converse(
     count = len(dialogue.steps)
     context = send_label(None)
     last: ReadOutcome | None = None
+    kept = 0  # by the steps so far: the capture limit is the whole dialogue's
     for index, (step, data) in enumerate(zip(dialogue.steps, dialogue.sends, strict=True), 1):
         if data is not None:
             connection.send(data, stall_timeout=policy.idle_timeout)
@@ -88,7 +90,10 @@ def _converse(
             _record(recorder, step_outcome(index, step, context, None, data=b"", sent=sent))
             last = None
             continue
-        last, verdict, received = _wait(connection, step, dialogue.protocol, policy, sink, started)
+        last, verdict, received = _wait(
+            connection, step, dialogue.protocol, policy, sink, started, kept
+        )
+        kept += len(received)
         if last.stop is StopReason.CANCELLED:
             return last._replace(message=f"cancelled in step {index} of {count}: {last.message}")
         outcome = step_outcome(
@@ -112,7 +117,7 @@ def _converse(
             connection.start_tls(policy.connect_timeout)
     if last is None:
         # The last step only sent: read its reply as the template's policy says.
-        last = connection.read(policy, sink=sink, started=started)
+        last = connection.read(policy, sink=sink, started=started, kept=kept)
         if last.stop is StopReason.CANCELLED:
             return last
     return last._replace(message=f"all {count} steps ok; the last read: {last.message}")
@@ -125,13 +130,18 @@ def _wait(
     policy: ReadPolicy,
     sink: Sink | None,
     started: float,
+    kept: int,
 ) -> tuple[ReadOutcome, Verdict | None, bytes]:
-    """Read until the turn's bytes decide the step, or the read ends without deciding."""
+    """Read until the turn's bytes decide the step, or the read ends without deciding;
+    `kept` is what the steps before kept, which counts against the capture limit."""
     events = connection.recorder.events
     mark = len(events)
     turn_policy = _turn_policy(step, policy)
+    received = b""
     while True:
-        outcome = connection.read(turn_policy, sink=sink, started=started)
+        outcome = connection.read(
+            turn_policy, sink=sink, started=started, kept=kept + len(received)
+        )
         received = b"".join(e.data for e in events[mark:] if e.type is EventType.RECV)
         verdict = judge(step, received, protocol)
         if verdict is not None or outcome.stop is not StopReason.DELIMITER:

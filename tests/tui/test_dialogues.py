@@ -3,10 +3,14 @@ by step, and each step's outcome is shown; a failed expectation is named."""
 
 from __future__ import annotations
 
+import base64
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.widgets import Input
 
 from sockscope.core.model import EventType, StopReason, Transport
 from sockscope.core.steps import step_outcomes
@@ -151,3 +155,31 @@ async def test_f5_replays_a_dialogue_step_by_step_with_its_checks(lab: LabInfo) 
             o.line.split(":")[0] for o in step_outcomes(first)
         ]
         assert "all 3 steps ok" in _status(app)
+
+
+@pilot_test
+async def test_a_dialogues_steps_share_one_capture_limit_in_the_app_as_in_send(
+    lab: LabInfo, cli: Callable[..., Any]
+) -> None:
+    # The lab's SMTP dialogue receives 168 bytes in three replies, each under 120: a
+    # limit per step would keep them all.
+    limit = 120
+    args = ("send", lab.host, lab.port("smtp", Transport.TCP), "-T", "smtp-dialogue", "--json")
+    data = cli(*args, "--capture-limit", limit).json()
+    sent_kept = base64.b64decode(data["received_b64"])
+    assert len(sent_kept) == limit
+    assert data["stop_reason"] == "expectation"
+    assert "stopped at the capture limit (120 bytes kept)" in data["stop_message"]
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        app.choose_template("smtp-dialogue")
+        await pilot.press("ctrl+o")
+        app.screen.query_one("#opt-capture-limit", Input).value = str(limit)
+        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+s")
+        await app.wait_for_conversation()
+        await pilot.pause()
+        exchange = app.query_one(History).exchanges[-1]
+        assert exchange.received == sent_kept
+        assert exchange.stop is StopReason.EXPECTATION
+        assert data["stop_message"] in _status(app)
