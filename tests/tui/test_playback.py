@@ -214,3 +214,35 @@ async def test_at_80x24_f12_shows_the_whole_diagram_and_the_code_at_the_current_
         marked = next(y for y in range(len(code.lines)) if "▶" in code.lines.line(y).plain)
         top = round(code.scroll_y)
         assert top <= marked < top + code.size.height
+
+
+def footer_row(app: PlaybackApp) -> str:
+    return app.screen._compositor.render_strips()[-1].text
+
+
+@pilot_test
+async def test_at_80x24_the_playback_footer_shows_every_key_whole() -> None:
+    app = make_app(http_exchange())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, PlaybackScreen), "the playback")
+        await pilot.pause()
+        assert footer_row(app).rstrip() == (
+            "←→ Step space Play/Pause +- Speed t Turns p Present q Leave ^q Quit f1 Help"
+        )
+    played = make_playback(http_exchange())
+    async with played.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert footer_row(played).rstrip() == (
+            "←→ Step space Play/Pause +- Speed t Turns p Present q Leave"
+        )
+
+
+@pilot_test
+async def test_from_90_columns_the_playback_footer_adds_the_palette_key() -> None:
+    app = make_playback(http_exchange())
+    async with app.run_test(size=(90, 24)) as pilot:
+        await pilot.pause()
+        row = footer_row(app).rstrip()
+        assert row.startswith("←→ Step space Play/Pause") and row.endswith("▏^p palette")

@@ -35,15 +35,40 @@ from sockscope.tui.widgets.timeline import Timeline
 TICK = 1 / 30  # seconds between playback steps of the clock while playing
 # The panes in the order of their number keys (presentation mode picks two of them).
 PANES: tuple[str, ...] = ("diagram-pane", "code-pane", "received", "sent", "timeline-pane")
+_STEP = Binding.Group("Step", compact=True)
+_SPEED = Binding.Group("Speed", compact=True)
 
 
 class PlaybackScreen(Screen[None]):
+    # The footer shows each pair of opposite keys under one word, so that every key fits
+    # at 80 columns; the palette's key joins them from 90 (sockscope.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "play_pause", "Play/Pause", id="playback-toggle", priority=True),
-        Binding("right", "step", "Step", id="playback-step", key_display="→", priority=True),
-        Binding("left", "back", "Back", id="playback-back", key_display="←", priority=True),
-        Binding("plus,equals_sign", "faster", "Faster", id="playback-faster", priority=True),
-        Binding("minus", "slower", "Slower", id="playback-slower", priority=True),
+        Binding(
+            "left", "back", "Back", id="playback-back", key_display="←", priority=True, group=_STEP
+        ),
+        Binding(
+            "right", "step", "Step", id="playback-step", key_display="→", priority=True, group=_STEP
+        ),
+        Binding(
+            "plus,equals_sign",
+            "faster",
+            "Faster",
+            id="playback-faster",
+            key_display="+",
+            priority=True,
+            group=_SPEED,
+        ),
+        Binding(
+            "minus",
+            "slower",
+            "Slower",
+            id="playback-slower",
+            key_display="-",
+            priority=True,
+            group=_SPEED,
+        ),
         Binding("home", "restart", "Restart", id="playback-restart", show=False, priority=True),
         Binding("end", "to_end", "End", id="playback-end", show=False, priority=True),
         Binding("t", "turns", "Turns", id="playback-turns", priority=True),
