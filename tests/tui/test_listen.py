@@ -521,3 +521,18 @@ async def test_leaving_listen_app_opens_an_explorer_waiting_for_a_target_not_in_
         assert not app.query_one("#host").has_class("-invalid")
         await pilot.press("ctrl+s")  # sending names what is missing
         assert "not sent: host" in str(app.query_one("#status").render())
+
+
+@pilot_test
+async def test_at_80x24_the_hints_of_the_limits_and_tls_fields_read_in_full() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = ListenScreen(ListenForm(host="", port="", max_clients="", capture_limit=""))
+        await app.push_screen(screen)
+        await pilot.pause()
+        cut = [
+            (field.id, field.placeholder, field.content_region.width)
+            for field in screen.query("#listen-limits Input").results(Input)
+            if len(field.placeholder) >= field.content_region.width  # and the cursor's cell
+        ]
+        assert not cut

@@ -215,7 +215,8 @@ class ListenBar(Vertical):
                 "keep", form.capture_limit, "1M", lambda t: parse_size(t, "keep per client")
             )
             yield Label("cert", classes="field-label")
-            yield self._input("cert", form.cert, "tls: made at start", self._file("certificate"))
+            # Short enough to read whole at 80 columns: the fields share what the row has left.
+            yield self._input("cert", form.cert, "tls: generated", self._file("certificate"))
             yield Label("key", classes="field-label")
             yield self._input("key", form.key, "tls: in the cert", self._file("key"))
         yield Static(id="listen-message")
