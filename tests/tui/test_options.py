@@ -156,3 +156,21 @@ async def test_enter_on_a_checkbox_applies_and_space_toggles_it() -> None:
         await pilot.press("enter")
         assert not isinstance(app.screen, OptionsScreen)
         assert app.options.tls.verify is False
+
+
+@pilot_test
+async def test_a_field_reached_with_tab_has_its_text_selected_so_typing_replaces_it() -> None:
+    app = make_app(lab=LAB)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        idle = app.screen.query_one("#opt-idle", Input)
+        assert idle.value == "2"
+        for _ in range(20):
+            if app.focused is idle:
+                break
+            await pilot.press("tab")
+        assert app.focused is idle
+        await pilot.press(*"15")
+        assert idle.value == "15"
+        await pilot.press("shift+tab", "tab", "7")  # back into it: selected again
+        assert idle.value == "7"

@@ -119,14 +119,14 @@ class OptionsScreen(ModalScreen[Options | None]):
         self, field_id: str, label: str, value: str, check: Callable[[str], Any], hint: str
     ) -> ComposeResult:
         yield Label(label, classes="options-label")
-        # A template's delimiter, a typed path: shown with tokens, kept as they are.
+        # A template's delimiter, a typed path: shown with tokens, kept as they are. As in
+        # the target bar, a field reached with tab has its text selected: typing replaces it.
         yield FilledInput(
             value,
             placeholder=hint,
             id=f"opt-{field_id}",
             compact=True,
             validators=[FieldCheck(check)],
-            select_on_focus=False,
         )
 
     def on_mount(self) -> None:
