@@ -49,7 +49,7 @@ from sockscope.core.templates import Template, TemplateError, load_templates
 from sockscope.core.views import human_bytes
 from sockscope.engine import Action
 from sockscope.tui.bridge import Throttle
-from sockscope.tui.commands import SockscopeCommands
+from sockscope.tui.commands import SockscopeCommands, template_note
 from sockscope.tui.explorer import (
     SESSION_ACTIONS,
     VIEWS,
@@ -365,7 +365,8 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         # f2 zooms; escape (Textual's) also puts the pane back: both show in its title.
         self.watch(self.screen, "maximized", self._zoom_changed, init=False)
         bar = self.query_one(TargetBar)
-        bar.set_notes(self.template_problems)
+        if self.template_problems:
+            bar.set_notes([template_note(self.template_problems)])
         editor = self.query_one(RequestEditor)
         if self._preloaded:
             exchange = self._preloaded[-1]

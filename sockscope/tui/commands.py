@@ -31,6 +31,7 @@ class ExplorerCommanded(Commanded, Protocol):
     """The explorer, for its palette: its templates and the lab's services too."""
 
     templates: dict[str, Template]
+    template_problems: list[str]  # one line per template file that did not load
     lab: LabInfo | None
 
     def choose_template(self, name: str | None) -> None: ...
@@ -102,6 +103,20 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Zoom", "zoom", "the focused view gets the whole screen, or back (f2)"),
     ("Help", "help", "keys, panes and stop reasons (f1)"),
 )
+
+
+# The palette's text before each template file problem, which the message line names.
+TEMPLATE_PROBLEM = "Template problem"
+TEMPLATE_PROBLEM_HELP = "left out at start; `sockscope templates` lists them too"
+
+
+def template_note(problems: list[str]) -> str:
+    """The message line's note on the template files that did not load: how many and
+    where to read each, before the first (the line is cut at the screen's width)."""
+    count = len(problems)
+    noun, them = ("problem", "it") if count == 1 else ("problems", "them")
+    where = f'ctrl+p: "{TEMPLATE_PROBLEM}" lists {them}'
+    return f"{count} template {noun} ({where}): {problems[0]}"
 
 
 # What a provider offers: (text, help, callback). The text may quote a user template's
@@ -180,6 +195,9 @@ class SockscopeCommands(Commands):
                 f"{template.transport.value}" + (f" port {template.port}" if template.port else ""),
                 partial(app.choose_template, name),
             )
+        for problem in app.template_problems:
+            show = partial(self.app.notify, problem, title="not loaded", severity="warning")
+            yield f"{TEMPLATE_PROBLEM}: {problem}", TEMPLATE_PROBLEM_HELP, show
         if app.lab is not None:
             for service, template_name in app.lab_services():
                 yield (
