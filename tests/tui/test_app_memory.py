@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import tracemalloc
+import weakref
 from dataclasses import replace
 
 from sockscope.core.analysis import LiveAnalysis
@@ -21,7 +23,7 @@ from sockscope.tui.lab_info import LabInfo
 from sockscope.tui.widgets.history import History
 from sockscope.tui.worker import Tally
 from tests.tui.exchanges import http_bytes_exchange
-from tests.tui.helpers import make_app, pilot_test, view_text
+from tests.tui.helpers import make_app, pilot_test, until, view_text
 
 SIZE = 16 * 1024 * 1024
 
@@ -200,3 +202,30 @@ def test_exchanges_recorded_into_buffers_spill_to_disk_and_come_back_byte_for_by
     assert [[e.size for e in exchange.events] for exchange in back] == [
         [1000, 100, len(reply) - 1100] for reply in replies
     ]
+
+
+@pilot_test
+async def test_a_buffer_of_an_exchange_gone_to_disk_or_replaced_is_unmapped(lab: LabInfo) -> None:
+    app = make_app(lab=lab)
+    buffers: list[weakref.ref[object]] = []
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.explorer.kept.budget = 1  # every exchange but the newest goes to disk
+        # After the first frame, which freezes what start-up made for the collector.
+        await until(pilot, lambda: gc.get_freeze_count() > 0, "start-up frozen")
+        for _ in range(50):
+            await pilot.press("ctrl+s")
+            await app.wait_for_conversation()
+            await pilot.pause()
+            # The hex dump and the laid out body read it too.
+            app.query_one("#received-view").focus()
+            await pilot.press("x")
+            app.query_one("#decoded-view").focus()
+            await pilot.press("p")
+            newest = app.query_one(History).exchanges[-1]
+            assert newest.buffer is not None
+            buffers.append(weakref.ref(newest.buffer.view(0, 0).obj))  # its mmap
+        del newest
+        gc.collect()
+        mapped = [ref for ref in buffers if ref() is not None]
+        # The exchange shown holds its own; every one before it was let go.
+        assert [buffers.index(ref) for ref in mapped] == [49]
