@@ -1253,7 +1253,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
             return selected, "the selection"
         explorer = isinstance(self.screen, ExplorerScreen)
         if explorer:
-            if self.explorer.current is None:
+            if self.explorer.current is None and self._live is None:  # nothing shown
                 self.bell()
                 self.notify("nothing to copy yet", severity="warning")
                 return None
