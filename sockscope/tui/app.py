@@ -601,9 +601,9 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         template: str | None,
         capture: BinaryIO | None,
         dialogue: Dialogue | None,
-    ) -> Exchange:
+    ) -> None:
         cancel = get_current_worker().cancelled_event
-        return bridge.converse(target, request, policy, cancel, template, capture, dialogue)
+        bridge.converse(target, request, policy, cancel, template, capture, dialogue)
 
     # ---- persistent sessions ------------------------------------------------------
 

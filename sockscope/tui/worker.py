@@ -88,7 +88,7 @@ class Bridge:
         template: str | None,
         capture: BinaryIO | None = None,
         dialogue: Dialogue | None = None,
-    ) -> Exchange:
+    ) -> None:
         """Worker thread: run the exchange (step by step when a `dialogue` is given) and
         post the result, even when cancelled (a cancelled Textual worker no longer
         delivers its return value). Every received byte goes to `capture` too, which is
@@ -125,8 +125,10 @@ class Bridge:
         finally:
             if capture is not None:
                 capture.close()
+            # The exchange holds the buffer now: the finished worker, which Textual
+            # keeps until the collector finds its cycles, holds no bytes.
+            self.buffer = None
         self._target.post_message(ConversationDone(self.run, exchange))
-        return exchange
 
 
 class Tally:
