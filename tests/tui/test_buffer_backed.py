@@ -184,3 +184,28 @@ async def test_find_and_copy_read_a_capture_while_it_streams_in(lab: LabInfo) ->
         assert exchange.received.startswith(shown)
         assert exchange.received.endswith(b"slow line 20 of 20\n")
         assert "slow line 20 of 20" in view_text(app, "decoded-view")
+
+
+@pilot_test
+async def test_exchanges_past_the_history_budget_come_back_from_disk_as_they_were_shown(
+    lab: LabInfo,
+) -> None:
+    app = make_app(lab=lab)
+    async with app.run_test(size=SIZE) as pilot:
+        app.explorer.kept.budget = 256 * 1024  # as 64 MiB would be: older ones go to disk
+        sent, badges = [], []
+        for n in (200_000, 200_001, 200_002):
+            sent.append(await _send_bytes(app, pilot, lab, n))
+            badges.append(str(app.query_one(ReceivedPane).border_subtitle))
+        assert app.explorer.kept.held < sum(exchange.kept for exchange in sent)
+        history = app.query_one(History)
+        for index, exchange in enumerate(sent):
+            history.focus()
+            history.highlighted = index
+            await pilot.press("enter")
+            await pilot.pause()
+            back = app.explorer.current
+            assert back is not None and back.received == exchange.received
+            assert str(app.query_one(ReceivedPane).border_subtitle) == badges[index]
+            headers = view_text(app, "headers-view")
+            assert f"Content-Length: {200_000 + index}" in headers
