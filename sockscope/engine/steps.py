@@ -31,6 +31,7 @@ from sockscope.core.steps import (
     send_label,
     step_outcome,
 )
+from sockscope.core.views import human_bytes
 from sockscope.engine.connection import Connection, ReadOutcome, Recorder, Sink
 from sockscope.engine.run import run_conversation
 
@@ -146,6 +147,10 @@ def _wait(
         verdict = judge(step, received, protocol)
         if verdict is not None or outcome.stop is not StopReason.DELIMITER:
             return outcome, verdict, received
+        if kept + len(received) >= policy.capture_limit:
+            # The rest of the reply is not kept: no read to come can decide the step.
+            limit = human_bytes(policy.capture_limit)
+            return outcome._replace(message=f"capture limit of {limit} reached"), None, received
 
 
 def _turn_policy(step: Step, policy: ReadPolicy) -> ReadPolicy:

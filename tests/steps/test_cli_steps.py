@@ -3,6 +3,7 @@ when a step's expectation failed."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,13 @@ def test_templates_lists_the_dialogues_and_explains_a_bad_step(cli, user_templat
     result = cli("templates")
     assert "smtp-dialogue" in result.out and "redis-dialogue" in result.out
     assert "broken.toml': steps[1].silence: cannot be combined with expect or until" in result.out
+
+
+def test_a_step_whose_reply_passes_the_capture_limit_fails_at_once_naming_it(cli, lab) -> None:
+    # With a capture file the read counts past the limit: the EHLO reply is cut at 50
+    # bytes kept in all, and no later read could decide the step: it fails without waiting.
+    args = ("send", lab.host, lab.port("smtp"), "-T", "smtp-dialogue", "--capture-limit", 50)
+    result = cli(*args, "-o", os.devnull, "--idle", 2)
+    assert result.code == 3
+    why = "step 2 failed: expected 250 after EHLO sockscope.local, got 9 bytes without it"
+    assert f"{why}: 250-local; capture limit of 50 bytes reached" in result.out
