@@ -42,7 +42,7 @@ _SPEED = Binding.Group("Speed", compact=True)
 class PlaybackScreen(Screen[None]):
     # The footer shows each pair of opposite keys under one word, so that every key fits
     # at 80 columns; the palette's key joins them from 90 (sockscope.tcss).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (90, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "play_pause", "Play/Pause", id="playback-toggle", priority=True),
         Binding(
