@@ -37,12 +37,13 @@ TICK = 1 / 30  # seconds between playback steps of the clock while playing
 PANES: tuple[str, ...] = ("diagram-pane", "code-pane", "received", "sent", "timeline-pane")
 _STEP = Binding.Group("Step", compact=True)
 _SPEED = Binding.Group("Speed", compact=True)
+_WIDTHS: list[tuple[int, str]] = [(0, "-narrow"), (90, "-wide")]
 
 
 class PlaybackScreen(Screen[None]):
     # The footer shows each pair of opposite keys under one word, so that every key fits
     # at 80 columns; the palette's key joins them from 90 (sockscope.tcss).
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (90, "-wide")]
+    HORIZONTAL_BREAKPOINTS = _WIDTHS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "play_pause", "Play/Pause", id="playback-toggle", priority=True),
         Binding(
