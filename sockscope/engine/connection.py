@@ -70,6 +70,18 @@ COALESCE_BYTES = 64 * 1024
 # kernel acknowledge a large window at once (on loopback the acknowledgement is sent, and
 # the sender woken, on the reader's CPU time). The buffer still fits a core's L2 cache.
 STREAM_BUFFER = 1 << 20
+# A fast stream is read in batches. Once a read has brought STREAMING bytes or more, the
+# wait for more asks the kernel to wake the reader only when LOW_WATER bytes are queued
+# (SO_RCVLOWAT; the peer's close or reset wakes it at once), for at most BATCH_WAIT. Woken
+# for each segment as it came, the reader slept and woke thousands of times a GiB, each
+# wake-up costing more than the copy it led to (1 GiB from nginx on loopback, whole
+# process: 560 ms read as it came, 378 ms in batches). After BATCH_WAIT the mark is one
+# byte again and the ordinary wait follows: the last bytes of a burst are read at most
+# BATCH_WAIT late.
+STREAMING = 64 * 1024
+LOW_WATER = 512 * 1024
+BATCH_WAIT = 0.002
+_LOW_WATER_OPTION: int | None = getattr(socket, "SO_RCVLOWAT", None)
 # One byte more than the largest datagram shown, so a cut datagram is noticed even where
 # recv() cannot report the real length (MSG_TRUNC as an input flag is Linux only).
 DATAGRAM_SHOWN = 65_536
@@ -92,6 +104,31 @@ class _TlsSignals(NamedTuple):
     @property
     def is_tls(self) -> bool:
         return bool(self.closed)
+
+
+def _batching(sock: Stream) -> socket.socket | None:
+    """The socket whose waits ask for a batch: a plain TCP one, where the system has the
+    option. A Unix socket's readiness ignores the low-water mark, and a TLS reader has
+    records to decrypt meanwhile: waiting for a batch left it idle (1 GiB over TLS took
+    859 ms in batches, 649 ms read as it came)."""
+    if _LOW_WATER_OPTION is None or not isinstance(sock, socket.socket):
+        return None
+    return sock if sock.family in (socket.AF_INET, socket.AF_INET6) else None
+
+
+def _batch_arrives(sock: socket.socket, selector: selectors.BaseSelector) -> bool:
+    """Wait at most BATCH_WAIT for LOW_WATER bytes (or the peer's close); True when the
+    socket became readable."""
+    assert _LOW_WATER_OPTION is not None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _LOW_WATER_OPTION, LOW_WATER)
+    except OSError:
+        return False
+    try:
+        return bool(selector.select(BATCH_WAIT))
+    finally:
+        with contextlib.suppress(OSError):  # a socket the peer reset: the read says so
+            sock.setsockopt(socket.SOL_SOCKET, _LOW_WATER_OPTION, 1)
 
 
 def _tls_signals(sock: Stream) -> _TlsSignals:
@@ -838,6 +875,8 @@ class _Reader:
         )
         if max_bytes is not None and max_bytes <= 0:
             return self._outcome(StopReason.BYTE_COUNT, "stopped at once: the byte limit is 0")
+        batching = _batching(sock)
+        streaming = False  # the last read brought STREAMING bytes or more
         while True:
             if cancel.is_set():
                 return self._outcome(
@@ -859,6 +898,9 @@ class _Reader:
                 self.stop_splicing()
                 continue
             except would_block:
+                if streaming and batching is not None and _batch_arrives(batching, selector):
+                    continue
+                streaming = False
                 stop = self._quiet(selector, last)
                 if stop is not None:
                     return stop
@@ -883,6 +925,7 @@ class _Reader:
             if self.pending_calls and now - last >= COALESCE_SECONDS:
                 self.flush()  # a read after a quiet gap is an event of its own
             last = now
+            streaming = n >= STREAMING
             if splice is not None:
                 self._count(n, 0, now)  # past the limit, and already in the file
                 if not splice.usable:

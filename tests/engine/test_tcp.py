@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import selectors
 import socket
 import struct
 import termios
@@ -22,7 +23,7 @@ from sockscope.core.model import (
     StopReason,
     Target,
 )
-from sockscope.engine import Connection, Recorder, run_exchange
+from sockscope.engine import Connection, Recorder, connection, run_exchange
 from sockscope.engine.connection import COALESCE_BYTES, STREAM_BUFFER
 from tests.engine.conftest import Servers
 
@@ -423,3 +424,37 @@ def test_a_connection_serves_several_turns(lab) -> None:
     assert b"".join(e.data for e in recorder.events if e.type is EventType.RECV) == b"one\ntwo\n"
     assert types(recorder.events).count(EventType.CONNECT) == 1
     assert recorder.events[-1].type is EventType.CLOSE
+
+
+def test_a_stream_read_in_batches_still_gets_the_last_bytes_of_a_burst(
+    servers: Servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a large read, a wait asks the kernel for a batch (SO_RCVLOWAT) instead of a
+    wake-up per segment. A tail smaller than a batch still arrives, and each wait gives
+    the low-water mark back: what comes after is read as it comes."""
+    monkeypatch.setattr(connection, "STREAMING", 1)  # every read counts as a fast stream's
+    waited = threading.Event()
+    marks: list[int] = []
+    ask = connection._batch_arrives
+
+    def batch_arrives(sock: socket.socket, selector: selectors.BaseSelector) -> bool:
+        arrived = ask(sock, selector)
+        marks.append(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT))
+        waited.set()
+        return arrived
+
+    monkeypatch.setattr(connection, "_batch_arrives", batch_arrives)
+    burst = os.urandom(4 * STREAM_BUFFER)
+
+    def handler(conn: socket.socket, release: threading.Event) -> None:
+        conn.sendall(burst)
+        waited.wait(10)  # the client has read the burst and waits for a batch
+        conn.sendall(b"END")
+        release.wait()
+
+    policy = replace(POLICY, idle_timeout=15.0, delimiter=b"END", capture_limit=8 * STREAM_BUFFER)
+    exchange = run_exchange(Target("127.0.0.1", servers.tcp(handler)), b"x", policy)
+
+    assert exchange.stop is StopReason.DELIMITER, exchange.stop_message
+    assert exchange.received == burst + b"END"
+    assert marks and set(marks) == {1}
