@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeAlias, TypeVar
 
 from sockscope.core.fields import UNIX_PATH_MAX
+from sockscope.core.file_kinds import file_kind
 from sockscope.core.model import (
     VIEWED,
     Direction,
@@ -379,7 +380,7 @@ class Connection:
             raise UnixPathError(UnixPathProblem.TOO_LONG, path)
         mode = os.stat(path).st_mode
         if not stat.S_ISSOCK(mode):
-            raise UnixPathError(UnixPathProblem.NOT_SOCKET, path, _file_kind(mode))
+            raise UnixPathError(UnixPathProblem.NOT_SOCKET, path, file_kind(mode))
         datagram = self.target.transport is Transport.UNIX_DGRAM
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM if datagram else socket.SOCK_STREAM)
         try:
@@ -1185,15 +1186,3 @@ def _unix_name(name: str | bytes) -> str:
     if isinstance(name, bytes):  # an abstract address: it starts with a NUL byte
         return "@" + name[1:].decode("utf-8", "replace") if name else ""
     return name
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISREG(mode):
-        return "a regular file"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a socket"

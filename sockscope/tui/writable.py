@@ -14,6 +14,8 @@ import errno
 import os
 import stat
 
+from sockscope.core.file_kinds import file_kind
+
 
 def refuse_unless_regular(path: str) -> None:
     """OSError saying what `path` is when it exists and is not a regular file."""
@@ -23,7 +25,7 @@ def refuse_unless_regular(path: str) -> None:
         return  # absent (then made) or unreachable: opening it says which
     mode = found.st_mode
     if not stat.S_ISREG(mode) and not _is_null_device(found):
-        raise OSError(errno.EINVAL, f"it is {_kind(mode)}, not a regular file")
+        raise OSError(errno.EINVAL, f"it is {file_kind(mode)}, not a regular file")
 
 
 def _is_null_device(found: os.stat_result) -> bool:
@@ -33,15 +35,3 @@ def _is_null_device(found: os.stat_result) -> bool:
         return found.st_rdev == os.stat(os.devnull).st_rdev
     except OSError:
         return False
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
