@@ -799,10 +799,13 @@ class _Reader:
         if not self.overflowed:
             self.overflowed = True
             self.flush()
-            self.conn.recorder.info(
-                f"capture limit of {human_bytes(self.policy.capture_limit)} reached: "
-                "counting the rest without keeping it"
+            limit = human_bytes(self.policy.capture_limit)
+            full = (
+                f"the memory the system would map for the capture is full (its limit is {limit})"
+                if self._buffer_full_first()
+                else f"capture limit of {limit} reached"
             )
+            self.conn.recorder.info(f"{full}: counting the rest without keeping it")
         return False
 
     def _delimited(self, n: int) -> bool:
@@ -830,9 +833,21 @@ class _Reader:
 
     def _capped(self) -> ReadOutcome:
         kept = human_bytes(self.earlier + self.kept)  # what the exchange keeps
-        return self._outcome(
-            StopReason.CAPTURE_LIMIT, f"stopped at the capture limit ({kept} kept)"
-        )
+        if self._buffer_full_first():
+            limit = human_bytes(self.policy.capture_limit)
+            message = (
+                f"stopped at {kept} kept: the memory the system would map for the capture "
+                f"(its limit is {limit})"
+            )
+        else:
+            message = f"stopped at the capture limit ({kept} kept)"
+        return self._outcome(StopReason.CAPTURE_LIMIT, message)
+
+    def _buffer_full_first(self) -> bool:
+        """Whether the buffer the system would map for the capture, smaller than the
+        capture limit where memory or address space is short (engine.memory), ended the
+        keeping before the limit did."""
+        return self.kept_in is not None and self.earlier + self.kept < self.policy.capture_limit
 
     def _idle_until(self, last: float) -> float | None:
         idle = self.policy.idle_timeout

@@ -83,6 +83,11 @@ def test_a_buffer_smaller_than_the_limit_bounds_what_the_reads_keep(servers: Ser
 
     assert exchange.stop is StopReason.CAPTURE_LIMIT
     assert exchange.kept_bytes == PAYLOAD[:5000]
+    # The limit did not stop it: the stop line says what did.
+    assert exchange.stop_message == (
+        "stopped at 5,000 bytes kept: the memory the system would map for the capture "
+        "(its limit is 8.0 MiB)"
+    )
 
 
 def test_a_dialogue_keeps_every_steps_reply_in_one_buffer(lab) -> None:  # type: ignore[no-untyped-def]
