@@ -69,7 +69,6 @@ class LabCertificates:
     def _handshaking(
         self, connection: ssl.SSLObject | ssl.SSLSocket, name: str | None, _: ssl.SSLContext
     ) -> None:
-        self.make()
         connection.context = self.make()
 
     def remove(self) -> None:

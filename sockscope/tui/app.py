@@ -1243,7 +1243,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
     def _find_closed(self) -> None:
         self.finder.close()
 
-    def _copy_source(self) -> tuple[bytes, str] | None:
+    def _copy_source(self) -> tuple[bytes | memoryview, str] | None:
         """The bytes a copy takes and what they are: the focused view's selection; in the
         explorer the current match or the linked part; else the focused pane's bytes (in
         the explorer, from a pane of text or outside the panes: Received's)."""
@@ -1261,9 +1261,10 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
             if selected is not None:
                 return selected, "the highlighted bytes"
         pane = pane_of(view)
-        if explorer and (pane is None or pane.copyable is None):
-            pane = self.query_one(ReceivedPane)
         data = None if pane is None else pane.copyable
+        if explorer and data is None:
+            pane = self.query_one(ReceivedPane)
+            data = pane.copyable
         if pane is None or data is None:
             self.bell()
             self.notify(
@@ -1288,7 +1289,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
                     severity="warning",
                 )
                 return
-            self.copy_to_clipboard(copy_form(data, form))
+            self.copy_to_clipboard(copy_form(bytes(data), form))
             self.notify(f"{what} ({human_bytes(len(data))}) as {form}. {CLIPBOARD_NOTE}")
 
     def action_copy_to_file(self, form: str) -> None:
@@ -1312,7 +1313,7 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
             def fill() -> None:
                 try:
                     with file:
-                        file.write(copy_form(data, form))
+                        file.write(copy_form(bytes(data), form))
                 except OSError as exc:
                     said = f"cannot write {path}: {exc.strerror or exc}"
                     self.call_from_thread(self.notify, said, severity="error")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import cache
 
 from sockscope.core.http.problems import MAX_HEAD, MAX_HEADERS, MAX_LINE, Problem, Severity, quote
 
@@ -33,8 +34,13 @@ def find(buf: Buffer, sub: bytes, start: int, end: int) -> int:
     where it lies, by a regular expression of `sub`."""
     if not isinstance(buf, memoryview):
         return buf.find(sub, start, end)
-    match = re.compile(re.escape(sub)).search(buf, start, end)
+    match = _pattern(sub).search(buf, start, end)
     return -1 if match is None else match.start()
+
+
+@cache
+def _pattern(sub: bytes) -> re.Pattern[bytes]:
+    return re.compile(re.escape(sub))
 
 
 # rfind and count copy a memoryview's part to search it: their callers ask only about

@@ -125,8 +125,9 @@ class Pane(Vertical, can_focus=False):
         return self._title
 
     @property
-    def copyable(self) -> bytes | None:
-        """The bytes a copy of the whole pane takes; None for a pane of text (Headers)."""
+    def copyable(self) -> bytes | memoryview | None:
+        """The bytes a copy of the whole pane takes, as the pane holds them (a copy is
+        made only of what goes out); None for a pane of text (Headers)."""
         return None
 
     def show_zoomed(self, zoomed: bool) -> None:
@@ -218,7 +219,7 @@ class SentPane(Pane):
         return self._shown[0] if self._shown is not None else b""
 
     @property
-    def copyable(self) -> bytes | None:
+    def copyable(self) -> bytes | memoryview | None:
         return self.data
 
     def badge(self, exchange: Exchange) -> str:
@@ -298,8 +299,8 @@ class ReceivedPane(Pane):
         yield CursorLineView(id="received-view")
 
     @property
-    def copyable(self) -> bytes | None:
-        return bytes(self._rows.data)
+    def copyable(self) -> bytes | memoryview | None:
+        return self._rows.data
 
     def show(self, exchange: Exchange | None, rows: ByteRows, *, live: bool = False) -> None:
         self._exchange, self._rows, self._live = exchange, rows, live
@@ -617,8 +618,8 @@ class DecodedPane(Pane):
         return self._rows.data
 
     @property
-    def copyable(self) -> bytes | None:
-        return bytes(self.shown_bytes)
+    def copyable(self) -> bytes | memoryview | None:
+        return self.shown_bytes
 
     def action_pretty(self) -> None:
         self.pretty = not self.pretty
