@@ -18,6 +18,7 @@ from textual.app import App
 from textual.command import CommandPalette
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 
 # How long held keys wait at most: enter in the palette that chose nothing leaves it
@@ -43,6 +44,7 @@ class HoldsKeysWhileOpening(App[int]):
     """The app side: the keys held, and when they go on."""
 
     _held: list[events.Key] | None = None
+    _hold_timer: Timer | None = None
 
     async def on_event(self, event: events.Event) -> None:
         if not isinstance(event, events.Key) or event.is_forwarded:
@@ -87,7 +89,13 @@ class HoldsKeysWhileOpening(App[int]):
     def _hold(self) -> list[events.Key]:
         held: list[events.Key] = []
         self._held = held
-        self.set_timer(HOLD_AT_MOST, lambda: self.call_later(self._hand_on, held))
+        # A hold replaces the one before (handed on or not): its timer has nothing left
+        # to do, and a key held down would otherwise leave one running for each press.
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+        self._hold_timer = self.set_timer(
+            HOLD_AT_MOST, lambda: self.call_later(self._hand_on, held)
+        )
         return held
 
     @on(CommandPalette.Closed)
