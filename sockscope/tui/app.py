@@ -1082,13 +1082,11 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
         from sockscope.export import ExportError
         from sockscope.export.formats import SUFFIX, write_export
         from sockscope.tui.screens.path import PathScreen
-        from sockscope.tui.writable import refuse_unless_regular
 
         number, exchange = chosen
 
         def write(path: str) -> str | None:
             try:
-                refuse_unless_regular(path)
                 write_export(exchange, fmt, Path(path))
             except ExportError as exc:
                 return app_words(str(exc))
@@ -1294,7 +1292,6 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
 
     def action_copy_to_file(self, form: str) -> None:
         from sockscope.tui.screens.path import PathScreen
-        from sockscope.tui.writable import refuse_unless_regular
 
         source = self._copy_source()
         if source is None:
@@ -1305,7 +1302,6 @@ class SockscopeApp(HoldsKeysWhileOpening, SafeApp):
             # Opened here, so the field says what is wrong with the path; filled in a
             # thread: the text of 64 MiB of binary bytes takes many seconds to make.
             try:
-                refuse_unless_regular(path)
                 file = open(path, "w", encoding="utf-8")  # noqa: SIM115 (fill closes it)
             except OSError as exc:
                 return f"cannot write {path}: {exc.strerror or exc}"

@@ -1,7 +1,8 @@
 """A small modal that asks where to write a file, and writes it there.
 
-The writer runs when the path is confirmed; if it fails, its message is shown in place
-(sanitised: it may quote a transcript's text) and the typed path is kept.
+The writer runs when the path is confirmed, and only on a regular file or none yet
+(tui.writable); if it fails, its message is shown in place (sanitised: it may quote a
+transcript's text) and the typed path is kept.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from textual.widgets import Input, Static
 
 from sockscope.tui.content import DIM_STYLE, ERROR_STYLE, plain, safe
 from sockscope.tui.widgets.filled_input import FilledInput
+from sockscope.tui.writable import refuse_unless_regular
 
 # Writes to the path; returns None when done, else one sentence saying what went wrong.
 Writer = Callable[[str], str | None]
@@ -46,7 +48,7 @@ class PathScreen(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         path = self.query_one("#path-input", FilledInput).true_of(event.value).strip()
-        problem = "give a file name" if not path else self._write(path)
+        problem = "give a file name" if not path else _refusal(path) or self._write(path)
         if problem is None:
             self.dismiss(path)
             return
@@ -54,3 +56,11 @@ class PathScreen(ModalScreen[str | None]):
         self.query_one("#path-message", Static).update(
             safe(problem, ERROR_STYLE, 400, one_line=True)
         )
+
+
+def _refusal(path: str) -> str | None:
+    try:
+        refuse_unless_regular(path)
+    except OSError as exc:
+        return f"cannot write {path}: {exc.strerror}"
+    return None
