@@ -76,8 +76,9 @@ class ErrorKind(StrEnum):
     OS = "os"  # any other OSError, with its errno name in the message
 
 
-_EVENT_TYPES = {kind.value: kind for kind in EventType}
-_DIRECTIONS = {side.value: side for side in Direction}
+# Each event type and side by its value: a transcript's events are looked up here.
+EVENT_TYPES = {kind.value: kind for kind in EventType}
+DIRECTIONS = {side.value: side for side in Direction}
 
 
 @dataclass(frozen=True)
@@ -185,13 +186,13 @@ class Event:
         direction = d.get("direction")
         # Looked up rather than called: a transcript may hold a million events.
         return cls(
-            type=_EVENT_TYPES[d["type"]],
+            type=EVENT_TYPES[d["type"]],
             t=float(d["t"]),
             data=data,
             size=int(d.get("size", len(data))),
             calls=int(d.get("calls", 1)),
             detail=dict(d["detail"]) if "detail" in d else {},
-            direction=None if direction is None else _DIRECTIONS[direction],
+            direction=None if direction is None else DIRECTIONS[direction],
         )
 
 

@@ -33,6 +33,8 @@ from typing import Any, BinaryIO, NoReturn
 from sockscope.core.fields import MAX_COUNT, MAX_SECONDS  # byte counts; times, timeouts
 from sockscope.core.json_stream import json_pieces
 from sockscope.core.model import (
+    DIRECTIONS,
+    EVENT_TYPES,
     FORMAT_VERSION,
     Direction,
     ErrorKind,
@@ -670,8 +672,6 @@ _EVENT = {
     "detail": (_object(_DETAIL), False),
     "direction": (_choice(Direction, nullable=True), False),  # a relay's: whose event
 }
-_EVENT_TYPES = frozenset(kind.value for kind in EventType)
-_DIRECTIONS = frozenset(side.value for side in Direction)
 _PLAIN_EVENT_KEYS = frozenset(("type", "t", "size", "kept", "calls", "direction"))
 
 
@@ -686,7 +686,7 @@ def _plain_event(v: Any) -> bool:
     size, kept, calls = v.get("size", 0), v.get("kept", 0), v.get("calls", 1)
     return (
         type(kind) is str
-        and kind in _EVENT_TYPES
+        and kind in EVENT_TYPES
         and (type(t) is float or type(t) is int)
         and 0 <= t <= MAX_SECONDS  # NaN and infinities fail here
         and type(size) is int
@@ -695,7 +695,7 @@ def _plain_event(v: Any) -> bool:
         and 0 <= kept <= MAX_COUNT
         and type(calls) is int
         and 1 <= calls <= MAX_COUNT
-        and (direction is None or (type(direction) is str and direction in _DIRECTIONS))
+        and (direction is None or (type(direction) is str and direction in DIRECTIONS))
     )
 
 
